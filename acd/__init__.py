@@ -1,0 +1,1 @@
+"""Automatic call distribution: queues, skills, agents, call control (issue 5)."""

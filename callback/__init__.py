@@ -1,0 +1,1 @@
+"""Revisit robot and callbacks (issue 8)."""

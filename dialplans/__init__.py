@@ -1,0 +1,1 @@
+"""The engineers' dialplan file: schema, validation, rendering to Asterisk configs, apply."""

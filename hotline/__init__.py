@@ -1,0 +1,1 @@
+"""Shell of the hotline service: settings, wiring, adapters, web, persistence."""

@@ -1,0 +1,37 @@
+"""Prometheus metrics of a stack's adapters, read at scrape time (no background updates)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from hotline.stack import Stack
+
+
+class StackCollector(Collector):
+    """AMI connection and FastAGI session figures."""
+
+    def __init__(self, stack: Stack) -> None:
+        self._stack = stack
+
+    def collect(self) -> Iterator[Metric]:
+        ami = self._stack.ami
+        if ami is not None:
+            yield GaugeMetricFamily("hotline_ami_connected", "1 when the AMI session is logged in", value=int(ami.connected))
+            yield CounterMetricFamily("hotline_ami_reconnects", "AMI reconnects since start", value=ami.reconnects)
+        agi = self._stack.agi
+        if agi is not None:
+            st = agi.stats()
+            yield GaugeMetricFamily("hotline_agi_sessions_active", "FastAGI sessions in progress", value=st.active)
+            yield CounterMetricFamily("hotline_agi_sessions", "FastAGI sessions since start", value=st.total)
+            yield CounterMetricFamily("hotline_agi_sessions_failed", "FastAGI sessions that went to the fail-safe",
+                                      value=st.failed)
+
+
+def register_metrics(registry: CollectorRegistry, stack: Stack) -> None:
+    registry.register(StackCollector(stack))

@@ -1,0 +1,75 @@
+"""Settings of one hotline deployment, from `HOTLINE_*` environment variables over embedded defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"HOTLINE_{name}", default)
+
+
+def default_cache_dir() -> Path:
+    """Machine-wide cache (Asterisk root) shared by every clone, outside git."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(os.environ.get("HOTLINE_CACHE", str(Path(base) / "hotline")))
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Loopback ports of one stack; tests give every stack its own set."""
+
+    http: int = 8080
+    agi: int = 4573
+    hotline_sip: int = 5060
+    hotline_ami: int = 5038
+    world_sip: int = 5070
+    world_ami: int = 5039
+    redis: int = 6380
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a stack needs to start; immutable, passed in at construction."""
+
+    home: Path = field(default_factory=lambda: Path(_env("HOME_DIR", str(_REPO_ROOT / "var"))))
+    dialplan_file: Path = field(
+        default_factory=lambda: Path(_env("DIALPLAN", str(_REPO_ROOT / "dialplans" / "hotline.yaml")))
+    )
+    bind_host: str = field(default_factory=lambda: _env("BIND", "127.0.0.1"))
+    ports: Ports = field(
+        default_factory=lambda: Ports(
+            http=int(_env("HTTP_PORT", "8080")),
+            agi=int(_env("AGI_PORT", "4573")),
+            hotline_sip=int(_env("SIP_PORT", "5060")),
+            hotline_ami=int(_env("AMI_PORT", "5038")),
+            world_sip=int(_env("WORLD_SIP_PORT", "5070")),
+            world_ami=int(_env("WORLD_AMI_PORT", "5039")),
+            redis=int(_env("REDIS_PORT", "6380")),
+        )
+    )
+    database_url: str = field(default_factory=lambda: _env("DATABASE_URL", ""))
+    redis_url: str = field(default_factory=lambda: _env("REDIS_URL", ""))
+    asterisk_root: str = field(default_factory=lambda: _env("ASTERISK_ROOT", ""))
+    with_world: bool = field(default_factory=lambda: _env("WORLD", "1") == "1")
+
+    @property
+    def db_url(self) -> str:
+        """SQLAlchemy async URL; SQLite (WAL) in the home folder unless one is configured."""
+        return self.database_url or f"sqlite+aiosqlite:///{self.home / 'hotline.db'}"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.home / "run"
+
+    @property
+    def state_file(self) -> Path:
+        """Where a running stack publishes its ports and world credentials for `hotline call`."""
+        return self.run_dir / "stack.json"
+
+    def with_ports(self, ports: Ports) -> Settings:
+        return replace(self, ports=ports)

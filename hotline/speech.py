@@ -1,0 +1,45 @@
+"""Speech detection in recorded audio with webrtcvad (used to prove a caller heard a prompt)."""
+
+from __future__ import annotations
+
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+
+import webrtcvad
+
+_FRAME_MS = 30
+
+
+@dataclass(frozen=True)
+class SpeechReport:
+    """How much speech a WAV file holds."""
+
+    duration_s: float
+    speech_s: float
+
+    @property
+    def has_speech(self) -> bool:
+        """At least half a second of speech: more than a click or a beep."""
+        return self.speech_s >= 0.5
+
+    def to_json(self) -> dict[str, float | bool]:
+        return {"duration_s": round(self.duration_s, 2), "speech_s": round(self.speech_s, 2),
+                "has_speech": self.has_speech}
+
+
+def detect_speech(path: Path, aggressiveness: int = 3) -> SpeechReport:
+    """Run webrtcvad over a mono 16-bit WAV (8/16/32/48 kHz) in 30 ms frames."""
+    with wave.open(str(path), "rb") as wav:
+        rate, width, channels = wav.getframerate(), wav.getsampwidth(), wav.getnchannels()
+        if width != 2 or channels != 1 or rate not in (8000, 16000, 32000, 48000):
+            raise ValueError(f"{path}: need mono 16-bit 8/16/32/48 kHz audio, got {channels}ch {width * 8}bit {rate}Hz")
+        pcm = wav.readframes(wav.getnframes())
+    vad = webrtcvad.Vad(aggressiveness)
+    frame_bytes = rate * _FRAME_MS // 1000 * 2
+    speech_frames = 0
+    frames = len(pcm) // frame_bytes
+    for i in range(frames):
+        if vad.is_speech(pcm[i * frame_bytes:(i + 1) * frame_bytes], rate):
+            speech_frames += 1
+    return SpeechReport(duration_s=len(pcm) / 2 / rate, speech_s=speech_frames * _FRAME_MS / 1000)

@@ -1,0 +1,225 @@
+"""The composition root: builds every part of one hotline stack and wires them by constructor.
+
+`hotline run` and the end-to-end tests both use `Stack`; tests give it free ports and a temporary
+home. Parts start in dependency order and close in reverse; `close()` is safe to call twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+
+from dialplans.loader import load_dialplan
+from dialplans.model import Dialplan
+from dialplans.render import RenderContext, render
+from dialplans.secrets import load_or_create_secrets
+from hotline.asterisk.agi import AgiServer, Router
+from hotline.asterisk.ami import AmiClient
+from hotline.asterisk.root import AsteriskRoot, find_root
+from hotline.asterisk.sandbox import AsteriskInstance
+from hotline.calllife import CallLifecycle
+from hotline.db.audit import AuditLog
+from hotline.db.calls import CallRecords
+from hotline.db.engine import create_engine, session_factory
+from hotline.db.migrate import upgrade
+from hotline.db.tokens import ApiTokens
+from hotline.embedded.redis_server import RedisServer
+from hotline.health import register_health
+from hotline.metrics import register_metrics
+from hotline.settings import Settings, default_cache_dir
+from hotline.web.app import WebDeps, build_app
+from hotline.web.health import HealthRegistry
+from hotline.world import WorldContext, render_world
+from ivr.flows.inbound import InboundFlow
+from ivr.prompts import PromptRenderer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DataDirs:
+    """Folders inside the Asterisk root that outlive instances (prompts, recordings, heard audio)."""
+
+    root: AsteriskRoot
+    inner: str
+
+    @classmethod
+    def for_home(cls, root: AsteriskRoot, home: Path) -> DataDirs:
+        key = hashlib.sha256(str(home.resolve()).encode()).hexdigest()[:12]
+        return cls(root, f"/srv/hotline-data/{key}")
+
+    def host(self, inner: str) -> Path:
+        return self.root.path / inner.lstrip("/")
+
+    def inner_of(self, sub: str) -> str:
+        path = f"{self.inner}/{sub}"
+        self.host(path).mkdir(parents=True, exist_ok=True)
+        return path
+
+
+class Stack:
+    """One running hotline: Redis, database, AGI, the hotline Asterisk, the world, the web service."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.registry = CollectorRegistry()
+        self._closers: list[Callable[[], Awaitable[None]]] = []
+        self.root: AsteriskRoot | None = None
+        self.dialplan: Dialplan | None = None
+        self.calls: CallRecords | None = None
+        self.tokens: ApiTokens | None = None
+        self.hotline: AsteriskInstance | None = None
+        self.world: AsteriskInstance | None = None
+        self.ami: AmiClient | None = None
+        self.world_ami: AmiClient | None = None
+        self.agi: AgiServer | None = None
+        self.data: DataDirs | None = None
+        self.redis_url = settings.redis_url
+        self.health = HealthRegistry()
+
+    async def start(self) -> None:
+        """Start every part; on failure, close what was started and re-raise."""
+        try:
+            await self._start()
+        except BaseException:
+            await self.close()
+            raise
+
+    async def _start(self) -> None:
+        s = self.settings
+        s.home.mkdir(parents=True, exist_ok=True)
+        s.run_dir.mkdir(parents=True, exist_ok=True)
+        self.root = root = find_root(s.asterisk_root)
+        self.dialplan = dialplan = load_dialplan(s.dialplan_file)
+        secret_store = load_or_create_secrets(s.home / "secrets.json", dialplan)
+        self.data = data = DataDirs.for_home(root, s.home)
+
+        if not self.redis_url:
+            redis = RedisServer(s.home / "redis", s.ports.redis, host=s.bind_host)
+            await redis.start()
+            self._closers.append(redis.stop)
+            self.redis_url = redis.url
+        await upgrade(s.db_url)
+        engine = create_engine(s.db_url)
+        self._closers.append(engine.dispose)
+        sessions = session_factory(engine)
+        self.calls = calls = CallRecords(sessions)
+        self.tokens = tokens = ApiTokens(sessions)
+        audit = AuditLog(sessions)
+
+        sounds = data.inner_of("sounds")
+        renderer = PromptRenderer(root, default_cache_dir() / "prompts")
+        await renderer.render_all(dialplan.prompts, data.host(sounds))
+
+        router = Router()
+        router.add("ivr/inbound", InboundFlow(calls, sounds, data.host))
+        self.agi = agi = AgiServer(s.bind_host, s.ports.agi, router)
+        await agi.start()
+        self._closers.append(agi.close)
+
+        ctx = RenderContext(
+            bind_host=s.bind_host,
+            sip_port=s.ports.hotline_sip,
+            ami_port=s.ports.hotline_ami,
+            ami_user=secret_store.ami_user,
+            ami_secret=secret_store.ami_secret,
+            agi_host=s.bind_host,
+            agi_port=agi.port,
+            recordings_dir=data.inner_of("recordings"),
+            sounds_dir=sounds,
+            agent_secrets=secret_store.agent_secrets,
+        )
+        self.hotline = hotline = AsteriskInstance(root, "hotline", render(dialplan, ctx))
+        await hotline.start()
+        self._closers.append(hotline.stop)
+        self.ami = ami = AmiClient(s.bind_host, s.ports.hotline_ami, ctx.ami_user, ctx.ami_secret, name="hotline")
+        await ami.connect()
+        self._closers.append(ami.close)
+        CallLifecycle(calls).attach(ami)
+
+        if s.with_world:
+            await self._start_world(root, secret_store.agent_secrets)
+
+        register_health(self.health, self)
+        register_metrics(self.registry, self)
+        app = build_app(WebDeps(calls=calls, tokens=tokens, audit=audit, health=self.health,
+                                metrics_registry=self.registry))
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        self._closers.append(runner.cleanup)
+        site = web.TCPSite(runner, s.bind_host, s.ports.http)
+        await site.start()
+        self._write_state()
+
+    async def _start_world(self, root: AsteriskRoot, agent_secrets: dict[str, str]) -> None:
+        s = self.settings
+        wctx = WorldContext(
+            bind_host=s.bind_host, sip_port=s.ports.world_sip, ami_port=s.ports.world_ami,
+            ami_user="world", ami_secret=secrets.token_urlsafe(18), hotline_host=s.bind_host,
+            hotline_sip_port=s.ports.hotline_sip, agent_secrets=agent_secrets,
+        )
+        self.world = world = AsteriskInstance(root, "world", render_world(wctx))
+        await world.start()
+        self._closers.append(world.stop)
+        self.world_ami = wami = AmiClient(s.bind_host, wctx.ami_port, wctx.ami_user, wctx.ami_secret, name="world")
+        await wami.connect()
+        self._closers.append(wami.close)
+        self._world_creds = {"host": s.bind_host, "port": wctx.ami_port, "username": wctx.ami_user,
+                             "secret": wctx.ami_secret}
+
+    def state(self) -> dict[str, Any]:
+        """What `hotline call` and `hotline dialplan apply` need to reach this running stack."""
+        assert self.hotline is not None and self.data is not None and self.root is not None
+        return {
+            "pid": os.getpid(),
+            "http": f"http://{self.settings.bind_host}:{self.settings.ports.http}",
+            "database_url": self.settings.db_url,
+            "asterisk_root": str(self.root.path),
+            "data_dir_inner": self.data.inner,
+            "hotline_etc_dir": str(self.hotline.etc_dir),
+            "hotline_ami": {"host": self.settings.bind_host, "port": self.settings.ports.hotline_ami,
+                            "username": self._hotline_ami_user(), "secret": self._hotline_ami_secret()},
+            "hotline_sip": {"host": self.settings.bind_host, "port": self.settings.ports.hotline_sip},
+            "world_ami": getattr(self, "_world_creds", None),
+            "main_number": self.dialplan.centre.main_number if self.dialplan else "12345",
+        }
+
+    def _hotline_ami_user(self) -> str:
+        assert self.ami is not None
+        return self.ami.username
+
+    def _hotline_ami_secret(self) -> str:
+        assert self.ami is not None
+        return self.ami.secret
+
+    def _write_state(self) -> None:
+        path = self.settings.state_file
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.state(), indent=2))
+        tmp.chmod(0o600)
+        tmp.replace(path)
+
+    async def close(self) -> None:
+        """Stop every part in reverse order; errors are logged, the rest still stops."""
+        with contextlib.suppress(FileNotFoundError):
+            if self.settings.state_file.exists() and json.loads(self.settings.state_file.read_text()).get(
+                "pid"
+            ) == os.getpid():
+                self.settings.state_file.unlink()
+        while self._closers:
+            closer = self._closers.pop()
+            try:
+                await closer()
+            except Exception:
+                log.exception("error while stopping %s", getattr(closer, "__qualname__", closer))

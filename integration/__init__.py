@@ -1,0 +1,1 @@
+"""Tickets and the case-system adapter (issue 7)."""

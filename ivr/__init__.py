@@ -1,0 +1,1 @@
+"""Citizen-facing FastAGI call flows and prompts."""

@@ -1,0 +1,68 @@
+"""The first words of every call: greeting with the recording notice, one key, the call record.
+
+Reached from `[hotline-inbound]` as `agi://…/ivr/inbound?number=&mode=&skill=&failsafe=`. The ACD
+and IVR issues extend this flow (merged-number transition prompts, menu, queue); the spine is:
+answer (done by the dialplan, with MixMonitor already running), greet, take a digit, record.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hotline.asterisk.agi import AgiCall, AgiHangup
+from hotline.db.calls import CallRecords
+from hotline.privacy import mask_number
+
+log = logging.getLogger(__name__)
+
+KEYS = "0123456789*#"
+DIGIT_WAIT_MS = 5000
+
+
+@dataclass(frozen=True)
+class InboundFlow:
+    """Call flow for citizens' inbound calls; one instance serves every call."""
+
+    calls: CallRecords
+    sounds_dir: str
+    to_host_path: Callable[[str], Path]
+
+    def _prompt(self, key: str) -> str:
+        return f"{self.sounds_dir}/{key}"
+
+    async def __call__(self, call: AgiCall) -> None:
+        call_id = call.env.get("agi_uniqueid", "")
+        caller = call.env.get("agi_callerid", "") or "anonymous"
+        dialled = call.params.get("number") or call.env.get("agi_extension", "")
+        sip_call_id = await call.get_full_variable("${CHANNEL(pjsip,call-id)}") or None
+        now = datetime.now(UTC)
+        await self.calls.start(call_id, sip_call_id=sip_call_id, caller=caller, dialled=dialled, started_at=now)
+        await self.calls.answered(call_id, now)
+        await self.calls.route(call_id, call.params.get("mode", "main"), call.params.get("skill") or None, "greeting")
+        recording = await call.get_variable("HOTLINE_RECORDING")
+        if recording:
+            await self.calls.add_recording(call_id, str(self.to_host_path(recording)), "wav")
+        log.info("call %s from %s to %s", call_id, mask_number(caller), dialled)
+        try:
+            await self._converse(call, call_id)
+        except AgiHangup:
+            await self.calls.end(call_id, "abandoned", datetime.now(UTC))
+            raise
+        except Exception as exc:
+            await self.calls.end(call_id, "failsafe", datetime.now(UTC), failsafe_reason=type(exc).__name__)
+            raise
+        await self.calls.end(call_id, "completed", datetime.now(UTC))
+
+    async def _converse(self, call: AgiCall, call_id: str) -> None:
+        await call.stream_file(self._prompt("greeting"))
+        await self.calls.step(call_id, "greeting", {"prompt": "greeting"})
+        digit = await call.stream_file(self._prompt("press_key"), escape_digits=KEYS)
+        if digit is None:
+            digit = await call.wait_for_digit(DIGIT_WAIT_MS)
+        await self.calls.step(call_id, "digit", {"digit": digit, "timeout": digit is None})
+        await call.stream_file(self._prompt("goodbye"))
+        await self.calls.step(call_id, "goodbye", {})

@@ -1,0 +1,82 @@
+"""Chinese prompts from text: offline TTS (espeak-ng `cmn` inside the Asterisk root) to 8 kHz WAV.
+
+Generated audio is cached machine-wide by a hash of (text, voice, recipe), so a stack starts
+without re-synthesising unchanged prompts. Digit runs are read digit by digit, the way
+Chinese hotlines say numbers ("12345" → "幺二三四五").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from hotline.asterisk.root import AsteriskRoot
+
+log = logging.getLogger(__name__)
+
+_RECIPE = "espeak-ng cmn s150 -> sox 8000Hz mono s16 v1"
+_DIGITS = str.maketrans("0123456789", "零幺二三四五六七八九")
+
+
+def normalise_numbers(text: str) -> str:
+    """Spell digit runs as Chinese digits so TTS reads phone and ticket numbers digit by digit."""
+    return re.sub(r"\d+", lambda m: m.group(0).translate(_DIGITS), text)
+
+
+@dataclass(frozen=True)
+class PromptRenderer:
+    """Turns prompt texts into WAV files Asterisk can play."""
+
+    root: AsteriskRoot
+    cache_dir: Path
+
+    async def render_all(self, texts: Mapping[str, str], out_dir: Path) -> dict[str, Path]:
+        """Write `<out_dir>/<key>.wav` for every prompt; return key → host path."""
+        out_dir.mkdir(parents=True, exist_ok=True)
+        result: dict[str, Path] = {}
+        for key, text in texts.items():
+            cached = await self._cached(text)
+            target = out_dir / f"{key}.wav"
+            shutil.copyfile(cached, target)
+            result[key] = target
+        return result
+
+    async def _cached(self, text: str) -> Path:
+        digest = hashlib.sha256(f"{_RECIPE}\n{text}".encode()).hexdigest()[:24]
+        target = self.cache_dir / f"{digest}.wav"
+        if target.exists():
+            return target
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        work = self.root.path / "tmp" / f"hotline-tts-{digest}"
+        work.mkdir(parents=True, exist_ok=True)
+        try:
+            await _run(
+                "chroot", str(self.root.path), "espeak-ng", "-v", "cmn", "-s", "150",
+                "-w", f"/tmp/{work.name}/raw.wav", normalise_numbers(text),
+            )
+            await _run(
+                "chroot", str(self.root.path), "sox", f"/tmp/{work.name}/raw.wav",
+                "-r", "8000", "-c", "1", "-b", "16", f"/tmp/{work.name}/out.wav",
+            )
+            partial = target.with_suffix(".part")
+            shutil.copyfile(work / "out.wav", partial)
+            partial.replace(target)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        log.info("prompt synthesised: %s", text[:24])
+        return target
+
+
+async def _run(*argv: str) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        *argv, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+    )
+    _, err = await proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{argv[2] if len(argv) > 2 else argv[0]} failed: {err.decode(errors='replace')[-400:]}")

@@ -1,0 +1,1 @@
+"""Recording capture, processing, storage and access (issue 6)."""
