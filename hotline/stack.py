@@ -87,6 +87,7 @@ class Stack:
         self.data: DataDirs | None = None
         self.redis_url = settings.redis_url
         self.health = HealthRegistry()
+        self.render_context: RenderContext | None = None
 
     async def start(self) -> None:
         """Start every part; on failure, close what was started and re-raise."""
@@ -123,7 +124,7 @@ class Stack:
         await renderer.render_all(dialplan.prompts, data.host(sounds))
 
         router = Router()
-        router.add("ivr/inbound", InboundFlow(calls, sounds, data.host))
+        router.add("ivr/inbound", InboundFlow(calls, sounds, data.host, dialplan))
         self.agi = agi = AgiServer(s.bind_host, s.ports.agi, router)
         await agi.start()
         self._closers.append(agi.close)
@@ -140,6 +141,7 @@ class Stack:
             sounds_dir=sounds,
             agent_secrets=secret_store.agent_secrets,
         )
+        self.render_context = ctx
         self.hotline = hotline = AsteriskInstance(root, "hotline", render(dialplan, ctx))
         await hotline.start()
         self._closers.append(hotline.stop)
@@ -193,6 +195,8 @@ class Stack:
             "hotline_sip": {"host": self.settings.bind_host, "port": self.settings.ports.hotline_sip},
             "world_ami": getattr(self, "_world_creds", None),
             "main_number": self.dialplan.centre.main_number if self.dialplan else "12345",
+            "render_context": {k: v for k, v in vars(self.render_context).items()
+                               if k not in ("ami_secret", "agent_secrets")} if self.render_context else None,
         }
 
     def _hotline_ami_user(self) -> str:

@@ -20,7 +20,7 @@ from hotline.asterisk.root import AsteriskRoot
 
 log = logging.getLogger(__name__)
 
-_RECIPE = "espeak-ng cmn s150 -> sox 8000Hz mono s16 v1"
+_RECIPE = "espeak-ng cmn s165 -> sox 8000Hz mono s16 norm-3 v1"
 _DIGITS = str.maketrans("0123456789", "零幺二三四五六七八九")
 
 
@@ -57,12 +57,12 @@ class PromptRenderer:
         work.mkdir(parents=True, exist_ok=True)
         try:
             await _run(
-                "chroot", str(self.root.path), "espeak-ng", "-v", "cmn", "-s", "150",
+                "chroot", str(self.root.path), "espeak-ng", "-v", "cmn", "-s", "165",
                 "-w", f"/tmp/{work.name}/raw.wav", normalise_numbers(text),
             )
             await _run(
                 "chroot", str(self.root.path), "sox", f"/tmp/{work.name}/raw.wav",
-                "-r", "8000", "-c", "1", "-b", "16", f"/tmp/{work.name}/out.wav",
+                "-r", "8000", "-c", "1", "-b", "16", f"/tmp/{work.name}/out.wav", "norm", "-3",
             )
             partial = target.with_suffix(".part")
             shutil.copyfile(work / "out.wav", partial)

@@ -4,8 +4,8 @@
 # Falls back from forky (testing) to sid. See ../shared/ASTERISK.md.
 set -euo pipefail
 CACHE="${HOTLINE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hotline}"
-INCLUDE="asterisk,asterisk-modules,asterisk-core-sounds-en-wav,espeak-ng,sox,procps"
-RECIPE_VERSION=1
+INCLUDE="asterisk,asterisk-modules,asterisk-core-sounds-en-wav,asterisk-moh-opsound-wav,espeak-ng,sox,procps"
+RECIPE_VERSION=2
 mkdir -p "$CACHE"
 exec 9>"$CACHE/asterisk-root.lock"
 flock 9

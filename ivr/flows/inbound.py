@@ -11,8 +11,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
+from dialplans.model import Dialplan
 from hotline.asterisk.agi import AgiCall, AgiHangup
 from hotline.db.calls import CallRecords
 from hotline.privacy import mask_number
@@ -20,7 +22,9 @@ from hotline.privacy import mask_number
 log = logging.getLogger(__name__)
 
 KEYS = "0123456789*#"
-DIGIT_WAIT_MS = 5000
+CHINA = ZoneInfo("Asia/Shanghai")
+# Waiting for a key by playing silence keeps RTP flowing (some carriers and phones drop idle media).
+KEY_WAIT_PROMPT = "silence/5"
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class InboundFlow:
     calls: CallRecords
     sounds_dir: str
     to_host_path: Callable[[str], Path]
+    dialplan: Dialplan
 
     def _prompt(self, key: str) -> str:
         return f"{self.sounds_dir}/{key}"
@@ -42,13 +47,15 @@ class InboundFlow:
         now = datetime.now(UTC)
         await self.calls.start(call_id, sip_call_id=sip_call_id, caller=caller, dialled=dialled, started_at=now)
         await self.calls.answered(call_id, now)
-        await self.calls.route(call_id, call.params.get("mode", "main"), call.params.get("skill") or None, "greeting")
+        mode = call.params.get("mode", "main")
+        first_prompt = self._first_prompt(dialled, now)
+        await self.calls.route(call_id, mode, call.params.get("skill") or None, first_prompt)
         recording = await call.get_variable("HOTLINE_RECORDING")
         if recording:
             await self.calls.add_recording(call_id, str(self.to_host_path(recording)), "wav")
         log.info("call %s from %s to %s", call_id, mask_number(caller), dialled)
         try:
-            await self._converse(call, call_id)
+            await self._converse(call, call_id, first_prompt)
         except AgiHangup:
             await self.calls.end(call_id, "abandoned", datetime.now(UTC))
             raise
@@ -57,12 +64,27 @@ class InboundFlow:
             raise
         await self.calls.end(call_id, "completed", datetime.now(UTC))
 
-    async def _converse(self, call: AgiCall, call_id: str) -> None:
-        await call.stream_file(self._prompt("greeting"))
-        await self.calls.step(call_id, "greeting", {"prompt": "greeting"})
+    def _first_prompt(self, dialled: str, now: datetime) -> str:
+        """Transition prompt for a whole-merge number in its window, else the (holiday) greeting."""
+        today = now.astimezone(CHINA).date()
+        number = self.dialplan.number(dialled)
+        if number is not None and number.transition is not None and number.transition.contains(today):
+            return "transition"
+        holiday = self.dialplan.holiday_on(today)
+        if holiday is not None and holiday.greeting != "none":
+            return f"greeting_{holiday.greeting}"
+        return "greeting"
+
+    async def _converse(self, call: AgiCall, call_id: str, first_prompt: str) -> None:
+        if first_prompt == "transition":
+            await call.stream_file(self._prompt("transition"))
+            await self.calls.step(call_id, "transition", {"prompt": "transition"})
+            first_prompt = self._first_prompt(self.dialplan.centre.main_number, datetime.now(UTC))
+        await call.stream_file(self._prompt(first_prompt))
+        await self.calls.step(call_id, "greeting", {"prompt": first_prompt})
         digit = await call.stream_file(self._prompt("press_key"), escape_digits=KEYS)
         if digit is None:
-            digit = await call.wait_for_digit(DIGIT_WAIT_MS)
+            digit = await call.stream_file(KEY_WAIT_PROMPT, escape_digits=KEYS)
         await self.calls.step(call_id, "digit", {"digit": digit, "timeout": digit is None})
         await call.stream_file(self._prompt("goodbye"))
         await self.calls.step(call_id, "goodbye", {})

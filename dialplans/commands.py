@@ -1,0 +1,121 @@
+"""`hotline dialplan check | render | apply`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from dialplans.loader import DialplanInvalid, check_dialplan, load_dialplan
+from hotline.settings import Settings
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    dialplan = sub.add_parser("dialplan", help="the engineers' dialplan file: check, render, apply")
+    dsub = dialplan.add_subparsers(dest="dialplan_command", required=True)
+    check = dsub.add_parser("check", help="validate the file (schema and cross-references)")
+    check.add_argument("file", nargs="?", type=Path)
+    check.add_argument("--conf", nargs="*", type=Path, default=[], help="also check hand-edited .conf files")
+    check.set_defaults(func=_check)
+    rend = dsub.add_parser("render", help="write the Asterisk configs the file produces")
+    rend.add_argument("file", nargs="?", type=Path)
+    rend.add_argument("--out", type=Path, required=True)
+    rend.set_defaults(func=_render)
+    app = dsub.add_parser("apply", help="render, show the diff, reload the running Asterisk (rolls back on failure)")
+    app.add_argument("file", nargs="?", type=Path)
+    app.set_defaults(func=_apply)
+
+
+def _file(args: argparse.Namespace) -> Path:
+    return Path(args.file) if args.file else Settings().dialplan_file
+
+
+def _check(args: argparse.Namespace) -> int:
+    from dialplans.confcheck import check_conf_file
+
+    path = _file(args)
+    errors = [str(e) for e in check_dialplan(path)]
+    for conf in args.conf:
+        errors += check_conf_file(conf)
+    for line in errors:
+        print(line, file=sys.stderr)
+    if errors:
+        print(f"{len(errors)} error(s); nothing was changed", file=sys.stderr)
+        return 1
+    plan = load_dialplan(path)
+    print(f"ok: {path}: {len(plan.numbers)} numbers, {len(plan.skills)} skills, {len(plan.agents)} agents, "
+          f"{len(plan.trunks)} trunks, {len(plan.holidays)} holidays, {len(plan.prompts)} prompts")
+    return 0
+
+
+def _render(args: argparse.Namespace) -> int:
+    from dialplans.render import RenderContext, render
+    from dialplans.secrets import load_or_create_secrets
+
+    settings = Settings()
+    try:
+        plan = load_dialplan(_file(args))
+    except DialplanInvalid as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    secrets = load_or_create_secrets(settings.home / "secrets.json", plan)
+    ctx = RenderContext(settings.bind_host, settings.ports.hotline_sip, settings.ports.hotline_ami,
+                        secrets.ami_user, secrets.ami_secret, settings.bind_host, settings.ports.agi,
+                        "/srv/hotline-data/recordings", "/srv/hotline-data/sounds", secrets.agent_secrets)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, text in render(plan, ctx).items():
+        (args.out / name).write_text(text)
+        print(f"wrote {args.out / name}")
+    return 0
+
+
+def _apply(args: argparse.Namespace) -> int:
+    return asyncio.run(_apply_async(_file(args)))
+
+
+async def _apply_async(path: Path) -> int:
+    from dialplans.apply import ApplyRefused, ApplyRolledBack, apply_dialplan
+    from dialplans.render import RenderContext
+    from dialplans.secrets import load_or_create_secrets
+    from hotline.asterisk.ami import AmiClient
+    from hotline.asterisk.reload import AmiReloader
+
+    settings = Settings()
+    if not settings.state_file.exists():
+        print("no running hotline to apply to (start it with `make run`)", file=sys.stderr)
+        return 2
+    state = json.loads(settings.state_file.read_text())
+    try:
+        plan = load_dialplan(path)
+    except DialplanInvalid as exc:
+        print(exc, file=sys.stderr)
+        print("refused; the running configuration is untouched", file=sys.stderr)
+        return 1
+    secrets = load_or_create_secrets(settings.home / "secrets.json", plan)
+    rc = state["render_context"]
+    ctx = RenderContext(rc["bind_host"], rc["sip_port"], rc["ami_port"], secrets.ami_user, secrets.ami_secret,
+                        rc["agi_host"], rc["agi_port"], rc["recordings_dir"], rc["sounds_dir"],
+                        secrets.agent_secrets)
+    creds = state["hotline_ami"]
+    ami = AmiClient(creds["host"], int(creds["port"]), creds["username"], creds["secret"], name="apply")
+    await ami.connect()
+    try:
+        result = await apply_dialplan(path, Path(state["hotline_etc_dir"]), ctx,
+                                      AmiReloader(ami, plan.centre.main_number))
+    except ApplyRefused as exc:
+        print(exc, file=sys.stderr)
+        print("refused; the running configuration is untouched", file=sys.stderr)
+        return 1
+    except ApplyRolledBack as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    finally:
+        await ami.close()
+    if not result.changed:
+        print("no change")
+        return 0
+    print(result.diff)
+    print(f"applied: {', '.join(result.changed)} reloaded")
+    return 0

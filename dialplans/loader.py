@@ -1,0 +1,344 @@
+"""Load and validate the dialplan file; every error names file, line and the fix.
+
+YAML is composed into nodes first so each value keeps its line; validation collects ALL errors
+(schema, then cross-references) before refusing the file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, cast
+
+import yaml
+
+from dialplans.model import (
+    FAILSAFES,
+    GREETINGS,
+    MODES,
+    REQUIRED_PROMPTS,
+    SEATS,
+    Agent,
+    Centre,
+    Dialplan,
+    Holiday,
+    Number,
+    Recording,
+    Skill,
+    Trunk,
+    Window,
+)
+
+_NUMBER = re.compile(r"^\d{3,11}$")
+_IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
+_ROUTE = re.compile(r"^[a-z][a-z0-9_/-]*$")
+
+
+@dataclass(frozen=True)
+class DialplanError:
+    """One problem in the file, where it is, and how to fix it."""
+
+    file: str
+    line: int
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message} — fix: {self.fix}"
+
+
+class DialplanInvalid(ValueError):
+    """The file has errors; the running configuration was not touched."""
+
+    def __init__(self, errors: list[DialplanError]) -> None:
+        self.errors = errors
+        super().__init__("\n".join(str(e) for e in errors))
+
+
+class _Node:
+    """A YAML value with its line."""
+
+    def __init__(self, value: Any, line: int) -> None:
+        self.value = value
+        self.line = line
+
+
+def _plain(node: yaml.Node) -> _Node:
+    line = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, _Node] = {}
+        for key, value in node.value:
+            out[str(key.value)] = _plain(value)
+            out[str(key.value)].key_line = key.start_mark.line + 1  # type: ignore[attr-defined]
+        return _Node(out, line)
+    if isinstance(node, yaml.SequenceNode):
+        return _Node([_plain(v) for v in node.value], line)
+    return _Node(_scalar(node), line)
+
+
+def _scalar(node: yaml.Node) -> Any:
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_object(node)
+    finally:
+        loader.dispose()
+
+
+class _Checker:
+    """Walks the node tree, converting values and collecting errors."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.errors: list[DialplanError] = []
+
+    def err(self, line: int, message: str, fix: str) -> None:
+        self.errors.append(DialplanError(self.file, line, message, fix))
+
+    def mapping(self, node: _Node, where: str, allowed: Iterable[str], required: Iterable[str]) -> dict[str, _Node]:
+        if not isinstance(node.value, dict):
+            self.err(node.line, f"{where} must be a mapping (key: value)", f"write {where} as 'key: value' lines")
+            return {}
+        allowed = list(allowed)
+        for key, value in node.value.items():
+            if key not in allowed:
+                near = difflib.get_close_matches(key, allowed, n=1)
+                hint = f"did you mean '{near[0]}'?" if near else f"allowed keys: {', '.join(allowed)}"
+                self.err(getattr(value, "key_line", value.line), f"unknown key '{key}' in {where}", hint)
+        for key in required:
+            if key not in node.value:
+                self.err(node.line, f"{where} has no '{key}'", f"add '{key}:' to {where}")
+        return cast(dict[str, _Node], node.value)
+
+    def seq(self, node: _Node | None, where: str) -> list[_Node]:
+        if node is None:
+            return []
+        if not isinstance(node.value, list):
+            self.err(node.line, f"{where} must be a list", f"write each entry of {where} on a line starting with '- '")
+            return []
+        return cast(list[_Node], node.value)
+
+    def text(self, node: _Node | None, where: str, default: str = "", pattern: re.Pattern[str] | None = None,
+             fix: str = "") -> str:
+        if node is None:
+            return default
+        value = node.value
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str) or not value:
+            self.err(node.line, f"{where} must be a non-empty text", f"give {where} a value in quotes")
+            return default
+        if pattern is not None and not pattern.match(value):
+            self.err(node.line, f"{where} '{value}' is not valid", fix or f"match {pattern.pattern}")
+        return value
+
+    def choice(self, node: _Node | None, where: str, options: tuple[str, ...], default: str) -> str:
+        value = self.text(node, where, default)
+        if value not in options:
+            near = difflib.get_close_matches(value, options, n=1)
+            assert node is not None
+            self.err(node.line, f"{where} '{value}' is not one of {', '.join(options)}",
+                     f"use '{near[0]}'" if near else f"use one of {', '.join(options)}")
+            return default
+        return value
+
+    def day(self, node: _Node | None, where: str) -> date:
+        if node is None or not isinstance(node.value, date):
+            line = node.line if node is not None else 0
+            self.err(line, f"{where} must be a date", "write it as YYYY-MM-DD, e.g. 2027-01-31")
+            return date.min
+        return node.value  # type: ignore[no-any-return]
+
+    def window(self, node: _Node, where: str) -> Window:
+        m = self.mapping(node, where, ("from", "until"), ("from", "until"))
+        start, until = self.day(m.get("from"), f"{where}.from"), self.day(m.get("until"), f"{where}.until")
+        if start > until:
+            self.err(node.line, f"{where} ends ({until}) before it starts ({start})", "swap 'from' and 'until'")
+        return Window(start, until)
+
+
+def check_dialplan(path: Path) -> list[DialplanError]:
+    """All errors in the file (empty when it is good)."""
+    try:
+        load_dialplan(path)
+    except DialplanInvalid as exc:
+        return exc.errors
+    return []
+
+
+def load_dialplan(path: Path) -> Dialplan:
+    """Parse and validate; raise DialplanInvalid listing every error."""
+    name = str(path)
+    try:
+        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise DialplanInvalid([DialplanError(name, (mark.line + 1) if mark else 0, f"YAML syntax: {exc.problem}",
+                                             "check indentation, colons and quotes on this line")]) from None
+    except OSError as exc:
+        raise DialplanInvalid([DialplanError(name, 0, f"cannot read the file: {exc.strerror}",
+                                             "check the path")]) from None
+    if root is None:
+        raise DialplanInvalid([DialplanError(name, 1, "the file is empty", "start from dialplans/hotline.yaml")])
+    c = _Checker(name)
+    top = c.mapping(_plain(root), "the file",
+                    ("centre", "trunks", "skills", "numbers", "agents", "holidays", "prompts", "recording"),
+                    ("centre", "trunks", "skills", "numbers", "prompts"))
+    plan = _build(c, top)
+    _cross_check(c, plan, top)
+    if c.errors:
+        raise DialplanInvalid(sorted(c.errors, key=lambda e: e.line))
+    return plan
+
+
+def _build(c: _Checker, top: dict[str, _Node]) -> Dialplan:
+    centre_m = c.mapping(top["centre"], "centre", ("name", "main_number", "display_number"),
+                         ("name", "main_number")) if "centre" in top else {}
+    main = c.text(centre_m.get("main_number"), "centre.main_number", "12345", _NUMBER, "digits only, e.g. '12345'")
+    centre = Centre(c.text(centre_m.get("name"), "centre.name", "12345"), main,
+                    c.text(centre_m.get("display_number"), "centre.display_number", main, _NUMBER))
+    trunks = tuple(_each(c, top.get("trunks"), "trunks", _trunk))
+    skills = tuple(_each(c, top.get("skills"), "skills", _skill))
+    numbers = tuple(_each(c, top.get("numbers"), "numbers", _number))
+    agents = tuple(_each(c, top.get("agents"), "agents", _agent))
+    holidays = tuple(_each(c, top.get("holidays"), "holidays", _holiday))
+    prompts: dict[str, str] = {}
+    if "prompts" in top:
+        entries = top["prompts"].value
+        if not isinstance(entries, dict):
+            c.err(top["prompts"].line, "prompts must map a key to a text", "write prompts as 'key: 中文文本' lines")
+            entries = {}
+        for key, value in entries.items():
+            if not _IDENT.match(key):
+                c.err(value.line, f"prompt key '{key}' is not valid", "use lower-case letters, digits and _")
+            prompts[key] = c.text(value, f"prompts.{key}")
+    recording = Recording()
+    if "recording" in top:
+        rm = c.mapping(top["recording"], "recording", ("enabled", "format"), ())
+        enabled = rm.get("enabled")
+        if enabled is not None and not isinstance(enabled.value, bool):
+            c.err(enabled.line, "recording.enabled must be true or false", "write true or false")
+        recording = Recording(bool(enabled.value) if enabled else True,
+                              c.choice(rm.get("format"), "recording.format", ("wav",), "wav"))
+    return Dialplan(centre, trunks, skills, numbers, agents, holidays, prompts, recording)
+
+
+def _each(c: _Checker, node: _Node | None, where: str, build: Callable[[_Checker, _Node, str], Any]) -> list[Any]:
+    return [build(c, item, f"{where}[{i}]") for i, item in enumerate(c.seq(node, where))]
+
+
+def _trunk(c: _Checker, node: _Node, where: str) -> Trunk:
+    m = c.mapping(node, where, ("name", "match", "codecs", "dtmf_mode"), ("name", "match"))
+    match = tuple(c.text(v, f"{where}.match") for v in c.seq(m.get("match"), f"{where}.match"))
+    codecs = tuple(c.choice(v, f"{where}.codecs", ("alaw", "ulaw", "g722", "opus", "gsm"), "alaw")
+                   for v in c.seq(m.get("codecs"), f"{where}.codecs")) or ("alaw", "ulaw")
+    return Trunk(c.text(m.get("name"), f"{where}.name", "", _IDENT), match, codecs,
+                 c.choice(m.get("dtmf_mode"), f"{where}.dtmf_mode", ("rfc4733", "inband", "info", "auto"), "rfc4733"))
+
+
+def _skill(c: _Checker, node: _Node, where: str) -> Skill:
+    m = c.mapping(node, where, ("id", "label", "seat"), ("id", "label", "seat"))
+    return Skill(c.text(m.get("id"), f"{where}.id", "", _IDENT, "lower-case letters, digits and _"),
+                 c.text(m.get("label"), f"{where}.label"),
+                 c.choice(m.get("seat"), f"{where}.seat", SEATS, "general"))  # type: ignore[arg-type]
+
+
+def _number(c: _Checker, node: _Node, where: str) -> Number:
+    m = c.mapping(node, where, ("number", "mode", "skill", "department", "transition", "overflow", "failsafe",
+                                "flow", "trunk"), ("number", "mode"))
+    number = c.text(m.get("number"), f"{where}.number", "", _NUMBER, "digits only, in quotes, e.g. \"12333\"")
+    mode = c.choice(m.get("mode"), f"number {number} mode", MODES, "main")
+    transition = c.window(m["transition"], f"number {number} transition") if "transition" in m else None
+    if mode == "whole_merge" and transition is None:
+        c.err(node.line, f"number {number} is a whole merge without a transition window",
+              "add transition: {from: YYYY-MM-DD, until: YYYY-MM-DD} (three months by default)")
+    if mode != "whole_merge" and "skill" not in m:
+        c.err(node.line, f"number {number} ({mode}) has no skill", "add skill: <one of the skills' ids>")
+    overflow = c.text(m.get("overflow"), f"number {number} overflow", "", _NUMBER) or None
+    return Number(number, mode, c.text(m.get("skill"), f"number {number} skill", "general"),  # type: ignore[arg-type]
+                  c.text(m.get("department"), f"number {number} department", ""), transition, overflow,
+                  c.choice(m.get("failsafe"), f"number {number} failsafe", FAILSAFES, "queue"),  # type: ignore[arg-type]
+                  c.text(m.get("flow"), f"number {number} flow", "ivr/inbound", _ROUTE),
+                  c.text(m.get("trunk"), f"number {number} trunk", "") or None)
+
+
+def _agent(c: _Checker, node: _Node, where: str) -> Agent:
+    m = c.mapping(node, where, ("id", "name", "seat", "skills"), ("id", "name", "seat", "skills"))
+    agent = c.text(m.get("id"), f"{where}.id", "", re.compile(r"^\d{3,6}$"), "digits, e.g. \"8001\"")
+    skills: list[tuple[str, int]] = []
+    if "skills" in m:
+        sm = m["skills"]
+        if not isinstance(sm.value, dict):
+            c.err(sm.line, f"agent {agent} skills must map skill to level", "write skills: {general: 3}")
+        else:
+            for skill, level in sm.value.items():
+                if not isinstance(level.value, int) or not 1 <= level.value <= 5:
+                    c.err(level.line, f"agent {agent} level of '{skill}' must be 1–5", "use a whole number 1 to 5")
+                    continue
+                skills.append((skill, level.value))
+    return Agent(agent, c.text(m.get("name"), f"agent {agent} name"),
+                 c.choice(m.get("seat"), f"agent {agent} seat", SEATS, "general"), tuple(skills))  # type: ignore[arg-type]
+
+
+def _holiday(c: _Checker, node: _Node, where: str) -> Holiday:
+    m = c.mapping(node, where, ("name", "from", "until", "greeting"), ("name", "from", "until", "greeting"))
+    start, until = c.day(m.get("from"), f"{where}.from"), c.day(m.get("until"), f"{where}.until")
+    if start > until:
+        c.err(node.line, f"holiday {where} ends before it starts", "swap 'from' and 'until'")
+    return Holiday(c.text(m.get("name"), f"{where}.name"), Window(start, until),
+                   c.choice(m.get("greeting"), f"{where}.greeting", GREETINGS, "none"))  # type: ignore[arg-type]
+
+
+def _line_of(top: dict[str, _Node], section: str, index: int, key: str | None = None) -> int:
+    item = top[section].value[index]
+    if key and isinstance(item.value, dict) and key in item.value:
+        return int(item.value[key].line)
+    return int(item.line)
+
+
+def _cross_check(c: _Checker, plan: Dialplan, top: dict[str, _Node]) -> None:
+    skill_ids = [s.id for s in plan.skills]
+    numbers = [n.number for n in plan.numbers]
+    trunk_names = [t.name for t in plan.trunks]
+
+    def unknown_skill(skill: str, line: int, who: str) -> None:
+        near = difflib.get_close_matches(skill, skill_ids, n=1)
+        c.err(line, f"{who} uses skill '{skill}' which is not defined",
+              f"use '{near[0]}'" if near else f"use one of {', '.join(skill_ids)} or add it under skills:")
+
+    _duplicates(c, [s.id for s in plan.skills], lambda i: _line_of(top, "skills", i), "skill")
+    _duplicates(c, numbers, lambda i: _line_of(top, "numbers", i), "number")
+    _duplicates(c, [a.id for a in plan.agents], lambda i: _line_of(top, "agents", i), "agent")
+    _duplicates(c, trunk_names, lambda i: _line_of(top, "trunks", i), "trunk")
+    if plan.centre.main_number not in numbers:
+        c.err(top["centre"].line, f"main number {plan.centre.main_number} is not listed under numbers",
+              f"add - {{number: \"{plan.centre.main_number}\", mode: main, skill: general}}")
+    for i, n in enumerate(plan.numbers):
+        if n.mode != "whole_merge" and n.skill not in skill_ids:
+            unknown_skill(n.skill, _line_of(top, "numbers", i, "skill"), f"number {n.number}")
+        if n.overflow and n.overflow not in numbers:
+            c.err(_line_of(top, "numbers", i, "overflow"), f"number {n.number} overflows to {n.overflow}, "
+                  "which is not listed", "overflow to a listed number, usually the main number")
+        if n.trunk and n.trunk not in trunk_names:
+            c.err(_line_of(top, "numbers", i, "trunk"), f"number {n.number} names trunk '{n.trunk}' which is "
+                  "not defined", f"use one of {', '.join(trunk_names)}")
+    for i, a in enumerate(plan.agents):
+        for skill, _ in a.skills:
+            if skill not in skill_ids:
+                unknown_skill(skill, _line_of(top, "agents", i, "skills"), f"agent {a.id}")
+    for key in REQUIRED_PROMPTS:
+        if key not in plan.prompts and "prompts" in top:
+            c.err(top["prompts"].line, f"prompt '{key}' is missing", f"add {key}: <the Chinese text> under prompts:")
+
+
+def _duplicates(c: _Checker, values: list[str], line: Callable[[int], int], what: str) -> None:
+    seen: dict[str, int] = {}
+    for i, value in enumerate(values):
+        if value in seen:
+            c.err(line(i), f"{what} '{value}' is defined twice (first on line {line(seen[value])})",
+                  f"remove one of the two {what} entries")
+        else:
+            seen[value] = i

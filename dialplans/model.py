@@ -1,0 +1,103 @@
+"""The engineers' dialplan as typed, immutable data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+Mode = Literal["main", "whole_merge", "dual", "sub_centre"]
+Seat = Literal["general", "expert", "sub_centre"]
+Failsafe = Literal["apology", "queue"]
+Greeting = Literal["new_year", "festival", "none"]
+
+MODES: tuple[str, ...] = ("main", "whole_merge", "dual", "sub_centre")
+SEATS: tuple[str, ...] = ("general", "expert", "sub_centre")
+FAILSAFES: tuple[str, ...] = ("apology", "queue")
+GREETINGS: tuple[str, ...] = ("new_year", "festival", "none")
+REQUIRED_PROMPTS: tuple[str, ...] = ("greeting", "apology", "goodbye", "press_key", "transition")
+
+
+@dataclass(frozen=True)
+class Centre:
+    name: str
+    main_number: str
+    display_number: str
+
+
+@dataclass(frozen=True)
+class Trunk:
+    name: str
+    match: tuple[str, ...]
+    codecs: tuple[str, ...] = ("alaw", "ulaw")
+    dtmf_mode: str = "rfc4733"
+
+
+@dataclass(frozen=True)
+class Skill:
+    id: str
+    label: str
+    seat: Seat
+
+
+@dataclass(frozen=True)
+class Window:
+    start: date
+    until: date
+
+    def contains(self, day: date) -> bool:
+        return self.start <= day <= self.until
+
+
+@dataclass(frozen=True)
+class Number:
+    number: str
+    mode: Mode
+    skill: str
+    department: str = ""
+    transition: Window | None = None
+    overflow: str | None = None
+    failsafe: Failsafe = "queue"
+    flow: str = "ivr/inbound"
+    trunk: str | None = None
+
+
+@dataclass(frozen=True)
+class Agent:
+    id: str
+    name: str
+    seat: Seat
+    skills: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class Holiday:
+    name: str
+    period: Window
+    greeting: Greeting
+
+
+@dataclass(frozen=True)
+class Recording:
+    enabled: bool = True
+    format: str = "wav"
+
+
+@dataclass(frozen=True)
+class Dialplan:
+    """Everything `dialplans/hotline.yaml` says."""
+
+    centre: Centre
+    trunks: tuple[Trunk, ...]
+    skills: tuple[Skill, ...]
+    numbers: tuple[Number, ...]
+    agents: tuple[Agent, ...]
+    holidays: tuple[Holiday, ...]
+    prompts: dict[str, str] = field(default_factory=dict)
+    recording: Recording = Recording()
+
+    def number(self, dialled: str) -> Number | None:
+        return next((n for n in self.numbers if n.number == dialled), None)
+
+    def holiday_on(self, day: date) -> Holiday | None:
+        return next((h for h in self.holidays if h.period.contains(day)), None)

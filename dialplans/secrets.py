@@ -1,0 +1,43 @@
+"""Generated secrets (AMI, agents' SIP passwords): never fixed defaults, kept 0600 across renders."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from dialplans.model import Dialplan
+
+
+@dataclass(frozen=True)
+class Secrets:
+    ami_user: str
+    ami_secret: str
+    agent_secrets: dict[str, str]
+
+
+def _token() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def load_or_create_secrets(path: Path, plan: Dialplan) -> Secrets:
+    """Read the secrets file, add what is missing for this dialplan, write it back (mode 0600)."""
+    data: dict[str, object] = json.loads(path.read_text()) if path.exists() else {}
+    agents = dict(data.get("agents", {}))  # type: ignore[call-overload]
+    for agent in plan.agents:
+        agents.setdefault(agent.id, _token())
+    fresh = {
+        "ami_user": data.get("ami_user") or "hotline",
+        "ami_secret": data.get("ami_secret") or _token(),
+        "agents": agents,
+    }
+    if fresh != data:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(fresh, f, indent=2)
+        tmp.replace(path)
+    return Secrets(str(fresh["ami_user"]), str(fresh["ami_secret"]), {k: str(v) for k, v in agents.items()})

@@ -1,0 +1,71 @@
+"""The FastAGI wire format: the environment block, command quoting, result lines."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlsplit
+
+_RESULT = re.compile(r"^200 result=(-?\d+)(.*)$")
+
+
+class MalformedSession(ValueError):
+    """The peer did not speak FastAGI."""
+
+
+def parse_env_line(line: str) -> tuple[str, str]:
+    """`agi_x: value` → (agi_x, value); empty values allowed; splits on the first colon."""
+    key, sep, value = line.partition(":")
+    if not sep or not key.startswith("agi_") or " " in key:
+        raise MalformedSession(f"not an AGI environment line: {line[:60]!r}")
+    return key, value.strip()
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the dialplan asked for: `agi://host:port/<route>?<params>`."""
+
+    route: str
+    params: dict[str, str]
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> Request:
+        raw = env.get("agi_request", "")
+        if raw.startswith("agi://"):
+            parts = urlsplit(raw)
+            path, query = parts.path, parts.query
+        else:
+            path, _, query = env.get("agi_network_script", "").partition("?")
+        return cls(route=path.strip("/"), params=dict(parse_qsl(query, keep_blank_values=True)))
+
+
+def quote(value: str) -> str:
+    """Quote an argument for an AGI command line."""
+    clean = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+    return f'"{clean}"'
+
+
+@dataclass(frozen=True)
+class Result:
+    """A parsed `200 result=N (data) rest` reply."""
+
+    code: int
+    data: str | None
+    rest: str
+
+    @property
+    def timed_out(self) -> bool:
+        return self.data == "timeout"
+
+
+def parse_result(line: str) -> Result:
+    """Parse a 200 reply; raise ValueError for anything else (the caller maps 5xx)."""
+    m = _RESULT.match(line)
+    if not m:
+        raise ValueError(line)
+    code, tail = int(m.group(1)), m.group(2)
+    data: str | None = None
+    if tail.startswith(" ("):
+        end = tail.rfind(")")
+        data, tail = tail[2:end], tail[end + 1:]
+    return Result(code=code, data=data, rest=tail.strip())

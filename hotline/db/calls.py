@@ -1,0 +1,145 @@
+"""Call records: the service interface flows and observers write through, and the API reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from hotline.db.engine import SessionFactory
+from hotline.db.models import CallRecord, Recording
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+@dataclass(frozen=True)
+class CallView:
+    """A call record as the API shows it."""
+
+    call_id: str
+    sip_call_id: str | None
+    caller: str
+    dialled: str
+    started_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    route: dict[str, str | None]
+    agent: str | None
+    rating: int | None
+    outcome: str | None
+    hangup_cause: str | None
+    failsafe_reason: str | None
+    steps: list[dict[str, Any]]
+    recordings: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, row: CallRecord) -> CallView:
+        return cls(
+            call_id=row.call_id, sip_call_id=row.sip_call_id, caller=row.caller, dialled=row.dialled,
+            started_at=row.started_at, answered_at=row.answered_at, ended_at=row.ended_at,
+            route={"mode": row.route_mode, "skill": row.route_skill, "prompt": row.route_prompt},
+            agent=row.agent, rating=row.rating, outcome=row.outcome, hangup_cause=row.hangup_cause,
+            failsafe_reason=row.failsafe_reason, steps=list(row.steps or []),
+            recordings=[{"id": r.id, "path": r.path, "format": r.format, "started_at": _iso(r.started_at),
+                         "size_bytes": r.size_bytes, "sha256": r.sha256} for r in row.recordings],
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "call_id": self.call_id, "sip_call_id": self.sip_call_id, "caller": self.caller,
+            "dialled": self.dialled, "started_at": _iso(self.started_at), "answered_at": _iso(self.answered_at),
+            "ended_at": _iso(self.ended_at), "route": self.route, "agent": self.agent, "rating": self.rating,
+            "outcome": self.outcome, "hangup_cause": self.hangup_cause, "failsafe_reason": self.failsafe_reason,
+            "steps": self.steps, "recordings": self.recordings,
+        }
+
+
+class CallNotFound(LookupError):
+    """No call record with that id."""
+
+
+class CallRecords:
+    """Reads and writes call records; each method is one short transaction."""
+
+    def __init__(self, sessions: SessionFactory) -> None:
+        self.sessions = sessions
+
+    async def start(self, call_id: str, *, sip_call_id: str | None, caller: str, dialled: str,
+                    started_at: datetime) -> None:
+        """Create the record; a second start for the same call is ignored."""
+        async with self.sessions.begin() as s:
+            if await s.get(CallRecord, call_id) is None:
+                s.add(CallRecord(call_id=call_id, sip_call_id=sip_call_id, caller=caller, dialled=dialled,
+                                 started_at=started_at, steps=[]))
+
+    async def _update(self, call_id: str, **values: Any) -> None:
+        async with self.sessions.begin() as s:
+            row = await s.get(CallRecord, call_id)
+            if row is None:
+                raise CallNotFound(call_id)
+            for key, value in values.items():
+                setattr(row, key, value)
+
+    async def answered(self, call_id: str, at: datetime) -> None:
+        await self._update(call_id, answered_at=at)
+
+    async def route(self, call_id: str, mode: str, skill: str | None, prompt: str | None) -> None:
+        await self._update(call_id, route_mode=mode, route_skill=skill, route_prompt=prompt)
+
+    async def step(self, call_id: str, step: str, detail: dict[str, Any] | None = None) -> None:
+        """Append one step of the flow with its time."""
+        async with self.sessions.begin() as s:
+            row = await s.get(CallRecord, call_id)
+            if row is None:
+                raise CallNotFound(call_id)
+            row.steps = [*row.steps, {"at": datetime.now(UTC).isoformat(), "step": step, "detail": detail or {}}]
+
+    async def add_recording(self, call_id: str, path: str, format: str) -> int:
+        async with self.sessions.begin() as s:
+            rec = Recording(call_id=call_id, path=path, format=format, started_at=datetime.now(UTC))
+            s.add(rec)
+            await s.flush()
+            return rec.id
+
+    async def end(self, call_id: str, outcome: str, at: datetime, failsafe_reason: str | None = None) -> None:
+        """The flow's verdict; ended_at is set if the hang-up has not been seen yet."""
+        async with self.sessions.begin() as s:
+            row = await s.get(CallRecord, call_id)
+            if row is None:
+                raise CallNotFound(call_id)
+            row.outcome = outcome
+            row.failsafe_reason = failsafe_reason or row.failsafe_reason
+            row.ended_at = row.ended_at or at
+
+    async def hung_up(self, call_id: str, at: datetime, cause: str) -> bool:
+        """The channel really ended (from AMI): the authoritative end time. False if no such call."""
+        async with self.sessions.begin() as s:
+            row = await s.get(CallRecord, call_id)
+            if row is None:
+                return False
+            row.ended_at = at
+            row.hangup_cause = cause[:64]
+            row.outcome = row.outcome or "ended"
+            return True
+
+    async def get(self, call_id: str) -> CallView | None:
+        async with self.sessions() as s:
+            row = await s.get(CallRecord, call_id)
+            return CallView.of(row) if row else None
+
+    async def list(self, *, caller: str | None = None, sip_call_id: str | None = None, agent: str | None = None,
+                   limit: int = 50) -> list[CallView]:
+        """Newest first."""
+        query = select(CallRecord).order_by(CallRecord.started_at.desc(), CallRecord.call_id.desc()).limit(limit)
+        if caller:
+            query = query.where(CallRecord.caller == caller)
+        if sip_call_id:
+            query = query.where(CallRecord.sip_call_id == sip_call_id)
+        if agent:
+            query = query.where(CallRecord.agent == agent)
+        async with self.sessions() as s:
+            return [CallView.of(r) for r in (await s.scalars(query)).all()]

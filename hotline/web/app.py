@@ -1,0 +1,96 @@
+"""The aiohttp application: routes, authentication, request metrics."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+
+from hotline.db.audit import AuditLog
+from hotline.db.calls import CallRecords
+from hotline.db.tokens import ApiTokens
+from hotline.web import calls as calls_routes
+from hotline.web.auth import TOKENS, Handler, authenticate
+from hotline.web.errors import error
+from hotline.web.health import HealthRegistry
+from hotline.web.openapi import openapi_document
+
+
+@dataclass(frozen=True)
+class WebDeps:
+    calls: CallRecords
+    tokens: ApiTokens
+    audit: AuditLog
+    health: HealthRegistry
+    metrics_registry: CollectorRegistry
+
+
+HEALTH = web.AppKey("health", HealthRegistry)
+REGISTRY = web.AppKey("registry", CollectorRegistry)
+
+
+def _metrics_middleware(registry: CollectorRegistry) -> web.middleware:  # type: ignore[valid-type]
+    requests = Counter("hotline_http_requests", "HTTP requests", ["route", "method", "status"], registry=registry)
+    latency = Histogram("hotline_http_request_seconds", "HTTP request latency", ["route"], registry=registry)
+
+    @web.middleware
+    async def measure(request: web.Request, handler: Handler) -> web.StreamResponse:
+        route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unmatched"
+        start = time.perf_counter()
+        status = 500
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
+        finally:
+            requests.labels(route, request.method, str(status)).inc()
+            latency.labels(route).observe(time.perf_counter() - start)
+
+    return measure
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except web.HTTPNotFound:
+        return error(404, "not_found", f"no route {request.path}")
+    except web.HTTPMethodNotAllowed:
+        return error(405, "method_not_allowed", f"{request.method} is not allowed on {request.path}")
+
+
+async def health(request: web.Request) -> web.Response:
+    parts = await request.app[HEALTH].report()
+    ok = all(p.ok for p in parts.values())
+    body = {"status": "ok" if ok else "degraded",
+            "parts": {name: {"ok": p.ok, "detail": p.detail} for name, p in parts.items()}}
+    return web.json_response(body, status=200 if ok else 503)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    body = generate_latest(request.app[REGISTRY])
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def openapi(_: web.Request) -> web.Response:
+    return web.json_response(openapi_document())
+
+
+def build_app(deps: WebDeps) -> web.Application:
+    app = web.Application(middlewares=[_metrics_middleware(deps.metrics_registry), json_errors, authenticate])
+    app[TOKENS] = deps.tokens
+    app[HEALTH] = deps.health
+    app[REGISTRY] = deps.metrics_registry
+    app[calls_routes.CALLS] = deps.calls
+    app[calls_routes.AUDIT] = deps.audit
+    app.router.add_get("/api/health", health)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/api/openapi.json", openapi)
+    app.router.add_get("/api/calls", calls_routes.list_calls)
+    app.router.add_get("/api/calls/{call_id}", calls_routes.get_call)
+    return app

@@ -1,0 +1,36 @@
+"""Bearer-token authentication and role checks; every route but health, metrics and the OpenAPI document."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from hotline.db.tokens import ApiTokens, Principal
+from hotline.web.errors import error
+
+PUBLIC = frozenset({"/api/health", "/metrics", "/api/openapi.json"})
+TOKENS = web.AppKey("tokens", ApiTokens)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def principal(request: web.Request) -> Principal:
+    value = request.get("principal")
+    assert isinstance(value, Principal), "route is not behind authentication"
+    return value
+
+
+@web.middleware
+async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path in PUBLIC:
+        return await handler(request)
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return error(401, "auth_required", "send Authorization: Bearer <token>")
+    who = await request.app[TOKENS].verify(token.strip())
+    if who is None:
+        return error(401, "auth_invalid", "the token is unknown or revoked")
+    request["principal"] = who
+    return await handler(request)

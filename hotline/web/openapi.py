@@ -1,0 +1,71 @@
+"""The OpenAPI 3.1 document of the HTTP API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_ERROR = {"$ref": "#/components/responses/Error"}
+_CALL_ID = {"name": "call_id", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def openapi_document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "12345 hotline (voice side)", "version": "0.1.0"},
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "responses": {"Error": {"description": "error", "content": {"application/json": {"schema": {
+                "$ref": "#/components/schemas/Error"}}}}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+                    "type": "object", "required": ["id", "message"],
+                    "properties": {"id": {"type": "string"}, "message": {"type": "string"}}}}},
+                "CallRecord": {
+                    "type": "object",
+                    "required": ["call_id", "caller", "dialled", "started_at", "route", "recordings"],
+                    "properties": {
+                        "call_id": {"type": "string"}, "sip_call_id": {"type": ["string", "null"]},
+                        "caller": {"type": "string"}, "dialled": {"type": "string"},
+                        "started_at": {"type": "string", "format": "date-time"},
+                        "answered_at": {"type": ["string", "null"], "format": "date-time"},
+                        "ended_at": {"type": ["string", "null"], "format": "date-time"},
+                        "route": {"type": "object", "properties": {"mode": {"type": ["string", "null"]},
+                                                                   "skill": {"type": ["string", "null"]},
+                                                                   "prompt": {"type": ["string", "null"]}}},
+                        "agent": {"type": ["string", "null"]}, "rating": {"type": ["integer", "null"]},
+                        "outcome": {"type": ["string", "null"]}, "steps": {"type": "array"},
+                        "recordings": {"type": "array", "items": {"type": "object"}},
+                    },
+                },
+                "Health": {"type": "object", "properties": {"status": {"enum": ["ok", "degraded"]},
+                                                            "parts": {"type": "object"}}},
+            },
+        },
+        "security": [{"bearer": []}],
+        "paths": {
+            "/api/health": {"get": {"summary": "state of Asterisk, AMI, AGI, Redis, database", "security": [],
+                                    "responses": {"200": {"description": "all parts up"},
+                                                  "503": {"description": "a part is down"}}}},
+            "/metrics": {"get": {"summary": "Prometheus metrics", "security": [],
+                                 "responses": {"200": {"description": "text exposition format"}}}},
+            "/api/openapi.json": {"get": {"summary": "this document", "security": [],
+                                          "responses": {"200": {"description": "OpenAPI 3.1"}}}},
+            "/api/calls": {"get": {
+                "summary": "call records, newest first (agents see their own calls)",
+                "parameters": [
+                    {"name": "caller", "in": "query", "schema": {"type": "string", "pattern": "^[0-9]+$"}},
+                    {"name": "sip_call_id", "in": "query", "schema": {"type": "string"}},
+                    {"name": "agent", "in": "query", "schema": {"type": "string"}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
+                ],
+                "responses": {"200": {"description": "calls", "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"calls": {"type": "array", "items": {
+                        "$ref": "#/components/schemas/CallRecord"}}}}}}},
+                    "400": _ERROR, "401": _ERROR, "403": _ERROR}}},
+            "/api/calls/{call_id}": {"get": {
+                "summary": "one call record", "parameters": [_CALL_ID],
+                "responses": {"200": {"description": "the call", "content": {"application/json": {"schema": {
+                    "$ref": "#/components/schemas/CallRecord"}}}},
+                    "401": _ERROR, "403": _ERROR, "404": _ERROR}}},
+        },
+    }

@@ -1,0 +1,49 @@
+"""A whole stack (hotline + world Asterisk, AGI, Redis, database, web) per test module."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from hotline.netutil import free_port
+from hotline.settings import Ports, Settings
+from hotline.stack import Stack
+from hotline.worldcall import WorldCaller
+
+
+def stack_settings(home: Path, database_url: str = "", dialplan_file: Path | None = None) -> Settings:
+    """Settings for a test stack: its own home and free loopback ports, so it runs beside `make run`."""
+    ports = Ports(http=free_port(), agi=free_port(), hotline_sip=free_port(), hotline_ami=free_port(),
+                  world_sip=free_port(), world_ami=free_port(), redis=free_port())
+    base = Settings()
+    return Settings(home=home, dialplan_file=dialplan_file or base.dialplan_file, bind_host="127.0.0.1",
+                    ports=ports, database_url=database_url, redis_url="", asterisk_root=base.asterisk_root,
+                    with_world=True)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Every end-to-end module runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return ""
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def stack(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> AsyncIterator[Stack]:
+    s = Stack(stack_settings(tmp_path_factory.mktemp("home"), database_url))
+    await s.start()
+    try:
+        yield s
+    finally:
+        await s.close()
+
+
+@pytest.fixture(scope="module")
+def world_caller(stack: Stack) -> WorldCaller:
+    assert stack.world_ami is not None and stack.data is not None and stack.calls is not None
+    heard = stack.data.inner_of("heard")
+    return WorldCaller(stack.world_ami, heard, stack.data.host, stack.calls)
