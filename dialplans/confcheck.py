@@ -14,7 +14,7 @@ def check_conf_file(path: Path) -> list[str]:
     try:
         config = Config(str(path))
     except ParseError as exc:
-        line, message = (exc.args + ("", ""))[:2]
+        line, message = (*exc.args, "", "")[:2]
         return [f"{path}:{line}: {message}"]
     except (OSError, UnicodeDecodeError) as exc:
         return [f"{path}:0: cannot read: {exc}"]

@@ -150,7 +150,7 @@ class _Checker:
             line = node.line if node is not None else 0
             self.err(line, f"{where} must be a date", "write it as YYYY-MM-DD, e.g. 2027-01-31")
             return date.min
-        return node.value  # type: ignore[no-any-return]
+        return node.value
 
     def window(self, node: _Node, where: str) -> Window:
         m = self.mapping(node, where, ("from", "until"), ("from", "until"))

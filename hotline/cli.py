@@ -140,7 +140,8 @@ async def _call(settings: Settings, args: argparse.Namespace) -> int:
         heard = data["heard"] or {}
         print(f"call id      {data['call_id']}")
         print(f"answered     {data['answered']} ({data['originate_result']})")
-        print(f"heard        {heard.get('speech_s', 0)} s of speech in {heard.get('duration_s', 0)} s -> {data['heard_audio']}")
+        print(f"heard        {heard.get('speech_s', 0)} s of speech in {heard.get('duration_s', 0)} s")
+        print(f"heard audio  {data['heard_audio']}")
         print(f"keys sent    {data['dtmf_sent']!r}, received by the flow: {data['digit_received']!r}")
         print(f"flow steps   {' → '.join(data['steps']) or '(none)'}")
         for rec in data["recordings"]:

@@ -22,7 +22,8 @@ class StackCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         ami = self._stack.ami
         if ami is not None:
-            yield GaugeMetricFamily("hotline_ami_connected", "1 when the AMI session is logged in", value=int(ami.connected))
+            yield GaugeMetricFamily("hotline_ami_connected", "1 when the AMI session is logged in",
+                                    value=int(ami.connected))
             yield CounterMetricFamily("hotline_ami_reconnects", "AMI reconnects since start", value=ami.reconnects)
         agi = self._stack.agi
         if agi is not None:

@@ -62,7 +62,7 @@ class CallOutcome:
 def _digit(record: dict[str, Any] | None) -> str | None:
     for step in (record or {}).get("steps", []):
         if step["step"] == "digit":
-            return step.get("detail", {}).get("digit")  # type: ignore[no-any-return]
+            return step.get("detail", {}).get("digit")
     return None
 
 

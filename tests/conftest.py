@@ -5,6 +5,34 @@ Each area adds its fixtures under its own section below; keep sections apart.
 
 from __future__ import annotations
 
+import asyncio
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hotline.asterisk.root import AsteriskRoot, find_root
+from hotline.embedded.postgres_server import PostgresServer
+from hotline.netutil import free_port
+
 # --- section: asterisk (owner: hotline/asterisk) ---
 
+
+@pytest.fixture(scope="session")
+def asterisk_root() -> AsteriskRoot:
+    """The Debian root with Asterisk (built once by scripts/build-asterisk-root.sh)."""
+    return find_root()
+
 # --- section: redis / postgres (owner: hotline/embedded) ---
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server for the whole session (per xdist worker); its URL."""
+    server = PostgresServer(Path(tempfile.mkdtemp(prefix="hotline-pg-")), free_port())
+    asyncio.run(server.start())
+    try:
+        yield server.url
+    finally:
+        asyncio.run(server.stop())

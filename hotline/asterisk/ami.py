@@ -18,15 +18,15 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 from panoramisk import actions as pactions
 from panoramisk.ami_protocol import AMIProtocol
-from panoramisk.message import Message
 
 log = logging.getLogger(__name__)
 
-AmiMessage = Message
+# A parsed AMI message (panoramisk Message: case-insensitive; repeated keys become lists).
+AmiMessage: TypeAlias = Mapping[str, Any]
 EventHandler = Callable[[Any], Awaitable[None] | None]
 State = Literal["connecting", "connected", "disconnected", "closed"]
 
@@ -120,7 +120,7 @@ class AmiSnapshot:
     pending_actions: int
 
 
-class _Protocol(AMIProtocol):  # type: ignore[misc]
+class _Protocol(AMIProtocol):
     """panoramisk's protocol, reporting to our client."""
 
 
@@ -340,11 +340,11 @@ class AmiClient:
                 continue
             if inspect.isawaitable(result):
                 task = asyncio.ensure_future(result)
-                self._tasks.add(task)  # type: ignore[arg-type]
+                self._tasks.add(task)
                 task.add_done_callback(self._handler_done)
 
     def _handler_done(self, task: asyncio.Future[Any]) -> None:
-        self._tasks.discard(task)  # type: ignore[arg-type]
+        self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("AMI %s event handler failed", self.name, exc_info=task.exception())
 

@@ -24,7 +24,7 @@ class AmiReloader:
     async def reload(self, modules: list[str]) -> None:
         for module in modules:
             out = await self._cli(f"module reload {module}")
-            if "not" in out.lower() and "reloaded" in out.lower() or "unable" in out.lower():
+            if ("not" in out.lower() and "reloaded" in out.lower()) or "unable" in out.lower():
                 raise ReloadFailed(f"{module}: {out.strip()}")
         shown = await self._cli(f"dialplan show {self._probe}")
         if "There is no existence" in shown or "-= 0 extensions" in shown:

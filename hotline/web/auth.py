@@ -11,14 +11,13 @@ from hotline.web.errors import error
 
 PUBLIC = frozenset({"/api/health", "/metrics", "/api/openapi.json"})
 TOKENS = web.AppKey("tokens", ApiTokens)
+PRINCIPAL = web.RequestKey("principal", Principal)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def principal(request: web.Request) -> Principal:
-    value = request.get("principal")
-    assert isinstance(value, Principal), "route is not behind authentication"
-    return value
+    return request[PRINCIPAL]
 
 
 @web.middleware
@@ -32,5 +31,5 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
     who = await request.app[TOKENS].verify(token.strip())
     if who is None:
         return error(401, "auth_invalid", "the token is unknown or revoked")
-    request["principal"] = who
+    request[PRINCIPAL] = who
     return await handler(request)

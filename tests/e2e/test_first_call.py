@@ -69,7 +69,7 @@ async def test_calls_api_serves_the_record_to_a_supervisor(stack: Stack, world_c
     assert one["recordings"]
 
 
-@pytest.mark.skipif(shutil.which("sipp") is None, reason="sipp (Debian sip-tester) is installed by scripts/setup-system.sh")
+@pytest.mark.skipif(shutil.which("sipp") is None, reason="sipp comes from scripts/setup-system.sh")
 async def test_any_sip_client_on_loopback_can_call_without_registering(stack: Stack) -> None:
     proc = await asyncio.create_subprocess_exec(
         "sipp", "-sn", "uac", "-s", "12345", f"127.0.0.1:{stack.settings.ports.hotline_sip}",

@@ -1,0 +1,81 @@
+"""A throw-away PostgreSQL cluster on loopback, run as the `postgres` user (the server refuses root)."""
+
+from __future__ import annotations
+
+import asyncio
+import glob
+import os
+import pwd
+import secrets
+import shutil
+from pathlib import Path
+
+
+def _bin(name: str) -> str:
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    if found:
+        return found[-1]
+    path = shutil.which(name)
+    if path is None:
+        raise FileNotFoundError(f"PostgreSQL's {name} not found (apt-get install postgresql)")
+    return path
+
+
+class PostgresServer:
+    """initdb + start in `dir`; `url` gives an asyncpg URL with a generated password."""
+
+    def __init__(self, dir: Path, port: int, database: str = "hotline", user: str = "hotline") -> None:
+        self.dir = dir
+        self.port = port
+        self.database = database
+        self.user = user
+        self.password = secrets.token_urlsafe(16)
+        self._started = False
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+asyncpg://{self.user}:{self.password}@127.0.0.1:{self.port}/{self.database}"
+
+    async def _run(self, *argv: str, input: str | None = None) -> str:
+        as_postgres = os.geteuid() == 0
+        cmd = ["runuser", "-u", "postgres", "--", *argv] if as_postgres else list(argv)
+        proc = await asyncio.create_subprocess_exec(
+            *cmd, stdin=asyncio.subprocess.PIPE if input else asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )
+        out, _ = await proc.communicate(input.encode() if input else None)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{argv[0]} failed: {out.decode(errors='replace')[-800:]}")
+        return out.decode(errors="replace")
+
+    async def start(self) -> None:
+        data = self.dir / "data"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        pwfile = self.dir / "pwfile"
+        pwfile.write_text(self.password + "\n")
+        pwfile.chmod(0o600)
+        if os.geteuid() == 0:
+            pg = pwd.getpwnam("postgres")
+            os.chown(pwfile, pg.pw_uid, pg.pw_gid)
+            for path in (self.dir, *self.dir.parents):
+                if path == Path("/"):
+                    break
+                os.chmod(path, os.stat(path).st_mode | 0o111)  # let postgres traverse to its folder
+            os.chown(self.dir, pg.pw_uid, pg.pw_gid)
+        await self._run(_bin("initdb"), "-D", str(data), "-A", "scram-sha-256", "-U", "postgres",
+                        f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C.UTF-8")
+        pwfile.unlink()
+        await self._run(_bin("pg_ctl"), "-D", str(data), "-l", str(self.dir / "postgres.log"), "-w", "-t", "60",
+                        "-o", f"-h 127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off", "start")
+        self._started = True
+        sql = (f"CREATE ROLE {self.user} LOGIN PASSWORD '{self.password}';\n"
+               f"CREATE DATABASE {self.database} OWNER {self.user};\n")
+        await self._run("env", f"PGPASSWORD={self.password}", "psql", "-h", str(self.dir), "-p", str(self.port),
+                        "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-q", "-f", "-", input=sql)
+
+    async def stop(self) -> None:
+        if not self._started:
+            return
+        self._started = False
+        await self._run(_bin("pg_ctl"), "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop")
+        shutil.rmtree(self.dir, ignore_errors=True)
