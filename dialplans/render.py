@@ -114,6 +114,16 @@ qualify_frequency=30
     return "".join(out)
 
 
+def _call_start(n: Number) -> str:
+    """The AMI event that opens the call record even if the AGI server is unreachable."""
+    return ("HotlineCallStart,CallId: ${HOTLINE_CALL_ID},Caller: ${CALLERID(num)},Dialled: ${EXTEN},"
+            f"SipCallId: ${{CHANNEL(pjsip,call-id)}},Mode: {n.mode},Skill: {n.skill}")
+
+
+_FAILSAFE_EVENT = ('HotlineFailsafe,CallId: ${UNIQUEID},Destination: apology,'
+                   'Error: ${IF($["${HOTLINE_FLOW_ERROR}" = ""]?AGI ${AGISTATUS}:${HOTLINE_FLOW_ERROR})}')
+
+
 def _agi_url(n: Number, ctx: RenderContext) -> str:
     params = f"number=${{EXTEN}}&mode={n.mode}&skill={quote(n.skill)}&failsafe={n.failsafe}"
     return f"agi://{ctx.agi_host}:{ctx.agi_port}/{n.flow}?{params}"
@@ -141,12 +151,14 @@ clearglobalvars=no
  same => n,Set(HOTLINE_CALL_ID=${{UNIQUEID}})
  same => n,Set(HOTLINE_DIALLED=${{EXTEN}})
  same => n,Answer()
+ same => n,UserEvent({_call_start(n)})
 """)
         if plan.recording.enabled:
             out.append(
                 f" same => n,Set(HOTLINE_RECORDING={ctx.recordings_dir}/${{STRFTIME(${{EPOCH}},,%Y/%m/%d)}}/"
                 "${HOTLINE_CALL_ID}.wav)\n"
                 " same => n,MixMonitor(${HOTLINE_RECORDING},i(HOTLINE_MIXMONITOR_ID))\n"
+                " same => n,UserEvent(HotlineRecording,CallId: ${HOTLINE_CALL_ID},Path: ${HOTLINE_RECORDING})\n"
             )
         out.append(f""" same => n,AGI({_agi_url(n, ctx)})
  same => n,GotoIf($["${{HOTLINE_FLOW_STATUS}}" = "ok"]?flow-ok)
@@ -160,7 +172,7 @@ clearglobalvars=no
 [hotline-failsafe]
 exten => apology,1,NoOp(fail-safe: apology (${{HOTLINE_FLOW_ERROR}}))
  same => n,Answer()
- same => n,UserEvent(HotlineFailsafe,CallId: ${{UNIQUEID}},Destination: apology,Error: ${{HOTLINE_FLOW_ERROR}})
+ same => n,UserEvent({_FAILSAFE_EVENT})
  same => n,Playback({sounds}/apology)
  same => n,Hangup()
 ; Until the ACD routes fail-safe calls to the queue, they get the apology too.

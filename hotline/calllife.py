@@ -1,13 +1,18 @@
-"""Keeps call records honest from Asterisk's side: the real hang-up time and cause of every call.
+"""Keeps call records honest from Asterisk's side, whatever happens to the flows.
 
-The flows write what they did; this observer writes when the channel really ended (also for calls
-whose flow crashed and went to the fail-safe, or whose AGI server was unreachable).
+The dialplan announces every call (`HotlineCallStart`), its recording (`HotlineRecording`) and a
+fail-safe (`HotlineFailsafe`) as AMI user events; `Hangup` gives the real end. So a call has a
+record even when its flow crashed or the AGI server was unreachable: no call is lost.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 from hotline.asterisk.ami import AmiClient, AmiMessage
 from hotline.db.calls import CallRecords
@@ -16,13 +21,58 @@ log = logging.getLogger(__name__)
 
 
 class CallLifecycle:
-    """Subscribes to AMI `Hangup` and closes the matching call record."""
+    """AMI observer writing call starts, recordings, fail-safes and hang-ups, in arrival order."""
 
-    def __init__(self, calls: CallRecords) -> None:
+    def __init__(self, calls: CallRecords, to_host_path: Callable[[str], Path]) -> None:
         self._calls = calls
+        self._host = to_host_path
+        self._queue: asyncio.Queue[AmiMessage] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
 
     def attach(self, ami: AmiClient) -> None:
-        ami.subscribe("Hangup", self.on_hangup)
+        ami.subscribe("UserEvent", self._queue.put_nowait)
+        ami.subscribe("Hangup", self._queue.put_nowait)
+        self._worker = asyncio.create_task(self._work(), name="call-lifecycle")
+
+    async def _work(self) -> None:
+        while True:
+            event = await self._queue.get()
+            if event.get("Event") == "Hangup":
+                await self.on_hangup(event)
+            else:
+                await self.on_user_event(event)
+
+    async def close(self) -> None:
+        """Write what is queued, then stop; safe twice."""
+        worker, self._worker = self._worker, None
+        if worker is None:
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(5):
+                while not self._queue.empty():
+                    await asyncio.sleep(0.01)
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+
+    async def on_user_event(self, event: AmiMessage) -> None:
+        name = event.get("UserEvent", "")
+        call_id = event.get("CallId", "")
+        if not call_id or name not in ("HotlineCallStart", "HotlineRecording", "HotlineFailsafe"):
+            return
+        try:
+            if name == "HotlineCallStart":
+                await self._calls.start(
+                    call_id, sip_call_id=event.get("SipCallId") or None, caller=event.get("Caller", "") or "anonymous",
+                    dialled=event.get("Dialled", ""), started_at=datetime.now(UTC),
+                    route_mode=event.get("Mode") or None, route_skill=event.get("Skill") or None,
+                )
+            elif name == "HotlineRecording":
+                await self._calls.add_recording(call_id, str(self._host(event.get("Path", ""))), "wav")
+            else:
+                await self._calls.failsafe(call_id, event.get("Error", ""))
+        except Exception:
+            log.exception("could not record %s of call %s", name, call_id)
 
     async def on_hangup(self, event: AmiMessage) -> None:
         call_id = event.get("Uniqueid", "")

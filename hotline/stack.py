@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from dialplans.model import Dialplan
 from dialplans.render import RenderContext, render
 from dialplans.secrets import load_or_create_secrets
 from hotline.asterisk.agi import AgiServer, Router
+from hotline.asterisk.agi.server import Flow
 from hotline.asterisk.ami import AmiClient
 from hotline.asterisk.root import AsteriskRoot, find_root
 from hotline.asterisk.sandbox import AsteriskInstance
@@ -71,8 +72,9 @@ class DataDirs:
 class Stack:
     """One running hotline: Redis, database, AGI, the hotline Asterisk, the world, the web service."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, extra_flows: Mapping[str, Flow] | None = None) -> None:
         self.settings = settings
+        self._extra_flows = dict(extra_flows or {})
         self.registry = CollectorRegistry()
         self._closers: list[Callable[[], Awaitable[None]]] = []
         self.root: AsteriskRoot | None = None
@@ -125,6 +127,8 @@ class Stack:
 
         router = Router()
         router.add("ivr/inbound", InboundFlow(calls, sounds, data.host, dialplan))
+        for route, flow in self._extra_flows.items():
+            router.add(route, flow)
         self.agi = agi = AgiServer(s.bind_host, s.ports.agi, router)
         await agi.start()
         self._closers.append(agi.close)
@@ -148,7 +152,9 @@ class Stack:
         self.ami = ami = AmiClient(s.bind_host, s.ports.hotline_ami, ctx.ami_user, ctx.ami_secret, name="hotline")
         await ami.connect()
         self._closers.append(ami.close)
-        CallLifecycle(calls).attach(ami)
+        lifecycle = CallLifecycle(calls, data.host)
+        lifecycle.attach(ami)
+        self._closers.append(lifecycle.close)
 
         if s.with_world:
             await self._start_world(root, secret_store.agent_secrets)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from hotline.db.engine import SessionFactory
 from hotline.db.models import CallRecord, Recording
@@ -69,12 +70,16 @@ class CallRecords:
         self.sessions = sessions
 
     async def start(self, call_id: str, *, sip_call_id: str | None, caller: str, dialled: str,
-                    started_at: datetime) -> None:
-        """Create the record; a second start for the same call is ignored."""
-        async with self.sessions.begin() as s:
-            if await s.get(CallRecord, call_id) is None:
-                s.add(CallRecord(call_id=call_id, sip_call_id=sip_call_id, caller=caller, dialled=dialled,
-                                 started_at=started_at, steps=[]))
+                    started_at: datetime, route_mode: str | None = None, route_skill: str | None = None) -> None:
+        """Create the record; a second start for the same call (AMI and the flow both open it) is ignored."""
+        try:
+            async with self.sessions.begin() as s:
+                if await s.get(CallRecord, call_id) is None:
+                    s.add(CallRecord(call_id=call_id, sip_call_id=sip_call_id, caller=caller, dialled=dialled,
+                                     started_at=started_at, answered_at=started_at, route_mode=route_mode,
+                                     route_skill=route_skill, steps=[]))
+        except IntegrityError:
+            pass  # the other writer was first
 
     async def _update(self, call_id: str, **values: Any) -> None:
         async with self.sessions.begin() as s:
@@ -99,7 +104,11 @@ class CallRecords:
             row.steps = [*row.steps, {"at": datetime.now(UTC).isoformat(), "step": step, "detail": detail or {}}]
 
     async def add_recording(self, call_id: str, path: str, format: str) -> int:
+        """Link a recording file to the call (once per path)."""
         async with self.sessions.begin() as s:
+            existing = await s.scalar(select(Recording).where(Recording.call_id == call_id, Recording.path == path))
+            if existing is not None:
+                return existing.id
             rec = Recording(call_id=call_id, path=path, format=format, started_at=datetime.now(UTC))
             s.add(rec)
             await s.flush()
@@ -114,6 +123,15 @@ class CallRecords:
             row.outcome = outcome
             row.failsafe_reason = failsafe_reason or row.failsafe_reason
             row.ended_at = row.ended_at or at
+
+    async def failsafe(self, call_id: str, reason: str) -> None:
+        """The call went to the fail-safe destination (its flow broke or the AGI server was unreachable)."""
+        async with self.sessions.begin() as s:
+            row = await s.get(CallRecord, call_id)
+            if row is None:
+                raise CallNotFound(call_id)
+            row.outcome = "failsafe"
+            row.failsafe_reason = reason[:128] or row.failsafe_reason
 
     async def hung_up(self, call_id: str, at: datetime, cause: str) -> bool:
         """The channel really ended (from AMI): the authoritative end time. False if no such call."""

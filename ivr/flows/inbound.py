@@ -50,9 +50,6 @@ class InboundFlow:
         mode = call.params.get("mode", "main")
         first_prompt = self._first_prompt(dialled, now)
         await self.calls.route(call_id, mode, call.params.get("skill") or None, first_prompt)
-        recording = await call.get_variable("HOTLINE_RECORDING")
-        if recording:
-            await self.calls.add_recording(call_id, str(self.to_host_path(recording)), "wav")
         log.info("call %s from %s to %s", call_id, mask_number(caller), dialled)
         try:
             await self._converse(call, call_id, first_prompt)
