@@ -37,10 +37,13 @@ class CallLifecycle:
     async def _work(self) -> None:
         while True:
             event = await self._queue.get()
-            if event.get("Event") == "Hangup":
-                await self.on_hangup(event)
-            else:
-                await self.on_user_event(event)
+            try:
+                if event.get("Event") == "Hangup":
+                    await self.on_hangup(event)
+                else:
+                    await self.on_user_event(event)
+            finally:
+                self._queue.task_done()
 
     async def close(self) -> None:
         """Write what is queued, then stop; safe twice."""
@@ -48,9 +51,7 @@ class CallLifecycle:
         if worker is None:
             return
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(5):
-                while not self._queue.empty():
-                    await asyncio.sleep(0.01)
+            await asyncio.wait_for(self._queue.join(), 5)
         worker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await worker
