@@ -72,10 +72,10 @@ def _render(args: argparse.Namespace) -> int:
 
 
 def _apply(args: argparse.Namespace) -> int:
-    return asyncio.run(_apply_async(_file(args)))
+    return asyncio.run(_apply_async(Path(args.file) if args.file else None))
 
 
-async def _apply_async(path: Path) -> int:
+async def _apply_async(path: Path | None) -> int:
     from dialplans.apply import ApplyRefused, ApplyRolledBack, apply_dialplan
     from dialplans.render import RenderContext
     from dialplans.secrets import load_or_create_secrets
@@ -87,6 +87,7 @@ async def _apply_async(path: Path) -> int:
         print("no running hotline to apply to (start it with `make run`)", file=sys.stderr)
         return 2
     state = json.loads(settings.state_file.read_text())
+    path = path or Path(state.get("dialplan_file") or settings.dialplan_file)
     try:
         plan = load_dialplan(path)
     except DialplanInvalid as exc:

@@ -120,8 +120,11 @@ def _call_start(n: Number) -> str:
             f"SipCallId: ${{CHANNEL(pjsip,call-id)}},Mode: {n.mode},Skill: {n.skill}")
 
 
-_FAILSAFE_EVENT = ('HotlineFailsafe,CallId: ${UNIQUEID},Destination: apology,'
-                   'Error: ${IF($["${HOTLINE_FLOW_ERROR}" = ""]?AGI ${AGISTATUS}:${HOTLINE_FLOW_ERROR})}')
+_FAILSAFE_EVENT = ('HotlineFailsafe,CallId: ${UNIQUEID},Destination: apology,Caller: ${CALLERID(num)},'
+                   'Dialled: ${IF($["${HOTLINE_DIALLED}" = ""]?${CALLERID(dnid)}:${HOTLINE_DIALLED})},'
+                   'SipCallId: ${CHANNEL(pjsip,call-id)},'
+                   'Error: ${IF($["${HOTLINE_DIALLED}" = ""]?unknown number:'
+                   '${IF($["${HOTLINE_FLOW_ERROR}" = ""]?AGI ${AGISTATUS}:${HOTLINE_FLOW_ERROR})})}')
 
 
 def _agi_url(n: Number, ctx: RenderContext) -> str:

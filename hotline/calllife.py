@@ -62,15 +62,15 @@ class CallLifecycle:
         if not call_id or name not in ("HotlineCallStart", "HotlineRecording", "HotlineFailsafe"):
             return
         try:
-            if name == "HotlineCallStart":
+            if name in ("HotlineCallStart", "HotlineFailsafe"):
                 await self._calls.start(
                     call_id, sip_call_id=event.get("SipCallId") or None, caller=event.get("Caller", "") or "anonymous",
                     dialled=event.get("Dialled", ""), started_at=datetime.now(UTC),
                     route_mode=event.get("Mode") or None, route_skill=event.get("Skill") or None,
                 )
-            elif name == "HotlineRecording":
+            if name == "HotlineRecording":
                 await self._calls.add_recording(call_id, str(self._host(event.get("Path", ""))), "wav")
-            else:
+            elif name == "HotlineFailsafe":
                 await self._calls.failsafe(call_id, event.get("Error", ""))
         except Exception:
             log.exception("could not record %s of call %s", name, call_id)

@@ -193,6 +193,7 @@ class Stack:
             "pid": os.getpid(),
             "http": f"http://{self.settings.bind_host}:{self.settings.ports.http}",
             "database_url": self.settings.db_url,
+            "dialplan_file": str(self.settings.dialplan_file.resolve()),
             "asterisk_root": str(self.root.path),
             "data_dir_inner": self.data.inner,
             "hotline_etc_dir": str(self.hotline.etc_dir),
