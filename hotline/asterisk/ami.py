@@ -51,6 +51,11 @@ class AmiDisconnected(AmiError):
     """The connection dropped while the action was pending; it was NOT re-sent."""
 
 
+# Event classes we act on. Leaving out `dialplan` (Newexten, VarSet) and `agi` (AGIExecStart/End) spares
+# Asterisk and us several events per dialplan step and per AGI command.
+DEFAULT_EVENTS = "system,call,user,agent,dtmf,reporting"
+
+
 class OriginateReason(enum.IntEnum):
     """`Reason` of an OriginateResponse."""
 
@@ -131,11 +136,12 @@ class AmiClient:
 
     def __init__(self, host: str, port: int, username: str, secret: str, *, name: str = "ami",
                  action_timeout: float = 5.0, ping_interval: float = 5.0,
-                 reconnect_backoff: tuple[float, float] = (0.2, 5.0)) -> None:
+                 reconnect_backoff: tuple[float, float] = (0.2, 5.0), events: str = DEFAULT_EVENTS) -> None:
         self.host, self.port, self.username, self.secret, self.name = host, port, username, secret, name
         self._action_timeout = action_timeout
         self._ping_interval = ping_interval
         self._backoff = reconnect_backoff
+        self._events = events
         self._state: State = "disconnected"
         self._protocol: _Protocol | None = None
         self._handlers: dict[str, list[Subscription]] = {}
@@ -183,7 +189,7 @@ class AmiClient:
         self._protocol = protocol
         try:
             await self._send({"Action": "Login", "Username": self.username, "Secret": self.secret,
-                              "Events": "on"}, self._action_timeout)
+                              "Events": self._events}, self._action_timeout)
         except AmiActionError as exc:
             self._drop()
             raise AmiLoginError(f"AMI login refused for {self.username}@{self.host}:{self.port}: {exc}") from None

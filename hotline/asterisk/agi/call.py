@@ -33,9 +33,10 @@ class AgiCall:
             raise AgiHangup("the call has ended")
         async with self._lock:
             try:
-                self._writer.write(line.encode() + b"\n")
-                await self._writer.drain()
-                reply = await asyncio.wait_for(self._read_reply(), timeout or self._timeout)
+                async with asyncio.timeout(timeout or self._timeout):
+                    self._writer.write(line.encode() + b"\n")
+                    await self._writer.drain()
+                    reply = await self._read_reply()
             except TimeoutError:
                 raise AgiTimeout(f"no answer to {line.split(' ', 1)[0]} in {timeout or self._timeout:.0f}s") from None
             except (ConnectionError, OSError) as exc:
