@@ -9,10 +9,18 @@ from pathlib import Path
 from asterisk.config import Config, ParseError
 
 
+class _Config(Config):
+    """pyst2's parser, reading the file without leaking its handle."""
+
+    def load(self) -> None:
+        with open(self.filename, encoding="utf-8") as f:
+            self.raw_lines = f.readlines()
+
+
 def check_conf_file(path: Path) -> list[str]:
     """Problems in one .conf file as `file:line: message` (empty when it parses)."""
     try:
-        config = Config(str(path))
+        config = _Config(str(path))
     except ParseError as exc:
         line, message = (*exc.args, "", "")[:2]
         return [f"{path}:{line}: {message}"]

@@ -1,0 +1,130 @@
+"""The HTTP API on a real SQLite database: roles, an agent's own calls, the audit log, health, OpenAPI."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from prometheus_client import CollectorRegistry
+from sqlalchemy import update
+
+from hotline.db.audit import AuditLog
+from hotline.db.calls import CallRecords
+from hotline.db.engine import create_engine, session_factory
+from hotline.db.migrate import upgrade
+from hotline.db.models import CallRecord
+from hotline.db.tokens import ApiTokens
+from hotline.web.app import WebDeps, build_app
+from hotline.web.health import HealthRegistry, PartHealth
+
+
+@dataclass
+class Api:
+    client: TestClient[web.Request, web.Application]
+    app: web.Application
+    calls: CallRecords
+    tokens: ApiTokens
+    audit: AuditLog
+    health: HealthRegistry
+
+    async def token(self, role: str, agent: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {await self.tokens.create(name=f'{role}-x', role=role, agent_id=agent)}"}
+
+
+@pytest.fixture
+async def api(tmp_path: Path) -> AsyncIterator[Api]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"
+    await upgrade(url)
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    calls, tokens, audit = CallRecords(sessions), ApiTokens(sessions), AuditLog(sessions)
+    health = HealthRegistry(timeout=0.3)
+    base = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+    for i, (caller, agent) in enumerate([("13800000001", "8001"), ("13800000002", "8002"), ("13800000001", None)]):
+        await calls.start(f"c{i}", sip_call_id=f"s{i}", caller=caller, dialled="12345",
+                          started_at=base + timedelta(minutes=i))
+        async with sessions.begin() as s:
+            await s.execute(update(CallRecord).where(CallRecord.call_id == f"c{i}").values(agent=agent))
+    app = build_app(WebDeps(calls, tokens, audit, health, CollectorRegistry()))
+    async with TestClient(TestServer(app)) as client:
+        yield Api(client, app, calls, tokens, audit, health)
+    await engine.dispose()
+
+
+async def test_tokens_are_required_and_checked(api: Api) -> None:
+    assert (await api.client.get("/api/calls")).status == 401
+    bad = await api.client.get("/api/calls", headers={"Authorization": "Bearer nope"})
+    assert bad.status == 401 and (await bad.json())["error"]["id"] == "auth_invalid"
+    headers = await api.token("supervisor")
+    (row,) = [t for t in await api.tokens.list() if t["role"] == "supervisor"]
+    assert (await api.client.get("/api/calls", headers=headers)).status == 200
+    await api.tokens.revoke(int(str(row["id"])))
+    assert (await api.client.get("/api/calls", headers=headers)).status == 401
+    engineer = await api.client.get("/api/calls", headers=await api.token("engineer"))
+    assert engineer.status == 403
+
+
+async def test_supervisors_list_newest_first_with_validated_filters(api: Api) -> None:
+    headers = await api.token("supervisor")
+    body = await (await api.client.get("/api/calls", headers=headers)).json()
+    assert [c["call_id"] for c in body["calls"]] == ["c2", "c1", "c0"]
+    body = await (await api.client.get("/api/calls?caller=13800000001&limit=1", headers=headers)).json()
+    assert [c["call_id"] for c in body["calls"]] == ["c2"]
+    for bad in ("0", "501", "x"):
+        r = await api.client.get(f"/api/calls?limit={bad}", headers=headers)
+        assert r.status == 400 and (await r.json())["error"]["id"] == "bad_param"
+    missing = await api.client.get("/api/calls/nope", headers=headers)
+    assert missing.status == 404 and (await missing.json())["error"]["id"] == "call_not_found"
+    unknown = await api.client.get("/api/nothing", headers=headers)
+    assert unknown.status == 404 and (await unknown.json())["error"]["id"] == "not_found"
+
+
+async def test_an_agent_sees_only_their_own_calls(api: Api) -> None:
+    headers = await api.token("agent", agent="8001")
+    body = await (await api.client.get("/api/calls", headers=headers)).json()
+    assert [c["call_id"] for c in body["calls"]] == ["c0"]
+    assert (await api.client.get("/api/calls/c0", headers=headers)).status == 200
+    assert (await api.client.get("/api/calls/c1", headers=headers)).status == 403
+
+
+async def test_every_access_is_audited_allowed_or_not(api: Api) -> None:
+    await api.client.get("/api/calls/c1", headers=await api.token("agent", agent="8001"))
+    await api.client.get("/api/calls?caller=13800000001", headers=await api.token("auditor"))
+    entries = await api.audit.recent()
+    assert [(e["action"], e["allowed"], e["role"]) for e in entries] == [
+        ("calls.list", True, "auditor"), ("calls.get", False, "agent")]
+    assert entries[1]["resource"] == "calls/c1" and entries[1]["remote"] == "127.0.0.1"
+    assert entries[0]["resource"] == "calls?caller=13800000001"
+
+
+async def test_health_is_degraded_by_a_failing_or_hung_part(api: Api) -> None:
+    async def ok() -> PartHealth:
+        return PartHealth(True, "fine")
+
+    async def hung() -> PartHealth:
+        await asyncio.sleep(10)
+        return PartHealth(True, "never")
+
+    api.health.register("db", ok)
+    assert (await api.client.get("/api/health")).status == 200
+    api.health.register("redis", hung)
+    r = await api.client.get("/api/health")
+    body = await r.json()
+    assert r.status == 503 and body["status"] == "degraded"
+    assert body["parts"]["db"]["ok"] and not body["parts"]["redis"]["ok"]
+    assert "no answer" in body["parts"]["redis"]["detail"]
+
+
+async def test_metrics_and_openapi_are_public_and_complete(api: Api) -> None:
+    await api.client.get("/api/health")
+    metrics = await (await api.client.get("/metrics")).text()
+    assert 'hotline_http_requests_total{method="GET",route="/api/health",status="200"}' in metrics
+    doc = await (await api.client.get("/api/openapi.json")).json()
+    routes = {r.canonical for r in api.app.router.resources()}
+    assert routes <= set(doc["paths"]), routes - set(doc["paths"])
