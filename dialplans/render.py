@@ -182,6 +182,18 @@ exten => apology,1,NoOp(fail-safe: apology (${{HOTLINE_FLOW_ERROR}}))
 exten => queue,1,NoOp(fail-safe: queue (${{HOTLINE_FLOW_ERROR}}))
  same => n,Goto(apology,1)
 
+; Callers wait here (music on hold) while the ACD offers them to agents; it bridges them out of here.
+[hotline-queue]
+exten => s,1,NoOp(waiting in the queue: ${{HOTLINE_CALL_ID}})
+ same => n,MusicOnHold(default)
+ same => n,Hangup()
+
+; After the agent hangs up, the caller comes here (the rating flow will take over, R-RATE-1).
+[hotline-after-agent]
+exten => s,1,NoOp(agent left call ${{UNIQUEID}})
+ same => n,Playback({sounds}/goodbye)
+ same => n,Hangup()
+
 ; Agents' phones: echo test and calls between seats.
 [agents]
 exten => *43,1,Answer()

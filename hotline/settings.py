@@ -56,6 +56,8 @@ class Settings:
     redis_url: str = field(default_factory=lambda: _env("REDIS_URL", ""))
     asterisk_root: str = field(default_factory=lambda: _env("ASTERISK_ROOT", ""))
     with_world: bool = field(default_factory=lambda: _env("WORLD", "1") == "1")
+    wrap_up_s: float = field(default_factory=lambda: float(_env("WRAP_UP_S", "10")))
+    ring_timeout_s: float = field(default_factory=lambda: float(_env("RING_TIMEOUT_S", "15")))
 
     @property
     def db_url(self) -> str:

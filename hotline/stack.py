@@ -6,6 +6,7 @@ home. Parts start in dependency order and close in reverse; `close()` is safe to
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import json
@@ -17,9 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import redis.asyncio as aioredis
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
+from acd.router import Router as AcdRouter
+from acd.router import RouterSettings
+from acd.store import AcdStore
 from dialplans.loader import load_dialplan
 from dialplans.model import Dialplan
 from dialplans.render import RenderContext, render
@@ -86,6 +91,7 @@ class Stack:
         self.ami: AmiClient | None = None
         self.world_ami: AmiClient | None = None
         self.agi: AgiServer | None = None
+        self.acd: AcdRouter | None = None
         self.data: DataDirs | None = None
         self.redis_url = settings.redis_url
         self.health = HealthRegistry()
@@ -125,8 +131,18 @@ class Stack:
         renderer = PromptRenderer(root, default_cache_dir() / "prompts")
         await renderer.render_all(dialplan.prompts, data.host(sounds))
 
+        redis_client = aioredis.from_url(self.redis_url, decode_responses=True)
+        self._closers.append(redis_client.aclose)
+        store = AcdStore(redis_client)
+        await store.reset_calls()
+        for agent in dialplan.agents:
+            await store.add_agent(agent.id, [skill for skill, _ in agent.skills])
+        self.ami = ami = AmiClient(s.bind_host, s.ports.hotline_ami, secret_store.ami_user, secret_store.ami_secret,
+                                   name="hotline")
+        routing = RouterSettings(ring_timeout_s=s.ring_timeout_s, wrap_up_s=s.wrap_up_s)
+        self.acd = acd = AcdRouter(store, ami, calls, routing)
         router = Router()
-        router.add("ivr/inbound", InboundFlow(calls, sounds, data.host, dialplan))
+        router.add("ivr/inbound", InboundFlow(calls, sounds, data.host, dialplan, acd))
         for route, flow in self._extra_flows.items():
             router.add(route, flow)
         self.agi = agi = AgiServer(s.bind_host, s.ports.agi, router)
@@ -149,20 +165,22 @@ class Stack:
         self.hotline = hotline = AsteriskInstance(root, "hotline", render(dialplan, ctx))
         await hotline.start()
         self._closers.append(hotline.stop)
-        self.ami = ami = AmiClient(s.bind_host, s.ports.hotline_ami, ctx.ami_user, ctx.ami_secret, name="hotline")
         await ami.connect()
         self._closers.append(ami.close)
+        acd.start()
+        self._closers.append(acd.close)
         lifecycle = CallLifecycle(calls, data.host)
         lifecycle.attach(ami)
         self._closers.append(lifecycle.close)
 
         if s.with_world:
             await self._start_world(root, secret_store.agent_secrets)
+            await self._demo_agents_ready(dialplan)
 
         register_health(self.health, self)
         register_metrics(self.registry, self)
         app = build_app(WebDeps(calls=calls, tokens=tokens, audit=audit, health=self.health,
-                                metrics_registry=self.registry))
+                                metrics_registry=self.registry, acd=acd))
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         self._closers.append(runner.cleanup)
@@ -185,6 +203,22 @@ class Stack:
         self._closers.append(wami.close)
         self._world_creds = {"host": s.bind_host, "port": wctx.ami_port, "username": wctx.ami_user,
                              "secret": wctx.ami_secret}
+
+    async def _demo_agents_ready(self, dialplan: Dialplan, timeout: float = 20.0) -> None:
+        """Demo: once the world's phones have registered, their agents sign in ready."""
+        assert self.hotline is not None and self.acd is not None
+        waiting = {a.id for a in dialplan.agents}
+        deadline = asyncio.get_running_loop().time() + timeout
+        while waiting and asyncio.get_running_loop().time() < deadline:
+            contacts = await self.hotline.cli("pjsip show contacts")
+            for agent in list(waiting):
+                if f"{agent}/sip:" in contacts:
+                    waiting.discard(agent)
+                    await self.acd.set_agent_state(agent, "ready", reason="demo phone registered")
+            if waiting:
+                await asyncio.sleep(0.2)
+        if waiting:
+            log.warning("demo agents' phones not registered: %s", ", ".join(sorted(waiting)))
 
     def state(self) -> dict[str, Any]:
         """What `hotline call` and `hotline dialplan apply` need to reach this running stack."""

@@ -137,12 +137,17 @@ exten => s,1,NoOp(citizen ${CALLERID(num)} is connected)
 
 ; Calls from the hotline: to an agent's phone (8xxx) or to a citizen / petitioner.
 [world-from-hotline]
+; An agent's phone rings; it rings out unanswered while the global WORLD_AWAY_<agent> is 1.
 exten => _8XXX,1,NoOp(agent phone ${EXTEN} rings)
+ same => n,Ringing()
+ same => n,GotoIf($["${WORLD_AWAY_${EXTEN}}" = "1"]?away)
  same => n,Wait(1)
  same => n,Answer()
  same => n,UserEvent(WorldAgentAnswered,Agent: ${EXTEN},WorldChannel: ${UNIQUEID})
  same => n,Playback(demo-congrats)
  same => n,Echo()
+ same => n,Hangup()
+ same => n(away),Wait(120)
  same => n,Hangup()
 
 exten => _X.,1,NoOp(citizen ${EXTEN} is called back)

@@ -124,6 +124,19 @@ class CallRecords:
             row.failsafe_reason = failsafe_reason or row.failsafe_reason
             row.ended_at = row.ended_at or at
 
+    async def set_outcome(self, call_id: str, outcome: str) -> None:
+        await self._update(call_id, outcome=outcome)
+
+    async def assign_agent(self, call_id: str, agent: str, at: datetime) -> None:
+        """An agent answered the call."""
+        async with self.sessions.begin() as s:
+            row = await s.get(CallRecord, call_id)
+            if row is None:
+                raise CallNotFound(call_id)
+            row.agent = agent
+            row.outcome = "connected"
+            row.steps = [*row.steps, {"at": at.isoformat(), "step": "agent", "detail": {"agent": agent}}]
+
     async def failsafe(self, call_id: str, reason: str) -> None:
         """The call went to the fail-safe destination (its flow broke or the AGI server was unreachable)."""
         async with self.sessions.begin() as s:

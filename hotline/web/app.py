@@ -11,7 +11,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from hotline.db.audit import AuditLog
 from hotline.db.calls import CallRecords
 from hotline.db.tokens import ApiTokens
+from hotline.web import acd as acd_routes
 from hotline.web import calls as calls_routes
+from hotline.web.acd import AgentControl
 from hotline.web.auth import TOKENS, Handler, authenticate
 from hotline.web.errors import error
 from hotline.web.health import HealthRegistry
@@ -25,6 +27,7 @@ class WebDeps:
     audit: AuditLog
     health: HealthRegistry
     metrics_registry: CollectorRegistry
+    acd: AgentControl | None = None
 
 
 HEALTH = web.AppKey("health", HealthRegistry)
@@ -93,4 +96,9 @@ def build_app(deps: WebDeps) -> web.Application:
     app.router.add_get("/api/openapi.json", openapi)
     app.router.add_get("/api/calls", calls_routes.list_calls)
     app.router.add_get("/api/calls/{call_id}", calls_routes.get_call)
+    if deps.acd is not None:
+        app[acd_routes.ACD] = deps.acd
+        app.router.add_get("/api/agents", acd_routes.list_agents)
+        app.router.add_post("/api/agents/{agent}/state", acd_routes.set_state)
+        app.router.add_get("/api/acd/queue", acd_routes.queue)
     return app

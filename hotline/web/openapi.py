@@ -62,6 +62,19 @@ def openapi_document() -> dict[str, Any]:
                     "type": "object", "properties": {"calls": {"type": "array", "items": {
                         "$ref": "#/components/schemas/CallRecord"}}}}}}},
                     "400": _ERROR, "401": _ERROR, "403": _ERROR}}},
+            "/api/agents": {"get": {"summary": "agents and their states (an agent sees only themself)",
+                                    "responses": {"200": {"description": "agents"}, "401": _ERROR, "403": _ERROR}}},
+            "/api/agents/{agent}/state": {"post": {
+                "summary": "sign in ready, pause (with reason) or sign out an agent",
+                "parameters": [{"name": "agent", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "requestBody": {"content": {"application/json": {"schema": {
+                    "type": "object", "required": ["state"], "properties": {
+                        "state": {"enum": ["ready", "paused", "signed_out"]}, "reason": {"type": "string"}}}}}},
+                "responses": {"200": {"description": "changed"}, "400": _ERROR, "401": _ERROR, "403": _ERROR,
+                              "404": _ERROR}}},
+            "/api/acd/queue": {"get": {"summary": "callers waiting, in routing order",
+                                       "responses": {"200": {"description": "waiting callers"}, "401": _ERROR,
+                                                     "403": _ERROR}}},
             "/api/calls/{call_id}": {"get": {
                 "summary": "one call record", "parameters": [_CALL_ID],
                 "responses": {"200": {"description": "the call", "content": {"application/json": {"schema": {

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from dialplans.model import Dialplan
@@ -27,6 +28,15 @@ CHINA = ZoneInfo("Asia/Shanghai")
 KEY_WAIT_PROMPT = "silence/5"
 
 
+class Queue(Protocol):
+    """Where callers wait for an agent (the ACD)."""
+
+    async def enqueue(self, call_id: str, *, channel: str, skill: str, caller: str, priority: int = 0) -> None: ...
+
+
+QUEUE_CONTEXT = "hotline-queue,s,1"
+
+
 @dataclass(frozen=True)
 class InboundFlow:
     """Call flow for citizens' inbound calls; one instance serves every call."""
@@ -35,6 +45,7 @@ class InboundFlow:
     sounds_dir: str
     to_host_path: Callable[[str], Path]
     dialplan: Dialplan
+    queue: Queue | None = None
 
     def _prompt(self, key: str) -> str:
         return f"{self.sounds_dir}/{key}"
@@ -59,7 +70,8 @@ class InboundFlow:
         except Exception as exc:
             await self.calls.end(call_id, "failsafe", datetime.now(UTC), failsafe_reason=type(exc).__name__)
             raise
-        await self.calls.end(call_id, "completed", datetime.now(UTC))
+        if self.queue is None:
+            await self.calls.end(call_id, "completed", datetime.now(UTC))
 
     def _first_prompt(self, dialled: str, now: datetime) -> str:
         """Transition prompt for a whole-merge number in its window, else the (holiday) greeting."""
@@ -83,5 +95,13 @@ class InboundFlow:
         if digit is None:
             digit = await call.stream_file(KEY_WAIT_PROMPT, escape_digits=KEYS)
         await self.calls.step(call_id, "digit", {"digit": digit, "timeout": digit is None})
+        if self.queue is not None:
+            skill = call.params.get("skill") or "general"
+            await self.queue.enqueue(call_id, channel=call.env.get("agi_channel", ""), skill=skill,
+                                     caller=call.env.get("agi_callerid", ""))
+            await call.set_variable("HOTLINE_NEXT", QUEUE_CONTEXT)
+            await self.calls.step(call_id, "queued", {"skill": skill})
+            await self.calls.set_outcome(call_id, "queued")
+            return
         await call.stream_file(self._prompt("goodbye"))
         await self.calls.step(call_id, "goodbye", {})

@@ -21,7 +21,7 @@ def stack_settings(home: Path, database_url: str = "", dialplan_file: Path | Non
     base = Settings()
     return Settings(home=home, dialplan_file=dialplan_file or base.dialplan_file, bind_host="127.0.0.1",
                     ports=ports, database_url=database_url, redis_url="", asterisk_root=base.asterisk_root,
-                    with_world=True)
+                    with_world=True, wrap_up_s=1.0, ring_timeout_s=4.0)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])

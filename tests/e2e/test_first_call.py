@@ -31,7 +31,9 @@ async def test_citizen_hears_greeting_presses_key_and_is_recorded(stack: Stack, 
     assert record is not None
     assert record.caller == CITIZEN and record.dialled == "12345"
     assert record.answered_at is not None and record.ended_at is not None
-    assert record.outcome == "completed"
+    assert record.outcome == "connected", "an agent's phone answered"
+    assert record.agent in ("8001", "8002", "8003"), "a general-skilled agent"
+    assert data["steps"] == ["greeting", "digit", "queued", "agent"]
     assert len(record.recordings) == 1
     recording = Path(record.recordings[0]["path"])
     assert recording.exists() and recording.stat().st_size > 8000

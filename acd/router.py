@@ -1,0 +1,130 @@
+"""The router: turns reservations into offers on agents' phones, and handles what comes back.
+
+An offer is an AMI Originate to the agent's endpoint running `Bridge(<caller channel>)`: when the
+agent answers, Asterisk bridges them to the waiting caller (recording continues on the caller's
+channel). No answer, busy or a missing phone: the caller goes back to their original place and the
+agent is paused with the reason, so nobody keeps ringing an absent seat (R-ACD-2).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from acd.store import AcdStore, Reservation
+from hotline.asterisk.ami import AmiClient, AmiError, AmiMessage
+from hotline.db.calls import CallRecords
+from hotline.privacy import mask_number
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RouterSettings:
+    ring_timeout_s: float = 15.0
+    wrap_up_s: float = 5.0
+    tick_s: float = 1.0
+    after_agent: str = "hotline-after-agent^s^1"
+
+
+class Router:
+    """Offers waiting callers to ready agents; one instance per hotline."""
+
+    def __init__(self, store: AcdStore, ami: AmiClient, calls: CallRecords, settings: RouterSettings) -> None:
+        self._store = store
+        self._ami = ami
+        self._calls = calls
+        self._settings = settings
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._offers: set[asyncio.Task[None]] = set()
+
+    def start(self) -> None:
+        self._ami.subscribe("Hangup", self._on_hangup)
+        self._task = asyncio.create_task(self._loop(), name="acd-router")
+
+    def poke(self) -> None:
+        """Something changed (a caller queued, an agent got ready): route now."""
+        self._wake.set()
+
+    async def close(self) -> None:
+        tasks = [t for t in (self._task, *self._offers) if t is not None]
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+        self._task = None
+
+    async def enqueue(self, call_id: str, *, channel: str, skill: str, caller: str, priority: int = 0) -> None:
+        await self._store.enqueue(call_id, channel=channel, skill=skill, caller=caller, priority=priority)
+        log.info("call %s from %s queued for %s", call_id, mask_number(caller), skill)
+        self.poke()
+
+    async def set_agent_state(self, agent: str, state: str, reason: str = "") -> bool:
+        changed = await self._store.set_agent_state(agent, state, reason=reason)
+        if state == "ready":
+            self.poke()
+        return changed
+
+    async def agents(self) -> dict[str, dict[str, str]]:
+        return await self._store.agents()
+
+    async def waiting(self) -> list[dict[str, str]]:
+        return await self._store.waiting()
+
+    async def _loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._settings.tick_s)
+            self._wake.clear()
+            try:
+                while (reservation := await self._store.reserve()) is not None:
+                    task = asyncio.create_task(self._offer(reservation))
+                    self._offers.add(task)
+                    task.add_done_callback(self._offers.discard)
+            except Exception:
+                log.exception("routing pass failed; retrying on the next tick")
+
+    async def _offer(self, r: Reservation) -> None:
+        log.info("offering call %s to agent %s (token %s)", r.call_id, r.agent, r.token)
+        try:
+            origination = await self._ami.originate(
+                f"PJSIP/{r.agent}", application="Bridge", data=f"{r.channel},F({self._settings.after_agent})",
+                caller_id=f'"{r.caller}" <{r.caller}>', timeout_s=self._settings.ring_timeout_s,
+                variables={"HOTLINE_CALL_ID": r.call_id, "HOTLINE_AGENT": r.agent},
+            )
+            result = await origination.result(timeout=self._settings.ring_timeout_s + 10)
+        except (AmiError, TimeoutError) as exc:
+            log.warning("offer of call %s to agent %s failed: %s", r.call_id, r.agent, exc)
+            await self._missed(r, "offer_failed")
+            return
+        if not result.answered:
+            await self._missed(r, result.reason.name.lower())
+            return
+        await self._store.connected(r)
+        await self._calls.assign_agent(r.call_id, r.agent, datetime.now(UTC))
+        with contextlib.suppress(AmiError, TimeoutError):
+            await origination.hangup(timeout=4 * 3600)
+        await self._store.set_agent_state(r.agent, "wrap_up", token=r.token)
+        await asyncio.sleep(self._settings.wrap_up_s)
+        if await self._store.set_agent_state(r.agent, "ready", token=r.token):
+            self.poke()
+
+    async def _missed(self, r: Reservation, reason: str) -> None:
+        """Caller back to their original place; the agent paused with the reason."""
+        back = await self._store.requeue(r)
+        await self._store.set_agent_state(r.agent, "paused", token=r.token, reason=f"missed offer: {reason}")
+        log.info("agent %s missed call %s (%s); caller requeued: %s", r.agent, r.call_id, reason, back)
+        self.poke()
+
+    async def _on_hangup(self, event: AmiMessage) -> None:
+        call_id = event.get("Uniqueid", "")
+        state = await self._store.forget_call(call_id) if call_id else None
+        if state == "waiting":
+            log.info("call %s abandoned while waiting", call_id)
+            with contextlib.suppress(Exception):
+                await self._calls.set_outcome(call_id, "abandoned_in_queue")
