@@ -59,7 +59,10 @@ local akey = 'acd:agent:' .. ARGV[1]
 if redis.call('EXISTS', akey) == 0 then return 0 end
 if ARGV[2] ~= '' and redis.call('HGET', akey, 'token') ~= ARGV[2] then return 0 end
 redis.call('HSET', akey, 'state', ARGV[3], 'since', ARGV[4], 'reason', ARGV[5])
-if ARGV[3] ~= 'offered' and ARGV[3] ~= 'on_call' then redis.call('HSET', akey, 'call', '', 'token', '') end
+-- the reservation owns the agent through offered, on_call and wrap_up; it ends when they are free or away
+if ARGV[3] ~= 'offered' and ARGV[3] ~= 'on_call' and ARGV[3] ~= 'wrap_up' then
+  redis.call('HSET', akey, 'call', '', 'token', '')
+end
 for s in string.gmatch(redis.call('HGET', akey, 'skills') or '', '[^,]+') do
   if ARGV[3] == 'ready' then
     redis.call('ZADD', 'acd:ready:' .. s, ARGV[4], ARGV[1])

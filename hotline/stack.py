@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import redis.asyncio as aioredis
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
@@ -43,6 +42,7 @@ from hotline.db.tokens import ApiTokens
 from hotline.embedded.redis_server import RedisServer
 from hotline.health import register_health
 from hotline.metrics import register_metrics
+from hotline.redis_client import redis_client
 from hotline.settings import Settings, default_cache_dir
 from hotline.web.app import WebDeps, build_app
 from hotline.web.health import HealthRegistry
@@ -131,9 +131,9 @@ class Stack:
         renderer = PromptRenderer(root, default_cache_dir() / "prompts")
         await renderer.render_all(dialplan.prompts, data.host(sounds))
 
-        redis_client = aioredis.from_url(self.redis_url, decode_responses=True)
-        self._closers.append(redis_client.aclose)
-        store = AcdStore(redis_client)
+        live_state = redis_client(self.redis_url)
+        self._closers.append(live_state.aclose)
+        store = AcdStore(live_state)
         await store.reset_calls()
         for agent in dialplan.agents:
             await store.add_agent(agent.id, [skill for skill, _ in agent.skills])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -53,6 +54,11 @@ async def test_a_missed_offer_requeues_the_caller_and_pauses_the_agent(stack: St
     agents = {a["agent"]: a for a in body["agents"]}  # type: ignore[index]
     assert agents["8001"]["state"] == "paused"
     assert agents["8001"]["reason"].startswith("missed offer")
+    for _ in range(50):  # wrap-up is 1 s in tests; then 8002 is ready for the next caller
+        if (await stack.acd.agents())["8002"]["state"] == "ready":
+            break
+        await asyncio.sleep(0.1)
+    assert (await stack.acd.agents())["8002"]["state"] == "ready"
     agent_token = await stack.tokens.create(name="a1", role="agent", agent_id="8001")
     assert (await api(stack, "POST", "/api/agents/8002/state", agent_token, {"state": "ready"}))[0] == 403
     assert (await api(stack, "GET", "/api/acd/queue", agent_token))[0] == 403
