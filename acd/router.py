@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from acd.store import AcdStore, Reservation
+from acd.store import AcdStore, Reservation, SkillLoad
 from hotline.asterisk.ami import AmiClient, AmiError, AmiMessage
 from hotline.db.calls import CallRecords
 from hotline.privacy import mask_number
@@ -28,6 +28,7 @@ class RouterSettings:
     wrap_up_s: float = 5.0
     tick_s: float = 1.0
     after_agent: str = "hotline-after-agent^s^1"
+    silent_check: str = "hotline-silent"
 
 
 class Router:
@@ -70,6 +71,30 @@ class Router:
             self.poke()
         return changed
 
+    async def call_agent(self, call_id: str) -> str | None:
+        """The agent the caller is talking to now, if any."""
+        call = await self._store.call(call_id)
+        if call.get("state") != "connected":
+            return None
+        return call.get("agent") or None
+
+    async def hand_to_silent_check(self, call_id: str) -> bool:
+        """Move a connected caller to the silent-caller procedure; the agent's leg ends (wrap-up)."""
+        call = await self._store.call(call_id)
+        if call.get("state") != "connected" or not call.get("channel"):
+            return False
+        try:
+            await self._ami.action("Redirect", {"Channel": call["channel"], "Context": self._settings.silent_check,
+                                                "Exten": "s", "Priority": "1"})
+        except AmiError as exc:
+            log.warning("could not hand call %s to the silent check: %s", call_id, exc)
+            return False
+        log.info("call %s handed to the silent-caller check by agent %s", call_id, call.get("agent"))
+        return True
+
+    async def skill_load(self, skill: str) -> SkillLoad:
+        return await self._store.skill_load(skill)
+
     async def agents(self) -> dict[str, dict[str, str]]:
         return await self._store.agents()
 
@@ -105,7 +130,13 @@ class Router:
         if not result.answered:
             await self._missed(r, result.reason.name.lower())
             return
-        await self._store.connected(r)
+        if not await self._store.connected(r):
+            log.info("call %s hung up while agent %s's phone rang", r.call_id, r.agent)
+            with contextlib.suppress(AmiError, TimeoutError):
+                await self._ami.action("Hangup", {"Channel": result.channel})
+            await self._store.set_agent_state(r.agent, "ready", token=r.token)
+            self.poke()
+            return
         await self._calls.assign_agent(r.call_id, r.agent, datetime.now(UTC))
         with contextlib.suppress(AmiError, TimeoutError):
             await origination.hangup(timeout=4 * 3600)

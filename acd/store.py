@@ -53,6 +53,16 @@ redis.call('ZADD', KEYS[1], redis.call('HGET', ckey, 'rank'), ARGV[1])
 return 1
 """
 
+# ARGV: call_id, token. The agent answered: only if this offer is still the call's (the caller may have hung up).
+_CONNECTED = """
+local ckey = 'acd:call:' .. ARGV[1]
+if redis.call('HGET', ckey, 'token') ~= ARGV[2] or redis.call('HGET', ckey, 'state') ~= 'offered' then
+  return 0
+end
+redis.call('HSET', ckey, 'state', 'connected')
+return 1
+"""
+
 # ARGV: agent, token (or '' for any), new state, now_ms, reason. Ready agents join their skills' ready sets.
 _AGENT_STATE = """
 local akey = 'acd:agent:' .. ARGV[1]
@@ -103,6 +113,14 @@ class Reservation:
     caller: str
 
 
+@dataclass(frozen=True)
+class SkillLoad:
+    """How a skill's seats stand right now."""
+
+    staffed: int  # agents signed in (ready, ringing, talking, wrapping up or paused)
+    waiting: int  # callers waiting for the skill
+
+
 def now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -117,6 +135,7 @@ class AcdStore:
         self._agent_state = redis.register_script(_AGENT_STATE)
         self._forget = redis.register_script(_FORGET)
         self._enqueue = redis.register_script(_ENQUEUE)
+        self._connected = redis.register_script(_CONNECTED)
 
     async def add_agent(self, agent: str, skills: list[str]) -> None:
         """Make an agent known (signed out) with their skills."""
@@ -149,9 +168,17 @@ class AcdStore:
     async def requeue(self, r: Reservation) -> bool:
         return bool(await self._requeue(keys=[WAITING], args=[r.call_id, r.token]))
 
-    async def connected(self, r: Reservation) -> None:
-        await self.redis.hset(f"{PREFIX}call:{r.call_id}", "state", "connected")
+    async def call(self, call_id: str) -> dict[str, str]:
+        """A caller's live state (empty when unknown)."""
+        raw = await self.redis.hgetall(f"{PREFIX}call:{call_id}")
+        return {str(k): str(v) for k, v in raw.items()}
+
+    async def connected(self, r: Reservation) -> bool:
+        """The agent answered; False when the caller is gone (hung up while the phone rang)."""
+        if not await self._connected(args=[r.call_id, r.token]):
+            return False
         await self.set_agent_state(r.agent, "on_call", token=r.token)
+        return True
 
     async def forget_call(self, call_id: str) -> str | None:
         """The caller is gone; returns the state they were in."""
@@ -167,6 +194,18 @@ class AcdStore:
         await self.redis.delete(WAITING)
         async for key in self.redis.scan_iter(f"{PREFIX}agent:*"):
             await self.redis.hset(key, mapping={"state": "signed_out", "call": "", "token": "", "reason": ""})
+
+    async def skill_load(self, skill: str) -> SkillLoad:
+        """Agents signed in with the skill and callers waiting for it."""
+        staffed = waiting = 0
+        for agent in (await self.agents()).values():
+            if skill in agent.get("skills", "").split(",") and agent.get("state", "signed_out") != "signed_out":
+                staffed += 1
+        for member in await self.redis.zrange(WAITING, 0, -1):
+            call = str(member)
+            if await self.redis.hget(f"{PREFIX}call:{call}", "skill") == skill:
+                waiting += 1
+        return SkillLoad(staffed=staffed, waiting=waiting)
 
     async def waiting(self) -> list[dict[str, str]]:
         out = []

@@ -6,7 +6,7 @@ import asyncio
 import importlib
 import sys
 
-BENCHMARKS = ("agi",)
+BENCHMARKS = ("agi", "ivr")
 
 
 def main(argv: list[str]) -> int:

@@ -20,6 +20,7 @@ from dialplans.model import (
     FAILSAFES,
     GREETINGS,
     MODES,
+    RATING_LABELS,
     REQUIRED_PROMPTS,
     SEATS,
     Agent,
@@ -27,6 +28,7 @@ from dialplans.model import (
     Dialplan,
     Holiday,
     Number,
+    RatingSettings,
     Recording,
     Skill,
     Trunk,
@@ -185,7 +187,8 @@ def load_dialplan(path: Path) -> Dialplan:
         raise DialplanInvalid([DialplanError(name, 1, "the file is empty", "start from dialplans/hotline.yaml")])
     c = _Checker(name)
     top = c.mapping(_plain(root), "the file",
-                    ("centre", "trunks", "skills", "numbers", "agents", "holidays", "prompts", "recording"),
+                    ("centre", "trunks", "skills", "numbers", "agents", "holidays", "prompts", "recording",
+                     "rating"),
                     ("centre", "trunks", "skills", "numbers", "prompts"))
     plan = _build(c, top)
     _cross_check(c, plan, top)
@@ -218,12 +221,27 @@ def _build(c: _Checker, top: dict[str, _Node]) -> Dialplan:
     recording = Recording()
     if "recording" in top:
         rm = c.mapping(top["recording"], "recording", ("enabled", "format"), ())
-        enabled = rm.get("enabled")
-        if enabled is not None and not isinstance(enabled.value, bool):
-            c.err(enabled.line, "recording.enabled must be true or false", "write true or false")
-        recording = Recording(bool(enabled.value) if enabled else True,
+        recording = Recording(_flag(c, rm.get("enabled"), "recording.enabled", True),
                               c.choice(rm.get("format"), "recording.format", ("wav",), "wav"))
-    return Dialplan(centre, trunks, skills, numbers, agents, holidays, prompts, recording)
+    return Dialplan(centre, trunks, skills, numbers, agents, holidays, prompts, recording,
+                    _rating(c, top["rating"]) if "rating" in top else RatingSettings())
+
+
+def _flag(c: _Checker, node: _Node | None, where: str, default: bool) -> bool:
+    if node is None:
+        return default
+    if not isinstance(node.value, bool):
+        c.err(node.line, f"{where} must be true or false", "write true or false")
+        return default
+    return node.value
+
+
+def _rating(c: _Checker, node: _Node) -> RatingSettings:
+    m = c.mapping(node, "rating", ("enabled", "labels"), ())
+    labels = tuple(c.text(n, f"rating.labels[{i}]") for i, n in enumerate(c.seq(m.get("labels"), "rating.labels")))
+    if "labels" in m and len(labels) != 5:
+        c.err(m["labels"].line, f"rating.labels has {len(labels)} labels", "give five labels, for keys 1 to 5")
+    return RatingSettings(_flag(c, m.get("enabled"), "rating.enabled", True), labels or RATING_LABELS)
 
 
 def _each(c: _Checker, node: _Node | None, where: str, build: Callable[[_Checker, _Node, str], Any]) -> list[Any]:
@@ -248,7 +266,7 @@ def _skill(c: _Checker, node: _Node, where: str) -> Skill:
 
 def _number(c: _Checker, node: _Node, where: str) -> Number:
     m = c.mapping(node, where, ("number", "mode", "skill", "department", "transition", "overflow", "failsafe",
-                                "flow", "trunk"), ("number", "mode"))
+                                "flow", "trunk", "full_at", "emergency_hint"), ("number", "mode"))
     number = c.text(m.get("number"), f"{where}.number", "", _NUMBER, "digits only, in quotes, e.g. \"12333\"")
     mode = c.choice(m.get("mode"), f"number {number} mode", MODES, "main")
     transition = c.window(m["transition"], f"number {number} transition") if "transition" in m else None
@@ -262,7 +280,18 @@ def _number(c: _Checker, node: _Node, where: str) -> Number:
                   c.text(m.get("department"), f"number {number} department", ""), transition, overflow,
                   c.choice(m.get("failsafe"), f"number {number} failsafe", FAILSAFES, "queue"),  # type: ignore[arg-type]
                   c.text(m.get("flow"), f"number {number} flow", "ivr/inbound", _ROUTE),
-                  c.text(m.get("trunk"), f"number {number} trunk", "") or None)
+                  c.text(m.get("trunk"), f"number {number} trunk", "") or None,
+                  _count(c, m.get("full_at"), f"number {number} full_at", 10),
+                  _flag(c, m.get("emergency_hint"), f"number {number} emergency_hint", False))
+
+
+def _count(c: _Checker, node: _Node | None, where: str, default: int) -> int:
+    if node is None:
+        return default
+    if isinstance(node.value, bool) or not isinstance(node.value, int) or node.value < 0:
+        c.err(node.line, f"{where} must be a whole number, 0 or more", "write a number like 10")
+        return default
+    return node.value
 
 
 def _agent(c: _Checker, node: _Node, where: str) -> Agent:

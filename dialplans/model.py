@@ -15,7 +15,10 @@ MODES: tuple[str, ...] = ("main", "whole_merge", "dual", "sub_centre")
 SEATS: tuple[str, ...] = ("general", "expert", "sub_centre")
 FAILSAFES: tuple[str, ...] = ("apology", "queue")
 GREETINGS: tuple[str, ...] = ("new_year", "festival", "none")
-REQUIRED_PROMPTS: tuple[str, ...] = ("greeting", "apology", "goodbye", "press_key", "transition")
+REQUIRED_PROMPTS: tuple[str, ...] = ("greeting", "apology", "goodbye", "transition", "rating", "rating_invalid",
+                                     "rating_thanks", "silent_prompt", "silent_goodbye")
+# Rating labels for keys 1-5 (the Beijing draft, 003); the Liaoning variant (000) says 理解 for 3.
+RATING_LABELS: tuple[str, ...] = ("非常满意", "满意", "基本满意", "不满意", "非常不满意")
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,8 @@ class Number:
     failsafe: Failsafe = "queue"
     flow: str = "ivr/inbound"
     trunk: str | None = None
+    full_at: int = 10  # sub-centre: callers already waiting for the skill at which new ones overflow
+    emergency_hint: bool = False  # play the 110/119/120/122 hint after the greeting (R-ACC-5)
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,14 @@ class Recording:
 
 
 @dataclass(frozen=True)
+class RatingSettings:
+    """The post-call keypad rating (R-RATE-1): keys 1-5 mean labels[0..4]."""
+
+    enabled: bool = True
+    labels: tuple[str, ...] = RATING_LABELS
+
+
+@dataclass(frozen=True)
 class Dialplan:
     """Everything `dialplans/hotline.yaml` says."""
 
@@ -95,6 +108,7 @@ class Dialplan:
     holidays: tuple[Holiday, ...]
     prompts: dict[str, str] = field(default_factory=dict)
     recording: Recording = Recording()
+    rating: RatingSettings = RatingSettings()
 
     def number(self, dialled: str) -> Number | None:
         return next((n for n in self.numbers if n.number == dialled), None)

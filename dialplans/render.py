@@ -171,6 +171,8 @@ clearglobalvars=no
 
 """)
     sounds = ctx.sounds_dir
+    rating = (f" same => n,AGI(agi://{ctx.agi_host}:{ctx.agi_port}/ivr/rating?call=${{HOTLINE_CALL_ID}})\n"
+              ' same => n,GotoIf($["${HOTLINE_FLOW_STATUS}" = "ok"]?done)\n') if plan.rating.enabled else ""
     out.append(f"""; Safe destinations when a flow breaks or the AGI server is unreachable: never dead air.
 [hotline-failsafe]
 exten => apology,1,NoOp(fail-safe: apology (${{HOTLINE_FLOW_ERROR}}))
@@ -188,11 +190,23 @@ exten => s,1,NoOp(waiting in the queue: ${{HOTLINE_CALL_ID}})
  same => n,MusicOnHold(default)
  same => n,Hangup()
 
-; After the agent hangs up, the caller comes here (the rating flow will take over, R-RATE-1).
+; After the agent hangs up, the caller stays for the keypad rating (R-RATE-1).
 [hotline-after-agent]
-exten => s,1,NoOp(agent left call ${{UNIQUEID}})
- same => n,Playback({sounds}/goodbye)
- same => n,Hangup()
+exten => s,1,NoOp(agent left call ${{HOTLINE_CALL_ID}})
+ same => n,Set(HOTLINE_FLOW_STATUS=)
+{rating} same => n,Playback({sounds}/goodbye)
+ same => n(done),Hangup()
+
+; An agent handed over a silent caller: asked three times, then back to the queue or goodbye (R-ACC-6).
+[hotline-silent]
+exten => s,1,NoOp(silent-caller check for ${{HOTLINE_CALL_ID}})
+ same => n,Set(HOTLINE_FLOW_STATUS=)
+ same => n,Set(HOTLINE_NEXT=)
+ same => n,AGI(agi://{ctx.agi_host}:{ctx.agi_port}/ivr/silent?call=${{HOTLINE_CALL_ID}}&skill=${{HOTLINE_SKILL}})
+ same => n,GotoIf($["${{HOTLINE_FLOW_STATUS}}" = "ok" & "${{HOTLINE_NEXT}}" != ""]?${{HOTLINE_NEXT}})
+ same => n,GotoIf($["${{HOTLINE_FLOW_STATUS}}" = "ok"]?done)
+ same => n,Goto(hotline-queue,s,1)
+ same => n(done),Hangup()
 
 ; Agents' phones: echo test and calls between seats.
 [agents]

@@ -26,8 +26,11 @@ def main(argv: list[str] | None = None) -> int:
     call = sub.add_parser("call", help="place a test call from the simulated world into the running hotline")
     call.add_argument("number", help="number dialled, e.g. 12345")
     call.add_argument("--from", dest="caller", required=True, help="the citizen's number (caller ID)")
-    call.add_argument("--dtmf", default="", help="keys to press after the first prompt")
+    call.add_argument("--dtmf", default="", help="keys to press a second into the greeting (barge-in)")
     call.add_argument("--listen", type=int, default=20, help="seconds to stay on the line after the keys")
+    call.add_argument("--script", default=None,
+                      help="what the citizen does, '/'-separated: noise, silence, wait:<s>, dtmf:<keys>, hangup "
+                           "(e.g. 'noise/silence/dtmf:1/wait:20'); overrides --dtmf/--listen")
     call.add_argument("--json", action="store_true", help="print one JSON object")
     call.set_defaults(func=_cmd_call)
 
@@ -129,7 +132,8 @@ async def _call(settings: Settings, args: argparse.Namespace) -> int:
                              CallRecords(session_factory(engine)))
         if not args.json:
             print(f"calling {args.number} from {args.caller} …", file=sys.stderr)
-        outcome = await caller.call(args.number, args.caller, dtmf=args.dtmf, listen_s=args.listen)
+        outcome = await caller.call(args.number, args.caller, dtmf=args.dtmf, listen_s=args.listen,
+                                    script=args.script)
     finally:
         await ami.close()
         await engine.dispose()
@@ -143,7 +147,13 @@ async def _call(settings: Settings, args: argparse.Namespace) -> int:
         print(f"heard        {heard.get('speech_s', 0)} s of speech in {heard.get('duration_s', 0)} s")
         print(f"heard audio  {data['heard_audio']}")
         print(f"keys sent    {data['dtmf_sent']!r}, received by the flow: {data['digit_received']!r}")
-        print(f"flow steps   {' → '.join(data['steps']) or '(none)'}")
+        route = (data["record"] or {}).get("route") or {}
+        print(f"route        {', '.join(f'{k}={v}' for k, v in route.items() if v) or '(none)'}")
+        print(f"agent        {(data['record'] or {}).get('agent') or '-'}, rating "
+              f"{(data['record'] or {}).get('rating') or (data['record'] or {}).get('rating_status') or '-'}")
+        print("path")
+        for line in data["path"] or ["(no steps recorded)"]:
+            print(f"  {line}")
         for rec in data["recordings"]:
             print(f"recording    {rec.get('path')}")
     return 0 if outcome.answered else 1

@@ -48,6 +48,8 @@ from hotline.web.app import WebDeps, build_app
 from hotline.web.health import HealthRegistry
 from hotline.world import WorldContext, render_world
 from ivr.flows.inbound import InboundFlow
+from ivr.flows.rating import RatingFlow
+from ivr.flows.silent import SilentCallerFlow
 from ivr.prompts import PromptRenderer
 
 log = logging.getLogger(__name__)
@@ -142,7 +144,9 @@ class Stack:
         routing = RouterSettings(ring_timeout_s=s.ring_timeout_s, wrap_up_s=s.wrap_up_s)
         self.acd = acd = AcdRouter(store, ami, calls, routing)
         router = Router()
-        router.add("ivr/inbound", InboundFlow(calls, sounds, data.host, dialplan, acd))
+        router.add("ivr/inbound", InboundFlow(calls, sounds, dialplan, acd))
+        router.add("ivr/rating", RatingFlow(calls, sounds, dialplan.rating.labels))
+        router.add("ivr/silent", SilentCallerFlow(calls, sounds, data.inner_of("listen"), data.host, acd))
         for route, flow in self._extra_flows.items():
             router.add(route, flow)
         self.agi = agi = AgiServer(s.bind_host, s.ports.agi, router)

@@ -120,24 +120,41 @@ static=yes
 writeprotect=yes
 
 ; A citizen's call after the hotline answered. Variables set by the originator:
-;   WORLD_HEARD  file (inside the root) recording what the citizen hears
-;   WORLD_DTMF   keys to press once the first prompt has finished (may be empty)
-;   WORLD_LISTEN seconds to stay on the line after that
+;   WORLD_HEARD   file (inside the root) recording what the citizen hears
+;   WORLD_SCRIPT  what the citizen does, steps separated by '/':
+;                 noise (until a prompt is heard), silence (until it ends), wait:<s>, dtmf:<keys>, hangup
+; After the script the citizen hangs up. Keys can also be pressed from outside with AMI PlayDTMF.
 [world-caller]
 exten => s,1,NoOp(citizen ${CALLERID(num)} is connected)
- same => n,UserEvent(WorldCallAnswered,WorldChannel: ${UNIQUEID},SipCallId: ${CHANNEL(pjsip,call-id)})
+ same => n,UserEvent(WorldCallAnswered,WorldChannel: ${UNIQUEID},Name: ${CHANNEL},SipCallId: ${CHANNEL(pjsip,call-id)})
  same => n,MixMonitor(${WORLD_HEARD})
- same => n,GotoIf($["${WORLD_DTMF}" = ""]?listen)
- same => n,WaitForNoise(200,1,10)
- same => n,WaitForSilence(900,1,30)
- same => n,SendDTMF(${WORLD_DTMF},250,120)
- same => n,UserEvent(WorldDtmfSent,WorldChannel: ${UNIQUEID},Digits: ${WORLD_DTMF})
- same => n(listen),Wait(${IF($["${WORLD_LISTEN}" = ""]?30:${WORLD_LISTEN})})
+ same => n,Set(STEP=1)
+ same => n,While($["${CUT(WORLD_SCRIPT,/,${STEP})}" != ""])
+ same => n,Set(ACTION=${CUT(WORLD_SCRIPT,/,${STEP})})
+ same => n,Gosub(world-step,${CUT(ACTION,:,1)},1(${CUT(ACTION,:,2)}))
+ same => n,Set(STEP=$[${STEP} + 1])
+ same => n,EndWhile()
  same => n,Hangup()
+
+[world-step]
+exten => noise,1,WaitForNoise(200,1,15)
+ same => n,Return()
+exten => silence,1,WaitForSilence(900,1,30)
+ same => n,Return()
+exten => wait,1,Wait(${ARG1})
+ same => n,Return()
+exten => dtmf,1,SendDTMF(${ARG1},250,120)
+ same => n,UserEvent(WorldDtmfSent,WorldChannel: ${UNIQUEID},Digits: ${ARG1})
+ same => n,Return()
+exten => hangup,1,Hangup()
+exten => i,1,NoOp(unknown script step)
+ same => n,Return()
 
 ; Calls from the hotline: to an agent's phone (8xxx) or to a citizen / petitioner.
 [world-from-hotline]
 ; An agent's phone rings; it rings out unanswered while the global WORLD_AWAY_<agent> is 1.
+; The agent talks, then listens (echo) until the citizen hangs up; with the global WORLD_TALK_<agent>
+; set to seconds, the agent hangs up first after that long (the citizen then hears the rating).
 exten => _8XXX,1,NoOp(agent phone ${EXTEN} rings)
  same => n,Ringing()
  same => n,GotoIf($["${WORLD_AWAY_${EXTEN}}" = "1"]?away)
@@ -145,7 +162,11 @@ exten => _8XXX,1,NoOp(agent phone ${EXTEN} rings)
  same => n,Answer()
  same => n,UserEvent(WorldAgentAnswered,Agent: ${EXTEN},WorldChannel: ${UNIQUEID})
  same => n,Playback(demo-congrats)
+ same => n,GotoIf($["${WORLD_TALK_${EXTEN}}" != ""]?talk)
  same => n,Echo()
+ same => n,Hangup()
+ same => n(talk),Wait(${WORLD_TALK_${EXTEN}})
+ same => n,UserEvent(WorldAgentHungUp,Agent: ${EXTEN},WorldChannel: ${UNIQUEID})
  same => n,Hangup()
  same => n(away),Wait(120)
  same => n,Hangup()

@@ -1,8 +1,8 @@
 """A citizen's test call from the simulated world into the hotline, and what came of it.
 
 Used by `hotline call` and by the end-to-end tests: originate from the world instance into the
-hotline trunk, press keys once the first prompt has finished, record what the citizen heard,
-then read the hotline's call record for the same SIP Call-ID.
+hotline trunk, follow a citizen's script (hear, wait, press keys, hang up), record what the
+citizen heard, then read the hotline's call record for the same SIP Call-ID.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import asyncio
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,10 +54,24 @@ class CallOutcome:
             "dtmf_sent": self.dtmf_sent,
             "digit_received": _digit(record),
             "steps": [s["step"] for s in record["steps"]] if record else [],
+            "path": describe_path(record),
             "recordings": record["recordings"] if record else [],
             "record": record,
             "events": self.events,
         }
+
+
+def describe_path(record: dict[str, Any] | None) -> list[str]:
+    """The call's path for a person: seconds after answer, step, what was heard or pressed."""
+    if not record or not record.get("answered_at"):
+        return []
+    answered = datetime.fromisoformat(record["answered_at"])
+    lines = []
+    for step in record["steps"]:
+        offset = (datetime.fromisoformat(step["at"]) - answered).total_seconds()
+        detail = ", ".join(f"{k} {v}" for k, v in step.get("detail", {}).items() if v not in (None, "", False))
+        lines.append(f"+{offset:.1f}s  {step['step']}" + (f"  ({detail})" if detail else ""))
+    return lines
 
 
 def _digit(record: dict[str, Any] | None) -> str | None:
@@ -66,59 +81,109 @@ def _digit(record: dict[str, Any] | None) -> str | None:
     return None
 
 
+def citizen_script(dtmf: str = "", listen_s: int = 20) -> str:
+    """The usual citizen: hears the greeting start, presses `dtmf` a second in (barge-in), listens on."""
+    if not dtmf:
+        return f"wait:{listen_s}"
+    return f"noise/wait:1/dtmf:{dtmf}/wait:{listen_s}"
+
+
+class WorldCall:
+    """A citizen's call in progress; keys can be pressed while it runs."""
+
+    def __init__(self, caller: WorldCaller, number: str, citizen: str, channel_id: str, heard_inner: str) -> None:
+        self._caller = caller
+        self.number = number
+        self.citizen = citizen
+        self.channel_id = channel_id
+        self.heard_inner = heard_inner
+        self.events: list[str] = []
+        self.dtmf_sent: list[str] = []
+        self._answered: asyncio.Future[tuple[str, str]] = asyncio.get_running_loop().create_future()
+        self._task: asyncio.Task[tuple[bool, str]] | None = None
+
+    def on_user_event(self, event: AmiMessage) -> None:
+        if event.get("WorldChannel") != self.channel_id:
+            return
+        name = event.get("UserEvent", "")
+        self.events.append(name)
+        if name == "WorldCallAnswered" and not self._answered.done():
+            self._answered.set_result((event.get("Name", ""), event.get("SipCallId", "")))
+        elif name == "WorldDtmfSent":
+            self.dtmf_sent.append(event.get("Digits", ""))
+
+    async def answered(self, timeout: float = 30.0) -> str:
+        """Wait until the hotline answered; the SIP Call-ID of the call."""
+        return (await asyncio.wait_for(asyncio.shield(self._answered), timeout))[1]
+
+    async def press(self, keys: str) -> None:
+        """The citizen presses keys now (RFC 4733 from the world's side)."""
+        name = (await asyncio.wait_for(asyncio.shield(self._answered), 30))[0]
+        for key in keys:
+            await self._caller.ami.action("PlayDTMF", {"Channel": name, "Digit": key, "Duration": "200"})
+            self.dtmf_sent.append(key)
+            await asyncio.sleep(0.3)
+
+    async def hangup(self) -> None:
+        """The citizen hangs up."""
+        name = (await asyncio.wait_for(asyncio.shield(self._answered), 30))[0]
+        await self._caller.ami.action("Hangup", {"Channel": name})
+
+    async def outcome(self) -> CallOutcome:
+        """Wait for the end of the call and collect what happened."""
+        assert self._task is not None
+        answered, reason = await self._task
+        sip = self._answered.result()[1] if self._answered.done() else None
+        record = await self._caller.find_record(sip) if sip else None
+        heard = self._caller.host(self.heard_inner)
+        speech = detect_speech(heard) if heard.exists() else None
+        return CallOutcome(
+            number=self.number, caller=self.citizen, answered=answered, originate_result=reason,
+            world_channel_id=self.channel_id, sip_call_id=sip, heard_audio=heard,
+            dtmf_sent="".join(self.dtmf_sent) or None, speech=speech, record=record, events=self.events,
+        )
+
+
 class WorldCaller:
     """Places citizens' calls from the world instance."""
 
     def __init__(self, ami: AmiClient, heard_dir_inner: str, to_host_path: Callable[[str], Path],
                  calls: CallRecords) -> None:
-        self._ami = ami
+        self.ami = ami
         self._heard_dir = heard_dir_inner
-        self._host = to_host_path
+        self.host = to_host_path
         self._calls = calls
 
     async def call(self, number: str, caller: str, *, dtmf: str = "", listen_s: int = 20,
-                   timeout_s: float = 60.0) -> CallOutcome:
-        """Call `number` as `caller`; press `dtmf` after the first prompt; wait for the end."""
+                   script: str | None = None, timeout_s: float = 60.0) -> CallOutcome:
+        """Call `number` as `caller`, follow the script (default: press `dtmf` during the greeting)."""
+        call = await self.start(number, caller, script=script or citizen_script(dtmf, listen_s), timeout_s=timeout_s)
+        return await call.outcome()
+
+    async def start(self, number: str, caller: str, *, script: str, timeout_s: float = 60.0) -> WorldCall:
+        """Place the call and return at once; the citizen follows `script` (see the world's dialplan)."""
         channel_id = uuid.uuid4().hex
-        heard_inner = f"{self._heard_dir}/{channel_id}.wav"
-        events: list[str] = []
-        sip_call_id: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        dtmf_sent: list[str] = []
-
-        def on_user_event(event: AmiMessage) -> None:
-            if event.get("WorldChannel") != channel_id:
-                return
-            name = event.get("UserEvent", "")
-            events.append(name)
-            if name == "WorldCallAnswered" and not sip_call_id.done():
-                sip_call_id.set_result(event.get("SipCallId", ""))
-            elif name == "WorldDtmfSent":
-                dtmf_sent.append(event.get("Digits", ""))
-
-        sub = self._ami.subscribe("UserEvent", on_user_event)
-        try:
-            origination = await self._ami.originate(
-                f"PJSIP/{number}@hotline", context="world-caller", exten="s", priority=1,
-                caller_id=f'"{caller}" <{caller}>', channel_id=channel_id, timeout_s=30,
-                variables={"WORLD_HEARD": heard_inner, "WORLD_DTMF": dtmf, "WORLD_LISTEN": str(listen_s)},
-            )
-            result = await origination.result(timeout=timeout_s)
-            answered = result.answered
-            if answered:
-                await origination.hangup(timeout=timeout_s)
-        finally:
-            sub.cancel()
-        sip = sip_call_id.result() if sip_call_id.done() else None
-        record = await self._find_record(sip) if sip else None
-        heard = self._host(heard_inner)
-        speech = detect_speech(heard) if heard.exists() else None
-        return CallOutcome(
-            number=number, caller=caller, answered=answered, originate_result=result.reason.name,
-            world_channel_id=channel_id, sip_call_id=sip, heard_audio=heard,
-            dtmf_sent=dtmf_sent[0] if dtmf_sent else None, speech=speech, record=record, events=events,
+        call = WorldCall(self, number, caller, channel_id, f"{self._heard_dir}/{channel_id}.wav")
+        sub = self.ami.subscribe("UserEvent", call.on_user_event)
+        origination = await self.ami.originate(
+            f"PJSIP/{number}@hotline", context="world-caller", exten="s", priority=1,
+            caller_id=f'"{caller}" <{caller}>', channel_id=channel_id, timeout_s=30,
+            variables={"WORLD_HEARD": call.heard_inner, "WORLD_SCRIPT": script},
         )
 
-    async def _find_record(self, sip_call_id: str, wait_s: float = 5.0) -> CallView | None:
+        async def run() -> tuple[bool, str]:
+            try:
+                result = await origination.result(timeout=timeout_s)
+                if result.answered:
+                    await origination.hangup(timeout=timeout_s)
+                return result.answered, result.reason.name
+            finally:
+                sub.cancel()
+
+        call._task = asyncio.create_task(run(), name=f"world-call-{channel_id[:8]}")
+        return call
+
+    async def find_record(self, sip_call_id: str, wait_s: float = 5.0) -> CallView | None:
         """The hotline's record for this SIP call, once its end has been written."""
         deadline = asyncio.get_running_loop().time() + wait_s
         found: CallView | None = None

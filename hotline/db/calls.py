@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from hotline.db.engine import SessionFactory
-from hotline.db.models import CallRecord, Recording
+from hotline.db.models import CallRecord, Rating, Recording
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -31,6 +31,7 @@ class CallView:
     route: dict[str, str | None]
     agent: str | None
     rating: int | None
+    rating_status: str | None
     outcome: str | None
     hangup_cause: str | None
     failsafe_reason: str | None
@@ -42,8 +43,10 @@ class CallView:
         return cls(
             call_id=row.call_id, sip_call_id=row.sip_call_id, caller=row.caller, dialled=row.dialled,
             started_at=row.started_at, answered_at=row.answered_at, ended_at=row.ended_at,
-            route={"mode": row.route_mode, "skill": row.route_skill, "prompt": row.route_prompt},
-            agent=row.agent, rating=row.rating, outcome=row.outcome, hangup_cause=row.hangup_cause,
+            route={"mode": row.route_mode, "skill": row.route_skill, "prompt": row.route_prompt,
+                   "overflow": row.route_overflow},
+            agent=row.agent, rating=row.rating, rating_status=row.rating_status, outcome=row.outcome,
+            hangup_cause=row.hangup_cause,
             failsafe_reason=row.failsafe_reason, steps=list(row.steps or []),
             recordings=[{"id": r.id, "path": r.path, "format": r.format, "started_at": _iso(r.started_at),
                          "size_bytes": r.size_bytes, "sha256": r.sha256} for r in row.recordings],
@@ -54,6 +57,7 @@ class CallView:
             "call_id": self.call_id, "sip_call_id": self.sip_call_id, "caller": self.caller,
             "dialled": self.dialled, "started_at": _iso(self.started_at), "answered_at": _iso(self.answered_at),
             "ended_at": _iso(self.ended_at), "route": self.route, "agent": self.agent, "rating": self.rating,
+            "rating_status": self.rating_status,
             "outcome": self.outcome, "hangup_cause": self.hangup_cause, "failsafe_reason": self.failsafe_reason,
             "steps": self.steps, "recordings": self.recordings,
         }
@@ -61,6 +65,10 @@ class CallView:
 
 class CallNotFound(LookupError):
     """No call record with that id."""
+
+
+class RatingRefused(ValueError):
+    """The call was already rated, or has no record: a second rating is never stored."""
 
 
 class CallRecords:
@@ -102,6 +110,27 @@ class CallRecords:
             if row is None:
                 raise CallNotFound(call_id)
             row.steps = [*row.steps, {"at": datetime.now(UTC).isoformat(), "step": step, "detail": detail or {}}]
+
+    async def overflow(self, call_id: str, skill: str, reason: str) -> None:
+        """A sub-centre call went back to the 12345 seats (its department's seats closed or full)."""
+        await self._update(call_id, route_skill=skill, route_overflow=reason[:32])
+
+    async def rate(self, call_id: str, rating: int, label: str, at: datetime) -> None:
+        """Store the caller's rating with the call and its agent; once per call (the database enforces it)."""
+        if not 1 <= rating <= 5:
+            raise RatingRefused(f"rating {rating} is not 1-5")
+        try:
+            async with self.sessions.begin() as s:
+                row = await s.get(CallRecord, call_id)
+                if row is None:
+                    raise RatingRefused(f"no call {call_id}")
+                if row.rating is not None:
+                    raise RatingRefused(f"call {call_id} is already rated")
+                s.add(Rating(call_id=call_id, agent=row.agent, rating=rating, label=label, rated_at=at))
+                row.rating, row.rating_status = rating, "rated"
+                row.steps = [*row.steps, {"at": at.isoformat(), "step": "rated", "detail": {"rating": rating}}]
+        except IntegrityError as exc:
+            raise RatingRefused(f"call {call_id} is already rated") from exc
 
     async def add_recording(self, call_id: str, path: str, format: str) -> int:
         """Link a recording file to the call (once per path)."""
@@ -155,6 +184,8 @@ class CallRecords:
             row.ended_at = at
             row.hangup_cause = cause[:64]
             row.outcome = row.outcome or "ended"
+            if row.agent is not None and row.rating is None:
+                row.rating_status = "not_rated"  # hung up before rating: the voice revisit asks (R-REV-2)
             return True
 
     async def get(self, call_id: str) -> CallView | None:

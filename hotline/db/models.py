@@ -1,11 +1,11 @@
-"""SQL tables: call records, their recordings, API tokens, the audit log."""
+"""SQL tables: call records, their recordings and ratings, API tokens, the audit log."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, TypeDecorator
+from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Integer, String, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -49,6 +49,8 @@ class CallRecord(Base):
     route_prompt: Mapped[str | None] = mapped_column(String(64))
     agent: Mapped[str | None] = mapped_column(String(32), index=True)
     rating: Mapped[int | None] = mapped_column(Integer)
+    rating_status: Mapped[str | None] = mapped_column(String(16))  # rated | not_rated
+    route_overflow: Mapped[str | None] = mapped_column(String(32))  # why a sub-centre call went to 12345
     outcome: Mapped[str | None] = mapped_column(String(32))
     hangup_cause: Mapped[str | None] = mapped_column(String(64))
     failsafe_reason: Mapped[str | None] = mapped_column(String(128))
@@ -70,6 +72,20 @@ class Recording(Base):
     size_bytes: Mapped[int | None]
     sha256: Mapped[str | None] = mapped_column(String(64))
     call: Mapped[CallRecord] = relationship(back_populates="recordings")
+
+
+class Rating(Base):
+    """The caller's keypad rating of a call (R-RATE-1); one per call, enforced by the database."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (CheckConstraint("rating BETWEEN 1 AND 5", name="ck_ratings_level"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.call_id", ondelete="CASCADE"), unique=True)
+    agent: Mapped[str | None] = mapped_column(String(32), index=True)
+    rating: Mapped[int]
+    label: Mapped[str] = mapped_column(String(16))
+    rated_at: Mapped[datetime]
 
 
 class ApiToken(Base):

@@ -1,4 +1,5 @@
-"""Agents and the queue over HTTP: `GET /api/agents`, `POST /api/agents/{agent}/state`, `GET /api/acd/queue`."""
+"""Agents and the queue over HTTP: `GET /api/agents`, `POST /api/agents/{agent}/state`, `GET /api/acd/queue`,
+`POST /api/calls/{call_id}/silent` (the agent hands a silent caller to the IVR's silent-caller procedure)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ class AgentControl(Protocol):
     async def agents(self) -> dict[str, dict[str, str]]: ...
     async def waiting(self) -> list[dict[str, str]]: ...
     async def set_agent_state(self, agent: str, state: str, reason: str = "") -> bool: ...
+    async def call_agent(self, call_id: str) -> str | None: ...
+    async def hand_to_silent_check(self, call_id: str) -> bool: ...
 
 
 ACD = web.AppKey("acd", AgentControl)
@@ -59,3 +62,20 @@ async def queue(request: web.Request) -> web.Response:
     if who.role not in WATCHERS:
         return error(403, "forbidden", f"role {who.role} may not see the queue")
     return web.json_response({"waiting": await request.app[ACD].waiting()})
+
+
+async def silent_check(request: web.Request) -> web.Response:
+    """The agent hears nothing: the IVR asks the caller three times, the agent is free at once."""
+    who = principal(request)
+    call_id = request.match_info["call_id"]
+    acd = request.app[ACD]
+    agent = await acd.call_agent(call_id)
+    allowed = who.role in ("supervisor", "admin") or (who.role == "agent" and agent is not None
+                                                      and who.agent_id == agent)
+    await request.app[AUDIT].record(actor=who.name, role=who.role, action="calls.silent", resource=f"calls/{call_id}",
+                                    allowed=allowed, remote=request.remote, detail={"agent": agent})
+    if not allowed:
+        return error(403, "forbidden", "only the call's agent or a supervisor may hand it over")
+    if agent is None or not await acd.hand_to_silent_check(call_id):
+        return error(409, "not_connected", f"call {call_id} is not with an agent now")
+    return web.json_response({"call_id": call_id, "handed_over": True})

@@ -1,21 +1,23 @@
-"""The first words of every call: greeting with the recording notice, one key, the call record.
+"""The first seconds of every call: transition prompt, greeting, route, queue (R-ACC-2…5).
 
-Reached from `[hotline-inbound]` as `agi://…/ivr/inbound?number=&mode=&skill=&failsafe=`. The ACD
-and IVR issues extend this flow (merged-number transition prompts, menu, queue); the spine is:
-answer (done by the dialplan, with MixMonitor already running), greet, take a digit, record.
+Reached from `[hotline-inbound]` as `agi://…/ivr/inbound?number=&mode=&skill=&failsafe=`, with the
+call answered and MixMonitor already running. The caller hears a short greeting with the recording
+notice and is in the queue within 5 s (GB/T 33358: no menu trees); a key pressed during a prompt
+interrupts it (barge-in) and is written on the call record. Sub-centre numbers overflow to the
+12345 seats when their department's seats are closed or full.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import UTC, date, datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from dialplans.model import Dialplan
+from acd.store import SkillLoad
+from dialplans.model import Dialplan, Number
 from hotline.asterisk.agi import AgiCall, AgiHangup
 from hotline.db.calls import CallRecords
 from hotline.privacy import mask_number
@@ -24,8 +26,7 @@ log = logging.getLogger(__name__)
 
 KEYS = "0123456789*#"
 CHINA = ZoneInfo("Asia/Shanghai")
-# Waiting for a key by playing silence keeps RTP flowing (some carriers and phones drop idle media).
-KEY_WAIT_PROMPT = "silence/5"
+QUEUE_CONTEXT = "hotline-queue,s,1"
 
 
 class Queue(Protocol):
@@ -33,8 +34,7 @@ class Queue(Protocol):
 
     async def enqueue(self, call_id: str, *, channel: str, skill: str, caller: str, priority: int = 0) -> None: ...
 
-
-QUEUE_CONTEXT = "hotline-queue,s,1"
+    async def skill_load(self, skill: str) -> SkillLoad: ...
 
 
 @dataclass(frozen=True)
@@ -43,9 +43,8 @@ class InboundFlow:
 
     calls: CallRecords
     sounds_dir: str
-    to_host_path: Callable[[str], Path]
     dialplan: Dialplan
-    queue: Queue | None = None
+    queue: Queue
 
     def _prompt(self, key: str) -> str:
         return f"{self.sounds_dir}/{key}"
@@ -54,54 +53,86 @@ class InboundFlow:
         call_id = call.env.get("agi_uniqueid", "")
         caller = call.env.get("agi_callerid", "") or "anonymous"
         dialled = call.params.get("number") or call.env.get("agi_extension", "")
-        sip_call_id = await call.get_full_variable("${CHANNEL(pjsip,call-id)}") or None
+        number = self.dialplan.number(dialled)
         now = datetime.now(UTC)
-        await self.calls.start(call_id, sip_call_id=sip_call_id, caller=caller, dialled=dialled, started_at=now)
-        await self.calls.answered(call_id, now)
-        mode = call.params.get("mode", "main")
-        first_prompt = self._first_prompt(dialled, now)
-        await self.calls.route(call_id, mode, call.params.get("skill") or None, first_prompt)
+        first_prompt = self._first_prompt(number, now)
         log.info("call %s from %s to %s", call_id, mask_number(caller), dialled)
+        sip_call_id = await call.get_full_variable("${CHANNEL(pjsip,call-id)}") or None
+        # The record is written while the first prompt plays: the caller never waits for the database.
+        opened = asyncio.create_task(self._open_record(call, call_id, sip_call_id, caller, dialled, first_prompt, now))
         try:
-            await self._converse(call, call_id, first_prompt)
+            keys = await self._greet(call, first_prompt)
+            await opened
+            await self._record_prompts(call_id, first_prompt, keys)
+            skill = await self._route(call_id, number, call.params.get("skill") or "general")
+            await self.queue.enqueue(call_id, channel=call.env.get("agi_channel", ""), skill=skill, caller=caller)
+            await call.set_variable("HOTLINE_SKILL", skill)
+            await call.set_variable("HOTLINE_NEXT", QUEUE_CONTEXT)
+            await self.calls.step(call_id, "queued", {"skill": skill})
+            await self.calls.set_outcome(call_id, "queued")
         except AgiHangup:
+            await opened
             await self.calls.end(call_id, "abandoned", datetime.now(UTC))
             raise
         except Exception as exc:
+            if not opened.done():
+                opened.cancel()
             await self.calls.end(call_id, "failsafe", datetime.now(UTC), failsafe_reason=type(exc).__name__)
             raise
-        if self.queue is None:
-            await self.calls.end(call_id, "completed", datetime.now(UTC))
 
-    def _first_prompt(self, dialled: str, now: datetime) -> str:
+    async def _open_record(self, call: AgiCall, call_id: str, sip_call_id: str | None, caller: str, dialled: str,
+                           prompt: str, now: datetime) -> None:
+        await self.calls.start(call_id, sip_call_id=sip_call_id, caller=caller, dialled=dialled, started_at=now)
+        await self.calls.answered(call_id, now)
+        await self.calls.route(call_id, call.params.get("mode", "main"), call.params.get("skill") or None, prompt)
+
+    def _first_prompt(self, number: Number | None, now: datetime) -> str:
         """Transition prompt for a whole-merge number in its window, else the (holiday) greeting."""
         today = now.astimezone(CHINA).date()
-        number = self.dialplan.number(dialled)
         if number is not None and number.transition is not None and number.transition.contains(today):
             return "transition"
+        return self._greeting(today)
+
+    def _greeting(self, today: date) -> str:
         holiday = self.dialplan.holiday_on(today)
         if holiday is not None and holiday.greeting != "none":
             return f"greeting_{holiday.greeting}"
         return "greeting"
 
-    async def _converse(self, call: AgiCall, call_id: str, first_prompt: str) -> None:
+    async def _greet(self, call: AgiCall, first_prompt: str) -> list[tuple[str, str | None]]:
+        """Play the prompts; each can be interrupted by a key. Returns (prompt, key) in order."""
+        played = [first_prompt]
         if first_prompt == "transition":
-            await call.stream_file(self._prompt("transition"))
-            await self.calls.step(call_id, "transition", {"prompt": "transition"})
-            first_prompt = self._first_prompt(self.dialplan.centre.main_number, datetime.now(UTC))
-        await call.stream_file(self._prompt(first_prompt))
-        await self.calls.step(call_id, "greeting", {"prompt": first_prompt})
-        digit = await call.stream_file(self._prompt("press_key"), escape_digits=KEYS)
-        if digit is None:
-            digit = await call.stream_file(KEY_WAIT_PROMPT, escape_digits=KEYS)
-        await self.calls.step(call_id, "digit", {"digit": digit, "timeout": digit is None})
-        if self.queue is not None:
-            skill = call.params.get("skill") or "general"
-            await self.queue.enqueue(call_id, channel=call.env.get("agi_channel", ""), skill=skill,
-                                     caller=call.env.get("agi_callerid", ""))
-            await call.set_variable("HOTLINE_NEXT", QUEUE_CONTEXT)
-            await self.calls.step(call_id, "queued", {"skill": skill})
-            await self.calls.set_outcome(call_id, "queued")
-            return
-        await call.stream_file(self._prompt("goodbye"))
-        await self.calls.step(call_id, "goodbye", {})
+            played.append(self._greeting(datetime.now(UTC).astimezone(CHINA).date()))
+        number = self.dialplan.number(call.params.get("number", ""))
+        if number is not None and number.emergency_hint:
+            played.append("emergency_hint")
+        heard: list[tuple[str, str | None]] = []
+        for prompt in played:
+            key = await call.stream_file(self._prompt(prompt), escape_digits=KEYS)
+            heard.append((prompt, key))
+        return heard
+
+    async def _record_prompts(self, call_id: str, first_prompt: str, heard: list[tuple[str, str | None]]) -> None:
+        for prompt, key in heard:
+            step = "transition" if prompt == "transition" else "greeting" if prompt.startswith("greeting") else prompt
+            await self.calls.step(call_id, step, {"prompt": prompt, "key": key})
+        keys = "".join(k for _, k in heard if k)
+        if keys:
+            # No menu here: keys are noted (the caller may be impatient) and the call goes on to the queue.
+            await self.calls.step(call_id, "digit", {"digit": keys[0], "keys": keys, "barge_in": True})
+
+    async def _route(self, call_id: str, number: Number | None, skill: str) -> str:
+        """The skill the caller queues for; sub-centre calls overflow to 12345 when closed or full."""
+        if number is None or number.mode != "sub_centre":
+            return skill
+        load = await self.queue.skill_load(skill)
+        reason = "closed" if load.staffed == 0 else "full" if load.waiting >= number.full_at else None
+        if reason is None:
+            return skill
+        main = self.dialplan.number(number.overflow or self.dialplan.centre.main_number)
+        target = main.skill if main is not None else "general"
+        await self.calls.overflow(call_id, target, reason)
+        await self.calls.step(call_id, "overflow", {"from": skill, "to": target, "reason": reason})
+        log.info("call %s overflows from %s to %s (%s)", call_id, skill, target, reason)
+        return target

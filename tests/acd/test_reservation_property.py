@@ -44,6 +44,7 @@ async def test_no_double_offer_and_no_lost_caller(store: AcdStore, seed: int) ->
     offered: dict[str, str] = {}       # call -> agent
     connected: set[str] = set()
     abandoned: set[str] = set()
+    gone_while_offered: set[str] = set()  # settle found the caller gone: must have been abandoned
     events = 0
 
     async def arrive(call: str) -> None:
@@ -58,9 +59,11 @@ async def test_no_double_offer_and_no_lost_caller(store: AcdStore, seed: int) ->
         if roll < 0.3:  # missed offer: caller back in place, agent paused then back
             rank_before = await store.redis.hget(f"acd:call:{r.call_id}", "rank")
             del offered[r.call_id]  # the offer ends here; the router may pick the caller again at once
-            assert await store.requeue(r)
-            score = await store.redis.zscore(WAITING, r.call_id)
-            assert score is None or score == float(rank_before or 0), "back at the original place"
+            if await store.requeue(r):
+                score = await store.redis.zscore(WAITING, r.call_id)
+                assert score is None or score == float(rank_before or 0), "back at the original place"
+            else:
+                gone_while_offered.add(r.call_id)
             assert await store.set_agent_state(r.agent, "paused", token=r.token, reason="missed")
             del busy_agents[r.agent]
             await store.set_agent_state(r.agent, "ready")
@@ -70,9 +73,13 @@ async def test_no_double_offer_and_no_lost_caller(store: AcdStore, seed: int) ->
             abandoned.add(r.call_id)
             await store.set_agent_state(r.agent, "ready")
         else:  # answered, talked, wrapped up
-            await store.connected(r)
-            connected.add(r.call_id)
             del offered[r.call_id], busy_agents[r.agent]
+            if not await store.connected(r):  # the caller hung up while the phone rang
+                gone_while_offered.add(r.call_id)
+                assert await store.set_agent_state(r.agent, "ready", token=r.token)
+                events += 1
+                return
+            connected.add(r.call_id)
             assert await store.set_agent_state(r.agent, "wrap_up", token=r.token)
             assert await store.set_agent_state(r.agent, "ready", token=r.token)
         events += 1
@@ -98,11 +105,12 @@ async def test_no_double_offer_and_no_lost_caller(store: AcdStore, seed: int) ->
     async def waiting_hangups() -> None:
         for call in rng.sample(callers, 20):
             await asyncio.sleep(rng.random() * 0.2)
-            if await store.forget_call(call) == "waiting":
+            if await store.forget_call(call) in ("waiting", "offered"):
                 abandoned.add(call)
 
     await asyncio.gather(*(arrive(c) for c in callers), router(), router(), waiting_hangups())
     assert await store.waiting() == [], "everyone routable was routed"
+    assert gone_while_offered <= abandoned, "an offer only fails to land when the caller hung up"
     assert connected | abandoned == set(callers), "no caller lost"
     assert not connected & abandoned
     assert events > 600

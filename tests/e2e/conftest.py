@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
+from hotline.db.calls import CallView
 from hotline.netutil import free_port
 from hotline.settings import Ports, Settings
 from hotline.stack import Stack
@@ -47,3 +49,26 @@ def world_caller(stack: Stack) -> WorldCaller:
     assert stack.world_ami is not None and stack.data is not None and stack.calls is not None
     heard = stack.data.inner_of("heard")
     return WorldCaller(stack.world_ami, heard, stack.data.host, stack.calls)
+
+
+async def only_ready(stack: Stack, *agents: str) -> None:
+    """Exactly these agents are ready; everyone else is paused."""
+    assert stack.acd is not None
+    for agent in await stack.acd.agents():
+        await stack.acd.set_agent_state(agent, "ready" if agent in agents else "paused", reason="test")
+
+
+async def wait_for_step(stack: Stack, sip_call_id: str, step: str, timeout: float = 30.0) -> CallView:
+    """Poll the call record (found by SIP Call-ID) until the flow wrote `step`."""
+    assert stack.calls is not None
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        rows = await stack.calls.list(sip_call_id=sip_call_id, limit=1)
+        if rows and any(s["step"] == step for s in rows[0].steps):
+            return rows[0]
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no step {step!r} on call {sip_call_id} within {timeout}s")
+
+
+def steps(record: CallView | None) -> list[str]:
+    return [s["step"] for s in record.steps] if record else []

@@ -60,6 +60,16 @@ async def test_hotline_call_json_reports_the_whole_call(stack: Stack) -> None:
     assert Path(data["heard_audio"]).exists()
     assert data["digit_received"] == "1"
     assert data["recordings"] and Path(data["recordings"][0]["path"]).exists()
+    assert data["record"]["route"]["mode"] == "main" and data["record"]["route"]["prompt"] == "greeting"
+    assert data["path"][0].split()[1:3] == ["greeting", "(prompt"]
+    assert any("digit" in line and "barge_in True" in line for line in data["path"])
+
+
+async def test_hotline_call_prints_the_path_for_people(stack: Stack) -> None:
+    rc, out, err = await hotline(stack, "call", "12366", "--from", "13800138009", "--script", "wait:6")
+    assert rc == 0, err
+    assert "route        mode=sub_centre, skill=tax, prompt=greeting" in out, out
+    assert "greeting  (prompt greeting)" in out and "queued  (skill tax)" in out
 
 
 async def test_a_broken_dialplan_is_refused_with_its_line_and_nothing_changes(stack: Stack) -> None:

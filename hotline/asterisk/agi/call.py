@@ -111,6 +111,15 @@ class AgiCall:
             await self._dead_or_fail("WAIT FOR DIGIT")
         return self._digit(result.code)
 
+    async def record_file(self, name: str, timeout_ms: int, escape_digits: str = "", fmt: str = "wav") -> str | None:
+        """Record the caller for `timeout_ms` into `<name>.<fmt>`; return the key that stopped it, or None."""
+        result = await self.command(f"RECORD FILE {quote(name)} {fmt} {quote(escape_digits)} {timeout_ms}",
+                                    timeout=timeout_ms / 1000 + self._timeout)
+        if result.code < 0:
+            await self._dead_or_fail("RECORD FILE")
+        # `(dtmf)`: stopped by a key; `(timeout)`/`(hangup)`: the code is not a key (often 1)
+        return self._digit(result.code) if result.data == "dtmf" else None
+
     async def set_variable(self, name: str, value: str) -> None:
         await self.command(f"SET VARIABLE {name} {quote(value)}")
 

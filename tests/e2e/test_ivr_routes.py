@@ -1,0 +1,120 @@
+"""The citizen's first seconds on real calls: merged numbers (R-ACC-2), holiday greeting (R-ACC-4),
+sub-centre overflow, barge-in and garbage keys, hang-ups at every step.
+
+The dialplan file is the shipped one with today made a Spring Festival day and every whole-merge
+window covering today, so the tests do not depend on the calendar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+import yaml
+
+from hotline.settings import Settings
+from hotline.stack import Stack
+from hotline.worldcall import WorldCaller
+from ivr.flows.inbound import CHINA
+from tests.e2e.conftest import only_ready, stack_settings, steps
+
+pytestmark = [pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]
+
+
+def dialplan_for_today(folder: Path) -> Path:
+    plan = yaml.safe_load(Settings().dialplan_file.read_text(encoding="utf-8"))
+    today = datetime.now(CHINA).date()
+    plan["holidays"].insert(0, {"name": "春节", "from": today - timedelta(days=1), "until": today + timedelta(days=1),
+                                "greeting": "new_year"})
+    for number in plan["numbers"]:
+        if number["mode"] == "whole_merge":
+            number["transition"] = {"from": today - timedelta(days=10), "until": today + timedelta(days=80)}
+    path = folder / "hotline.yaml"
+    path.write_text(yaml.safe_dump(plan, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    home = tmp_path_factory.mktemp("home")
+    s = Stack(stack_settings(home, dialplan_file=dialplan_for_today(home)))
+    await s.start()
+    try:
+        yield s
+    finally:
+        await s.close()
+
+
+async def test_a_whole_merge_number_plays_the_transition_then_the_holiday_greeting_then_queues(
+        stack: Stack, world_caller: WorldCaller) -> None:
+    await only_ready(stack, "8001")
+    outcome = await world_caller.call("12396", "13500135001", listen_s=20)
+    record = outcome.record
+    assert record is not None
+    assert steps(record)[:4] == ["transition", "greeting", "queued", "agent"], steps(record)
+    assert record.route == {"mode": "whole_merge", "skill": "general", "prompt": "transition", "overflow": None}
+    greeting = next(s for s in record.steps if s["step"] == "greeting")
+    assert greeting["detail"]["prompt"] == "greeting_new_year"
+    assert outcome.speech is not None and outcome.speech.speech_s > 5  # transition + greeting were heard
+
+
+async def test_the_holiday_greeting_on_12345(stack: Stack, world_caller: WorldCaller) -> None:
+    await only_ready(stack, "8001")
+    outcome = await world_caller.call("12345", "13500135002", listen_s=8)
+    assert outcome.record is not None
+    assert outcome.record.route["prompt"] == "greeting_new_year"
+    assert steps(outcome.record)[:2] == ["greeting", "queued"]
+
+
+async def test_a_dual_number_lands_on_its_expert_skill(stack: Stack, world_caller: WorldCaller) -> None:
+    await only_ready(stack, "8001", "8003")  # 8001 is longest idle but has no social security skill
+    outcome = await world_caller.call("12333", "13500135003", listen_s=10)
+    record = outcome.record
+    assert record is not None and record.agent == "8003", record
+    assert record.route["mode"] == "dual" and record.route["skill"] == "social_security"
+
+
+async def test_a_sub_centre_call_reaches_its_seat_and_overflows_when_closed(stack: Stack,
+                                                                            world_caller: WorldCaller) -> None:
+    assert stack.acd is not None
+    await only_ready(stack, "8001", "8004")
+    staffed = await world_caller.call("12366", "13500135004", listen_s=10)
+    assert staffed.record is not None and staffed.record.agent == "8004"
+    assert staffed.record.route["skill"] == "tax" and staffed.record.route["overflow"] is None
+
+    await only_ready(stack, "8001")
+    await stack.acd.set_agent_state("8004", "signed_out")  # the tax sub-centre is closed
+    closed = await world_caller.call("12366", "13500135005", listen_s=10)
+    record = closed.record
+    assert record is not None and record.agent == "8001", record
+    assert record.route == {"mode": "sub_centre", "skill": "general", "prompt": "greeting_new_year",
+                            "overflow": "closed"}
+    overflow = next(s for s in record.steps if s["step"] == "overflow")
+    assert overflow["detail"] == {"from": "tax", "to": "general", "reason": "closed"}
+
+
+async def test_garbage_keys_during_the_greeting_are_noted_and_the_caller_still_queues(
+        stack: Stack, world_caller: WorldCaller) -> None:
+    await only_ready(stack, "8002")
+    storm = "*#*#*##**#" + "9" * 30
+    outcome = await world_caller.call("12345", "13500135006", script=f"noise/wait:1/dtmf:{storm}/wait:10")
+    record = outcome.record
+    assert record is not None and record.agent == "8002", record
+    assert steps(record)[:4] == ["greeting", "digit", "queued", "agent"]
+    digit = next(s for s in record.steps if s["step"] == "digit")
+    assert digit["detail"]["barge_in"] and digit["detail"]["digit"] == "*"
+
+
+async def test_hang_ups_during_the_greeting_and_in_the_queue_keep_the_record(stack: Stack,
+                                                                             world_caller: WorldCaller) -> None:
+    await only_ready(stack)
+    early = await world_caller.call("12345", "13500135007", script="wait:1")
+    assert early.record is not None and early.record.outcome == "abandoned"
+    assert early.record.ended_at is not None and early.record.hangup_cause
+    waited = await world_caller.call("12345", "13500135008", script="wait:8")
+    assert waited.record is not None and waited.record.outcome == "abandoned_in_queue"
+    assert steps(waited.record) == ["greeting", "queued"]
+    assert stack.acd is not None and await stack.acd.waiting() == []
