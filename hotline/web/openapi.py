@@ -31,8 +31,10 @@ def openapi_document() -> dict[str, Any]:
                         "ended_at": {"type": ["string", "null"], "format": "date-time"},
                         "route": {"type": "object", "properties": {"mode": {"type": ["string", "null"]},
                                                                    "skill": {"type": ["string", "null"]},
-                                                                   "prompt": {"type": ["string", "null"]}}},
+                                                                   "prompt": {"type": ["string", "null"]},
+                                                                   "overflow": {"type": ["string", "null"]}}},
                         "agent": {"type": ["string", "null"]}, "rating": {"type": ["integer", "null"]},
+                        "rating_status": {"enum": ["rated", "not_rated", None]},
                         "outcome": {"type": ["string", "null"]}, "steps": {"type": "array"},
                         "recordings": {"type": "array", "items": {"type": "object"}},
                     },
@@ -80,5 +82,10 @@ def openapi_document() -> dict[str, Any]:
                 "responses": {"200": {"description": "the call", "content": {"application/json": {"schema": {
                     "$ref": "#/components/schemas/CallRecord"}}}},
                     "401": _ERROR, "403": _ERROR, "404": _ERROR}}},
+            "/api/calls/{call_id}/silent": {"post": {
+                "summary": "hand a silent caller to the IVR's silent-caller check (the call's agent or a supervisor)",
+                "parameters": [_CALL_ID],
+                "responses": {"200": {"description": "handed over"}, "401": _ERROR, "403": _ERROR,
+                              "409": _ERROR}}},
         },
     }
