@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from acd.policy import RoutingPolicy
 from acd.store import AcdStore, Reservation, SkillLoad
 from hotline.asterisk.ami import AmiClient, AmiError, AmiMessage
 from hotline.db.calls import CallRecords
@@ -34,8 +35,10 @@ class RouterSettings:
 class Router:
     """Offers waiting callers to ready agents; one instance per hotline."""
 
-    def __init__(self, store: AcdStore, ami: AmiClient, calls: CallRecords, settings: RouterSettings) -> None:
+    def __init__(self, store: AcdStore, ami: AmiClient, calls: CallRecords, settings: RouterSettings,
+                 policy: RoutingPolicy) -> None:
         self._store = store
+        self._policy = policy
         self._ami = ami
         self._calls = calls
         self._settings = settings
@@ -61,7 +64,9 @@ class Router:
         self._task = None
 
     async def enqueue(self, call_id: str, *, channel: str, skill: str, caller: str, priority: int = 0) -> None:
-        await self._store.enqueue(call_id, channel=channel, skill=skill, caller=caller, priority=priority)
+        skill = self._policy.route_skill(skill)
+        await self._store.enqueue(call_id, channel=channel, skill=skill, caller=caller, priority=priority,
+                                  pools=self._policy.pools(skill))
         log.info("call %s from %s queued for %s", call_id, mask_number(caller), skill)
         self.poke()
 

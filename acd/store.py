@@ -13,30 +13,50 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 
 PREFIX = "acd:"
-WAITING = PREFIX + "waiting"  # zset call_id -> rank (entry time, earlier for higher priority)
-FENCE = PREFIX + "fence"
+WAITING = PREFIX + "waiting"  # zset call_id -> rank (entry time, earlier for higher priority); per skill too
+# Key names are built inside the scripts (one Redis, no cluster): acd:waiting:<skill>, acd:waiting_skills,
+# acd:ready:<skill> (zset agent -> idle since), acd:agent:<id> (hash, lvl:<skill> levels), acd:call:<id>, acd:fence.
 PRIORITY_STEP_MS = 600_000  # one priority level counts as ten minutes of waiting
 
-# KEYS: none. ARGV: now_ms, scan. Returns {call_id, agent, token, channel, caller} or nil.
+# ARGV: now_ms, heads per skill, ready agents scanned per pool. Returns {call_id, agent, token, channel, caller}.
+# Candidates are the first callers of every skill's queue, in rank order; each is offered to the
+# longest-idle ready agent of any pool it has waited long enough for (skill:min_level:after_ms).
 _RESERVE = """
-local waiting = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)
-for _, call in ipairs(waiting) do
+local now = tonumber(ARGV[1])
+local heads = {}
+for _, skill in ipairs(redis.call('SMEMBERS', 'acd:waiting_skills')) do
+  local h = redis.call('ZRANGE', 'acd:waiting:' .. skill, 0, tonumber(ARGV[2]) - 1, 'WITHSCORES')
+  if #h == 0 then redis.call('SREM', 'acd:waiting_skills', skill) end
+  for i = 1, #h, 2 do heads[#heads + 1] = {h[i], tonumber(h[i + 1])} end
+end
+table.sort(heads, function(a, b) if a[2] == b[2] then return a[1] < b[1] end return a[2] < b[2] end)
+for _, head in ipairs(heads) do
+  local call = head[1]
   local ckey = 'acd:call:' .. call
-  local skill = redis.call('HGET', ckey, 'skill')
-  if skill then
-    local ready = redis.call('ZRANGE', 'acd:ready:' .. skill, 0, 0)
-    if #ready > 0 then
-      local agent = ready[1]
-      local akey = 'acd:agent:' .. agent
-      local token = redis.call('INCR', KEYS[2])
-      redis.call('ZREM', KEYS[1], call)
-      redis.call('HSET', ckey, 'state', 'offered', 'agent', agent, 'token', token)
-      redis.call('HSET', akey, 'state', 'offered', 'call', call, 'token', token, 'since', ARGV[1])
-      for s in string.gmatch(redis.call('HGET', akey, 'skills') or '', '[^,]+') do
-        redis.call('ZREM', 'acd:ready:' .. s, agent)
+  local waited = now - tonumber(redis.call('HGET', ckey, 'entered') or now)
+  local best, best_idle = nil, nil
+  for pskill, minl, after in string.gmatch(redis.call('HGET', ckey, 'pools') or '', '([^:,]+):(%d+):(%d+)') do
+    if waited >= tonumber(after) then
+      local ready = redis.call('ZRANGE', 'acd:ready:' .. pskill, 0, tonumber(ARGV[3]) - 1, 'WITHSCORES')
+      for i = 1, #ready, 2 do
+        local idle = tonumber(ready[i + 1])
+        if best_idle ~= nil and idle >= best_idle then break end
+        local level = tonumber(redis.call('HGET', 'acd:agent:' .. ready[i], 'lvl:' .. pskill) or '0')
+        if level >= tonumber(minl) then best, best_idle = ready[i], idle break end
       end
-      return {call, agent, tostring(token), redis.call('HGET', ckey, 'channel'), redis.call('HGET', ckey, 'caller')}
     end
+  end
+  if best then
+    local akey = 'acd:agent:' .. best
+    local token = redis.call('INCR', 'acd:fence')
+    redis.call('ZREM', 'acd:waiting', call)
+    redis.call('ZREM', 'acd:waiting:' .. redis.call('HGET', ckey, 'skill'), call)
+    redis.call('HSET', ckey, 'state', 'offered', 'agent', best, 'token', token)
+    redis.call('HSET', akey, 'state', 'offered', 'call', call, 'token', token, 'since', ARGV[1])
+    for s in string.gmatch(redis.call('HGET', akey, 'skills') or '', '[^,]+') do
+      redis.call('ZREM', 'acd:ready:' .. s, best)
+    end
+    return {call, best, tostring(token), redis.call('HGET', ckey, 'channel'), redis.call('HGET', ckey, 'caller')}
   end
 end
 return nil
@@ -49,7 +69,10 @@ if redis.call('HGET', ckey, 'token') ~= ARGV[2] or redis.call('HGET', ckey, 'sta
   return 0
 end
 redis.call('HSET', ckey, 'state', 'waiting', 'agent', '', 'token', '')
-redis.call('ZADD', KEYS[1], redis.call('HGET', ckey, 'rank'), ARGV[1])
+local rank, skill = redis.call('HGET', ckey, 'rank'), redis.call('HGET', ckey, 'skill')
+redis.call('ZADD', 'acd:waiting', rank, ARGV[1])
+redis.call('ZADD', 'acd:waiting:' .. skill, rank, ARGV[1])
+redis.call('SADD', 'acd:waiting_skills', skill)
 return 1
 """
 
@@ -84,11 +107,13 @@ return 1
 """
 
 
-# ARGV: call_id, channel, skill, caller, entered_ms, rank.
+# ARGV: call_id, channel, skill, caller, entered_ms, rank, pools.
 _ENQUEUE = """
 redis.call('HSET', 'acd:call:' .. ARGV[1], 'channel', ARGV[2], 'skill', ARGV[3], 'caller', ARGV[4],
-           'entered', ARGV[5], 'rank', ARGV[6], 'state', 'waiting')
-redis.call('ZADD', KEYS[1], ARGV[6], ARGV[1])
+           'entered', ARGV[5], 'rank', ARGV[6], 'pools', ARGV[7], 'state', 'waiting', 'agent', '', 'token', '')
+redis.call('ZADD', 'acd:waiting', ARGV[6], ARGV[1])
+redis.call('ZADD', 'acd:waiting:' .. ARGV[3], ARGV[6], ARGV[1])
+redis.call('SADD', 'acd:waiting_skills', ARGV[3])
 return 1
 """
 
@@ -96,7 +121,9 @@ return 1
 _FORGET = """
 local ckey = 'acd:call:' .. ARGV[1]
 local state = redis.call('HGET', ckey, 'state')
-redis.call('ZREM', KEYS[1], ARGV[1])
+local skill = redis.call('HGET', ckey, 'skill')
+redis.call('ZREM', 'acd:waiting', ARGV[1])
+if skill then redis.call('ZREM', 'acd:waiting:' .. skill, ARGV[1]) end
 redis.call('DEL', ckey)
 return state
 """
@@ -137,10 +164,15 @@ class AcdStore:
         self._enqueue = redis.register_script(_ENQUEUE)
         self._connected = redis.register_script(_CONNECTED)
 
-    async def add_agent(self, agent: str, skills: list[str]) -> None:
-        """Make an agent known (signed out) with their skills."""
-        await self.redis.hset(f"{PREFIX}agent:{agent}", mapping={"skills": ",".join(skills)})
-        await self.redis.hsetnx(f"{PREFIX}agent:{agent}", "state", "signed_out")
+    async def add_agent(self, agent: str, skills: dict[str, int]) -> None:
+        """Make an agent known (signed out) with their skills and levels (1-5)."""
+        key = f"{PREFIX}agent:{agent}"
+        old = [k for k in await self.redis.hkeys(key) if str(k).startswith("lvl:")]
+        if old:
+            await self.redis.hdel(key, *old)
+        await self.redis.hset(key, mapping={"skills": ",".join(skills),
+                                            **{f"lvl:{skill}": level for skill, level in skills.items()}})
+        await self.redis.hsetnx(key, "state", "signed_out")
 
     async def set_agent_state(self, agent: str, state: str, *, token: str = "", reason: str = "") -> bool:
         return bool(await self._agent_state(args=[agent, token, state, now_ms(), reason]))
@@ -153,20 +185,23 @@ class AcdStore:
         names = sorted([str(k).rsplit(":", 1)[1] async for k in self.redis.scan_iter(f"{PREFIX}agent:*")])
         return {name: await self.agent(name) for name in names}
 
-    async def enqueue(self, call_id: str, *, channel: str, skill: str, caller: str, priority: int = 0) -> None:
+    async def enqueue(self, call_id: str, *, channel: str, skill: str, caller: str, priority: int = 0,
+                      pools: str = "") -> None:
+        """A caller waits for `skill`; `pools` (see acd.policy) says who may take the call and when."""
         entered = now_ms()
         rank = entered - priority * PRIORITY_STEP_MS
-        await self._enqueue(keys=[WAITING], args=[call_id, channel, skill, caller, entered, rank])
+        await self._enqueue(args=[call_id, channel, skill, caller, entered, rank, pools or f"{skill}:1:0"])
 
-    async def reserve(self, scan: int = 50) -> Reservation | None:
-        got = await self._reserve(keys=[WAITING, FENCE], args=[now_ms(), scan])
+    async def reserve(self, heads: int = 2, scan: int = 20) -> Reservation | None:
+        """Pair the first routable caller with an agent, atomically; None when nobody can be paired now."""
+        got = await self._reserve(args=[now_ms(), heads, scan])
         if not got:
             return None
         call_id, agent, token, channel, caller = (str(v) for v in got)
         return Reservation(call_id, agent, token, channel, caller)
 
     async def requeue(self, r: Reservation) -> bool:
-        return bool(await self._requeue(keys=[WAITING], args=[r.call_id, r.token]))
+        return bool(await self._requeue(args=[r.call_id, r.token]))
 
     async def call(self, call_id: str) -> dict[str, str]:
         """A caller's live state (empty when unknown)."""
@@ -182,16 +217,16 @@ class AcdStore:
 
     async def forget_call(self, call_id: str) -> str | None:
         """The caller is gone; returns the state they were in."""
-        state = await self._forget(keys=[WAITING], args=[call_id])
+        state = await self._forget(args=[call_id])
         return str(state) if state else None
 
     async def reset_calls(self) -> None:
         """At start-up with a fresh Asterisk no earlier call is alive: forget them; agents sign in again."""
         async for key in self.redis.scan_iter(f"{PREFIX}call:*"):
             await self.redis.delete(key)
-        async for key in self.redis.scan_iter(f"{PREFIX}ready:*"):
-            await self.redis.delete(key)
-        await self.redis.delete(WAITING)
+        for pattern in (f"{PREFIX}ready:*", f"{PREFIX}waiting*"):
+            async for key in self.redis.scan_iter(pattern):
+                await self.redis.delete(key)
         async for key in self.redis.scan_iter(f"{PREFIX}agent:*"):
             await self.redis.hset(key, mapping={"state": "signed_out", "call": "", "token": "", "reason": ""})
 
@@ -201,10 +236,7 @@ class AcdStore:
         for agent in (await self.agents()).values():
             if skill in agent.get("skills", "").split(",") and agent.get("state", "signed_out") != "signed_out":
                 staffed += 1
-        for member in await self.redis.zrange(WAITING, 0, -1):
-            call = str(member)
-            if await self.redis.hget(f"{PREFIX}call:{call}", "skill") == skill:
-                waiting += 1
+        waiting = int(await self.redis.zcard(f"{WAITING}:{skill}"))
         return SkillLoad(staffed=staffed, waiting=waiting)
 
     async def waiting(self) -> list[dict[str, str]]:

@@ -6,7 +6,7 @@ import asyncio
 import importlib
 import sys
 
-BENCHMARKS = ("agi", "ivr")
+BENCHMARKS = ("agi", "ivr", "routing")
 
 
 def main(argv: list[str]) -> int:

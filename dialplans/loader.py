@@ -32,6 +32,7 @@ from dialplans.model import (
     Recording,
     Skill,
     Trunk,
+    Widening,
     Window,
 )
 
@@ -258,10 +259,27 @@ def _trunk(c: _Checker, node: _Node, where: str) -> Trunk:
 
 
 def _skill(c: _Checker, node: _Node, where: str) -> Skill:
-    m = c.mapping(node, where, ("id", "label", "seat"), ("id", "label", "seat"))
-    return Skill(c.text(m.get("id"), f"{where}.id", "", _IDENT, "lower-case letters, digits and _"),
-                 c.text(m.get("label"), f"{where}.label"),
-                 c.choice(m.get("seat"), f"{where}.seat", SEATS, "general"))  # type: ignore[arg-type]
+    m = c.mapping(node, where, ("id", "label", "seat", "min_level", "widen"), ("id", "label", "seat"))
+    skill_id = c.text(m.get("id"), f"{where}.id", "", _IDENT, "lower-case letters, digits and _")
+    widen = tuple(_widening(c, w, f"skill {skill_id} widen") for w in c.seq(m.get("widen"), f"skill {skill_id} widen"))
+    return Skill(skill_id, c.text(m.get("label"), f"{where}.label"),
+                 c.choice(m.get("seat"), f"{where}.seat", SEATS, "general"),  # type: ignore[arg-type]
+                 _level(c, m.get("min_level"), f"skill {skill_id} min_level"), widen)
+
+
+def _level(c: _Checker, node: _Node | None, where: str) -> int:
+    level = _count(c, node, where, 1)
+    if not 1 <= level <= 5:
+        assert node is not None
+        c.err(node.line, f"{where} is {level}", "skill levels go from 1 to 5")
+        return 1
+    return level
+
+
+def _widening(c: _Checker, node: _Node, where: str) -> Widening:
+    m = c.mapping(node, where, ("after", "to", "min_level"), ("after", "to"))
+    return Widening(_count(c, m.get("after"), f"{where} after", 0), c.text(m.get("to"), f"{where} to"),
+                    _level(c, m.get("min_level"), f"{where} min_level"))
 
 
 def _number(c: _Checker, node: _Node, where: str) -> Number:
@@ -354,6 +372,10 @@ def _cross_check(c: _Checker, plan: Dialplan, top: dict[str, _Node]) -> None:
         if n.trunk and n.trunk not in trunk_names:
             c.err(_line_of(top, "numbers", i, "trunk"), f"number {n.number} names trunk '{n.trunk}' which is "
                   "not defined", f"use one of {', '.join(trunk_names)}")
+    for i, skill_def in enumerate(plan.skills):
+        for w in skill_def.widen:
+            if w.to not in skill_ids:
+                unknown_skill(w.to, _line_of(top, "skills", i, "widen"), f"skill {skill_def.id} widening")
     for i, a in enumerate(plan.agents):
         for skill, _ in a.skills:
             if skill not in skill_ids:

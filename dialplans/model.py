@@ -37,10 +37,21 @@ class Trunk:
 
 
 @dataclass(frozen=True)
+class Widening:
+    """After `after_s` seconds of waiting, agents with skill `to` at `min_level` or above may take the call."""
+
+    after_s: int
+    to: str
+    min_level: int = 1
+
+
+@dataclass(frozen=True)
 class Skill:
     id: str
     label: str
     seat: Seat
+    min_level: int = 1  # agents below this level of the skill are not offered its calls
+    widen: tuple[Widening, ...] = ()
 
 
 @dataclass(frozen=True)

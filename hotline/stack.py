@@ -21,6 +21,7 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
+from acd.policy import RoutingPolicy
 from acd.router import Router as AcdRouter
 from acd.router import RouterSettings
 from acd.store import AcdStore
@@ -138,11 +139,11 @@ class Stack:
         store = AcdStore(live_state)
         await store.reset_calls()
         for agent in dialplan.agents:
-            await store.add_agent(agent.id, [skill for skill, _ in agent.skills])
+            await store.add_agent(agent.id, dict(agent.skills))
         self.ami = ami = AmiClient(s.bind_host, s.ports.hotline_ami, secret_store.ami_user, secret_store.ami_secret,
                                    name="hotline")
         routing = RouterSettings(ring_timeout_s=s.ring_timeout_s, wrap_up_s=s.wrap_up_s)
-        self.acd = acd = AcdRouter(store, ami, calls, routing)
+        self.acd = acd = AcdRouter(store, ami, calls, routing, RoutingPolicy(dialplan.skills))
         router = Router()
         router.add("ivr/inbound", InboundFlow(calls, sounds, dialplan, acd))
         router.add("ivr/rating", RatingFlow(calls, sounds, dialplan.rating.labels))

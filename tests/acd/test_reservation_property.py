@@ -37,7 +37,7 @@ async def test_no_double_offer_and_no_lost_caller(store: AcdStore, seed: int) ->
     agents = [f"80{i:02d}" for i in range(20)]
     skills = ["general", "tax", "social_security"]
     for agent in agents:
-        await store.add_agent(agent, rng.sample(skills, rng.randint(1, 2)))
+        await store.add_agent(agent, {s: rng.randint(1, 5) for s in rng.sample(skills, rng.randint(1, 2))})
         await store.set_agent_state(agent, "ready")
     callers = [f"call-{seed}-{i}" for i in range(300)]
     busy_agents: dict[str, str] = {}   # agent -> call, for live reservations

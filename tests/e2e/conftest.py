@@ -52,10 +52,13 @@ def world_caller(stack: Stack) -> WorldCaller:
 
 
 async def only_ready(stack: Stack, *agents: str) -> None:
-    """Exactly these agents are ready; everyone else is paused."""
+    """Exactly these agents are ready, longest idle first in the order given; everyone else is paused."""
     assert stack.acd is not None
     for agent in await stack.acd.agents():
-        await stack.acd.set_agent_state(agent, "ready" if agent in agents else "paused", reason="test")
+        await stack.acd.set_agent_state(agent, "paused", reason="test")
+    for agent in agents:
+        await stack.acd.set_agent_state(agent, "ready")
+        await asyncio.sleep(0.01)
 
 
 async def wait_for_step(stack: Stack, sip_call_id: str, step: str, timeout: float = 30.0) -> CallView:

@@ -29,6 +29,9 @@ def dialplan_for_today(folder: Path) -> Path:
     today = datetime.now(CHINA).date()
     plan["holidays"].insert(0, {"name": "春节", "from": today - timedelta(days=1), "until": today + timedelta(days=1),
                                 "greeting": "new_year"})
+    for skill in plan["skills"]:
+        for widening in skill.get("widen", []):
+            widening["after"] = 3  # expert calls widen to senior general seats after 3 s instead of 30
     for number in plan["numbers"]:
         if number["mode"] == "whole_merge":
             number["transition"] = {"from": today - timedelta(days=10), "until": today + timedelta(days=80)}
@@ -75,6 +78,17 @@ async def test_a_dual_number_lands_on_its_expert_skill(stack: Stack, world_calle
     record = outcome.record
     assert record is not None and record.agent == "8003", record
     assert record.route["mode"] == "dual" and record.route["skill"] == "social_security"
+
+
+async def test_an_expert_call_widens_to_a_senior_general_seat_after_the_configured_wait(
+        stack: Stack, world_caller: WorldCaller) -> None:
+    await only_ready(stack, "8002", "8001")  # no social security expert is ready; 8002 (level 3) is longest idle
+    outcome = await world_caller.call("12333", "13500135010", listen_s=14)
+    record = outcome.record
+    assert record is not None and record.agent == "8002", record
+    assert record.route["skill"] == "social_security"
+    at = {s["step"]: datetime.fromisoformat(s["at"]) for s in record.steps}
+    assert (at["agent"] - at["queued"]).total_seconds() >= 3  # offered only once the call had waited 3 s
 
 
 async def test_a_sub_centre_call_reaches_its_seat_and_overflows_when_closed(stack: Stack,
