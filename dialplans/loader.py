@@ -28,6 +28,7 @@ from dialplans.model import (
     Dialplan,
     Holiday,
     Number,
+    Priorities,
     RatingSettings,
     Recording,
     Skill,
@@ -189,7 +190,7 @@ def load_dialplan(path: Path) -> Dialplan:
     c = _Checker(name)
     top = c.mapping(_plain(root), "the file",
                     ("centre", "trunks", "skills", "numbers", "agents", "holidays", "prompts", "recording",
-                     "rating"),
+                     "rating", "priorities"),
                     ("centre", "trunks", "skills", "numbers", "prompts"))
     plan = _build(c, top)
     _cross_check(c, plan, top)
@@ -225,7 +226,13 @@ def _build(c: _Checker, top: dict[str, _Node]) -> Dialplan:
         recording = Recording(_flag(c, rm.get("enabled"), "recording.enabled", True),
                               c.choice(rm.get("format"), "recording.format", ("wav",), "wav"))
     return Dialplan(centre, trunks, skills, numbers, agents, holidays, prompts, recording,
-                    _rating(c, top["rating"]) if "rating" in top else RatingSettings())
+                    _rating(c, top["rating"]) if "rating" in top else RatingSettings(),
+                    _priorities(c, top["priorities"]) if "priorities" in top else Priorities())
+
+
+def _priorities(c: _Checker, node: _Node) -> Priorities:
+    m = c.mapping(node, "priorities", ("vip", "elderly", "repeat_caller"), ())
+    return Priorities(**{key: _count(c, value, f"priorities.{key}", 0) for key, value in m.items()})
 
 
 def _flag(c: _Checker, node: _Node | None, where: str, default: bool) -> bool:

@@ -16,7 +16,8 @@ SEATS: tuple[str, ...] = ("general", "expert", "sub_centre")
 FAILSAFES: tuple[str, ...] = ("apology", "queue")
 GREETINGS: tuple[str, ...] = ("new_year", "festival", "none")
 REQUIRED_PROMPTS: tuple[str, ...] = ("greeting", "apology", "goodbye", "transition", "rating", "rating_invalid",
-                                     "rating_thanks", "silent_prompt", "silent_goodbye")
+                                     "rating_thanks", "silent_prompt", "silent_goodbye", "blocked",
+                                     "watch_warning")
 # Rating labels for keys 1-5 (the Beijing draft, 003); the Liaoning variant (000) says 理解 for 3.
 RATING_LABELS: tuple[str, ...] = ("非常满意", "满意", "基本满意", "不满意", "非常不满意")
 
@@ -108,6 +109,18 @@ class RatingSettings:
 
 
 @dataclass(frozen=True)
+class Priorities:
+    """Queue priority levels by who is calling (each level counts as ten minutes of waiting)."""
+
+    vip: int = 2
+    elderly: int = 2
+    repeat_caller: int = 1
+
+    def of(self, labels: list[str]) -> int:
+        return max((getattr(self, label, 0) for label in labels), default=0)
+
+
+@dataclass(frozen=True)
 class Dialplan:
     """Everything `dialplans/hotline.yaml` says."""
 
@@ -120,6 +133,7 @@ class Dialplan:
     prompts: dict[str, str] = field(default_factory=dict)
     recording: Recording = Recording()
     rating: RatingSettings = RatingSettings()
+    priorities: Priorities = Priorities()
 
     def number(self, dialled: str) -> Number | None:
         return next((n for n in self.numbers if n.number == dialled), None)

@@ -21,6 +21,7 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
+from acd.phones import PhoneWatch
 from acd.policy import RoutingPolicy
 from acd.router import Router as AcdRouter
 from acd.router import RouterSettings
@@ -36,6 +37,7 @@ from hotline.asterisk.root import AsteriskRoot, find_root
 from hotline.asterisk.sandbox import AsteriskInstance
 from hotline.calllife import CallLifecycle
 from hotline.db.audit import AuditLog
+from hotline.db.caller_lists import CallerLists
 from hotline.db.calls import CallRecords
 from hotline.db.engine import create_engine, session_factory
 from hotline.db.migrate import upgrade
@@ -88,6 +90,7 @@ class Stack:
         self.root: AsteriskRoot | None = None
         self.dialplan: Dialplan | None = None
         self.calls: CallRecords | None = None
+        self.caller_lists: CallerLists | None = None
         self.tokens: ApiTokens | None = None
         self.hotline: AsteriskInstance | None = None
         self.world: AsteriskInstance | None = None
@@ -145,7 +148,8 @@ class Stack:
         routing = RouterSettings(ring_timeout_s=s.ring_timeout_s, wrap_up_s=s.wrap_up_s)
         self.acd = acd = AcdRouter(store, ami, calls, routing, RoutingPolicy(dialplan.skills))
         router = Router()
-        router.add("ivr/inbound", InboundFlow(calls, sounds, dialplan, acd))
+        self.caller_lists = caller_lists = CallerLists(sessions)
+        router.add("ivr/inbound", InboundFlow(calls, sounds, dialplan, acd, caller_lists))
         router.add("ivr/rating", RatingFlow(calls, sounds, dialplan.rating.labels))
         router.add("ivr/silent", SilentCallerFlow(calls, sounds, data.inner_of("listen"), data.host, acd))
         for route, flow in self._extra_flows.items():
@@ -174,6 +178,8 @@ class Stack:
         self._closers.append(ami.close)
         acd.start()
         self._closers.append(acd.close)
+        phones = PhoneWatch(store, ami, acd.poke)
+        phones.attach()
         lifecycle = CallLifecycle(calls, data.host)
         lifecycle.attach(ami)
         self._closers.append(lifecycle.close)
@@ -185,7 +191,7 @@ class Stack:
         register_health(self.health, self)
         register_metrics(self.registry, self)
         app = build_app(WebDeps(calls=calls, tokens=tokens, audit=audit, health=self.health,
-                                metrics_registry=self.registry, acd=acd))
+                                metrics_registry=self.registry, acd=acd, caller_lists=caller_lists))
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         self._closers.append(runner.cleanup)

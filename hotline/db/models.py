@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Integer, String, Text, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -86,6 +96,20 @@ class Rating(Base):
     rating: Mapped[int]
     label: Mapped[str] = mapped_column(String(16))
     rated_at: Mapped[datetime]
+
+
+class CallerListEntry(Base):
+    """A number on a caller list: vip / elderly (queue priority), watch (warned, flagged), blocked (refused)."""
+
+    __tablename__ = "caller_lists"
+    __table_args__ = (UniqueConstraint("number", "kind", name="uq_caller_lists_number_kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(32), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(String(200), default="")
+    added_by: Mapped[str] = mapped_column(String(64))
+    added_at: Mapped[datetime]
 
 
 class ApiToken(Base):

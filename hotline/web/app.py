@@ -9,9 +9,11 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
 from hotline.db.audit import AuditLog
+from hotline.db.caller_lists import CallerLists
 from hotline.db.calls import CallRecords
 from hotline.db.tokens import ApiTokens
 from hotline.web import acd as acd_routes
+from hotline.web import caller_lists as lists_routes
 from hotline.web import calls as calls_routes
 from hotline.web.acd import AgentControl
 from hotline.web.auth import TOKENS, Handler, authenticate
@@ -28,6 +30,7 @@ class WebDeps:
     health: HealthRegistry
     metrics_registry: CollectorRegistry
     acd: AgentControl | None = None
+    caller_lists: CallerLists | None = None
 
 
 HEALTH = web.AppKey("health", HealthRegistry)
@@ -96,6 +99,11 @@ def build_app(deps: WebDeps) -> web.Application:
     app.router.add_get("/api/openapi.json", openapi)
     app.router.add_get("/api/calls", calls_routes.list_calls)
     app.router.add_get("/api/calls/{call_id}", calls_routes.get_call)
+    if deps.caller_lists is not None:
+        app[lists_routes.LISTS] = deps.caller_lists
+        app.router.add_get("/api/caller-lists", lists_routes.list_entries)
+        app.router.add_post("/api/caller-lists", lists_routes.add_entry)
+        app.router.add_delete("/api/caller-lists/{kind}/{number}", lists_routes.remove_entry)
     if deps.acd is not None:
         app[acd_routes.ACD] = deps.acd
         app.router.add_get("/api/agents", acd_routes.list_agents)

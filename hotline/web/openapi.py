@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from hotline.db.caller_lists import KINDS
+
 _ERROR = {"$ref": "#/components/responses/Error"}
 _CALL_ID = {"name": "call_id", "in": "path", "required": True, "schema": {"type": "string"}}
 
@@ -82,6 +84,23 @@ def openapi_document() -> dict[str, Any]:
                 "responses": {"200": {"description": "the call", "content": {"application/json": {"schema": {
                     "$ref": "#/components/schemas/CallRecord"}}}},
                     "401": _ERROR, "403": _ERROR, "404": _ERROR}}},
+            "/api/caller-lists": {
+                "get": {"summary": "numbers on the caller lists (supervisor, admin, auditor)",
+                        "parameters": [{"name": "kind", "in": "query", "schema": {"enum": list(KINDS)}}],
+                        "responses": {"200": {"description": "entries"}, "400": _ERROR, "401": _ERROR,
+                                      "403": _ERROR}},
+                "post": {"summary": "put a number on a list: vip / elderly (priority), watch (warned), blocked",
+                         "requestBody": {"content": {"application/json": {"schema": {
+                             "type": "object", "required": ["number", "kind"], "properties": {
+                                 "number": {"type": "string", "pattern": r"^\+?\d{3,20}$"},
+                                 "kind": {"enum": list(KINDS)}, "note": {"type": "string", "maxLength": 200}}}}}},
+                         "responses": {"201": {"description": "listed"}, "400": _ERROR, "401": _ERROR,
+                                       "403": _ERROR, "409": _ERROR}}},
+            "/api/caller-lists/{kind}/{number}": {"delete": {
+                "summary": "take a number off a list",
+                "parameters": [{"name": "kind", "in": "path", "required": True, "schema": {"enum": list(KINDS)}},
+                               {"name": "number", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "removed"}, "401": _ERROR, "403": _ERROR, "404": _ERROR}}},
             "/api/calls/{call_id}/silent": {"post": {
                 "summary": "hand a silent caller to the IVR's silent-caller check (the call's agent or a supervisor)",
                 "parameters": [_CALL_ID],

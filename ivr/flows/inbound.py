@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from acd.store import SkillLoad
 from dialplans.model import Dialplan, Number
 from hotline.asterisk.agi import AgiCall, AgiHangup
+from hotline.db.caller_lists import NUMBER, CallerLists, CallerStanding
 from hotline.db.calls import CallRecords
 from hotline.privacy import mask_number
 
@@ -45,6 +46,7 @@ class InboundFlow:
     sounds_dir: str
     dialplan: Dialplan
     queue: Queue
+    lists: CallerLists
 
     def _prompt(self, key: str) -> str:
         return f"{self.sounds_dir}/{key}"
@@ -61,14 +63,24 @@ class InboundFlow:
         # The record is written while the first prompt plays: the caller never waits for the database.
         opened = asyncio.create_task(self._open_record(call, call_id, sip_call_id, caller, dialled, first_prompt, now))
         try:
-            keys = await self._greet(call, first_prompt)
+            standing = await self._standing(caller, call_id, now)
+            if standing.blocked:
+                await self._refuse(call, call_id, opened)
+                return
+            keys = await self._greet(call, first_prompt, warn=standing.watched)
             await opened
             await self._record_prompts(call_id, first_prompt, keys)
+            labels = standing.labels()
+            if labels:
+                await self.calls.step(call_id, "caller_lists", {"labels": labels})
+                await call.set_variable("HOTLINE_CALLER_FLAGS", ",".join(labels))
             skill = await self._route(call_id, number, call.params.get("skill") or "general")
-            await self.queue.enqueue(call_id, channel=call.env.get("agi_channel", ""), skill=skill, caller=caller)
+            priority = self.dialplan.priorities.of(labels)
+            await self.queue.enqueue(call_id, channel=call.env.get("agi_channel", ""), skill=skill, caller=caller,
+                                     priority=priority)
             await call.set_variable("HOTLINE_SKILL", skill)
             await call.set_variable("HOTLINE_NEXT", QUEUE_CONTEXT)
-            await self.calls.step(call_id, "queued", {"skill": skill})
+            await self.calls.step(call_id, "queued", {"skill": skill, "priority": priority})
             await self.calls.set_outcome(call_id, "queued")
         except AgiHangup:
             await opened
@@ -79,6 +91,19 @@ class InboundFlow:
                 opened.cancel()
             await self.calls.end(call_id, "failsafe", datetime.now(UTC), failsafe_reason=type(exc).__name__)
             raise
+
+    async def _standing(self, caller: str, call_id: str, now: datetime) -> CallerStanding:
+        if not NUMBER.match(caller):
+            return CallerStanding(frozenset(), repeat_caller=False)
+        return await self.lists.standing(caller, exclude_call=call_id, now=now)
+
+    async def _refuse(self, call: AgiCall, call_id: str, opened: asyncio.Task[None]) -> None:
+        """A blocked number hears a polite refusal and the call ends (R-ACC-7)."""
+        await opened
+        await self.calls.step(call_id, "blocked", {"prompt": "blocked"})
+        await self.calls.set_outcome(call_id, "blocked")
+        await call.stream_file(self._prompt("blocked"))
+        await call.hangup()
 
     async def _open_record(self, call: AgiCall, call_id: str, sip_call_id: str | None, caller: str, dialled: str,
                            prompt: str, now: datetime) -> None:
@@ -99,11 +124,13 @@ class InboundFlow:
             return f"greeting_{holiday.greeting}"
         return "greeting"
 
-    async def _greet(self, call: AgiCall, first_prompt: str) -> list[tuple[str, str | None]]:
+    async def _greet(self, call: AgiCall, first_prompt: str, *, warn: bool) -> list[tuple[str, str | None]]:
         """Play the prompts; each can be interrupted by a key. Returns (prompt, key) in order."""
         played = [first_prompt]
         if first_prompt == "transition":
             played.append(self._greeting(datetime.now(UTC).astimezone(CHINA).date()))
+        if warn:
+            played.append("watch_warning")
         number = self.dialplan.number(call.params.get("number", ""))
         if number is not None and number.emergency_hint:
             played.append("emergency_hint")

@@ -64,3 +64,23 @@ async def test_a_missed_offer_requeues_the_caller_and_pauses_the_agent(stack: St
     assert (await api(stack, "GET", "/api/acd/queue", agent_token))[0] == 403
     status, body = await api(stack, "GET", "/api/acd/queue", sup)
     assert status == 200 and body == {"waiting": []}
+
+
+async def wait_for_agent(stack: Stack, agent: str, state: str, timeout: float = 15.0) -> dict[str, str]:
+    assert stack.acd is not None
+    for _ in range(int(timeout * 10)):
+        info = (await stack.acd.agents())[agent]
+        if info["state"] == state:
+            return info
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"agent {agent} not {state}: {(await stack.acd.agents())[agent]}")
+
+
+async def test_a_phone_that_unregisters_pauses_its_agent_until_it_is_back(stack: Stack) -> None:
+    assert stack.acd is not None and stack.world_ami is not None
+    await stack.acd.set_agent_state("8003", "ready")
+    await stack.world_ami.action("PJSIPUnregister", {"Registration": "phone-8003"})
+    paused = await wait_for_agent(stack, "8003", "paused")
+    assert paused["reason"] == "phone unregistered"
+    await stack.world_ami.action("PJSIPRegister", {"Registration": "phone-8003"})
+    await wait_for_agent(stack, "8003", "ready")

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 import pytest
 import pytest_asyncio
 import yaml
@@ -19,7 +20,7 @@ from hotline.settings import Settings
 from hotline.stack import Stack
 from hotline.worldcall import WorldCaller
 from ivr.flows.inbound import CHINA
-from tests.e2e.conftest import only_ready, stack_settings, steps
+from tests.e2e.conftest import only_ready, stack_settings, steps, wait_for_step
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]
 
@@ -132,3 +133,53 @@ async def test_hang_ups_during_the_greeting_and_in_the_queue_keep_the_record(sta
     assert waited.record is not None and waited.record.outcome == "abandoned_in_queue"
     assert steps(waited.record) == ["greeting", "queued"]
     assert stack.acd is not None and await stack.acd.waiting() == []
+
+
+async def api(stack: Stack, method: str, path: str, token: str, body: object = None) -> int:
+    async with aiohttp.ClientSession() as http:
+        async with http.request(method, f"http://127.0.0.1:{stack.settings.ports.http}{path}", json=body,
+                                headers={"Authorization": f"Bearer {token}"}) as r:
+            return r.status
+
+
+async def test_caller_lists_refuse_blocked_numbers_warn_watched_ones_and_put_vips_first(
+        stack: Stack, world_caller: WorldCaller) -> None:
+    assert stack.tokens is not None and stack.acd is not None
+    sup = await stack.tokens.create(name="sup", role="supervisor")
+    agent = await stack.tokens.create(name="a", role="agent", agent_id="8001")
+    assert await api(stack, "POST", "/api/caller-lists", agent, {"number": "13500135020", "kind": "blocked"}) == 403
+    assert await api(stack, "POST", "/api/caller-lists", sup, {"number": "135-0013", "kind": "blocked"}) == 400
+    assert await api(stack, "POST", "/api/caller-lists", sup, {"number": "13500135020", "kind": "bad"}) == 400
+    for number, kind in (("13500135020", "blocked"), ("13500135021", "watch"), ("13500135023", "vip")):
+        assert await api(stack, "POST", "/api/caller-lists", sup, {"number": number, "kind": kind}) == 201
+    assert await api(stack, "POST", "/api/caller-lists", sup, {"number": "13500135020", "kind": "blocked"}) == 409
+
+    await only_ready(stack, "8001")
+    refused = await world_caller.call("12345", "13500135020", listen_s=15)
+    assert refused.record is not None and refused.record.outcome == "blocked"
+    assert steps(refused.record) == ["blocked"] and refused.record.agent is None
+    assert refused.speech is not None and refused.speech.has_speech  # the refusal was heard, politely
+
+    watched = await world_caller.call("12345", "13500135021", listen_s=14)
+    record = watched.record
+    assert record is not None and steps(record)[:3] == ["greeting", "watch_warning", "caller_lists"], steps(record)
+    assert record.agent == "8001"
+
+    await only_ready(stack)
+    first = await world_caller.start("12345", "13500135022", script="wait:40")
+    await wait_for_step(stack, await first.answered(), "queued")
+    vip = await world_caller.start("12345", "13500135023", script="wait:40")
+    vip_record = await wait_for_step(stack, await vip.answered(), "queued")
+    assert vip_record.steps[-1]["detail"]["priority"] == 2
+    await only_ready(stack, "8001")
+    vip_record = await wait_for_step(stack, vip_record.sip_call_id or "", "agent")
+    assert vip_record.agent == "8001"  # the VIP came second but was answered first
+    await stack.acd.set_agent_state("8002", "ready")
+    first_record = await wait_for_step(stack, await first.answered(), "agent")
+    assert first_record.agent == "8002"
+    await first.hangup()
+    await vip.hangup()
+    await first.outcome()
+    await vip.outcome()
+    assert await api(stack, "DELETE", "/api/caller-lists/blocked/13500135020", sup) == 200
+    assert await api(stack, "DELETE", "/api/caller-lists/blocked/13500135020", sup) == 404
