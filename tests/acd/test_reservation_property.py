@@ -8,27 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from acd.store import WAITING, AcdStore, Reservation
-from hotline.embedded.redis_server import RedisServer
-from hotline.netutil import free_port
-from hotline.redis_client import redis_client
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[AcdStore]:
-    server = RedisServer(tmp_path / "redis", free_port())
-    await server.start()
-    client = redis_client(server.url)
-    try:
-        yield AcdStore(client)
-    finally:
-        await client.aclose()
-        await server.stop()
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -4,30 +4,10 @@ priority, longest idle, and no head-of-line blocking between skills."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 
 from acd.policy import RoutingPolicy
 from acd.store import AcdStore
 from dialplans.model import Skill, Widening
-from hotline.embedded.redis_server import RedisServer
-from hotline.netutil import free_port
-from hotline.redis_client import redis_client
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[AcdStore]:
-    server = RedisServer(tmp_path / "redis", free_port())
-    await server.start()
-    client = redis_client(server.url)
-    try:
-        yield AcdStore(client)
-    finally:
-        await client.aclose()
-        await server.stop()
-
 
 POLICY = RoutingPolicy((
     Skill("general", "综合受理", "general"),

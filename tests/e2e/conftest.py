@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -34,14 +35,21 @@ def database_url(request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue("postgres_url"))
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def stack(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> AsyncIterator[Stack]:
-    s = Stack(stack_settings(tmp_path_factory.mktemp("home"), database_url))
+@contextlib.asynccontextmanager
+async def running_stack(settings: Settings) -> AsyncIterator[Stack]:
+    """A started stack, closed on the way out."""
+    s = Stack(settings)
     await s.start()
     try:
         yield s
     finally:
         await s.close()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def stack(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> AsyncIterator[Stack]:
+    async with running_stack(stack_settings(tmp_path_factory.mktemp("home"), database_url)) as s:
+        yield s
 
 
 @pytest.fixture(scope="module")

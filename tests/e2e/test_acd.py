@@ -11,19 +11,15 @@ import pytest_asyncio
 
 from hotline.stack import Stack
 from hotline.worldcall import WorldCaller
-from tests.e2e.conftest import stack_settings
+from tests.e2e.conftest import running_stack, stack_settings
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
-    s = Stack(stack_settings(tmp_path_factory.mktemp("home")))
-    await s.start()
-    try:
+    async with running_stack(stack_settings(tmp_path_factory.mktemp("home"))) as s:
         yield s
-    finally:
-        await s.close()
 
 
 async def api(stack: Stack, method: str, path: str, token: str, body: object = None) -> tuple[int, object]:

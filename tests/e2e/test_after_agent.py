@@ -14,19 +14,15 @@ from hotline.db.calls import RatingRefused
 from hotline.db.models import Rating
 from hotline.stack import Stack
 from hotline.worldcall import WorldCaller
-from tests.e2e.conftest import only_ready, stack_settings, steps, wait_for_step
+from tests.e2e.conftest import only_ready, running_stack, stack_settings, steps, wait_for_step
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
-    s = Stack(stack_settings(tmp_path_factory.mktemp("home")))
-    await s.start()
-    try:
+    async with running_stack(stack_settings(tmp_path_factory.mktemp("home"))) as s:
         yield s
-    finally:
-        await s.close()
 
 
 async def agent_talks_for(stack: Stack, agent: str, seconds: int | None) -> None:

@@ -20,7 +20,7 @@ from hotline.settings import Settings
 from hotline.stack import Stack
 from hotline.worldcall import WorldCaller
 from ivr.flows.inbound import CHINA
-from tests.e2e.conftest import only_ready, stack_settings, steps, wait_for_step
+from tests.e2e.conftest import only_ready, running_stack, stack_settings, steps, wait_for_step
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]
 
@@ -44,12 +44,8 @@ def dialplan_for_today(folder: Path) -> Path:
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
     home = tmp_path_factory.mktemp("home")
-    s = Stack(stack_settings(home, dialplan_file=dialplan_for_today(home)))
-    await s.start()
-    try:
+    async with running_stack(stack_settings(home, dialplan_file=dialplan_for_today(home))) as s:
         yield s
-    finally:
-        await s.close()
 
 
 async def test_a_whole_merge_number_plays_the_transition_then_the_holiday_greeting_then_queues(
