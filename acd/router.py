@@ -97,6 +97,9 @@ class Router:
         log.info("call %s handed to the silent-caller check by agent %s", call_id, call.get("agent"))
         return True
 
+    async def position(self, call_id: str) -> int | None:
+        return await self._store.position(call_id)
+
     async def skill_load(self, skill: str) -> SkillLoad:
         return await self._store.skill_load(skill)
 

@@ -230,6 +230,14 @@ class AcdStore:
         async for key in self.redis.scan_iter(f"{PREFIX}agent:*"):
             await self.redis.hset(key, mapping={"state": "signed_out", "call": "", "token": "", "reason": ""})
 
+    async def position(self, call_id: str) -> int | None:
+        """Callers ahead of this one in its skill's queue; None when it is not waiting."""
+        skill = await self.redis.hget(f"{PREFIX}call:{call_id}", "skill")
+        if skill is None:
+            return None
+        rank = await self.redis.zrank(f"{WAITING}:{skill!s}", call_id)
+        return rank if isinstance(rank, int) else None
+
     async def skill_load(self, skill: str) -> SkillLoad:
         """Agents signed in with the skill and callers waiting for it."""
         staffed = waiting = 0

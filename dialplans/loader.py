@@ -29,6 +29,7 @@ from dialplans.model import (
     Holiday,
     Number,
     Priorities,
+    QueueSettings,
     RatingSettings,
     Recording,
     Skill,
@@ -190,7 +191,7 @@ def load_dialplan(path: Path) -> Dialplan:
     c = _Checker(name)
     top = c.mapping(_plain(root), "the file",
                     ("centre", "trunks", "skills", "numbers", "agents", "holidays", "prompts", "recording",
-                     "rating", "priorities"),
+                     "rating", "priorities", "queue"),
                     ("centre", "trunks", "skills", "numbers", "prompts"))
     plan = _build(c, top)
     _cross_check(c, plan, top)
@@ -227,7 +228,13 @@ def _build(c: _Checker, top: dict[str, _Node]) -> Dialplan:
                               c.choice(rm.get("format"), "recording.format", ("wav",), "wav"))
     return Dialplan(centre, trunks, skills, numbers, agents, holidays, prompts, recording,
                     _rating(c, top["rating"]) if "rating" in top else RatingSettings(),
-                    _priorities(c, top["priorities"]) if "priorities" in top else Priorities())
+                    _priorities(c, top["priorities"]) if "priorities" in top else Priorities(),
+                    _queue(c, top["queue"]) if "queue" in top else QueueSettings())
+
+
+def _queue(c: _Checker, node: _Node) -> QueueSettings:
+    m = c.mapping(node, "queue", ("announce_every",), ())
+    return QueueSettings(_count(c, m.get("announce_every"), "queue.announce_every", 30))
 
 
 def _priorities(c: _Checker, node: _Node) -> Priorities:

@@ -17,7 +17,7 @@ FAILSAFES: tuple[str, ...] = ("apology", "queue")
 GREETINGS: tuple[str, ...] = ("new_year", "festival", "none")
 REQUIRED_PROMPTS: tuple[str, ...] = ("greeting", "apology", "goodbye", "transition", "rating", "rating_invalid",
                                      "rating_thanks", "silent_prompt", "silent_goodbye", "blocked",
-                                     "watch_warning")
+                                     "watch_warning", "queue_position", "queue_position_many")
 # Rating labels for keys 1-5 (the Beijing draft, 003); the Liaoning variant (000) says 理解 for 3.
 RATING_LABELS: tuple[str, ...] = ("非常满意", "满意", "基本满意", "不满意", "非常不满意")
 
@@ -109,6 +109,13 @@ class RatingSettings:
 
 
 @dataclass(frozen=True)
+class QueueSettings:
+    """What callers hear while they wait: music, and their position every `announce_every` s (0: never)."""
+
+    announce_every: int = 30
+
+
+@dataclass(frozen=True)
 class Priorities:
     """Queue priority levels by who is calling (each level counts as ten minutes of waiting)."""
 
@@ -134,6 +141,7 @@ class Dialplan:
     recording: Recording = Recording()
     rating: RatingSettings = RatingSettings()
     priorities: Priorities = Priorities()
+    queue: QueueSettings = QueueSettings()
 
     def number(self, dialled: str) -> Number | None:
         return next((n for n in self.numbers if n.number == dialled), None)

@@ -173,6 +173,10 @@ clearglobalvars=no
     sounds = ctx.sounds_dir
     rating = (f" same => n,AGI(agi://{ctx.agi_host}:{ctx.agi_port}/ivr/rating?call=${{HOTLINE_CALL_ID}})\n"
               ' same => n,GotoIf($["${HOTLINE_FLOW_STATUS}" = "ok"]?done)\n') if plan.rating.enabled else ""
+    every = plan.queue.announce_every
+    queue_loop = (f" same => n(announce),AGI(agi://{ctx.agi_host}:{ctx.agi_port}/ivr/position?call=${{HOTLINE_CALL_ID}})\n"
+                  f" same => n,MusicOnHold(default,{every})\n same => n,Goto(announce)\n") if every else (
+                  " same => n,MusicOnHold(default)\n same => n,Hangup()\n")
     out.append(f"""; Safe destinations when a flow breaks or the AGI server is unreachable: never dead air.
 [hotline-failsafe]
 exten => apology,1,NoOp(fail-safe: apology (${{HOTLINE_FLOW_ERROR}}))
@@ -187,9 +191,7 @@ exten => queue,1,NoOp(fail-safe: queue (${{HOTLINE_FLOW_ERROR}}))
 ; Callers wait here (music on hold) while the ACD offers them to agents; it bridges them out of here.
 [hotline-queue]
 exten => s,1,NoOp(waiting in the queue: ${{HOTLINE_CALL_ID}})
- same => n,MusicOnHold(default)
- same => n,Hangup()
-
+{queue_loop}
 ; After the agent hangs up, the caller stays for the keypad rating (R-RATE-1).
 [hotline-after-agent]
 exten => s,1,NoOp(agent left call ${{HOTLINE_CALL_ID}})

@@ -51,6 +51,7 @@ from hotline.web.app import WebDeps, build_app
 from hotline.web.health import HealthRegistry
 from hotline.world import WorldContext, render_world
 from ivr.flows.inbound import InboundFlow
+from ivr.flows.position import PositionFlow, expand_position_prompts
 from ivr.flows.rating import RatingFlow
 from ivr.flows.silent import SilentCallerFlow
 from ivr.prompts import PromptRenderer
@@ -135,7 +136,7 @@ class Stack:
 
         sounds = data.inner_of("sounds")
         renderer = PromptRenderer(root, default_cache_dir() / "prompts")
-        await renderer.render_all(dialplan.prompts, data.host(sounds))
+        await renderer.render_all(expand_position_prompts(dialplan.prompts), data.host(sounds))
 
         live_state = redis_client(self.redis_url)
         self._closers.append(live_state.aclose)
@@ -151,6 +152,7 @@ class Stack:
         self.caller_lists = caller_lists = CallerLists(sessions)
         router.add("ivr/inbound", InboundFlow(calls, sounds, dialplan, acd, caller_lists))
         router.add("ivr/rating", RatingFlow(calls, sounds, dialplan.rating.labels))
+        router.add("ivr/position", PositionFlow(calls, sounds, acd))
         router.add("ivr/silent", SilentCallerFlow(calls, sounds, data.inner_of("listen"), data.host, acd))
         for route, flow in self._extra_flows.items():
             router.add(route, flow)

@@ -33,6 +33,7 @@ def dialplan_for_today(folder: Path) -> Path:
     for skill in plan["skills"]:
         for widening in skill.get("widen", []):
             widening["after"] = 3  # expert calls widen to senior general seats after 3 s instead of 30
+    plan["queue"]["announce_every"] = 4  # position announcements every 4 s instead of 30
     for number in plan["numbers"]:
         if number["mode"] == "whole_merge":
             number["transition"] = {"from": today - timedelta(days=10), "until": today + timedelta(days=80)}
@@ -179,3 +180,21 @@ async def test_caller_lists_refuse_blocked_numbers_warn_watched_ones_and_put_vip
     await vip.outcome()
     assert await api(stack, "DELETE", "/api/caller-lists/blocked/13500135020", sup) == 200
     assert await api(stack, "DELETE", "/api/caller-lists/blocked/13500135020", sup) == 404
+
+
+async def test_waiting_callers_hear_how_many_are_ahead(stack: Stack, world_caller: WorldCaller) -> None:
+    await only_ready(stack)
+    first = await world_caller.start("12345", "13500135030", script="wait:30")
+    first_sip = await first.answered()
+    await wait_for_step(stack, first_sip, "queued")
+    second = await world_caller.start("12345", "13500135031", script="wait:30")
+    record = await wait_for_step(stack, await second.answered(), "position", timeout=20)
+    said = next(s for s in record.steps if s["step"] == "position")["detail"]
+    assert said == {"ahead": 1, "prompt": "queue_position_1"}
+    await first.hangup()
+    await only_ready(stack, "8001")  # the music and announcements end when the agent's bridge takes the caller
+    answered = await wait_for_step(stack, await second.answered(), "agent")
+    assert answered.agent == "8001"
+    await second.hangup()
+    assert "position" not in steps((await first.outcome()).record)  # nobody was ahead of the first caller
+    await second.outcome()
