@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from acd.policy import RoutingPolicy
 from acd.store import AcdStore, Reservation, SkillLoad
@@ -96,6 +98,12 @@ class Router:
             return False
         log.info("call %s handed to the silent-caller check by agent %s", call_id, call.get("agent"))
         return True
+
+    def events(self) -> contextlib.AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]:
+        return self._store.events()
+
+    async def stats(self, day: str) -> dict[str, dict[str, float]]:
+        return await self._store.stats(day)
 
     async def position(self, call_id: str) -> int | None:
         return await self._store.position(call_id)

@@ -7,21 +7,42 @@ steps (connected, requeue, agent free) only act if the token still matches.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
+from redis.asyncio.client import PubSub
 
 PREFIX = "acd:"
+EVENTS = PREFIX + "events"  # pub/sub channel of the live feed
+CHINA = ZoneInfo("Asia/Shanghai")
 WAITING = PREFIX + "waiting"  # zset call_id -> rank (entry time, earlier for higher priority); per skill too
 # Key names are built inside the scripts (one Redis, no cluster): acd:waiting:<skill>, acd:waiting_skills,
 # acd:ready:<skill> (zset agent -> idle since), acd:agent:<id> (hash, lvl:<skill> levels), acd:call:<id>, acd:fence.
 PRIORITY_STEP_MS = 600_000  # one priority level counts as ten minutes of waiting
 
+# Every change is published on the `acd:events` channel (the live feed) from inside the script that
+# makes it, so the feed can never disagree with the state. Per-day, per-skill counters (acd:stats:<day>:<skill>)
+# are kept by the same scripts: offered (entered the queue), answered, answered_15s, wait_ms, abandoned.
+_PUBLISH = """
+local function publish(event)
+  local t = redis.call('TIME')
+  event['at_ms'] = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  redis.call('PUBLISH', 'acd:events', cjson.encode(event))
+end
+"""
+SL_THRESHOLD_MS = 15_000
+
 # ARGV: now_ms, heads per skill, ready agents scanned per pool. Returns {call_id, agent, token, channel, caller}.
 # Candidates are the first callers of every skill's queue, in rank order; each is offered to the
 # longest-idle ready agent of any pool it has waited long enough for (skill:min_level:after_ms).
-_RESERVE = """
+_RESERVE = _PUBLISH + """
 local now = tonumber(ARGV[1])
 local heads = {}
 for _, skill in ipairs(redis.call('SMEMBERS', 'acd:waiting_skills')) do
@@ -56,6 +77,8 @@ for _, head in ipairs(heads) do
     for s in string.gmatch(redis.call('HGET', akey, 'skills') or '', '[^,]+') do
       redis.call('ZREM', 'acd:ready:' .. s, best)
     end
+    publish({event = 'offered', call = call, agent = best, skill = redis.call('HGET', ckey, 'skill'),
+             waited_ms = waited})
     return {call, best, tostring(token), redis.call('HGET', ckey, 'channel'), redis.call('HGET', ckey, 'caller')}
   end
 end
@@ -63,7 +86,7 @@ return nil
 """
 
 # ARGV: call_id, token. Puts an offered caller back at their original place.
-_REQUEUE = """
+_REQUEUE = _PUBLISH + """
 local ckey = 'acd:call:' .. ARGV[1]
 if redis.call('HGET', ckey, 'token') ~= ARGV[2] or redis.call('HGET', ckey, 'state') ~= 'offered' then
   return 0
@@ -73,21 +96,32 @@ local rank, skill = redis.call('HGET', ckey, 'rank'), redis.call('HGET', ckey, '
 redis.call('ZADD', 'acd:waiting', rank, ARGV[1])
 redis.call('ZADD', 'acd:waiting:' .. skill, rank, ARGV[1])
 redis.call('SADD', 'acd:waiting_skills', skill)
+publish({event = 'requeued', call = ARGV[1], skill = skill})
 return 1
 """
 
-# ARGV: call_id, token. The agent answered: only if this offer is still the call's (the caller may have hung up).
-_CONNECTED = """
+# ARGV: call_id, token, now_ms, day. The agent answered: only if this offer is still the call's
+# (the caller may have hung up while the phone rang).
+_CONNECTED = _PUBLISH + """
 local ckey = 'acd:call:' .. ARGV[1]
 if redis.call('HGET', ckey, 'token') ~= ARGV[2] or redis.call('HGET', ckey, 'state') ~= 'offered' then
   return 0
 end
 redis.call('HSET', ckey, 'state', 'connected')
+local skill = redis.call('HGET', ckey, 'skill')
+local waited = tonumber(ARGV[3]) - tonumber(redis.call('HGET', ckey, 'entered') or ARGV[3])
+local stats = 'acd:stats:' .. ARGV[4] .. ':' .. skill
+redis.call('HINCRBY', stats, 'answered', 1)
+redis.call('HINCRBY', stats, 'wait_ms', waited)
+if waited <= """ + str(SL_THRESHOLD_MS) + """ then redis.call('HINCRBY', stats, 'answered_15s', 1) end
+redis.call('SADD', 'acd:stats:' .. ARGV[4], skill)
+publish({event = 'connected', call = ARGV[1], agent = redis.call('HGET', ckey, 'agent'), skill = skill,
+         waited_ms = waited})
 return 1
 """
 
 # ARGV: agent, token (or '' for any), new state, now_ms, reason. Ready agents join their skills' ready sets.
-_AGENT_STATE = """
+_AGENT_STATE = _PUBLISH + """
 local akey = 'acd:agent:' .. ARGV[1]
 if redis.call('EXISTS', akey) == 0 then return 0 end
 if ARGV[2] ~= '' and redis.call('HGET', akey, 'token') ~= ARGV[2] then return 0 end
@@ -103,30 +137,46 @@ for s in string.gmatch(redis.call('HGET', akey, 'skills') or '', '[^,]+') do
     redis.call('ZREM', 'acd:ready:' .. s, ARGV[1])
   end
 end
+publish({event = 'agent', agent = ARGV[1], state = ARGV[3], reason = ARGV[5]})
 return 1
 """
 
 
-# ARGV: call_id, channel, skill, caller, entered_ms, rank, pools.
-_ENQUEUE = """
+# ARGV: call_id, channel, skill, caller, entered_ms, rank, pools, day.
+_ENQUEUE = _PUBLISH + """
 redis.call('HSET', 'acd:call:' .. ARGV[1], 'channel', ARGV[2], 'skill', ARGV[3], 'caller', ARGV[4],
            'entered', ARGV[5], 'rank', ARGV[6], 'pools', ARGV[7], 'state', 'waiting', 'agent', '', 'token', '')
 redis.call('ZADD', 'acd:waiting', ARGV[6], ARGV[1])
 redis.call('ZADD', 'acd:waiting:' .. ARGV[3], ARGV[6], ARGV[1])
 redis.call('SADD', 'acd:waiting_skills', ARGV[3])
+redis.call('HINCRBY', 'acd:stats:' .. ARGV[8] .. ':' .. ARGV[3], 'offered', 1)
+redis.call('SADD', 'acd:stats:' .. ARGV[8], ARGV[3])
+publish({event = 'queued', call = ARGV[1], skill = ARGV[3], rank = tonumber(ARGV[6])})
 return 1
 """
 
-# ARGV: call_id. Removes a caller who hung up; returns the state they were in.
-_FORGET = """
+# ARGV: call_id, day. Removes a caller who hung up; returns the state they were in.
+_FORGET = _PUBLISH + """
 local ckey = 'acd:call:' .. ARGV[1]
 local state = redis.call('HGET', ckey, 'state')
 local skill = redis.call('HGET', ckey, 'skill')
 redis.call('ZREM', 'acd:waiting', ARGV[1])
 if skill then redis.call('ZREM', 'acd:waiting:' .. skill, ARGV[1]) end
 redis.call('DEL', ckey)
+if state == 'waiting' or state == 'offered' then
+  redis.call('HINCRBY', 'acd:stats:' .. ARGV[2] .. ':' .. skill, 'abandoned', 1)
+  publish({event = 'abandoned', call = ARGV[1], skill = skill})
+elseif state then
+  publish({event = 'ended', call = ARGV[1], skill = skill})
+end
 return state
 """
+
+
+async def _decoded(pubsub: PubSub) -> AsyncIterator[dict[str, Any]]:
+    async for message in pubsub.listen():
+        if message.get("type") == "message":
+            yield json.loads(message["data"])
 
 
 @dataclass(frozen=True)
@@ -150,6 +200,11 @@ class SkillLoad:
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def today() -> str:
+    """The centre's day (China time) the statistics are kept under."""
+    return datetime.now(CHINA).date().isoformat()
 
 
 class AcdStore:
@@ -190,7 +245,7 @@ class AcdStore:
         """A caller waits for `skill`; `pools` (see acd.policy) says who may take the call and when."""
         entered = now_ms()
         rank = entered - priority * PRIORITY_STEP_MS
-        await self._enqueue(args=[call_id, channel, skill, caller, entered, rank, pools or f"{skill}:1:0"])
+        await self._enqueue(args=[call_id, channel, skill, caller, entered, rank, pools or f"{skill}:1:0", today()])
 
     async def reserve(self, heads: int = 2, scan: int = 20) -> Reservation | None:
         """Pair the first routable caller with an agent, atomically; None when nobody can be paired now."""
@@ -210,14 +265,14 @@ class AcdStore:
 
     async def connected(self, r: Reservation) -> bool:
         """The agent answered; False when the caller is gone (hung up while the phone rang)."""
-        if not await self._connected(args=[r.call_id, r.token]):
+        if not await self._connected(args=[r.call_id, r.token, now_ms(), today()]):
             return False
         await self.set_agent_state(r.agent, "on_call", token=r.token)
         return True
 
     async def forget_call(self, call_id: str) -> str | None:
         """The caller is gone; returns the state they were in."""
-        state = await self._forget(args=[call_id])
+        state = await self._forget(args=[call_id, today()])
         return str(state) if state else None
 
     async def reset_calls(self) -> None:
@@ -237,6 +292,32 @@ class AcdStore:
             return None
         rank = await self.redis.zrank(f"{WAITING}:{skill!s}", call_id)
         return rank if isinstance(rank, int) else None
+
+    @contextlib.asynccontextmanager
+    async def events(self) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
+        """The live feed: every queue and agent change as it happens (Redis pub/sub)."""
+        pubsub = self.redis.pubsub()
+        await pubsub.subscribe(EVENTS)
+        try:
+            yield _decoded(pubsub)
+        finally:
+            await pubsub.unsubscribe(EVENTS)
+            await pubsub.aclose()
+
+    async def stats(self, day: str) -> dict[str, dict[str, float]]:
+        """Per skill for a day: offered, answered, answered_15s, abandoned, sl_15s, wait_avg_s."""
+        out: dict[str, dict[str, float]] = {}
+        for skill in sorted(str(s) for s in await self.redis.smembers(f"{PREFIX}stats:{day}")):
+            raw = {str(k): int(v) for k, v in (await self.redis.hgetall(f"{PREFIX}stats:{day}:{skill}")).items()}
+            offered, answered = raw.get("offered", 0), raw.get("answered", 0)
+            out[skill] = {
+                "offered": offered, "answered": answered, "answered_15s": raw.get("answered_15s", 0),
+                "abandoned": raw.get("abandoned", 0),
+                "sl_15s": round(raw.get("answered_15s", 0) / offered, 4) if offered else 0.0,
+                "abandon_rate": round(raw.get("abandoned", 0) / offered, 4) if offered else 0.0,
+                "wait_avg_s": round(raw.get("wait_ms", 0) / answered / 1000, 2) if answered else 0.0,
+            }
+        return out
 
     async def skill_load(self, skill: str) -> SkillLoad:
         """Agents signed in with the skill and callers waiting for it."""

@@ -1,13 +1,19 @@
 """Agents and the queue over HTTP: `GET /api/agents`, `POST /api/agents/{agent}/state`, `GET /api/acd/queue`,
+`GET /api/acd/stats` (service level per skill), `GET /api/acd/events` (websocket live feed),
 `POST /api/calls/{call_id}/silent` (the agent hands a silent caller to the IVR's silent-caller procedure)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
-from typing import Protocol
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Any, Protocol
 
 from aiohttp import web
 
+from acd.store import today
 from hotline.web.auth import principal
 from hotline.web.calls import AUDIT
 from hotline.web.errors import error
@@ -22,6 +28,8 @@ class AgentControl(Protocol):
     async def set_agent_state(self, agent: str, state: str, reason: str = "") -> bool: ...
     async def call_agent(self, call_id: str) -> str | None: ...
     async def hand_to_silent_check(self, call_id: str) -> bool: ...
+    def events(self) -> contextlib.AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]: ...
+    async def stats(self, day: str) -> dict[str, dict[str, float]]: ...
 
 
 ACD = web.AppKey("acd", AgentControl)
@@ -79,3 +87,45 @@ async def silent_check(request: web.Request) -> web.Response:
     if agent is None or not await acd.hand_to_silent_check(call_id):
         return error(409, "not_connected", f"call {call_id} is not with an agent now")
     return web.json_response({"call_id": call_id, "handed_over": True})
+
+
+async def stats(request: web.Request) -> web.Response:
+    """Per skill for a day (China time, default today): offered, answered, within 15 s, abandoned, waits."""
+    who = principal(request)
+    if who.role not in WATCHERS:
+        return error(403, "forbidden", f"role {who.role} may not see the statistics")
+    day = request.query.get("day") or today()
+    try:
+        date.fromisoformat(day)
+    except ValueError:
+        return error(400, "bad_param", "day must be YYYY-MM-DD")
+    return web.json_response({"day": day, "skills": await request.app[ACD].stats(day)})
+
+
+async def live_events(request: web.Request) -> web.StreamResponse:
+    """Websocket: queue and agent events as JSON messages; an agent sees only their own."""
+    who = principal(request)
+    allowed = who.role in WATCHERS or (who.role == "agent" and who.agent_id is not None)
+    await request.app[AUDIT].record(actor=who.name, role=who.role, action="acd.events", resource="acd/events",
+                                    allowed=allowed, remote=request.remote)
+    if not allowed:
+        return error(403, "forbidden", f"role {who.role} may not watch the ACD")
+    ws = web.WebSocketResponse(heartbeat=20)
+    await ws.prepare(request)
+    async with request.app[ACD].events() as feed:
+
+        async def pump() -> None:
+            async for event in feed:
+                if who.role == "agent" and event.get("agent") != who.agent_id:
+                    continue
+                await ws.send_json(event)
+
+        pumping = asyncio.create_task(pump())
+        try:
+            async for _ in ws:  # the client says nothing; this ends when it goes away
+                pass
+        finally:
+            pumping.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+                await pumping
+    return ws

@@ -84,6 +84,15 @@ def openapi_document() -> dict[str, Any]:
                 "responses": {"200": {"description": "the call", "content": {"application/json": {"schema": {
                     "$ref": "#/components/schemas/CallRecord"}}}},
                     "401": _ERROR, "403": _ERROR, "404": _ERROR}}},
+            "/api/acd/stats": {"get": {
+                "summary": "service level per skill for a day: offered, answered, answered_15s, abandoned, sl_15s, "
+                           "abandon_rate, wait_avg_s",
+                "parameters": [{"name": "day", "in": "query", "schema": {"type": "string", "format": "date"}}],
+                "responses": {"200": {"description": "per skill"}, "400": _ERROR, "401": _ERROR, "403": _ERROR}}},
+            "/api/acd/events": {"get": {
+                "summary": "websocket: live queue and agent events (queued, offered, connected, requeued, abandoned, "
+                           "ended, agent); an agent sees only their own",
+                "responses": {"101": {"description": "switching to websocket"}, "401": _ERROR, "403": _ERROR}}},
             "/api/caller-lists": {
                 "get": {"summary": "numbers on the caller lists (supervisor, admin, auditor)",
                         "parameters": [{"name": "kind", "in": "query", "schema": {"enum": list(KINDS)}}],

@@ -11,7 +11,7 @@ import pytest_asyncio
 
 from hotline.stack import Stack
 from hotline.worldcall import WorldCaller
-from tests.e2e.conftest import running_stack, stack_settings
+from tests.e2e.conftest import only_ready, running_stack, stack_settings
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]
 
@@ -80,3 +80,33 @@ async def test_a_phone_that_unregisters_pauses_its_agent_until_it_is_back(stack:
     assert paused["reason"] == "phone unregistered"
     await stack.world_ami.action("PJSIPRegister", {"Registration": "phone-8003"})
     await wait_for_agent(stack, "8003", "ready")
+
+
+async def test_the_live_feed_and_service_level_follow_a_real_call(stack: Stack, world_caller: WorldCaller) -> None:
+    assert stack.tokens is not None
+    sup = await stack.tokens.create(name="feed", role="supervisor")
+    other_agent = await stack.tokens.create(name="a4", role="agent", agent_id="8004")
+    await only_ready(stack, "8002")
+    base = f"http://127.0.0.1:{stack.settings.ports.http}"
+    async with aiohttp.ClientSession() as http:
+        sup_ws = await http.ws_connect(f"{base}/api/acd/events", headers={"Authorization": f"Bearer {sup}"})
+        agent_ws = await http.ws_connect(f"{base}/api/acd/events", headers={"Authorization": f"Bearer {other_agent}"})
+        outcome = await world_caller.call("12345", "13600136009", listen_s=8)
+        assert outcome.record is not None and outcome.record.agent == "8002"
+        seen: list[dict[str, object]] = []
+        while not any(e["event"] == "ended" and e.get("call") == outcome.call_id for e in seen):
+            seen.append(await sup_ws.receive_json(timeout=10))
+        mine = [e for e in seen if e.get("call") == outcome.call_id]
+        assert [e["event"] for e in mine] == ["queued", "offered", "connected", "ended"], mine
+        assert mine[2]["agent"] == "8002" and 0 <= int(mine[2]["waited_ms"]) < 15_000  # type: ignore[call-overload]
+        assert any(e["event"] == "agent" and e["agent"] == "8002" and e["state"] == "on_call" for e in seen)
+        with pytest.raises(TimeoutError):  # 8004's agent sees nothing of 8002's call
+            await agent_ws.receive_json(timeout=1)
+        await sup_ws.close()
+        await agent_ws.close()
+        async with http.get(f"{base}/api/acd/stats", headers={"Authorization": f"Bearer {sup}"}) as r:
+            general = (await r.json())["skills"]["general"]
+        async with http.get(f"{base}/api/acd/stats", headers={"Authorization": f"Bearer {other_agent}"}) as r:
+            assert r.status == 403
+    assert general["answered"] >= 1 and general["answered_15s"] >= 1 and 0 < general["sl_15s"] <= 1
+    assert general["offered"] >= general["answered"]
