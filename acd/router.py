@@ -25,6 +25,10 @@ from hotline.privacy import mask_number
 log = logging.getLogger(__name__)
 
 
+# ChanSpy options: q quiet (no beep, no name), E end with the spied call; w whisper to the agent; B barge (both hear).
+SPY_OPTIONS = {"listen": "qE", "whisper": "qEw", "barge": "qEB"}
+
+
 @dataclass(frozen=True)
 class RouterSettings:
     ring_timeout_s: float = 15.0
@@ -107,6 +111,22 @@ class Router:
 
     async def position(self, call_id: str) -> int | None:
         return await self._store.position(call_id)
+
+    async def spy(self, agent: str, phone: str, mode: str) -> str | None:
+        """Ring the supervisor's `phone` into the agent's call: listen, whisper (agent only hears) or barge.
+        Returns why not, or None when the supervisor's phone is ringing."""
+        if mode not in SPY_OPTIONS:
+            return f"mode must be one of {', '.join(SPY_OPTIONS)}"
+        if (await self._store.agent(agent)).get("state") != "on_call":
+            return f"agent {agent} is not on a call"
+        try:
+            await self._ami.originate(f"PJSIP/{phone}", application="ChanSpy",
+                                      data=f"PJSIP/{agent}-,{SPY_OPTIONS[mode]}",
+                                      caller_id=f'"{mode} {agent}" <{agent}>', timeout_s=20)
+        except AmiError as exc:
+            return f"supervisor phone {phone} could not be called: {exc}"
+        log.info("supervisor phone %s: %s on agent %s", phone, mode, agent)
+        return None
 
     async def skill_load(self, skill: str) -> SkillLoad:
         return await self._store.skill_load(skill)

@@ -33,6 +33,7 @@ from dialplans.model import (
     RatingSettings,
     Recording,
     Skill,
+    Supervisor,
     Trunk,
     Widening,
     Window,
@@ -191,7 +192,7 @@ def load_dialplan(path: Path) -> Dialplan:
     c = _Checker(name)
     top = c.mapping(_plain(root), "the file",
                     ("centre", "trunks", "skills", "numbers", "agents", "holidays", "prompts", "recording",
-                     "rating", "priorities", "queue"),
+                     "rating", "priorities", "queue", "supervisors"),
                     ("centre", "trunks", "skills", "numbers", "prompts"))
     plan = _build(c, top)
     _cross_check(c, plan, top)
@@ -229,7 +230,14 @@ def _build(c: _Checker, top: dict[str, _Node]) -> Dialplan:
     return Dialplan(centre, trunks, skills, numbers, agents, holidays, prompts, recording,
                     _rating(c, top["rating"]) if "rating" in top else RatingSettings(),
                     _priorities(c, top["priorities"]) if "priorities" in top else Priorities(),
-                    _queue(c, top["queue"]) if "queue" in top else QueueSettings())
+                    _queue(c, top["queue"]) if "queue" in top else QueueSettings(),
+                    tuple(_each(c, top.get("supervisors"), "supervisors", _supervisor)))
+
+
+def _supervisor(c: _Checker, node: _Node, where: str) -> Supervisor:
+    m = c.mapping(node, where, ("id", "name"), ("id", "name"))
+    phone = c.text(m.get("id"), f"{where}.id", "", re.compile(r"^\d{3,6}$"), "digits, e.g. \"9001\"")
+    return Supervisor(phone, c.text(m.get("name"), f"supervisor {phone} name"))
 
 
 def _queue(c: _Checker, node: _Node) -> QueueSettings:
@@ -373,6 +381,10 @@ def _cross_check(c: _Checker, plan: Dialplan, top: dict[str, _Node]) -> None:
     _duplicates(c, [s.id for s in plan.skills], lambda i: _line_of(top, "skills", i), "skill")
     _duplicates(c, numbers, lambda i: _line_of(top, "numbers", i), "number")
     _duplicates(c, [a.id for a in plan.agents], lambda i: _line_of(top, "agents", i), "agent")
+    for i, sup in enumerate(plan.supervisors):
+        if sup.id in {a.id for a in plan.agents}:
+            c.err(_line_of(top, "supervisors", i), f"supervisor phone {sup.id} is also an agent's",
+                  "give the supervisor a number of their own, e.g. 9001")
     _duplicates(c, trunk_names, lambda i: _line_of(top, "trunks", i), "trunk")
     if plan.centre.main_number not in numbers:
         c.err(top["centre"].line, f"main number {plan.centre.main_number} is not listed under numbers",

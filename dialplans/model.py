@@ -88,6 +88,14 @@ class Agent:
 
 
 @dataclass(frozen=True)
+class Supervisor:
+    """A supervisor's phone: listens to, whispers to or joins agents' calls (ChanSpy)."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
 class Holiday:
     name: str
     period: Window
@@ -142,6 +150,7 @@ class Dialplan:
     rating: RatingSettings = RatingSettings()
     priorities: Priorities = Priorities()
     queue: QueueSettings = QueueSettings()
+    supervisors: tuple[Supervisor, ...] = ()
 
     def number(self, dialled: str) -> Number | None:
         return next((n for n in self.numbers if n.number == dialled), None)

@@ -78,16 +78,18 @@ type=identify
 endpoint={trunk.name}
 match={','.join(trunk.match)}
 """)
-    for agent in plan.agents:
-        secret = ctx.agent_secrets.get(agent.id)
+    phones = [(a.id, f"agent {a.id} ({a.seat} seat)", "agents") for a in plan.agents]
+    phones += [(sup.id, f"supervisor {sup.id}", "supervisors") for sup in plan.supervisors]
+    for phone, label, context in phones:
+        secret = ctx.agent_secrets.get(phone)
         if not secret:
-            raise ValueError(f"no generated secret for agent {agent.id}")
+            raise ValueError(f"no generated secret for phone {phone}")
         out.append(f"""
-; agent {agent.id} ({agent.seat} seat)
-[{agent.id}]
+; {label}
+[{phone}]
 type=endpoint
 transport=transport-udp
-context=agents
+context={context}
 disallow=all
 allow=alaw,ulaw
 dtmf_mode=rfc4733
@@ -95,17 +97,17 @@ direct_media=no
 rtp_symmetric=yes
 force_rport=yes
 rewrite_contact=yes
-auth={agent.id}-auth
-aors={agent.id}
-callerid="{agent.id}" <{agent.id}>
+auth={phone}-auth
+aors={phone}
+callerid="{phone}" <{phone}>
 
-[{agent.id}-auth]
+[{phone}-auth]
 type=auth
 auth_type=userpass
-username={agent.id}
+username={phone}
 password={secret}
 
-[{agent.id}]
+[{phone}]
 type=aor
 max_contacts=1
 remove_existing=yes
@@ -209,6 +211,12 @@ exten => s,1,NoOp(silent-caller check for ${{HOTLINE_CALL_ID}})
  same => n,GotoIf($["${{HOTLINE_FLOW_STATUS}}" = "ok"]?done)
  same => n,Goto(hotline-queue,s,1)
  same => n(done),Hangup()
+
+; Supervisors' phones: the echo test; listening in is started over the API (ChanSpy).
+[supervisors]
+exten => *43,1,Answer()
+ same => n,Echo()
+ same => n,Hangup()
 
 ; Agents' phones: echo test and calls between seats.
 [agents]

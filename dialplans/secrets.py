@@ -1,4 +1,4 @@
-"""Generated secrets (AMI, agents' SIP passwords): never fixed defaults, kept 0600 across renders."""
+"""Generated secrets (AMI, agents' and supervisors' SIP passwords): never fixed defaults, kept 0600 across renders."""
 
 from __future__ import annotations
 
@@ -26,8 +26,8 @@ def load_or_create_secrets(path: Path, plan: Dialplan) -> Secrets:
     """Read the secrets file, add what is missing for this dialplan, write it back (mode 0600)."""
     data: dict[str, object] = json.loads(path.read_text()) if path.exists() else {}
     agents = dict(data.get("agents", {}))  # type: ignore[call-overload]
-    for agent in plan.agents:
-        agents.setdefault(agent.id, _token())
+    for phone in [a.id for a in plan.agents] + [sup.id for sup in plan.supervisors]:
+        agents.setdefault(phone, _token())
     fresh = {
         "ami_user": data.get("ami_user") or "hotline",
         "ami_secret": data.get("ami_secret") or _token(),

@@ -122,7 +122,8 @@ writeprotect=yes
 ; A citizen's call after the hotline answered. Variables set by the originator:
 ;   WORLD_HEARD   file (inside the root) recording what the citizen hears
 ;   WORLD_SCRIPT  what the citizen does, steps separated by '/':
-;                 noise (until a prompt is heard), silence (until it ends), wait:<s>, dtmf:<keys>, hangup
+;                 noise (until a prompt is heard), silence (until it ends), wait:<s>, dtmf:<keys>,
+;                 say:<sound> (the citizen speaks: a sound file played towards the hotline), hangup
 ; After the script the citizen hangs up. Keys can also be pressed from outside with AMI PlayDTMF.
 [world-caller]
 exten => s,1,NoOp(citizen ${CALLERID(num)} is connected)
@@ -143,6 +144,8 @@ exten => silence,1,WaitForSilence(900,1,30)
  same => n,Return()
 exten => wait,1,Wait(${ARG1})
  same => n,Return()
+exten => say,1,Playback(${ARG1})
+ same => n,Return()
 exten => dtmf,1,SendDTMF(${ARG1},250,120)
  same => n,UserEvent(WorldDtmfSent,WorldChannel: ${UNIQUEID},Digits: ${ARG1})
  same => n,Return()
@@ -161,7 +164,7 @@ exten => _8XXX,1,NoOp(agent phone ${EXTEN} rings)
  same => n,Wait(1)
  same => n,Answer()
  same => n,UserEvent(WorldAgentAnswered,Agent: ${EXTEN},WorldChannel: ${UNIQUEID})
- same => n,Playback(demo-congrats)
+ same => n,Playback(demo-thanks)
  same => n,GotoIf($["${WORLD_TALK_${EXTEN}}" != ""]?talk)
  same => n,Echo()
  same => n,Hangup()
@@ -169,6 +172,14 @@ exten => _8XXX,1,NoOp(agent phone ${EXTEN} rings)
  same => n,UserEvent(WorldAgentHungUp,Agent: ${EXTEN},WorldChannel: ${UNIQUEID})
  same => n,Hangup()
  same => n(away),Wait(120)
+ same => n,Hangup()
+
+; A supervisor's phone answers and records what the supervisor hears into the global WORLD_SPY_HEARD.
+exten => _9XXX,1,NoOp(supervisor phone ${EXTEN} rings)
+ same => n,Answer()
+ same => n,UserEvent(WorldSupervisorAnswered,Phone: ${EXTEN},WorldChannel: ${UNIQUEID})
+ same => n,ExecIf($["${WORLD_SPY_HEARD}" != ""]?MixMonitor(${WORLD_SPY_HEARD}))
+ same => n,Wait(120)
  same => n,Hangup()
 
 exten => _X.,1,NoOp(citizen ${EXTEN} is called back)

@@ -30,6 +30,7 @@ class AgentControl(Protocol):
     async def hand_to_silent_check(self, call_id: str) -> bool: ...
     def events(self) -> contextlib.AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]: ...
     async def stats(self, day: str) -> dict[str, dict[str, float]]: ...
+    async def spy(self, agent: str, phone: str, mode: str) -> str | None: ...
 
 
 ACD = web.AppKey("acd", AgentControl)
@@ -129,3 +130,26 @@ async def live_events(request: web.Request) -> web.StreamResponse:
             with contextlib.suppress(asyncio.CancelledError, ConnectionError):
                 await pumping
     return ws
+
+
+async def spy(request: web.Request) -> web.Response:
+    """A supervisor listens to, whispers to or joins an agent's call on their own phone (ChanSpy)."""
+    who = principal(request)
+    agent = request.match_info["agent"]
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = None
+    if not isinstance(body, dict) or not isinstance(body.get("phone"), str) or not str(body["phone"]).isdigit():
+        return error(400, "bad_json", 'send {"mode": "listen" | "whisper" | "barge", "phone": "<your phone>"}')
+    mode, phone = str(body.get("mode", "listen")), str(body["phone"])
+    allowed = who.role in ("supervisor", "admin")
+    await request.app[AUDIT].record(actor=who.name, role=who.role, action=f"agents.spy.{mode}"[:64],
+                                    resource=f"agents/{agent}", allowed=allowed, remote=request.remote,
+                                    detail={"phone": phone})
+    if not allowed:
+        return error(403, "forbidden", "only supervisors may listen in")
+    why_not = await request.app[ACD].spy(agent, phone, mode)
+    if why_not is not None:
+        return error(409 if "not on a call" in why_not else 400, "cannot_spy", why_not)
+    return web.json_response({"agent": agent, "phone": phone, "mode": mode, "ringing": True}, status=202)

@@ -110,6 +110,7 @@ def build_app(deps: WebDeps) -> web.Application:
         app.router.add_post("/api/agents/{agent}/state", acd_routes.set_state)
         app.router.add_get("/api/acd/queue", acd_routes.queue)
         app.router.add_get("/api/acd/stats", acd_routes.stats)
+        app.router.add_post("/api/agents/{agent}/spy", acd_routes.spy)
         app.router.add_get("/api/acd/events", acd_routes.live_events)
         app.router.add_post("/api/calls/{call_id}/silent", acd_routes.silent_check)
     return app

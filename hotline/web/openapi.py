@@ -84,6 +84,14 @@ def openapi_document() -> dict[str, Any]:
                 "responses": {"200": {"description": "the call", "content": {"application/json": {"schema": {
                     "$ref": "#/components/schemas/CallRecord"}}}},
                     "401": _ERROR, "403": _ERROR, "404": _ERROR}}},
+            "/api/agents/{agent}/spy": {"post": {
+                "summary": "ring the supervisor's phone into the agent's call: listen, whisper or barge (ChanSpy)",
+                "parameters": [{"name": "agent", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "requestBody": {"content": {"application/json": {"schema": {
+                    "type": "object", "required": ["phone"], "properties": {
+                        "mode": {"enum": ["listen", "whisper", "barge"]}, "phone": {"type": "string"}}}}}},
+                "responses": {"202": {"description": "the supervisor's phone rings"}, "400": _ERROR,
+                              "401": _ERROR, "403": _ERROR, "409": _ERROR}}},
             "/api/acd/stats": {"get": {
                 "summary": "service level per skill for a day: offered, answered, answered_15s, abandoned, sl_15s, "
                            "abandon_rate, wait_avg_s",

@@ -11,6 +11,7 @@ import pytest
 from dialplans.apply import ApplyRefused, ApplyRolledBack, apply_dialplan
 from dialplans.confcheck import check_conf_file, check_rendered
 from dialplans.loader import check_dialplan, load_dialplan
+from dialplans.model import Dialplan
 from dialplans.render import RenderContext, render
 from dialplans.secrets import load_or_create_secrets
 
@@ -66,9 +67,13 @@ def test_yaml_syntax_errors_are_located(tmp_path: Path) -> None:
     assert error.line in (3, 4) and "YAML syntax" in error.message
 
 
+def phones(plan: Dialplan) -> list[str]:
+    return [*(a.id for a in plan.agents), *(s.id for s in plan.supervisors)]
+
+
 def test_rendered_configs_parse_and_keep_the_failsafe_contract() -> None:
     plan = load_dialplan(SHIPPED)
-    files = render(plan, ctx({a.id: f"pw-{a.id}-x" for a in plan.agents}))
+    files = render(plan, ctx({p: f"pw-{p}-x" for p in phones(plan)}))
     assert check_rendered(files) == []
     ext = files["extensions.conf"]
     assert "Set(AGISIGHUP=no)" in ext
@@ -94,7 +99,7 @@ def test_secrets_are_generated_private_and_stable(tmp_path: Path) -> None:
     path = tmp_path / "secrets.json"
     first = load_or_create_secrets(path, plan)
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    assert len(set(first.agent_secrets.values())) == len(plan.agents)
+    assert len(set(first.agent_secrets.values())) == len(plan.agents) + len(plan.supervisors)
     assert load_or_create_secrets(path, plan) == first
     assert load_or_create_secrets(tmp_path / "other.json", plan).ami_secret != first.ami_secret
 
@@ -112,7 +117,7 @@ class FakeReloader:
 
 async def test_apply_refuses_broken_files_and_rolls_back_failed_reloads(tmp_path: Path) -> None:
     plan = load_dialplan(SHIPPED)
-    context = ctx({a.id: "pw" + a.id for a in plan.agents})
+    context = ctx({p: "pw" + p for p in phones(plan)})
     etc = tmp_path / "etc"
     etc.mkdir()
     reloader = FakeReloader()

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 import pytest_asyncio
 
+from hotline.speech import detect_speech
 from hotline.stack import Stack
 from hotline.worldcall import WorldCaller
-from tests.e2e.conftest import only_ready, running_stack, stack_settings
+from tests.e2e.conftest import only_ready, running_stack, stack_settings, wait_for_step
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]
 
@@ -58,6 +60,7 @@ async def test_a_missed_offer_requeues_the_caller_and_pauses_the_agent(stack: St
     agent_token = await stack.tokens.create(name="a1", role="agent", agent_id="8001")
     assert (await api(stack, "POST", "/api/agents/8002/state", agent_token, {"state": "ready"}))[0] == 403
     assert (await api(stack, "GET", "/api/acd/queue", agent_token))[0] == 403
+    await stack.world_ami.action("Setvar", {"Variable": "WORLD_AWAY_8001", "Value": ""})  # back at the desk
     status, body = await api(stack, "GET", "/api/acd/queue", sup)
     assert status == 200 and body == {"waiting": []}
 
@@ -110,3 +113,28 @@ async def test_the_live_feed_and_service_level_follow_a_real_call(stack: Stack, 
             assert r.status == 403
     assert general["answered"] >= 1 and general["answered_15s"] >= 1 and 0 < general["sl_15s"] <= 1
     assert general["offered"] >= general["answered"]
+
+
+async def test_a_supervisor_listens_in_on_their_own_phone(stack: Stack, world_caller: WorldCaller) -> None:
+    assert stack.tokens is not None and stack.world_ami is not None and stack.data is not None
+    sup = await stack.tokens.create(name="zhao", role="supervisor")
+    agent = await stack.tokens.create(name="a1", role="agent", agent_id="8001")
+    await only_ready(stack, "8001")
+    talk = "wait:4/say:demo-thanks/say:vm-intro/say:demo-thanks/wait:2"  # the citizen speaks; the agent echoes
+    call = await world_caller.start("12345", "13600136010", script=talk)
+    await wait_for_step(stack, await call.answered(), "agent")
+    heard = f"{stack.data.inner_of('heard')}/spy-{uuid.uuid4().hex}.wav"
+    await stack.world_ami.action("Setvar", {"Variable": "WORLD_SPY_HEARD", "Value": heard})
+    body = {"mode": "listen", "phone": "9001"}
+    assert (await api(stack, "POST", "/api/agents/8001/spy", agent, body))[0] == 403
+    assert (await api(stack, "POST", "/api/agents/8002/spy", sup, body))[0] == 409  # 8002 is not on a call
+    assert (await api(stack, "POST", "/api/agents/8001/spy", sup, {"mode": "shout", "phone": "9001"}))[0] == 400
+    assert (await api(stack, "POST", "/api/agents/8001/spy", sup, body))[0] == 202
+    outcome = await call.outcome()
+    assert outcome.record is not None and outcome.record.agent == "8001"
+    path = stack.data.host(heard)
+    for _ in range(50):  # the recording closes when the spied call ends
+        if path.exists() and path.stat().st_size > 16000:
+            break
+        await asyncio.sleep(0.1)
+    assert detect_speech(path).has_speech  # the supervisor heard the conversation
