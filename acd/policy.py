@@ -35,6 +35,9 @@ class RoutingPolicy:
             for s in skills
         }
 
+    def knows(self, skill: str) -> bool:
+        return skill in self._pools
+
     def route_skill(self, skill: str) -> str:
         """The skill a call queues under: itself if known, else the general skill."""
         if skill in self._pools:

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 
 # ChanSpy options: q quiet (no beep, no name), E end with the spied call; w whisper to the agent; B barge (both hear).
+TRANSFER_PRIORITY = 1  # a transferred caller already waited once: ahead of new callers
 SPY_OPTIONS = {"listen": "qE", "whisper": "qEw", "barge": "qEB"}
 
 
@@ -91,17 +92,37 @@ class Router:
 
     async def hand_to_silent_check(self, call_id: str) -> bool:
         """Move a connected caller to the silent-caller procedure; the agent's leg ends (wrap-up)."""
+        return await self._move_caller(call_id, self._settings.silent_check) is not None
+
+    async def transfer_to_skill(self, call_id: str, skill: str) -> str | None:
+        """Blind transfer: the caller leaves the agent and queues for `skill` ahead of new callers
+        (R-ACD-3). Returns why not, or None when done."""
+        if not self._policy.knows(skill):
+            return f"no skill {skill}"
+        call = await self._move_caller(call_id, "hotline-queue")
+        if call is None:
+            return f"call {call_id} is not with an agent now"
+        with contextlib.suppress(AmiError):
+            await self._ami.action("Setvar", {"Channel": call["channel"], "Variable": "HOTLINE_SKILL", "Value": skill})
+        await self.enqueue(call_id, channel=call["channel"], skill=skill, caller=call.get("caller", ""),
+                           priority=TRANSFER_PRIORITY)
+        with contextlib.suppress(Exception):
+            await self._calls.step(call_id, "transferred", {"from_agent": call.get("agent"), "to_skill": skill})
+        return None
+
+    async def _move_caller(self, call_id: str, context: str) -> dict[str, str] | None:
+        """Redirect a connected caller out of the agent's bridge to `context`; the call's live state, or None."""
         call = await self._store.call(call_id)
         if call.get("state") != "connected" or not call.get("channel"):
-            return False
+            return None
         try:
-            await self._ami.action("Redirect", {"Channel": call["channel"], "Context": self._settings.silent_check,
-                                                "Exten": "s", "Priority": "1"})
+            await self._ami.action("Redirect", {"Channel": call["channel"], "Context": context, "Exten": "s",
+                                                "Priority": "1"})
         except AmiError as exc:
-            log.warning("could not hand call %s to the silent check: %s", call_id, exc)
-            return False
-        log.info("call %s handed to the silent-caller check by agent %s", call_id, call.get("agent"))
-        return True
+            log.warning("could not move call %s to %s: %s", call_id, context, exc)
+            return None
+        log.info("call %s moved from agent %s to %s", call_id, call.get("agent"), context)
+        return call
 
     def events(self) -> contextlib.AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]:
         return self._store.events()

@@ -31,6 +31,7 @@ class AgentControl(Protocol):
     def events(self) -> contextlib.AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]: ...
     async def stats(self, day: str) -> dict[str, dict[str, float]]: ...
     async def spy(self, agent: str, phone: str, mode: str) -> str | None: ...
+    async def transfer_to_skill(self, call_id: str, skill: str) -> str | None: ...
 
 
 ACD = web.AppKey("acd", AgentControl)
@@ -153,3 +154,28 @@ async def spy(request: web.Request) -> web.Response:
     if why_not is not None:
         return error(409 if "not on a call" in why_not else 400, "cannot_spy", why_not)
     return web.json_response({"agent": agent, "phone": phone, "mode": mode, "ringing": True}, status=202)
+
+
+async def transfer(request: web.Request) -> web.Response:
+    """Blind transfer of the agent's caller to a skill or sub-centre: `{"skill": "tax"}`."""
+    who = principal(request)
+    call_id = request.match_info["call_id"]
+    acd = request.app[ACD]
+    agent = await acd.call_agent(call_id)
+    allowed = who.role in ("supervisor", "admin") or (who.role == "agent" and agent is not None
+                                                      and who.agent_id == agent)
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = None
+    skill = body.get("skill") if isinstance(body, dict) else None
+    await request.app[AUDIT].record(actor=who.name, role=who.role, action="calls.transfer", resource=f"calls/{call_id}",
+                                    allowed=allowed, remote=request.remote, detail={"agent": agent, "skill": skill})
+    if not allowed:
+        return error(403, "forbidden", "only the call's agent or a supervisor may transfer it")
+    if not isinstance(skill, str) or not skill:
+        return error(400, "bad_json", 'send {"skill": "<skill id>"}')
+    why_not = await acd.transfer_to_skill(call_id, skill)
+    if why_not is not None:
+        return error(409 if "not with an agent" in why_not else 400, "cannot_transfer", why_not)
+    return web.json_response({"call_id": call_id, "skill": skill, "transferred": True})

@@ -113,4 +113,5 @@ def build_app(deps: WebDeps) -> web.Application:
         app.router.add_post("/api/agents/{agent}/spy", acd_routes.spy)
         app.router.add_get("/api/acd/events", acd_routes.live_events)
         app.router.add_post("/api/calls/{call_id}/silent", acd_routes.silent_check)
+        app.router.add_post("/api/calls/{call_id}/transfer", acd_routes.transfer)
     return app

@@ -138,3 +138,31 @@ async def test_a_supervisor_listens_in_on_their_own_phone(stack: Stack, world_ca
             break
         await asyncio.sleep(0.1)
     assert detect_speech(path).has_speech  # the supervisor heard the conversation
+
+
+async def test_an_agent_transfers_the_caller_blind_to_the_tax_sub_centre(stack: Stack,
+                                                                          world_caller: WorldCaller) -> None:
+    assert stack.tokens is not None
+    mine = await stack.tokens.create(name="a1t", role="agent", agent_id="8001")
+    other = await stack.tokens.create(name="a2t", role="agent", agent_id="8002")
+    await only_ready(stack, "8001", "8004")  # 8004 takes only tax calls
+    call = await world_caller.start("12345", "13600136012", script="wait:25")
+    sip = await call.answered()
+    record = await wait_for_step(stack, sip, "agent")
+    assert record.agent == "8001"
+    path = f"/api/calls/{record.call_id}/transfer"
+    assert (await api(stack, "POST", path, other, {"skill": "tax"}))[0] == 403
+    assert (await api(stack, "POST", path, mine, {"skill": "no_such"}))[0] == 400
+    assert (await api(stack, "POST", path, mine, {"skill": "tax"}))[0] == 200
+    for _ in range(100):
+        record = (await stack.calls.list(sip_call_id=sip, limit=1))[0]  # type: ignore[union-attr]
+        if record.agent == "8004":
+            break
+        await asyncio.sleep(0.1)
+    assert record.agent == "8004", record
+    assert [s["step"] for s in record.steps][-3:] == ["agent", "transferred", "agent"]
+    transferred = next(s for s in record.steps if s["step"] == "transferred")
+    assert transferred["detail"] == {"from_agent": "8001", "to_skill": "tax"}
+    await wait_for_agent(stack, "8001", "ready")  # the first agent was freed at once
+    await call.hangup()
+    await call.outcome()
