@@ -18,6 +18,7 @@ from typing import Any
 
 from acd.policy import RoutingPolicy
 from acd.store import AcdStore, Reservation, SkillLoad
+from dialplans.model import LINKAGE_NUMBERS
 from hotline.asterisk.ami import AmiClient, AmiError, AmiMessage
 from hotline.db.calls import CallRecords
 from hotline.privacy import mask_number
@@ -110,13 +111,24 @@ class Router:
             await self._calls.step(call_id, "transferred", {"from_agent": call.get("agent"), "to_skill": skill})
         return None
 
-    async def _move_caller(self, call_id: str, context: str) -> dict[str, str] | None:
+    async def transfer_to_linkage(self, call_id: str, number: str) -> str | None:
+        """One-key transfer to 110 / 119 / 120 / 122 through the carrier (R-ACC-5). Why not, or None."""
+        if number not in LINKAGE_NUMBERS:
+            return f"linkage number must be one of {', '.join(LINKAGE_NUMBERS)}"
+        call = await self._move_caller(call_id, "hotline-linkage", exten=number)
+        if call is None:
+            return f"call {call_id} is not with an agent now"
+        with contextlib.suppress(Exception):
+            await self._calls.step(call_id, "linkage", {"from_agent": call.get("agent"), "number": number})
+        return None
+
+    async def _move_caller(self, call_id: str, context: str, exten: str = "s") -> dict[str, str] | None:
         """Redirect a connected caller out of the agent's bridge to `context`; the call's live state, or None."""
         call = await self._store.call(call_id)
         if call.get("state") != "connected" or not call.get("channel"):
             return None
         try:
-            await self._ami.action("Redirect", {"Channel": call["channel"], "Context": context, "Exten": "s",
+            await self._ami.action("Redirect", {"Channel": call["channel"], "Context": context, "Exten": exten,
                                                 "Priority": "1"})
         except AmiError as exc:
             log.warning("could not move call %s to %s: %s", call_id, context, exc)

@@ -98,7 +98,7 @@ async def _apply_async(path: Path | None) -> int:
     rc = state["render_context"]
     ctx = RenderContext(rc["bind_host"], rc["sip_port"], rc["ami_port"], secrets.ami_user, secrets.ami_secret,
                         rc["agi_host"], rc["agi_port"], rc["recordings_dir"], rc["sounds_dir"],
-                        secrets.agent_secrets)
+                        secrets.agent_secrets, rc.get("carrier_uri", ""))
     creds = state["hotline_ami"]
     ami = AmiClient(creds["host"], int(creds["port"]), creds["username"], creds["secret"], name="apply")
     await ami.connect()

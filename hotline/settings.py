@@ -58,6 +58,9 @@ class Settings:
     with_world: bool = field(default_factory=lambda: _env("WORLD", "1") == "1")
     wrap_up_s: float = field(default_factory=lambda: float(_env("WRAP_UP_S", "10")))
     ring_timeout_s: float = field(default_factory=lambda: float(_env("RING_TIMEOUT_S", "15")))
+    # where calls to the outside go (linkage transfers, callbacks): the carrier's SIP URI; empty with the
+    # simulated world means the world instance plays the carrier
+    carrier_uri: str = field(default_factory=lambda: _env("CARRIER_URI", ""))
 
     @property
     def db_url(self) -> str:

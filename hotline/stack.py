@@ -171,6 +171,7 @@ class Stack:
             recordings_dir=data.inner_of("recordings"),
             sounds_dir=sounds,
             agent_secrets=secret_store.agent_secrets,
+            carrier_uri=s.carrier_uri or (f"sip:{s.bind_host}:{s.ports.world_sip}" if s.with_world else ""),
         )
         self.render_context = ctx
         self.hotline = hotline = AsteriskInstance(root, "hotline", render(dialplan, ctx))

@@ -182,6 +182,16 @@ exten => _9XXX,1,NoOp(supervisor phone ${EXTEN} rings)
  same => n,Wait(120)
  same => n,Hangup()
 
+; Emergency linkage (110 police, 119 fire, 120 ambulance, 122 traffic police) answers at once.
+exten => _11[09],1,Set(WORLD_LINKAGE=${EXTEN})
+ same => n,Goto(linkage,1)
+exten => _12[02],1,Set(WORLD_LINKAGE=${EXTEN})
+ same => n,Goto(linkage,1)
+exten => linkage,1,Answer()
+ same => n,UserEvent(WorldLinkageAnswered,Number: ${WORLD_LINKAGE},Caller: ${CALLERID(num)},WorldChannel: ${UNIQUEID})
+ same => n,Wait(60)
+ same => n,Hangup()
+
 exten => _X.,1,NoOp(citizen ${EXTEN} is called back)
  same => n,Wait(2)
  same => n,Answer()

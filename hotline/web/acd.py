@@ -32,6 +32,7 @@ class AgentControl(Protocol):
     async def stats(self, day: str) -> dict[str, dict[str, float]]: ...
     async def spy(self, agent: str, phone: str, mode: str) -> str | None: ...
     async def transfer_to_skill(self, call_id: str, skill: str) -> str | None: ...
+    async def transfer_to_linkage(self, call_id: str, number: str) -> str | None: ...
 
 
 ACD = web.AppKey("acd", AgentControl)
@@ -157,7 +158,8 @@ async def spy(request: web.Request) -> web.Response:
 
 
 async def transfer(request: web.Request) -> web.Response:
-    """Blind transfer of the agent's caller to a skill or sub-centre: `{"skill": "tax"}`."""
+    """Blind transfer of the agent's caller: to a skill or sub-centre `{"skill": "tax"}`, or one-key to an
+    emergency linkage number `{"linkage": "110"}`."""
     who = principal(request)
     call_id = request.match_info["call_id"]
     acd = request.app[ACD]
@@ -169,13 +171,18 @@ async def transfer(request: web.Request) -> web.Response:
     except (json.JSONDecodeError, UnicodeDecodeError):
         body = None
     skill = body.get("skill") if isinstance(body, dict) else None
+    linkage = body.get("linkage") if isinstance(body, dict) else None
     await request.app[AUDIT].record(actor=who.name, role=who.role, action="calls.transfer", resource=f"calls/{call_id}",
-                                    allowed=allowed, remote=request.remote, detail={"agent": agent, "skill": skill})
+                                    allowed=allowed, remote=request.remote,
+                                    detail={"agent": agent, "skill": skill, "linkage": linkage})
     if not allowed:
         return error(403, "forbidden", "only the call's agent or a supervisor may transfer it")
-    if not isinstance(skill, str) or not skill:
-        return error(400, "bad_json", 'send {"skill": "<skill id>"}')
-    why_not = await acd.transfer_to_skill(call_id, skill)
+    if isinstance(linkage, str) and linkage and skill is None:
+        why_not = await acd.transfer_to_linkage(call_id, linkage)
+    elif isinstance(skill, str) and skill and linkage is None:
+        why_not = await acd.transfer_to_skill(call_id, skill)
+    else:
+        return error(400, "bad_json", 'send {"skill": "<skill id>"} or {"linkage": "110"}')
     if why_not is not None:
         return error(409 if "not with an agent" in why_not else 400, "cannot_transfer", why_not)
-    return web.json_response({"call_id": call_id, "skill": skill, "transferred": True})
+    return web.json_response({"call_id": call_id, "skill": skill, "linkage": linkage, "transferred": True})

@@ -119,10 +119,12 @@ def openapi_document() -> dict[str, Any]:
                                {"name": "number", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "responses": {"200": {"description": "removed"}, "401": _ERROR, "403": _ERROR, "404": _ERROR}}},
             "/api/calls/{call_id}/transfer": {"post": {
-                "summary": "blind transfer of the caller to a skill or sub-centre (the call's agent or a supervisor)",
+                "summary": "blind transfer of the caller to a skill or sub-centre, or one-key to 110/119/120/122 "
+                           "(the call's agent or a supervisor)",
                 "parameters": [_CALL_ID],
                 "requestBody": {"content": {"application/json": {"schema": {
-                    "type": "object", "required": ["skill"], "properties": {"skill": {"type": "string"}}}}}},
+                    "type": "object", "properties": {"skill": {"type": "string"},
+                                                     "linkage": {"enum": ["110", "119", "120", "122"]}}}}}},
                 "responses": {"200": {"description": "transferred"}, "400": _ERROR, "401": _ERROR, "403": _ERROR,
                               "409": _ERROR}}},
             "/api/calls/{call_id}/silent": {"post": {

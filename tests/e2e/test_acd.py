@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -164,5 +165,33 @@ async def test_an_agent_transfers_the_caller_blind_to_the_tax_sub_centre(stack: 
     transferred = next(s for s in record.steps if s["step"] == "transferred")
     assert transferred["detail"] == {"from_agent": "8001", "to_skill": "tax"}
     await wait_for_agent(stack, "8001", "ready")  # the first agent was freed at once
+    await call.hangup()
+    await call.outcome()
+
+
+async def test_one_key_linkage_transfer_puts_the_caller_through_to_110(stack: Stack,
+                                                                       world_caller: WorldCaller) -> None:
+    assert stack.tokens is not None and stack.world_ami is not None
+    mine = await stack.tokens.create(name="a1l", role="agent", agent_id="8001")
+    await only_ready(stack, "8001")
+    answered_110: asyncio.Future[dict[str, str]] = asyncio.get_running_loop().create_future()
+
+    def on_event(event: Any) -> None:
+        if event.get("UserEvent") == "WorldLinkageAnswered" and not answered_110.done():
+            answered_110.set_result(dict(event))
+
+    sub = stack.world_ami.subscribe("UserEvent", on_event)
+    call = await world_caller.start("12345", "13600136013", script="wait:20")
+    sip = await call.answered()
+    record = await wait_for_step(stack, sip, "agent")
+    path = f"/api/calls/{record.call_id}/transfer"
+    assert (await api(stack, "POST", path, mine, {"linkage": "999"}))[0] == 400
+    assert (await api(stack, "POST", path, mine, {"linkage": "110"}))[0] == 200
+    police = await asyncio.wait_for(answered_110, 15)
+    sub.cancel()
+    assert police["Number"] == "110" and police["Caller"] == "13600136013"  # the police see the citizen's number
+    linkage = (await wait_for_step(stack, sip, "linkage")).steps[-1]
+    assert linkage["detail"] == {"from_agent": "8001", "number": "110"}
+    await wait_for_agent(stack, "8001", "ready")
     await call.hangup()
     await call.outcome()
