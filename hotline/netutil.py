@@ -3,19 +3,34 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import random
 import socket
 import time
 
+# Ports are drawn below the kernel's ephemeral range (32768+, where every outgoing connection takes one,
+# so a port found free there can be gone a moment later) and below Asterisk's RTP range (20000-30000).
+# Parallel test workers (pytest-xdist) draw from separate slices so they never pick the same port.
+_BASE, _SLICE, _SLICES = 10000, 2000, 5
+_handed_out: set[int] = set()
+
+
+def _port_range() -> range:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    index = int(worker[2:]) + 1 if worker.startswith("gw") and worker[2:].isdigit() else 0
+    start = _BASE + (index % _SLICES) * _SLICE
+    return range(start, start + _SLICE)
+
 
 def free_port(host: str = "127.0.0.1", kind: int = socket.SOCK_STREAM) -> int:
-    """A port that is free on `host` for TCP (and, for SIP, UDP too)."""
-    for _ in range(200):
-        with socket.socket(socket.AF_INET, kind) as s:
-            s.bind((host, 0))
-            port = int(s.getsockname()[1])
-        if _free_both(host, port):
+    """A port that is free on `host` for TCP and UDP (SIP uses both)."""
+    candidates = _port_range()
+    for _ in range(500):
+        port = random.choice(candidates)
+        if port not in _handed_out and _free_both(host, port):
+            _handed_out.add(port)  # not bound yet by its user: never hand it out twice in this process
             return port
-    raise RuntimeError("no free port found")
+    raise RuntimeError(f"no free port in {candidates.start}-{candidates.stop - 1}")
 
 
 def _free_both(host: str, port: int) -> bool:
