@@ -115,11 +115,13 @@ class Router:
         """One-key transfer to 110 / 119 / 120 / 122 through the carrier (R-ACC-5). Why not, or None."""
         if number not in LINKAGE_NUMBERS:
             return f"linkage number must be one of {', '.join(LINKAGE_NUMBERS)}"
-        call = await self._move_caller(call_id, "hotline-linkage", exten=number)
-        if call is None:
+        agent = await self.call_agent(call_id)
+        if agent is None:
             return f"call {call_id} is not with an agent now"
-        with contextlib.suppress(Exception):
-            await self._calls.step(call_id, "linkage", {"from_agent": call.get("agent"), "number": number})
+        with contextlib.suppress(Exception):  # written first: the linkage flow may write its outcome at once
+            await self._calls.step(call_id, "linkage", {"from_agent": agent, "number": number})
+        if await self._move_caller(call_id, "hotline-linkage", exten=number) is None:
+            return f"call {call_id} is not with an agent now"
         return None
 
     async def _move_caller(self, call_id: str, context: str, exten: str = "s") -> dict[str, str] | None:

@@ -190,7 +190,13 @@ clearglobalvars=no
         f"exten => {n},1,NoOp(linkage transfer of ${{HOTLINE_CALL_ID}} to {n})\n"
         f" same => n,UserEvent(HotlineLinkage,CallId: ${{HOTLINE_CALL_ID}},Number: {n})\n"
         f" same => n,Dial(PJSIP/{n}@{trunk},60)\n"
-        f" same => n,Playback({sounds}/apology)\n same => n,Hangup()\n" for n in LINKAGE_NUMBERS)
+        f" same => n,GotoIf($[\"${{DIALSTATUS}}\" = \"ANSWER\"]?done)\n"
+        # not reached (busy, down): the caller goes back to the queue, ahead of new callers
+        f" same => n,Set(HOTLINE_NEXT=)\n"
+        f" same => n,AGI(agi://{ctx.agi_host}:{ctx.agi_port}/ivr/requeue?call=${{HOTLINE_CALL_ID}}"
+        f"&skill=${{HOTLINE_SKILL}}&reason=linkage%20{n}%20${{DIALSTATUS}})\n"
+        f" same => n,GotoIf($[\"${{HOTLINE_NEXT}}\" != \"\"]?${{HOTLINE_NEXT}})\n"
+        f" same => n,Playback({sounds}/apology)\n same => n(done),Hangup()\n" for n in LINKAGE_NUMBERS)
     every = plan.queue.announce_every
     queue_loop = (f" same => n(announce),AGI(agi://{ctx.agi_host}:{ctx.agi_port}/ivr/position?call=${{HOTLINE_CALL_ID}})\n"
                   f" same => n,MusicOnHold(default,{every})\n same => n,Goto(announce)\n") if every else (

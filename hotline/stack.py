@@ -53,6 +53,7 @@ from hotline.world import WorldContext, render_world
 from ivr.flows.inbound import InboundFlow
 from ivr.flows.position import PositionFlow, expand_position_prompts
 from ivr.flows.rating import RatingFlow
+from ivr.flows.requeue import RequeueFlow
 from ivr.flows.silent import SilentCallerFlow
 from ivr.prompts import PromptRenderer
 
@@ -153,6 +154,7 @@ class Stack:
         router.add("ivr/inbound", InboundFlow(calls, sounds, dialplan, acd, caller_lists))
         router.add("ivr/rating", RatingFlow(calls, sounds, dialplan.rating.labels))
         router.add("ivr/position", PositionFlow(calls, sounds, acd))
+        router.add("ivr/requeue", RequeueFlow(calls, acd))
         router.add("ivr/silent", SilentCallerFlow(calls, sounds, data.inner_of("listen"), data.host, acd))
         for route, flow in self._extra_flows.items():
             router.add(route, flow)

@@ -182,15 +182,18 @@ exten => _9XXX,1,NoOp(supervisor phone ${EXTEN} rings)
  same => n,Wait(120)
  same => n,Hangup()
 
-; Emergency linkage (110 police, 119 fire, 120 ambulance, 122 traffic police) answers at once.
+; Emergency linkage (110 police, 119 fire, 120 ambulance, 122 traffic police) answers at once,
+; or is busy while the global WORLD_LINKAGE_DOWN_<number> is 1.
 exten => _11[09],1,Set(WORLD_LINKAGE=${EXTEN})
  same => n,Goto(linkage,1)
 exten => _12[02],1,Set(WORLD_LINKAGE=${EXTEN})
  same => n,Goto(linkage,1)
-exten => linkage,1,Answer()
+exten => linkage,1,GotoIf($["${WORLD_LINKAGE_DOWN_${WORLD_LINKAGE}}" = "1"]?down)
+ same => n,Answer()
  same => n,UserEvent(WorldLinkageAnswered,Number: ${WORLD_LINKAGE},Caller: ${CALLERID(num)},WorldChannel: ${UNIQUEID})
  same => n,Wait(60)
  same => n,Hangup()
+ same => n(down),Busy(5)
 
 exten => _X.,1,NoOp(citizen ${EXTEN} is called back)
  same => n,Wait(2)

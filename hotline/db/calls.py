@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import weakref
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -76,6 +80,17 @@ class CallRecords:
 
     def __init__(self, sessions: SessionFactory) -> None:
         self.sessions = sessions
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    @contextlib.asynccontextmanager
+    async def _locked(self, call_id: str) -> AsyncIterator[None]:
+        """One writer per call at a time: flows, the ACD and AMI observers append steps to the same row.
+        In-process by lock; across processes by SELECT … FOR UPDATE (PostgreSQL; SQLite has one writer)."""
+        lock = self._locks.get(call_id)
+        if lock is None:
+            lock = self._locks[call_id] = asyncio.Lock()
+        async with lock:
+            yield
 
     async def start(self, call_id: str, *, sip_call_id: str | None, caller: str, dialled: str,
                     started_at: datetime, route_mode: str | None = None, route_skill: str | None = None) -> None:
@@ -90,8 +105,8 @@ class CallRecords:
             pass  # the other writer was first
 
     async def _update(self, call_id: str, **values: Any) -> None:
-        async with self.sessions.begin() as s:
-            row = await s.get(CallRecord, call_id)
+        async with self._locked(call_id), self.sessions.begin() as s:
+            row = await s.get(CallRecord, call_id, with_for_update=True)
             if row is None:
                 raise CallNotFound(call_id)
             for key, value in values.items():
@@ -105,8 +120,8 @@ class CallRecords:
 
     async def step(self, call_id: str, step: str, detail: dict[str, Any] | None = None) -> None:
         """Append one step of the flow with its time."""
-        async with self.sessions.begin() as s:
-            row = await s.get(CallRecord, call_id)
+        async with self._locked(call_id), self.sessions.begin() as s:
+            row = await s.get(CallRecord, call_id, with_for_update=True)
             if row is None:
                 raise CallNotFound(call_id)
             row.steps = [*row.steps, {"at": datetime.now(UTC).isoformat(), "step": step, "detail": detail or {}}]
@@ -120,8 +135,8 @@ class CallRecords:
         if not 1 <= rating <= 5:
             raise RatingRefused(f"rating {rating} is not 1-5")
         try:
-            async with self.sessions.begin() as s:
-                row = await s.get(CallRecord, call_id)
+            async with self._locked(call_id), self.sessions.begin() as s:
+                row = await s.get(CallRecord, call_id, with_for_update=True)
                 if row is None:
                     raise RatingRefused(f"no call {call_id}")
                 if row.rating is not None:
@@ -145,8 +160,8 @@ class CallRecords:
 
     async def end(self, call_id: str, outcome: str, at: datetime, failsafe_reason: str | None = None) -> None:
         """The flow's verdict; ended_at is set if the hang-up has not been seen yet."""
-        async with self.sessions.begin() as s:
-            row = await s.get(CallRecord, call_id)
+        async with self._locked(call_id), self.sessions.begin() as s:
+            row = await s.get(CallRecord, call_id, with_for_update=True)
             if row is None:
                 raise CallNotFound(call_id)
             row.outcome = outcome
@@ -158,8 +173,8 @@ class CallRecords:
 
     async def assign_agent(self, call_id: str, agent: str, at: datetime) -> None:
         """An agent answered the call."""
-        async with self.sessions.begin() as s:
-            row = await s.get(CallRecord, call_id)
+        async with self._locked(call_id), self.sessions.begin() as s:
+            row = await s.get(CallRecord, call_id, with_for_update=True)
             if row is None:
                 raise CallNotFound(call_id)
             row.agent = agent
@@ -168,8 +183,8 @@ class CallRecords:
 
     async def failsafe(self, call_id: str, reason: str) -> None:
         """The call went to the fail-safe destination (its flow broke or the AGI server was unreachable)."""
-        async with self.sessions.begin() as s:
-            row = await s.get(CallRecord, call_id)
+        async with self._locked(call_id), self.sessions.begin() as s:
+            row = await s.get(CallRecord, call_id, with_for_update=True)
             if row is None:
                 raise CallNotFound(call_id)
             row.outcome = "failsafe"
@@ -177,8 +192,8 @@ class CallRecords:
 
     async def hung_up(self, call_id: str, at: datetime, cause: str) -> bool:
         """The channel really ended (from AMI): the authoritative end time. False if no such call."""
-        async with self.sessions.begin() as s:
-            row = await s.get(CallRecord, call_id)
+        async with self._locked(call_id), self.sessions.begin() as s:
+            row = await s.get(CallRecord, call_id, with_for_update=True)
             if row is None:
                 return False
             row.ended_at = at

@@ -20,12 +20,12 @@ from hotline.asterisk.agi import AgiCall
 from hotline.db.calls import CallRecords
 from hotline.speech import detect_speech
 from ivr.flows.inbound import KEYS, QUEUE_CONTEXT, Queue
+from ivr.flows.requeue import BACK_IN_QUEUE_PRIORITY
 
 log = logging.getLogger(__name__)
 
 ROUNDS = 3
 LISTEN_MS = 4000
-BACK_IN_QUEUE_PRIORITY = 1  # they already waited once: ahead of new callers
 
 @dataclass(frozen=True)
 class SilentCallerFlow:

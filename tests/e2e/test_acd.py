@@ -195,3 +195,27 @@ async def test_one_key_linkage_transfer_puts_the_caller_through_to_110(stack: St
     await wait_for_agent(stack, "8001", "ready")
     await call.hangup()
     await call.outcome()
+
+
+async def test_a_linkage_number_that_is_busy_sends_the_caller_back_to_the_queue(stack: Stack,
+                                                                                world_caller: WorldCaller) -> None:
+    assert stack.tokens is not None and stack.world_ami is not None
+    mine = await stack.tokens.create(name="a1b", role="agent", agent_id="8001")
+    await stack.world_ami.action("Setvar", {"Variable": "WORLD_LINKAGE_DOWN_119", "Value": "1"})
+    await only_ready(stack, "8001", "8002")
+    call = await world_caller.start("12345", "13600136014", script="wait:25")
+    sip = await call.answered()
+    record = await wait_for_step(stack, sip, "agent")
+    assert (await api(stack, "POST", f"/api/calls/{record.call_id}/transfer", mine, {"linkage": "119"}))[0] == 200
+    back = await wait_for_step(stack, sip, "requeued", timeout=20)
+    requeued = next(s for s in back.steps if s["step"] == "requeued")["detail"]
+    assert requeued["skill"] == "general" and "119" in requeued["reason"] and "BUSY" in requeued["reason"]
+    for _ in range(100):  # served again by an agent: never dropped
+        back = (await stack.calls.list(sip_call_id=sip, limit=1))[0]  # type: ignore[union-attr]
+        if [s["step"] for s in back.steps].count("agent") == 2:
+            break
+        await asyncio.sleep(0.1)
+    assert [s["step"] for s in back.steps][-4:] == ["agent", "linkage", "requeued", "agent"], back.steps
+    await stack.world_ami.action("Setvar", {"Variable": "WORLD_LINKAGE_DOWN_119", "Value": ""})
+    await call.hangup()
+    await call.outcome()

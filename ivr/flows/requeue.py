@@ -1,0 +1,29 @@
+"""Back to the queue after a transfer that did not land (linkage number busy or unreachable).
+
+Reached as `agi://…/ivr/requeue?call=&skill=&reason=`: the caller is queued again ahead of new
+callers and the reason is written on the call record; never dead air, never a lost caller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hotline.asterisk.agi import AgiCall
+from hotline.db.calls import CallRecords
+from ivr.flows.inbound import QUEUE_CONTEXT, Queue
+
+BACK_IN_QUEUE_PRIORITY = 1  # they already waited once: ahead of new callers
+
+
+@dataclass(frozen=True)
+class RequeueFlow:
+    calls: CallRecords
+    queue: Queue
+
+    async def __call__(self, call: AgiCall) -> None:
+        call_id = call.params.get("call") or call.env.get("agi_uniqueid", "")
+        skill = call.params.get("skill") or "general"
+        await self.calls.step(call_id, "requeued", {"reason": call.params.get("reason", ""), "skill": skill})
+        await self.queue.enqueue(call_id, channel=call.env.get("agi_channel", ""), skill=skill,
+                                 caller=call.env.get("agi_callerid", ""), priority=BACK_IN_QUEUE_PRIORITY)
+        await call.set_variable("HOTLINE_NEXT", QUEUE_CONTEXT)
