@@ -31,6 +31,10 @@ TRANSFER_PRIORITY = 1  # a transferred caller already waited once: ahead of new 
 SPY_OPTIONS = {"listen": "qE", "whisper": "qEw", "barge": "qEB"}
 
 
+class NotWithAgent(LookupError):
+    """The call (or agent) is not in a conversation now, so it cannot be transferred or listened to."""
+
+
 @dataclass(frozen=True)
 class RouterSettings:
     ring_timeout_s: float = 15.0
@@ -95,34 +99,33 @@ class Router:
         """Move a connected caller to the silent-caller procedure; the agent's leg ends (wrap-up)."""
         return await self._move_caller(call_id, self._settings.silent_check) is not None
 
-    async def transfer_to_skill(self, call_id: str, skill: str) -> str | None:
-        """Blind transfer: the caller leaves the agent and queues for `skill` ahead of new callers
-        (R-ACD-3). Returns why not, or None when done."""
+    async def transfer_to_skill(self, call_id: str, skill: str) -> None:
+        """Blind transfer: the caller leaves the agent and queues for `skill` ahead of new callers (R-ACD-3).
+        ValueError for an unknown skill, NotWithAgent when the call is not with an agent."""
         if not self._policy.knows(skill):
-            return f"no skill {skill}"
+            raise ValueError(f"no skill {skill}")
         call = await self._move_caller(call_id, "hotline-queue")
         if call is None:
-            return f"call {call_id} is not with an agent now"
+            raise NotWithAgent(f"call {call_id} is not with an agent now")
         with contextlib.suppress(AmiError):
             await self._ami.action("Setvar", {"Channel": call["channel"], "Variable": "HOTLINE_SKILL", "Value": skill})
         await self.enqueue(call_id, channel=call["channel"], skill=skill, caller=call.get("caller", ""),
                            priority=TRANSFER_PRIORITY)
         with contextlib.suppress(Exception):
             await self._calls.step(call_id, "transferred", {"from_agent": call.get("agent"), "to_skill": skill})
-        return None
 
-    async def transfer_to_linkage(self, call_id: str, number: str) -> str | None:
-        """One-key transfer to 110 / 119 / 120 / 122 through the carrier (R-ACC-5). Why not, or None."""
+    async def transfer_to_linkage(self, call_id: str, number: str) -> None:
+        """One-key transfer to 110 / 119 / 120 / 122 through the carrier (R-ACC-5).
+        ValueError for another number, NotWithAgent when the call is not with an agent."""
         if number not in LINKAGE_NUMBERS:
-            return f"linkage number must be one of {', '.join(LINKAGE_NUMBERS)}"
+            raise ValueError(f"linkage number must be one of {', '.join(LINKAGE_NUMBERS)}")
         agent = await self.call_agent(call_id)
         if agent is None:
-            return f"call {call_id} is not with an agent now"
+            raise NotWithAgent(f"call {call_id} is not with an agent now")
         with contextlib.suppress(Exception):  # written first: the linkage flow may write its outcome at once
             await self._calls.step(call_id, "linkage", {"from_agent": agent, "number": number})
         if await self._move_caller(call_id, "hotline-linkage", exten=number) is None:
-            return f"call {call_id} is not with an agent now"
-        return None
+            raise NotWithAgent(f"call {call_id} is not with an agent now")
 
     async def _move_caller(self, call_id: str, context: str, exten: str = "s") -> dict[str, str] | None:
         """Redirect a connected caller out of the agent's bridge to `context`; the call's live state, or None."""
@@ -147,21 +150,20 @@ class Router:
     async def position(self, call_id: str) -> int | None:
         return await self._store.position(call_id)
 
-    async def spy(self, agent: str, phone: str, mode: str) -> str | None:
+    async def spy(self, agent: str, phone: str, mode: str) -> None:
         """Ring the supervisor's `phone` into the agent's call: listen, whisper (agent only hears) or barge.
-        Returns why not, or None when the supervisor's phone is ringing."""
+        ValueError for a bad mode or an unreachable phone, NotWithAgent when the agent is not on a call."""
         if mode not in SPY_OPTIONS:
-            return f"mode must be one of {', '.join(SPY_OPTIONS)}"
+            raise ValueError(f"mode must be one of {', '.join(SPY_OPTIONS)}")
         if (await self._store.agent(agent)).get("state") != "on_call":
-            return f"agent {agent} is not on a call"
+            raise NotWithAgent(f"agent {agent} is not on a call")
         try:
             await self._ami.originate(f"PJSIP/{phone}", application="ChanSpy",
                                       data=f"PJSIP/{agent}-,{SPY_OPTIONS[mode]}",
                                       caller_id=f'"{mode} {agent}" <{agent}>', timeout_s=20)
         except AmiError as exc:
-            return f"supervisor phone {phone} could not be called: {exc}"
+            raise ValueError(f"supervisor phone {phone} could not be called: {exc}") from exc
         log.info("supervisor phone %s: %s on agent %s", phone, mode, agent)
-        return None
 
     async def skill_load(self, skill: str) -> SkillLoad:
         return await self._store.skill_load(skill)

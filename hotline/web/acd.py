@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
+from acd.router import NotWithAgent
 from acd.store import today
 from hotline.web.auth import principal
 from hotline.web.calls import AUDIT
@@ -30,12 +31,38 @@ class AgentControl(Protocol):
     async def hand_to_silent_check(self, call_id: str) -> bool: ...
     def events(self) -> contextlib.AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]: ...
     async def stats(self, day: str) -> dict[str, dict[str, float]]: ...
-    async def spy(self, agent: str, phone: str, mode: str) -> str | None: ...
-    async def transfer_to_skill(self, call_id: str, skill: str) -> str | None: ...
-    async def transfer_to_linkage(self, call_id: str, number: str) -> str | None: ...
+    async def spy(self, agent: str, phone: str, mode: str) -> None: ...
+    async def transfer_to_skill(self, call_id: str, skill: str) -> None: ...
+    async def transfer_to_linkage(self, call_id: str, number: str) -> None: ...
 
 
 ACD = web.AppKey("acd", AgentControl)
+
+
+async def _json_object(request: web.Request) -> dict[str, Any] | None:
+    """The request body if it is a JSON object, else None."""
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+async def _audited(request: web.Request, action: str, resource: str, allowed: bool, **detail: object) -> None:
+    who = principal(request)
+    await request.app[AUDIT].record(actor=who.name, role=who.role, action=action[:64], resource=resource,
+                                    allowed=allowed, remote=request.remote, detail=dict(detail))
+
+
+async def _call_with_its_agent(request: web.Request) -> tuple[str, str | None, bool]:
+    """(call id, the agent talking with the caller, whether this principal may act on the call):
+    the call's own agent or a supervisor."""
+    who = principal(request)
+    call_id = request.match_info["call_id"]
+    agent = await request.app[ACD].call_agent(call_id)
+    allowed = who.role in ("supervisor", "admin") or (who.role == "agent" and agent is not None
+                                                      and who.agent_id == agent)
+    return call_id, agent, allowed
 
 
 async def list_agents(request: web.Request) -> web.Response:
@@ -63,8 +90,7 @@ async def set_state(request: web.Request) -> web.Response:
         return error(400, "bad_state", f"state must be one of {', '.join(STATES)}")
     if not await request.app[ACD].set_agent_state(agent, state, reason):
         return error(404, "agent_not_found", f"no agent {agent}")
-    await request.app[AUDIT].record(actor=who.name, role=who.role, action="agents.state", resource=f"agents/{agent}",
-                                    allowed=True, remote=request.remote, detail={"state": state, "reason": reason})
+    await _audited(request, "agents.state", f"agents/{agent}", True, state=state, reason=reason)
     return web.json_response({"agent": agent, "state": state})
 
 
@@ -77,17 +103,11 @@ async def queue(request: web.Request) -> web.Response:
 
 async def silent_check(request: web.Request) -> web.Response:
     """The agent hears nothing: the IVR asks the caller three times, the agent is free at once."""
-    who = principal(request)
-    call_id = request.match_info["call_id"]
-    acd = request.app[ACD]
-    agent = await acd.call_agent(call_id)
-    allowed = who.role in ("supervisor", "admin") or (who.role == "agent" and agent is not None
-                                                      and who.agent_id == agent)
-    await request.app[AUDIT].record(actor=who.name, role=who.role, action="calls.silent", resource=f"calls/{call_id}",
-                                    allowed=allowed, remote=request.remote, detail={"agent": agent})
+    call_id, agent, allowed = await _call_with_its_agent(request)
+    await _audited(request, "calls.silent", f"calls/{call_id}", allowed, agent=agent)
     if not allowed:
         return error(403, "forbidden", "only the call's agent or a supervisor may hand it over")
-    if agent is None or not await acd.hand_to_silent_check(call_id):
+    if agent is None or not await request.app[ACD].hand_to_silent_check(call_id):
         return error(409, "not_connected", f"call {call_id} is not with an agent now")
     return web.json_response({"call_id": call_id, "handed_over": True})
 
@@ -109,8 +129,7 @@ async def live_events(request: web.Request) -> web.StreamResponse:
     """Websocket: queue and agent events as JSON messages; an agent sees only their own."""
     who = principal(request)
     allowed = who.role in WATCHERS or (who.role == "agent" and who.agent_id is not None)
-    await request.app[AUDIT].record(actor=who.name, role=who.role, action="acd.events", resource="acd/events",
-                                    allowed=allowed, remote=request.remote)
+    await _audited(request, "acd.events", "acd/events", allowed)
     if not allowed:
         return error(403, "forbidden", f"role {who.role} may not watch the ACD")
     ws = web.WebSocketResponse(heartbeat=20)
@@ -138,51 +157,42 @@ async def spy(request: web.Request) -> web.Response:
     """A supervisor listens to, whispers to or joins an agent's call on their own phone (ChanSpy)."""
     who = principal(request)
     agent = request.match_info["agent"]
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        body = None
-    if not isinstance(body, dict) or not isinstance(body.get("phone"), str) or not str(body["phone"]).isdigit():
+    body = await _json_object(request)
+    if body is None or not isinstance(body.get("phone"), str) or not str(body["phone"]).isdigit():
         return error(400, "bad_json", 'send {"mode": "listen" | "whisper" | "barge", "phone": "<your phone>"}')
     mode, phone = str(body.get("mode", "listen")), str(body["phone"])
     allowed = who.role in ("supervisor", "admin")
-    await request.app[AUDIT].record(actor=who.name, role=who.role, action=f"agents.spy.{mode}"[:64],
-                                    resource=f"agents/{agent}", allowed=allowed, remote=request.remote,
-                                    detail={"phone": phone})
+    await _audited(request, f"agents.spy.{mode}", f"agents/{agent}", allowed, phone=phone)
     if not allowed:
         return error(403, "forbidden", "only supervisors may listen in")
-    why_not = await request.app[ACD].spy(agent, phone, mode)
-    if why_not is not None:
-        return error(409 if "not on a call" in why_not else 400, "cannot_spy", why_not)
+    try:
+        await request.app[ACD].spy(agent, phone, mode)
+    except NotWithAgent as exc:
+        return error(409, "cannot_spy", str(exc))
+    except ValueError as exc:
+        return error(400, "cannot_spy", str(exc))
     return web.json_response({"agent": agent, "phone": phone, "mode": mode, "ringing": True}, status=202)
 
 
 async def transfer(request: web.Request) -> web.Response:
     """Blind transfer of the agent's caller: to a skill or sub-centre `{"skill": "tax"}`, or one-key to an
     emergency linkage number `{"linkage": "110"}`."""
-    who = principal(request)
-    call_id = request.match_info["call_id"]
-    acd = request.app[ACD]
-    agent = await acd.call_agent(call_id)
-    allowed = who.role in ("supervisor", "admin") or (who.role == "agent" and agent is not None
-                                                      and who.agent_id == agent)
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        body = None
-    skill = body.get("skill") if isinstance(body, dict) else None
-    linkage = body.get("linkage") if isinstance(body, dict) else None
-    await request.app[AUDIT].record(actor=who.name, role=who.role, action="calls.transfer", resource=f"calls/{call_id}",
-                                    allowed=allowed, remote=request.remote,
-                                    detail={"agent": agent, "skill": skill, "linkage": linkage})
+    call_id, agent, allowed = await _call_with_its_agent(request)
+    body = await _json_object(request) or {}
+    skill, linkage = body.get("skill"), body.get("linkage")
+    await _audited(request, "calls.transfer", f"calls/{call_id}", allowed, agent=agent, skill=skill, linkage=linkage)
     if not allowed:
         return error(403, "forbidden", "only the call's agent or a supervisor may transfer it")
-    if isinstance(linkage, str) and linkage and skill is None:
-        why_not = await acd.transfer_to_linkage(call_id, linkage)
-    elif isinstance(skill, str) and skill and linkage is None:
-        why_not = await acd.transfer_to_skill(call_id, skill)
-    else:
-        return error(400, "bad_json", 'send {"skill": "<skill id>"} or {"linkage": "110"}')
-    if why_not is not None:
-        return error(409 if "not with an agent" in why_not else 400, "cannot_transfer", why_not)
+    acd = request.app[ACD]
+    try:
+        if isinstance(linkage, str) and linkage and skill is None:
+            await acd.transfer_to_linkage(call_id, linkage)
+        elif isinstance(skill, str) and skill and linkage is None:
+            await acd.transfer_to_skill(call_id, skill)
+        else:
+            return error(400, "bad_json", 'send {"skill": "<skill id>"} or {"linkage": "110"}')
+    except NotWithAgent as exc:
+        return error(409, "cannot_transfer", str(exc))
+    except ValueError as exc:
+        return error(400, "cannot_transfer", str(exc))
     return web.json_response({"call_id": call_id, "skill": skill, "linkage": linkage, "transferred": True})

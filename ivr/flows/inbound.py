@@ -67,7 +67,7 @@ class InboundFlow:
             if standing.blocked:
                 await self._refuse(call, call_id, opened)
                 return
-            keys = await self._greet(call, first_prompt, warn=standing.watched)
+            keys = await self._greet(call, number, first_prompt, warn=standing.watched)
             await opened
             await self._record_prompts(call_id, first_prompt, keys)
             labels = standing.labels()
@@ -124,14 +124,14 @@ class InboundFlow:
             return f"greeting_{holiday.greeting}"
         return "greeting"
 
-    async def _greet(self, call: AgiCall, first_prompt: str, *, warn: bool) -> list[tuple[str, str | None]]:
+    async def _greet(self, call: AgiCall, number: Number | None, first_prompt: str, *,
+                     warn: bool) -> list[tuple[str, str | None]]:
         """Play the prompts; each can be interrupted by a key. Returns (prompt, key) in order."""
         played = [first_prompt]
         if first_prompt == "transition":
             played.append(self._greeting(datetime.now(UTC).astimezone(CHINA).date()))
         if warn:
             played.append("watch_warning")
-        number = self.dialplan.number(call.params.get("number", ""))
         if number is not None and number.emergency_hint:
             played.append("emergency_hint")
         heard: list[tuple[str, str | None]] = []

@@ -15,6 +15,13 @@ from ivr.flows.inbound import QUEUE_CONTEXT, Queue
 BACK_IN_QUEUE_PRIORITY = 1  # they already waited once: ahead of new callers
 
 
+async def back_to_queue(call: AgiCall, queue: Queue, call_id: str, skill: str) -> None:
+    """Queue the caller again ahead of new callers; the dialplan then sends them to the waiting room."""
+    await queue.enqueue(call_id, channel=call.env.get("agi_channel", ""), skill=skill,
+                        caller=call.env.get("agi_callerid", ""), priority=BACK_IN_QUEUE_PRIORITY)
+    await call.set_variable("HOTLINE_NEXT", QUEUE_CONTEXT)
+
+
 @dataclass(frozen=True)
 class RequeueFlow:
     calls: CallRecords
@@ -24,6 +31,4 @@ class RequeueFlow:
         call_id = call.params.get("call") or call.env.get("agi_uniqueid", "")
         skill = call.params.get("skill") or "general"
         await self.calls.step(call_id, "requeued", {"reason": call.params.get("reason", ""), "skill": skill})
-        await self.queue.enqueue(call_id, channel=call.env.get("agi_channel", ""), skill=skill,
-                                 caller=call.env.get("agi_callerid", ""), priority=BACK_IN_QUEUE_PRIORITY)
-        await call.set_variable("HOTLINE_NEXT", QUEUE_CONTEXT)
+        await back_to_queue(call, self.queue, call_id, skill)

@@ -19,8 +19,8 @@ from pathlib import Path
 from hotline.asterisk.agi import AgiCall
 from hotline.db.calls import CallRecords
 from hotline.speech import detect_speech
-from ivr.flows.inbound import KEYS, QUEUE_CONTEXT, Queue
-from ivr.flows.requeue import BACK_IN_QUEUE_PRIORITY
+from ivr.flows.inbound import KEYS, Queue
+from ivr.flows.requeue import back_to_queue
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +45,7 @@ class SilentCallerFlow:
             heard = key or await self._listen(call)
             if heard:
                 await self.calls.step(call_id, "silent_check_passed", {"attempt": attempt, "heard": heard})
-                skill = call.params.get("skill") or "general"
-                await self.queue.enqueue(call_id, channel=call.env.get("agi_channel", ""), skill=skill,
-                                         caller=call.env.get("agi_callerid", ""), priority=BACK_IN_QUEUE_PRIORITY)
-                await call.set_variable("HOTLINE_NEXT", QUEUE_CONTEXT)
+                await back_to_queue(call, self.queue, call_id, call.params.get("skill") or "general")
                 return
         await self.calls.step(call_id, "silent_goodbye", {"rounds": ROUNDS})
         await self.calls.set_outcome(call_id, "silent_caller")

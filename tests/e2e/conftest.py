@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 import pytest_asyncio
 
@@ -83,3 +84,11 @@ async def wait_for_step(stack: Stack, sip_call_id: str, step: str, timeout: floa
 
 def steps(record: CallView | None) -> list[str]:
     return [s["step"] for s in record.steps] if record else []
+
+
+async def api(stack: Stack, method: str, path: str, token: str, body: object = None) -> tuple[int, object]:
+    """One authenticated request to the stack's HTTP API: (status, JSON body)."""
+    async with aiohttp.ClientSession() as http:
+        async with http.request(method, f"http://127.0.0.1:{stack.settings.ports.http}{path}", json=body,
+                                headers={"Authorization": f"Bearer {token}"}) as r:
+            return r.status, await r.json()

@@ -14,7 +14,7 @@ import pytest_asyncio
 from hotline.speech import detect_speech
 from hotline.stack import Stack
 from hotline.worldcall import WorldCaller
-from tests.e2e.conftest import only_ready, running_stack, stack_settings, wait_for_step
+from tests.e2e.conftest import api, only_ready, running_stack, stack_settings, wait_for_step
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]
 
@@ -24,12 +24,6 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
     async with running_stack(stack_settings(tmp_path_factory.mktemp("home"))) as s:
         yield s
 
-
-async def api(stack: Stack, method: str, path: str, token: str, body: object = None) -> tuple[int, object]:
-    async with aiohttp.ClientSession() as http:
-        async with http.request(method, f"http://127.0.0.1:{stack.settings.ports.http}{path}", json=body,
-                                headers={"Authorization": f"Bearer {token}"}) as r:
-            return r.status, await r.json()
 
 
 async def test_a_missed_offer_requeues_the_caller_and_pauses_the_agent(stack: Stack,

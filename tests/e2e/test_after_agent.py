@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-import aiohttp
 import pytest
 import pytest_asyncio
 from sqlalchemy import select
@@ -14,7 +13,7 @@ from hotline.db.calls import RatingRefused
 from hotline.db.models import Rating
 from hotline.stack import Stack
 from hotline.worldcall import WorldCaller
-from tests.e2e.conftest import only_ready, running_stack, stack_settings, steps, wait_for_step
+from tests.e2e.conftest import api, only_ready, running_stack, stack_settings, steps, wait_for_step
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]
 
@@ -93,12 +92,6 @@ async def test_garbage_keys_at_the_rating_leave_the_call_not_rated(stack: Stack,
     await agent_talks_for(stack, "8002", None)
 
 
-async def api(stack: Stack, method: str, path: str, token: str) -> int:
-    async with aiohttp.ClientSession() as http:
-        async with http.request(method, f"http://127.0.0.1:{stack.settings.ports.http}{path}",
-                                headers={"Authorization": f"Bearer {token}"}) as r:
-            return r.status
-
 
 async def test_a_silent_caller_is_hung_up_after_exactly_three_prompts(stack: Stack,
                                                                       world_caller: WorldCaller) -> None:
@@ -108,9 +101,9 @@ async def test_a_silent_caller_is_hung_up_after_exactly_three_prompts(stack: Sta
     sip = await call.answered()
     record = await wait_for_step(stack, sip, "agent", timeout=30)
     other = await stack.tokens.create(name="other", role="agent", agent_id="8002")
-    assert await api(stack, "POST", f"/api/calls/{record.call_id}/silent", other) == 403
+    assert (await api(stack, "POST", f"/api/calls/{record.call_id}/silent", other))[0] == 403
     mine = await stack.tokens.create(name="mine", role="agent", agent_id="8001")
-    assert await api(stack, "POST", f"/api/calls/{record.call_id}/silent", mine) == 200
+    assert (await api(stack, "POST", f"/api/calls/{record.call_id}/silent", mine))[0] == 200
     outcome = await call.outcome()
 
     ended = outcome.record

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import aiohttp
 import pytest
 import pytest_asyncio
 import yaml
@@ -20,7 +19,7 @@ from hotline.settings import Settings
 from hotline.stack import Stack
 from hotline.worldcall import WorldCaller
 from ivr.flows.inbound import CHINA
-from tests.e2e.conftest import only_ready, running_stack, stack_settings, steps, wait_for_step
+from tests.e2e.conftest import api, only_ready, running_stack, stack_settings, steps, wait_for_step
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]
 
@@ -132,24 +131,19 @@ async def test_hang_ups_during_the_greeting_and_in_the_queue_keep_the_record(sta
     assert stack.acd is not None and await stack.acd.waiting() == []
 
 
-async def api(stack: Stack, method: str, path: str, token: str, body: object = None) -> int:
-    async with aiohttp.ClientSession() as http:
-        async with http.request(method, f"http://127.0.0.1:{stack.settings.ports.http}{path}", json=body,
-                                headers={"Authorization": f"Bearer {token}"}) as r:
-            return r.status
-
 
 async def test_caller_lists_refuse_blocked_numbers_warn_watched_ones_and_put_vips_first(
         stack: Stack, world_caller: WorldCaller) -> None:
     assert stack.tokens is not None and stack.acd is not None
     sup = await stack.tokens.create(name="sup", role="supervisor")
     agent = await stack.tokens.create(name="a", role="agent", agent_id="8001")
-    assert await api(stack, "POST", "/api/caller-lists", agent, {"number": "13500135020", "kind": "blocked"}) == 403
-    assert await api(stack, "POST", "/api/caller-lists", sup, {"number": "135-0013", "kind": "blocked"}) == 400
-    assert await api(stack, "POST", "/api/caller-lists", sup, {"number": "13500135020", "kind": "bad"}) == 400
+    blocked = {"number": "13500135020", "kind": "blocked"}
+    assert (await api(stack, "POST", "/api/caller-lists", agent, blocked))[0] == 403
+    assert (await api(stack, "POST", "/api/caller-lists", sup, {"number": "135-0013", "kind": "blocked"}))[0] == 400
+    assert (await api(stack, "POST", "/api/caller-lists", sup, {"number": "13500135020", "kind": "bad"}))[0] == 400
     for number, kind in (("13500135020", "blocked"), ("13500135021", "watch"), ("13500135023", "vip")):
-        assert await api(stack, "POST", "/api/caller-lists", sup, {"number": number, "kind": kind}) == 201
-    assert await api(stack, "POST", "/api/caller-lists", sup, {"number": "13500135020", "kind": "blocked"}) == 409
+        assert (await api(stack, "POST", "/api/caller-lists", sup, {"number": number, "kind": kind}))[0] == 201
+    assert (await api(stack, "POST", "/api/caller-lists", sup, {"number": "13500135020", "kind": "blocked"}))[0] == 409
 
     await only_ready(stack, "8001")
     refused = await world_caller.call("12345", "13500135020", listen_s=15)
@@ -178,8 +172,8 @@ async def test_caller_lists_refuse_blocked_numbers_warn_watched_ones_and_put_vip
     await vip.hangup()
     await first.outcome()
     await vip.outcome()
-    assert await api(stack, "DELETE", "/api/caller-lists/blocked/13500135020", sup) == 200
-    assert await api(stack, "DELETE", "/api/caller-lists/blocked/13500135020", sup) == 404
+    assert (await api(stack, "DELETE", "/api/caller-lists/blocked/13500135020", sup))[0] == 200
+    assert (await api(stack, "DELETE", "/api/caller-lists/blocked/13500135020", sup))[0] == 404
 
 
 async def test_waiting_callers_hear_how_many_are_ahead(stack: Stack, world_caller: WorldCaller) -> None:
