@@ -95,6 +95,12 @@ class Router:
             return None
         return call.get("agent") or None
 
+    async def leave_queue(self, call_id: str) -> bool:
+        """The caller chose a callback instead of waiting; False if they are no longer just waiting."""
+        if (await self._store.call(call_id)).get("state") != "waiting":
+            return False
+        return await self._store.forget_call(call_id) == "waiting"
+
     async def hand_to_silent_check(self, call_id: str) -> bool:
         """Move a connected caller to the silent-caller procedure; the agent's leg ends (wrap-up)."""
         return await self._move_caller(call_id, self._settings.silent_check) is not None

@@ -192,7 +192,7 @@ def load_dialplan(path: Path) -> Dialplan:
     c = _Checker(name)
     top = c.mapping(_plain(root), "the file",
                     ("centre", "trunks", "skills", "numbers", "agents", "holidays", "prompts", "recording",
-                     "rating", "priorities", "queue", "supervisors"),
+                     "rating", "priorities", "queue", "supervisors", "workdays"),
                     ("centre", "trunks", "skills", "numbers", "prompts"))
     plan = _build(c, top)
     _cross_check(c, plan, top)
@@ -231,7 +231,8 @@ def _build(c: _Checker, top: dict[str, _Node]) -> Dialplan:
                     _rating(c, top["rating"]) if "rating" in top else RatingSettings(),
                     _priorities(c, top["priorities"]) if "priorities" in top else Priorities(),
                     _queue(c, top["queue"]) if "queue" in top else QueueSettings(),
-                    tuple(_each(c, top.get("supervisors"), "supervisors", _supervisor)))
+                    tuple(_each(c, top.get("supervisors"), "supervisors", _supervisor)),
+                    tuple(c.day(node, "workdays") for node in c.seq(top.get("workdays"), "workdays")))
 
 
 def _supervisor(c: _Checker, node: _Node, where: str) -> Supervisor:
@@ -241,8 +242,9 @@ def _supervisor(c: _Checker, node: _Node, where: str) -> Supervisor:
 
 
 def _queue(c: _Checker, node: _Node) -> QueueSettings:
-    m = c.mapping(node, "queue", ("announce_every",), ())
-    return QueueSettings(_count(c, m.get("announce_every"), "queue.announce_every", 30))
+    m = c.mapping(node, "queue", ("announce_every", "self_service"), ())
+    return QueueSettings(_count(c, m.get("announce_every"), "queue.announce_every", 30),
+                         _flag(c, m.get("self_service"), "queue.self_service", True))
 
 
 def _priorities(c: _Checker, node: _Node) -> Priorities:

@@ -123,6 +123,7 @@ class QueueSettings:
     """What callers hear while they wait: music, and their position every `announce_every` s (0: never)."""
 
     announce_every: int = 30
+    self_service: bool = True  # offer ticket progress (1) and a callback (2) after each announcement
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,7 @@ class Dialplan:
     priorities: Priorities = Priorities()
     queue: QueueSettings = QueueSettings()
     supervisors: tuple[Supervisor, ...] = ()
+    workdays: tuple[date, ...] = ()  # weekend days worked in exchange for a holiday (调休上班)
 
     def number(self, dialled: str) -> Number | None:
         return next((n for n in self.numbers if n.number == dialled), None)

@@ -1,4 +1,4 @@
-"""Generated secrets (AMI, agents' and supervisors' SIP passwords): never fixed defaults, kept 0600 across renders."""
+"""Generated secrets (AMI, SIP passwords, case-system keys): never fixed defaults, kept 0600 across renders."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ class Secrets:
     ami_user: str
     ami_secret: str
     agent_secrets: dict[str, str]
+    case_system: dict[str, str]  # intake / webhook / admin keys shared with the reference case system
 
 
 def _token() -> str:
@@ -32,6 +33,8 @@ def load_or_create_secrets(path: Path, plan: Dialplan) -> Secrets:
         "ami_user": data.get("ami_user") or "hotline",
         "ami_secret": data.get("ami_secret") or _token(),
         "agents": agents,
+        "case_system": {key: dict(data.get("case_system") or {}).get(key) or _token()  # type: ignore[call-overload]
+                        for key in ("intake", "webhook", "admin")},
     }
     if fresh != data:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -40,4 +43,5 @@ def load_or_create_secrets(path: Path, plan: Dialplan) -> Secrets:
         with os.fdopen(fd, "w") as f:
             json.dump(fresh, f, indent=2)
         tmp.replace(path)
-    return Secrets(str(fresh["ami_user"]), str(fresh["ami_secret"]), {k: str(v) for k, v in agents.items()})
+    return Secrets(str(fresh["ami_user"]), str(fresh["ami_secret"]), {k: str(v) for k, v in agents.items()},
+                   dict(fresh["case_system"]))

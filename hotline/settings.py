@@ -30,6 +30,7 @@ class Ports:
     world_sip: int = 5070
     world_ami: int = 5039
     redis: int = 6380
+    case_system: int = 8090  # the reference case system, when no real one is configured
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Settings:
             world_sip=int(_env("WORLD_SIP_PORT", "5070")),
             world_ami=int(_env("WORLD_AMI_PORT", "5039")),
             redis=int(_env("REDIS_PORT", "6380")),
+            case_system=int(_env("CASE_PORT", "8090")),
         )
     )
     database_url: str = field(default_factory=lambda: _env("DATABASE_URL", ""))
@@ -61,6 +63,16 @@ class Settings:
     # where calls to the outside go (linkage transfers, callbacks): the carrier's SIP URI; empty with the
     # simulated world means the world instance plays the carrier
     carrier_uri: str = field(default_factory=lambda: _env("CARRIER_URI", ""))
+    # the case system tickets go to: empty starts the reference case system (integration/refcase)
+    case_url: str = field(default_factory=lambda: _env("CASE_URL", ""))
+    case_secret: str = field(default_factory=lambda: _env("CASE_SECRET", ""))  # signs what we send
+    case_webhook_secret: str = field(default_factory=lambda: _env("CASE_WEBHOOK_SECRET", ""))  # signs events
+    case_mapping: str = field(default_factory=lambda: _env("CASE_MAPPING", ""))  # field mapping file
+    case_timeout_s: float = field(default_factory=lambda: float(_env("CASE_TIMEOUT_S", "10")))
+    case_max_backoff_s: float = field(default_factory=lambda: float(_env("CASE_MAX_BACKOFF_S", "60")))
+    # the reference case system moves each open case one status step this often (0: only by its admin API)
+    refcase_advance_s: float = field(default_factory=lambda: float(_env("REFCASE_ADVANCE_S", "60")))
+    time_limits: str = field(default_factory=lambda: _env("TIME_LIMITS", "beijing"))  # beijing | tangshan
 
     @property
     def db_url(self) -> str:

@@ -26,6 +26,7 @@ from acd.policy import RoutingPolicy
 from acd.router import Router as AcdRouter
 from acd.router import RouterSettings
 from acd.store import AcdStore
+from callback.requests import CallbackRequests
 from dialplans.loader import load_dialplan
 from dialplans.model import Dialplan
 from dialplans.render import RenderContext, render
@@ -49,13 +50,23 @@ from hotline.redis_client import redis_client
 from hotline.settings import Settings, default_cache_dir
 from hotline.web.app import WebDeps, build_app
 from hotline.web.health import HealthRegistry
+from hotline.web.tickets import WEBHOOK_PATH, CaseLink
 from hotline.world import WorldContext, render_world
+from integration.casesystem.client import CaseSystemClient
+from integration.casesystem.mapping import CaseMapping
+from integration.casesystem.outbox import OutboxSettings, OutboxWorker
+from integration.refcase.process import RefCaseProcess, RefCaseSecrets
 from ivr.flows.inbound import InboundFlow
 from ivr.flows.position import PositionFlow, expand_position_prompts
 from ivr.flows.rating import RatingFlow
 from ivr.flows.requeue import RequeueFlow
+from ivr.flows.self_service import SelfService
 from ivr.flows.silent import SilentCallerFlow
 from ivr.prompts import PromptRenderer
+from tickets.calendar import WorkCalendar
+from tickets.catalogue import Catalogue
+from tickets.service import Tickets
+from tickets.timelimits import TimeLimits
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +115,9 @@ class Stack:
         self.redis_url = settings.redis_url
         self.health = HealthRegistry()
         self.render_context: RenderContext | None = None
+        self.tickets: Tickets | None = None
+        self.outbox: OutboxWorker | None = None
+        self.refcase: RefCaseProcess | None = None
 
     async def start(self) -> None:
         """Start every part; on failure, close what was started and re-raise."""
@@ -151,9 +165,18 @@ class Stack:
         self.acd = acd = AcdRouter(store, ami, calls, routing, RoutingPolicy(dialplan.skills))
         router = Router()
         self.caller_lists = caller_lists = CallerLists(sessions)
+
+        async def ticket_news(event: dict[str, Any]) -> None:
+            await live_state.publish("tickets:events", json.dumps(event, ensure_ascii=False))
+
+        self.tickets = tickets = Tickets(sessions, Catalogue.shipped(),
+                                         TimeLimits.load(s.time_limits, WorkCalendar.of(dialplan)), ticket_news)
+        case_link = await self._start_case_system(sessions, tickets, secret_store.case_system)
         router.add("ivr/inbound", InboundFlow(calls, sounds, dialplan, acd, caller_lists))
         router.add("ivr/rating", RatingFlow(calls, sounds, dialplan.rating.labels))
-        router.add("ivr/position", PositionFlow(calls, sounds, acd))
+        offer = SelfService(calls, sounds, tickets, CallbackRequests(sessions), acd) if dialplan.queue.self_service \
+            else None
+        router.add("ivr/position", PositionFlow(calls, sounds, acd, offer))
         router.add("ivr/requeue", RequeueFlow(calls, acd))
         router.add("ivr/silent", SilentCallerFlow(calls, sounds, data.inner_of("listen"), data.host, acd))
         for route, flow in self._extra_flows.items():
@@ -196,13 +219,36 @@ class Stack:
         register_health(self.health, self)
         register_metrics(self.registry, self)
         app = build_app(WebDeps(calls=calls, tokens=tokens, audit=audit, health=self.health,
-                                metrics_registry=self.registry, acd=acd, caller_lists=caller_lists))
+                                metrics_registry=self.registry, acd=acd, caller_lists=caller_lists,
+                                tickets=tickets, case_link=case_link))
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         self._closers.append(runner.cleanup)
         site = web.TCPSite(runner, s.bind_host, s.ports.http)
         await site.start()
+        case_link.outbox.start()
+        self._closers.append(case_link.outbox.close)
         self._write_state()
+
+    async def _start_case_system(self, sessions: Any, tickets: Tickets, keys: dict[str, str]) -> CaseLink:
+        """The adapter to the configured case system, or to a reference case system started here."""
+        s = self.settings
+        url, secret, webhook_secret = s.case_url, s.case_secret, s.case_webhook_secret
+        if not url:
+            self.refcase = refcase = RefCaseProcess(
+                s.home / "refcase", s.ports.case_system, f"http://{s.bind_host}:{s.ports.http}{WEBHOOK_PATH}",
+                RefCaseSecrets(keys["intake"], keys["webhook"], keys["admin"]), host=s.bind_host,
+                advance_every_s=s.refcase_advance_s)
+            await refcase.start()
+            self._closers.append(refcase.stop)
+            url, secret, webhook_secret = refcase.url, keys["intake"], keys["webhook"]
+        elif not (secret and webhook_secret):
+            raise ValueError("HOTLINE_CASE_URL needs HOTLINE_CASE_SECRET and HOTLINE_CASE_WEBHOOK_SECRET")
+        mapping = CaseMapping.load(Path(s.case_mapping) if s.case_mapping else None)
+        client = CaseSystemClient(url, secret, mapping, s.case_timeout_s)
+        outbox = OutboxWorker(sessions, client, tickets, OutboxSettings(max_backoff_s=s.case_max_backoff_s))
+        self.outbox = outbox
+        return CaseLink(outbox, mapping, webhook_secret)
 
     async def _start_world(self, root: AsteriskRoot, agent_secrets: dict[str, str]) -> None:
         s = self.settings

@@ -1,4 +1,4 @@
-"""SQL tables: call records, their recordings and ratings, API tokens, the audit log."""
+"""SQL tables: call records, their recordings and ratings, tickets and their delivery, API tokens, the audit log."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -110,6 +112,106 @@ class CallerListEntry(Base):
     note: Mapped[str] = mapped_column(String(200), default="")
     added_by: Mapped[str] = mapped_column(String(64))
     added_at: Mapped[datetime]
+
+
+class Ticket(Base):
+    """A ticket (工单): one issue of one petitioner (R-TKT-1, R-TKT-2), from draft to the case system's closure."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    request_type: Mapped[str | None] = mapped_column(String(8))
+    category: Mapped[str | None] = mapped_column(String(16))
+    urgency: Mapped[str] = mapped_column(String(8))
+    complex_case: Mapped[bool] = mapped_column(Boolean, default=False)
+    title: Mapped[str] = mapped_column(String(100), default="")
+    content: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    petitioner_name: Mapped[str] = mapped_column(String(64), default="")
+    petitioner_phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    petitioner_address: Mapped[str] = mapped_column(String(200), default="")
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    revisit_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    handling_unit: Mapped[str] = mapped_column(String(100), default="")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    updated_at: Mapped[datetime]
+    submitted_at: Mapped[datetime | None]
+    deadlines: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    case_number: Mapped[str | None] = mapped_column(String(64), unique=True)
+    calls: Mapped[list[TicketCall]] = relationship(order_by="TicketCall.linked_at", lazy="selectin",
+                                                   cascade="all, delete-orphan")
+
+
+class TicketCall(Base):
+    """A call a ticket came from: a call may give several tickets, a ticket may gather several calls."""
+
+    __tablename__ = "ticket_calls"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.call_id", ondelete="RESTRICT"), primary_key=True,
+                                         index=True)
+    linked_at: Mapped[datetime]
+
+
+class TicketEvent(Base):
+    """One line of a ticket's timeline: created, submitted, delivered, and each case-system status."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str | None] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class OutboxMessage(Base):
+    """A message to the case system, written in the same transaction as the change it reports."""
+
+    __tablename__ = "case_outbox"
+    __table_args__ = (Index("ix_case_outbox_pending", "delivered_at", "dead", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+    dead: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class WebhookReceipt(Base):
+    """A case-system event already accepted: a replay of the same event id is refused."""
+
+    __tablename__ = "case_webhook_receipts"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class RevisitTask(Base):
+    """A petitioner to call back (R-REV-1/2): from a closed ticket, an unrated call, a bad rating..."""
+
+    __tablename__ = "revisit_tasks"
+    __table_args__ = (UniqueConstraint("ticket_id", "reason", name="uq_revisit_tasks_ticket_reason"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    call_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    number: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    mode: Mapped[str] = mapped_column(String(16), default="robot")  # robot | human
+    created_at: Mapped[datetime]
 
 
 class ApiToken(Base):

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import redis.asyncio as aioredis
 
+from hotline.embedded.children import stop_child
+
 
 class RedisServer:
     def __init__(self, dir: Path, port: int, host: str = "127.0.0.1") -> None:
@@ -65,11 +67,4 @@ class RedisServer:
 
     async def stop(self) -> None:
         proc, self._proc = self._proc, None
-        if proc is None or proc.returncode is not None:
-            return
-        proc.terminate()
-        try:
-            await asyncio.wait_for(proc.wait(), 5)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
+        await stop_child(proc)

@@ -15,8 +15,8 @@ from aiohttp import web
 
 from acd.router import NotWithAgent
 from acd.store import today
+from hotline.web.access import audited, json_object
 from hotline.web.auth import principal
-from hotline.web.calls import AUDIT
 from hotline.web.errors import error
 
 STATES = ("ready", "paused", "signed_out")
@@ -37,21 +37,6 @@ class AgentControl(Protocol):
 
 
 ACD = web.AppKey("acd", AgentControl)
-
-
-async def _json_object(request: web.Request) -> dict[str, Any] | None:
-    """The request body if it is a JSON object, else None."""
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return None
-    return body if isinstance(body, dict) else None
-
-
-async def _audited(request: web.Request, action: str, resource: str, allowed: bool, **detail: object) -> None:
-    who = principal(request)
-    await request.app[AUDIT].record(actor=who.name, role=who.role, action=action[:64], resource=resource,
-                                    allowed=allowed, remote=request.remote, detail=dict(detail))
 
 
 async def _call_with_its_agent(request: web.Request) -> tuple[str, str | None, bool]:
@@ -90,7 +75,7 @@ async def set_state(request: web.Request) -> web.Response:
         return error(400, "bad_state", f"state must be one of {', '.join(STATES)}")
     if not await request.app[ACD].set_agent_state(agent, state, reason):
         return error(404, "agent_not_found", f"no agent {agent}")
-    await _audited(request, "agents.state", f"agents/{agent}", True, state=state, reason=reason)
+    await audited(request, "agents.state", f"agents/{agent}", True, state=state, reason=reason)
     return web.json_response({"agent": agent, "state": state})
 
 
@@ -104,7 +89,7 @@ async def queue(request: web.Request) -> web.Response:
 async def silent_check(request: web.Request) -> web.Response:
     """The agent hears nothing: the IVR asks the caller three times, the agent is free at once."""
     call_id, agent, allowed = await _call_with_its_agent(request)
-    await _audited(request, "calls.silent", f"calls/{call_id}", allowed, agent=agent)
+    await audited(request, "calls.silent", f"calls/{call_id}", allowed, agent=agent)
     if not allowed:
         return error(403, "forbidden", "only the call's agent or a supervisor may hand it over")
     if agent is None or not await request.app[ACD].hand_to_silent_check(call_id):
@@ -129,7 +114,7 @@ async def live_events(request: web.Request) -> web.StreamResponse:
     """Websocket: queue and agent events as JSON messages; an agent sees only their own."""
     who = principal(request)
     allowed = who.role in WATCHERS or (who.role == "agent" and who.agent_id is not None)
-    await _audited(request, "acd.events", "acd/events", allowed)
+    await audited(request, "acd.events", "acd/events", allowed)
     if not allowed:
         return error(403, "forbidden", f"role {who.role} may not watch the ACD")
     ws = web.WebSocketResponse(heartbeat=20)
@@ -157,12 +142,12 @@ async def spy(request: web.Request) -> web.Response:
     """A supervisor listens to, whispers to or joins an agent's call on their own phone (ChanSpy)."""
     who = principal(request)
     agent = request.match_info["agent"]
-    body = await _json_object(request)
+    body = await json_object(request)
     if body is None or not isinstance(body.get("phone"), str) or not str(body["phone"]).isdigit():
         return error(400, "bad_json", 'send {"mode": "listen" | "whisper" | "barge", "phone": "<your phone>"}')
     mode, phone = str(body.get("mode", "listen")), str(body["phone"])
     allowed = who.role in ("supervisor", "admin")
-    await _audited(request, f"agents.spy.{mode}", f"agents/{agent}", allowed, phone=phone)
+    await audited(request, f"agents.spy.{mode}", f"agents/{agent}", allowed, phone=phone)
     if not allowed:
         return error(403, "forbidden", "only supervisors may listen in")
     try:
@@ -178,9 +163,9 @@ async def transfer(request: web.Request) -> web.Response:
     """Blind transfer of the agent's caller: to a skill or sub-centre `{"skill": "tax"}`, or one-key to an
     emergency linkage number `{"linkage": "110"}`."""
     call_id, agent, allowed = await _call_with_its_agent(request)
-    body = await _json_object(request) or {}
+    body = await json_object(request) or {}
     skill, linkage = body.get("skill"), body.get("linkage")
-    await _audited(request, "calls.transfer", f"calls/{call_id}", allowed, agent=agent, skill=skill, linkage=linkage)
+    await audited(request, "calls.transfer", f"calls/{call_id}", allowed, agent=agent, skill=skill, linkage=linkage)
     if not allowed:
         return error(403, "forbidden", "only the call's agent or a supervisor may transfer it")
     acd = request.app[ACD]

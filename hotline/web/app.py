@@ -15,11 +15,15 @@ from hotline.db.tokens import ApiTokens
 from hotline.web import acd as acd_routes
 from hotline.web import caller_lists as lists_routes
 from hotline.web import calls as calls_routes
+from hotline.web import tickets as ticket_routes
+from hotline.web.access import AUDIT
 from hotline.web.acd import AgentControl
 from hotline.web.auth import TOKENS, Handler, authenticate
 from hotline.web.errors import error
 from hotline.web.health import HealthRegistry
 from hotline.web.openapi import openapi_document
+from hotline.web.tickets import CaseLink
+from tickets.service import Tickets
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,8 @@ class WebDeps:
     metrics_registry: CollectorRegistry
     acd: AgentControl | None = None
     caller_lists: CallerLists | None = None
+    tickets: Tickets | None = None
+    case_link: CaseLink | None = None
 
 
 HEALTH = web.AppKey("health", HealthRegistry)
@@ -93,7 +99,7 @@ def build_app(deps: WebDeps) -> web.Application:
     app[HEALTH] = deps.health
     app[REGISTRY] = deps.metrics_registry
     app[calls_routes.CALLS] = deps.calls
-    app[calls_routes.AUDIT] = deps.audit
+    app[AUDIT] = deps.audit
     app.router.add_get("/api/health", health)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/api/openapi.json", openapi)
@@ -104,6 +110,8 @@ def build_app(deps: WebDeps) -> web.Application:
         app.router.add_get("/api/caller-lists", lists_routes.list_entries)
         app.router.add_post("/api/caller-lists", lists_routes.add_entry)
         app.router.add_delete("/api/caller-lists/{kind}/{number}", lists_routes.remove_entry)
+    if deps.tickets is not None:
+        ticket_routes.add_routes(app, deps.tickets, deps.case_link)
     if deps.acd is not None:
         app[acd_routes.ACD] = deps.acd
         app.router.add_get("/api/agents", acd_routes.list_agents)

@@ -10,8 +10,8 @@ import json
 from aiohttp import web
 
 from hotline.db.caller_lists import KINDS, BadListEntry, CallerLists
+from hotline.web.access import audited
 from hotline.web.auth import principal
-from hotline.web.calls import AUDIT
 from hotline.web.errors import error
 
 LISTS = web.AppKey("caller_lists", CallerLists)
@@ -19,17 +19,11 @@ EDITORS = frozenset({"supervisor", "admin"})
 READERS = EDITORS | {"auditor"}
 
 
-async def _audit(request: web.Request, action: str, resource: str, allowed: bool, **detail: object) -> None:
-    who = principal(request)
-    await request.app[AUDIT].record(actor=who.name, role=who.role, action=action, resource=resource,
-                                    allowed=allowed, remote=request.remote, detail=dict(detail))
-
-
 async def list_entries(request: web.Request) -> web.Response:
     who = principal(request)
     kind = request.query.get("kind") or None
     allowed = who.role in READERS
-    await _audit(request, "caller_lists.read", f"caller-lists?kind={kind or ''}", allowed)
+    await audited(request, "caller_lists.read", f"caller-lists?kind={kind or ''}", allowed)
     if not allowed:
         return error(403, "forbidden", f"role {who.role} may not read caller lists")
     if kind is not None and kind not in KINDS:
@@ -40,7 +34,7 @@ async def list_entries(request: web.Request) -> web.Response:
 async def add_entry(request: web.Request) -> web.Response:
     who = principal(request)
     if who.role not in EDITORS:
-        await _audit(request, "caller_lists.add", "caller-lists", False)
+        await audited(request, "caller_lists.add", "caller-lists", False)
         return error(403, "forbidden", f"role {who.role} may not change caller lists")
     try:
         body = await request.json()
@@ -53,7 +47,7 @@ async def add_entry(request: web.Request) -> web.Response:
     except BadListEntry as exc:
         return error(400, "bad_entry", str(exc))
     added = await request.app[LISTS].add(number, kind, note, who.name)
-    await _audit(request, "caller_lists.add", f"caller-lists/{kind}/{number}", True, added=added, note=note)
+    await audited(request, "caller_lists.add", f"caller-lists/{kind}/{number}", True, added=added, note=note)
     if not added:
         return error(409, "already_listed", f"{number} is already on the {kind} list")
     return web.json_response({"number": number, "kind": kind, "note": note}, status=201)
@@ -64,7 +58,7 @@ async def remove_entry(request: web.Request) -> web.Response:
     kind, number = request.match_info["kind"], request.match_info["number"]
     allowed = who.role in EDITORS
     removed = allowed and await request.app[LISTS].remove(number, kind)
-    await _audit(request, "caller_lists.remove", f"caller-lists/{kind}/{number}", allowed, removed=removed)
+    await audited(request, "caller_lists.remove", f"caller-lists/{kind}/{number}", allowed, removed=removed)
     if not allowed:
         return error(403, "forbidden", f"role {who.role} may not change caller lists")
     if not removed:

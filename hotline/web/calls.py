@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from hotline.db.audit import AuditLog
 from hotline.db.calls import CallRecords, CallView
 from hotline.db.tokens import Principal
+from hotline.web.access import audited
 from hotline.web.auth import principal
 from hotline.web.errors import error
 
 CALLS = web.AppKey("calls", CallRecords)
-AUDIT = web.AppKey("audit", AuditLog)
 READERS = frozenset({"supervisor", "auditor", "admin", "agent"})
 
 
@@ -19,18 +18,12 @@ def _may_see(who: Principal, call: CallView) -> bool:
     return who.role != "agent" or (who.agent_id is not None and call.agent == who.agent_id)
 
 
-async def _audit(request: web.Request, who: Principal, action: str, resource: str, allowed: bool,
-                 **detail: object) -> None:
-    await request.app[AUDIT].record(actor=who.name, role=who.role, action=action, resource=resource,
-                                    allowed=allowed, remote=request.remote, detail=dict(detail))
-
-
 async def list_calls(request: web.Request) -> web.Response:
     who = principal(request)
     query = request.query
     resource = f"calls?{query_string(request)}"
     if who.role not in READERS:
-        await _audit(request, who, "calls.list", resource, False)
+        await audited(request, "calls.list", resource, False)
         return error(403, "forbidden", f"role {who.role} may not read call records")
     try:
         limit = int(query.get("limit", "50"))
@@ -44,7 +37,7 @@ async def list_calls(request: web.Request) -> web.Response:
     agent = who.agent_id if who.role == "agent" else (query.get("agent") or None)
     calls = await request.app[CALLS].list(caller=caller, sip_call_id=query.get("sip_call_id") or None,
                                           agent=agent, limit=limit)
-    await _audit(request, who, "calls.list", resource, True, returned=len(calls))
+    await audited(request, "calls.list", resource, True, returned=len(calls))
     return web.json_response({"calls": [c.to_json() for c in calls]})
 
 
@@ -54,9 +47,9 @@ async def get_call(request: web.Request) -> web.Response:
     resource = f"calls/{call_id}"
     call = await request.app[CALLS].get(call_id)
     if who.role not in READERS or (call is not None and not _may_see(who, call)):
-        await _audit(request, who, "calls.get", resource, False)
+        await audited(request, "calls.get", resource, False)
         return error(403, "forbidden", "you may not read this call record")
-    await _audit(request, who, "calls.get", resource, call is not None)
+    await audited(request, "calls.get", resource, call is not None)
     if call is None:
         return error(404, "call_not_found", f"no call {call_id}")
     return web.json_response(call.to_json())

@@ -1,8 +1,10 @@
 """Queue position announcements while a caller waits (R-ACC-9): "您前面还有三位来电者…".
 
 `[hotline-queue]` alternates music on hold with `agi://…/ivr/position?call=<call id>` every
-`queue.announce_every` seconds. Nobody ahead: nothing is said. The prompts are generated from one
+`queue.announce_every` seconds. Nobody ahead: no count is said. The prompts are generated from one
 template in the dialplan file (`queue_position`, with `{n}`), counts read the way people say them.
+With `queue.self_service` on, each announcement ends with the self-service offer (ticket progress,
+callback instead of waiting; see `ivr/flows/self_service.py`), interruptible by its keys.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Protocol
 
 from hotline.asterisk.agi import AgiCall, AgiHangup
 from hotline.db.calls import CallRecords
+from ivr.flows.self_service import CALLBACK_KEY, TICKET_KEY, SelfService
 
 COUNTED = 9  # up to nine callers ahead are counted; more is "many"
 _COUNTS = ("一", "两", "三", "四", "五", "六", "七", "八", "九")
@@ -39,15 +42,28 @@ class PositionFlow:
     calls: CallRecords
     sounds_dir: str
     queue: Positions
+    self_service: SelfService | None = None
 
     async def __call__(self, call: AgiCall) -> None:
         call_id = call.params.get("call") or call.env.get("agi_uniqueid", "")
         ahead = await self.queue.position(call_id)
-        if not ahead:
-            return
-        prompt = f"queue_position_{ahead}" if ahead <= COUNTED else "queue_position_many"
-        await self.calls.step(call_id, "position", {"ahead": ahead, "prompt": prompt})
+        if ahead is None:
+            return  # already being offered to an agent
         try:
-            await call.stream_file(f"{self.sounds_dir}/{prompt}")
+            key = None
+            if ahead:
+                prompt = f"queue_position_{ahead}" if ahead <= COUNTED else "queue_position_many"
+                await self.calls.step(call_id, "position", {"ahead": ahead, "prompt": prompt})
+                key = await call.stream_file(f"{self.sounds_dir}/{prompt}", escape_digits=self._keys)
+            if self.self_service is not None and key is None:
+                await self.calls.step(call_id, "self_service_offer")
+                key = await call.stream_file(f"{self.sounds_dir}/self_service_offer", escape_digits=self._keys)
+            if key and self.self_service is not None:
+                await self.calls.step(call_id, "self_service", {"key": key})
+                await self.self_service(call, call_id, key)
         except AgiHangup:
             return  # the agent's bridge took the caller mid-sentence, or the caller left: both are fine
+
+    @property
+    def _keys(self) -> str:
+        return TICKET_KEY + CALLBACK_KEY if self.self_service is not None else ""

@@ -101,7 +101,7 @@ class AgiCall:
                                     timeout=timeout_ms / 1000 * (max_digits + 1) + 300)
         if result.code < 0:
             await self._dead_or_fail("GET DATA")
-        digits = "" if result.data == "timeout" and result.code == 0 else str(result.code)
+        digits = "" if result.data == "timeout" and result.code == 0 else (result.text or str(result.code))
         return digits, result.timed_out
 
     async def wait_for_digit(self, timeout_ms: int) -> str | None:

@@ -52,6 +52,7 @@ class Result:
     code: int
     data: str | None
     rest: str
+    text: str = ""  # the result exactly as sent (GET DATA keys keep their leading zeros)
 
     @property
     def timed_out(self) -> bool:
@@ -68,4 +69,4 @@ def parse_result(line: str) -> Result:
     if tail.startswith(" ("):
         end = tail.rfind(")")
         data, tail = tail[2:end], tail[end + 1:]
-    return Result(code=code, data=data, rest=tail.strip())
+    return Result(code=code, data=data, rest=tail.strip(), text=m.group(1))

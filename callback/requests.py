@@ -1,0 +1,19 @@
+"""Callback requests: a caller who chose not to wait is called back (issue 8's dialer works the list)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from hotline.db.engine import SessionFactory
+from hotline.db.models import RevisitTask
+
+
+class CallbackRequests:
+    def __init__(self, sessions: SessionFactory) -> None:
+        self.sessions = sessions
+
+    async def request_callback(self, call_id: str, number: str) -> None:
+        """A task to call `number` back about call `call_id` (served by a person: the caller wanted one)."""
+        async with self.sessions.begin() as s:
+            s.add(RevisitTask(call_id=call_id, number=number.removeprefix("+86"), reason="callback_request",
+                              mode="human", created_at=datetime.now(UTC)))

@@ -1,0 +1,29 @@
+"""What every route module shares: the audit log of each access, and reading a JSON object body."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from hotline.db.audit import AuditLog
+from hotline.web.auth import principal
+
+AUDIT = web.AppKey("audit", AuditLog)
+
+
+async def audited(request: web.Request, action: str, resource: str, allowed: bool, **detail: object) -> None:
+    """Write who did what to which resource, from where, and whether it was allowed."""
+    who = principal(request)
+    await request.app[AUDIT].record(actor=who.name, role=who.role, action=action[:64], resource=resource,
+                                    allowed=allowed, remote=request.remote, detail=dict(detail))
+
+
+async def json_object(request: web.Request) -> dict[str, Any] | None:
+    """The request body if it is a JSON object, else None."""
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return body if isinstance(body, dict) else None

@@ -1,0 +1,1 @@
+"""The case-system adapter: tickets out through a transactional outbox, status changes in by signed webhook."""

@@ -1,0 +1,84 @@
+"""The configurable field mapping between our ticket payload and a case system's JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+def _read(data: Any, path: str) -> Any:
+    for part in path.split("."):
+        if not isinstance(data, dict):
+            return None
+        data = data.get(part)
+    return data
+
+
+def _write(target: dict[str, Any], path: str, value: Any) -> None:
+    *parents, last = path.split(".")
+    for part in parents:
+        target = target.setdefault(part, {})
+    target[last] = value
+
+
+class BadEvent(ValueError):
+    """A webhook body that lacks a field or names an unknown status."""
+
+
+@dataclass(frozen=True)
+class InboundEvent:
+    event_id: str
+    ticket: str
+    case_number: str | None
+    status: str
+    at: str | None
+    note: str
+
+
+@dataclass(frozen=True)
+class CaseMapping:
+    endpoint: str
+    outbound: dict[str, str]
+    case_number_field: str
+    inbound: dict[str, str]
+    statuses: dict[str, str]
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> CaseMapping:
+        if path is None:
+            text = resources.files("integration.casesystem").joinpath("mapping.yaml").read_text(encoding="utf-8")
+        else:
+            text = path.read_text(encoding="utf-8")
+        raw = yaml.safe_load(text)
+        out, inbound = raw["outbound"], raw["inbound"]
+        return cls(str(out["endpoint"]), {str(k): str(v) for k, v in out["fields"].items()},
+                   str(out["response"]["case_number"]), {str(k): str(v) for k, v in inbound["fields"].items()},
+                   {str(k): str(v) for k, v in inbound["statuses"].items()})
+
+    def ticket_body(self, payload: dict[str, Any]) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        for theirs, ours in self.outbound.items():
+            _write(body, theirs, ours[1:] if ours.startswith("=") else _read(payload, ours))
+        return body
+
+    def case_number(self, reply: Any) -> str | None:
+        value = _read(reply, self.case_number_field)
+        return str(value) if value not in (None, "") else None
+
+    def event(self, body: Any) -> InboundEvent:
+        if not isinstance(body, dict):
+            raise BadEvent("the event must be a JSON object")
+        values = {ours: _read(body, theirs) for ours, theirs in self.inbound.items()}
+        for required in ("event_id", "ticket", "status"):
+            if not isinstance(values.get(required), str) or not values[required]:
+                raise BadEvent(f"'{self.inbound[required]}' is required (text)")
+        status = self.statuses.get(values["status"])
+        if status is None:
+            raise BadEvent(f"unknown status '{values['status']}'; known: {', '.join(self.statuses)}")
+        return InboundEvent(str(values["event_id"])[:64], str(values["ticket"]),
+                            str(values["case_number"]) if values.get("case_number") else None, status,
+                            str(values["at"]) if values.get("at") else None, str(values.get("note") or "")[:500])

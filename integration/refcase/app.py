@@ -1,0 +1,160 @@
+"""The reference case system's HTTP side: ticket intake (signed, idempotent), an admin API, the reporter."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from integration.casesystem.signing import BadSignature, sign, verify
+from integration.refcase.store import FLOW, CaseStore, IdempotencyConflict
+
+log = logging.getLogger("refcase")
+
+
+@dataclass
+class RefCaseConfig:
+    intake_secret: str  # the hotline signs tickets with it
+    webhook_secret: str  # we sign status events with it
+    webhook_url: str
+    admin_token: str
+    advance_every_s: float = 0.0  # move every open case one step this often (0: only by the admin API)
+    delay_s: float = 0.0  # answer intake this late (a slow case system)
+    slow_requests: int = -1  # how many of the next intake requests are slow (-1: all)
+    failing: bool = False  # answer intake with 503 (a broken case system)
+
+
+STORE = web.AppKey("store", CaseStore)
+CONFIG = web.AppKey("config", RefCaseConfig)
+
+
+def _json_error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+async def intake(request: web.Request) -> web.Response:
+    config, store = request.app[CONFIG], request.app[STORE]
+    body = await request.read()
+    try:
+        verify(config.intake_secret, request.headers, body)
+    except BadSignature as exc:
+        log.warning("intake refused: %s", exc)
+        return _json_error(401, str(exc))
+    if config.delay_s and config.slow_requests != 0:
+        config.slow_requests = max(-1, config.slow_requests - 1)
+        await asyncio.sleep(config.delay_s)
+    if config.failing:
+        return _json_error(503, "case system is down for maintenance")
+    key = request.headers.get("Idempotency-Key", "")
+    if not key:
+        return _json_error(400, "Idempotency-Key is required")
+    try:
+        ticket = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return _json_error(400, "body must be JSON")
+    if not isinstance(ticket, dict) or not ticket.get("externalId"):
+        return _json_error(422, "externalId is required")
+    try:
+        case, created = await store.accept(key, body, ticket)
+    except IdempotencyConflict as exc:
+        return _json_error(422, str(exc))
+    log.info("case %s %s for ticket %s", case["case_no"], "created" if created else "re-sent", ticket["externalId"])
+    return web.json_response({"caseNo": case["case_no"], "status": case["status"]}, status=201 if created else 200)
+
+
+@web.middleware
+async def admin_only(request: web.Request, handler: Any) -> web.StreamResponse:
+    token = request.headers.get("Authorization", "")
+    if request.path.startswith("/admin/") and token != f"Bearer {request.app[CONFIG].admin_token}":
+        return _json_error(401, "admin token required")
+    response: web.StreamResponse = await handler(request)
+    return response
+
+
+async def list_cases(request: web.Request) -> web.Response:
+    return web.json_response({"cases": await request.app[STORE].cases()})
+
+
+async def set_status(request: web.Request) -> web.Response:
+    body = await request.json()
+    status = body.get("status")
+    if status not in (*FLOW, "overdue"):
+        return _json_error(400, f"status must be one of {', '.join((*FLOW, 'overdue'))}")
+    if not await request.app[STORE].set_status(request.match_info["case_no"], status, str(body.get("note", ""))):
+        return _json_error(404, "no such case")
+    return web.json_response({"caseNo": request.match_info["case_no"], "status": status})
+
+
+async def behaviour(request: web.Request) -> web.Response:
+    body = await request.json()
+    config = request.app[CONFIG]
+    config.delay_s = float(body.get("delay_s", config.delay_s))
+    config.slow_requests = int(body.get("slow_requests", -1))
+    config.failing = bool(body.get("failing", config.failing))
+    return web.json_response({"delay_s": config.delay_s, "slow_requests": config.slow_requests,
+                              "failing": config.failing})
+
+
+async def advance(request: web.Request) -> web.Response:
+    return web.json_response({"moved": await request.app[STORE].advance_all()})
+
+
+async def _report(store: CaseStore, config: RefCaseConfig, session: aiohttp.ClientSession) -> None:
+    """Send unsent status events to the hotline in order; stop the pass at the first failure."""
+    for event in await store.unsent_events():
+        body = json.dumps({"eventId": event["event_id"], "externalId": event["external_id"],
+                           "caseNo": event["case_no"], "status": event["status"], "changedAt": event["at"],
+                           "note": event["note"]}, ensure_ascii=False).encode()
+        headers = {"Content-Type": "application/json", **sign(config.webhook_secret, body)}
+        try:
+            async with session.post(config.webhook_url, data=body, headers=headers) as resp:
+                if resp.status < 300 or resp.status == 409:  # 409: the hotline has it already
+                    await store.event_sent(event["event_id"])
+                    continue
+                log.warning("webhook answered %s for %s", resp.status, event["event_id"])
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            log.warning("webhook unreachable for %s: %s", event["event_id"], exc)
+        await store.event_failed(event["event_id"])
+        return
+
+
+async def _background(app: web.Application) -> Any:
+    store, config = app[STORE], app[CONFIG]
+    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5))
+
+    async def reporter() -> None:
+        while True:
+            with contextlib.suppress(Exception):
+                await _report(store, config, session)
+            await asyncio.sleep(0.3)
+
+    async def scheduler() -> None:
+        while True:
+            await asyncio.sleep(config.advance_every_s or 1.0)
+            if config.advance_every_s:
+                await store.advance_all()
+
+    tasks = [asyncio.create_task(reporter()), asyncio.create_task(scheduler())]
+    yield
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await session.close()
+
+
+def build_app(store: CaseStore, config: RefCaseConfig) -> web.Application:
+    app = web.Application(middlewares=[admin_only])
+    app[STORE], app[CONFIG] = store, config
+    app.router.add_post("/api/tickets", intake)
+    app.router.add_get("/admin/cases", list_cases)
+    app.router.add_post("/admin/cases/{case_no}/status", set_status)
+    app.router.add_post("/admin/behaviour", behaviour)
+    app.router.add_post("/admin/advance", advance)
+    app.cleanup_ctx.append(_background)
+    return app
