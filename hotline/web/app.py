@@ -72,8 +72,10 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return await handler(request)
     except web.HTTPNotFound:
         return error(404, "not_found", f"no route {request.path}")
-    except web.HTTPMethodNotAllowed:
-        return error(405, "method_not_allowed", f"{request.method} is not allowed on {request.path}")
+    except web.HTTPMethodNotAllowed as exc:
+        response = error(405, "method_not_allowed", f"{request.method} is not allowed on {request.path}")
+        response.headers["Allow"] = ", ".join(sorted(exc.allowed_methods))
+        return response
 
 
 async def health(request: web.Request) -> web.Response:

@@ -1,0 +1,89 @@
+"""The ticket and case-system part of the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tickets.catalogue import CHANNELS, CONTENT_FIELDS, REQUEST_TYPES, URGENCIES
+
+_ERROR = {"$ref": "#/components/responses/Error"}
+_TICKET_ID = {"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+_TICKET = {"200": {"description": "the ticket", "content": {"application/json": {"schema": {
+    "$ref": "#/components/schemas/Ticket"}}}}}
+_BAD = {"description": "bad fields, each named", "content": {"application/json": {"schema": {
+    "$ref": "#/components/schemas/TicketErrors"}}}}
+
+TICKET_SCHEMAS: dict[str, Any] = {
+    "TicketInput": {
+        "type": "object", "additionalProperties": False,
+        "properties": {
+            "channel": {"enum": list(CHANNELS)}, "request_type": {"enum": list(REQUEST_TYPES)},
+            "category": {"type": "string", "maxLength": 16, "description": "code from the category catalogue"},
+            "urgency": {"enum": list(URGENCIES)}, "complex": {"type": "boolean"},
+            "title": {"type": "string", "maxLength": 100}, "handling_unit": {"type": "string", "maxLength": 100},
+            "content": {"type": "object", "additionalProperties": False, "properties": {
+                key: {"type": "string", "maxLength": limit, "description": label}
+                for key, (label, limit) in CONTENT_FIELDS.items()}},
+            "petitioner": {"type": "object", "additionalProperties": False, "properties": {
+                "name": {"type": "string", "maxLength": 64}, "phone": {"type": "string", "maxLength": 32},
+                "address": {"type": "string", "maxLength": 200}, "confidential": {"type": "boolean"},
+                "revisit_consent": {"type": "boolean"}}},
+            "calls": {"type": "array", "maxItems": 20,
+                      "items": {"type": "string", "pattern": r"^[A-Za-z0-9._-]{1,64}$"}},
+        },
+    },
+    "Ticket": {"type": "object", "required": ["id", "number", "status", "deadlines", "calls"], "properties": {
+        "id": {"type": "integer"}, "number": {"type": "string"},
+        "status": {"enum": ["draft", "submitted", "received", "dispatched", "signed", "feedback", "closed",
+                            "overdue"]},
+        "deadlines": {"type": "object"}, "calls": {"type": "array", "items": {"type": "string"}},
+        "case_number": {"type": ["string", "null"]}}},
+    "TicketErrors": {"type": "object", "required": ["error"], "properties": {"error": {
+        "type": "object", "required": ["id", "message", "fields"], "properties": {
+            "id": {"const": "bad_ticket"}, "message": {"type": "string"},
+            "fields": {"type": "array", "items": {"type": "object", "required": ["field", "message"]}}}}}},
+}
+
+TICKET_PATHS: dict[str, Any] = {
+    "/api/tickets": {"post": {
+        "summary": "a new draft ticket (agent, supervisor, admin); several per call, one issue each",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "$ref": "#/components/schemas/TicketInput"}}}},
+        "responses": {"201": _TICKET["200"], "400": _ERROR, "401": _ERROR, "403": _ERROR, "422": _BAD}}},
+    "/api/tickets/{ticket_id}": {
+        "get": {"summary": "one ticket (agents: their own; confidential: supervisors and admins)",
+                "parameters": [_TICKET_ID],
+                "responses": {**_TICKET, "400": _ERROR, "401": _ERROR, "403": _ERROR, "404": _ERROR}},
+        "patch": {"summary": "change a draft", "parameters": [_TICKET_ID],
+                  "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                      "$ref": "#/components/schemas/TicketInput"}}}},
+                  "responses": {**_TICKET, "400": _ERROR, "401": _ERROR, "403": _ERROR, "404": _ERROR,
+                                "409": _ERROR, "422": _BAD}}},
+    "/api/tickets/{ticket_id}/submit": {"post": {
+        "summary": "check completeness, fix the time limits, queue for the case system",
+        "parameters": [_TICKET_ID],
+        "responses": {**_TICKET, "400": _ERROR, "401": _ERROR, "403": _ERROR, "404": _ERROR, "409": _ERROR,
+                      "422": _BAD}}},
+    "/api/tickets/{ticket_id}/timeline": {"get": {
+        "summary": "the ticket's timeline (created, submitted, delivered, case-system statuses) and revisits",
+        "parameters": [_TICKET_ID],
+        "responses": {"200": {"description": "timeline"}, "400": _ERROR, "401": _ERROR, "403": _ERROR,
+                      "404": _ERROR}}},
+    "/api/callers/{number}/history": {"get": {
+        "summary": "screen pop: a number's recent calls and tickets",
+        "parameters": [{"name": "number", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "responses": {"200": {"description": "calls and tickets"}, "400": _ERROR, "401": _ERROR, "403": _ERROR}}},
+    "/api/case-system/outbox": {"get": {
+        "summary": "messages to the case system: pending, dead (dead letters) or delivered; the backlog",
+        "parameters": [{"name": "state", "in": "query", "schema": {"enum": ["pending", "dead", "delivered"]}}],
+        "responses": {"200": {"description": "messages"}, "400": _ERROR, "401": _ERROR, "403": _ERROR}}},
+    "/api/case-system/outbox/{message_id}/replay": {"post": {
+        "summary": "put a dead message back in line",
+        "parameters": [{"name": "message_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "responses": {"200": {"description": "replayed"}, "401": _ERROR, "403": _ERROR, "404": _ERROR}}},
+    "/api/case-system/events": {"post": {
+        "summary": "the case system's webhook: status changes, signed (X-Signature-Timestamp, X-Signature: "
+                   "HMAC-SHA256 of '<timestamp>.<body>'), each event id once",
+        "security": [],
+        "responses": {"200": {"description": "applied"}, "400": _ERROR, "401": _ERROR, "409": _ERROR}}},
+}
