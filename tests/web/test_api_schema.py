@@ -8,6 +8,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
@@ -88,7 +89,7 @@ def server() -> Iterator[Server]:
 
 @schema.parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
-def test_the_ticket_api_holds_to_its_document(case: schemathesis.Case, server: Server) -> None:
+def test_the_ticket_api_holds_to_its_document(case: schemathesis.Case[Any], server: Server) -> None:
     # Schema-valid bodies may still be refused (422) for what a schema cannot say: a call id that does not
     # exist, a category code not in the catalogue. Everything else is checked, invalid data included.
     case.call_and_validate(base_url=f"http://127.0.0.1:{server.port}",
