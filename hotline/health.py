@@ -49,6 +49,14 @@ def register_health(registry: HealthRegistry, stack: Stack) -> None:
     registry.register("agi", agi)
     registry.register("redis", redis)
     registry.register("db", db)
+    if stack.outbox is not None:
+        outbox = stack.outbox
+
+        async def case_system() -> PartHealth:
+            backlog = await outbox.backlog()
+            return PartHealth(backlog["dead"] == 0, f"pending {backlog['pending']}, dead letters {backlog['dead']}")
+
+        registry.register("case_system", case_system)
     if stack.world_ami is not None:
         world_ami = stack.world_ami
 

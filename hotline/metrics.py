@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 class StackCollector(Collector):
-    """AMI connection and FastAGI session figures."""
+    """AMI connection, FastAGI session and case-system delivery figures."""
 
     def __init__(self, stack: Stack) -> None:
         self._stack = stack
@@ -32,6 +32,16 @@ class StackCollector(Collector):
             yield CounterMetricFamily("hotline_agi_sessions", "FastAGI sessions since start", value=st.total)
             yield CounterMetricFamily("hotline_agi_sessions_failed", "FastAGI sessions that went to the fail-safe",
                                       value=st.failed)
+        outbox = self._stack.outbox
+        if outbox is not None:
+            yield GaugeMetricFamily("hotline_case_outbox_pending", "messages waiting for the case system",
+                                    value=outbox.last_backlog["pending"])
+            yield GaugeMetricFamily("hotline_case_outbox_dead", "dead letters an operator must replay",
+                                    value=outbox.last_backlog["dead"])
+            yield CounterMetricFamily("hotline_case_delivered", "messages the case system took",
+                                      value=outbox.delivered_total)
+            yield CounterMetricFamily("hotline_case_delivery_failures", "failed delivery attempts",
+                                      value=outbox.failed_total)
 
 
 def register_metrics(registry: CollectorRegistry, stack: Stack) -> None:

@@ -63,6 +63,7 @@ from ivr.flows.requeue import RequeueFlow
 from ivr.flows.self_service import SelfService
 from ivr.flows.silent import SilentCallerFlow
 from ivr.prompts import PromptRenderer
+from tickets.alerts import ticket_feed
 from tickets.calendar import WorkCalendar
 from tickets.catalogue import Catalogue
 from tickets.service import Tickets
@@ -165,12 +166,9 @@ class Stack:
         self.acd = acd = AcdRouter(store, ami, calls, routing, RoutingPolicy(dialplan.skills))
         router = Router()
         self.caller_lists = caller_lists = CallerLists(sessions)
-
-        async def ticket_news(event: dict[str, Any]) -> None:
-            await live_state.publish("tickets:events", json.dumps(event, ensure_ascii=False))
-
         self.tickets = tickets = Tickets(sessions, Catalogue.shipped(),
-                                         TimeLimits.load(s.time_limits, WorkCalendar.of(dialplan)), ticket_news)
+                                         TimeLimits.load(s.time_limits, WorkCalendar.of(dialplan)),
+                                         ticket_feed(live_state))
         case_link = await self._start_case_system(sessions, tickets, secret_store.case_system)
         router.add("ivr/inbound", InboundFlow(calls, sounds, dialplan, acd, caller_lists))
         router.add("ivr/rating", RatingFlow(calls, sounds, dialplan.rating.labels))

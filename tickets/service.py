@@ -172,7 +172,8 @@ class Tickets:
                                 idempotency_key=f"ticket-{row.number}-submit", created_at=at,
                                 next_attempt_at=at))
         view = self._view(row)
-        await self._announce({"kind": "submitted", "ticket": row.number, "urgency": row.urgency})
+        await self._announce({"kind": "submitted", "ticket": row.number, "id": row.id, "urgency": row.urgency,
+                              "title": row.title, "handling_unit": row.handling_unit, "by": by})
         return view
 
     @staticmethod

@@ -50,6 +50,7 @@ class OutboxWorker:
         self._task: asyncio.Task[None] | None = None
         self.delivered_total = 0
         self.failed_total = 0
+        self.last_backlog: dict[str, int] = {"pending": 0, "dead": 0}  # as of the last pass (for metrics)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="case-outbox")
@@ -69,6 +70,7 @@ class OutboxWorker:
         while True:
             try:
                 await self.deliver_due()
+                self.last_backlog = await self.backlog()
             except Exception:
                 log.exception("case outbox pass failed; trying again")
             self._wake.clear()

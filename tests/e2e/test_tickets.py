@@ -178,6 +178,13 @@ async def test_the_case_system_down_then_slow_loses_nothing_and_repeats_nothing(
     assert [m["attempts"] for m in waiting["messages"][1:]] == [0, 0], "nothing overtakes the oldest"
     assert waiting["backlog"] == {"pending": 3, "dead": 0}
 
+    async def backlog_metric() -> bool:
+        async with aiohttp.ClientSession() as http, http.get(
+                f"http://127.0.0.1:{stack.settings.ports.http}/metrics") as r:
+            return "hotline_case_outbox_pending 3.0" in await r.text()
+
+    await eventually(backlog_metric, 10, "operators see the backlog in the metrics")
+
     await stack.refcase.start()
     # the first answer after the outage comes later than our 2 s timeout: the case is made, we retry
     await stack.refcase.admin("POST", "/admin/behaviour", {"delay_s": 2.5, "slow_requests": 1})
@@ -305,3 +312,23 @@ async def wait_for_step_count(stack: Stack, sip: str, step: str, count: int, tim
         return rows[0] if rows and [s["step"] for s in rows[0].steps].count(step) >= count else None
 
     return await eventually(seen, timeout, f"{step} {count} times")
+
+
+async def test_an_urgent_ticket_alerts_the_supervisors_live_feed(stack: Stack) -> None:
+    assert stack.tokens is not None
+    supervisor = await stack.tokens.create(name="wu", role="supervisor")
+    agent = await stack.tokens.create(name="a5", role="agent", agent_id="8005")
+    base = f"http://127.0.0.1:{stack.settings.ports.http}"
+    urgent = {**consultation(), "request_type": "求助", "urgency": "非常紧急", "title": "小区停水，老人无法用水",
+              "handling_unit": "市供水集团",
+              "content": {"description": "整栋楼停水两天", "occurred_at": "两天前", "location": "幸福小区5号楼"}}
+    async with aiohttp.ClientSession() as http:
+        feed = await http.ws_connect(f"{base}/api/acd/events", headers={"Authorization": f"Bearer {supervisor}"})
+        ticket = await submitted(stack, agent, urgent)
+        seen: list[dict[str, Any]] = []
+        while not any(e["event"] == "urgent_ticket" for e in seen):
+            seen.append(await feed.receive_json(timeout=10))
+        await feed.close()
+    alert = next(e for e in seen if e["event"] == "urgent_ticket")
+    assert (alert["ticket"], alert["urgency"], alert["handling_unit"]) == (ticket["number"], "非常紧急", "市供水集团")
+    assert ticket["deadlines"]["rule"] == "beijing#1", "very urgent: dispatch 1 h, sign 15 min, feedback 2 h"
