@@ -35,6 +35,7 @@ from dialplans.model import (
     Skill,
     Supervisor,
     Trunk,
+    Unit,
     Widening,
     Window,
 )
@@ -192,7 +193,7 @@ def load_dialplan(path: Path) -> Dialplan:
     c = _Checker(name)
     top = c.mapping(_plain(root), "the file",
                     ("centre", "trunks", "skills", "numbers", "agents", "holidays", "prompts", "recording",
-                     "rating", "priorities", "queue", "supervisors", "workdays"),
+                     "rating", "priorities", "queue", "supervisors", "workdays", "units"),
                     ("centre", "trunks", "skills", "numbers", "prompts"))
     plan = _build(c, top)
     _cross_check(c, plan, top)
@@ -232,7 +233,14 @@ def _build(c: _Checker, top: dict[str, _Node]) -> Dialplan:
                     _priorities(c, top["priorities"]) if "priorities" in top else Priorities(),
                     _queue(c, top["queue"]) if "queue" in top else QueueSettings(),
                     tuple(_each(c, top.get("supervisors"), "supervisors", _supervisor)),
-                    tuple(c.day(node, "workdays") for node in c.seq(top.get("workdays"), "workdays")))
+                    tuple(c.day(node, "workdays") for node in c.seq(top.get("workdays"), "workdays")),
+                    tuple(_each(c, top.get("units"), "units", _unit)))
+
+
+def _unit(c: _Checker, node: _Node, where: str) -> Unit:
+    m = c.mapping(node, where, ("name", "duty_number"), ("name", "duty_number"))
+    return Unit(c.text(m.get("name"), f"{where}.name"),
+                c.text(m.get("duty_number"), f"{where}.duty_number", "", _NUMBER, "digits only, e.g. '01062345678'"))
 
 
 def _supervisor(c: _Checker, node: _Node, where: str) -> Supervisor:

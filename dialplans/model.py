@@ -98,6 +98,14 @@ class Supervisor:
 
 
 @dataclass(frozen=True)
+class Unit:
+    """A handling unit (承办单位) tickets go to, with the duty phone urgent tickets ring (R-TKT-4)."""
+
+    name: str
+    duty_number: str
+
+
+@dataclass(frozen=True)
 class Holiday:
     name: str
     period: Window
@@ -155,6 +163,10 @@ class Dialplan:
     queue: QueueSettings = QueueSettings()
     supervisors: tuple[Supervisor, ...] = ()
     workdays: tuple[date, ...] = ()  # weekend days worked in exchange for a holiday (调休上班)
+    units: tuple[Unit, ...] = ()
+
+    def unit(self, name: str) -> Unit | None:
+        return next((u for u in self.units if u.name == name), None)
 
     def number(self, dialled: str) -> Number | None:
         return next((n for n in self.numbers if n.number == dialled), None)

@@ -237,6 +237,17 @@ exten => s,1,NoOp(silent-caller check for ${{HOTLINE_CALL_ID}})
 ; One-key linkage transfer to 110 / 119 / 120 / 122 (R-ACC-5): the caller goes out through the carrier.
 [hotline-linkage]
 {linkage}
+; Urgent tickets (R-TKT-4): the agent's phone rings first, then the handling unit's duty phone, which
+; hears the opening words (B.2.1, HOTLINE_DUTY_PROMPT) before the agent speaks; the call is recorded
+; (HOTLINE_DUTY_RECORDING). Both variables come with the Originate from the service.
+[hotline-duty-call]
+exten => _X.,1,NoOp(duty call for ticket ${{HOTLINE_TICKET}} to ${{EXTEN}})
+ same => n,MixMonitor(${{HOTLINE_DUTY_RECORDING}})
+ same => n,Set(CALLERID(num)={plan.centre.display_number})
+ same => n,Dial(PJSIP/${{EXTEN}}@{trunk},60,A(${{HOTLINE_DUTY_PROMPT}}))
+ same => n,Hangup()
+exten => h,1,UserEvent(HotlineDutyCall,Ticket: ${{HOTLINE_TICKET}},Status: ${{DIALSTATUS}},Talked: ${{ANSWEREDTIME}})
+
 ; Supervisors' phones: the echo test; listening in is started over the API (ChanSpy).
 [supervisors]
 exten => *43,1,Answer()

@@ -66,6 +66,7 @@ from ivr.prompts import PromptRenderer
 from tickets.alerts import ticket_feed
 from tickets.calendar import WorkCalendar
 from tickets.catalogue import Catalogue
+from tickets.duty_call import DutyCaller, DutyCallPlaces
 from tickets.service import Tickets
 from tickets.timelimits import TimeLimits
 
@@ -152,7 +153,8 @@ class Stack:
 
         sounds = data.inner_of("sounds")
         renderer = PromptRenderer(root, default_cache_dir() / "prompts")
-        await renderer.render_all(expand_position_prompts(dialplan.prompts), data.host(sounds))
+        fixed_prompts = {k: v for k, v in expand_position_prompts(dialplan.prompts).items() if "{" not in v}
+        await renderer.render_all(fixed_prompts, data.host(sounds))
 
         live_state = redis_client(self.redis_url)
         self._closers.append(live_state.aclose)
@@ -214,11 +216,14 @@ class Stack:
             await self._start_world(root, secret_store.agent_secrets)
             await self._demo_agents_ready(dialplan)
 
+        duty = DutyCaller(ami, acd, tickets, renderer, dialplan, DutyCallPlaces(
+            data.host(data.inner_of("duty-prompts")), data.inner_of("duty-prompts"), data.inner_of("recordings")))
+        self._closers.append(duty.close)
         register_health(self.health, self)
         register_metrics(self.registry, self)
         app = build_app(WebDeps(calls=calls, tokens=tokens, audit=audit, health=self.health,
                                 metrics_registry=self.registry, acd=acd, caller_lists=caller_lists,
-                                tickets=tickets, case_link=case_link))
+                                tickets=tickets, case_link=case_link, duty_caller=duty))
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         self._closers.append(runner.cleanup)

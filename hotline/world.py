@@ -195,9 +195,12 @@ exten => linkage,1,GotoIf($["${WORLD_LINKAGE_DOWN_${WORLD_LINKAGE}}" = "1"]?down
  same => n,Hangup()
  same => n(down),Busy(5)
 
+; Anyone else (a citizen called back, a handling unit's duty phone) answers after 2 s; with the global
+; WORLD_HEARD_<number> set to a path, what they hear is recorded there.
 exten => _X.,1,NoOp(citizen ${EXTEN} is called back)
  same => n,Wait(2)
  same => n,Answer()
+ same => n,ExecIf($["${WORLD_HEARD_${EXTEN}}" != ""]?MixMonitor(${WORLD_HEARD_${EXTEN}}))
  same => n,UserEvent(WorldCitizenAnswered,Number: ${EXTEN},WorldChannel: ${UNIQUEID})
  same => n,Wait(30)
  same => n,Hangup()

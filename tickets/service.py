@@ -194,6 +194,12 @@ class Tickets:
                 raise TicketNotFound(f"no ticket {number}")
             return self._view(row)
 
+    async def note(self, ticket_id: int, kind: str, source: str, **detail: Any) -> None:
+        """A line on the ticket's timeline (e.g. the call to the handling unit)."""
+        async with self.sessions.begin() as s:
+            await self._load(s, ticket_id)
+            self._event(s, ticket_id, kind, source, None, **detail)
+
     async def progress(self, number: str, caller: str) -> str | None:
         """For the IVR: the status of ticket `number`, told only to the phone that registered it."""
         async with self.sessions() as s:

@@ -23,6 +23,7 @@ from hotline.web.errors import error
 from hotline.web.health import HealthRegistry
 from hotline.web.openapi import openapi_document
 from hotline.web.tickets import CaseLink
+from tickets.duty_call import DutyCaller
 from tickets.service import Tickets
 
 
@@ -37,6 +38,7 @@ class WebDeps:
     caller_lists: CallerLists | None = None
     tickets: Tickets | None = None
     case_link: CaseLink | None = None
+    duty_caller: DutyCaller | None = None
 
 
 HEALTH = web.AppKey("health", HealthRegistry)
@@ -113,7 +115,7 @@ def build_app(deps: WebDeps) -> web.Application:
         app.router.add_post("/api/caller-lists", lists_routes.add_entry)
         app.router.add_delete("/api/caller-lists/{kind}/{number}", lists_routes.remove_entry)
     if deps.tickets is not None:
-        ticket_routes.add_routes(app, deps.tickets, deps.case_link)
+        ticket_routes.add_routes(app, deps.tickets, deps.case_link, deps.duty_caller)
     if deps.acd is not None:
         app[acd_routes.ACD] = deps.acd
         app.router.add_get("/api/agents", acd_routes.list_agents)

@@ -69,6 +69,14 @@ TICKET_PATHS: dict[str, Any] = {
         "parameters": [_TICKET_ID],
         "responses": {"200": {"description": "timeline"}, "400": _ERROR, "401": _ERROR, "403": _ERROR,
                       "404": _ERROR}}},
+    "/api/tickets/{ticket_id}/duty-call": {"post": {
+        "summary": "urgent ticket: ring the agent's phone (or `phone`), then the handling unit's duty phone, which "
+                   "hears the opening words (B.2.1); outcome on the timeline",
+        "parameters": [_TICKET_ID],
+        "requestBody": {"content": {"application/json": {"schema": {
+            "type": "object", "properties": {"phone": {"type": "string", "pattern": r"^\d{3,6}$"}}}}}},
+        "responses": {"202": {"description": "ringing"}, "400": _ERROR, "401": _ERROR, "403": _ERROR,
+                      "404": _ERROR, "409": _ERROR}}},
     "/api/callers/{number}/history": {"get": {
         "summary": "screen pop: a number's recent calls and tickets",
         "parameters": [{"name": "number", "in": "path", "required": True, "schema": {"type": "string"}}],

@@ -22,6 +22,7 @@ from hotline.web.errors import error
 from integration.casesystem.mapping import BadEvent, CaseMapping
 from integration.casesystem.outbox import OutboxWorker
 from integration.casesystem.signing import BadSignature, verify
+from tickets.duty_call import DutyCaller, DutyCallRefused
 from tickets.form import BadTicket, read_form
 from tickets.service import StaleEvent, TicketLocked, TicketNotFound, Tickets, TicketView
 
@@ -45,6 +46,7 @@ class CaseLink:
 
 TICKETS = web.AppKey("tickets", Tickets)
 CASE = web.AppKey("case_link", CaseLink)
+DUTY = web.AppKey("duty_caller", DutyCaller)
 
 
 def _me(who: Principal) -> str:
@@ -156,6 +158,25 @@ async def timeline(request: web.Request) -> web.Response:
                               "revisits": await tickets.revisit_tasks(found.id)})
 
 
+async def duty_call(request: web.Request) -> web.Response:
+    """Ring the handling unit's duty phone about an urgent ticket, from the agent's (or a given) phone."""
+    found = await _readable(request, "tickets.duty_call")
+    if isinstance(found, web.Response):
+        return found
+    who = principal(request)
+    body = await json_object(request) if request.can_read_body else {}
+    phone = (body or {}).get("phone") or who.agent_id
+    if who.role == "agent" and phone != who.agent_id:
+        return error(403, "forbidden", "an agent calls from their own phone")
+    if not isinstance(phone, str) or not phone.isdigit():
+        return error(400, "bad_param", 'give the phone to ring first, e.g. {"phone": "9001"}')
+    try:
+        started = await request.app[DUTY].start(found, phone, _me(who))
+    except DutyCallRefused as exc:
+        return error(409, "duty_call_refused", str(exc))
+    return web.json_response(started, status=202)
+
+
 async def caller_history(request: web.Request) -> web.Response:
     """The screen pop's repeat-caller view: a number's recent calls and tickets."""
     who, number = principal(request), request.match_info["number"]
@@ -227,8 +248,12 @@ async def case_event(request: web.Request) -> web.Response:
     return web.json_response({"ticket": ticket.row.number, "status": ticket.row.status})
 
 
-def add_routes(app: web.Application, tickets: Tickets, case: CaseLink | None) -> None:
+def add_routes(app: web.Application, tickets: Tickets, case: CaseLink | None,
+               duty: DutyCaller | None = None) -> None:
     app[TICKETS] = tickets
+    if duty is not None:
+        app[DUTY] = duty
+        app.router.add_post("/api/tickets/{ticket_id}/duty-call", duty_call)
     app.router.add_post("/api/tickets", create)
     app.router.add_get("/api/tickets/{ticket_id}", get)
     app.router.add_patch("/api/tickets/{ticket_id}", update)

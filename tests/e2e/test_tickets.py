@@ -23,6 +23,7 @@ from sqlalchemy import select
 from hotline.db.calls import CallView
 from hotline.db.models import AuditEntry, RevisitTask
 from hotline.settings import Settings
+from hotline.speech import detect_speech
 from hotline.stack import Stack
 from hotline.worldcall import WorldCaller
 from integration.casesystem.signing import sign
@@ -317,7 +318,7 @@ async def wait_for_step_count(stack: Stack, sip: str, step: str, count: int, tim
 async def test_an_urgent_ticket_alerts_the_supervisors_live_feed(stack: Stack) -> None:
     assert stack.tokens is not None
     supervisor = await stack.tokens.create(name="wu", role="supervisor")
-    agent = await stack.tokens.create(name="a5", role="agent", agent_id="8005")
+    agent = await stack.tokens.create(name="a5x", role="agent", agent_id="8002")
     base = f"http://127.0.0.1:{stack.settings.ports.http}"
     urgent = {**consultation(), "request_type": "求助", "urgency": "非常紧急", "title": "小区停水，老人无法用水",
               "handling_unit": "市供水集团",
@@ -332,3 +333,27 @@ async def test_an_urgent_ticket_alerts_the_supervisors_live_feed(stack: Stack) -
     alert = next(e for e in seen if e["event"] == "urgent_ticket")
     assert (alert["ticket"], alert["urgency"], alert["handling_unit"]) == (ticket["number"], "非常紧急", "市供水集团")
     assert ticket["deadlines"]["rule"] == "beijing#1", "very urgent: dispatch 1 h, sign 15 min, feedback 2 h"
+
+    # R-TKT-4: the agent's phone rings, then the unit's duty phone, which hears the opening words first
+    assert stack.world_ami is not None and stack.data is not None and stack.acd is not None
+    heard = f"{stack.data.inner_of('heard')}/unit-{ticket['number']}.wav"
+    await stack.world_ami.action("Setvar", {"Variable": "WORLD_HEARD_01062345601", "Value": heard})
+    await stack.world_ami.action("Setvar", {"Variable": "WORLD_TALK_8002", "Value": "12"})
+    await only_ready(stack, "8002")
+    status, started = await api(stack, "POST", f"/api/tickets/{ticket['id']}/duty-call", agent)
+    assert status == 202 and isinstance(started, dict), started
+    assert (started["unit"], started["duty_number"], started["phone"]) == ("市供水集团", "01062345601", "8002")
+    other_agent = await stack.tokens.create(name="a6", role="agent", agent_id="8003")
+    assert (await api(stack, "POST", f"/api/tickets/{ticket['id']}/duty-call", other_agent))[0] == 403
+
+    async def unit_called() -> dict[str, Any] | None:
+        line = await timeline(stack, supervisor, ticket["id"])
+        return next((e for e in line["timeline"] if e["kind"] == "unit_call"), None)
+
+    call = await eventually(unit_called, timeout=60, what="the duty call's outcome on the timeline")
+    assert call["detail"]["outcome"] == "ANSWER" and call["detail"]["talked_s"] >= 3, call["detail"]
+    assert stack.data.host(call["detail"]["recording"]).stat().st_size > 10_000, "the call was recorded"
+    speech = detect_speech(stack.data.host(heard))
+    assert speech.has_speech, "the duty phone heard the opening words"
+    assert (await stack.acd.agents())["8002"]["state"] == "ready", "the agent is back in service"
+    await stack.world_ami.action("Setvar", {"Variable": "WORLD_TALK_8002", "Value": ""})

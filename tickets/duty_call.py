@@ -1,0 +1,131 @@
+"""Urgent tickets ring the handling unit (R-TKT-4; Beijing 5.3.2.1.5 and B.2).
+
+The agent's own phone rings first (they are paused in the ACD meanwhile, so no citizen is offered to
+them), then the unit's duty phone, which hears the opening words with the agent's work number and the
+ticket's title before the agent speaks. The call is recorded; its start and outcome go on the
+ticket's timeline. The agent's state is restored afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from dialplans.model import Dialplan
+from hotline.asterisk.ami import AmiClient, AmiMessage
+from ivr.prompts import PromptRenderer
+from tickets.alerts import URGENT
+from tickets.calendar import CHINA
+from tickets.service import Tickets, TicketView
+
+log = logging.getLogger(__name__)
+
+FREE_STATES = frozenset({"ready", "wrap_up", "paused"})
+CONTEXT = "hotline-duty-call"
+
+
+class DutyCallRefused(ValueError):
+    """The ticket is not urgent or not submitted, its unit has no duty phone, or the phone is busy."""
+
+
+class AgentStates(Protocol):
+    async def agents(self) -> dict[str, dict[str, str]]: ...
+
+    async def set_agent_state(self, agent: str, state: str, reason: str = "") -> bool: ...
+
+
+@dataclass(frozen=True)
+class DutyCallPlaces:
+    """Where the opening words are written (host path) and played / recorded from (inside Asterisk)."""
+
+    prompts_host: Path
+    prompts_inner: str
+    recordings_inner: str
+
+
+class DutyCaller:
+    def __init__(self, ami: AmiClient, agents: AgentStates, tickets: Tickets, renderer: PromptRenderer,
+                 plan: Dialplan, places: DutyCallPlaces) -> None:
+        self._ami, self._agents, self._tickets, self._renderer = ami, agents, tickets, renderer
+        self._plan, self._places = plan, places
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self, ticket: TicketView, phone: str, by: str) -> dict[str, str]:
+        """Check and begin the call; it goes on in the background. Returns the unit and its number."""
+        row = ticket.row
+        if row.status in ("draft", "closed") or row.urgency not in URGENT:
+            raise DutyCallRefused(f"ticket {row.number} is {row.status} / {row.urgency}: only submitted urgent "
+                                  "tickets ring the handling unit")
+        unit = self._plan.unit(row.handling_unit)
+        if unit is None:
+            raise DutyCallRefused(f"no duty phone for handling unit '{row.handling_unit}' (units: in the dialplan)")
+        if phone not in {a.id for a in self._plan.agents} | {sup.id for sup in self._plan.supervisors}:
+            raise DutyCallRefused(f"no phone {phone} among the agents and supervisors")
+        state = (await self._agents.agents()).get(phone)
+        if state is not None and state.get("state") not in FREE_STATES:
+            raise DutyCallRefused(f"phone {phone} is {state.get('state')}; try when the call has ended")
+        task = asyncio.create_task(self._call(ticket, unit.name, unit.duty_number, phone, by, state))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return {"ticket": row.number, "unit": unit.name, "duty_number": unit.duty_number, "phone": phone}
+
+    async def _call(self, ticket: TicketView, unit: str, duty_number: str, phone: str, by: str,
+                    agent_state: dict[str, str] | None) -> None:
+        row, key = ticket.row, uuid.uuid4().hex[:12]
+        ended: asyncio.Future[AmiMessage] = asyncio.get_running_loop().create_future()
+        sub = self._ami.subscribe("UserEvent", _catch_end(row.number, ended))
+        try:
+            if agent_state is not None:
+                await self._agents.set_agent_state(phone, "paused", reason=f"紧急工单 {row.number} 联系承办单位")
+            template = self._plan.prompts.get("duty_call_opening", "您好，我是12345市民服务热线的{agent}号。")
+            text = template.replace("{agent}", phone).replace("{title}", row.title)
+            await self._renderer.render_all({f"duty-{key}": text}, self._places.prompts_host)
+            day = datetime.now(CHINA).strftime("%Y/%m/%d")
+            recording = f"{self._places.recordings_inner}/duty/{day}/ticket-{row.number}-{key}.wav"
+            await self._tickets.note(row.id, "unit_call_started", by, unit=unit, duty_number=duty_number,
+                                     phone=phone)
+            origination = await self._ami.originate(
+                f"PJSIP/{phone}", context=CONTEXT, exten=duty_number, caller_id=f"紧急工单 <{row.number}>",
+                variables={"HOTLINE_TICKET": row.number, "HOTLINE_DUTY_PROMPT": f"{self._places.prompts_inner}/"
+                           f"duty-{key}", "HOTLINE_DUTY_RECORDING": recording}, timeout_s=30)
+            result = await origination.result()
+            if not result.answered:
+                await self._tickets.note(row.id, "unit_call", by, unit=unit, outcome="AGENT_NOANSWER",
+                                         reason=result.reason.name, talked_s=0, phone=phone)
+                return
+            await origination.hangup(timeout=3600)
+            event = await asyncio.wait_for(ended, 10)
+            talked = event.get("Talked", "") or "0"
+            await self._tickets.note(row.id, "unit_call", by, unit=unit, outcome=event.get("Status", "") or "UNKNOWN",
+                                     talked_s=int(talked) if talked.isdigit() else 0, recording=recording,
+                                     phone=phone)
+        except Exception:
+            log.exception("duty call for ticket %s failed", row.number)
+            with contextlib.suppress(Exception):
+                await self._tickets.note(row.id, "unit_call", by, unit=unit, outcome="FAILED", talked_s=0)
+        finally:
+            sub.cancel()
+            if agent_state is not None:
+                previous = agent_state.get("state", "ready")
+                await self._agents.set_agent_state(phone, "paused" if previous == "paused" else "ready",
+                                                   reason=agent_state.get("reason", ""))
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _catch_end(ticket: str, ended: asyncio.Future[AmiMessage]) -> Callable[[AmiMessage], None]:
+    def on_event(event: AmiMessage) -> None:
+        if event.get("UserEvent") == "HotlineDutyCall" and event.get("Ticket") == ticket and not ended.done():
+            ended.set_result(event)
+
+    return on_event
