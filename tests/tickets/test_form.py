@@ -72,3 +72,11 @@ def test_submission_names_what_each_request_type_still_needs() -> None:
                     "content": {"description": "如何办理护照"}, "petitioner_phone": "13800138000",
                     "channel": "电话"}
     assert missing_for_submit(consultation, CATALOGUE, call_count=1) == []
+
+
+def test_the_shipped_catalogue_has_the_seeds_seven_domains_in_three_levels() -> None:
+    shipped = Catalogue.shipped()
+    assert [c.name for c in shipped.roots()] == ["公安", "教育", "卫生健康", "生态环境", "民政", "农业农村", "市场监管"]
+    leaves = [c for c in shipped.all() if c.leaf]
+    assert len(leaves) > 300 and all(len(c.path) == 3 for c in leaves)
+    assert all(c.code.startswith(shipped.get(c.code[:2]).code) for c in leaves)  # type: ignore[union-attr]
