@@ -11,7 +11,7 @@ import yaml
 
 REQUEST_TYPES = ("咨询", "求助", "投诉", "举报", "建议", "表扬", "无效")
 URGENCIES = ("一般", "紧急", "非常紧急")
-CHANNELS = ("电话", "网站", "微信", "APP", "短信", "邮件", "来信", "其他")
+CHANNELS = ("电话", "网站", "微信", "APP", "短信", "邮件", "来信", "网格", "其他")  # 网格: a grid worker's report
 
 # What the Beijing draft's App. C asks an agent to record, per request type (content field names).
 REQUIRED_CONTENT: dict[str, tuple[str, ...]] = {

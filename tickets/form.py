@@ -17,7 +17,7 @@ _LANDLINE = re.compile(r"^0\d{9,11}$")
 _CALL_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 TOP_FIELDS = ("channel", "request_type", "category", "urgency", "complex", "title", "content", "petitioner",
               "handling_unit", "calls")
-PETITIONER_FIELDS = ("name", "phone", "address", "confidential", "revisit_consent")
+PETITIONER_FIELDS = ("name", "phone", "address", "confidential", "revisit_consent", "enterprise")
 
 
 @dataclass(frozen=True)
@@ -169,6 +169,8 @@ def _petitioner(r: _Reader, raw: Any) -> dict[str, Any]:
         out["confidential"] = r.flag(raw["confidential"], "petitioner.confidential")
     if "revisit_consent" in raw:
         out["revisit_consent"] = r.flag(raw["revisit_consent"], "petitioner.revisit_consent")
+    if "enterprise" in raw:
+        out["petitioner_enterprise"] = r.flag(raw["enterprise"], "petitioner.enterprise")
     return out
 
 

@@ -69,7 +69,8 @@ class TicketView:
             "request_type": t.request_type, "category": t.category, "category_label": self.category_label,
             "urgency": t.urgency, "complex": t.complex_case, "title": t.title, "content": dict(t.content or {}),
             "petitioner": {"name": t.petitioner_name, "phone": t.petitioner_phone, "address": t.petitioner_address,
-                           "confidential": t.confidential, "revisit_consent": t.revisit_consent},
+                           "confidential": t.confidential, "revisit_consent": t.revisit_consent,
+                           "enterprise": t.petitioner_enterprise},
             "handling_unit": t.handling_unit, "created_by": t.created_by, "created_at": _iso(t.created_at),
             "updated_at": _iso(t.updated_at), "submitted_at": _iso(t.submitted_at),
             "deadlines": dict(t.deadlines or {}), "case_number": t.case_number,
@@ -183,6 +184,11 @@ class Tickets:
                  "started_at": _iso(c.started_at), "ended_at": _iso(c.ended_at), "rating": c.rating,
                  "recordings": [r.path for r in c.recordings]} for c in calls]
 
+    async def call_details(self, ticket: TicketView) -> list[dict[str, Any]]:
+        """The ticket's calls with their agent, rating and recordings (R-TKT-1, R-RATE-1)."""
+        async with self.sessions() as s:
+            return await self._call_details(s, [c.call_id for c in ticket.row.calls])
+
     async def get(self, ticket_id: int) -> TicketView:
         async with self.sessions() as s:
             return self._view(await self._load(s, ticket_id))
@@ -270,16 +276,18 @@ class Tickets:
         return self._view(row)
 
     def _revisit_on_close(self, s: AsyncSession, row: Ticket) -> None:
-        """R-REV-1: revisit a closed ticket unless praise/invalid, confidential, or without consent."""
-        if row.request_type in NO_REVISIT_TYPES or row.confidential or not row.revisit_consent:
-            self._event(s, row.id, "revisit_skipped", "rules", None,
-                        reason="confidential" if row.confidential else
-                        "no_consent" if not row.revisit_consent else f"type {row.request_type}")
+        """R-REV-1: revisit a closed ticket, except praise / invalid, grid reports, confidential tickets
+        and petitioners without consent; enterprises are revisited by a person (Tangshan 7.7.1)."""
+        skip = ("confidential" if row.confidential else "no_consent" if not row.revisit_consent
+                else "grid_report" if row.channel == "网格" else f"type {row.request_type}"
+                if row.request_type in NO_REVISIT_TYPES else "no_phone" if not row.petitioner_phone else None)
+        if skip is not None:
+            self._event(s, row.id, "revisit_skipped", "rules", None, reason=skip)
             return
-        if row.petitioner_phone:
-            s.add(RevisitTask(ticket_id=row.id, number=row.petitioner_phone, reason="ticket_closed",
-                              created_at=_now()))
-            self._event(s, row.id, "revisit_planned", "rules", None, reason="ticket_closed")
+        mode = "human" if row.petitioner_enterprise else "robot"
+        s.add(RevisitTask(ticket_id=row.id, number=row.petitioner_phone, reason="ticket_closed", mode=mode,
+                          created_at=_now()))
+        self._event(s, row.id, "revisit_planned", "rules", None, reason="ticket_closed", mode=mode)
 
     async def revisit_tasks(self, ticket_id: int) -> list[dict[str, Any]]:
         async with self.sessions() as s:

@@ -134,6 +134,7 @@ class Ticket(Base):
     petitioner_address: Mapped[str] = mapped_column(String(200), default="")
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)
     revisit_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    petitioner_enterprise: Mapped[bool] = mapped_column(Boolean, default=False)  # revisited by a person
     handling_unit: Mapped[str] = mapped_column(String(100), default="")
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(index=True)

@@ -27,7 +27,7 @@ TICKET_SCHEMAS: dict[str, Any] = {
             "petitioner": {"type": "object", "additionalProperties": False, "properties": {
                 "name": {"type": "string", "maxLength": 64}, "phone": {"type": "string", "maxLength": 32},
                 "address": {"type": "string", "maxLength": 200}, "confidential": {"type": "boolean"},
-                "revisit_consent": {"type": "boolean"}}},
+                "revisit_consent": {"type": "boolean"}, "enterprise": {"type": "boolean"}}},
             "calls": {"type": "array", "maxItems": 20,
                       "items": {"type": "string", "pattern": r"^[A-Za-z0-9._-]{1,64}$"}},
         },
@@ -64,6 +64,12 @@ TICKET_PATHS: dict[str, Any] = {
         "parameters": [_TICKET_ID],
         "responses": {**_TICKET, "400": _ERROR, "401": _ERROR, "403": _ERROR, "404": _ERROR, "409": _ERROR,
                       "422": _BAD}}},
+    "/api/tickets/{ticket_id}/calls": {"post": {
+        "summary": "link another call (a repeat caller about the same issue) to the ticket",
+        "parameters": [_TICKET_ID],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["call_id"], "properties": {"call_id": {"type": "string"}}}}}},
+        "responses": {**_TICKET, "400": _ERROR, "401": _ERROR, "403": _ERROR, "404": _ERROR, "422": _BAD}}},
     "/api/tickets/{ticket_id}/timeline": {"get": {
         "summary": "the ticket's timeline (created, submitted, delivered, case-system statuses) and revisits",
         "parameters": [_TICKET_ID],

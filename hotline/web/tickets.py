@@ -113,7 +113,9 @@ async def create(request: web.Request) -> web.Response:
 
 async def get(request: web.Request) -> web.Response:
     found = await _readable(request, "tickets.get")
-    return found if isinstance(found, web.Response) else web.json_response(found.to_json())
+    if isinstance(found, web.Response):
+        return found
+    return web.json_response({**found.to_json(), "call_details": await request.app[TICKETS].call_details(found)})
 
 
 async def update(request: web.Request) -> web.Response:
@@ -145,6 +147,22 @@ async def submit(request: web.Request) -> web.Response:
         return error(409, "not_a_draft", str(exc))
     if CASE in request.app:
         request.app[CASE].outbox.poke()
+    return web.json_response(ticket.to_json())
+
+
+async def link_call(request: web.Request) -> web.Response:
+    """A repeat call about the same issue joins the ticket, whatever its status (one issue, one ticket)."""
+    found = await _readable(request, "tickets.link_call")
+    if isinstance(found, web.Response):
+        return found
+    body = await json_object(request)
+    if body is None or not isinstance(body.get("call_id"), str):
+        return error(400, "bad_json", 'send {"call_id": "…"}')
+    try:
+        form = read_form({"calls": [body["call_id"]]}, request.app[TICKETS].catalogue)
+        ticket = await request.app[TICKETS].link_call(found.id, (form.calls or [""])[0], _me(principal(request)))
+    except BadTicket as exc:
+        return _bad(exc)
     return web.json_response(ticket.to_json())
 
 
@@ -259,6 +277,7 @@ def add_routes(app: web.Application, tickets: Tickets, case: CaseLink | None,
     app.router.add_patch("/api/tickets/{ticket_id}", update)
     app.router.add_post("/api/tickets/{ticket_id}/submit", submit)
     app.router.add_get("/api/tickets/{ticket_id}/timeline", timeline)
+    app.router.add_post("/api/tickets/{ticket_id}/calls", link_call)
     app.router.add_get("/api/callers/{number}/history", caller_history)
     if case is not None:
         app[CASE] = case

@@ -28,6 +28,7 @@ class RefCaseConfig:
     delay_s: float = 0.0  # answer intake this late (a slow case system)
     slow_requests: int = -1  # how many of the next intake requests are slow (-1: all)
     failing: bool = False  # answer intake with 503 (a broken case system)
+    rejecting: bool = False  # answer intake with 422 (a mapping the case system does not accept)
 
 
 STORE = web.AppKey("store", CaseStore)
@@ -51,6 +52,8 @@ async def intake(request: web.Request) -> web.Response:
         await asyncio.sleep(config.delay_s)
     if config.failing:
         return _json_error(503, "case system is down for maintenance")
+    if config.rejecting:
+        return _json_error(422, "field 'category.code' is not in our catalogue")
     key = request.headers.get("Idempotency-Key", "")
     if not key:
         return _json_error(400, "Idempotency-Key is required")
@@ -97,8 +100,9 @@ async def behaviour(request: web.Request) -> web.Response:
     config.delay_s = float(body.get("delay_s", config.delay_s))
     config.slow_requests = int(body.get("slow_requests", -1))
     config.failing = bool(body.get("failing", config.failing))
+    config.rejecting = bool(body.get("rejecting", config.rejecting))
     return web.json_response({"delay_s": config.delay_s, "slow_requests": config.slow_requests,
-                              "failing": config.failing})
+                              "failing": config.failing, "rejecting": config.rejecting})
 
 
 async def advance(request: web.Request) -> web.Response:

@@ -156,6 +156,14 @@ async def test_a_call_becomes_two_tickets_delivered_once_with_status_coming_back
     assert line["revisits"] == [{"id": line["revisits"][0]["id"], "reason": "ticket_closed", "status": "pending",
                                  "mode": "robot", "number": "13800138201"}]
 
+    status, relinked = await api(stack, "POST", f"/api/tickets/{second['id']}/calls", agent,
+                                 {"call_id": record.call_id})
+    assert status == 200 and isinstance(relinked, dict) and relinked["calls"] == [record.call_id], "no duplicate"
+    assert (await api(stack, "POST", f"/api/tickets/{second['id']}/calls", agent, {"call_id": "x"}))[0] == 422
+    _, shown = await api(stack, "GET", f"/api/tickets/{second['id']}", agent)
+    assert isinstance(shown, dict)
+    assert shown["call_details"][0]["agent"] == "8001" and shown["call_details"][0]["recordings"], shown
+
     status, history = await api(stack, "GET", "/api/callers/13800138201/history", agent)
     assert status == 200 and isinstance(history, dict)
     assert record.call_id in [c["call_id"] for c in history["calls"]]
@@ -209,6 +217,31 @@ async def test_the_case_system_down_then_slow_loses_nothing_and_repeats_nothing(
     await eventually(drained, what="outbox drained")
     posts = [c["posts"] for c in await cases(stack) if c["external_id"] in expected]
     assert posts == [2, 1, 1, 1], "the slow answer was retried with the same idempotency key, once"
+
+
+async def test_a_refused_ticket_is_a_dead_letter_an_operator_replays(stack: Stack) -> None:
+    assert stack.refcase is not None and stack.tokens is not None
+    operator = await stack.tokens.create(name="ops", role="admin")
+    await stack.refcase.admin("POST", "/admin/behaviour", {"rejecting": True})
+    ticket = await submitted(stack, operator, consultation())
+
+    async def dead() -> list[dict[str, Any]] | None:
+        _, body = await api(stack, "GET", "/api/case-system/outbox?state=dead", operator)
+        assert isinstance(body, dict)
+        return [m for m in body["messages"] if m["ticket"] == ticket["number"]] or None
+
+    letters = await eventually(dead, what="the refused ticket in the dead letters")
+    assert letters[0]["attempts"] == 1 and "422" in letters[0]["last_error"], "a refusal is not retried"
+    status, health = await api(stack, "GET", "/api/health", operator)
+    assert status == 503 and isinstance(health, dict) and not health["parts"]["case_system"]["ok"]
+    await stack.refcase.admin("POST", "/admin/behaviour", {"rejecting": False})
+    assert (await api(stack, "POST", f"/api/case-system/outbox/{letters[0]['id']}/replay", operator))[0] == 200
+    assert (await api(stack, "POST", f"/api/case-system/outbox/{letters[0]['id']}/replay", operator))[0] == 404
+
+    async def delivered() -> bool:
+        return any(c["external_id"] == ticket["number"] for c in await cases(stack))
+
+    await eventually(delivered, what="the replayed ticket at the case system")
 
 
 async def webhook(stack: Stack, body: dict[str, Any], secret: str, *, skew_s: float = 0) -> int:

@@ -88,7 +88,7 @@ def server() -> Iterator[Server]:
 
 
 @schema.parametrize()
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_ticket_api_holds_to_its_document(case: schemathesis.Case[Any], server: Server) -> None:
     # Schema-valid bodies may still be refused (422) for what a schema cannot say: a call id that does not
     # exist, a category code not in the catalogue. Everything else is checked, invalid data included.

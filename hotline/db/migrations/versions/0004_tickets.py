@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("petitioner_address", sa.String(200), nullable=False, server_default=""),
         sa.Column("confidential", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column("revisit_consent", sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.Column("petitioner_enterprise", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column("handling_unit", sa.String(100), nullable=False, server_default=""),
         sa.Column("created_by", sa.String(64), nullable=False),
         sa.Column("created_at", UtcDateTime(), nullable=False, index=True),
