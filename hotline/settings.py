@@ -72,12 +72,20 @@ class Settings:
     case_max_backoff_s: float = field(default_factory=lambda: float(_env("CASE_MAX_BACKOFF_S", "60")))
     # the reference case system moves each open case one status step this often (0: only by its admin API)
     refcase_advance_s: float = field(default_factory=lambda: float(_env("REFCASE_ADVANCE_S", "60")))
+    # stored recordings (a dated tree, read-only files) and their compact format: opus | mp3
+    recordings_dir: str = field(default_factory=lambda: _env("RECORDINGS_DIR", ""))
+    recordings_format: str = field(default_factory=lambda: _env("RECORDINGS_FORMAT", "opus"))
+    recordings_max_backoff_s: float = field(default_factory=lambda: float(_env("RECORDINGS_MAX_BACKOFF_S", "60")))
     time_limits: str = field(default_factory=lambda: _env("TIME_LIMITS", "beijing"))  # beijing | tangshan
 
     @property
     def db_url(self) -> str:
         """SQLAlchemy async URL; SQLite (WAL) in the home folder unless one is configured."""
         return self.database_url or f"sqlite+aiosqlite:///{self.home / 'hotline.db'}"
+
+    @property
+    def recordings_store(self) -> Path:
+        return Path(self.recordings_dir) if self.recordings_dir else self.home / "recordings"
 
     @property
     def run_dir(self) -> Path:

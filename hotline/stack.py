@@ -63,6 +63,7 @@ from ivr.flows.requeue import RequeueFlow
 from ivr.flows.self_service import SelfService
 from ivr.flows.silent import SilentCallerFlow
 from ivr.prompts import PromptRenderer
+from recordings.process import RecordingWorkerProcess
 from tickets.alerts import ticket_feed
 from tickets.calendar import WorkCalendar
 from tickets.catalogue import Catalogue
@@ -120,6 +121,7 @@ class Stack:
         self.tickets: Tickets | None = None
         self.outbox: OutboxWorker | None = None
         self.refcase: RefCaseProcess | None = None
+        self.recorder: RecordingWorkerProcess | None = None
 
     async def start(self) -> None:
         """Start every part; on failure, close what was started and re-raise."""
@@ -211,6 +213,11 @@ class Stack:
         lifecycle = CallLifecycle(calls, data.host)
         lifecycle.attach(ami)
         self._closers.append(lifecycle.close)
+        self.recorder = recorder = RecordingWorkerProcess(
+            s.db_url, data.host(data.inner_of("recordings")), s.recordings_store, s.run_dir,
+            fmt=s.recordings_format, max_backoff_s=s.recordings_max_backoff_s)
+        await recorder.start()
+        self._closers.append(recorder.stop)
 
         if s.with_world:
             await self._start_world(root, secret_store.agent_secrets)

@@ -72,17 +72,23 @@ class CallRecord(Base):
 
 
 class Recording(Base):
-    """A recording file of a call (the recordings issue adds transcoding, hashes, storage)."""
+    """A recording of a call: the WAV Asterisk writes (`recording`), then the compact stored copy (`stored`)."""
 
     __tablename__ = "recordings"
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     call_id: Mapped[str] = mapped_column(ForeignKey("calls.call_id", ondelete="CASCADE"), index=True)
-    path: Mapped[str] = mapped_column(Text)
+    path: Mapped[str] = mapped_column(Text)  # where the audio is now: the WAV, then the stored file
     format: Mapped[str] = mapped_column(String(16))
     started_at: Mapped[datetime]
     size_bytes: Mapped[int | None]
     sha256: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="recording", index=True)  # recording | stored
+    wav_path: Mapped[str | None] = mapped_column(Text)
+    duration_s: Mapped[float | None]
+    stored_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
     call: Mapped[CallRecord] = relationship(back_populates="recordings")
 
 

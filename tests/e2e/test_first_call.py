@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import shutil
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -34,10 +36,28 @@ async def test_citizen_hears_greeting_presses_key_and_is_recorded(stack: Stack, 
     assert record.outcome == "connected", "an agent's phone answered"
     assert record.agent in ("8001", "8002", "8003"), "a general-skilled agent"
     assert data["steps"] == ["greeting", "digit", "queued", "agent"]
-    assert len(record.recordings) == 1
-    recording = Path(record.recordings[0]["path"])
-    assert recording.exists() and recording.stat().st_size > 8000
-    assert record.route["mode"] == "main"
+    assert len(record.recordings) == 1 and record.route["mode"] == "main"
+    wav = Path(record.recordings[0]["path"])
+    assert wav.suffix == ".wav"
+
+    # The recording worker (its own process) stores a compact, hashed, read-only copy and deletes the WAV.
+    stored = await stored_recording(stack, record.call_id)
+    path = Path(stored["path"])
+    assert stored["format"] == "opus" and path.suffix == ".opus" and path.exists()
+    assert stored["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert stored["duration_s"] > 5 and path.stat().st_size < stored["duration_s"] * 2500, "≤ 150 KB a minute"
+    assert not path.stat().st_mode & 0o222, "read-only once stored"
+    assert not wav.exists(), "the WAV is deleted once the stored copy verifies"
+
+
+async def stored_recording(stack: Stack, call_id: str, timeout: float = 20) -> dict[str, Any]:
+    assert stack.calls is not None
+    for _ in range(int(timeout * 5)):
+        call = await stack.calls.get(call_id)
+        if call is not None and call.recordings and call.recordings[0]["status"] == "stored":
+            return call.recordings[0]
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"the recording of {call_id} was not stored within {timeout}s")
 
 
 async def test_health_reports_every_part_up(stack: Stack) -> None:

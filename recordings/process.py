@@ -1,0 +1,46 @@
+"""The recording worker as a child process of the stack (a crash or SIGKILL there never touches calls)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from hotline.embedded.children import stop_child
+
+
+class RecordingWorkerProcess:
+    def __init__(self, db_url: str, wavs: Path, store: Path, log_dir: Path, *, fmt: str = "opus",
+                 max_backoff_s: float = 60.0) -> None:
+        self.db_url, self.wavs, self.store, self.log_dir = db_url, wavs, store, log_dir
+        self.fmt, self.max_backoff_s = fmt, max_backoff_s
+        self._proc: asyncio.subprocess.Process | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    async def start(self) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.store.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_dir / "recordings.log", "ab")  # noqa: SIM115 - the child owns it
+        try:
+            self._proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "recordings.worker", "--db", self.db_url, "--wavs", str(self.wavs),
+                "--store", str(self.store), "--format", self.fmt, "--max-backoff", str(self.max_backoff_s),
+                stdout=log, stderr=log, start_new_session=True, env=dict(os.environ))
+        finally:
+            log.close()
+        await asyncio.sleep(0.3)
+        if self._proc.returncode is not None:
+            raise RuntimeError(f"recording worker exited at once ({self._proc.returncode}); see {self.log_dir}")
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its ffmpeg (tests: a crash mid-transcode)."""
+        if self._proc is not None and self._proc.returncode is None:
+            os.killpg(self._proc.pid, 9)
+
+    async def stop(self) -> None:
+        proc, self._proc = self._proc, None
+        await stop_child(proc)
