@@ -36,9 +36,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from dialplans.commands import register as register_dialplan
     from hotline.db.commands import register as register_db
+    from recordings.verify import register as register_recordings
 
     register_dialplan(sub)
     register_db(sub)
+    register_recordings(sub)
 
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -8,6 +8,7 @@ import redis.asyncio as aioredis
 from sqlalchemy import text
 
 from hotline.web.health import HealthRegistry, PartHealth
+from recordings.worker import recording_backlog
 
 if TYPE_CHECKING:
     from hotline.stack import Stack
@@ -49,6 +50,15 @@ def register_health(registry: HealthRegistry, stack: Stack) -> None:
     registry.register("agi", agi)
     registry.register("redis", redis)
     registry.register("db", db)
+    if stack.calls is not None:
+        sessions = stack.calls.sessions
+
+        async def recordings() -> PartHealth:
+            backlog = await recording_backlog(sessions)
+            return PartHealth(backlog["failing"] == 0,
+                              f"waiting {backlog['waiting']}, failing {backlog['failing']} (see recordings.log)")
+
+        registry.register("recordings", recordings)
     if stack.outbox is not None:
         outbox = stack.outbox
 

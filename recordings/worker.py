@@ -38,6 +38,15 @@ class WorkerSettings:
     max_backoff_s: float = 60.0
 
 
+async def recording_backlog(sessions: SessionFactory) -> dict[str, int]:
+    """Recordings not stored yet, and how many of them failed their last attempt (for health and metrics)."""
+    async with sessions() as s:
+        waiting = await s.scalar(select(func.count()).select_from(Recording).where(Recording.status == "recording"))
+        failing = await s.scalar(select(func.count()).select_from(Recording).where(
+            Recording.status == "recording", Recording.error.is_not(None)))
+    return {"waiting": int(waiting or 0), "failing": int(failing or 0)}
+
+
 class RecordingWorker:
     def __init__(self, sessions: SessionFactory, store: LocalStore, settings: WorkerSettings) -> None:
         self._sessions, self._store, self._settings = sessions, store, settings
@@ -80,14 +89,6 @@ class RecordingWorker:
                     CallRecord.ended_at <= settled).order_by(Recording.id).limit(100))).all()
         now = time.monotonic()
         return [i for i in ids if self._retry_at.get(i, 0.0) <= now]
-
-    async def backlog(self) -> dict[str, int]:
-        async with self._sessions() as s:
-            waiting = await s.scalar(select(func.count()).select_from(Recording).where(
-                Recording.status == "recording"))
-            failing = await s.scalar(select(func.count()).select_from(Recording).where(
-                Recording.status == "recording", Recording.error.is_not(None)))
-        return {"waiting": int(waiting or 0), "failing": int(failing or 0)}
 
     async def run_once(self) -> int:
         done = 0
