@@ -6,7 +6,7 @@ import asyncio
 import importlib
 import sys
 
-BENCHMARKS = ("agi", "ivr", "routing")
+BENCHMARKS = ("agi", "ivr", "routing", "recordings")
 
 
 def main(argv: list[str]) -> int:
