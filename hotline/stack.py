@@ -63,6 +63,7 @@ from ivr.flows.requeue import RequeueFlow
 from ivr.flows.self_service import SelfService
 from ivr.flows.silent import SilentCallerFlow
 from ivr.prompts import PromptRenderer
+from recordings.access import RecordingCatalog
 from recordings.process import RecordingWorkerProcess
 from tickets.alerts import ticket_feed
 from tickets.calendar import WorkCalendar
@@ -230,7 +231,8 @@ class Stack:
         register_metrics(self.registry, self)
         app = build_app(WebDeps(calls=calls, tokens=tokens, audit=audit, health=self.health,
                                 metrics_registry=self.registry, acd=acd, caller_lists=caller_lists,
-                                tickets=tickets, case_link=case_link, duty_caller=duty))
+                                tickets=tickets, case_link=case_link, duty_caller=duty,
+                                recordings=RecordingCatalog(sessions)))
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         self._closers.append(runner.cleanup)

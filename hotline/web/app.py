@@ -15,6 +15,7 @@ from hotline.db.tokens import ApiTokens
 from hotline.web import acd as acd_routes
 from hotline.web import caller_lists as lists_routes
 from hotline.web import calls as calls_routes
+from hotline.web import recordings as recording_routes
 from hotline.web import tickets as ticket_routes
 from hotline.web.access import AUDIT
 from hotline.web.acd import AgentControl
@@ -23,6 +24,7 @@ from hotline.web.errors import error
 from hotline.web.health import HealthRegistry
 from hotline.web.openapi import openapi_document
 from hotline.web.tickets import CaseLink
+from recordings.access import RecordingCatalog
 from tickets.duty_call import DutyCaller
 from tickets.service import Tickets
 
@@ -39,6 +41,7 @@ class WebDeps:
     tickets: Tickets | None = None
     case_link: CaseLink | None = None
     duty_caller: DutyCaller | None = None
+    recordings: RecordingCatalog | None = None
 
 
 HEALTH = web.AppKey("health", HealthRegistry)
@@ -114,6 +117,8 @@ def build_app(deps: WebDeps) -> web.Application:
         app.router.add_get("/api/caller-lists", lists_routes.list_entries)
         app.router.add_post("/api/caller-lists", lists_routes.add_entry)
         app.router.add_delete("/api/caller-lists/{kind}/{number}", lists_routes.remove_entry)
+    if deps.recordings is not None:
+        recording_routes.add_routes(app, deps.recordings)
     if deps.tickets is not None:
         ticket_routes.add_routes(app, deps.tickets, deps.case_link, deps.duty_caller)
     if deps.acd is not None:

@@ -10,7 +10,9 @@ from typing import Any
 
 import aiohttp
 import pytest
+from sqlalchemy import select
 
+from hotline.db.models import AuditEntry
 from hotline.netutil import free_port
 from hotline.stack import Stack
 from hotline.worldcall import WorldCaller
@@ -48,6 +50,37 @@ async def test_citizen_hears_greeting_presses_key_and_is_recorded(stack: Stack, 
     assert stored["duration_s"] > 5 and path.stat().st_size < stored["duration_s"] * 2500, "≤ 150 KB a minute"
     assert not path.stat().st_mode & 0o222, "read-only once stored"
     assert not wav.exists(), "the WAV is deleted once the stored copy verifies"
+
+    # Listening: a supervisor streams it with a range request; another agent is refused, and both are audited.
+    assert stack.tokens is not None and stack.calls is not None and record.agent is not None
+    supervisor = await stack.tokens.create(name="sup-rec", role="supervisor")
+    other = next(a for a in ("8001", "8002", "8003") if a != record.agent)
+    stranger = await stack.tokens.create(name="other-agent", role="agent", agent_id=other)
+    own = await stack.tokens.create(name="own-agent", role="agent", agent_id=record.agent)
+    base = f"http://127.0.0.1:{stack.settings.ports.http}"
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{base}/api/recordings?call_id={record.call_id}",
+                            headers={"Authorization": f"Bearer {supervisor}"}) as r:
+            listed = (await r.json())["recordings"]
+        assert [x["id"] for x in listed] == [stored["id"]] and listed[0]["sha256"] == stored["sha256"]
+        audio = f"{base}/api/recordings/{stored['id']}/audio"
+        async with http.get(audio, headers={"Authorization": f"Bearer {supervisor}", "Range": "bytes=0-99"}) as r:
+            assert r.status == 206 and r.headers["Content-Type"] == "audio/ogg"
+            assert await r.read() == path.read_bytes()[:100]
+        async with http.get(audio, headers={"Authorization": f"Bearer {stranger}"}) as r:
+            assert r.status == 403
+        async with http.get(f"{base}/api/recordings?call_id={record.call_id}",
+                            headers={"Authorization": f"Bearer {stranger}"}) as r:
+            assert (await r.json())["recordings"] == [], "other agents' calls are not listed"
+        async with http.get(audio + "?download=1", headers={"Authorization": f"Bearer {own}"}) as r:
+            assert r.status == 200 and "attachment" in r.headers["Content-Disposition"]
+    async with stack.calls.sessions() as s:
+        seen = (await s.scalars(select(AuditEntry).where(AuditEntry.resource == f"recordings/{stored['id']}")
+                                .order_by(AuditEntry.id))).all()
+    assert [(e.actor, e.action, e.allowed) for e in seen] == [
+        ("sup-rec", "recordings.listen", True), ("other-agent", "recordings.listen", False),
+        ("own-agent", "recordings.download", True)]
+    assert seen[0].detail["range"] == "bytes=0-99" and seen[0].remote
 
 
 async def stored_recording(stack: Stack, call_id: str, timeout: float = 20) -> dict[str, Any]:

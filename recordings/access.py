@@ -1,0 +1,83 @@
+"""Finding recordings and deciding who may hear them (R-REC-1, R-SEC-1).
+
+An agent hears the calls they took; supervisors, auditors and admins all calls; a call that belongs
+to a confidential ticket only supervisors and admins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Select, select
+
+from hotline.db.engine import SessionFactory
+from hotline.db.models import CallRecord, Recording, Ticket, TicketCall
+from hotline.db.tokens import Principal
+
+LISTENERS = frozenset({"agent", "supervisor", "auditor", "admin"})
+CONFIDENTIAL_LISTENERS = frozenset({"supervisor", "admin"})
+CHINA = timedelta(hours=8)
+
+
+@dataclass(frozen=True)
+class Found:
+    recording: Recording
+    agent: str | None
+    caller: str
+    confidential: bool
+    tickets: list[str]
+
+    def may_listen(self, who: Principal) -> bool:
+        if who.role not in LISTENERS:
+            return False
+        if self.confidential and who.role not in CONFIDENTIAL_LISTENERS:
+            return False
+        return who.role != "agent" or (who.agent_id is not None and who.agent_id == self.agent)
+
+    def to_json(self) -> dict[str, Any]:
+        r = self.recording
+        return {"id": r.id, "call_id": r.call_id, "status": r.status, "format": r.format, "size_bytes": r.size_bytes,
+                "sha256": r.sha256, "duration_s": r.duration_s, "started_at": r.started_at.isoformat(),
+                "stored_at": r.stored_at.isoformat() if r.stored_at else None, "agent": self.agent,
+                "caller": self.caller, "tickets": self.tickets, "confidential": self.confidential}
+
+
+class RecordingCatalog:
+    def __init__(self, sessions: SessionFactory) -> None:
+        self.sessions = sessions
+
+    async def _found(self, query: Select[Recording, CallRecord]) -> list[Found]:
+        async with self.sessions() as s:
+            rows = (await s.execute(query)).all()
+            calls = [c.call_id for _, c in rows]
+            links = (await s.execute(select(TicketCall.call_id, Ticket.number, Ticket.confidential).join(Ticket)
+                                     .where(TicketCall.call_id.in_(calls)))).all() if calls else []
+        by_call: dict[str, list[tuple[str, bool]]] = {}
+        for call_id, number, confidential in links:
+            by_call.setdefault(call_id, []).append((number, confidential))
+        return [Found(r, c.agent, c.caller, any(conf for _, conf in by_call.get(c.call_id, [])),
+                      [n for n, _ in by_call.get(c.call_id, [])]) for r, c in rows]
+
+    async def get(self, recording_id: int) -> Found | None:
+        found = await self._found(select(Recording, CallRecord).join(CallRecord)
+                                  .where(Recording.id == recording_id))
+        return found[0] if found else None
+
+    async def search(self, *, call_id: str | None = None, number: str | None = None, agent: str | None = None,
+                     ticket: str | None = None, day: date | None = None, limit: int = 50) -> list[Found]:
+        query = select(Recording, CallRecord).join(CallRecord).order_by(Recording.started_at.desc()).limit(limit)
+        if call_id:
+            query = query.where(Recording.call_id == call_id)
+        if number:
+            query = query.where(CallRecord.caller == number)
+        if agent:
+            query = query.where(CallRecord.agent == agent)
+        if ticket:
+            query = query.where(Recording.call_id.in_(
+                select(TicketCall.call_id).join(Ticket).where(Ticket.number == ticket)))
+        if day:
+            start = datetime.combine(day, time(0), tzinfo=UTC) - CHINA
+            query = query.where(Recording.started_at >= start, Recording.started_at < start + timedelta(days=1))
+        return await self._found(query)
