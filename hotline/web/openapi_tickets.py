@@ -1,4 +1,4 @@
-"""The ticket and case-system part of the OpenAPI document."""
+"""The ticket, case-system and recording parts of the OpenAPI document."""
 
 from __future__ import annotations
 
@@ -100,4 +100,21 @@ TICKET_PATHS: dict[str, Any] = {
                    "HMAC-SHA256 of '<timestamp>.<body>'), each event id once",
         "security": [],
         "responses": {"200": {"description": "applied"}, "400": _ERROR, "401": _ERROR, "409": _ERROR}}},
+}
+
+RECORDING_PATHS: dict[str, Any] = {
+    "/api/recordings": {"get": {
+        "summary": "recordings the principal may hear, newest first (agents: their own calls)",
+        "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}}
+                       for n in ("call_id", "number", "agent", "ticket")]
+                      + [{"name": "date", "in": "query", "schema": {"type": "string", "format": "date"}},
+                         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                                      "maximum": 500}}],
+        "responses": {"200": {"description": "recordings"}, "400": _ERROR, "401": _ERROR, "403": _ERROR}}},
+    "/api/recordings/{recording_id}/audio": {"get": {
+        "summary": "the audio (Opus in Ogg); HTTP Range supported; download=1 as an attachment; audited",
+        "parameters": [{"name": "recording_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                       {"name": "download", "in": "query", "schema": {"enum": ["1"]}}],
+        "responses": {"200": {"description": "audio"}, "206": {"description": "a range of the audio"},
+                      "401": _ERROR, "403": _ERROR, "404": _ERROR}}},
 }
