@@ -9,6 +9,7 @@ from aiohttp import web
 
 from hotline.db.audit import AuditLog
 from hotline.web.auth import principal
+from hotline.web.errors import error
 
 AUDIT = web.AppKey("audit", AuditLog)
 
@@ -18,6 +19,15 @@ async def audited(request: web.Request, action: str, resource: str, allowed: boo
     who = principal(request)
     await request.app[AUDIT].record(actor=who.name, role=who.role, action=action[:64], resource=resource,
                                     allowed=allowed, remote=request.remote, detail=dict(detail))
+
+
+async def gate(request: web.Request, roles: frozenset[str], action: str, resource: str,
+               refusal: str) -> web.Response | None:
+    """Audit the access and answer 403 (`refusal`) unless the principal's role is one of `roles`."""
+    who = principal(request)
+    allowed = who.role in roles
+    await audited(request, action, resource, allowed)
+    return None if allowed else error(403, "forbidden", f"role {who.role} may not {refusal}")
 
 
 async def json_object(request: web.Request) -> dict[str, Any] | None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from hotline.web.access import audited
+from hotline.web.access import audited, gate
 from hotline.web.auth import principal
 from hotline.web.errors import error
 from recordings.access import LISTENERS, RecordingCatalog
@@ -23,10 +23,9 @@ MEDIA_TYPES = {"opus": "audio/ogg", "mp3": "audio/mpeg", "wav": "audio/wav"}
 
 async def search(request: web.Request) -> web.Response:
     who, q = principal(request), request.query
-    allowed = who.role in LISTENERS
-    await audited(request, "recordings.search", f"recordings?{request.query_string}", allowed)
-    if not allowed:
-        return error(403, "forbidden", f"role {who.role} may not search recordings")
+    if refused := await gate(request, LISTENERS, "recordings.search", f"recordings?{request.query_string}",
+                             "search recordings"):
+        return refused
     try:
         day = date.fromisoformat(q["date"]) if q.get("date") else None
         limit = int(q.get("limit", "50"))

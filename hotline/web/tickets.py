@@ -16,7 +16,7 @@ from datetime import datetime
 from aiohttp import web
 
 from hotline.db.tokens import Principal
-from hotline.web.access import AUDIT, audited, json_object
+from hotline.web.access import AUDIT, audited, gate, json_object
 from hotline.web.auth import principal
 from hotline.web.errors import error
 from integration.casesystem.mapping import BadEvent, CaseMapping
@@ -198,10 +198,8 @@ async def duty_call(request: web.Request) -> web.Response:
 async def caller_history(request: web.Request) -> web.Response:
     """The screen pop's repeat-caller view: a number's recent calls and tickets."""
     who, number = principal(request), request.match_info["number"]
-    allowed = who.role in READERS
-    await audited(request, "callers.history", f"callers/{number}", allowed)
-    if not allowed:
-        return error(403, "forbidden", f"role {who.role} may not read caller history")
+    if refused := await gate(request, READERS, "callers.history", f"callers/{number}", "read caller history"):
+        return refused
     if not (number.isdigit() and len(number) <= 32):
         return error(400, "bad_param", "number must be digits")
     history = await request.app[TICKETS].of_caller(number)
@@ -211,11 +209,10 @@ async def caller_history(request: web.Request) -> web.Response:
 
 
 async def outbox(request: web.Request) -> web.Response:
-    who, state = principal(request), request.query.get("state", "pending")
-    allowed = who.role in OPERATORS
-    await audited(request, "case.outbox", f"case-system/outbox?state={state}", allowed)
-    if not allowed:
-        return error(403, "forbidden", f"role {who.role} may not read the case-system outbox")
+    state = request.query.get("state", "pending")
+    if refused := await gate(request, OPERATORS, "case.outbox", f"case-system/outbox?state={state}",
+                             "read the case-system outbox"):
+        return refused
     if state not in ("pending", "dead", "delivered"):
         return error(400, "bad_param", "state must be pending, dead or delivered")
     link = request.app[CASE]
@@ -223,11 +220,9 @@ async def outbox(request: web.Request) -> web.Response:
 
 
 async def replay(request: web.Request) -> web.Response:
-    who, raw = principal(request), request.match_info["message_id"]
-    allowed = who.role in OPERATORS
-    await audited(request, "case.replay", f"case-system/outbox/{raw}", allowed)
-    if not allowed:
-        return error(403, "forbidden", f"role {who.role} may not replay messages")
+    raw = request.match_info["message_id"]
+    if refused := await gate(request, OPERATORS, "case.replay", f"case-system/outbox/{raw}", "replay messages"):
+        return refused
     if not raw.isdigit() or not await request.app[CASE].outbox.replay(int(raw)):
         return error(404, "not_dead", f"no dead message {raw}")
     return web.json_response({"id": int(raw), "replayed": True})
