@@ -216,7 +216,8 @@ async def test_the_case_system_down_then_slow_loses_nothing_and_repeats_nothing(
 
     await eventually(drained, what="outbox drained")
     posts = [c["posts"] for c in await cases(stack) if c["external_id"] in expected]
-    assert posts == [2, 1, 1, 1], "the slow answer was retried with the same idempotency key, once"
+    # the first answer after the behaviour change came too late: that one ticket was posted twice
+    assert sorted(posts) == [1, 1, 1, 2], "the slow answer was retried with the same idempotency key, once"
 
 
 async def test_a_refused_ticket_is_a_dead_letter_an_operator_replays(stack: Stack) -> None:
