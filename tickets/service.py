@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -264,7 +264,11 @@ class Tickets:
                     (Ticket.number == ticket_ref) | (Ticket.case_number == ticket_ref)).with_for_update())
                 if row is None:
                     raise StaleEvent(f"no ticket {ticket_ref}")
-                row.status, row.updated_at = status, _now()
+                last = await s.scalar(select(func.max(TicketEvent.at)).where(
+                    TicketEvent.ticket_id == row.id, TicketEvent.kind == "status"))
+                if at is None or last is None or at >= last:  # a late, older event joins the timeline only
+                    row.status = status
+                row.updated_at = _now()
                 if detail.get("case_number") and row.case_number is None:
                     row.case_number = str(detail["case_number"])
                 self._event(s, row.id, "status", "case-system", status, at or _now(), event_id=event_id, **detail)

@@ -4,7 +4,7 @@ case-system events once each, and which closures plan a revisit (Tangshan 7.7.1,
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -80,3 +80,13 @@ async def test_which_closures_plan_a_revisit(tickets: Tickets, petitioner: dict[
     line = await tickets.timeline(draft.id)
     assert [e["detail"].get("reason") for e in line if e["kind"] == "revisit_skipped"] == ([skipped] if skipped
                                                                                            else [])
+
+
+async def test_a_late_older_status_goes_on_the_timeline_but_does_not_turn_the_ticket_back(tickets: Tickets) -> None:
+    draft = await tickets.create(read_form(web_ticket(), tickets.catalogue), "8001")
+    await tickets.submit(draft.id, "8001")
+    later = datetime.now(UTC)
+    await tickets.case_event("s1", draft.row.number, "signed", later, {})
+    shown = await tickets.case_event("s0", draft.row.number, "dispatched", later - timedelta(minutes=5), {})
+    assert shown.row.status == "signed"
+    assert [e["status"] for e in await tickets.timeline(draft.id) if e["kind"] == "status"] == ["dispatched", "signed"]
