@@ -155,7 +155,8 @@ async def test_an_agent_transfers_the_caller_blind_to_the_tax_sub_centre(stack: 
             break
         await asyncio.sleep(0.1)
     assert record.agent == "8004", record
-    assert [s["step"] for s in record.steps][-3:] == ["agent", "transferred", "agent"]
+    routing = [s["step"] for s in record.steps if s["step"] in {"agent", "transferred"}]
+    assert routing[-3:] == ["agent", "transferred", "agent"]  # announcements may play while it waits
     transferred = next(s for s in record.steps if s["step"] == "transferred")
     assert transferred["detail"] == {"from_agent": "8001", "to_skill": "tax"}
     await wait_for_agent(stack, "8001", "ready")  # the first agent was freed at once
