@@ -87,6 +87,14 @@ def steps(record: CallView | None) -> list[str]:
     return [s["step"] for s in record.steps] if record else []
 
 
+ANNOUNCEMENTS = frozenset({"position", "self_service_offer"})
+
+
+def routing_steps(record: CallView) -> list[str]:
+    """The call's path without the queue announcements, which play whenever the caller waits long enough."""
+    return [s for s in steps(record) if s not in ANNOUNCEMENTS]
+
+
 async def api(stack: Stack, method: str, path: str, token: str, body: object = None) -> tuple[int, object]:
     """One authenticated request to the stack's HTTP API: (status, JSON body)."""
     async with aiohttp.ClientSession() as http:
