@@ -170,9 +170,12 @@ clearglobalvars=no
 """)
         if plan.recording.enabled:
             out.append(
-                f" same => n,Set(HOTLINE_RECORDING={ctx.recordings_dir}/${{STRFTIME(${{EPOCH}},,%Y/%m/%d)}}/"
-                "${HOTLINE_CALL_ID}.wav)\n"
-                " same => n,MixMonitor(${HOTLINE_RECORDING},i(HOTLINE_MIXMONITOR_ID))\n"
+                f" same => n,Set(HOTLINE_REC_BASE={ctx.recordings_dir}/${{STRFTIME(${{EPOCH}},,%Y/%m/%d)}}/"
+                "${HOTLINE_CALL_ID})\n"
+                " same => n,Set(HOTLINE_RECORDING=${HOTLINE_REC_BASE}.wav)\n"
+                # the mix, plus the caller's voice (r) and what the caller heard (t), kept in step by Asterisk
+                " same => n,MixMonitor(${HOTLINE_RECORDING},i(HOTLINE_MIXMONITOR_ID)"
+                "r(${HOTLINE_REC_BASE}-caller.wav)t(${HOTLINE_REC_BASE}-heard.wav))\n"
                 " same => n,UserEvent(HotlineRecording,CallId: ${HOTLINE_CALL_ID},Path: ${HOTLINE_RECORDING})\n"
             )
         out.append(f""" same => n,AGI({_agi_url(n, ctx)})

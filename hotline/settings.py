@@ -76,6 +76,15 @@ class Settings:
     recordings_dir: str = field(default_factory=lambda: _env("RECORDINGS_DIR", ""))
     recordings_format: str = field(default_factory=lambda: _env("RECORDINGS_FORMAT", "opus"))
     recordings_max_backoff_s: float = field(default_factory=lambda: float(_env("RECORDINGS_MAX_BACKOFF_S", "60")))
+    # where stored recordings go: local (the dated tree above) | s3 (S3-compatible object storage; the
+    # access key and secret come from HOTLINE_S3_ACCESS_KEY / HOTLINE_S3_SECRET_KEY)
+    recordings_backend: str = field(default_factory=lambda: _env("RECORDINGS_BACKEND", "local"))
+    s3_endpoint: str = field(default_factory=lambda: _env("S3_ENDPOINT", ""))
+    s3_bucket: str = field(default_factory=lambda: _env("S3_BUCKET", "hotline-recordings"))
+    s3_region: str = field(default_factory=lambda: _env("S3_REGION", "us-east-1"))
+    s3_prefix: str = field(default_factory=lambda: _env("S3_PREFIX", ""))
+    # keep stored recordings this many years (0: for ever, as the standards ask long-term keeping)
+    recordings_keep_years: int = field(default_factory=lambda: int(_env("RECORDINGS_KEEP_YEARS", "0")))
     time_limits: str = field(default_factory=lambda: _env("TIME_LIMITS", "beijing"))  # beijing | tangshan
 
     @property

@@ -28,8 +28,11 @@ class SpeechReport:
                 "has_speech": self.has_speech}
 
 
-def detect_speech(path: Path, aggressiveness: int = 3) -> SpeechReport:
-    """Run webrtcvad over a mono 16-bit WAV (8/16/32/48 kHz) in 30 ms frames."""
+FRAME_S = _FRAME_MS / 1000
+
+
+def speech_frames(path: Path, aggressiveness: int = 3) -> list[bool]:
+    """webrtcvad's verdict for each 30 ms frame of a mono 16-bit WAV (8/16/32/48 kHz)."""
     with wave.open(str(path), "rb") as wav:
         rate, width, channels = wav.getframerate(), wav.getsampwidth(), wav.getnchannels()
         if width != 2 or channels != 1 or rate not in (8000, 16000, 32000, 48000):
@@ -37,9 +40,11 @@ def detect_speech(path: Path, aggressiveness: int = 3) -> SpeechReport:
         pcm = wav.readframes(wav.getnframes())
     vad = webrtcvad.Vad(aggressiveness)
     frame_bytes = rate * _FRAME_MS // 1000 * 2
-    speech_frames = 0
-    frames = len(pcm) // frame_bytes
-    for i in range(frames):
-        if vad.is_speech(pcm[i * frame_bytes:(i + 1) * frame_bytes], rate):
-            speech_frames += 1
-    return SpeechReport(duration_s=len(pcm) / 2 / rate, speech_s=speech_frames * _FRAME_MS / 1000)
+    return [vad.is_speech(pcm[i * frame_bytes:(i + 1) * frame_bytes], rate) for i in range(len(pcm) // frame_bytes)]
+
+
+def detect_speech(path: Path, aggressiveness: int = 3) -> SpeechReport:
+    """How much of a mono 16-bit WAV is speech."""
+    with wave.open(str(path), "rb") as wav:
+        duration = wav.getnframes() / float(wav.getframerate() or 1)
+    return SpeechReport(duration_s=duration, speech_s=sum(speech_frames(path, aggressiveness)) * FRAME_S)

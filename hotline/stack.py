@@ -64,6 +64,7 @@ from ivr.flows.self_service import SelfService
 from ivr.flows.silent import SilentCallerFlow
 from ivr.prompts import PromptRenderer
 from recordings.access import RecordingCatalog
+from recordings.backends import StoreConfig
 from recordings.process import RecordingWorkerProcess
 from tickets.alerts import ticket_feed
 from tickets.calendar import WorkCalendar
@@ -215,8 +216,8 @@ class Stack:
         lifecycle.attach(ami)
         self._closers.append(lifecycle.close)
         self.recorder = recorder = RecordingWorkerProcess(
-            s.db_url, data.host(data.inner_of("recordings")), s.recordings_store, s.run_dir,
-            fmt=s.recordings_format, max_backoff_s=s.recordings_max_backoff_s)
+            s.db_url, data.host(data.inner_of("recordings")), StoreConfig.of(s), s.run_dir,
+            fmt=s.recordings_format, max_backoff_s=s.recordings_max_backoff_s, keep_years=s.recordings_keep_years)
         await recorder.start()
         self._closers.append(recorder.stop)
 
@@ -232,7 +233,7 @@ class Stack:
         app = build_app(WebDeps(calls=calls, tokens=tokens, audit=audit, health=self.health,
                                 metrics_registry=self.registry, acd=acd, caller_lists=caller_lists,
                                 tickets=tickets, case_link=case_link, duty_caller=duty,
-                                recordings=RecordingCatalog(sessions)))
+                                recordings=RecordingCatalog(sessions, StoreConfig.of(s).open())))
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         self._closers.append(runner.cleanup)

@@ -15,6 +15,7 @@ from sqlalchemy import Select, select
 from hotline.db.engine import SessionFactory
 from hotline.db.models import CallRecord, Recording, Ticket, TicketCall
 from hotline.db.tokens import Principal
+from recordings.store import Store
 
 LISTENERS = frozenset({"agent", "supervisor", "auditor", "admin"})
 CONFIDENTIAL_LISTENERS = frozenset({"supervisor", "admin"})
@@ -40,13 +41,15 @@ class Found:
         r = self.recording
         return {"id": r.id, "call_id": r.call_id, "status": r.status, "format": r.format, "size_bytes": r.size_bytes,
                 "sha256": r.sha256, "duration_s": r.duration_s, "started_at": r.started_at.isoformat(),
-                "stored_at": r.stored_at.isoformat() if r.stored_at else None, "agent": self.agent,
+                "stored_at": r.stored_at.isoformat() if r.stored_at else None, "channels": r.channels,
+                "review": r.review, "analysis": r.analysis, "waveform": r.waveform_path is not None,
+                "expired_at": r.expired_at.isoformat() if r.expired_at else None, "agent": self.agent,
                 "caller": self.caller, "tickets": self.tickets, "confidential": self.confidential}
 
 
 class RecordingCatalog:
-    def __init__(self, sessions: SessionFactory) -> None:
-        self.sessions = sessions
+    def __init__(self, sessions: SessionFactory, store: Store) -> None:
+        self.sessions, self.store = sessions, store
 
     async def _found(self, query: Select[Recording, CallRecord]) -> list[Found]:
         async with self.sessions() as s:
@@ -66,8 +69,11 @@ class RecordingCatalog:
         return found[0] if found else None
 
     async def search(self, *, call_id: str | None = None, number: str | None = None, agent: str | None = None,
-                     ticket: str | None = None, day: date | None = None, limit: int = 50) -> list[Found]:
+                     ticket: str | None = None, day: date | None = None, review: bool = False,
+                     limit: int = 50) -> list[Found]:
         query = select(Recording, CallRecord).join(CallRecord).order_by(Recording.started_at.desc()).limit(limit)
+        if review:
+            query = query.where(Recording.review.is_(True))
         if call_id:
             query = query.where(Recording.call_id == call_id)
         if number:

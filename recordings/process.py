@@ -8,13 +8,14 @@ import sys
 from pathlib import Path
 
 from hotline.embedded.children import stop_child
+from recordings.backends import StoreConfig
 
 
 class RecordingWorkerProcess:
-    def __init__(self, db_url: str, wavs: Path, store: Path, log_dir: Path, *, fmt: str = "opus",
-                 max_backoff_s: float = 60.0) -> None:
+    def __init__(self, db_url: str, wavs: Path, store: StoreConfig, log_dir: Path, *, fmt: str = "opus",
+                 max_backoff_s: float = 60.0, keep_years: int = 0) -> None:
         self.db_url, self.wavs, self.store, self.log_dir = db_url, wavs, store, log_dir
-        self.fmt, self.max_backoff_s = fmt, max_backoff_s
+        self.fmt, self.max_backoff_s, self.keep_years = fmt, max_backoff_s, keep_years
         self._proc: asyncio.subprocess.Process | None = None
 
     @property
@@ -23,12 +24,13 @@ class RecordingWorkerProcess:
 
     async def start(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        self.store.mkdir(parents=True, exist_ok=True)
+        self.store.root.mkdir(parents=True, exist_ok=True)
         log = open(self.log_dir / "recordings.log", "ab")  # noqa: SIM115 - the child owns it
         try:
             self._proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "recordings.worker", "--db", self.db_url, "--wavs", str(self.wavs),
-                "--store", str(self.store), "--format", self.fmt, "--max-backoff", str(self.max_backoff_s),
+                *self.store.args(), "--format", self.fmt, "--max-backoff", str(self.max_backoff_s),
+                "--keep-years", str(self.keep_years),
                 stdout=log, stderr=log, start_new_session=True, env=dict(os.environ))
         finally:
             log.close()

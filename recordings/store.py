@@ -9,13 +9,12 @@ store, `s3://bucket/key` for object storage.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Protocol
-
-import asyncio
 
 
 def sha256_of(path: Path) -> str:

@@ -31,6 +31,10 @@ class Codec:
     def suffix(self) -> str:
         return "opus" if self.format == "opus" else "mp3"
 
+    @property
+    def content_type(self) -> str:
+        return "audio/ogg" if self.format == "opus" else "audio/mpeg"
+
 
 def wav_seconds(path: Path) -> float:
     with wave.open(str(path), "rb") as w:
@@ -46,15 +50,34 @@ async def _run(*argv: str) -> str:
     return out.decode()
 
 
-async def transcode(wav: Path, out: Path, codec: Codec) -> None:
-    """Write `out` (its container from the codec) from `wav`; mono, the source's rate."""
+def _inputs(sources: list[Path]) -> list[str]:
+    if len(sources) not in (1, 2):
+        raise ValueError("one mixed recording or two channels (caller, heard)")
+    return [arg for src in sources for arg in ("-i", str(src))]
+
+
+async def transcode(sources: list[Path], out: Path, codec: Codec) -> None:
+    """Write `out` (its container from the codec): mono from one WAV, stereo (caller left) from two."""
     container, args = FORMATS[codec.format]
     tuning = (["-compression_level", str(codec.complexity), "-frame_duration", "60"]
               if codec.format == "opus" else [])
-    await _run("ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(wav), "-ac", "1",
+    layout = (["-filter_complex", "[0:a][1:a]amerge=inputs=2[a]", "-map", "[a]", "-ac", "2"] if len(sources) == 2
+              else ["-ac", "1"])
+    await _run("ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *_inputs(sources), *layout,
                *args, *tuning, "-b:a", f"{codec.bitrate_kbps}k", "-f", container, str(out))
     if not out.exists() or out.stat().st_size == 0:
-        raise TranscodeFailed(f"ffmpeg wrote nothing for {wav.name}")
+        raise TranscodeFailed(f"ffmpeg wrote nothing for {sources[0].name}")
+
+
+async def waveform(sources: list[Path], out: Path, width: int = 1200) -> None:
+    """A PNG of the waveform for the console player: one band per channel (caller above, heard below)."""
+    merge = "[0:a][1:a]amerge=inputs=2," if len(sources) == 2 else "[0:a]"
+    height = 80 * len(sources)
+    draw = f"{merge}showwavespic=s={width}x{height}:split_channels=1:colors=0x2f6fb0|0xd9822b[v]"
+    await _run("ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *_inputs(sources),
+               "-filter_complex", draw, "-map", "[v]", "-frames:v", "1", "-f", "image2", "-c:v", "png", str(out))
+    if not out.exists() or out.stat().st_size == 0:
+        raise TranscodeFailed(f"ffmpeg drew no waveform for {sources[0].name}")
 
 
 async def media_seconds(path: Path) -> float:

@@ -8,14 +8,15 @@ import json
 import random
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import select
 
 from hotline.db.engine import SessionFactory, create_engine, session_factory
 from hotline.db.models import Recording
 from hotline.settings import Settings
-from recordings.store import sha256_of
+from recordings.backends import StoreConfig
+from recordings.retention import sweep
+from recordings.store import Store
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class Mismatch:
     problem: str  # missing | altered
 
 
-async def verify(sessions: SessionFactory, sample: int | None = None,
+async def verify(sessions: SessionFactory, store: Store, sample: int | None = None,
                  progress: bool = False) -> tuple[int, list[Mismatch]]:
     """Check every stored recording (or a random sample); returns (checked, mismatches)."""
     async with sessions() as s:
@@ -36,10 +37,10 @@ async def verify(sessions: SessionFactory, sample: int | None = None,
         rows = random.sample(rows, sample)
     bad: list[Mismatch] = []
     for done, (rec_id, call_id, path, digest) in enumerate(rows, 1):
-        file = Path(path)
-        if not file.exists():
+        found = await store.sha256(path)
+        if found is None:
             bad.append(Mismatch(rec_id, call_id, path, "missing"))
-        elif await asyncio.to_thread(sha256_of, file) != digest:
+        elif found != digest:
             bad.append(Mismatch(rec_id, call_id, path, "altered"))
         if progress and (done % 50 == 0 or done == len(rows)):
             print(f"\rverified {done}/{len(rows)}, mismatches {len(bad)}", end="", file=sys.stderr, flush=True)
@@ -55,12 +56,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     check.add_argument("--sample", type=int, help="check this many, chosen at random (default: all)")
     check.add_argument("--json", action="store_true")
     check.set_defaults(func=lambda a: asyncio.run(_verify(a)))
+    keep = rsub.add_parser("retention", help="delete audio past the retention period (legal holds kept)")
+    keep.add_argument("--keep-years", type=int, help="the period (default: HOTLINE_RECORDINGS_KEEP_YEARS)")
+    keep.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
+    keep.set_defaults(func=lambda a: asyncio.run(_retention(a)))
 
 
 async def _verify(args: argparse.Namespace) -> int:
-    engine = create_engine(Settings().db_url)
+    settings = Settings()
+    engine = create_engine(settings.db_url)
     try:
-        checked, bad = await verify(session_factory(engine), args.sample, progress=not args.json)
+        checked, bad = await verify(session_factory(engine), StoreConfig.of(settings).open(), args.sample,
+                                    progress=not args.json)
     finally:
         await engine.dispose()
     if args.json:
@@ -70,3 +77,20 @@ async def _verify(args: argparse.Namespace) -> int:
             print(f"{m.problem.upper():8} recording {m.recording} of call {m.call_id}: {m.path}")
         print(f"{checked} checked, {len(bad)} mismatch(es)")
     return 1 if bad else 0
+
+
+async def _retention(args: argparse.Namespace) -> int:
+    settings = Settings()
+    years = settings.recordings_keep_years if args.keep_years is None else args.keep_years
+    if years <= 0:
+        print("recordings are kept for ever (set HOTLINE_RECORDINGS_KEEP_YEARS or --keep-years)")
+        return 0
+    engine = create_engine(settings.db_url)
+    try:
+        report = await sweep(session_factory(engine), StoreConfig.of(settings).open(), years, dry_run=args.dry_run)
+    finally:
+        await engine.dispose()
+    verb = "would delete" if report.dry_run else "deleted"
+    print(f"{verb} the audio of {report.expired} recording(s) older than {years} years; "
+          f"{report.held} kept by legal hold")
+    return 0

@@ -22,11 +22,15 @@ from sqlalchemy import func, select
 
 from hotline.db.engine import SessionFactory, create_engine, session_factory
 from hotline.db.models import CallRecord, Recording
-from recordings.store import LocalStore, sha256_of
-from recordings.transcode import Codec, media_seconds, transcode, wav_seconds
+from recordings.analysis import Analysis, ReviewRules, analyse
+from recordings.backends import StoreConfig
+from recordings.retention import sweep
+from recordings.store import Store, sha256_of
+from recordings.transcode import Codec, media_seconds, transcode, wav_seconds, waveform
 
 log = logging.getLogger("recordings")
 CHINA_OFFSET = timedelta(hours=8)
+RETENTION_EVERY_S = 24 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,23 @@ class WorkerSettings:
     settle_s: float = 1.0  # a call's WAV is complete this long after its hang-up
     poll_s: float = 1.0
     max_backoff_s: float = 60.0
+    channels: bool = True  # keep the caller and what they heard as two channels when Asterisk wrote them
+    review: ReviewRules = field(default_factory=ReviewRules)
+    keep_years: int = 0  # retention period; 0 keeps recordings for ever
+
+
+def _delete_wavs(wav: Path) -> None:
+    for path in (wav, *channel_files(wav)):
+        path.unlink(missing_ok=True)
+
+
+def channel_files(wav: Path) -> tuple[Path, Path]:
+    """The caller's voice and what the caller heard, written by MixMonitor's r() and t() next to the mix."""
+    return wav.with_name(f"{wav.stem}-caller.wav"), wav.with_name(f"{wav.stem}-heard.wav")
+
+
+def _is_channel_file(wav: Path) -> bool:
+    return wav.stem.endswith(("-caller", "-heard"))
 
 
 async def recording_backlog(sessions: SessionFactory) -> dict[str, int]:
@@ -47,20 +68,31 @@ async def recording_backlog(sessions: SessionFactory) -> dict[str, int]:
     return {"waiting": int(waiting or 0), "failing": int(failing or 0)}
 
 
+@dataclass(frozen=True)
+class Stored:
+    location: str
+    digest: str
+    size: int
+    channels: int
+    seconds: float
+    analysis: Analysis | None
+    waveform: str | None
+
+
 class RecordingWorker:
-    def __init__(self, sessions: SessionFactory, store: LocalStore, settings: WorkerSettings) -> None:
+    def __init__(self, sessions: SessionFactory, store: Store, settings: WorkerSettings) -> None:
         self._sessions, self._store, self._settings = sessions, store, settings
         self._retry_at: dict[int, float] = {}
 
     async def start_up(self) -> None:
         """Clean half-written files and find WAVs nobody processed (a crash, a lost event)."""
-        removed = await asyncio.to_thread(self._store.clean_parts)
+        removed = await self._store.clean_scratch()
         if removed:
             log.warning("removed %d half-written recording(s)", removed)
         await self._adopt_orphans()
 
     async def _adopt_orphans(self) -> None:
-        wavs = [p for p in self._settings.wav_root.rglob("*.wav") if "duty" not in p.parts]
+        wavs = [p for p in self._settings.wav_root.rglob("*.wav") if "duty" not in p.parts and not _is_channel_file(p)]
         if not wavs:
             return
         async with self._sessions.begin() as s:
@@ -71,7 +103,7 @@ class RecordingWorker:
                 if key in known:
                     continue
                 if key in by_wav and by_wav[key].status == "stored":
-                    wav.unlink(missing_ok=True)  # stored and recorded; the crash came before the delete
+                    _delete_wavs(wav)  # stored and recorded; the crash came before the delete
                     log.info("deleted %s: its stored copy is recorded", wav.name)
                 elif await s.get(CallRecord, wav.stem) is not None:
                     s.add(Recording(call_id=wav.stem, path=key, format="wav", started_at=datetime.now(UTC)))
@@ -103,37 +135,67 @@ class RecordingWorker:
             return False
         wav = Path(row.path)
         try:
-            final = await self._store_copy(row, wav)
+            stored = await self._store_copy(row, wav)
+            await self._record(row.id, wav, stored)
         except Exception as exc:
             await self._failed(rec_id, exc)
             return False
-        wav.unlink(missing_ok=True)
+        _delete_wavs(wav)
         self._retry_at.pop(rec_id, None)
-        log.info("recording %s of call %s stored: %s", rec_id, row.call_id, final.name)
+        flagged = f", flagged for review: {', '.join(stored.analysis.review_reasons)}" if (
+            stored.analysis and stored.analysis.review) else ""
+        log.info("recording %s of call %s stored (%d channel(s)): %s%s", rec_id, row.call_id, stored.channels,
+                 stored.location, flagged)
         return True
 
-    async def _store_copy(self, row: Recording, wav: Path) -> Path:
+    async def _store_copy(self, row: Recording, wav: Path) -> Stored:
+        """Transcode, check, store and read back the recording; analyse it and draw its waveform."""
         if not wav.exists():
             raise FileNotFoundError(f"the WAV {wav} is missing")
-        codec = self._settings.codec
+        codec, caller, heard = self._settings.codec, *channel_files(wav)
+        sources = [caller, heard] if self._settings.channels and caller.exists() and heard.exists() else [wav]
         seconds = await asyncio.to_thread(wav_seconds, wav)
-        final = self._store.place(row.started_at + CHINA_OFFSET, f"{row.call_id}-{row.id}.{codec.suffix}")
-        part = await asyncio.to_thread(self._store.part_of, final)
-        await transcode(wav, part, codec)
-        digest = await asyncio.to_thread(sha256_of, part)
-        await asyncio.to_thread(self._store.commit, part, final)
-        stored_seconds = await media_seconds(final)
-        if await asyncio.to_thread(sha256_of, final) != digest or abs(stored_seconds - seconds) > max(1.0,
-                                                                                                   seconds * 0.02):
-            raise RuntimeError(f"stored copy of {wav.name} does not verify ({stored_seconds:.1f}s vs {seconds:.1f}s)")
+        name = f"{row.started_at + CHINA_OFFSET:%Y/%m/%d}/{row.call_id}-{row.id}"
+        scratch = self._store.scratch(f"{name}.{codec.suffix}")
+        await transcode(sources, scratch, codec)
+        stored_seconds = await media_seconds(scratch)
+        if abs(stored_seconds - seconds) > max(1.0, seconds * 0.02):
+            raise RuntimeError(f"transcoded {wav.name} is {stored_seconds:.1f}s, the WAV {seconds:.1f}s")
+        digest, size = await asyncio.to_thread(sha256_of, scratch), scratch.stat().st_size
+        location = await self._store.put(scratch, f"{name}.{codec.suffix}", codec.content_type)
+        if await self._store.sha256(location) != digest:
+            raise RuntimeError(f"stored copy of {wav.name} does not verify at {location}")
+        pair = (caller, heard) if len(sources) == 2 else (None, None)
+        return Stored(location, digest, size, len(sources), seconds, await self._analyse(wav, *pair),
+                      await self._waveform(sources, f"{name}.png"))
+
+    async def _analyse(self, wav: Path, caller: Path | None, heard: Path | None) -> Analysis | None:
+        try:
+            return await asyncio.to_thread(analyse, wav, caller, heard, self._settings.review)
+        except Exception:
+            log.exception("could not analyse %s; stored without analysis", wav.name)
+            return None
+
+    async def _waveform(self, sources: list[Path], key: str) -> str | None:
+        try:
+            scratch = self._store.scratch(key)
+            await waveform(sources, scratch)
+            return await self._store.put(scratch, key, "image/png")
+        except Exception:
+            log.exception("could not draw the waveform of %s; stored without one", sources[0].name)
+            return None
+
+    async def _record(self, rec_id: int, wav: Path, stored: Stored) -> None:
         async with self._sessions.begin() as s:
-            fresh = await s.get(Recording, row.id, with_for_update=True)
+            fresh = await s.get(Recording, rec_id, with_for_update=True)
             if fresh is None:
-                raise LookupError(f"recording {row.id} vanished")
-            fresh.status, fresh.path, fresh.wav_path, fresh.format = "stored", str(final), str(wav), codec.format
-            fresh.size_bytes, fresh.sha256, fresh.duration_s = final.stat().st_size, digest, round(seconds, 2)
-            fresh.stored_at, fresh.error = datetime.now(UTC), None
-        return final
+                raise LookupError(f"recording {rec_id} vanished")
+            fresh.status, fresh.path, fresh.wav_path = "stored", stored.location, str(wav)
+            fresh.format, fresh.channels = self._settings.codec.format, stored.channels
+            fresh.size_bytes, fresh.sha256, fresh.duration_s = stored.size, stored.digest, round(stored.seconds, 2)
+            fresh.analysis = stored.analysis.to_json() if stored.analysis else None
+            fresh.review = bool(stored.analysis and stored.analysis.review)
+            fresh.waveform_path, fresh.stored_at, fresh.error = stored.waveform, datetime.now(UTC), None
 
     async def _failed(self, rec_id: int, exc: Exception) -> None:
         async with self._sessions.begin() as s:
@@ -149,18 +211,25 @@ class RecordingWorker:
 
     async def run(self) -> None:
         await self.start_up()
+        next_sweep = 0.0
         while True:
             try:
                 await self.run_once()
+                if self._settings.keep_years and time.monotonic() >= next_sweep:
+                    report = await sweep(self._sessions, self._store, self._settings.keep_years)
+                    next_sweep = time.monotonic() + RETENTION_EVERY_S
+                    if report.expired:
+                        log.info("retention: %d recording(s) past %d years deleted, %d kept by legal hold",
+                                 report.expired, self._settings.keep_years, report.held)
             except Exception:
                 log.exception("recording pass failed; trying again")
             await asyncio.sleep(self._settings.poll_s)
 
 
-async def _main(db_url: str, settings: WorkerSettings, store_root: Path) -> None:
+async def _main(db_url: str, settings: WorkerSettings, store: StoreConfig) -> None:
     engine = create_engine(db_url)
     try:
-        await RecordingWorker(session_factory(engine), LocalStore(store_root), settings).run()
+        await RecordingWorker(session_factory(engine), await store.open_ready(), settings).run()
     finally:
         await engine.dispose()
 
@@ -169,14 +238,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="store call recordings compactly, hashed and verified")
     parser.add_argument("--db", required=True, help="SQLAlchemy URL of the hotline database")
     parser.add_argument("--wavs", type=Path, required=True, help="where Asterisk writes the WAV recordings")
-    parser.add_argument("--store", type=Path, required=True, help="where stored recordings go")
+    StoreConfig.add_args(parser)
     parser.add_argument("--format", choices=("opus", "mp3"), default="opus")
     parser.add_argument("--bitrate", type=int, default=12, help="kb/s")
     parser.add_argument("--max-backoff", type=float, default=60.0)
+    parser.add_argument("--keep-years", type=int, default=0, help="retention period (0: keep for ever)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s recordings %(levelname)s %(message)s")
-    settings = WorkerSettings(args.wavs, Codec(args.format, args.bitrate), max_backoff_s=args.max_backoff)
-    asyncio.run(_main(args.db, settings, args.store))
+    settings = WorkerSettings(args.wavs, Codec(args.format, args.bitrate), max_backoff_s=args.max_backoff,
+                              keep_years=args.keep_years)
+    asyncio.run(_main(args.db, settings, StoreConfig.from_args(args)))
 
 
 if __name__ == "__main__":

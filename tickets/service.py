@@ -206,6 +206,14 @@ class Tickets:
             await self._load(s, ticket_id)
             self._event(s, ticket_id, kind, source, None, **detail)
 
+    async def legal_hold(self, ticket_id: int, hold: bool, reason: str, by: str) -> TicketView:
+        """Keep (or release) the ticket's call recordings past the retention period; on the timeline."""
+        async with self.sessions.begin() as s:
+            row = await self._load(s, ticket_id, for_update=True)
+            row.legal_hold, row.legal_hold_reason = hold, reason if hold else ""
+            self._event(s, ticket_id, "legal_hold" if hold else "legal_hold_released", by, None, reason=reason)
+        return await self.get(ticket_id)
+
     async def progress(self, number: str, caller: str) -> str | None:
         """For the IVR: the status of ticket `number`, told only to the phone that registered it."""
         async with self.sessions() as s:

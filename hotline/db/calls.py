@@ -54,7 +54,8 @@ class CallView:
             failsafe_reason=row.failsafe_reason, steps=list(row.steps or []),
             recordings=[{"id": r.id, "path": r.path, "format": r.format, "started_at": _iso(r.started_at),
                          "size_bytes": r.size_bytes, "sha256": r.sha256, "status": r.status,
-                         "duration_s": r.duration_s, "stored_at": _iso(r.stored_at)} for r in row.recordings],
+                         "duration_s": r.duration_s, "stored_at": _iso(r.stored_at), "channels": r.channels,
+                         "review": r.review, "analysis": r.analysis} for r in row.recordings],
         )
 
     def to_json(self) -> dict[str, Any]:

@@ -80,7 +80,7 @@ class Recording(Base):
     call_id: Mapped[str] = mapped_column(ForeignKey("calls.call_id", ondelete="CASCADE"), index=True)
     path: Mapped[str] = mapped_column(Text)  # where the audio is now: the WAV, then the stored file
     format: Mapped[str] = mapped_column(String(16))
-    started_at: Mapped[datetime]
+    started_at: Mapped[datetime] = mapped_column(index=True)
     size_bytes: Mapped[int | None]
     sha256: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="recording", index=True)  # recording | stored
@@ -89,6 +89,11 @@ class Recording(Base):
     stored_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+    channels: Mapped[int] = mapped_column(Integer, default=1)  # 2: caller left, what the caller heard right
+    analysis: Mapped[dict[str, Any] | None]  # speech ratios, longest silence, talk-over (recordings.analysis)
+    review: Mapped[bool] = mapped_column(Boolean, default=False, index=True)  # flagged for quality review
+    waveform_path: Mapped[str | None] = mapped_column(Text)
+    expired_at: Mapped[datetime | None]  # audio deleted by the retention policy; the row stays as evidence
     call: Mapped[CallRecord] = relationship(back_populates="recordings")
 
 
@@ -141,6 +146,8 @@ class Ticket(Base):
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)
     revisit_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     petitioner_enterprise: Mapped[bool] = mapped_column(Boolean, default=False)  # revisited by a person
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)  # its recordings outlive the retention period
+    legal_hold_reason: Mapped[str] = mapped_column(String(200), default="")
     handling_unit: Mapped[str] = mapped_column(String(100), default="")
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(index=True)

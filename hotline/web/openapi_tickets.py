@@ -70,6 +70,14 @@ TICKET_PATHS: dict[str, Any] = {
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object", "required": ["call_id"], "properties": {"call_id": {"type": "string"}}}}}},
         "responses": {**_TICKET, "400": _ERROR, "401": _ERROR, "403": _ERROR, "404": _ERROR, "422": _BAD}}},
+    "/api/tickets/{ticket_id}/legal-hold": {"put": {
+        "summary": "keep (hold: true, with a reason) or release the ticket's recordings past the retention period",
+        "parameters": [_TICKET_ID],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["hold"], "properties": {
+                "hold": {"type": "boolean"}, "reason": {"type": "string", "maxLength": 200}}}}}},
+        "responses": {"200": {"description": "the hold"}, "400": _ERROR, "401": _ERROR, "403": _ERROR,
+                      "404": _ERROR}}},
     "/api/tickets/{ticket_id}/timeline": {"get": {
         "summary": "the ticket's timeline (created, submitted, delivered, case-system statuses) and revisits",
         "parameters": [_TICKET_ID],
@@ -109,12 +117,19 @@ RECORDING_PATHS: dict[str, Any] = {
                        for n in ("call_id", "number", "agent", "ticket")]
                       + [{"name": "date", "in": "query", "schema": {"type": "string", "format": "date"}},
                          {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
-                                                                      "maximum": 500}}],
+                                                                      "maximum": 500}},
+                         {"name": "review", "in": "query", "description": "1: only calls flagged for review",
+                          "schema": {"enum": ["1"]}}],
         "responses": {"200": {"description": "recordings"}, "400": _ERROR, "401": _ERROR, "403": _ERROR}}},
     "/api/recordings/{recording_id}/audio": {"get": {
         "summary": "the audio (Opus in Ogg); HTTP Range supported; download=1 as an attachment; audited",
         "parameters": [{"name": "recording_id", "in": "path", "required": True, "schema": {"type": "integer"}},
                        {"name": "download", "in": "query", "schema": {"enum": ["1"]}}],
         "responses": {"200": {"description": "audio"}, "206": {"description": "a range of the audio"},
-                      "401": _ERROR, "403": _ERROR, "404": _ERROR}}},
+                      "401": _ERROR, "403": _ERROR, "404": _ERROR, "410": _ERROR, "416": _ERROR}}},
+    "/api/recordings/{recording_id}/waveform": {"get": {
+        "summary": "the waveform image (PNG) for the player: caller above, what the caller heard below; audited",
+        "parameters": [{"name": "recording_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "responses": {"200": {"description": "PNG"}, "206": {"description": "a range of the PNG"},
+                      "401": _ERROR, "403": _ERROR, "404": _ERROR, "410": _ERROR, "416": _ERROR}}},
 }

@@ -32,6 +32,7 @@ WRITERS = frozenset({"agent", "supervisor", "admin"})
 READERS = WRITERS | {"auditor"}
 CONFIDENTIAL_READERS = frozenset({"supervisor", "admin"})
 OPERATORS = frozenset({"supervisor", "admin"})
+HOLDERS = frozenset({"supervisor", "auditor", "admin"})  # may keep recordings past retention
 WEBHOOK_PATH = "/api/case-system/events"
 
 
@@ -195,6 +196,26 @@ async def duty_call(request: web.Request) -> web.Response:
     return web.json_response(started, status=202)
 
 
+async def legal_hold(request: web.Request) -> web.Response:
+    """`PUT {"hold": true, "reason": "..."}`: the ticket's recordings outlive the retention period."""
+    who, ticket_id = principal(request), _ticket_id(request)
+    if refused := await gate(request, HOLDERS, "tickets.legal_hold", f"tickets/{request.match_info['ticket_id']}",
+                             "place a legal hold"):
+        return refused
+    body = await json_object(request)
+    if ticket_id is None or body is None or not isinstance(body.get("hold"), bool):
+        return error(400, "bad_request", 'send {"hold": true, "reason": "..."} or {"hold": false}')
+    reason = body.get("reason", "")
+    if not isinstance(reason, str) or len(reason) > 200 or (body["hold"] and not reason.strip()):
+        return error(400, "bad_request", "a hold needs a reason of at most 200 characters")
+    try:
+        ticket = await request.app[TICKETS].legal_hold(ticket_id, body["hold"], reason.strip(), who.name)
+    except TicketNotFound:
+        return error(404, "not_found", f"no ticket {ticket_id}")
+    return web.json_response({"ticket": ticket.row.number, "legal_hold": ticket.row.legal_hold,
+                              "reason": ticket.row.legal_hold_reason})
+
+
 async def caller_history(request: web.Request) -> web.Response:
     """The screen pop's repeat-caller view: a number's recent calls and tickets."""
     who, number = principal(request), request.match_info["number"]
@@ -273,6 +294,7 @@ def add_routes(app: web.Application, tickets: Tickets, case: CaseLink | None,
     app.router.add_post("/api/tickets/{ticket_id}/submit", submit)
     app.router.add_get("/api/tickets/{ticket_id}/timeline", timeline)
     app.router.add_post("/api/tickets/{ticket_id}/calls", link_call)
+    app.router.add_put("/api/tickets/{ticket_id}/legal-hold", legal_hold)
     app.router.add_get("/api/callers/{number}/history", caller_history)
     if case is not None:
         app[CASE] = case

@@ -50,6 +50,8 @@ async def test_citizen_hears_greeting_presses_key_and_is_recorded(stack: Stack, 
     assert stored["duration_s"] > 5 and path.stat().st_size < stored["duration_s"] * 2500, "≤ 150 KB a minute"
     assert not path.stat().st_mode & 0o222, "read-only once stored"
     assert not wav.exists(), "the WAV is deleted once the stored copy verifies"
+    # Both sides kept as two channels, and analysed: the caller heard the greeting and the agent.
+    assert stored["channels"] == 2 and stored["analysis"]["heard_speech_s"] > 1, stored
 
     # Listening: a supervisor streams it with a range request; another agent is refused, and both are audited.
     assert stack.tokens is not None and stack.calls is not None and record.agent is not None
@@ -69,6 +71,10 @@ async def test_citizen_hears_greeting_presses_key_and_is_recorded(stack: Stack, 
             assert await r.read() == path.read_bytes()[:100]
         async with http.get(audio, headers={"Authorization": f"Bearer {stranger}"}) as r:
             assert r.status == 403
+        async with http.get(audio.replace("/audio", "/waveform"),
+                            headers={"Authorization": f"Bearer {supervisor}"}) as r:
+            assert r.status == 200 and r.headers["Content-Type"] == "image/png"
+            assert (await r.read()).startswith(b"\x89PNG")
         async with http.get(f"{base}/api/recordings?call_id={record.call_id}",
                             headers={"Authorization": f"Bearer {stranger}"}) as r:
             assert (await r.json())["recordings"] == [], "other agents' calls are not listed"
@@ -79,7 +85,7 @@ async def test_citizen_hears_greeting_presses_key_and_is_recorded(stack: Stack, 
                                 .order_by(AuditEntry.id))).all()
     assert [(e.actor, e.action, e.allowed) for e in seen] == [
         ("sup-rec", "recordings.listen", True), ("other-agent", "recordings.listen", False),
-        ("own-agent", "recordings.download", True)]
+        ("sup-rec", "recordings.waveform", True), ("own-agent", "recordings.download", True)]
     assert seen[0].detail["range"] == "bytes=0-99" and seen[0].remote
 
 

@@ -18,11 +18,13 @@ import pytest
 from hotline.db.engine import SessionFactory, create_engine, session_factory
 from hotline.db.migrate import upgrade
 from hotline.db.models import CallRecord, Recording
+from recordings.backends import StoreConfig
 from recordings.process import RecordingWorkerProcess
-from recordings.store import sha256_of
+from recordings.store import LocalStore, sha256_of
 from recordings.transcode import media_seconds
 from recordings.verify import verify
-from recordings.worker import recording_backlog
+from recordings.worker import channel_files, recording_backlog
+from tests.recordings.moto import start_moto
 
 
 @dataclass
@@ -34,7 +36,8 @@ class Place:
     logs: Path
 
     def worker(self) -> RecordingWorkerProcess:
-        return RecordingWorkerProcess(self.url, self.wavs, self.store, self.logs, max_backoff_s=1.0)
+        return RecordingWorkerProcess(self.url, self.wavs, StoreConfig("local", self.store), self.logs,
+                                      max_backoff_s=1.0)
 
 
 @pytest.fixture
@@ -60,6 +63,15 @@ async def ended_call(place: Place, call_id: str, seconds: int) -> Path:
         await s.flush()
         s.add(Recording(call_id=call_id, path=str(wav), format="wav", started_at=at))
     return wav
+
+
+async def with_channels(wav: Path) -> tuple[Path, Path]:
+    """MixMonitor's r() and t() files next to the mix: the caller (noise), what they heard (silence)."""
+    caller, heard = channel_files(wav)
+    for path, source in ((caller, "anoisesrc=d=12:c=pink:r=8000:a=0.3"), (heard, "anullsrc=r=8000:cl=mono:d=12")):
+        await asyncio.to_thread(subprocess.run, ["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i",
+                                                 source, "-t", "12", "-c:a", "pcm_s16le", str(path)], check=True)
+    return caller, heard
 
 
 async def row_of(place: Place, call_id: str) -> Recording:
@@ -131,7 +143,7 @@ async def test_storage_down_is_retried_and_reported_then_stored(place: Place) ->
     finally:
         await worker.stop()
 
-    checked, bad = await verify(place.sessions)
+    checked, bad = await verify(place.sessions, LocalStore(place.store))
     assert (checked, bad) == (1, [])
     stored = Path(row.path)
     stored.chmod(0o644)
@@ -144,3 +156,50 @@ async def test_storage_down_is_retried_and_reported_then_stored(place: Place) ->
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
     assert report["checked"] == 1 and report["mismatches"][0]["problem"] == "altered"
+
+
+async def test_both_channels_are_kept_analysed_and_drawn(place: Place) -> None:
+    wav = await ended_call(place, "two-sides", 12)
+    caller, heard = await with_channels(wav)
+    worker = place.worker()
+    await worker.start()
+    try:
+        row = await until_stored(place, "two-sides", timeout=20)
+    finally:
+        await worker.stop()
+    stored = Path(row.path)
+    probe = await asyncio.to_thread(subprocess.run, ["ffprobe", "-v", "error", "-show_entries", "stream=channels",
+                                                     "-of", "csv=p=0", str(stored)], capture_output=True, text=True)
+    assert row.channels == 2 and probe.stdout.strip() == "2"
+    assert row.analysis is not None and row.analysis["heard_speech_s"] == 0 and row.analysis["talk_over_s"] == 0
+    assert row.waveform_path and Path(row.waveform_path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not (wav.exists() or caller.exists() or heard.exists()), "all three WAVs go once stored"
+
+
+async def test_the_worker_stores_to_object_storage_and_verify_reads_it_back(
+        place: Place, monkeypatch: pytest.MonkeyPatch) -> None:
+    moto = start_moto(place.logs.parent / "moto.log")
+    monkeypatch.setenv("HOTLINE_S3_ACCESS_KEY", "testing")
+    monkeypatch.setenv("HOTLINE_S3_SECRET_KEY", "testing")
+    config = StoreConfig("s3", place.store, s3_endpoint=moto.url, s3_bucket="hotline-rec", s3_prefix="centre/")
+    try:
+        wav = await ended_call(place, "to-s3", 12)
+        worker = RecordingWorkerProcess(place.url, place.wavs, config, place.logs, max_backoff_s=1.0)
+        await worker.start()
+        try:
+            row = await until_stored(place, "to-s3", timeout=30)
+        finally:
+            await worker.stop()
+        assert row.path.startswith("s3://hotline-rec/centre/") and row.path.endswith(".opus")
+        assert row.waveform_path and row.waveform_path.endswith(".png") and not wav.exists()
+        store = config.open()
+        assert await store.sha256(row.path) == row.sha256
+        assert b"".join([c async for c in store.read(row.path, 0, 3)]) == b"OggS"
+        assert await verify(place.sessions, store) == (1, [])
+        tampered = store.scratch("tampered")
+        tampered.write_bytes(b"OggS not the call")
+        await store.put(tampered, row.path.removeprefix("s3://hotline-rec/centre/"), "audio/ogg")
+        checked, bad = await verify(place.sessions, store)
+        assert checked == 1 and [m.problem for m in bad] == ["altered"]
+    finally:
+        moto.stop()

@@ -1,0 +1,124 @@
+"""The recording routes on a real database and local store: byte ranges, the waveform, expired audio, legal holds."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from prometheus_client import CollectorRegistry
+
+from hotline.db.audit import AuditLog
+from hotline.db.calls import CallRecords
+from hotline.db.engine import SessionFactory, create_engine, session_factory
+from hotline.db.migrate import upgrade
+from hotline.db.models import CallRecord, Recording, Ticket, TicketCall
+from hotline.db.tokens import ApiTokens
+from hotline.web.app import WebDeps, build_app
+from hotline.web.health import HealthRegistry
+from recordings.access import RecordingCatalog
+from recordings.store import LocalStore
+from tickets.calendar import WorkCalendar
+from tickets.catalogue import Catalogue
+from tickets.service import Tickets
+from tickets.timelimits import TimeLimits
+
+AUDIO = bytes(range(256)) * 4  # 1024 bytes standing in for an Ogg file
+AT = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+
+
+@dataclass
+class Api:
+    client: TestClient[web.Request, web.Application]
+    sessions: SessionFactory
+    tokens: ApiTokens
+
+    async def as_(self, role: str, agent: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {await self.tokens.create(name=f'{role}-r', role=role, agent_id=agent)}"}
+
+
+@pytest.fixture
+async def api(tmp_path: Path) -> AsyncIterator[Api]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"
+    await upgrade(url)
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    store = LocalStore(tmp_path / "store")
+    paths = {}
+    for key, data in (("a.opus", AUDIO), ("a.png", b"\x89PNG\r\n\x1a\n"), ("b.opus", AUDIO)):
+        scratch = store.scratch(key)
+        scratch.write_bytes(data)
+        paths[key] = await store.put(scratch, key, "")
+    async with sessions.begin() as s:
+        for call_id in ("c1", "c2"):
+            s.add(CallRecord(call_id=call_id, caller="13800138000", dialled="12345", started_at=AT, agent="8001",
+                             steps=[]))
+        await s.flush()
+        s.add(Recording(id=1, call_id="c1", path=paths["a.opus"], format="opus", started_at=AT, status="stored",
+                        waveform_path=paths["a.png"], review=True))
+        s.add(Recording(id=2, call_id="c2", path=paths["b.opus"], format="opus", started_at=AT, status="expired",
+                        expired_at=AT))
+        s.add(Ticket(id=7, number="T7", status="submitted", channel="phone", urgency="一般", created_by="8001",
+                     created_at=AT, updated_at=AT))
+        await s.flush()
+        s.add(TicketCall(ticket_id=7, call_id="c1", linked_at=AT))
+    tokens = ApiTokens(sessions)
+    tickets = Tickets(sessions, Catalogue.shipped(), TimeLimits.load("beijing", WorkCalendar()))
+    app = build_app(WebDeps(CallRecords(sessions), tokens, AuditLog(sessions), HealthRegistry(), CollectorRegistry(),
+                            tickets=tickets, recordings=RecordingCatalog(sessions, store)))
+    async with TestClient(TestServer(app)) as client:
+        yield Api(client, sessions, tokens)
+    await engine.dispose()
+
+
+async def test_byte_ranges_are_served_exactly(api: Api) -> None:
+    sup = await api.as_("supervisor")
+    for asked, status, body, content_range in (
+            (None, 200, AUDIO, None), ("bytes=0-9", 206, AUDIO[:10], "bytes 0-9/1024"),
+            ("bytes=1000-", 206, AUDIO[1000:], "bytes 1000-1023/1024"),
+            ("bytes=-4", 206, AUDIO[-4:], "bytes 1020-1023/1024"),
+            ("bytes=1000-5000", 206, AUDIO[1000:], "bytes 1000-1023/1024")):
+        headers = {**sup, "Range": asked} if asked else sup
+        async with api.client.get("/api/recordings/1/audio", headers=headers) as r:
+            assert r.status == status, asked
+            assert await r.read() == body and r.headers.get("Content-Range") == content_range
+            assert r.headers["Accept-Ranges"] == "bytes"
+    async with api.client.get("/api/recordings/1/audio", headers={**sup, "Range": "bytes=2000-"}) as r:
+        assert r.status == 416 and r.headers["Content-Range"] == "bytes */1024"
+    async with api.client.get("/api/recordings/1/audio", headers={**sup, "Range": "pages=1-2"}) as r:
+        assert r.status == 416
+
+
+async def test_waveform_review_filter_and_expired_audio(api: Api) -> None:
+    sup = await api.as_("supervisor")
+    async with api.client.get("/api/recordings/1/waveform", headers=sup) as r:
+        assert r.status == 200 and (await r.read()).startswith(b"\x89PNG")
+    async with api.client.get("/api/recordings/2/audio", headers=sup) as r:
+        assert r.status == 410
+    async with api.client.get("/api/recordings?review=1", headers=sup) as r:
+        listed = (await r.json())["recordings"]
+    assert [x["id"] for x in listed] == [1] and listed[0]["tickets"] == ["T7"] and listed[0]["waveform"]
+    async with api.client.get("/api/recordings/1/waveform", headers=await api.as_("agent", "8002")) as r:
+        assert r.status == 403
+
+
+async def test_legal_hold_needs_the_right_role_and_a_reason(api: Api) -> None:
+    body = {"hold": True, "reason": "行政复议证据"}
+    async with api.client.put("/api/tickets/7/legal-hold", json=body, headers=await api.as_("agent", "8001")) as r:
+        assert r.status == 403
+    auditor = await api.as_("auditor")
+    async with api.client.put("/api/tickets/7/legal-hold", json={"hold": True}, headers=auditor) as r:
+        assert r.status == 400
+    async with api.client.put("/api/tickets/99/legal-hold", json=body, headers=auditor) as r:
+        assert r.status == 404
+    async with api.client.put("/api/tickets/7/legal-hold", json=body, headers=auditor) as r:
+        assert r.status == 200 and await r.json() == {"ticket": "T7", "legal_hold": True, "reason": "行政复议证据"}
+    async with api.sessions() as s:
+        ticket = await s.get_one(Ticket, 7)
+    assert ticket.legal_hold and ticket.legal_hold_reason == "行政复议证据"
+    async with api.client.put("/api/tickets/7/legal-hold", json={"hold": False}, headers=auditor) as r:
+        assert r.status == 200 and (await r.json())["legal_hold"] is False
