@@ -345,7 +345,7 @@ def _count(c: _Checker, node: _Node | None, where: str, default: int) -> int:
 
 
 def _agent(c: _Checker, node: _Node, where: str) -> Agent:
-    m = c.mapping(node, where, ("id", "name", "seat", "skills"), ("id", "name", "seat", "skills"))
+    m = c.mapping(node, where, ("id", "name", "seat", "skills", "group"), ("id", "name", "seat", "skills"))
     agent = c.text(m.get("id"), f"{where}.id", "", re.compile(r"^\d{3,6}$"), "digits, e.g. \"8001\"")
     skills: list[tuple[str, int]] = []
     if "skills" in m:
@@ -359,7 +359,8 @@ def _agent(c: _Checker, node: _Node, where: str) -> Agent:
                     continue
                 skills.append((skill, level.value))
     return Agent(agent, c.text(m.get("name"), f"agent {agent} name"),
-                 c.choice(m.get("seat"), f"agent {agent} seat", SEATS, "general"), tuple(skills))  # type: ignore[arg-type]
+                 c.choice(m.get("seat"), f"agent {agent} seat", SEATS, "general"),  # type: ignore[arg-type]
+                 tuple(skills), c.text(m.get("group"), f"agent {agent} group") if "group" in m else "")
 
 
 def _holiday(c: _Checker, node: _Node, where: str) -> Holiday:

@@ -87,6 +87,7 @@ class Agent:
     name: str
     seat: Seat
     skills: tuple[tuple[str, int], ...]
+    group: str = ""  # the team (班组) whose supervisor looks after this agent
 
 
 @dataclass(frozen=True)

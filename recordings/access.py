@@ -1,11 +1,13 @@
 """Finding recordings and deciding who may hear them (R-REC-1, R-SEC-1).
 
-An agent hears the calls they took; supervisors, auditors and admins all calls; a call that belongs
-to a confidential ticket only supervisors and admins.
+An agent hears the calls they took; a supervisor the calls of their team's agents (a supervisor
+token without a team: the whole centre); auditors and admins all calls; a call that belongs to a
+confidential ticket only supervisors and admins.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -29,12 +31,15 @@ class Found:
     caller: str
     confidential: bool
     tickets: list[str]
+    group: str | None = None  # the team of the agent who took the call
 
     def may_listen(self, who: Principal) -> bool:
         if who.role not in LISTENERS:
             return False
         if self.confidential and who.role not in CONFIDENTIAL_LISTENERS:
             return False
+        if who.role == "supervisor" and who.group is not None:
+            return who.group == self.group
         return who.role != "agent" or (who.agent_id is not None and who.agent_id == self.agent)
 
     def to_json(self) -> dict[str, Any]:
@@ -44,12 +49,13 @@ class Found:
                 "stored_at": r.stored_at.isoformat() if r.stored_at else None, "channels": r.channels,
                 "review": r.review, "analysis": r.analysis, "waveform": r.waveform_path is not None,
                 "expired_at": r.expired_at.isoformat() if r.expired_at else None, "agent": self.agent,
-                "caller": self.caller, "tickets": self.tickets, "confidential": self.confidential}
+                "caller": self.caller, "group": self.group, "tickets": self.tickets, "confidential": self.confidential}
 
 
 class RecordingCatalog:
-    def __init__(self, sessions: SessionFactory, store: Store) -> None:
+    def __init__(self, sessions: SessionFactory, store: Store, groups: Mapping[str, str] | None = None) -> None:
         self.sessions, self.store = sessions, store
+        self.groups = dict(groups or {})  # agent id → team, from the dialplan file
 
     async def _found(self, query: Select[Recording, CallRecord]) -> list[Found]:
         async with self.sessions() as s:
@@ -61,7 +67,7 @@ class RecordingCatalog:
         for call_id, number, confidential in links:
             by_call.setdefault(call_id, []).append((number, confidential))
         return [Found(r, c.agent, c.caller, any(conf for _, conf in by_call.get(c.call_id, [])),
-                      [n for n, _ in by_call.get(c.call_id, [])]) for r, c in rows]
+                      [n for n, _ in by_call.get(c.call_id, [])], self.groups.get(c.agent or "")) for r, c in rows]
 
     async def get(self, recording_id: int) -> Found | None:
         found = await self._found(select(Recording, CallRecord).join(CallRecord)

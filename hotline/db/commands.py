@@ -22,6 +22,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     create.add_argument("--name", required=True)
     create.add_argument("--role", required=True, choices=["agent", "supervisor", "engineer", "auditor", "admin"])
     create.add_argument("--agent", help="agent id (role agent)")
+    create.add_argument("--group", help="the team a supervisor looks after (default: the whole centre)")
     create.set_defaults(func=lambda a: asyncio.run(_create(a)))
     tsub.add_parser("list", help="list tokens").set_defaults(func=lambda a: asyncio.run(_list()))
     revoke = tsub.add_parser("revoke", help="revoke a token by id")
@@ -52,7 +53,7 @@ async def _with_tokens() -> tuple[AsyncEngine, ApiTokens]:
 async def _create(args: argparse.Namespace) -> int:
     engine, tokens = await _with_tokens()
     try:
-        token = await tokens.create(name=args.name, role=args.role, agent_id=args.agent)
+        token = await tokens.create(name=args.name, role=args.role, agent_id=args.agent, group=args.group)
     finally:
         await engine.dispose()
     print(token)

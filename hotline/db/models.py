@@ -237,6 +237,7 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(16))
     agent_id: Mapped[str | None] = mapped_column(String(32))
+    group: Mapped[str | None] = mapped_column(String(32))  # a supervisor's team; None: the whole centre
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]

@@ -24,6 +24,7 @@ class Principal:
     name: str
     role: str
     agent_id: str | None
+    group: str | None = None  # a supervisor's team (None: the whole centre)
 
 
 def _hash(token: str) -> str:
@@ -34,15 +35,15 @@ class ApiTokens:
     def __init__(self, sessions: SessionFactory) -> None:
         self._sessions = sessions
 
-    async def create(self, *, name: str, role: str, agent_id: str | None = None) -> str:
-        """A new token (shown once); agents must name their agent id."""
+    async def create(self, *, name: str, role: str, agent_id: str | None = None, group: str | None = None) -> str:
+        """A new token (shown once); agents must name their agent id; a supervisor may be limited to a team."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
         if role == "agent" and not agent_id:
             raise ValueError("an agent token needs --agent ID")
         token = "hl_" + secrets.token_urlsafe(32)
         async with self._sessions.begin() as s:
-            s.add(ApiToken(name=name, role=role, agent_id=agent_id, token_hash=_hash(token),
+            s.add(ApiToken(name=name, role=role, agent_id=agent_id, group=group, token_hash=_hash(token),
                            created_at=datetime.now(UTC)))
         return token
 
@@ -53,7 +54,7 @@ class ApiTokens:
             row = await s.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
         if row is None or row.revoked_at is not None or not hmac.compare_digest(row.token_hash, digest):
             return None
-        return Principal(row.id, row.name, row.role, row.agent_id)
+        return Principal(row.id, row.name, row.role, row.agent_id, row.group)
 
     async def revoke(self, token_id: int) -> bool:
         async with self._sessions.begin() as s:

@@ -59,6 +59,9 @@ async def test_citizen_hears_greeting_presses_key_and_is_recorded(stack: Stack, 
     other = next(a for a in ("8001", "8002", "8003") if a != record.agent)
     stranger = await stack.tokens.create(name="other-agent", role="agent", agent_id=other)
     own = await stack.tokens.create(name="own-agent", role="agent", agent_id=record.agent)
+    team = {"8001": "一组", "8002": "一组", "8003": "二组"}[record.agent]  # the shipped dialplan's teams
+    other_team = await stack.tokens.create(name="sup-other-team", role="supervisor",
+                                           group="二组" if team == "一组" else "一组")
     base = f"http://127.0.0.1:{stack.settings.ports.http}"
     async with aiohttp.ClientSession() as http:
         async with http.get(f"{base}/api/recordings?call_id={record.call_id}",
@@ -71,6 +74,8 @@ async def test_citizen_hears_greeting_presses_key_and_is_recorded(stack: Stack, 
             assert await r.read() == path.read_bytes()[:100]
         async with http.get(audio, headers={"Authorization": f"Bearer {stranger}"}) as r:
             assert r.status == 403
+        async with http.get(audio, headers={"Authorization": f"Bearer {other_team}"}) as r:
+            assert r.status == 403, "a team supervisor hears only their own team's calls"
         async with http.get(audio.replace("/audio", "/waveform"),
                             headers={"Authorization": f"Bearer {supervisor}"}) as r:
             assert r.status == 200 and r.headers["Content-Type"] == "image/png"
@@ -85,6 +90,7 @@ async def test_citizen_hears_greeting_presses_key_and_is_recorded(stack: Stack, 
                                 .order_by(AuditEntry.id))).all()
     assert [(e.actor, e.action, e.allowed) for e in seen] == [
         ("sup-rec", "recordings.listen", True), ("other-agent", "recordings.listen", False),
+        ("sup-other-team", "recordings.listen", False),
         ("sup-rec", "recordings.waveform", True), ("own-agent", "recordings.download", True)]
     assert seen[0].detail["range"] == "bytes=0-99" and seen[0].remote
 

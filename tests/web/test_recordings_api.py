@@ -37,8 +37,9 @@ class Api:
     sessions: SessionFactory
     tokens: ApiTokens
 
-    async def as_(self, role: str, agent: str | None = None) -> dict[str, str]:
-        return {"Authorization": f"Bearer {await self.tokens.create(name=f'{role}-r', role=role, agent_id=agent)}"}
+    async def as_(self, role: str, agent: str | None = None, group: str | None = None) -> dict[str, str]:
+        token = await self.tokens.create(name=f"{role}-r", role=role, agent_id=agent, group=group)
+        return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture
@@ -69,7 +70,7 @@ async def api(tmp_path: Path) -> AsyncIterator[Api]:
     tokens = ApiTokens(sessions)
     tickets = Tickets(sessions, Catalogue.shipped(), TimeLimits.load("beijing", WorkCalendar()))
     app = build_app(WebDeps(CallRecords(sessions), tokens, AuditLog(sessions), HealthRegistry(), CollectorRegistry(),
-                            tickets=tickets, recordings=RecordingCatalog(sessions, store)))
+                            tickets=tickets, recordings=RecordingCatalog(sessions, store, {"8001": "一组"})))
     async with TestClient(TestServer(app)) as client:
         yield Api(client, sessions, tokens)
     await engine.dispose()
@@ -122,3 +123,15 @@ async def test_legal_hold_needs_the_right_role_and_a_reason(api: Api) -> None:
     assert ticket.legal_hold and ticket.legal_hold_reason == "行政复议证据"
     async with api.client.put("/api/tickets/7/legal-hold", json={"hold": False}, headers=auditor) as r:
         assert r.status == 200 and (await r.json())["legal_hold"] is False
+
+
+async def test_a_team_supervisor_hears_only_their_team(api: Api) -> None:
+    async with api.client.get("/api/recordings/1/audio", headers=await api.as_("supervisor", group="一组")) as r:
+        assert r.status == 200
+    other = await api.as_("supervisor", group="二组")
+    async with api.client.get("/api/recordings/1/audio", headers=other) as r:
+        assert r.status == 403
+    async with api.client.get("/api/recordings", headers=other) as r:
+        assert (await r.json())["recordings"] == []
+    async with api.client.get("/api/recordings/1/audio", headers=await api.as_("auditor")) as r:
+        assert r.status == 200

@@ -1,4 +1,4 @@
-"""Recordings: channels kept, speech analysis and review flag, waveform image, retention; legal hold on tickets.
+"""Recordings: channels kept, speech analysis and review flag, waveform image, retention; legal hold on tickets; a supervisor token's team.
 
 Revision ID: 0006
 Revises: 0005
@@ -27,12 +27,16 @@ def upgrade() -> None:
         batch.add_column(sa.Column("expired_at", UtcDateTime()))
         batch.create_index("ix_recordings_review", ["review"])
         batch.create_index("ix_recordings_started_at", ["started_at"])
+    with op.batch_alter_table("api_tokens") as batch:
+        batch.add_column(sa.Column("group", sa.String(32)))
     with op.batch_alter_table("tickets") as batch:
         batch.add_column(sa.Column("legal_hold", sa.Boolean(), nullable=False, server_default=sa.false()))
         batch.add_column(sa.Column("legal_hold_reason", sa.String(200), nullable=False, server_default=""))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("api_tokens") as batch:
+        batch.drop_column("group")
     with op.batch_alter_table("tickets") as batch:
         batch.drop_column("legal_hold_reason")
         batch.drop_column("legal_hold")
