@@ -233,7 +233,8 @@ class Stack:
         app = build_app(WebDeps(calls=calls, tokens=tokens, audit=audit, health=self.health,
                                 metrics_registry=self.registry, acd=acd, caller_lists=caller_lists,
                                 tickets=tickets, case_link=case_link, duty_caller=duty,
-                                recordings=RecordingCatalog(sessions, StoreConfig.of(s).open())))
+                                recordings=RecordingCatalog(sessions, StoreConfig.of(s).open(),
+                                                            {a.id: a.group for a in dialplan.agents if a.group})))
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         self._closers.append(runner.cleanup)
