@@ -18,6 +18,7 @@ from typing import Any
 
 from acd.policy import RoutingPolicy
 from acd.store import AcdStore, Reservation, SkillLoad
+from acd.threeway import ThreeWay, ThreeWaySettings
 from dialplans.model import LINKAGE_NUMBERS
 from hotline.asterisk.ami import AmiClient, AmiError, AmiMessage
 from hotline.db.calls import CallRecords
@@ -57,6 +58,8 @@ class Router:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._offers: set[asyncio.Task[None]] = set()
+        self._three_way = ThreeWay(store, ami, calls, ThreeWaySettings(settings.ring_timeout_s, settings.wrap_up_s),
+                                   self.poke)
 
     def start(self) -> None:
         self._ami.subscribe("Hangup", self._on_hangup)
@@ -74,6 +77,7 @@ class Router:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
         self._task = None
+        await self._three_way.close()
 
     async def enqueue(self, call_id: str, *, channel: str, skill: str, caller: str, priority: int = 0) -> None:
         skill = self._policy.route_skill(skill)
@@ -132,6 +136,14 @@ class Router:
             await self._calls.step(call_id, "linkage", {"from_agent": agent, "number": number})
         if await self._move_caller(call_id, "hotline-linkage", exten=number) is None:
             raise NotWithAgent(f"call {call_id} is not with an agent now")
+
+    async def three_way(self, call_id: str, *, agent: str | None = None, number: str | None = None) -> dict[str, str]:
+        """Ring an expert / sub-centre seat or an outside number into the call (see acd.threeway)."""
+        return await self._three_way.add(call_id, agent=agent, number=number)
+
+    async def agent_leaves(self, call_id: str) -> str:
+        """The agent drops out of a three-way call; the caller stays with the third party."""
+        return await self._three_way.agent_leaves(call_id)
 
     async def _move_caller(self, call_id: str, context: str, exten: str = "s") -> dict[str, str] | None:
         """Redirect a connected caller out of the agent's bridge to `context`; the call's live state, or None."""
@@ -216,6 +228,7 @@ class Router:
             await self._store.set_agent_state(r.agent, "ready", token=r.token)
             self.poke()
             return
+        await self._store.note_call(r.call_id, agent_channel=result.channel)
         await self._calls.assign_agent(r.call_id, r.agent, datetime.now(UTC))
         with contextlib.suppress(AmiError, TimeoutError):
             await origination.hangup(timeout=4 * 3600)

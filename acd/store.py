@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -142,6 +143,28 @@ return 1
 """
 
 
+# ARGV: agent, token, now_ms, reason, call_id. Takes a ready agent for a call the router did not offer
+# (a three-way call): atomically, so the router cannot offer them another caller at the same moment.
+_CLAIM = _PUBLISH + """
+local akey = 'acd:agent:' .. ARGV[1]
+if redis.call('HGET', akey, 'state') ~= 'ready' then return 0 end
+redis.call('HSET', akey, 'state', 'on_call', 'since', ARGV[3], 'reason', ARGV[4], 'token', ARGV[2], 'call', ARGV[5])
+for s in string.gmatch(redis.call('HGET', akey, 'skills') or '', '[^,]+') do
+  redis.call('ZREM', 'acd:ready:' .. s, ARGV[1])
+end
+publish({event = 'agent', agent = ARGV[1], state = 'on_call', reason = ARGV[4]})
+return 1
+"""
+
+
+# KEYS: the call; ARGV: field, value, ... Only while the call is known (never recreates a forgotten one).
+_NOTE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return 1
+"""
+
+
 # ARGV: call_id, channel, skill, caller, entered_ms, rank, pools, day.
 _ENQUEUE = _PUBLISH + """
 redis.call('HSET', 'acd:call:' .. ARGV[1], 'channel', ARGV[2], 'skill', ARGV[3], 'caller', ARGV[4],
@@ -218,6 +241,8 @@ class AcdStore:
         self._forget = redis.register_script(_FORGET)
         self._enqueue = redis.register_script(_ENQUEUE)
         self._connected = redis.register_script(_CONNECTED)
+        self._claim = redis.register_script(_CLAIM)
+        self._note = redis.register_script(_NOTE)
 
     async def add_agent(self, agent: str, skills: dict[str, int]) -> None:
         """Make an agent known (signed out) with their skills and levels (1-5)."""
@@ -231,6 +256,16 @@ class AcdStore:
 
     async def set_agent_state(self, agent: str, state: str, *, token: str = "", reason: str = "") -> bool:
         return bool(await self._agent_state(args=[agent, token, state, now_ms(), reason]))
+
+    async def claim(self, agent: str, call_id: str, reason: str) -> str | None:
+        """A ready agent taken for `call_id` outside the queue (a three-way call); their token, or None."""
+        token = f"x{uuid.uuid4().hex[:12]}"
+        return token if await self._claim(args=[agent, token, now_ms(), reason, call_id]) else None
+
+    async def note_call(self, call_id: str, **fields: str) -> bool:
+        """Extra live facts about a connected call (the agent's channel, a three-way party); False if gone."""
+        flat = [str(x) for pair in fields.items() for x in pair]
+        return bool(await self._note(keys=[f"{PREFIX}call:{call_id}"], args=flat))
 
     async def agent(self, agent: str) -> dict[str, str]:
         raw = await self.redis.hgetall(f"{PREFIX}agent:{agent}")

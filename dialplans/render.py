@@ -251,6 +251,14 @@ exten => _X.,1,NoOp(duty call for ticket ${{HOTLINE_TICKET}} to ${{EXTEN}})
  same => n,Hangup()
 exten => h,1,UserEvent(HotlineDutyCall,Ticket: ${{HOTLINE_TICKET}},Status: ${{DIALSTATUS}},Talked: ${{ANSWEREDTIME}})
 
+; Three-way calls (R-ACD-3) with a department or sub-centre outside: the service originates
+; Local/<number>@hotline-three-way into the caller's bridge; this side dials out through the carrier.
+[hotline-three-way]
+exten => _X.,1,NoOp(three-way call of ${{HOTLINE_CALL_ID}} to ${{EXTEN}})
+ same => n,Set(CALLERID(num)={plan.centre.display_number})
+ same => n,Dial(PJSIP/${{EXTEN}}@{trunk},45)
+ same => n,Hangup()
+
 ; Supervisors' phones: the echo test; listening in is started over the API (ChanSpy).
 [supervisors]
 exten => *43,1,Answer()

@@ -1,6 +1,7 @@
 """Agents and the queue over HTTP: `GET /api/agents`, `POST /api/agents/{agent}/state`, `GET /api/acd/queue`,
 `GET /api/acd/stats` (service level per skill), `GET /api/acd/events` (websocket live feed),
-`POST /api/calls/{call_id}/silent` (the agent hands a silent caller to the IVR's silent-caller procedure)."""
+`POST /api/calls/{call_id}/silent` (the agent hands a silent caller to the IVR's silent-caller procedure),
+`POST /api/calls/{call_id}/three-way` and `/leave` (a third party joins; the agent drops out)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from aiohttp import web
 
 from acd.router import NotWithAgent
 from acd.store import today
+from acd.threeway import ThreeWayRefused
 from hotline.web.access import audited, json_object
 from hotline.web.auth import principal
 from hotline.web.errors import error
@@ -34,6 +36,9 @@ class AgentControl(Protocol):
     async def spy(self, agent: str, phone: str, mode: str) -> None: ...
     async def transfer_to_skill(self, call_id: str, skill: str) -> None: ...
     async def transfer_to_linkage(self, call_id: str, number: str) -> None: ...
+    async def three_way(self, call_id: str, *, agent: str | None = None,
+                        number: str | None = None) -> dict[str, str]: ...
+    async def agent_leaves(self, call_id: str) -> str: ...
 
 
 ACD = web.AppKey("acd", AgentControl)
@@ -181,3 +186,37 @@ async def transfer(request: web.Request) -> web.Response:
     except ValueError as exc:
         return error(400, "cannot_transfer", str(exc))
     return web.json_response({"call_id": call_id, "skill": skill, "linkage": linkage, "transferred": True})
+
+
+async def three_way(request: web.Request) -> web.Response:
+    """Ring a third party into the agent's call: `{"agent": "8003"}` (an expert or sub-centre seat) or
+    `{"number": "..."}` (a department outside). 202: ringing; the outcome goes on the call record."""
+    call_id, agent, allowed = await _call_with_its_agent(request)
+    body = await json_object(request) or {}
+    party, number = body.get("agent"), body.get("number")
+    await audited(request, "calls.three_way", f"calls/{call_id}", allowed, agent=agent, party=party, number=number)
+    if not allowed:
+        return error(403, "forbidden", "only the call's agent or a supervisor may add a third party")
+    if not (isinstance(party, str) and party and number is None) and not (
+            isinstance(number, str) and number and party is None):
+        return error(400, "bad_json", 'send {"agent": "<expert seat>"} or {"number": "<outside number>"}')
+    try:
+        started = await request.app[ACD].three_way(call_id, agent=party, number=number)
+    except ThreeWayRefused as exc:
+        return error(409, "cannot_three_way", str(exc))
+    except ValueError as exc:
+        return error(400, "cannot_three_way", str(exc))
+    return web.json_response(started, status=202)
+
+
+async def leave(request: web.Request) -> web.Response:
+    """The agent drops out of a three-way call; the citizen and the third party go on talking."""
+    call_id, agent, allowed = await _call_with_its_agent(request)
+    await audited(request, "calls.leave", f"calls/{call_id}", allowed, agent=agent)
+    if not allowed:
+        return error(403, "forbidden", "only the call's agent or a supervisor may take the agent off the call")
+    try:
+        left = await request.app[ACD].agent_leaves(call_id)
+    except ThreeWayRefused as exc:
+        return error(409, "cannot_leave", str(exc))
+    return web.json_response({"call_id": call_id, "agent_left": left})

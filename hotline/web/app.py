@@ -131,4 +131,6 @@ def build_app(deps: WebDeps) -> web.Application:
         app.router.add_get("/api/acd/events", acd_routes.live_events)
         app.router.add_post("/api/calls/{call_id}/silent", acd_routes.silent_check)
         app.router.add_post("/api/calls/{call_id}/transfer", acd_routes.transfer)
+        app.router.add_post("/api/calls/{call_id}/three-way", acd_routes.three_way)
+        app.router.add_post("/api/calls/{call_id}/leave", acd_routes.leave)
     return app

@@ -129,6 +129,20 @@ def openapi_document() -> dict[str, Any]:
                                                      "linkage": {"enum": ["110", "119", "120", "122"]}}}}}},
                 "responses": {"200": {"description": "transferred"}, "400": _ERROR, "401": _ERROR, "403": _ERROR,
                               "409": _ERROR}}},
+            "/api/calls/{call_id}/three-way": {"post": {
+                "summary": "ring a third party into the call: an expert or sub-centre seat (agent) or a department "
+                           "outside (number); the outcome is written on the call record",
+                "parameters": [_CALL_ID],
+                "requestBody": {"content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"agent": {"type": "string"},
+                                                     "number": {"type": "string", "pattern": "^[0-9]{3,20}$"}}}}}},
+                "responses": {"202": {"description": "ringing"}, "400": _ERROR, "401": _ERROR, "403": _ERROR,
+                              "409": _ERROR}}},
+            "/api/calls/{call_id}/leave": {"post": {
+                "summary": "the agent drops out of a three-way call; the citizen and the third party stay",
+                "parameters": [_CALL_ID],
+                "responses": {"200": {"description": "the agent left"}, "401": _ERROR, "403": _ERROR,
+                              "409": _ERROR}}},
             "/api/calls/{call_id}/silent": {"post": {
                 "summary": "hand a silent caller to the IVR's silent-caller check (the call's agent or a supervisor)",
                 "parameters": [_CALL_ID],

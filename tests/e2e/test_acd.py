@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -15,6 +16,8 @@ from hotline.speech import detect_speech
 from hotline.stack import Stack
 from hotline.worldcall import WorldCaller
 from tests.e2e.conftest import api, only_ready, routing_steps, running_stack, stack_settings, wait_for_step
+from tests.e2e.test_first_call import stored_recording
+from tests.e2e.test_tickets import consultation
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]
 
@@ -213,3 +216,59 @@ async def test_a_linkage_number_that_is_busy_sends_the_caller_back_to_the_queue(
     await stack.world_ami.action("Setvar", {"Variable": "WORLD_LINKAGE_DOWN_119", "Value": ""})
     await call.hangup()
     await call.outcome()
+
+
+async def test_a_three_way_call_with_an_expert_goes_on_after_the_agent_drops_out(
+        stack: Stack, world_caller: WorldCaller) -> None:
+    """IVR → agent → expert joins → agent drops out → the expert hangs up → the caller rates; the one
+    recording holds it all, linked to the call and its ticket, heard by a supervisor, not by another team."""
+    assert stack.tokens is not None and stack.world_ami is not None and stack.acd is not None
+    mine = await stack.tokens.create(name="a1w", role="agent", agent_id="8001")
+    await only_ready(stack, "8001")
+    await stack.world_ami.action("Setvar", {"Variable": "WORLD_TALK_8003", "Value": "8"})  # the expert, then gone
+    call = await world_caller.start("12345", "13600136016", script="wait:60")
+    sip = await call.answered()
+    record = await wait_for_step(stack, sip, "agent")
+    assert record.agent == "8001"
+    path = f"/api/calls/{record.call_id}/three-way"
+    assert (await api(stack, "POST", path, mine, {"agent": "8003"}))[0] == 409  # the expert is not ready
+    assert (await api(stack, "POST", path, mine, {"agent": "8003", "number": "12366"}))[0] == 400
+    assert (await api(stack, "POST", f"/api/calls/{record.call_id}/leave", mine))[0] == 409  # nobody to leave to
+    await stack.acd.set_agent_state("8003", "ready")
+    status, started = await api(stack, "POST", path, mine, {"agent": "8003"})
+    assert status == 202 and started == {"call_id": record.call_id, "third": "8003", "status": "ringing"}
+    await wait_for_step(stack, sip, "three_way")
+    assert (await stack.acd.agents())["8003"]["state"] == "on_call", "the expert is not offered other callers"
+    status, left = await api(stack, "POST", f"/api/calls/{record.call_id}/leave", mine)
+    assert status == 200 and left == {"call_id": record.call_id, "agent_left": "8001"}
+    await wait_for_agent(stack, "8001", "ready")  # the agent is free again (after wrap-up)
+    during = (await stack.calls.list(sip_call_id=sip, limit=1))[0]  # type: ignore[union-attr]
+    assert during.ended_at is None, "the citizen is still talking with the expert"
+    await wait_for_step(stack, sip, "rating_prompt", timeout=30)  # the expert hung up: the caller rates
+    await call.press("1")
+    outcome = await call.outcome()
+    assert outcome.record is not None
+    done = outcome.record
+    assert done.agent == "8001" and done.rating == 1, done
+    assert [s for s in routing_steps(done) if s in {"agent", "three_way", "agent_left", "three_way_left"}] == [
+        "agent", "three_way", "agent_left", "three_way_left"]
+    await stack.world_ami.action("Setvar", {"Variable": "WORLD_TALK_8003", "Value": ""})
+    await wait_for_agent(stack, "8003", "ready")
+
+    # The recording: one file for the whole call, linked to its ticket, compact and verified.
+    status, ticket = await api(stack, "POST", "/api/tickets", mine, consultation(done.call_id))
+    assert status == 201, ticket
+    stored = await stored_recording(stack, done.call_id)
+    assert stored["format"] == "opus" and stored["channels"] == 2
+    assert stored["duration_s"] > 15 and stored["size_bytes"] < stored["duration_s"] * 2000
+    sup = await stack.tokens.create(name="sup-1", role="supervisor", group="一组")  # 8001's team
+    other = await stack.tokens.create(name="sup-2", role="supervisor", group="二组")
+    status, found = await api(stack, "GET", f"/api/recordings?ticket={ticket['number']}", sup)  # type: ignore[index]
+    assert status == 200 and [r["id"] for r in found["recordings"]] == [stored["id"]]  # type: ignore[index]
+    async with aiohttp.ClientSession() as http:
+        audio = f"http://127.0.0.1:{stack.settings.ports.http}/api/recordings/{stored['id']}/audio"
+        async with http.get(audio, headers={"Authorization": f"Bearer {sup}"}) as r:
+            body = await r.read()
+            assert r.status == 200 and hashlib.sha256(body).hexdigest() == stored["sha256"]
+        async with http.get(audio, headers={"Authorization": f"Bearer {other}"}) as r:
+            assert r.status == 403

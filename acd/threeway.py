@@ -1,0 +1,132 @@
+"""Three-way calls (R-ACD-3): the citizen, the agent and an expert seat, a sub-centre or a department.
+
+The third party's phone is originated into the bridge the caller and agent already share (BridgeAdd):
+a basic bridge with three channels mixes all three, and when one of them hangs up the other two stay
+together. So the agent can drop out (their leg is hung up) and the citizen goes on with the expert;
+when the last of the others leaves, the caller's after-agent destination takes over (the rating).
+Recording continues on the caller's channel throughout. A seat taken as the third party is claimed
+atomically from the ready agents, so the router cannot offer them another caller at the same time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from acd.store import AcdStore
+from hotline.asterisk.ami import AmiClient, AmiError
+from hotline.db.calls import CallRecords
+
+log = logging.getLogger(__name__)
+OUTSIDE_NUMBER = re.compile(r"^\d{3,20}$")
+
+
+class ThreeWayRefused(RuntimeError):
+    """The call is not with an agent, a three-way call is already on, or the party cannot be taken."""
+
+
+@dataclass(frozen=True)
+class ThreeWaySettings:
+    ring_timeout_s: float = 20.0
+    wrap_up_s: float = 5.0
+    outside_context: str = "hotline-three-way"  # dials an outside number through the carrier
+
+
+class ThreeWay:
+    def __init__(self, store: AcdStore, ami: AmiClient, calls: CallRecords, settings: ThreeWaySettings,
+                 poke: Callable[[], None]) -> None:
+        self._store, self._ami, self._calls, self._settings = store, ami, calls, settings
+        self._poke = poke
+        self._legs: set[asyncio.Task[None]] = set()
+
+    async def add(self, call_id: str, *, agent: str | None = None, number: str | None = None) -> dict[str, str]:
+        """Ring the third party into the call; returns at once (the outcome goes on the call record).
+        ValueError for a bad party, ThreeWayRefused when the call or the seat cannot take it now."""
+        if (agent is None) == (number is None):
+            raise ValueError("name one third party: an agent (expert or sub-centre seat) or an outside number")
+        if agent is not None and not await self._store.agent(agent):
+            raise ValueError(f"no agent {agent}")
+        if number is not None and not OUTSIDE_NUMBER.match(number):
+            raise ValueError("an outside number is 3 to 20 digits")
+        call = await self._store.call(call_id)
+        if call.get("state") != "connected" or not call.get("agent_channel"):
+            raise ThreeWayRefused(f"call {call_id} is not with an agent now")
+        if call.get("third"):
+            raise ThreeWayRefused(f"call {call_id} already has a third party ({call['third']})")
+        if agent == call.get("agent"):
+            raise ValueError("the call's own agent is already on it")
+        token = None
+        if agent is not None:
+            token = await self._store.claim(agent, call_id, "three_way")
+            if token is None:
+                raise ThreeWayRefused(f"agent {agent} is not ready")
+        party = agent or str(number)
+        await self._store.note_call(call_id, third=party)
+        task = asyncio.create_task(self._ring(call_id, call, party, agent, token))
+        self._legs.add(task)
+        task.add_done_callback(self._legs.discard)
+        return {"call_id": call_id, "third": party, "status": "ringing"}
+
+    async def _ring(self, call_id: str, call: dict[str, str], party: str, agent: str | None,
+                    token: str | None) -> None:
+        channel = f"PJSIP/{agent}" if agent else f"Local/{party}@{self._settings.outside_context}/n"
+        caller = call.get("caller", "")
+        try:
+            origination = await self._ami.originate(
+                channel, application="BridgeAdd", data=call["channel"],
+                caller_id=f'"三方 {caller}" <{caller}>', timeout_s=self._settings.ring_timeout_s,
+                variables={"HOTLINE_CALL_ID": call_id})
+            result = await origination.result(timeout=self._settings.ring_timeout_s + 10)
+            answered, reason = result.answered, result.reason.name.lower()
+        except (AmiError, TimeoutError) as exc:
+            answered, reason = False, f"failed: {exc}"
+        if not answered:
+            log.info("three-way party %s for call %s not reached: %s", party, call_id, reason)
+            await self._store.note_call(call_id, third="")
+            await self._step(call_id, "three_way_failed", {"with": party, "reason": reason})
+            await self._release(agent, token, wrap_up=False)
+            return
+        log.info("call %s is three-way with %s (agent %s)", call_id, party, call.get("agent"))
+        await self._step(call_id, "three_way", {"from_agent": call.get("agent"), "with": party,
+                                                "seat": "agent" if agent else "outside"})
+        with contextlib.suppress(AmiError, TimeoutError):
+            await origination.hangup(timeout=4 * 3600)
+        await self._store.note_call(call_id, third="")
+        await self._step(call_id, "three_way_left", {"with": party})
+        await self._release(agent, token, wrap_up=True)
+
+    async def agent_leaves(self, call_id: str) -> str:
+        """The call's agent drops out; the caller stays with the third party. Returns the agent."""
+        call = await self._store.call(call_id)
+        if call.get("state") != "connected" or not call.get("agent_channel"):
+            raise ThreeWayRefused(f"call {call_id} is not with an agent now")
+        if not call.get("third"):
+            raise ThreeWayRefused("no third party is on the call: hang up instead (the caller goes to the rating)")
+        try:
+            await self._ami.action("Hangup", {"Channel": call["agent_channel"]})
+        except AmiError as exc:
+            raise ThreeWayRefused(f"could not take agent {call.get('agent')} off the call: {exc}") from exc
+        await self._step(call_id, "agent_left", {"agent": call.get("agent"), "caller_with": call["third"]})
+        return call.get("agent", "")
+
+    async def _release(self, agent: str | None, token: str | None, *, wrap_up: bool) -> None:
+        if agent is None or token is None:
+            return
+        if wrap_up:
+            await self._store.set_agent_state(agent, "wrap_up", token=token)
+            await asyncio.sleep(self._settings.wrap_up_s)
+        if await self._store.set_agent_state(agent, "ready", token=token):
+            self._poke()
+
+    async def _step(self, call_id: str, step: str, detail: dict[str, object]) -> None:
+        with contextlib.suppress(Exception):
+            await self._calls.step(call_id, step, detail)
+
+    async def close(self) -> None:
+        for task in list(self._legs):
+            task.cancel()
+        await asyncio.gather(*self._legs, return_exceptions=True)
