@@ -226,7 +226,8 @@ class Stack:
             await self._demo_agents_ready(dialplan)
 
         duty = DutyCaller(ami, acd, tickets, renderer, dialplan, DutyCallPlaces(
-            data.host(data.inner_of("duty-prompts")), data.inner_of("duty-prompts"), data.inner_of("recordings")))
+            data.host(data.inner_of("duty-prompts")), data.inner_of("duty-prompts"), data.inner_of("recordings"),
+            data.host(data.inner_of("recordings"))), calls)
         self._closers.append(duty.close)
         register_health(self.health, self)
         register_metrics(self.registry, self)

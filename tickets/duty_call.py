@@ -14,12 +14,13 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
 from dialplans.model import Dialplan
 from hotline.asterisk.ami import AmiClient, AmiMessage
+from hotline.db.calls import CallRecords
 from ivr.prompts import PromptRenderer
 from tickets.alerts import URGENT
 from tickets.calendar import CHINA
@@ -48,12 +49,14 @@ class DutyCallPlaces:
     prompts_host: Path
     prompts_inner: str
     recordings_inner: str
+    recordings_host: Path  # the same folder seen from the host (where the recording worker reads)
 
 
 class DutyCaller:
     def __init__(self, ami: AmiClient, agents: AgentStates, tickets: Tickets, renderer: PromptRenderer,
-                 plan: Dialplan, places: DutyCallPlaces) -> None:
+                 plan: Dialplan, places: DutyCallPlaces, calls: CallRecords) -> None:
         self._ami, self._agents, self._tickets, self._renderer = ami, agents, tickets, renderer
+        self._calls = calls
         self._plan, self._places = plan, places
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -87,8 +90,10 @@ class DutyCaller:
             template = self._plan.prompts.get("duty_call_opening", "您好，我是12345市民服务热线的{agent}号。")
             text = template.replace("{agent}", phone).replace("{title}", row.title)
             await self._renderer.render_all({f"duty-{key}": text}, self._places.prompts_host)
-            day = datetime.now(CHINA).strftime("%Y/%m/%d")
-            recording = f"{self._places.recordings_inner}/duty/{day}/ticket-{row.number}-{key}.wav"
+            started = datetime.now(UTC)
+            day = started.astimezone(CHINA).strftime("%Y/%m/%d")
+            name = f"duty/{day}/ticket-{row.number}-{key}.wav"
+            recording = f"{self._places.recordings_inner}/{name}"
             await self._tickets.note(row.id, "unit_call_started", by, unit=unit, duty_number=duty_number,
                                      phone=phone)
             origination = await self._ami.originate(
@@ -103,9 +108,12 @@ class DutyCaller:
             await origination.hangup(timeout=3600)
             event = await asyncio.wait_for(ended, 10)
             talked = event.get("Talked", "") or "0"
-            await self._tickets.note(row.id, "unit_call", by, unit=unit, outcome=event.get("Status", "") or "UNKNOWN",
+            outcome = event.get("Status", "") or "UNKNOWN"
+            call_id = await self._archive(ticket, key, phone, duty_number, self._places.recordings_host / name,
+                                          started, outcome, by)
+            await self._tickets.note(row.id, "unit_call", by, unit=unit, outcome=outcome,
                                      talked_s=int(talked) if talked.isdigit() else 0, recording=recording,
-                                     phone=phone)
+                                     phone=phone, call_id=call_id)
         except Exception:
             log.exception("duty call for ticket %s failed", row.number)
             with contextlib.suppress(Exception):
@@ -116,6 +124,20 @@ class DutyCaller:
                 previous = agent_state.get("state", "ready")
                 await self._agents.set_agent_state(phone, "paused" if previous == "paused" else "ready",
                                                    reason=agent_state.get("reason", ""))
+
+    async def _archive(self, ticket: TicketView, key: str, phone: str, duty_number: str, wav: Path,
+                       started: datetime, outcome: str, by: str) -> str:
+        """The duty call as a call record of its own, linked to the ticket, its recording handed to the
+        recording worker like any other call's (R-REC-1)."""
+        call_id = f"duty-{key}"
+        await self._calls.start(call_id, sip_call_id=None, caller=phone, dialled=duty_number, started_at=started,
+                                route_mode="duty_call")
+        await self._calls.assign_agent(call_id, phone, started)
+        if wav.exists():
+            await self._calls.add_recording(call_id, str(wav), "wav")
+        await self._tickets.link_call(ticket.id, call_id, by)
+        await self._calls.end(call_id, outcome.lower(), datetime.now(UTC))
+        return call_id
 
     async def close(self) -> None:
         for task in list(self._tasks):

@@ -386,7 +386,14 @@ async def test_an_urgent_ticket_alerts_the_supervisors_live_feed(stack: Stack) -
 
     call = await eventually(unit_called, timeout=60, what="the duty call's outcome on the timeline")
     assert call["detail"]["outcome"] == "ANSWER" and call["detail"]["talked_s"] >= 3, call["detail"]
-    assert stack.data.host(call["detail"]["recording"]).stat().st_size > 10_000, "the call was recorded"
+
+    async def duty_recording() -> dict[str, Any] | None:  # archived with the ticket like any call's recording
+        found = await api(stack, "GET", f"/api/recordings?ticket={ticket['number']}", supervisor)
+        rows = found[1]["recordings"]  # type: ignore[index]
+        return next((r for r in rows if r["call_id"] == call["detail"]["call_id"] and r["status"] == "stored"), None)
+
+    stored = await eventually(duty_recording, timeout=30, what="the duty call's recording stored")
+    assert stored["format"] == "opus" and stored["duration_s"] >= 3 and stored["agent"] == "8002"
     speech = detect_speech(stack.data.host(heard))
     assert speech.has_speech, "the duty phone heard the opening words"
     assert (await stack.acd.agents())["8002"]["state"] == "ready", "the agent is back in service"
