@@ -26,7 +26,7 @@ def stack_settings(home: Path, database_url: str = "", dialplan_file: Path | Non
     return Settings(home=home, dialplan_file=dialplan_file or base.dialplan_file, bind_host="127.0.0.1",
                     ports=ports, database_url=database_url, redis_url="", asterisk_root=base.asterisk_root,
                     with_world=True, wrap_up_s=1.0, ring_timeout_s=4.0, refcase_advance_s=0.0,
-                    case_max_backoff_s=1.0, case_timeout_s=2.0)
+                    case_max_backoff_s=1.0, case_timeout_s=2.0, recordings_max_backoff_s=2.0)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])

@@ -145,3 +145,28 @@ async def test_any_sip_client_on_loopback_can_call_without_registering(stack: St
     )
     out, _ = await asyncio.wait_for(proc.communicate(), 40)
     assert proc.returncode == 0, out.decode(errors="replace")[-2000:]
+
+
+async def test_with_the_recording_store_down_calls_connect_and_recordings_wait(stack: Stack,
+                                                                              world_caller: WorldCaller) -> None:
+    store = stack.settings.recordings_store
+    aside = store.with_name("recordings-aside")
+    store.rename(aside)
+    store.write_text("not a folder: the storage is down")  # like a full or unmounted disk
+    health = f"http://127.0.0.1:{stack.settings.ports.http}/api/health"
+    try:
+        outcome = await world_caller.call("12345", "13900139077", dtmf="1", listen_s=10)
+        assert outcome.record is not None and outcome.record.outcome == "connected", "calls still connect"
+        for _ in range(100):
+            async with aiohttp.ClientSession() as http, http.get(health) as r:
+                part = (await r.json())["parts"]["recordings"]
+            if not part["ok"]:
+                break
+            await asyncio.sleep(0.2)
+        assert not part["ok"] and "failing 1" in part["detail"], "the operator sees the failing recording"
+    finally:
+        store.unlink()
+        aside.rename(store)
+    assert outcome.call_id is not None
+    stored = await stored_recording(stack, outcome.call_id, timeout=30)  # retried once the storage is back
+    assert stored["sha256"] and Path(stored["path"]).exists()
