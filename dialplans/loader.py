@@ -10,7 +10,7 @@ import difflib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 from typing import Any, cast
 
@@ -32,6 +32,7 @@ from dialplans.model import (
     QueueSettings,
     RatingSettings,
     Recording,
+    RevisitSettings,
     Skill,
     Supervisor,
     Trunk,
@@ -193,7 +194,7 @@ def load_dialplan(path: Path) -> Dialplan:
     c = _Checker(name)
     top = c.mapping(_plain(root), "the file",
                     ("centre", "trunks", "skills", "numbers", "agents", "holidays", "prompts", "recording",
-                     "rating", "priorities", "queue", "supervisors", "workdays", "units"),
+                     "rating", "priorities", "queue", "supervisors", "workdays", "units", "revisit"),
                     ("centre", "trunks", "skills", "numbers", "prompts"))
     plan = _build(c, top)
     _cross_check(c, plan, top)
@@ -234,7 +235,44 @@ def _build(c: _Checker, top: dict[str, _Node]) -> Dialplan:
                     _queue(c, top["queue"]) if "queue" in top else QueueSettings(),
                     tuple(_each(c, top.get("supervisors"), "supervisors", _supervisor)),
                     tuple(c.day(node, "workdays") for node in c.seq(top.get("workdays"), "workdays")),
-                    tuple(_each(c, top.get("units"), "units", _unit)))
+                    tuple(_each(c, top.get("units"), "units", _unit)),
+                    _revisit(c, top["revisit"]) if "revisit" in top else RevisitSettings())
+
+
+_HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+
+
+def _revisit(c: _Checker, node: _Node) -> RevisitSettings:
+    keys = ("hours", "on_holidays", "max_attempts", "retry_after_s", "quiet_s", "calls_per_second",
+            "max_concurrent", "yield_waiting", "skill", "ring_timeout_s")
+    m = c.mapping(node, "revisit", keys, ())
+    base = RevisitSettings()
+    hours = base.hours
+    if "hours" in m:
+        spans = []
+        for item in c.seq(m["hours"], "revisit.hours"):
+            found = _HOURS.match(str(item.value))
+            if not found or found.group(1, 2) >= found.group(3, 4):
+                c.err(item.line, f"revisit hours '{item.value}' are not a span of the day", 'write "09:00-12:00"')
+                continue
+            h1, m1, h2, m2 = (int(g) for g in found.groups())
+            spans.append((time(h1, m1), time(23, 59, 59) if h2 == 24 else time(h2, m2)))
+        hours = tuple(spans)
+    rate = m.get("calls_per_second")
+    if rate is not None and (isinstance(rate.value, bool) or not isinstance(rate.value, int | float)
+                             or not 0 < rate.value <= 50):
+        c.err(rate.line, "revisit.calls_per_second must be more than 0 and at most 50", "write a number like 1 or 0.5")
+    return RevisitSettings(
+        hours, _flag(c, m.get("on_holidays"), "revisit.on_holidays", base.on_holidays),
+        max(1, _count(c, m.get("max_attempts"), "revisit.max_attempts", base.max_attempts)),
+        _count(c, m.get("retry_after_s"), "revisit.retry_after_s", base.retry_after_s),
+        _count(c, m.get("quiet_s"), "revisit.quiet_s", base.quiet_s),
+        float(rate.value) if rate is not None and isinstance(rate.value, int | float) and rate.value > 0
+        else base.calls_per_second,
+        max(1, _count(c, m.get("max_concurrent"), "revisit.max_concurrent", base.max_concurrent)),
+        max(1, _count(c, m.get("yield_waiting"), "revisit.yield_waiting", base.yield_waiting)),
+        c.text(m.get("skill"), "revisit.skill", base.skill),
+        max(5, _count(c, m.get("ring_timeout_s"), "revisit.ring_timeout_s", base.ring_timeout_s)))
 
 
 def _unit(c: _Checker, node: _Node, where: str) -> Unit:
@@ -417,6 +455,8 @@ def _cross_check(c: _Checker, plan: Dialplan, top: dict[str, _Node]) -> None:
         for skill, _ in a.skills:
             if skill not in skill_ids:
                 unknown_skill(skill, _line_of(top, "agents", i, "skills"), f"agent {a.id}")
+    if "revisit" in top and plan.revisit.skill not in skill_ids:
+        unknown_skill(plan.revisit.skill, top["revisit"].line, "revisit (pressing 0 for a person)")
     for key in REQUIRED_PROMPTS:
         if key not in plan.prompts and "prompts" in top:
             c.err(top["prompts"].line, f"prompt '{key}' is missing", f"add {key}: <the Chinese text> under prompts:")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time
 from typing import Literal
 
 Mode = Literal["main", "whole_merge", "dual", "sub_centre"]
@@ -120,6 +120,25 @@ class Recording:
 
 
 @dataclass(frozen=True)
+class RevisitSettings:
+    """The revisit robot's dialer (R-REV-4): when it may call, how hard it tries, how fast it goes."""
+
+    hours: tuple[tuple[time, time], ...] = ((time(9), time(12)), (time(14), time(20)))  # China time
+    on_holidays: bool = False  # public holidays from the calendar are quiet
+    max_attempts: int = 3
+    retry_after_s: int = 7200  # after no answer, busy, unreachable, a hang-up mid-survey
+    quiet_s: int = 3600  # never two calls to one number closer than this
+    calls_per_second: float = 1.0
+    max_concurrent: int = 4
+    yield_waiting: int = 1  # this many callers waiting for an agent stop new revisit calls (R-ACC-8)
+    skill: str = "revisit"  # pressing 0 queues the petitioner for a person with this skill
+    ring_timeout_s: int = 30  # ring this long before the call counts as not answered
+
+    def open_at(self, moment: time) -> bool:
+        return any(start <= moment < end for start, end in self.hours)
+
+
+@dataclass(frozen=True)
 class RatingSettings:
     """The post-call keypad rating (R-RATE-1): keys 1-5 mean labels[0..4]."""
 
@@ -165,6 +184,7 @@ class Dialplan:
     supervisors: tuple[Supervisor, ...] = ()
     workdays: tuple[date, ...] = ()  # weekend days worked in exchange for a holiday (调休上班)
     units: tuple[Unit, ...] = ()
+    revisit: RevisitSettings = RevisitSettings()
 
     def unit(self, name: str) -> Unit | None:
         return next((u for u in self.units if u.name == name), None)

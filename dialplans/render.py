@@ -168,16 +168,7 @@ clearglobalvars=no
  same => n,Answer()
  same => n,UserEvent({_call_start(n)})
 """)
-        if plan.recording.enabled:
-            out.append(
-                f" same => n,Set(HOTLINE_REC_BASE={ctx.recordings_dir}/${{STRFTIME(${{EPOCH}},,%Y/%m/%d)}}/"
-                "${HOTLINE_CALL_ID})\n"
-                " same => n,Set(HOTLINE_RECORDING=${HOTLINE_REC_BASE}.wav)\n"
-                # the mix, plus the caller's voice (r) and what the caller heard (t), kept in step by Asterisk
-                " same => n,MixMonitor(${HOTLINE_RECORDING},i(HOTLINE_MIXMONITOR_ID)"
-                "r(${HOTLINE_REC_BASE}-caller.wav)t(${HOTLINE_REC_BASE}-heard.wav))\n"
-                " same => n,UserEvent(HotlineRecording,CallId: ${HOTLINE_CALL_ID},Path: ${HOTLINE_RECORDING})\n"
-            )
+        out.append(_record(plan, ctx))
         out.append(f""" same => n,AGI({_agi_url(n, ctx)})
  same => n,GotoIf($["${{HOTLINE_FLOW_STATUS}}" = "ok"]?flow-ok)
  same => n,Goto(hotline-failsafe,{n.failsafe},1)
@@ -186,6 +177,18 @@ clearglobalvars=no
 
 """)
     sounds = ctx.sounds_dir
+    out.append(f"""; The revisit robot's calls (R-REV-2/3): the dialer originates to the petitioner through the carrier
+; into here (HOTLINE_CALL_ID, HOTLINE_REVISIT_TASK set); recorded like every call; 0 → a person.
+[hotline-revisit]
+exten => s,1,NoOp(revisit call ${{HOTLINE_CALL_ID}} for task ${{HOTLINE_REVISIT_TASK}})
+ same => n,Set(AGISIGHUP=no)
+{_record(plan, ctx)} same => n,AGI(agi://{ctx.agi_host}:{ctx.agi_port}/ivr/revisit?call=${{HOTLINE_CALL_ID}})
+ same => n,GotoIf($["${{HOTLINE_FLOW_STATUS}}" = "ok" & "${{HOTLINE_NEXT}}" != ""]?${{HOTLINE_NEXT}})
+ same => n,GotoIf($["${{HOTLINE_FLOW_STATUS}}" = "ok"]?done)
+ same => n,Playback({sounds}/apology)
+ same => n(done),Hangup()
+
+""")
     rating = (f" same => n,AGI(agi://{ctx.agi_host}:{ctx.agi_port}/ivr/rating?call=${{HOTLINE_CALL_ID}})\n"
               ' same => n,GotoIf($["${HOTLINE_FLOW_STATUS}" = "ok"]?done)\n') if plan.rating.enabled else ""
     trunk = plan.trunks[0].name if plan.trunks else "carrier"
@@ -274,6 +277,19 @@ exten => *43,1,Answer()
     for agent in plan.agents:
         out.append(f"exten => {agent.id},1,Dial(PJSIP/{agent.id},30)\n same => n,Hangup()\n")
     return "".join(out)
+
+
+def _record(plan: Dialplan, ctx: RenderContext) -> str:
+    """Dialplan lines starting the call's recording: the mix, plus the caller's voice (r) and what the
+    caller heard (t), kept in step by Asterisk; announced to the service as a user event."""
+    if not plan.recording.enabled:
+        return ""
+    return (f" same => n,Set(HOTLINE_REC_BASE={ctx.recordings_dir}/${{STRFTIME(${{EPOCH}},,%Y/%m/%d)}}/"
+            "${HOTLINE_CALL_ID})\n"
+            " same => n,Set(HOTLINE_RECORDING=${HOTLINE_REC_BASE}.wav)\n"
+            " same => n,MixMonitor(${HOTLINE_RECORDING},i(HOTLINE_MIXMONITOR_ID)"
+            "r(${HOTLINE_REC_BASE}-caller.wav)t(${HOTLINE_REC_BASE}-heard.wav))\n"
+            " same => n,UserEvent(HotlineRecording,CallId: ${HOTLINE_CALL_ID},Path: ${HOTLINE_RECORDING})\n")
 
 
 def _manager(ctx: RenderContext) -> str:

@@ -85,6 +85,8 @@ class Settings:
     s3_prefix: str = field(default_factory=lambda: _env("S3_PREFIX", ""))
     # keep stored recordings this many years (0: for ever, as the standards ask long-term keeping)
     recordings_keep_years: int = field(default_factory=lambda: int(_env("RECORDINGS_KEEP_YEARS", "0")))
+    # the revisit robot's dialer places calls (off: tasks wait; the API can still list and upload them)
+    revisit_dialer: bool = field(default_factory=lambda: _env("REVISIT_DIALER", "1") == "1")
     time_limits: str = field(default_factory=lambda: _env("TIME_LIMITS", "beijing"))  # beijing | tangshan
 
     @property

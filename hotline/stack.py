@@ -26,7 +26,9 @@ from acd.policy import RoutingPolicy
 from acd.router import Router as AcdRouter
 from acd.router import RouterSettings
 from acd.store import AcdStore
+from callback.dialer import Dialer, RevisitPrompts
 from callback.requests import CallbackRequests
+from callback.tasks import RevisitTasks
 from dialplans.loader import load_dialplan
 from dialplans.model import Dialplan
 from dialplans.render import RenderContext, render
@@ -50,6 +52,7 @@ from hotline.redis_client import redis_client
 from hotline.settings import Settings, default_cache_dir
 from hotline.web.app import WebDeps, build_app
 from hotline.web.health import HealthRegistry
+from hotline.web.revisits import RevisitOps
 from hotline.web.tickets import WEBHOOK_PATH, CaseLink
 from hotline.world import WorldContext, render_world
 from integration.casesystem.client import CaseSystemClient
@@ -60,6 +63,7 @@ from ivr.flows.inbound import InboundFlow
 from ivr.flows.position import PositionFlow, expand_position_prompts
 from ivr.flows.rating import RatingFlow
 from ivr.flows.requeue import RequeueFlow
+from ivr.flows.revisit import RevisitFlow
 from ivr.flows.self_service import SelfService
 from ivr.flows.silent import SilentCallerFlow
 from ivr.prompts import PromptRenderer
@@ -124,6 +128,8 @@ class Stack:
         self.outbox: OutboxWorker | None = None
         self.refcase: RefCaseProcess | None = None
         self.recorder: RecordingWorkerProcess | None = None
+        self.revisits: RevisitTasks | None = None
+        self.dialer: Dialer | None = None
 
     async def start(self) -> None:
         """Start every part; on failure, close what was started and re-raise."""
@@ -183,6 +189,10 @@ class Stack:
         router.add("ivr/position", PositionFlow(calls, sounds, acd, offer))
         router.add("ivr/requeue", RequeueFlow(calls, acd))
         router.add("ivr/silent", SilentCallerFlow(calls, sounds, data.inner_of("listen"), data.host, acd))
+        self.revisits = revisits = RevisitTasks(sessions, dialplan.revisit)
+        revisit_prompts = RevisitPrompts(data.host(data.inner_of("revisit-prompts")), data.inner_of("revisit-prompts"))
+        router.add("ivr/revisit", RevisitFlow(calls, revisits, acd, sounds, revisit_prompts, dialplan.rating.labels,
+                                              dialplan.revisit.skill))
         for route, flow in self._extra_flows.items():
             router.add(route, flow)
         self.agi = agi = AgiServer(s.bind_host, s.ports.agi, router)
@@ -229,11 +239,17 @@ class Stack:
             data.host(data.inner_of("duty-prompts")), data.inner_of("duty-prompts"), data.inner_of("recordings"),
             data.host(data.inner_of("recordings"))), calls)
         self._closers.append(duty.close)
+        self.dialer = dialer = Dialer(revisits, ami, calls, renderer, dialplan, revisit_prompts,
+                                      lambda: _callers_waiting(acd))
+        if s.revisit_dialer:
+            dialer.start()
+            self._closers.append(dialer.close)
         register_health(self.health, self)
         register_metrics(self.registry, self)
         app = build_app(WebDeps(calls=calls, tokens=tokens, audit=audit, health=self.health,
                                 metrics_registry=self.registry, acd=acd, caller_lists=caller_lists,
                                 tickets=tickets, case_link=case_link, duty_caller=duty,
+                                revisits=RevisitOps(revisits, dialer),
                                 recordings=RecordingCatalog(sessions, StoreConfig.of(s).open(),
                                                             {a.id: a.group for a in dialplan.agents if a.group})))
         runner = web.AppRunner(app, access_log=None)
@@ -345,3 +361,8 @@ class Stack:
                 await closer()
             except Exception:
                 log.exception("error while stopping %s", getattr(closer, "__qualname__", closer))
+
+
+async def _callers_waiting(acd: AcdRouter) -> int:
+    """The ACD's pressure for the revisit dialer: callers waiting for an agent now (R-ACC-8)."""
+    return len(await acd.waiting())

@@ -198,10 +198,42 @@ exten => linkage,1,GotoIf($["${WORLD_LINKAGE_DOWN_${WORLD_LINKAGE}}" = "1"]?down
 ; Anyone else (a citizen called back, a handling unit's duty phone) answers after 2 s; with the global
 ; WORLD_HEARD_<number> set to a path, what they hear is recorded there.
 exten => _X.,1,NoOp(citizen ${EXTEN} is called back)
+ same => n,GotoIf($["${WORLD_PETITIONER_${EXTEN}}" != ""]?world-petitioner,${EXTEN},1)
  same => n,Wait(2)
  same => n,Answer()
  same => n,ExecIf($["${WORLD_HEARD_${EXTEN}}" != ""]?MixMonitor(${WORLD_HEARD_${EXTEN}}))
  same => n,UserEvent(WorldCitizenAnswered,Number: ${EXTEN},WorldChannel: ${UNIQUEID})
  same => n,Wait(30)
  same => n,Hangup()
+
+; A petitioner called by the revisit robot behaves as the global WORLD_PETITIONER_<number> says:
+;   busy | noanswer (rings on) | invalid (空号: the carrier's announcement as early media, then cause 1)
+;   | off (关机: cause 20) | script:<steps> (answers after 1 s, then world-step steps as for callers)
+; Every call is announced with the WorldPetitionerCalled user event (number, caller ID, behaviour).
+[world-petitioner]
+exten => _X.,1,Set(BEHAVE=${WORLD_PETITIONER_${EXTEN}})
+ same => n,UserEvent(WorldPetitionerCalled,Number: ${EXTEN},CallerId: ${CALLERID(num)},Behaviour: ${CUT(BEHAVE,:,1)})
+ same => n,GotoIf($["${BEHAVE}" = "busy"]?busy)
+ same => n,GotoIf($["${BEHAVE}" = "noanswer"]?noanswer)
+ same => n,GotoIf($["${BEHAVE}" = "invalid"]?invalid)
+ same => n,GotoIf($["${BEHAVE}" = "off"]?off)
+ same => n,Ringing()
+ same => n,Wait(1)
+ same => n,Answer()
+ same => n,Set(WORLD_SCRIPT=${CUT(BEHAVE,:,2-)})
+ same => n,Set(STEP=1)
+ same => n,While($["${CUT(WORLD_SCRIPT,/,${STEP})}" != ""])
+ same => n,Set(ACTION=${CUT(WORLD_SCRIPT,/,${STEP})})
+ same => n,Gosub(world-step,${CUT(ACTION,:,1)},1(${CUT(ACTION,:,2)}))
+ same => n,Set(STEP=$[${STEP} + 1])
+ same => n,EndWhile()
+ same => n,Hangup()
+ same => n(busy),Busy(10)
+ same => n(noanswer),Ringing()
+ same => n,Wait(300)
+ same => n,Hangup()
+ same => n(invalid),Progress()
+ same => n,Playback(ss-noservice,noanswer)
+ same => n,Hangup(1)
+ same => n(off),Hangup(20)
 """

@@ -12,8 +12,9 @@ import hashlib
 import logging
 import re
 import shutil
+import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hotline.asterisk.root import AsteriskRoot
@@ -36,15 +37,20 @@ class PromptRenderer:
 
     root: AsteriskRoot
     cache_dir: Path
+    # one synthesis per text at a time: callers rendering the same words wait for the first
+    _busy: dict[str, asyncio.Lock] = field(default_factory=dict, init=False, repr=False, compare=False)
 
-    async def render_all(self, texts: Mapping[str, str], out_dir: Path) -> dict[str, Path]:
-        """Write `<out_dir>/<key>.wav` for every prompt; return key → host path."""
+    async def render_all(self, texts: Mapping[str, str], out_dir: Path, *, cache: bool = True) -> dict[str, Path]:
+        """Write `<out_dir>/<key>.wav` for every prompt; return key → host path. Without `cache` (words
+        for one petitioner, say) the audio is synthesised straight into place and not kept."""
         out_dir.mkdir(parents=True, exist_ok=True)
         result: dict[str, Path] = {}
         for key, text in texts.items():
-            cached = await self._cached(text)
             target = out_dir / f"{key}.wav"
-            shutil.copyfile(cached, target)
+            if cache:
+                shutil.copyfile(await self._cached(text), target)
+            else:
+                await self._synthesise(text, uuid.uuid4().hex[:24], target)
             result[key] = target
         return result
 
@@ -53,7 +59,18 @@ class PromptRenderer:
         target = self.cache_dir / f"{digest}.wav"
         if target.exists():
             return target
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        lock = self._busy.setdefault(digest, asyncio.Lock())
+        try:
+            async with lock:
+                if target.exists():
+                    return target
+                self.cache_dir.mkdir(parents=True, exist_ok=True)
+                return await self._synthesise(text, digest, target)
+        finally:
+            if not lock.locked():
+                self._busy.pop(digest, None)
+
+    async def _synthesise(self, text: str, digest: str, target: Path) -> Path:
         work = self.root.path / "tmp" / f"hotline-tts-{digest}"
         work.mkdir(parents=True, exist_ok=True)
         try:

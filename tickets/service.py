@@ -298,7 +298,7 @@ class Tickets:
             return
         mode = "human" if row.petitioner_enterprise else "robot"
         s.add(RevisitTask(ticket_id=row.id, number=row.petitioner_phone, reason="ticket_closed", mode=mode,
-                          created_at=_now()))
+                          created_at=_now(), salutation=row.petitioner_name[:64], topic=row.title[:100]))
         self._event(s, row.id, "revisit_planned", "rules", None, reason="ticket_closed", mode=mode)
 
     async def revisit_tasks(self, ticket_id: int) -> list[dict[str, Any]]:

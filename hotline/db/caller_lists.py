@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from hotline.db.engine import SessionFactory
 from hotline.db.models import CallerListEntry, CallRecord
 
-KINDS: tuple[str, ...] = ("vip", "elderly", "watch", "blocked")
+KINDS: tuple[str, ...] = ("vip", "elderly", "watch", "blocked", "no_revisit")  # no_revisit: opted out (R-REV-4)
 NUMBER = re.compile(r"^\+?\d{3,20}$")
 REPEAT_WINDOW = timedelta(hours=24)
 

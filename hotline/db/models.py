@@ -226,6 +226,29 @@ class RevisitTask(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     mode: Mapped[str] = mapped_column(String(16), default="robot")  # robot | human
     created_at: Mapped[datetime]
+    # the dialer's bookkeeping (callback.tasks): pending → calling → done | retry → … | failed | human
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(index=True)
+    last_outcome: Mapped[str | None] = mapped_column(String(32))
+    result: Mapped[str | None] = mapped_column(String(32))  # completed | refused | human | no_input | exhausted…
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    finished_at: Mapped[datetime | None]
+    salutation: Mapped[str] = mapped_column(String(64), default="")  # 李女士: whom the robot asks for
+    topic: Mapped[str] = mapped_column(String(100), default="")  # the issue, as the petitioner put it
+
+
+class RevisitAttempt(Base):
+    """One call the dialer placed for a revisit task, and how it ended."""
+
+    __tablename__ = "revisit_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("revisit_tasks.id", ondelete="CASCADE"), index=True)
+    call_id: Mapped[str] = mapped_column(String(64), unique=True)
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(32))  # answered | no_answer | busy | invalid_number …
+    cause: Mapped[int | None]
 
 
 class ApiToken(Base):

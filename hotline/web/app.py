@@ -16,6 +16,7 @@ from hotline.web import acd as acd_routes
 from hotline.web import caller_lists as lists_routes
 from hotline.web import calls as calls_routes
 from hotline.web import recordings as recording_routes
+from hotline.web import revisits as revisit_routes
 from hotline.web import tickets as ticket_routes
 from hotline.web.access import AUDIT
 from hotline.web.acd import AgentControl
@@ -23,6 +24,7 @@ from hotline.web.auth import TOKENS, Handler, authenticate
 from hotline.web.errors import error
 from hotline.web.health import HealthRegistry
 from hotline.web.openapi import openapi_document
+from hotline.web.revisits import RevisitOps
 from hotline.web.tickets import CaseLink
 from recordings.access import RecordingCatalog
 from tickets.duty_call import DutyCaller
@@ -42,6 +44,7 @@ class WebDeps:
     case_link: CaseLink | None = None
     duty_caller: DutyCaller | None = None
     recordings: RecordingCatalog | None = None
+    revisits: RevisitOps | None = None
 
 
 HEALTH = web.AppKey("health", HealthRegistry)
@@ -119,6 +122,8 @@ def build_app(deps: WebDeps) -> web.Application:
         app.router.add_delete("/api/caller-lists/{kind}/{number}", lists_routes.remove_entry)
     if deps.recordings is not None:
         recording_routes.add_routes(app, deps.recordings)
+    if deps.revisits is not None:
+        revisit_routes.add_routes(app, deps.revisits)
     if deps.tickets is not None:
         ticket_routes.add_routes(app, deps.tickets, deps.case_link, deps.duty_caller)
     if deps.acd is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hotline.db.caller_lists import KINDS
-from hotline.web.openapi_tickets import RECORDING_PATHS, TICKET_PATHS, TICKET_SCHEMAS
+from hotline.web.openapi_tickets import RECORDING_PATHS, REVISIT_PATHS, TICKET_PATHS, TICKET_SCHEMAS
 
 _ERROR = {"$ref": "#/components/responses/Error"}
 _CALL_ID = {"name": "call_id", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -150,5 +150,6 @@ def openapi_document() -> dict[str, Any]:
                               "409": _ERROR}}},
             **TICKET_PATHS,
             **RECORDING_PATHS,
+            **REVISIT_PATHS,
         },
     }

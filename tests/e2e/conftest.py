@@ -18,15 +18,18 @@ from hotline.stack import Stack
 from hotline.worldcall import WorldCaller
 
 
-def stack_settings(home: Path, database_url: str = "", dialplan_file: Path | None = None) -> Settings:
-    """Settings for a test stack: its own home and free loopback ports, so it runs beside `make run`."""
+def stack_settings(home: Path, database_url: str = "", dialplan_file: Path | None = None,
+                   revisit_dialer: bool = False) -> Settings:
+    """Settings for a test stack: its own home and free loopback ports, so it runs beside `make run`.
+    The revisit dialer is off unless asked for: its calls would change other tests' queues and tasks."""
     ports = Ports(http=free_port(), agi=free_port(), hotline_sip=free_port(), hotline_ami=free_port(),
                   world_sip=free_port(), world_ami=free_port(), redis=free_port(), case_system=free_port())
     base = Settings()
     return Settings(home=home, dialplan_file=dialplan_file or base.dialplan_file, bind_host="127.0.0.1",
                     ports=ports, database_url=database_url, redis_url="", asterisk_root=base.asterisk_root,
                     with_world=True, wrap_up_s=1.0, ring_timeout_s=4.0, refcase_advance_s=0.0,
-                    case_max_backoff_s=1.0, case_timeout_s=2.0, recordings_max_backoff_s=2.0)
+                    case_max_backoff_s=1.0, case_timeout_s=2.0, recordings_max_backoff_s=2.0,
+                    revisit_dialer=revisit_dialer)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])

@@ -1,0 +1,185 @@
+"""The revisit dialer: places the robot's calls with pacing, within calling hours, inbound first.
+
+Each tick it checks, in order: paused by an operator; outside calling hours or on a public holiday
+(China time, from the dialplan's calendar); callers waiting for an agent (R-ACC-8: then it places
+no new call until the queue is clear, checked every 0.2 s, so it yields within a second); room under
+`max_concurrent`. Due tasks are then called at most `calls_per_second`, each with its petitioner's
+opening words synthesised first (so the first prompt plays as soon as they answer). A call that is
+not answered is classified from the Originate result and the carrier's hang-up cause
+(`callback.outcome`); an answered one is the survey's (`ivr.flows.revisit`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from callback.outcome import classify
+from callback.tasks import DueTask, RevisitTasks
+from dialplans.model import Dialplan
+from hotline.asterisk.ami import AmiClient, AmiError, AmiMessage, OriginateReason
+from hotline.db.calls import CallRecords
+from ivr.prompts import PromptRenderer
+from tickets.calendar import CHINA
+
+log = logging.getLogger(__name__)
+CONTEXT = "hotline-revisit"
+TICK_S = 0.2
+
+
+@dataclass(frozen=True)
+class RevisitPrompts:
+    """Where a petitioner's own prompts are written (host) and played from (inside Asterisk)."""
+
+    host: Path
+    inner: str
+
+    @staticmethod
+    def name(task_id: int, part: str) -> str:
+        return f"task-{task_id}-{part}"
+
+
+def petitioner_texts(plan: Dialplan, task: DueTask) -> dict[str, str]:
+    """The opening (whom we ask for) and the contact question (which issue), filled in for this task."""
+    name = task.salutation or "诉求人本人"
+    topic = task.topic or "您反映的"
+    opening = plan.prompts.get("revisit_opening", "您好，我是12345市民服务热线的回访人员，请问您是{name}吗？")
+    contacted = plan.prompts.get("revisit_contacted", "针对您之前反映的{topic}问题，承办单位是否联系或尝试与您联系？")
+    return {RevisitPrompts.name(task.id, "opening"): opening.replace("{name}", name),
+            RevisitPrompts.name(task.id, "contacted"): contacted.replace("{topic}", topic)}
+
+
+class Dialer:
+    def __init__(self, tasks: RevisitTasks, ami: AmiClient, calls: CallRecords, renderer: PromptRenderer,
+                 plan: Dialplan, prompts: RevisitPrompts, waiting: Callable[[], Awaitable[int]],
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._tasks, self._ami, self._calls, self._renderer = tasks, ami, calls, renderer
+        self._plan, self._prompts, self._waiting, self._clock = plan, prompts, waiting, clock
+        self.settings = plan.revisit
+        self.paused = False
+        self.state = "starting"
+        self._active: set[asyncio.Task[None]] = set()
+        self._next_slot = 0.0
+        self._runner: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._runner = asyncio.create_task(self._run(), name="revisit-dialer")
+
+    async def close(self) -> None:
+        tasks = [t for t in (self._runner, *self._active) if t is not None]
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._runner = None
+
+    def open_now(self) -> bool:
+        """Within calling hours, and not on a public holiday unless allowed."""
+        local = self._clock().astimezone(CHINA)
+        if not self.settings.on_holidays and self._plan.holiday_on(local.date()) is not None:
+            return False
+        return self.settings.open_at(local.time())
+
+    def status(self) -> dict[str, Any]:
+        return {"state": self.state, "paused": self.paused, "active_calls": len(self._active)}
+
+    async def _run(self) -> None:
+        recovered = await self._tasks.recover()
+        if recovered:
+            log.warning("revisit: %d call(s) cut by a restart will be tried again", recovered)
+        while True:
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("revisit dialer tick failed; going on")
+            await asyncio.sleep(TICK_S)
+
+    async def tick(self) -> int:
+        """One pass: place what may be placed now; returns how many calls were started."""
+        if self.paused:
+            self.state = "paused"
+            return 0
+        if not self.open_now():
+            self.state = "closed"
+            return 0
+        if await self._waiting() >= self.settings.yield_waiting:
+            self.state = "yielding"  # callers are waiting: inbound first (R-ACC-8)
+            return 0
+        self.state = "running"
+        room = self.settings.max_concurrent - len(self._active)
+        if room <= 0:
+            return 0
+        started = 0
+        for task in await self._tasks.due(self._clock(), room):
+            delay = self._next_slot - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if self.paused or await self._waiting() >= self.settings.yield_waiting:
+                break
+            self._next_slot = time.monotonic() + 1.0 / self.settings.calls_per_second
+            call_id = f"revisit-{uuid.uuid4().hex[:16]}"
+            if not await self._tasks.begin(task.id, call_id):
+                continue
+            leg = asyncio.create_task(self._call(task, call_id), name=f"revisit-{task.id}")
+            self._active.add(leg)
+            leg.add_done_callback(self._active.discard)
+            started += 1
+        return started
+
+    async def _call(self, task: DueTask, call_id: str) -> None:
+        display = self._plan.centre.display_number
+        trunk = self._plan.trunks[0].name if self._plan.trunks else "carrier"
+        cause: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        sub = self._ami.subscribe("Hangup", _cause_of(call_id, cause))
+        outcome = "failed"
+        spoken: dict[str, Path] = {}
+        try:
+            spoken = await self._renderer.render_all(petitioner_texts(self._plan, task), self._prompts.host,
+                                                     cache=False)
+            await self._calls.start(call_id, sip_call_id=None, caller=task.number, dialled=display,
+                                    started_at=self._clock(), route_mode="revisit")
+            origination = await self._ami.originate(
+                f"PJSIP/{task.number}@{trunk}", context=CONTEXT, exten="s", caller_id=f'"12345" <{display}>',
+                timeout_s=self.settings.ring_timeout_s, channel_id=call_id,
+                variables={"HOTLINE_CALL_ID": call_id, "HOTLINE_REVISIT_TASK": str(task.id)})
+            dialled_at = time.monotonic()
+            result = await origination.result(timeout=self.settings.ring_timeout_s + 15)
+            rang_s = time.monotonic() - dialled_at
+            if result.answered:
+                await origination.hangup(timeout=3 * 3600)
+                outcome = "answered"  # the survey has written what happened; if it could not, try again later
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(cause), 3)
+                outcome = classify(result.reason, cause.result() if cause.done() else 0, rang_s,
+                                   self.settings.ring_timeout_s)
+        except (AmiError, TimeoutError) as exc:
+            log.warning("revisit call %s to task %s failed: %s", call_id, task.id, exc)
+            outcome = classify(OriginateReason.FAILED, cause.result() if cause.done() else 0)
+        except Exception:
+            log.exception("revisit call %s to task %s broke; it will be tried again", call_id, task.id)
+        finally:
+            sub.cancel()
+            for path in spoken.values():
+                path.unlink(missing_ok=True)
+            got = cause.result() if cause.done() else None
+            status = await self._tasks.ended(call_id, outcome, got)
+            with contextlib.suppress(Exception):
+                if outcome != "answered":
+                    await self._calls.end(call_id, outcome, self._clock())
+            log.info("revisit task %s, call %s: %s (cause %s) → %s", task.id, call_id, outcome, got, status)
+
+
+def _cause_of(call_id: str, cause: asyncio.Future[int]) -> Callable[[AmiMessage], None]:
+    def on_hangup(event: AmiMessage) -> None:
+        if event.get("Uniqueid") == call_id and not cause.done():
+            raw = str(event.get("Cause", "0") or "0")
+            cause.set_result(int(raw) if raw.isdigit() else 0)
+    return on_hangup

@@ -1,0 +1,40 @@
+"""How a revisit call ended, from what Asterisk and the carrier said (R-REV-4, issue 8 §3).
+
+The Originate result says answered / no answer / busy / congestion; the hang-up cause (Q.850) the
+carrier sent says more: 1 unallocated number (空号), 20 subscriber absent (关机 / 不在服务区), 27
+destination out of order (停机). Over SIP a switched-off phone usually comes back as 480 (cause 19,
+the same as "no answer"), but at once rather than after ringing: a 19 well before our ring timeout
+is counted as unreachable. Only an answered call can hold a conversation; what happened in it
+(consent, answers, silence, a hang-up mid-survey) is the survey's business.
+"""
+
+from __future__ import annotations
+
+from hotline.asterisk.ami import OriginateReason
+
+INVALID_CAUSES = frozenset({1, 3, 22, 28})  # unallocated, no route, number changed, invalid format: 空号
+UNREACHABLE_CAUSES = frozenset({18, 20, 27, 31})  # no user responding, absent, out of order: 关机 / 停机
+BUSY_CAUSES = frozenset({17})
+NO_ANSWER_CAUSES = frozenset({19})
+
+RETRY = frozenset({"no_answer", "busy", "unreachable", "failed", "no_input", "hung_up"})  # try again later
+FINAL = frozenset({"invalid_number"})  # never again: the number is not in service
+
+
+def classify(reason: OriginateReason, cause: int, rang_s: float | None = None,
+             ring_timeout_s: float | None = None) -> str:
+    """answered | invalid_number | unreachable | busy | no_answer | failed."""
+    if reason is OriginateReason.ANSWERED:
+        return "answered"
+    if cause in INVALID_CAUSES:
+        return "invalid_number"
+    if cause in UNREACHABLE_CAUSES:
+        return "unreachable"
+    if (cause in NO_ANSWER_CAUSES and rang_s is not None and ring_timeout_s is not None
+            and rang_s < ring_timeout_s / 2):
+        return "unreachable"  # refused at once: not a phone that rang out
+    if reason is OriginateReason.BUSY or cause in BUSY_CAUSES:
+        return "busy"
+    if reason in (OriginateReason.RINGING_TIMEOUT, OriginateReason.NO_ANSWER) or cause in NO_ANSWER_CAUSES:
+        return "no_answer"
+    return "failed"

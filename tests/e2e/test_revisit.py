@@ -1,0 +1,153 @@
+"""The revisit robot on real Asterisk: the world's petitioners answer and key, ring on, are busy, are
+not in service (空号) or switched off (关机), hang up mid-survey, refuse, or ask for a person; the dialer
+classifies every outcome, retries as configured, keeps answers, records the calls, and yields to inbound
+callers (R-ACC-8)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from hotline.stack import Stack
+from hotline.worldcall import WorldCaller
+from tests.e2e.conftest import api, only_ready, running_stack, stack_settings, wait_for_step
+from tests.e2e.test_first_call import stored_recording
+
+pytestmark = [pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]
+
+FAST = """revisit:
+  hours: ["00:00-24:00"]
+  on_holidays: true
+  max_attempts: 2
+  retry_after_s: 2
+  quiet_s: 0
+  calls_per_second: 5
+  max_concurrent: 6
+  yield_waiting: 1
+  skill: revisit
+  ring_timeout_s: 6
+"""
+
+# What each petitioner does. Keys follow each prompt once it starts ("noise"); barge-in ends the prompt.
+ANSWERS = "script:noise/dtmf:1/noise/dtmf:1/noise/dtmf:1/noise/dtmf:2/wait:12"
+UNHAPPY = "script:noise/dtmf:1/noise/dtmf:2/noise/dtmf:2/noise/dtmf:5/noise/dtmf:3/wait:12"
+PETITIONERS: dict[str, tuple[str, str]] = {  # number: (behaviour, what the robot should conclude)
+    "13700000001": (ANSWERS, "done/completed"),
+    "13700000002": (UNHAPPY, "done/completed"),
+    "13700000003": ("busy", "failed/exhausted"),
+    "13700000004": ("noanswer", "failed/exhausted"),
+    "13700000005": ("invalid", "failed/invalid_number"),
+    "13700000006": ("off", "failed/exhausted"),
+    "13700000007": ("script:noise/dtmf:1/noise/hangup", "failed/exhausted"),
+    "13700000008": ("script:noise/dtmf:2/wait:8", "done/refused"),
+    "13700000009": ("script:noise/dtmf:0/wait:20", "done/human"),
+    "13700000010": ("script:wait:40", "failed/exhausted"),  # answers, says nothing
+}
+
+
+def fast_dialplan(home: Path) -> Path:
+    shipped = (Path(__file__).resolve().parents[2] / "dialplans" / "hotline.yaml").read_text()
+    start = shipped.index("revisit:\n")
+    end = shipped.index("\n\n", start)
+    path = home / "revisit.yaml"
+    path.write_text(shipped[:start] + FAST.rstrip("\n") + shipped[end:])
+    return path
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    home = tmp_path_factory.mktemp("home")
+    async with running_stack(stack_settings(home, dialplan_file=fast_dialplan(home), revisit_dialer=True)) as s:
+        yield s
+
+
+async def behave(stack: Stack, number: str, behaviour: str) -> None:
+    assert stack.world_ami is not None
+    await stack.world_ami.action("Setvar", {"Variable": f"WORLD_PETITIONER_{number}", "Value": behaviour})
+
+
+async def tasks_of(stack: Stack, token: str) -> dict[str, dict[str, Any]]:
+    status, body = await api(stack, "GET", "/api/revisits/tasks?limit=1000", token)
+    assert status == 200, body
+    return {t["number"]: t for t in body["tasks"]}  # type: ignore[index]
+
+
+async def test_a_campaign_classifies_every_outcome_retries_and_keeps_the_answers(stack: Stack) -> None:
+    assert stack.tokens is not None and stack.world_ami is not None and stack.calls is not None
+    sup = await stack.tokens.create(name="rv-sup", role="supervisor")
+    await only_ready(stack, "8002")  # the revisit-skilled agent takes the petitioner who presses 0
+    for number, (behaviour, _) in PETITIONERS.items():
+        await behave(stack, number, behaviour)
+    assert (await api(stack, "POST", "/api/caller-lists", sup,
+                      {"number": "13700000011", "kind": "no_revisit", "note": "明确拒绝回访"}))[0] == 201
+    rows = [{"number": n, "salutation": "张女士", "topic": "小区噪音"} for n in [*PETITIONERS, "13700000011"]]
+    bad = await api(stack, "POST", "/api/revisits/tasks", sup, {"tasks": [*rows, {"number": "12"}]})
+    assert bad[0] == 422 and bad[1]["error"]["rows"][0]["row"] == len(rows) + 1  # type: ignore[index]
+    assert (await tasks_of(stack, sup)) == {}, "nothing half-imported"
+    status, imported = await api(stack, "POST", "/api/revisits/tasks", sup, {"tasks": rows})
+    assert status == 201 and imported["imported"] == len(rows)  # type: ignore[index]
+
+    deadline = time.monotonic() + 150
+    while time.monotonic() < deadline:
+        tasks = await tasks_of(stack, sup)
+        if all(t["status"] in ("done", "failed") for t in tasks.values()):
+            break
+        await asyncio.sleep(1)
+    concluded = {n: f"{t['status']}/{t['result']}" for n, t in tasks.items()}
+    expected = {n: want for n, (_, want) in PETITIONERS.items()} | {"13700000011": "failed/opted_out"}
+    assert concluded == expected, {n: tasks[n] for n in concluded if concluded[n] != expected[n]}
+
+    happy, unhappy = tasks["13700000001"], tasks["13700000002"]
+    assert happy["answers"] == {"consent": True, "contacted": True, "solved": True,
+                                "satisfaction": {"level": 2, "label": "满意"}} and happy["attempts"] == 1
+    assert unhappy["answers"] == {"consent": True, "contacted": False, "solved": False,
+                                  "satisfaction": {"level": 5, "label": "非常不满意"}, "aspect": "quality"}
+    assert tasks["13700000007"]["answers"] == {"consent": True}, "a hang-up keeps what was said"
+    assert tasks["13700000005"]["attempts"] == 1, "a number not in service is not called again"
+    for number in ("13700000003", "13700000004", "13700000006", "13700000007"):
+        assert tasks[number]["attempts"] == 2, (number, tasks[number])
+    assert tasks["13700000003"]["last_outcome"] == "busy" and tasks["13700000004"]["last_outcome"] == "no_answer"
+    assert tasks["13700000006"]["last_outcome"] == "unreachable"
+    assert tasks["13700000011"]["attempts"] == 0, "opted out: never called"
+
+    # the survey call is recorded and its path written down; the petitioner who pressed 0 reached agent 8002
+    record = (await stack.calls.list(caller="13700000001", limit=5))[0]
+    assert record.route["mode"] == "revisit" and "revisit_outcome" in [s["step"] for s in record.steps]
+    assert (await stored_recording(stack, record.call_id, timeout=30))["format"] == "opus"
+    person = (await stack.calls.list(caller="13700000009", limit=5))[0]
+    assert person.agent == "8002", person
+    status, progress = await api(stack, "GET", "/api/revisits", sup)
+    assert status == 200 and progress["total"] == len(rows) and progress["pending"] == 0  # type: ignore[index]
+
+
+async def test_the_dialer_yields_while_callers_wait_and_resumes_after(stack: Stack,
+                                                                      world_caller: WorldCaller) -> None:
+    assert stack.tokens is not None and stack.dialer is not None and stack.world_ami is not None
+    sup = await stack.tokens.create(name="rv-sup2", role="supervisor")
+    await only_ready(stack)  # nobody ready: the caller waits
+    await behave(stack, "13700000021", ANSWERS)
+    call = await world_caller.start("12345", "13600136099", script="wait:30")
+    sip = await call.answered()
+    await wait_for_step(stack, sip, "queued")
+    started = time.monotonic()
+    while stack.dialer.status()["state"] != "yielding":
+        assert time.monotonic() - started < 1.5, stack.dialer.status()
+        await asyncio.sleep(0.05)
+    assert (await api(stack, "POST", "/api/revisits/tasks", sup,
+                      {"tasks": [{"number": "13700000021", "salutation": "王先生", "topic": "路灯不亮"}]}))[0] == 201
+    await asyncio.sleep(3)
+    assert (await tasks_of(stack, sup))["13700000021"]["attempts"] == 0, "no call while a caller waits"
+    await call.hangup()
+    await call.outcome()
+    for _ in range(100):
+        if (await tasks_of(stack, sup))["13700000021"]["attempts"] == 1:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError(f"the dialer did not resume: {stack.dialer.status()}")
