@@ -1,0 +1,143 @@
+"""Revisit task rules on a real SQLite database: uploads all-or-nothing, one attempt at a time, retries,
+quiet time, opt-outs, restarts; and the dialer's gates (calling hours, holidays, inbound first, pause)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime, time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from callback.dialer import Dialer, RevisitPrompts
+from callback.outcome import classify
+from callback.tasks import BadUpload, RevisitTasks, check_rows
+from dialplans.loader import load_dialplan
+from dialplans.model import RevisitSettings
+from hotline.asterisk.ami import OriginateReason
+from hotline.db.engine import create_engine, session_factory
+from hotline.db.migrate import upgrade
+from hotline.db.models import CallerListEntry
+
+SHIPPED = Path(__file__).resolve().parents[2] / "dialplans" / "hotline.yaml"
+
+
+@pytest.fixture
+async def tasks(tmp_path: Path) -> AsyncIterator[RevisitTasks]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"
+    await upgrade(url)
+    engine = create_engine(url)
+    yield RevisitTasks(session_factory(engine), RevisitSettings(max_attempts=2, retry_after_s=0, quiet_s=0))
+    await engine.dispose()
+
+
+def test_an_upload_names_every_bad_row() -> None:
+    good = check_rows([{"number": "+8613800138000", "salutation": "李女士", "topic": "噪音"}])
+    assert good == [{"number": "13800138000", "salutation": "李女士", "topic": "噪音", "reason": "campaign"}]
+    with pytest.raises(BadUpload) as bad:
+        check_rows([{"number": "13800138000"}, {"number": "12"}, "x", {"number": "13800138001", "colour": "red"},
+                    {"number": "13800138002", "topic": "长" * 101}])
+    assert [r["row"] for r in bad.value.rows] == [2, 3, 4, 5]
+    assert "unknown field colour" in bad.value.rows[2]["error"] and "topic" in bad.value.rows[3]["error"]
+    with pytest.raises(BadUpload):
+        check_rows([])
+
+
+async def test_a_task_is_taken_once_retried_then_exhausted(tasks: RevisitTasks) -> None:
+    [task_id] = await tasks.add(check_rows([{"number": "13800138000"}]))
+    now = datetime.now(UTC)
+    assert [t.id for t in await tasks.due(now, 10)] == [task_id]
+    assert await tasks.begin(task_id, "c1")
+    assert not await tasks.begin(task_id, "c1b"), "a task is called once at a time"
+    assert await tasks.due(now, 10) == []
+    assert await tasks.ended("c1", "busy", 17) == "retry"
+    assert await tasks.begin(task_id, "c2")
+    await tasks.answer("c2", "consent", True)
+    assert await tasks.ended("c2", "hung_up") == "failed", "two attempts at most"
+    [row] = await tasks.listing()
+    assert (row["result"], row["attempts"], row["answers"]) == ("exhausted", 2, {"consent": True})
+
+
+async def test_final_outcomes_end_the_task(tasks: RevisitTasks) -> None:
+    ids = await tasks.add(check_rows([{"number": f"1380013800{i}"} for i in range(3)]))
+    for task_id, (outcome, status) in zip(ids, (("invalid_number", "failed"), ("completed", "done"),
+                                                ("refused", "done")), strict=True):
+        assert await tasks.begin(task_id, f"call-{task_id}")
+        assert await tasks.ended(f"call-{task_id}", outcome) == status
+        assert await tasks.ended(f"call-{task_id}", "answered") == status, "the dialer's later word changes nothing"
+    progress = await tasks.progress()
+    assert (progress["total"], progress["done"], progress["pending"]) == (3, 3, 0)
+    assert progress["by_result"] == {"invalid_number": 1, "completed": 1, "refused": 1}
+
+
+async def test_opted_out_numbers_are_never_called_and_quiet_time_holds(tasks: RevisitTasks) -> None:
+    [opted, other, same_number] = await tasks.add(check_rows(
+        [{"number": "13800138009"}, {"number": "13800138010"}, {"number": "13800138010"}]))
+    async with tasks.sessions.begin() as s:
+        s.add(CallerListEntry(number="13800138009", kind="no_revisit", note="", added_by="t",
+                              added_at=datetime.now(UTC)))
+    assert not await tasks.begin(opted, "c-opted")
+    assert (await tasks.listing("failed"))[0]["result"] == "opted_out"
+    quiet = RevisitTasks(tasks.sessions, RevisitSettings(quiet_s=3600))
+    assert await quiet.begin(other, "c-other")
+    await quiet.ended("c-other", "completed")
+    assert [t.id for t in await quiet.due(datetime.now(UTC), 10)] == [], "the same number was called just now"
+    assert [t.id for t in await tasks.due(datetime.now(UTC), 10)] == [same_number]
+
+
+async def test_a_restart_neither_repeats_nor_skips(tasks: RevisitTasks) -> None:
+    [task_id] = await tasks.add(check_rows([{"number": "13800138011"}]))
+    assert await tasks.begin(task_id, "c-cut")
+    assert await tasks.recover() == 1  # the service died with the call up
+    [row] = await tasks.listing()
+    assert row["status"] == "retry" and row["attempts"] == 1
+    assert [t.id for t in await tasks.due(datetime.now(UTC), 10)] == [task_id]
+    assert await tasks.recover() == 0
+
+
+def test_outcomes_from_the_network() -> None:
+    assert classify(OriginateReason.ANSWERED, 16) == "answered"
+    assert classify(OriginateReason.CONGESTION, 1) == "invalid_number"
+    assert classify(OriginateReason.NO_ANSWER, 20) == "unreachable"
+    assert classify(OriginateReason.BUSY, 17) == "busy"
+    assert classify(OriginateReason.RINGING_TIMEOUT, 0) == "no_answer"
+    assert classify(OriginateReason.NO_ANSWER, 19, 1.0, 30) == "unreachable", "480 at once: switched off"
+    assert classify(OriginateReason.NO_ANSWER, 19, 29.0, 30) == "no_answer"
+    assert classify(OriginateReason.FAILED, 0) == "failed"
+
+
+class _Gates:
+    waiting = 0
+
+    async def count(self) -> int:
+        return self.waiting
+
+
+def _dialer(tasks: RevisitTasks, at: datetime, gates: _Gates, **revisit: Any) -> Dialer:
+    plan = load_dialplan(SHIPPED)
+    plan = replace(plan, revisit=replace(plan.revisit, **revisit))
+    return Dialer(tasks, None, None, None, plan, RevisitPrompts(Path("/nonexistent"), "/x"),  # type: ignore[arg-type]
+                  gates.count, clock=lambda: at)
+
+
+async def test_the_dialer_keeps_calling_hours_holidays_inbound_first_and_pause(tasks: RevisitTasks) -> None:
+    gates = _Gates()
+    evening = datetime(2026, 11, 23, 13, 30, tzinfo=UTC)  # 21:30 in China: after hours
+    assert not _dialer(tasks, evening, gates).open_now()
+    afternoon = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # 15:00 on a Monday
+    assert _dialer(tasks, afternoon, gates).open_now()
+    national_day = datetime(2026, 10, 2, 7, 0, tzinfo=UTC)
+    assert not _dialer(tasks, national_day, gates).open_now(), "no revisits on public holidays"
+    assert _dialer(tasks, national_day, gates, on_holidays=True).open_now()
+    assert _dialer(tasks, evening, gates, hours=((time(0), time(23, 59, 59)),)).open_now()
+
+    dialer = _dialer(tasks, afternoon, gates)
+    gates.waiting = 1
+    assert await dialer.tick() == 0 and dialer.status()["state"] == "yielding"
+    gates.waiting = 0
+    dialer.paused = True
+    assert await dialer.tick() == 0 and dialer.status()["state"] == "paused"
+    dialer.paused = False
+    assert await dialer.tick() == 0 and dialer.status()["state"] == "running", "nothing due: nothing placed"
