@@ -16,11 +16,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from callback.outcome import FINAL, RETRY
 from dialplans.model import RevisitSettings
 from hotline.db.engine import SessionFactory
-from hotline.db.models import CallerListEntry, RevisitAttempt, RevisitTask
+from hotline.db.models import (
+    CallerListEntry,
+    OutboxMessage,
+    RevisitAttempt,
+    RevisitTask,
+    Ticket,
+    TicketEvent,
+)
 
 OPEN = ("pending", "retry")
 NUMBER = re.compile(r"^\d{5,20}$")
@@ -78,6 +86,23 @@ class DueTask:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+async def _report(s: AsyncSession, task: RevisitTask, now: datetime) -> None:
+    """A finished revisit of a ticket: on its timeline, and to the case system through the outbox, in the
+    same transaction (R-REV-3: answers go back to the case system)."""
+    ticket = await s.get(Ticket, task.ticket_id)
+    if ticket is None:
+        return
+    calls = list((await s.scalars(select(RevisitAttempt.call_id).where(RevisitAttempt.task_id == task.id)
+                                  .order_by(RevisitAttempt.id))).all())
+    payload = {"ticket": ticket.number, "case_number": ticket.case_number, "result": task.result,
+               "answers": task.answers, "attempts": task.attempts, "finished_at": now.isoformat(), "calls": calls,
+               "reason": task.reason}
+    s.add(TicketEvent(ticket_id=ticket.id, at=now, kind="revisited", status=None, source="revisit-robot",
+                      detail={"result": task.result, "answers": task.answers, "attempts": task.attempts}))
+    s.add(OutboxMessage(ticket_id=ticket.id, kind="revisit.result", payload=payload,
+                        idempotency_key=f"revisit-{task.id}", created_at=now, next_attempt_at=now))
 
 
 class RevisitTasks:
@@ -147,6 +172,8 @@ class RevisitTasks:
                     task.next_attempt_at = now + timedelta(seconds=self.settings.retry_after_s)
             else:
                 raise ValueError(f"unknown outcome {outcome}")
+            if task.finished_at is not None and task.ticket_id is not None:
+                await _report(s, task, now)
             return task.status
 
     async def answer(self, call_id: str, question: str, value: object) -> None:

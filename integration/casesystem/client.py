@@ -34,14 +34,16 @@ class CaseSystemClient:
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._session: aiohttp.ClientSession | None = None
 
-    async def deliver(self, idempotency_key: str, payload: dict[str, Any]) -> Delivered:
-        body = json.dumps(self.mapping.ticket_body(payload), ensure_ascii=False).encode()
+    async def deliver(self, idempotency_key: str, payload: dict[str, Any],
+                      kind: str = "ticket.submitted") -> Delivered:
+        endpoint, mapped = self.mapping.route(kind, payload)
+        body = json.dumps(mapped, ensure_ascii=False).encode()
         headers = {"Content-Type": "application/json", "Idempotency-Key": idempotency_key,
                    **sign(self._secret, body)}
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
         try:
-            async with self._session.post(self.base_url + self.mapping.endpoint, data=body,
+            async with self._session.post(self.base_url + endpoint, data=body,
                                           headers=headers) as resp:
                 text = await resp.text()
                 if resp.status >= 500 or resp.status in (408, 429):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,13 @@ def _write(target: dict[str, Any], path: str, value: Any) -> None:
     for part in parents:
         target = target.setdefault(part, {})
     target[last] = value
+
+
+def _mapped(fields: dict[str, str], payload: dict[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    for theirs, ours in fields.items():
+        _write(body, theirs, ours[1:] if ours.startswith("=") else _read(payload, ours))
+    return body
 
 
 class BadEvent(ValueError):
@@ -46,6 +53,8 @@ class CaseMapping:
     case_number_field: str
     inbound: dict[str, str]
     statuses: dict[str, str]
+    revisit_endpoint: str = "/api/revisits"
+    revisit_fields: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path | None = None) -> CaseMapping:
@@ -55,15 +64,21 @@ class CaseMapping:
             text = path.read_text(encoding="utf-8")
         raw = yaml.safe_load(text)
         out, inbound = raw["outbound"], raw["inbound"]
+        revisits = raw.get("revisits") or {}
         return cls(str(out["endpoint"]), {str(k): str(v) for k, v in out["fields"].items()},
                    str(out["response"]["case_number"]), {str(k): str(v) for k, v in inbound["fields"].items()},
-                   {str(k): str(v) for k, v in inbound["statuses"].items()})
+                   {str(k): str(v) for k, v in inbound["statuses"].items()},
+                   str(revisits.get("endpoint", "/api/revisits")),
+                   {str(k): str(v) for k, v in (revisits.get("fields") or {}).items()})
 
     def ticket_body(self, payload: dict[str, Any]) -> dict[str, Any]:
-        body: dict[str, Any] = {}
-        for theirs, ours in self.outbound.items():
-            _write(body, theirs, ours[1:] if ours.startswith("=") else _read(payload, ours))
-        return body
+        return _mapped(self.outbound, payload)
+
+    def route(self, kind: str, payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """Where a message of this kind goes, and its body in the case system's words."""
+        if kind == "revisit.result":
+            return self.revisit_endpoint, _mapped(self.revisit_fields, payload) if self.revisit_fields else payload
+        return self.endpoint, self.ticket_body(payload)
 
     def case_number(self, reply: Any) -> str | None:
         value = _read(reply, self.case_number_field)

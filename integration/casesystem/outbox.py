@@ -96,7 +96,7 @@ class OutboxWorker:
         delivered = 0
         for msg in await self._heads():
             try:
-                done = await self._client.deliver(msg.idempotency_key, msg.payload)
+                done = await self._client.deliver(msg.idempotency_key, msg.payload, msg.kind)
             except DeliveryFailed as exc:
                 await self._failed(msg.id, str(exc), retry=exc.retry)
                 if exc.retry:

@@ -1,4 +1,4 @@
-"""The reference case system's HTTP side: ticket intake (signed, idempotent), an admin API, the reporter."""
+"""The reference case system's HTTP side: ticket and revisit intake (signed, idempotent), an admin API, the reporter."""
 
 from __future__ import annotations
 
@@ -69,6 +69,34 @@ async def intake(request: web.Request) -> web.Response:
         return _json_error(422, str(exc))
     log.info("case %s %s for ticket %s", case["case_no"], "created" if created else "re-sent", ticket["externalId"])
     return web.json_response({"caseNo": case["case_no"], "status": case["status"]}, status=201 if created else 200)
+
+
+async def revisit_intake(request: web.Request) -> web.Response:
+    """A revisit's outcome and answers from the hotline (signed, idempotent like tickets)."""
+    config, store = request.app[CONFIG], request.app[STORE]
+    body = await request.read()
+    try:
+        verify(config.intake_secret, request.headers, body)
+    except BadSignature as exc:
+        return _json_error(401, str(exc))
+    if config.failing:
+        return _json_error(503, "case system is down for maintenance")
+    key = request.headers.get("Idempotency-Key", "")
+    try:
+        revisit = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return _json_error(400, "body must be JSON")
+    if not key or not isinstance(revisit, dict) or not revisit.get("externalId"):
+        return _json_error(422, "Idempotency-Key and externalId are required")
+    try:
+        created = await store.accept_revisit(key, body, revisit)
+    except IdempotencyConflict as exc:
+        return _json_error(422, str(exc))
+    return web.json_response({"accepted": True, "caseNo": revisit.get("caseNo")}, status=201 if created else 200)
+
+
+async def list_revisits(request: web.Request) -> web.Response:
+    return web.json_response({"revisits": await request.app[STORE].revisits()})
 
 
 @web.middleware
@@ -156,6 +184,8 @@ def build_app(store: CaseStore, config: RefCaseConfig) -> web.Application:
     app = web.Application(middlewares=[admin_only])
     app[STORE], app[CONFIG] = store, config
     app.router.add_post("/api/tickets", intake)
+    app.router.add_post("/api/revisits", revisit_intake)
+    app.router.add_get("/admin/revisits", list_revisits)
     app.router.add_get("/admin/cases", list_cases)
     app.router.add_post("/admin/cases/{case_no}/status", set_status)
     app.router.add_post("/admin/behaviour", behaviour)

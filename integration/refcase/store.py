@@ -18,6 +18,9 @@ CREATE TABLE IF NOT EXISTS cases (
 CREATE TABLE IF NOT EXISTS events (
   id INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE, case_no TEXT NOT NULL,
   status TEXT NOT NULL, at TEXT NOT NULL, note TEXT NOT NULL, sent_at TEXT, attempts INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS revisits (
+  idempotency_key TEXT PRIMARY KEY, external_id TEXT NOT NULL, body_sha256 TEXT NOT NULL, body TEXT NOT NULL,
+  received_at TEXT NOT NULL, posts INTEGER NOT NULL DEFAULT 1);
 """
 FLOW = ("received", "dispatched", "signed", "feedback", "closed")
 
@@ -76,6 +79,27 @@ class CaseStore:
         await self._event(case_no, "received", "已受理")
         await self.db.commit()
         return {"case_no": case_no, "external_id": ticket.get("externalId"), "status": "received"}, True
+
+    async def accept_revisit(self, key: str, body: bytes, revisit: dict[str, Any]) -> bool:
+        """Store a revisit result once per key; True when it is new."""
+        digest = hashlib.sha256(body).hexdigest()
+        rows = list(await self.db.execute_fetchall("SELECT body_sha256 FROM revisits WHERE idempotency_key = ?",
+                                                   (key,)))
+        if rows:
+            if rows[0][0] != digest:
+                raise IdempotencyConflict(f"key {key} was used for a different revisit")
+            await self.db.execute("UPDATE revisits SET posts = posts + 1 WHERE idempotency_key = ?", (key,))
+            await self.db.commit()
+            return False
+        await self.db.execute("INSERT INTO revisits (idempotency_key, external_id, body_sha256, body, received_at)"
+                              " VALUES (?, ?, ?, ?, ?)",
+                              (key, str(revisit.get("externalId", "")), digest, body.decode(), _now()))
+        await self.db.commit()
+        return True
+
+    async def revisits(self) -> list[dict[str, Any]]:
+        rows = await self.db.execute_fetchall("SELECT * FROM revisits ORDER BY received_at")
+        return [{**dict(row), "body": json.loads(row["body"])} for row in rows]
 
     async def _event(self, case_no: str, status: str, note: str) -> None:
         count = await self._count("events")

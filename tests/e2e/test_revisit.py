@@ -18,6 +18,7 @@ from hotline.stack import Stack
 from hotline.worldcall import WorldCaller
 from tests.e2e.conftest import api, only_ready, running_stack, stack_settings, wait_for_step
 from tests.e2e.test_first_call import stored_recording
+from tests.e2e.test_tickets import cases, consultation, eventually, submitted, timeline
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]
 
@@ -151,3 +152,32 @@ async def test_the_dialer_yields_while_callers_wait_and_resumes_after(stack: Sta
         await asyncio.sleep(0.1)
     else:
         raise AssertionError(f"the dialer did not resume: {stack.dialer.status()}")
+
+
+async def test_a_closed_ticket_is_revisited_and_the_answers_reach_the_case_system(stack: Stack) -> None:
+    assert stack.tokens is not None and stack.refcase is not None
+    agent = await stack.tokens.create(name="rv-agent", role="agent", agent_id="8001")
+    await behave(stack, "13700000031", ANSWERS)
+    body = {**consultation(), "petitioner": {"name": "赵女士", "phone": "13700000031", "revisit_consent": True}}
+    ticket = await submitted(stack, agent, body)
+
+    async def case_no() -> str | None:
+        found = [c for c in await cases(stack) if c["external_id"] == ticket["number"]]
+        return found[0]["case_no"] if found else None
+
+    number = await eventually(case_no, what="the ticket at the case system")
+    for step in ("dispatched", "signed", "feedback", "closed"):
+        await stack.refcase.admin("POST", f"/admin/cases/{number}/status", {"status": step, "note": step})
+
+    async def revisit_at_case_system() -> dict[str, Any] | None:
+        assert stack.refcase is not None
+        got: list[dict[str, Any]] = list((await stack.refcase.admin("GET", "/admin/revisits"))["revisits"])  # type: ignore[call-overload]
+        found = [r for r in got if r["external_id"] == ticket["number"]]
+        return found[0] if found else None
+
+    sent = (await eventually(revisit_at_case_system, timeout=90, what="the revisit's answers delivered"))["body"]
+    assert (sent["caseNo"], sent["result"], sent["contacted"], sent["solved"]) == (number, "completed", True, True)
+    assert (sent["satisfaction"], sent["satisfactionLabel"], sent["by"]) == (2, "满意", "12345-revisit-robot")
+    line = await timeline(stack, agent, ticket["id"])
+    revisited = next(e for e in line["timeline"] if e["kind"] == "revisited")
+    assert revisited["detail"]["result"] == "completed" and line["revisits"][0]["status"] == "done"
