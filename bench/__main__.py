@@ -6,7 +6,7 @@ import asyncio
 import importlib
 import sys
 
-BENCHMARKS = ("agi", "ivr", "routing", "recordings")
+BENCHMARKS = ("agi", "ivr", "routing", "recordings", "revisit")
 
 
 def main(argv: list[str]) -> int:

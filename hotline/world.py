@@ -123,7 +123,8 @@ writeprotect=yes
 ;   WORLD_HEARD   file (inside the root) recording what the citizen hears
 ;   WORLD_SCRIPT  what the citizen does, steps separated by '/':
 ;                 noise (until a prompt is heard), silence (until it ends), wait:<s>, dtmf:<keys>,
-;                 say:<sound> (the citizen speaks: a sound file played towards the hotline), hangup
+;                 say:<sound> (the citizen speaks: a sound file played towards the hotline), hangup,
+;                 mark:<name> (a WorldMark user event, for timing)
 ; After the script the citizen hangs up. Keys can also be pressed from outside with AMI PlayDTMF.
 [world-caller]
 exten => s,1,NoOp(citizen ${CALLERID(num)} is connected)
@@ -150,6 +151,8 @@ exten => dtmf,1,SendDTMF(${ARG1},250,120)
  same => n,UserEvent(WorldDtmfSent,WorldChannel: ${UNIQUEID},Digits: ${ARG1})
  same => n,Return()
 exten => hangup,1,Hangup()
+exten => mark,1,UserEvent(WorldMark,WorldChannel: ${UNIQUEID},Mark: ${ARG1})
+ same => n,Return()
 exten => i,1,NoOp(unknown script step)
  same => n,Return()
 
