@@ -27,7 +27,7 @@ from hotline.settings import Ports, Settings
 from hotline.stack import Stack
 from hotline.worldcall import WorldCaller
 
-TASKS = 24
+TASKS = 40
 INBOUND = 10
 LISTEN = "script:mark:answered/noise/mark:heard/wait:15/hangup"
 REVISIT = """revisit:
@@ -37,7 +37,7 @@ REVISIT = """revisit:
   retry_after_s: 60
   quiet_s: 0
   calls_per_second: 10
-  max_concurrent: 40
+  max_concurrent: 60
   yield_waiting: 1
   skill: revisit
   ring_timeout_s: 10
@@ -79,7 +79,7 @@ class Marks:
 
 
 async def run() -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="bench-revisit-") as folder:
+    with tempfile.TemporaryDirectory(prefix="bench-revisit-", ignore_cleanup_errors=True) as folder:
         home = Path(folder)
         ports = Ports(http=free_port(), agi=free_port(), hotline_sip=free_port(), hotline_ami=free_port(),
                       world_sip=free_port(), world_ami=free_port(), redis=free_port(), case_system=free_port())

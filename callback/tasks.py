@@ -88,6 +88,12 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _dissatisfied(task: RevisitTask) -> bool:
+    """A finished survey with 不满意 or 非常不满意: a person follows up (the second revisit, R-REV-2)."""
+    level = (task.answers.get("satisfaction") or {}).get("level") if task.result == "completed" else None
+    return isinstance(level, int) and level >= 4
+
+
 async def _report(s: AsyncSession, task: RevisitTask, now: datetime) -> None:
     """A finished revisit of a ticket: on its timeline, and to the case system through the outbox, in the
     same transaction (R-REV-3: answers go back to the case system)."""
@@ -174,6 +180,9 @@ class RevisitTasks:
                 raise ValueError(f"unknown outcome {outcome}")
             if task.finished_at is not None and task.ticket_id is not None:
                 await _report(s, task, now)
+            if _dissatisfied(task) and task.reason != "second_revisit":
+                s.add(RevisitTask(ticket_id=task.ticket_id, number=task.number, reason="second_revisit", mode="human",
+                                  created_at=now, salutation=task.salutation, topic=task.topic))
             return task.status
 
     async def answer(self, call_id: str, question: str, value: object) -> None:

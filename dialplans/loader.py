@@ -17,6 +17,7 @@ from typing import Any, cast
 import yaml
 
 from dialplans.model import (
+    CALL_SOURCES,
     FAILSAFES,
     GREETINGS,
     MODES,
@@ -244,7 +245,7 @@ _HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 
 def _revisit(c: _Checker, node: _Node) -> RevisitSettings:
     keys = ("hours", "on_holidays", "max_attempts", "retry_after_s", "quiet_s", "calls_per_second",
-            "max_concurrent", "yield_waiting", "skill", "ring_timeout_s")
+            "max_concurrent", "yield_waiting", "skill", "ring_timeout_s", "from_calls", "sample_rate")
     m = c.mapping(node, "revisit", keys, ())
     base = RevisitSettings()
     hours = base.hours
@@ -272,7 +273,19 @@ def _revisit(c: _Checker, node: _Node) -> RevisitSettings:
         max(1, _count(c, m.get("max_concurrent"), "revisit.max_concurrent", base.max_concurrent)),
         max(1, _count(c, m.get("yield_waiting"), "revisit.yield_waiting", base.yield_waiting)),
         c.text(m.get("skill"), "revisit.skill", base.skill),
-        max(5, _count(c, m.get("ring_timeout_s"), "revisit.ring_timeout_s", base.ring_timeout_s)))
+        max(5, _count(c, m.get("ring_timeout_s"), "revisit.ring_timeout_s", base.ring_timeout_s)),
+        tuple(c.choice(item, "revisit.from_calls", CALL_SOURCES, "unrated") for item in c.seq(m["from_calls"],
+              "revisit.from_calls")) if "from_calls" in m else base.from_calls,
+        _share(c, m.get("sample_rate"), "revisit.sample_rate", base.sample_rate))
+
+
+def _share(c: _Checker, node: _Node | None, where: str, default: float) -> float:
+    if node is None:
+        return default
+    if isinstance(node.value, bool) or not isinstance(node.value, int | float) or not 0 <= node.value <= 1:
+        c.err(node.line, f"{where} must be a share from 0 to 1", "write e.g. 0.05 for 5 %")
+        return default
+    return float(node.value)
 
 
 def _unit(c: _Checker, node: _Node, where: str) -> Unit:

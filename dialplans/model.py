@@ -119,6 +119,9 @@ class Recording:
     format: str = "wav"
 
 
+CALL_SOURCES = ("unrated", "bad_rating", "abandoned")
+
+
 @dataclass(frozen=True)
 class RevisitSettings:
     """The revisit robot's dialer (R-REV-4): when it may call, how hard it tries, how fast it goes."""
@@ -133,6 +136,10 @@ class RevisitSettings:
     yield_waiting: int = 1  # this many callers waiting for an agent stop new revisit calls (R-ACC-8)
     skill: str = "revisit"  # pressing 0 queues the petitioner for a person with this skill
     ring_timeout_s: int = 30  # ring this long before the call counts as not answered
+    # which calls become revisit tasks (R-REV-2): unrated, bad_rating (keys 4-5), abandoned (a person
+    # calls back), plus a random share of the rest (sampling)
+    from_calls: tuple[str, ...] = ("unrated", "bad_rating", "abandoned")
+    sample_rate: float = 0.05
 
     def open_at(self, moment: time) -> bool:
         return any(start <= moment < end for start, end in self.hours)

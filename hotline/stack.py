@@ -27,6 +27,7 @@ from acd.router import Router as AcdRouter
 from acd.router import RouterSettings
 from acd.store import AcdStore
 from callback.dialer import Dialer, RevisitPrompts
+from callback.planner import RevisitPlanner
 from callback.requests import CallbackRequests
 from callback.tasks import RevisitTasks
 from dialplans.loader import load_dialplan
@@ -244,6 +245,9 @@ class Stack:
         if s.revisit_dialer:
             dialer.start()
             self._closers.append(dialer.close)
+        planner = RevisitPlanner(sessions, dialplan.revisit)
+        planner.start()
+        self._closers.append(planner.close)
         register_health(self.health, self)
         register_metrics(self.registry, self)
         app = build_app(WebDeps(calls=calls, tokens=tokens, audit=audit, health=self.health,

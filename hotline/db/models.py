@@ -216,7 +216,8 @@ class RevisitTask(Base):
     """A petitioner to call back (R-REV-1/2): from a closed ticket, an unrated call, a bad rating..."""
 
     __tablename__ = "revisit_tasks"
-    __table_args__ = (UniqueConstraint("ticket_id", "reason", name="uq_revisit_tasks_ticket_reason"),)
+    __table_args__ = (UniqueConstraint("ticket_id", "reason", name="uq_revisit_tasks_ticket_reason"),
+                      UniqueConstraint("call_id", "reason", name="uq_revisit_tasks_call_reason"))
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)

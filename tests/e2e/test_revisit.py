@@ -76,7 +76,7 @@ async def behave(stack: Stack, number: str, behaviour: str) -> None:
 async def tasks_of(stack: Stack, token: str) -> dict[str, dict[str, Any]]:
     status, body = await api(stack, "GET", "/api/revisits/tasks?limit=1000", token)
     assert status == 200, body
-    return {t["number"]: t for t in body["tasks"]}  # type: ignore[index]
+    return {t["number"]: t for t in body["tasks"] if t["mode"] == "robot"}  # type: ignore[index]
 
 
 async def test_a_campaign_classifies_every_outcome_retries_and_keeps_the_answers(stack: Stack) -> None:
@@ -116,6 +116,9 @@ async def test_a_campaign_classifies_every_outcome_retries_and_keeps_the_answers
     assert tasks["13700000003"]["last_outcome"] == "busy" and tasks["13700000004"]["last_outcome"] == "no_answer"
     assert tasks["13700000006"]["last_outcome"] == "unreachable"
     assert tasks["13700000011"]["attempts"] == 0, "opted out: never called"
+    status, human = await api(stack, "GET", "/api/revisits/tasks?status=pending", sup)
+    assert [(t["number"], t["reason"], t["mode"]) for t in human["tasks"]] == [  # type: ignore[index]
+        ("13700000002", "second_revisit", "human")], "the dissatisfied petitioner hears from a person"
 
     # the survey call is recorded and its path written down; the petitioner who pressed 0 reached agent 8002
     record = (await stack.calls.list(caller="13700000001", limit=5))[0]

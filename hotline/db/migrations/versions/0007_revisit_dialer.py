@@ -29,6 +29,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("salutation", sa.String(64), nullable=False, server_default=""))
         batch.add_column(sa.Column("topic", sa.String(100), nullable=False, server_default=""))
         batch.create_index("ix_revisit_tasks_next_attempt_at", ["next_attempt_at"])
+        batch.create_unique_constraint("uq_revisit_tasks_call_reason", ["call_id", "reason"])
     op.create_table(
         "revisit_attempts",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
@@ -46,6 +47,7 @@ def downgrade() -> None:
     op.drop_index("ix_revisit_attempts_task_id", "revisit_attempts")
     op.drop_table("revisit_attempts")
     with op.batch_alter_table("revisit_tasks") as batch:
+        batch.drop_constraint("uq_revisit_tasks_call_reason", type_="unique")
         batch.drop_index("ix_revisit_tasks_next_attempt_at")
         for column in ("topic", "salutation", "finished_at", "answers", "result", "last_outcome", "next_attempt_at",
                        "attempts"):
