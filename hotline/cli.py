@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     call.add_argument("--json", action="store_true", help="print one JSON object")
     call.set_defaults(func=_cmd_call)
 
+    from callback.commands import register as register_revisits
     from dialplans.commands import register as register_dialplan
     from hotline.db.commands import register as register_db
     from recordings.verify import register as register_recordings
@@ -41,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     register_dialplan(sub)
     register_db(sub)
     register_recordings(sub)
+    register_revisits(sub)
 
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -3,6 +3,11 @@ quiet time, opt-outs, restarts; and the dialer's gates (calling hours, holidays,
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, time
@@ -141,3 +146,17 @@ async def test_the_dialer_keeps_calling_hours_holidays_inbound_first_and_pause(t
     assert await dialer.tick() == 0 and dialer.status()["state"] == "paused"
     dialer.paused = False
     assert await dialer.tick() == 0 and dialer.status()["state"] == "running", "nothing due: nothing placed"
+
+
+async def test_the_progress_command_shows_the_campaign(tasks: RevisitTasks, tmp_path: Path) -> None:
+    ids = await tasks.add(check_rows([{"number": "13800138021"}, {"number": "13800138022"}]))
+    assert await tasks.begin(ids[0], "c-p")
+    await tasks.ended("c-p", "completed")
+    env = {**os.environ, "HOTLINE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"}
+    hotline = str(Path(sys.executable).parent / "hotline")
+    shown = await asyncio.to_thread(subprocess.run, [hotline, "revisits", "progress"], env=env, capture_output=True,
+                                    text=True, check=True)
+    assert "1/2" in shown.stdout and "pending 1" in shown.stdout and "completed 1" in shown.stdout
+    as_json = await asyncio.to_thread(subprocess.run, [hotline, "revisits", "progress", "--json"], env=env,
+                                      capture_output=True, text=True, check=True)
+    assert json.loads(as_json.stdout)["by_result"] == {"completed": 1}
