@@ -244,8 +244,9 @@ class RevisitTasks:
                 RevisitTask.mode == "robot").group_by(RevisitTask.status))).all())
             by_result = dict((await s.execute(select(RevisitTask.result, func.count()).where(
                 RevisitTask.mode == "robot", RevisitTask.result.is_not(None)).group_by(RevisitTask.result))).all())
+            # reached: a person answered and pressed something (silence may be a voicemail or a machine)
             reached = await s.scalar(select(func.count(func.distinct(RevisitAttempt.task_id))).where(
-                RevisitAttempt.outcome.in_(("completed", "refused", "human", "no_input", "hung_up"))))
+                RevisitAttempt.outcome.in_(("completed", "refused", "human", "hung_up"))))
         total = sum(by_status.values())
         done = by_status.get("done", 0) + by_status.get("failed", 0)
         return {"total": total, "done": done, "pending": total - done, "by_status": by_status,

@@ -241,7 +241,7 @@ class Stack:
             data.host(data.inner_of("recordings"))), calls)
         self._closers.append(duty.close)
         self.dialer = dialer = Dialer(revisits, ami, calls, renderer, dialplan, revisit_prompts,
-                                      lambda: _callers_waiting(acd))
+                                      lambda: _callers_waiting(acd, dialplan.revisit.skill))
         if s.revisit_dialer:
             dialer.start()
             self._closers.append(dialer.close)
@@ -367,6 +367,7 @@ class Stack:
                 log.exception("error while stopping %s", getattr(closer, "__qualname__", closer))
 
 
-async def _callers_waiting(acd: AcdRouter) -> int:
-    """The ACD's pressure for the revisit dialer: callers waiting for an agent now (R-ACC-8)."""
-    return len(await acd.waiting())
+async def _callers_waiting(acd: AcdRouter, revisit_skill: str) -> int:
+    """The ACD's pressure for the revisit dialer: inbound callers waiting for an agent now (R-ACC-8);
+    petitioners the robot handed to a person are its own work, not a reason to stop."""
+    return sum(1 for c in await acd.waiting() if c.get("skill") != revisit_skill)
