@@ -168,6 +168,9 @@ class Router:
     async def position(self, call_id: str) -> int | None:
         return await self._store.position(call_id)
 
+    async def expected_wait_s(self, call_id: str) -> float | None:
+        return await self._store.expected_wait_s(call_id)
+
     async def spy(self, agent: str, phone: str, mode: str) -> None:
         """Ring the supervisor's `phone` into the agent's call: listen, whisper (agent only hears) or barge.
         ValueError for a bad mode or an unreachable phone, NotWithAgent when the agent is not on a call."""
@@ -230,8 +233,12 @@ class Router:
             return
         await self._store.note_call(r.call_id, agent_channel=result.channel)
         await self._calls.assign_agent(r.call_id, r.agent, datetime.now(UTC))
+        talk_started, skill = asyncio.get_running_loop().time(), (await self._store.call(r.call_id)).get("skill")
         with contextlib.suppress(AmiError, TimeoutError):
             await origination.hangup(timeout=4 * 3600)
+        if skill:
+            with contextlib.suppress(Exception):  # statistics never hold an agent back
+                await self._store.talked(skill, int((asyncio.get_running_loop().time() - talk_started) * 1000))
         await self._store.set_agent_state(r.agent, "wrap_up", token=r.token)
         await asyncio.sleep(self._settings.wrap_up_s)
         if await self._store.set_agent_state(r.agent, "ready", token=r.token):

@@ -354,6 +354,29 @@ class AcdStore:
             }
         return out
 
+    async def talked(self, skill: str, talk_ms: int, day: str | None = None) -> None:
+        """An agent's conversation ended: its length counts toward the skill's average handle time."""
+        key = f"{PREFIX}stats:{day or today()}:{skill}"
+        await self.redis.hincrby(key, "talk_ms", talk_ms)
+        await self.redis.hincrby(key, "talked", 1)
+
+    async def expected_wait_s(self, call_id: str, day: str | None = None) -> float | None:
+        """How long this waiting caller should still wait: (callers ahead + 1) × the skill's average talk
+        time today ÷ agents signed in with the skill; the day's average wait when no talk is known yet;
+        None when nothing is known or the caller is not waiting."""
+        ahead = await self.position(call_id)
+        skill = str(await self.redis.hget(f"{PREFIX}call:{call_id}", "skill") or "")
+        if ahead is None or not skill:
+            return None
+        stats = await self.redis.hgetall(f"{PREFIX}stats:{day or today()}:{skill}")
+        raw = {str(k): int(v) for k, v in stats.items()}
+        staffed = (await self.skill_load(skill)).staffed
+        if raw.get("talked") and staffed:
+            return (ahead + 1) * raw["talk_ms"] / raw["talked"] / 1000 / staffed
+        if raw.get("answered"):
+            return raw.get("wait_ms", 0) / raw["answered"] / 1000
+        return None
+
     async def skill_load(self, skill: str) -> SkillLoad:
         """Agents signed in with the skill and callers waiting for it."""
         staffed = waiting = 0

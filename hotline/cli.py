@@ -37,12 +37,14 @@ def main(argv: list[str] | None = None) -> int:
     from callback.commands import register as register_revisits
     from dialplans.commands import register as register_dialplan
     from hotline.db.commands import register as register_db
+    from ivr.catalogue import register as register_prompts
     from recordings.verify import register as register_recordings
 
     register_dialplan(sub)
     register_db(sub)
     register_recordings(sub)
     register_revisits(sub)
+    register_prompts(sub)
 
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -41,6 +41,9 @@ class Settings:
     dialplan_file: Path = field(
         default_factory=lambda: Path(_env("DIALPLAN", str(_REPO_ROOT / "dialplans" / "hotline.yaml")))
     )
+    # recorded prompt audio (<key>.wav) played instead of synthesised text; default: dialplans/prompts/
+    recorded_prompts: Path | None = field(
+        default_factory=lambda: Path(_env("RECORDED_PROMPTS", "")) if _env("RECORDED_PROMPTS", "") else None)
     bind_host: str = field(default_factory=lambda: _env("BIND", "127.0.0.1"))
     ports: Ports = field(
         default_factory=lambda: Ports(

@@ -60,6 +60,7 @@ from integration.casesystem.client import CaseSystemClient
 from integration.casesystem.mapping import CaseMapping
 from integration.casesystem.outbox import OutboxSettings, OutboxWorker
 from integration.refcase.process import RefCaseProcess, RefCaseSecrets
+from ivr.catalogue import recorded_dir
 from ivr.flows.inbound import InboundFlow
 from ivr.flows.position import PositionFlow, expand_position_prompts
 from ivr.flows.rating import RatingFlow
@@ -163,7 +164,7 @@ class Stack:
         audit = AuditLog(sessions)
 
         sounds = data.inner_of("sounds")
-        renderer = PromptRenderer(root, default_cache_dir() / "prompts")
+        renderer = PromptRenderer(root, default_cache_dir() / "prompts", recorded_dir(s))
         fixed_prompts = {k: v for k, v in expand_position_prompts(dialplan.prompts).items() if "{" not in v}
         await renderer.render_all(fixed_prompts, data.host(sounds))
 

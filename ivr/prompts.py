@@ -37,6 +37,7 @@ class PromptRenderer:
 
     root: AsteriskRoot
     cache_dir: Path
+    recorded: Path | None = None  # engineers' recordings, `<key>.wav`, played instead of the text
     # one synthesis per text at a time: callers rendering the same words wait for the first
     _busy: dict[str, asyncio.Lock] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -47,12 +48,43 @@ class PromptRenderer:
         result: dict[str, Path] = {}
         for key, text in texts.items():
             target = out_dir / f"{key}.wav"
-            if cache:
+            recording = self.recorded_for(key)
+            if recording is not None:
+                shutil.copyfile(await self._converted(recording), target)
+            elif cache:
                 shutil.copyfile(await self._cached(text), target)
             else:
                 await self._synthesise(text, uuid.uuid4().hex[:24], target)
             result[key] = target
         return result
+
+    def recorded_for(self, key: str) -> Path | None:
+        """The engineers' recording of this prompt, if there is one."""
+        if self.recorded is None:
+            return None
+        found = self.recorded / f"{key}.wav"
+        return found if found.is_file() else None
+
+    async def _converted(self, recording: Path) -> Path:
+        """A recording at the rate Asterisk plays (8 kHz mono 16-bit), cached by its content."""
+        digest = hashlib.sha256(_RECIPE.encode() + b"\n" + recording.read_bytes()).hexdigest()[:24]
+        target = self.cache_dir / f"rec-{digest}.wav"
+        if target.exists():
+            return target
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        work = self.root.path / "tmp" / f"hotline-rec-{uuid.uuid4().hex[:16]}"
+        work.mkdir(parents=True, exist_ok=True)
+        try:
+            shutil.copyfile(recording, work / "in.wav")
+            await _run("chroot", str(self.root.path), "sox", f"/tmp/{work.name}/in.wav",
+                       "-r", "8000", "-c", "1", "-b", "16", f"/tmp/{work.name}/out.wav")
+            partial = target.with_suffix(".part")
+            shutil.copyfile(work / "out.wav", partial)
+            partial.replace(target)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        log.info("recorded prompt converted: %s", recording.name)
+        return target
 
     async def _cached(self, text: str) -> Path:
         digest = hashlib.sha256(f"{_RECIPE}\n{text}".encode()).hexdigest()[:24]

@@ -9,6 +9,7 @@ callback instead of waiting; see `ivr/flows/self_service.py`), interruptible by 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -24,15 +25,25 @@ _COUNTS = ("一", "两", "三", "四", "五", "六", "七", "八", "九")
 def expand_position_prompts(prompts: Mapping[str, str]) -> dict[str, str]:
     """`queue_position` with `{n}` becomes queue_position_1 … _9 (一位, 两位 …)."""
     out = dict(prompts)
-    template = out.pop("queue_position", None)
-    if template:
-        for n in range(1, COUNTED + 1):
-            out[f"queue_position_{n}"] = template.replace("{n}", _COUNTS[n - 1])
+    for key, mark in (("queue_position", "{n}"), ("queue_wait", "{m}")):
+        template = out.pop(key, None)
+        if template:
+            for n in range(1, COUNTED + 1):
+                out[f"{key}_{n}"] = template.replace(mark, _COUNTS[n - 1])
     return out
 
 
 class Positions(Protocol):
     async def position(self, call_id: str) -> int | None: ...
+    async def expected_wait_s(self, call_id: str) -> float | None: ...
+
+
+def wait_prompt(seconds: float | None) -> str | None:
+    """The expected-wait prompt for this estimate: whole minutes 1-9, "long" from ten; none under a minute."""
+    if seconds is None or seconds < 60:
+        return None
+    minutes = math.ceil(seconds / 60)
+    return f"queue_wait_{minutes}" if minutes <= COUNTED else "queue_wait_long"
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,11 @@ class PositionFlow:
                 prompt = f"queue_position_{ahead}" if ahead <= COUNTED else "queue_position_many"
                 await self.calls.step(call_id, "position", {"ahead": ahead, "prompt": prompt})
                 key = await call.stream_file(f"{self.sounds_dir}/{prompt}", escape_digits=self._keys)
+                estimate = await self.queue.expected_wait_s(call_id)
+                wait = wait_prompt(estimate)
+                if wait is not None and key is None:
+                    await self.calls.step(call_id, "expected_wait", {"seconds": round(estimate or 0), "prompt": wait})
+                    key = await call.stream_file(f"{self.sounds_dir}/{wait}", escape_digits=self._keys)
             if self.self_service is not None and key is None:
                 await self.calls.step(call_id, "self_service_offer")
                 key = await call.stream_file(f"{self.sounds_dir}/self_service_offer", escape_digits=self._keys)

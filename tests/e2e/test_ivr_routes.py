@@ -15,6 +15,8 @@ import pytest
 import pytest_asyncio
 import yaml
 
+from acd.store import AcdStore, today
+from hotline.redis_client import redis_client
 from hotline.settings import Settings
 from hotline.stack import Stack
 from hotline.worldcall import WorldCaller
@@ -181,10 +183,15 @@ async def test_waiting_callers_hear_how_many_are_ahead(stack: Stack, world_calle
     first = await world_caller.start("12345", "13500135030", script="wait:30")
     first_sip = await first.answered()
     await wait_for_step(stack, first_sip, "queued")
+    live = redis_client(stack.redis_url)  # today's talks on general averaged ten minutes (seeded here)
+    await AcdStore(live).talked("general", 6_000_000, day=today())
+    await live.aclose()
     second = await world_caller.start("12345", "13500135031", script="wait:30")
-    record = await wait_for_step(stack, await second.answered(), "position", timeout=20)
+    record = await wait_for_step(stack, await second.answered(), "expected_wait", timeout=20)
     said = next(s for s in record.steps if s["step"] == "position")["detail"]
     assert said == {"ahead": 1, "prompt": "queue_position_1"}
+    told = next(s for s in record.steps if s["step"] == "expected_wait")["detail"]
+    assert told["prompt"].startswith("queue_wait_") and told["seconds"] >= 60, told
     await first.hangup()
     await only_ready(stack, "8001")  # the music and announcements end when the agent's bridge takes the caller
     answered = await wait_for_step(stack, await second.answered(), "agent")
