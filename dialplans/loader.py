@@ -28,6 +28,7 @@ from dialplans.model import (
     Centre,
     Dialplan,
     Holiday,
+    Menu,
     Number,
     Priorities,
     QueueSettings,
@@ -367,7 +368,7 @@ def _widening(c: _Checker, node: _Node, where: str) -> Widening:
 
 def _number(c: _Checker, node: _Node, where: str) -> Number:
     m = c.mapping(node, where, ("number", "mode", "skill", "department", "transition", "overflow", "failsafe",
-                                "flow", "trunk", "full_at", "emergency_hint"), ("number", "mode"))
+                                "flow", "trunk", "full_at", "emergency_hint", "menu"), ("number", "mode"))
     number = c.text(m.get("number"), f"{where}.number", "", _NUMBER, "digits only, in quotes, e.g. \"12333\"")
     mode = c.choice(m.get("mode"), f"number {number} mode", MODES, "main")
     transition = c.window(m["transition"], f"number {number} transition") if "transition" in m else None
@@ -383,7 +384,25 @@ def _number(c: _Checker, node: _Node, where: str) -> Number:
                   c.text(m.get("flow"), f"number {number} flow", "ivr/inbound", _ROUTE),
                   c.text(m.get("trunk"), f"number {number} trunk", "") or None,
                   _count(c, m.get("full_at"), f"number {number} full_at", 10),
-                  _flag(c, m.get("emergency_hint"), f"number {number} emergency_hint", False))
+                  _flag(c, m.get("emergency_hint"), f"number {number} emergency_hint", False),
+                  _menu(c, m["menu"], f"number {number} menu") if "menu" in m else None)
+
+
+def _menu(c: _Checker, node: _Node, where: str) -> Menu:
+    m = c.mapping(node, where, ("prompt", "options", "timeout"), ("prompt", "options"))
+    options: list[tuple[str, str]] = []
+    raw = m.get("options")
+    if raw is not None and not isinstance(raw.value, dict):
+        c.err(raw.line, f"{where} options must map a key to a skill", 'write options: {"1": tax, "2": general}')
+    elif raw is not None:
+        for key, skill in raw.value.items():
+            if str(key) not in "0123456789" or len(str(key)) != 1:
+                c.err(skill.line, f"{where} option '{key}' is not a single key 0-9", "use one digit per option")
+            options.append((str(key), c.text(skill, f"{where} option {key}")))
+    timeout = _count(c, m.get("timeout"), f"{where} timeout", 4)
+    if not 1 <= timeout <= 10:
+        c.err(node.line, f"{where} timeout must be 1 to 10 seconds", "callers should reach the queue quickly")
+    return Menu(c.text(m.get("prompt"), f"{where} prompt", "", _IDENT), tuple(options), timeout)
 
 
 def _count(c: _Checker, node: _Node | None, where: str, default: int) -> int:
@@ -460,6 +479,15 @@ def _cross_check(c: _Checker, plan: Dialplan, top: dict[str, _Node]) -> None:
         if n.trunk and n.trunk not in trunk_names:
             c.err(_line_of(top, "numbers", i, "trunk"), f"number {n.number} names trunk '{n.trunk}' which is "
                   "not defined", f"use one of {', '.join(trunk_names)}")
+    for i, n in enumerate(plan.numbers):
+        if n.menu is None:
+            continue
+        if n.menu.prompt not in plan.prompts:
+            c.err(_line_of(top, "numbers", i, "menu"), f"number {n.number} menu prompt '{n.menu.prompt}' is "
+                  "not under prompts:", f"add {n.menu.prompt}: <the Chinese text> under prompts:")
+        for _, skill in n.menu.options:
+            if skill not in skill_ids:
+                unknown_skill(skill, _line_of(top, "numbers", i, "menu"), f"number {n.number} menu")
     for i, skill_def in enumerate(plan.skills):
         for w in skill_def.widen:
             if w.to not in skill_ids:

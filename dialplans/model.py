@@ -67,6 +67,19 @@ class Window:
 
 
 @dataclass(frozen=True)
+class Menu:
+    """One short menu after the greeting (R-ACC-3): a key picks the skill; no key or a wrong key twice
+    goes to the number's own skill: the caller always reaches the queue."""
+
+    prompt: str  # a key under prompts:
+    options: tuple[tuple[str, str], ...]  # (key, skill)
+    timeout_s: int = 4
+
+    def skill_for(self, key: str | None) -> str | None:
+        return dict(self.options).get(key or "")
+
+
+@dataclass(frozen=True)
 class Number:
     number: str
     mode: Mode
@@ -79,6 +92,7 @@ class Number:
     trunk: str | None = None
     full_at: int = 10  # sub-centre: callers already waiting for the skill at which new ones overflow
     emergency_hint: bool = False  # play the 110/119/120/122 hint after the greeting (R-ACC-5)
+    menu: Menu | None = None
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ USES: dict[str, str] = {
     **{f"ticket_status_{s}": f"ticket lookup: status {s}"
        for s in ("accepted", "dispatched", "signed", "feedback", "closed", "overdue")},
     "duty_call_opening": "a handling unit's duty phone ({agent}, {title})",
+    "menu_invalid": "a number's menu: a wrong key", "menu_12329": "12329's menu (housing fund / other)",
     "revisit_opening": "revisit: opening and consent ({name})", "revisit_contacted": "revisit: contacted? ({topic})",
     "revisit_solved": "revisit: solved?", "revisit_satisfaction": "revisit: how satisfied",
     "revisit_aspect": "revisit: which aspect", "revisit_repeat": "revisit: no key heard",

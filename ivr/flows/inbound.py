@@ -3,7 +3,8 @@
 Reached from `[hotline-inbound]` as `agi://…/ivr/inbound?number=&mode=&skill=&failsafe=`, with the
 call answered and MixMonitor already running. The caller hears a short greeting with the recording
 notice and is in the queue within 5 s (GB/T 33358: no menu trees); a key pressed during a prompt
-interrupts it (barge-in) and is written on the call record. Sub-centre numbers overflow to the
+interrupts it (barge-in) and is written on the call record. A number may have one short menu
+(R-ACC-3): a key picks the skill; no key, or a wrong key twice, goes to the number's own skill. Sub-centre numbers overflow to the
 12345 seats when their department's seats are closed or full.
 """
 
@@ -17,7 +18,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from acd.store import SkillLoad
-from dialplans.model import Dialplan, Number
+from dialplans.model import Dialplan, Menu, Number
 from hotline.asterisk.agi import AgiCall, AgiHangup
 from hotline.db.caller_lists import NUMBER, CallerLists, CallerStanding
 from hotline.db.calls import CallRecords
@@ -74,7 +75,10 @@ class InboundFlow:
             if labels:
                 await self.calls.step(call_id, "caller_lists", {"labels": labels})
                 await call.set_variable("HOTLINE_CALLER_FLAGS", ",".join(labels))
-            skill = await self._route(call_id, number, call.params.get("skill") or "general")
+            skill = call.params.get("skill") or "general"
+            if number is not None and number.menu is not None:
+                skill = await self._menu(call, call_id, number.menu, keys) or skill
+            skill = await self._route(call_id, number, skill)
             priority = self.dialplan.priorities.of(labels)
             await self.queue.enqueue(call_id, channel=call.env.get("agi_channel", ""), skill=skill, caller=caller,
                                      priority=priority)
@@ -146,8 +150,27 @@ class InboundFlow:
             await self.calls.step(call_id, step, {"prompt": prompt, "key": key})
         keys = "".join(k for _, k in heard if k)
         if keys:
-            # No menu here: keys are noted (the caller may be impatient) and the call goes on to the queue.
+            # Keys are noted (the caller may be impatient); a number's menu may use the first one.
             await self.calls.step(call_id, "digit", {"digit": keys[0], "keys": keys, "barge_in": True})
+
+    async def _menu(self, call: AgiCall, call_id: str, menu: Menu, heard: list[tuple[str, str | None]]) -> str | None:
+        """The skill the caller picked; None (the number's own skill) after no key or two wrong ones."""
+        early = next((k for _, k in heard if k), None)
+        if menu.skill_for(early) is not None:  # keyed during the greeting: barge-in counts
+            await self.calls.step(call_id, "menu_key", {"key": early, "valid": True, "barge_in": True})
+            return menu.skill_for(early)
+        for attempt in (1, 2):
+            await self.calls.step(call_id, "menu", {"prompt": menu.prompt, "attempt": attempt})
+            key = await call.stream_file(self._prompt(menu.prompt), escape_digits=KEYS)
+            if key is None:
+                key = await call.wait_for_digit(menu.timeout_s * 1000)
+            chosen = menu.skill_for(key)
+            await self.calls.step(call_id, "menu_key", {"key": key, "valid": chosen is not None})
+            if chosen is not None or key is None:
+                return chosen  # no key: straight to the queue
+            if attempt == 1:
+                await call.stream_file(self._prompt("menu_invalid"))
+        return None
 
     async def _route(self, call_id: str, number: Number | None, skill: str) -> str:
         """The skill the caller queues for; sub-centre calls overflow to 12345 when closed or full."""

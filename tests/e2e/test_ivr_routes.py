@@ -7,6 +7,7 @@ window covering today, so the tests do not depend on the calendar.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,8 @@ import pytest_asyncio
 import yaml
 
 from acd.store import AcdStore, today
+from hotline.asterisk.ami import AmiError
+from hotline.db.calls import CallView
 from hotline.redis_client import redis_client
 from hotline.settings import Settings
 from hotline.stack import Stack
@@ -199,3 +202,31 @@ async def test_waiting_callers_hear_how_many_are_ahead(stack: Stack, world_calle
     await second.hangup()
     assert "position" not in steps((await first.outcome()).record)  # nobody was ahead of the first caller
     await second.outcome()
+
+
+def queued_skill(record: CallView) -> str:
+    return str(next(s["detail"] for s in record.steps if s["step"] == "queued")["skill"])
+
+
+async def test_a_numbers_menu_picks_the_skill_and_never_strands_the_caller(stack: Stack,
+                                                                          world_caller: WorldCaller) -> None:
+    await only_ready(stack)  # callers stay queued so the route can be read
+    picked = await world_caller.start("12329", "13500135040", script="wait:4/dtmf:2/wait:20")
+    record = await wait_for_step(stack, await picked.answered(), "queued", timeout=20)
+    assert queued_skill(record) == "general" and any(
+        s["step"] == "menu_key" and s["detail"]["valid"] for s in record.steps), record.steps
+    garbage = await world_caller.start("12329", "13500135041", script="wait:4/dtmf:9/wait:3/dtmf:#*#/wait:25")
+    record = await wait_for_step(stack, await garbage.answered(), "queued", timeout=30)
+    assert queued_skill(record) == "housing_fund", "wrong keys twice: the number's own skill"
+    assert [s["detail"]["valid"] for s in record.steps if s["step"] == "menu_key"][-1] is False
+    silent = await world_caller.start("12329", "13500135042", script="wait:25")
+    record = await wait_for_step(stack, await silent.answered(), "queued", timeout=30)
+    assert queued_skill(record) == "housing_fund"
+    assert [s["detail"] for s in record.steps if s["step"] == "menu_key"] == [{"key": None, "valid": False}]
+    gone = await world_caller.start("12329", "13500135043", script="wait:5/hangup")
+    outcome = await gone.outcome()
+    assert outcome.record is not None and outcome.record.ended_at is not None, "a hang-up in the menu is recorded"
+    for call in (picked, garbage, silent):
+        with contextlib.suppress(AmiError):  # the caller may have hung up already
+            await call.hangup()
+        await call.outcome()
