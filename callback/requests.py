@@ -17,3 +17,9 @@ class CallbackRequests:
         async with self.sessions.begin() as s:
             s.add(RevisitTask(call_id=call_id, number=number.removeprefix("+86"), reason="callback_request",
                               mode="human", created_at=datetime.now(UTC)))
+
+    async def voice_message(self, call_id: str, number: str) -> None:
+        """A caller left a message when the centre was over capacity: a person calls them back."""
+        async with self.sessions.begin() as s:
+            s.add(RevisitTask(call_id=call_id, number=number.removeprefix("+86"), reason="voice_message",
+                              mode="human", created_at=datetime.now(UTC)))

@@ -302,9 +302,11 @@ def _supervisor(c: _Checker, node: _Node, where: str) -> Supervisor:
 
 
 def _queue(c: _Checker, node: _Node) -> QueueSettings:
-    m = c.mapping(node, "queue", ("announce_every", "self_service"), ())
+    m = c.mapping(node, "queue", ("announce_every", "self_service", "message_over_s", "capacity"), ())
     return QueueSettings(_count(c, m.get("announce_every"), "queue.announce_every", 30),
-                         _flag(c, m.get("self_service"), "queue.self_service", True))
+                         _flag(c, m.get("self_service"), "queue.self_service", True),
+                         _count(c, m.get("message_over_s"), "queue.message_over_s", 600),
+                         _count(c, m.get("capacity"), "queue.capacity", 30))
 
 
 def _priorities(c: _Checker, node: _Node) -> Priorities:

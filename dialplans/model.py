@@ -173,6 +173,10 @@ class QueueSettings:
 
     announce_every: int = 30
     self_service: bool = True  # offer ticket progress (1) and a callback (2) after each announcement
+    # over capacity, a caller may leave a voice message (R-ACC-9): an expected wait this long (s; 0: never),
+    # this many callers already waiting for the skill (0: no limit), or nobody signed in with the skill
+    message_over_s: int = 600
+    capacity: int = 30
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,7 @@ from ivr.flows.requeue import RequeueFlow
 from ivr.flows.revisit import RevisitFlow
 from ivr.flows.self_service import SelfService
 from ivr.flows.silent import SilentCallerFlow
+from ivr.flows.voice_message import VoiceMessages
 from ivr.prompts import PromptRenderer
 from recordings.access import RecordingCatalog
 from recordings.backends import StoreConfig
@@ -184,9 +185,12 @@ class Stack:
                                          TimeLimits.load(s.time_limits, WorkCalendar.of(dialplan)),
                                          ticket_feed(live_state))
         case_link = await self._start_case_system(sessions, tickets, secret_store.case_system)
-        router.add("ivr/inbound", InboundFlow(calls, sounds, dialplan, acd, caller_lists))
+        requests = CallbackRequests(sessions)
+        messages = VoiceMessages(calls, sounds, acd, requests, dialplan.queue,
+                                 data.inner_of("recordings") + "/messages", data.host)
+        router.add("ivr/inbound", InboundFlow(calls, sounds, dialplan, acd, caller_lists, messages))
         router.add("ivr/rating", RatingFlow(calls, sounds, dialplan.rating.labels))
-        offer = SelfService(calls, sounds, tickets, CallbackRequests(sessions), acd) if dialplan.queue.self_service \
+        offer = SelfService(calls, sounds, tickets, requests, acd) if dialplan.queue.self_service \
             else None
         router.add("ivr/position", PositionFlow(calls, sounds, acd, offer))
         router.add("ivr/requeue", RequeueFlow(calls, acd))

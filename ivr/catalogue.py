@@ -39,6 +39,8 @@ USES: dict[str, str] = {
        for s in ("accepted", "dispatched", "signed", "feedback", "closed", "overdue")},
     "duty_call_opening": "a handling unit's duty phone ({agent}, {title})",
     "menu_invalid": "a number's menu: a wrong key", "menu_12329": "12329's menu (housing fund / other)",
+    "over_capacity_offer": "over capacity: a message (1) instead of waiting",
+    "message_record": "before the caller's message", "message_thanks": "after the caller's message",
     "revisit_opening": "revisit: opening and consent ({name})", "revisit_contacted": "revisit: contacted? ({topic})",
     "revisit_solved": "revisit: solved?", "revisit_satisfaction": "revisit: how satisfied",
     "revisit_aspect": "revisit: which aspect", "revisit_repeat": "revisit: no key heard",

@@ -4,8 +4,9 @@ Reached from `[hotline-inbound]` as `agi://…/ivr/inbound?number=&mode=&skill=&
 call answered and MixMonitor already running. The caller hears a short greeting with the recording
 notice and is in the queue within 5 s (GB/T 33358: no menu trees); a key pressed during a prompt
 interrupts it (barge-in) and is written on the call record. A number may have one short menu
-(R-ACC-3): a key picks the skill; no key, or a wrong key twice, goes to the number's own skill. Sub-centre numbers overflow to the
-12345 seats when their department's seats are closed or full.
+(R-ACC-3): a key picks the skill; no key, or a wrong key twice, goes to the number's own skill.
+Sub-centre numbers overflow to the 12345 seats when their department's seats are closed or full.
+Over capacity, a queued caller may leave a voice message instead (`ivr/flows/voice_message.py`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from hotline.asterisk.agi import AgiCall, AgiHangup
 from hotline.db.caller_lists import NUMBER, CallerLists, CallerStanding
 from hotline.db.calls import CallRecords
 from hotline.privacy import mask_number
+from ivr.flows.voice_message import VoiceMessages
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,7 @@ class InboundFlow:
     dialplan: Dialplan
     queue: Queue
     lists: CallerLists
+    messages: VoiceMessages | None = None  # over capacity: a voice message instead of the wait
 
     def _prompt(self, key: str) -> str:
         return f"{self.sounds_dir}/{key}"
@@ -86,6 +89,11 @@ class InboundFlow:
             await call.set_variable("HOTLINE_NEXT", QUEUE_CONTEXT)
             await self.calls.step(call_id, "queued", {"skill": skill, "priority": priority})
             await self.calls.set_outcome(call_id, "queued")
+            if self.messages is not None:
+                try:
+                    await self.messages.offer(call, call_id, caller, skill)
+                except AgiHangup:
+                    return  # an agent's bridge took the caller mid-offer, or they hung up: both are recorded
         except AgiHangup:
             await opened
             await self.calls.end(call_id, "abandoned", datetime.now(UTC))

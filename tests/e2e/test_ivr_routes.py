@@ -25,6 +25,7 @@ from hotline.stack import Stack
 from hotline.worldcall import WorldCaller
 from ivr.flows.inbound import CHINA
 from tests.e2e.conftest import api, only_ready, running_stack, stack_settings, steps, wait_for_step
+from tests.e2e.test_first_call import stored_recording
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]
 
@@ -190,7 +191,7 @@ async def test_waiting_callers_hear_how_many_are_ahead(stack: Stack, world_calle
     await AcdStore(live).talked("general", 6_000_000, day=today())
     await live.aclose()
     second = await world_caller.start("12345", "13500135031", script="wait:30")
-    record = await wait_for_step(stack, await second.answered(), "expected_wait", timeout=20)
+    record = await wait_for_step(stack, await second.answered(), "expected_wait", timeout=45)
     said = next(s for s in record.steps if s["step"] == "position")["detail"]
     assert said == {"ahead": 1, "prompt": "queue_position_1"}
     told = next(s for s in record.steps if s["step"] == "expected_wait")["detail"]
@@ -230,3 +231,26 @@ async def test_a_numbers_menu_picks_the_skill_and_never_strands_the_caller(stack
         with contextlib.suppress(AmiError):  # the caller may have hung up already
             await call.hangup()
         await call.outcome()
+
+
+async def test_over_capacity_a_caller_leaves_a_voice_message_and_a_person_calls_back(
+        stack: Stack, world_caller: WorldCaller) -> None:
+    assert stack.acd is not None and stack.revisits is not None
+    await only_ready(stack, "8001")
+    await stack.acd.set_agent_state("8003", "signed_out")  # nobody with social security signs in
+    outcome = await world_caller.call("12333", "13500135050",
+                                      script="wait:6/dtmf:1/wait:5/say:demo-thanks/dtmf:#/wait:6")
+    record = outcome.record
+    assert record is not None and record.outcome == "voice_message", record
+    walked = steps(record)
+    assert walked.index("queued") < walked.index("message_offer") < walked.index("message_left"), walked
+    assert next(s["detail"] for s in record.steps if s["step"] == "message_offer") == {"reason": "nobody_signed_in"}
+    tasks = await stack.revisits.listing()
+    assert [(t["reason"], t["mode"], t["number"]) for t in tasks if t["call_id"] == record.call_id] == [
+        ("voice_message", "human", "13500135050")]
+    stored = await stored_recording(stack, record.call_id, timeout=30)
+    assert stored["status"] == "stored"
+    call = await stack.calls.get(record.call_id)  # type: ignore[union-attr]
+    assert call is not None and len(call.recordings) == 2, "the call and the message, each stored"
+    assert (await stack.acd.waiting()) == [], "the caller left the queue"
+    await stack.acd.set_agent_state("8003", "ready")
