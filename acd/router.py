@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from acd.policy import RoutingPolicy
-from acd.store import AcdStore, Reservation, SkillLoad
+from acd.store import MAX_WRAP_UP_S, AcdStore, Reservation, SkillLoad
 from acd.threeway import ThreeWay, ThreeWaySettings
 from dialplans.model import LINKAGE_NUMBERS
 from hotline.asterisk.ami import AmiClient, AmiError, AmiMessage
@@ -141,6 +141,10 @@ class Router:
         """Ring an expert / sub-centre seat or an outside number into the call (see acd.threeway)."""
         return await self._three_way.add(call_id, agent=agent, number=number)
 
+    async def extend_wrap_up(self, agent: str, seconds: float) -> float | None:
+        """More after-call work for the agent; the time left, or None when they are not in wrap-up."""
+        return await self._store.extend_wrap_up(agent, seconds)
+
     async def agent_leaves(self, call_id: str) -> str:
         """The agent drops out of a three-way call; the caller stays with the third party."""
         return await self._three_way.agent_leaves(call_id)
@@ -239,10 +243,19 @@ class Router:
         if skill:
             with contextlib.suppress(Exception):  # statistics never hold an agent back
                 await self._store.talked(skill, int((asyncio.get_running_loop().time() - talk_started) * 1000))
-        await self._store.set_agent_state(r.agent, "wrap_up", token=r.token)
-        await asyncio.sleep(self._settings.wrap_up_s)
+        if await self._store.start_wrap_up(r.agent, r.token, self._settings.wrap_up_s):
+            await self._wait_out_wrap_up(r.agent)
         if await self._store.set_agent_state(r.agent, "ready", token=r.token):
             self.poke()
+
+    async def _wait_out_wrap_up(self, agent: str) -> None:
+        """Until the agent's wrap-up is over; they may extend it or end it early, and that lives in Redis
+        (shared with the API), so it is read again at least every second."""
+        for _ in range(2 * (MAX_WRAP_UP_S + 60)):
+            left = await self._store.wrap_up_left_s(agent)
+            if left <= 0:
+                return
+            await asyncio.sleep(min(left, 1.0))
 
     async def _missed(self, r: Reservation, reason: str) -> None:
         """Caller back to their original place; the agent paused with the reason."""

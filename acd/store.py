@@ -26,6 +26,7 @@ CHINA = ZoneInfo("Asia/Shanghai")
 WAITING = PREFIX + "waiting"  # zset call_id -> rank (entry time, earlier for higher priority); per skill too
 # Key names are built inside the scripts (one Redis, no cluster): acd:waiting:<skill>, acd:waiting_skills,
 # acd:ready:<skill> (zset agent -> idle since), acd:agent:<id> (hash, lvl:<skill> levels), acd:call:<id>, acd:fence.
+MAX_WRAP_UP_S = 600  # after-call work may be extended, but not beyond ten minutes from now
 PRIORITY_STEP_MS = 600_000  # one priority level counts as ten minutes of waiting
 
 # Every change is published on the `acd:events` channel (the live feed) from inside the script that
@@ -256,6 +257,30 @@ class AcdStore:
 
     async def set_agent_state(self, agent: str, state: str, *, token: str = "", reason: str = "") -> bool:
         return bool(await self._agent_state(args=[agent, token, state, now_ms(), reason]))
+
+    async def start_wrap_up(self, agent: str, token: str, seconds: float) -> bool:
+        """The agent's call ended: wrap-up (after-call work) for `seconds`, extendable by the agent."""
+        if not await self.set_agent_state(agent, "wrap_up", token=token):
+            return False
+        await self.redis.hset(f"{PREFIX}agent:{agent}", "wrap_until", now_ms() + int(seconds * 1000))
+        return True
+
+    async def extend_wrap_up(self, agent: str, seconds: float) -> float | None:
+        """More after-call work (R-ACD-2): the new time left, or None when the agent is not in wrap-up.
+        At most MAX_WRAP_UP_S from now, however often it is asked."""
+        key = f"{PREFIX}agent:{agent}"
+        info = await self.redis.hmget(key, ["state", "wrap_until"])
+        if info[0] != "wrap_up":
+            return None
+        now = now_ms()
+        until = min(max(int(info[1] or now), now) + int(seconds * 1000), now + MAX_WRAP_UP_S * 1000)
+        await self.redis.hset(key, "wrap_until", until)
+        return (until - now) / 1000
+
+    async def wrap_up_left_s(self, agent: str) -> float:
+        """Seconds of wrap-up left; 0 once the agent left wrap-up (ready early, paused, signed out)."""
+        state, until = await self.redis.hmget(f"{PREFIX}agent:{agent}", ["state", "wrap_until"])
+        return max(0.0, (int(until or 0) - now_ms()) / 1000) if state == "wrap_up" else 0.0
 
     async def claim(self, agent: str, call_id: str, reason: str) -> str | None:
         """A ready agent taken for `call_id` outside the queue (a three-way call); their token, or None."""

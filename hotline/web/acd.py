@@ -39,6 +39,7 @@ class AgentControl(Protocol):
     async def three_way(self, call_id: str, *, agent: str | None = None,
                         number: str | None = None) -> dict[str, str]: ...
     async def agent_leaves(self, call_id: str) -> str: ...
+    async def extend_wrap_up(self, agent: str, seconds: float) -> float | None: ...
 
 
 ACD = web.AppKey("acd", AgentControl)
@@ -220,3 +221,20 @@ async def leave(request: web.Request) -> web.Response:
     except ThreeWayRefused as exc:
         return error(409, "cannot_leave", str(exc))
     return web.json_response({"call_id": call_id, "agent_left": left})
+
+
+async def wrap_up(request: web.Request) -> web.Response:
+    """`{"extend_s": 60}`: the agent needs more after-call work (their own, or a supervisor for them)."""
+    who, agent = principal(request), request.match_info["agent"]
+    allowed = who.role in ("supervisor", "admin") or (who.role == "agent" and who.agent_id == agent)
+    body = await json_object(request) or {}
+    extend = body.get("extend_s")
+    await audited(request, "agents.wrap_up", f"agents/{agent}", allowed, extend_s=extend)
+    if not allowed:
+        return error(403, "forbidden", "only the agent or a supervisor may extend this agent's wrap-up")
+    if isinstance(extend, bool) or not isinstance(extend, int | float) or not 1 <= extend <= 600:
+        return error(400, "bad_json", 'send {"extend_s": <1 to 600 seconds>}')
+    left = await request.app[ACD].extend_wrap_up(agent, float(extend))
+    if left is None:
+        return error(409, "not_in_wrap_up", f"agent {agent} is not in wrap-up")
+    return web.json_response({"agent": agent, "state": "wrap_up", "left_s": round(left, 1)})

@@ -130,6 +130,7 @@ def build_app(deps: WebDeps) -> web.Application:
         app[acd_routes.ACD] = deps.acd
         app.router.add_get("/api/agents", acd_routes.list_agents)
         app.router.add_post("/api/agents/{agent}/state", acd_routes.set_state)
+        app.router.add_post("/api/agents/{agent}/wrap-up", acd_routes.wrap_up)
         app.router.add_get("/api/acd/queue", acd_routes.queue)
         app.router.add_get("/api/acd/stats", acd_routes.stats)
         app.router.add_post("/api/agents/{agent}/spy", acd_routes.spy)

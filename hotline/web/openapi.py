@@ -129,6 +129,14 @@ def openapi_document() -> dict[str, Any]:
                                                      "linkage": {"enum": ["110", "119", "120", "122"]}}}}}},
                 "responses": {"200": {"description": "transferred"}, "400": _ERROR, "401": _ERROR, "403": _ERROR,
                               "409": _ERROR}}},
+            "/api/agents/{agent}/wrap-up": {"post": {
+                "summary": "more after-call work: extend the agent's wrap-up (at most ten minutes from now)",
+                "parameters": [{"name": "agent", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "requestBody": {"content": {"application/json": {"schema": {
+                    "type": "object", "required": ["extend_s"],
+                    "properties": {"extend_s": {"type": "number", "minimum": 1, "maximum": 600}}}}}},
+                "responses": {"200": {"description": "seconds left"}, "400": _ERROR, "401": _ERROR, "403": _ERROR,
+                              "409": _ERROR}}},
             "/api/calls/{call_id}/three-way": {"post": {
                 "summary": "ring a third party into the call: an expert or sub-centre seat (agent) or a department "
                            "outside (number); the outcome is written on the call record",

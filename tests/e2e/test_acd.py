@@ -272,3 +272,26 @@ async def test_a_three_way_call_with_an_expert_goes_on_after_the_agent_drops_out
             assert r.status == 200 and hashlib.sha256(body).hexdigest() == stored["sha256"]
         async with http.get(audio, headers={"Authorization": f"Bearer {other}"}) as r:
             assert r.status == 403
+
+
+async def test_an_agent_extends_their_wrap_up_and_is_offered_calls_after_it(stack: Stack,
+                                                                            world_caller: WorldCaller) -> None:
+    assert stack.tokens is not None and stack.world_ami is not None
+    mine = await stack.tokens.create(name="a1u", role="agent", agent_id="8001")
+    other = await stack.tokens.create(name="a2u", role="agent", agent_id="8002")
+    path = "/api/agents/8001/wrap-up"
+    assert (await api(stack, "POST", path, mine, {"extend_s": 30}))[0] == 409  # not in wrap-up yet
+    await only_ready(stack, "8001")
+    await stack.world_ami.action("Setvar", {"Variable": "WORLD_TALK_8001", "Value": "2"})
+    call = await world_caller.start("12345", "13600136031", script="wait:15")
+    await wait_for_step(stack, await call.answered(), "agent")
+    await wait_for_agent(stack, "8001", "wrap_up")  # the agent hung up: one second of wrap-up by default
+    assert (await api(stack, "POST", path, other, {"extend_s": 30}))[0] == 403
+    assert (await api(stack, "POST", path, mine, {"extend_s": 0}))[0] == 400
+    status, extended = await api(stack, "POST", path, mine, {"extend_s": 4})
+    assert status == 200 and 3 < extended["left_s"] <= 5, extended  # type: ignore[index]
+    await asyncio.sleep(2.5)
+    assert (await stack.acd.agents())["8001"]["state"] == "wrap_up", "still writing up"  # type: ignore[union-attr]
+    await wait_for_agent(stack, "8001", "ready", timeout=8)
+    await stack.world_ami.action("Setvar", {"Variable": "WORLD_TALK_8001", "Value": ""})
+    await call.outcome()
