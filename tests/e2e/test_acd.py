@@ -295,3 +295,25 @@ async def test_an_agent_extends_their_wrap_up_and_is_offered_calls_after_it(stac
     await wait_for_agent(stack, "8001", "ready", timeout=8)
     await stack.world_ami.action("Setvar", {"Variable": "WORLD_TALK_8001", "Value": ""})
     await call.outcome()
+
+
+async def test_a_department_outside_joins_a_three_way_call_through_the_carrier(stack: Stack,
+                                                                             world_caller: WorldCaller) -> None:
+    assert stack.tokens is not None and stack.world_ami is not None
+    mine = await stack.tokens.create(name="a1d", role="agent", agent_id="8001")
+    await only_ready(stack, "8001")
+    department = "02512366001"  # a department's desk outside: answers, talks 8 s, hangs up
+    await stack.world_ami.action("Setvar", {"Variable": f"WORLD_PETITIONER_{department}", "Value": "script:wait:8"})
+    call = await world_caller.start("12345", "13600136041", script="wait:40")
+    sip = await call.answered()
+    record = await wait_for_step(stack, sip, "agent")
+    status, _ = await api(stack, "POST", f"/api/calls/{record.call_id}/three-way", mine, {"number": department})
+    assert status == 202
+    joined = await wait_for_step(stack, sip, "three_way", timeout=20)
+    detail = next(s["detail"] for s in joined.steps if s["step"] == "three_way")
+    assert detail == {"from_agent": "8001", "with": department, "seat": "outside"}
+    assert (await api(stack, "POST", f"/api/calls/{record.call_id}/leave", mine))[0] == 200
+    await wait_for_step(stack, sip, "rating_prompt", timeout=30)  # the department hung up: the caller rates
+    await call.hangup()
+    done = (await call.outcome()).record
+    assert done is not None and "three_way_left" in routing_steps(done)
