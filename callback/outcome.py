@@ -17,7 +17,8 @@ UNREACHABLE_CAUSES = frozenset({18, 20, 27, 31})  # no user responding, absent, 
 BUSY_CAUSES = frozenset({17})
 NO_ANSWER_CAUSES = frozenset({19})
 
-RETRY = frozenset({"no_answer", "busy", "unreachable", "failed", "no_input", "hung_up"})  # try again later
+# try again later; `machine`: a voicemail or an announcement answered, nobody pressed a key
+RETRY = frozenset({"no_answer", "busy", "unreachable", "failed", "no_input", "hung_up", "machine"})
 FINAL = frozenset({"invalid_number"})  # never again: the number is not in service
 
 

@@ -43,6 +43,16 @@ def speech_frames(path: Path, aggressiveness: int = 3) -> list[bool]:
     return [vad.is_speech(pcm[i * frame_bytes:(i + 1) * frame_bytes], rate) for i in range(len(pcm) // frame_bytes)]
 
 
+def speech_in_growing_wav(path: Path, rate: int = 8000, aggressiveness: int = 3) -> float:
+    """Seconds of speech in a mono 16-bit WAV that is still being written (its header's sizes are not
+    final yet, so the samples after the 44-byte header are read as they are)."""
+    pcm = path.read_bytes()[44:]
+    vad = webrtcvad.Vad(aggressiveness)
+    frame_bytes = rate * _FRAME_MS // 1000 * 2
+    frames = len(pcm) // frame_bytes
+    return sum(vad.is_speech(pcm[i * frame_bytes:(i + 1) * frame_bytes], rate) for i in range(frames)) * FRAME_S
+
+
 def detect_speech(path: Path, aggressiveness: int = 3) -> SpeechReport:
     """How much of a mono 16-bit WAV is speech."""
     with wave.open(str(path), "rb") as wav:

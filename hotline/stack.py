@@ -198,7 +198,7 @@ class Stack:
         self.revisits = revisits = RevisitTasks(sessions, dialplan.revisit)
         revisit_prompts = RevisitPrompts(data.host(data.inner_of("revisit-prompts")), data.inner_of("revisit-prompts"))
         router.add("ivr/revisit", RevisitFlow(calls, revisits, acd, sounds, revisit_prompts, dialplan.rating.labels,
-                                              dialplan.revisit.skill))
+                                              data.host, dialplan.revisit.skill))
         for route, flow in self._extra_flows.items():
             router.add(route, flow)
         self.agi = agi = AgiServer(s.bind_host, s.ports.agi, router)

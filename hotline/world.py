@@ -211,7 +211,8 @@ exten => _X.,1,NoOp(citizen ${EXTEN} is called back)
 
 ; A petitioner called by the revisit robot behaves as the global WORLD_PETITIONER_<number> says:
 ;   busy | noanswer (rings on) | invalid (空号: the carrier's announcement as early media, then cause 1)
-;   | off (关机: cause 20) | script:<steps> (answers after 1 s, then world-step steps as for callers)
+;   | off (关机: cause 20) | voicemail (answers with a recorded greeting and a beep, then listens)
+;   | script:<steps> (answers after 1 s, then world-step steps as for callers)
 ; Every call is announced with the WorldPetitionerCalled user event (number, caller ID, behaviour).
 [world-petitioner]
 exten => _X.,1,Set(BEHAVE=${WORLD_PETITIONER_${EXTEN}})
@@ -220,6 +221,7 @@ exten => _X.,1,Set(BEHAVE=${WORLD_PETITIONER_${EXTEN}})
  same => n,GotoIf($["${BEHAVE}" = "noanswer"]?noanswer)
  same => n,GotoIf($["${BEHAVE}" = "invalid"]?invalid)
  same => n,GotoIf($["${BEHAVE}" = "off"]?off)
+ same => n,GotoIf($["${BEHAVE}" = "voicemail"]?voicemail)
  same => n,Ringing()
  same => n,Wait(1)
  same => n,Answer()
@@ -239,4 +241,10 @@ exten => _X.,1,Set(BEHAVE=${WORLD_PETITIONER_${EXTEN}})
  same => n,Playback(ss-noservice,noanswer)
  same => n,Hangup(1)
  same => n(off),Hangup(20)
+ same => n(voicemail),Wait(1)
+ same => n,Answer()
+ same => n,Playback(vm-theperson&vm-isunavail&vm-intro)
+ same => n,Playback(beep)
+ same => n,Wait(90)
+ same => n,Hangup()
 """

@@ -10,19 +10,24 @@ as it is given, so a hang-up mid-survey keeps what was said.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from callback.dialer import RevisitPrompts
 from callback.tasks import RevisitTasks
 from hotline.asterisk.agi import AgiCall, AgiHangup
 from hotline.db.calls import CallRecords
+from hotline.speech import speech_in_growing_wav
 from ivr.flows.inbound import QUEUE_CONTEXT
 
 log = logging.getLogger(__name__)
 
 KEY_WAIT_MS = 6000
+MACHINE_SPEECH_S = 4.0  # a person says 喂 and waits; a recorded greeting talks on
 TO_PERSON = "0"
 ASPECTS = {"1": "efficiency", "2": "attitude", "3": "quality"}
 
@@ -47,6 +52,7 @@ class RevisitFlow:
     sounds_dir: str
     prompts: RevisitPrompts
     labels: tuple[str, ...]  # satisfaction 1..5, the same as the post-call rating
+    to_host: Callable[[str], Path]  # recordings are written inside the Asterisk root
     skill: str = "revisit"
 
     async def __call__(self, call: AgiCall) -> None:
@@ -92,6 +98,8 @@ class RevisitFlow:
         except WantsPerson:
             return "human"
         except NoAnswer:
+            if await self._machine_answered(call, call_id):
+                return "machine"
             await call.stream_file(f"{self.sounds_dir}/revisit_closing")
             return "no_input"
         await call.stream_file(f"{self.sounds_dir}/revisit_closing")
@@ -112,6 +120,20 @@ class RevisitFlow:
             if attempt == 1:
                 await call.stream_file(f"{self.sounds_dir}/revisit_repeat")
         raise NoAnswer
+
+    async def _machine_answered(self, call: AgiCall, call_id: str) -> bool:
+        """No key at all, but the far end kept talking: a voicemail greeting or an operator's announcement
+        rather than a person (webrtcvad on the petitioner's side of the recording made so far)."""
+        base = await call.get_variable("HOTLINE_REC_BASE")
+        if not base:
+            return False
+        try:
+            speech = await asyncio.to_thread(speech_in_growing_wav, self.to_host(f"{base}-caller.wav"))
+        except (OSError, ValueError) as exc:
+            log.warning("revisit %s: petitioner audio unreadable (%s)", call_id, exc)
+            return False
+        await self.calls.step(call_id, "revisit_far_end", {"speech_s": round(speech, 1)})
+        return speech >= MACHINE_SPEECH_S
 
     async def _to_person(self, call: AgiCall, call_id: str, number: str) -> None:
         """Queue the petitioner for a revisit agent; the dialplan takes them to the waiting room."""

@@ -49,8 +49,9 @@ BEHAVIOURS: list[tuple[str, str]] = [  # (behaviour, what the robot should concl
     ("script:noise/dtmf:2/wait:8", "done/refused"),
     ("script:noise/dtmf:0/wait:20", "done/human"),
     ("script:wait:70", "failed/exhausted"),  # answers, says nothing (asked twice, then goodbye)
+    ("voicemail", "failed/exhausted"),  # a recorded greeting answers: not a person
 ]
-COPIES = 5  # a campaign of 50 petitioners, each behaviour five times
+COPIES = 5  # a campaign of 55 petitioners, each behaviour five times
 PETITIONERS: dict[str, tuple[str, str]] = {
     f"137000{copy:02d}{i:03d}": BEHAVIOURS[i] for copy in range(COPIES) for i in range(len(BEHAVIOURS))}
 
@@ -119,9 +120,10 @@ async def test_a_campaign_classifies_every_outcome_retries_and_keeps_the_answers
                                       "satisfaction": {"level": 5, "label": "非常不满意"}, "aspect": "quality"}
     assert all(t["answers"] == {"consent": True} for t in each(6)), "a hang-up keeps what was said"
     assert all(t["attempts"] == 1 for t in each(4)), "a number not in service is not called again"
-    assert all(t["attempts"] == 2 for i in (2, 3, 5, 6, 9) for t in each(i)), "retried once, as configured"
-    outcomes = {i: {t["last_outcome"] for t in each(i)} for i in (2, 3, 4, 5, 9)}
-    assert outcomes == {2: {"busy"}, 3: {"no_answer"}, 4: {"invalid_number"}, 5: {"unreachable"}, 9: {"no_input"}}
+    assert all(t["attempts"] == 2 for i in (2, 3, 5, 6, 9, 10) for t in each(i)), "retried once, as configured"
+    outcomes = {i: {t["last_outcome"] for t in each(i)} for i in (2, 3, 4, 5, 9, 10)}
+    assert outcomes == {2: {"busy"}, 3: {"no_answer"}, 4: {"invalid_number"}, 5: {"unreachable"}, 9: {"no_input"},
+                        10: {"machine"}}
     assert tasks["13700000011"]["attempts"] == 0, "opted out: never called"
     status, pending = await api(stack, "GET", "/api/revisits/tasks?status=pending", sup)
     assert sorted((t["number"], t["reason"], t["mode"]) for t in pending["tasks"]) == sorted(  # type: ignore[index]
