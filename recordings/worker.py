@@ -95,9 +95,16 @@ class RecordingWorker:
         wavs = [p for p in self._settings.wav_root.rglob("*.wav") if "duty" not in p.parts and not _is_channel_file(p)]
         if not wavs:
             return
+        for start in range(0, len(wavs), 500):  # only the rows these files could belong to, a chunk at a time
+            await self._adopt(wavs[start:start + 500])
+
+    async def _adopt(self, wavs: list[Path]) -> None:
+        names = [str(w) for w in wavs]
         async with self._sessions.begin() as s:
-            known = {r.path: r for r in (await s.scalars(select(Recording))).all()}
-            by_wav = {r.wav_path: r for r in known.values() if r.wav_path}
+            rows = (await s.scalars(select(Recording).where(
+                (Recording.path.in_(names)) | (Recording.wav_path.in_(names))))).all()
+            known = {r.path: r for r in rows}
+            by_wav = {r.wav_path: r for r in rows if r.wav_path}
             for wav in wavs:
                 key = str(wav)
                 if key in known:
