@@ -22,16 +22,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from callback.outcome import classify
+from callback.outcome import classify, classify_dial
 from callback.tasks import DueTask, RevisitTasks
 from dialplans.model import Dialplan
 from hotline.asterisk.ami import AmiClient, AmiError, AmiMessage, OriginateReason
 from hotline.db.calls import CallRecords
+from hotline.speech import speech_in_growing_wav
 from ivr.prompts import PromptRenderer
 from tickets.calendar import CHINA
 
 log = logging.getLogger(__name__)
 CONTEXT = "hotline-revisit"
+DIAL_CONTEXT = "hotline-revisit-dial"
 TICK_S = 0.2
 
 
@@ -43,26 +45,29 @@ class RevisitPrompts:
     inner: str
 
     @staticmethod
-    def name(task_id: int, part: str) -> str:
-        return f"task-{task_id}-{part}"
+    def name(call_id: str, part: str) -> str:
+        """One call's own prompts (a retry of the same task gets new ones: calls may overlap in time)."""
+        return f"{call_id}-{part}"
 
 
-def petitioner_texts(plan: Dialplan, task: DueTask) -> dict[str, str]:
+def petitioner_texts(plan: Dialplan, task: DueTask, call_id: str) -> dict[str, str]:
     """The opening (whom we ask for) and the contact question (which issue), filled in for this task."""
     name = task.salutation or "诉求人本人"
     topic = task.topic or "您反映的"
     opening = plan.prompts.get("revisit_opening", "您好，我是12345市民服务热线的回访人员，请问您是{name}吗？")
     contacted = plan.prompts.get("revisit_contacted", "针对您之前反映的{topic}问题，承办单位是否联系或尝试与您联系？")
-    return {RevisitPrompts.name(task.id, "opening"): opening.replace("{name}", name),
-            RevisitPrompts.name(task.id, "contacted"): contacted.replace("{topic}", topic)}
+    return {RevisitPrompts.name(call_id, "opening"): opening.replace("{name}", name),
+            RevisitPrompts.name(call_id, "contacted"): contacted.replace("{topic}", topic)}
 
 
 class Dialer:
     def __init__(self, tasks: RevisitTasks, ami: AmiClient, calls: CallRecords, renderer: PromptRenderer,
                  plan: Dialplan, prompts: RevisitPrompts, waiting: Callable[[], Awaitable[int]],
+                 to_host: Callable[[str], Path] = Path,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._tasks, self._ami, self._calls, self._renderer = tasks, ami, calls, renderer
         self._plan, self._prompts, self._waiting, self._clock = plan, prompts, waiting, clock
+        self._to_host = to_host
         self.settings = plan.revisit
         self.paused = False
         self.state = "starting"
@@ -86,6 +91,23 @@ class Dialer:
         if not self.settings.on_holidays and self._plan.holiday_on(local.date()) is not None:
             return False
         return self.settings.open_at(local.time())
+
+    async def _dial_outcome(self, reason: OriginateReason, dialled: asyncio.Future[AmiMessage],
+                            rang_s: float) -> tuple[str, int | None]:
+        """Not answered: why, from the dial's end and the speech in its early media (or, without the dial's
+        report, from the Originate result alone)."""
+        if not dialled.done():
+            return classify(reason, 0, rang_s, self.settings.ring_timeout_s), None
+        event = dialled.result()
+        raw = str(event.get("Cause", "") or "0")
+        cause = int(raw) if raw.isdigit() else 0
+        early = self._to_host(str(event.get("Early", "")))
+        try:
+            speech = await asyncio.to_thread(speech_in_growing_wav, early) if early.is_file() else 0.0
+        except (OSError, ValueError):
+            speech = 0.0
+        status = str(event.get("Status", ""))
+        return classify_dial(status, cause, speech, rang_s, self.settings.ring_timeout_s), cause
 
     def status(self) -> dict[str, Any]:
         return {"state": self.state, "paused": self.paused, "active_calls": len(self._active)}
@@ -135,41 +157,45 @@ class Dialer:
 
     async def _call(self, task: DueTask, call_id: str) -> None:
         display = self._plan.centre.display_number
-        trunk = self._plan.trunks[0].name if self._plan.trunks else "carrier"
-        cause: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        sub = self._ami.subscribe("Hangup", _cause_of(call_id, cause))
-        outcome = "failed"
+        dialled: asyncio.Future[AmiMessage] = asyncio.get_running_loop().create_future()
+        sub = self._ami.subscribe("UserEvent", _dial_end_of(call_id, dialled))
+        outcome, cause_seen = "failed", None
         spoken: dict[str, Path] = {}
         try:
-            spoken = await self._renderer.render_all(petitioner_texts(self._plan, task), self._prompts.host,
+            spoken = await self._renderer.render_all(petitioner_texts(self._plan, task, call_id), self._prompts.host,
                                                      cache=False)
             await self._calls.start(call_id, sip_call_id=None, caller=task.number, dialled=display,
                                     started_at=self._clock(), route_mode="revisit")
+            ring = self.settings.ring_timeout_s
             origination = await self._ami.originate(
-                f"PJSIP/{task.number}@{trunk}", context=CONTEXT, exten="s", caller_id=f'"12345" <{display}>',
-                timeout_s=self.settings.ring_timeout_s, channel_id=call_id,
-                variables={"HOTLINE_CALL_ID": call_id, "HOTLINE_REVISIT_TASK": str(task.id)})
+                f"Local/{task.number}@{DIAL_CONTEXT}/n", context=CONTEXT, exten="s",
+                caller_id=f'"12345" <{display}>', timeout_s=ring + 10, channel_id=call_id,
+                variables={"_HOTLINE_CALL_ID": call_id, "HOTLINE_REVISIT_TASK": str(task.id),
+                           "_HOTLINE_RING_S": str(ring)})
             dialled_at = time.monotonic()
-            result = await origination.result(timeout=self.settings.ring_timeout_s + 15)
+            result = await origination.result(timeout=ring + 25)
             rang_s = time.monotonic() - dialled_at
             if result.answered:
                 await origination.hangup(timeout=3 * 3600)
                 outcome = "answered"  # the survey has written what happened; if it could not, try again later
+                with contextlib.suppress(TimeoutError):  # the dial's report names the early-media file to remove
+                    await asyncio.wait_for(asyncio.shield(dialled), 3)
             else:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(asyncio.shield(cause), 3)
-                outcome = classify(result.reason, cause.result() if cause.done() else 0, rang_s,
-                                   self.settings.ring_timeout_s)
+                    await asyncio.wait_for(asyncio.shield(dialled), 5)
+                outcome, cause_seen = await self._dial_outcome(result.reason, dialled, rang_s)
         except (AmiError, TimeoutError) as exc:
             log.warning("revisit call %s to task %s failed: %s", call_id, task.id, exc)
-            outcome = classify(OriginateReason.FAILED, cause.result() if cause.done() else 0)
+            outcome = classify(OriginateReason.FAILED, 0)
         except Exception:
             log.exception("revisit call %s to task %s broke; it will be tried again", call_id, task.id)
         finally:
             sub.cancel()
             for path in spoken.values():
                 path.unlink(missing_ok=True)
-            got = cause.result() if cause.done() else None
+            if dialled.done() and not dialled.cancelled():
+                self._to_host(str(dialled.result().get("Early", ""))).unlink(missing_ok=True)
+            got = cause_seen
             status = await self._tasks.ended(call_id, outcome, got)
             with contextlib.suppress(Exception):
                 if outcome != "answered":
@@ -177,9 +203,9 @@ class Dialer:
             log.info("revisit task %s, call %s: %s (cause %s) → %s", task.id, call_id, outcome, got, status)
 
 
-def _cause_of(call_id: str, cause: asyncio.Future[int]) -> Callable[[AmiMessage], None]:
-    def on_hangup(event: AmiMessage) -> None:
-        if event.get("Uniqueid") == call_id and not cause.done():
-            raw = str(event.get("Cause", "0") or "0")
-            cause.set_result(int(raw) if raw.isdigit() else 0)
-    return on_hangup
+def _dial_end_of(call_id: str, dialled: asyncio.Future[AmiMessage]) -> Callable[[AmiMessage], None]:
+    def on_event(event: AmiMessage) -> None:
+        if (event.get("UserEvent") == "HotlineRevisitDial" and event.get("CallId") == call_id
+                and not dialled.done()):
+            dialled.set_result(event)
+    return on_event

@@ -1,11 +1,13 @@
 """How a revisit call ended, from what Asterisk and the carrier said (R-REV-4, issue 8 §3).
 
-The Originate result says answered / no answer / busy / congestion; the hang-up cause (Q.850) the
-carrier sent says more: 1 unallocated number (空号), 20 subscriber absent (关机 / 不在服务区), 27
-destination out of order (停机). Over SIP a switched-off phone usually comes back as 480 (cause 19,
-the same as "no answer"), but at once rather than after ringing: a 19 well before our ring timeout
-is counted as unreachable. Only an answered call can hold a conversation; what happened in it
-(consent, answers, silence, a hang-up mid-survey) is the survey's business.
+The dial's end (DIALSTATUS) and the Originate result say answered / no answer / busy / congestion;
+the hang-up cause (Q.850) the carrier sent says more: 1 unallocated number (空号), 20 subscriber
+absent (关机 / 不在服务区), 27 destination out of order (停机). Over SIP a switched-off phone usually
+comes back as 480 (cause 19, the same as "no answer"), but at once rather than after ringing: a 19
+well before our ring timeout is counted as unreachable. What the carrier plays before failing is
+recorded (early media) and checked for speech with webrtcvad: an announcement is a phone that cannot
+be reached. Only an answered call can hold a conversation; what happened in it is the survey's
+business (a recorded greeting that answers is told apart there).
 """
 
 from __future__ import annotations
@@ -37,5 +39,27 @@ def classify(reason: OriginateReason, cause: int, rang_s: float | None = None,
     if reason is OriginateReason.BUSY or cause in BUSY_CAUSES:
         return "busy"
     if reason in (OriginateReason.RINGING_TIMEOUT, OriginateReason.NO_ANSWER) or cause in NO_ANSWER_CAUSES:
+        return "no_answer"
+    return "failed"
+
+
+ANNOUNCEMENT_SPEECH_S = 1.5  # ringback is tone, not speech; a carrier's announcement talks
+
+
+def classify_dial(status: str, cause: int, early_speech_s: float, rang_s: float, ring_timeout_s: float) -> str:
+    """From how the dial ended (DIALSTATUS, the carrier's cause) and the speech in its early media:
+    an announcement before a failure means the phone could not be reached (关机 / 停机 / 无法接通), or the
+    number is not in service when the cause says so (空号)."""
+    if status == "ANSWER":
+        return "answered"
+    if cause in INVALID_CAUSES:
+        return "invalid_number"
+    if early_speech_s >= ANNOUNCEMENT_SPEECH_S or cause in UNREACHABLE_CAUSES:
+        return "unreachable"
+    if status == "BUSY" or cause in BUSY_CAUSES:
+        return "busy"
+    if cause in NO_ANSWER_CAUSES and rang_s < ring_timeout_s / 2:
+        return "unreachable"  # refused at once (480): switched off, not a phone that rang out
+    if status == "NOANSWER" or cause in NO_ANSWER_CAUSES:
         return "no_answer"
     return "failed"

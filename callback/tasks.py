@@ -161,10 +161,11 @@ class RevisitTasks:
                 raise LookupError(f"no revisit attempt {call_id}")
             task = await s.get(RevisitTask, attempt.task_id, with_for_update=True)
             assert task is not None
-            if attempt.ended_at is None:
-                attempt.ended_at, attempt.outcome, attempt.cause = now, outcome, cause
-            if task.status != "calling":
-                return task.status  # already settled (the survey wrote it first)
+            if attempt.ended_at is not None or task.status != "calling":
+                # this call was settled already (the survey's word comes first); a late word about it must
+                # not touch the task, which may be on its next call by now
+                return task.status
+            attempt.ended_at, attempt.outcome, attempt.cause = now, outcome, cause
             task.last_outcome = outcome
             if outcome in ("completed", "refused", "human"):
                 task.status, task.result, task.finished_at = "done", outcome, now

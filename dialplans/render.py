@@ -262,6 +262,18 @@ exten => _X.,1,NoOp(three-way call of ${{HOTLINE_CALL_ID}} to ${{EXTEN}})
  same => n,Dial(PJSIP/${{EXTEN}}@{trunk},45)
  same => n,Hangup()
 
+; The revisit robot dials out here (the second half of a Local channel): what the carrier plays before
+; an answer (空号 / 关机 announcements) is recorded for the service's early-media check, and how the dial
+; ended is announced (HotlineRevisitDial). The first half, once answered, runs [hotline-revisit].
+[hotline-revisit-dial]
+exten => _X.,1,Set(HOTLINE_EARLY={ctx.recordings_dir}/early/${{HOTLINE_CALL_ID}}.wav)
+ same => n,MixMonitor(${{HOTLINE_EARLY}})
+ same => n,Set(CALLERID(num)={plan.centre.display_number})
+ same => n,Dial(PJSIP/${{EXTEN}}@{trunk},${{HOTLINE_RING_S}})
+ same => n,StopMixMonitor()
+ same => n,{_REVISIT_DIAL_EVENT}
+ same => n,Hangup(${{HANGUPCAUSE}})
+
 ; Supervisors' phones: the echo test; listening in is started over the API (ChanSpy).
 [supervisors]
 exten => *43,1,Answer()
@@ -277,6 +289,10 @@ exten => *43,1,Answer()
     for agent in plan.agents:
         out.append(f"exten => {agent.id},1,Dial(PJSIP/{agent.id},30)\n same => n,Hangup()\n")
     return "".join(out)
+
+
+_REVISIT_DIAL_EVENT = ("UserEvent(HotlineRevisitDial,CallId: ${HOTLINE_CALL_ID},Status: ${DIALSTATUS},"
+                       "Cause: ${HANGUPCAUSE},Early: ${HOTLINE_EARLY})")
 
 
 def _record(plan: Dialplan, ctx: RenderContext) -> str:

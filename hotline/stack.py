@@ -246,7 +246,7 @@ class Stack:
             data.host(data.inner_of("recordings"))), calls)
         self._closers.append(duty.close)
         self.dialer = dialer = Dialer(revisits, ami, calls, renderer, dialplan, revisit_prompts,
-                                      lambda: _callers_waiting(acd, dialplan.revisit.skill))
+                                      lambda: _callers_waiting(acd, dialplan.revisit.skill), data.host)
         if s.revisit_dialer:
             dialer.start()
             self._closers.append(dialer.close)

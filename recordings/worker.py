@@ -86,13 +86,18 @@ class RecordingWorker:
 
     async def start_up(self) -> None:
         """Clean half-written files and find WAVs nobody processed (a crash, a lost event)."""
+        early = self._settings.wav_root / "early"  # a dial's early media: only needed while it is checked
+        stale = [p for p in early.glob("*.wav") if time.time() - p.stat().st_mtime > 3600] if early.is_dir() else []
+        for path in stale:
+            path.unlink(missing_ok=True)
         removed = await self._store.clean_scratch()
         if removed:
             log.warning("removed %d half-written recording(s)", removed)
         await self._adopt_orphans()
 
     async def _adopt_orphans(self) -> None:
-        wavs = [p for p in self._settings.wav_root.rglob("*.wav") if "duty" not in p.parts and not _is_channel_file(p)]
+        wavs = [p for p in self._settings.wav_root.rglob("*.wav")
+                if not {"duty", "early"} & set(p.parts) and not _is_channel_file(p)]
         if not wavs:
             return
         for start in range(0, len(wavs), 500):  # only the rows these files could belong to, a chunk at a time

@@ -64,7 +64,7 @@ class RevisitFlow:
             return
         outcome = "hung_up"
         try:
-            outcome = await self._survey(call, call_id, task.id)
+            outcome = await self._survey(call, call_id)
             if outcome == "human":
                 outcome = "hung_up"  # until the petitioner is in the queue
                 await self._to_person(call, call_id, task.number)
@@ -75,17 +75,17 @@ class RevisitFlow:
             await self.calls.step(call_id, "revisit_outcome", {"outcome": outcome})
             await self.tasks.ended(call_id, outcome)
 
-    async def _survey(self, call: AgiCall, call_id: str, task_id: int) -> str:
+    async def _survey(self, call: AgiCall, call_id: str) -> str:
         try:
             consent = await self._ask(call, call_id, "consent", f"{self.prompts.inner}/"
-                                      f"{RevisitPrompts.name(task_id, 'opening')}", "12")
+                                      f"{RevisitPrompts.name(call_id, 'opening')}", "12")
             if consent == "2":
                 await self.tasks.answer(call_id, "consent", False)
                 await call.stream_file(f"{self.sounds_dir}/revisit_declined")
                 return "refused"
             await self.tasks.answer(call_id, "consent", True)
             contacted = await self._ask(call, call_id, "contacted", f"{self.prompts.inner}/"
-                                        f"{RevisitPrompts.name(task_id, 'contacted')}", "12")
+                                        f"{RevisitPrompts.name(call_id, 'contacted')}", "12")
             await self.tasks.answer(call_id, "contacted", contacted == "1")
             solved = await self._ask(call, call_id, "solved", f"{self.sounds_dir}/revisit_solved", "12")
             await self.tasks.answer(call_id, "solved", solved == "1")

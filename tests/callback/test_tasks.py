@@ -160,3 +160,12 @@ async def test_the_progress_command_shows_the_campaign(tasks: RevisitTasks, tmp_
     as_json = await asyncio.to_thread(subprocess.run, [hotline, "revisits", "progress", "--json"], env=env,
                                       capture_output=True, text=True, check=True)
     assert json.loads(as_json.stdout)["by_result"] == {"completed": 1}
+
+
+async def test_a_late_word_about_an_earlier_call_does_not_touch_the_next_one(tasks: RevisitTasks) -> None:
+    [task_id] = await tasks.add(check_rows([{"number": "13800138031"}]))
+    assert await tasks.begin(task_id, "first")
+    assert await tasks.ended("first", "no_input") == "retry"  # the survey's word
+    assert await tasks.begin(task_id, "second")  # the retry starts before the dialer is done with the first
+    assert await tasks.ended("first", "answered") == "calling", "the first call's late report changes nothing"
+    assert await tasks.ended("second", "completed") == "done"

@@ -48,10 +48,11 @@ BEHAVIOURS: list[tuple[str, str]] = [  # (behaviour, what the robot should concl
     ("script:noise/dtmf:1/noise/hangup", "failed/exhausted"),  # hangs up mid-survey
     ("script:noise/dtmf:2/wait:8", "done/refused"),
     ("script:noise/dtmf:0/wait:20", "done/human"),
-    ("script:wait:70", "failed/exhausted"),  # answers, says nothing (asked twice, then goodbye)
+    ("script:wait:120", "failed/exhausted"),  # answers, says nothing (asked twice, then goodbye)
     ("voicemail", "failed/exhausted"),  # a recorded greeting answers: not a person
+    ("announced", "failed/exhausted"),  # an announcement as early media, then a cause that says nothing
 ]
-COPIES = 5  # a campaign of 55 petitioners, each behaviour five times
+COPIES = 5  # a campaign of 60 petitioners, each behaviour five times
 PETITIONERS: dict[str, tuple[str, str]] = {
     f"137000{copy:02d}{i:03d}": BEHAVIOURS[i] for copy in range(COPIES) for i in range(len(BEHAVIOURS))}
 
@@ -91,8 +92,8 @@ async def test_a_campaign_classifies_every_outcome_retries_and_keeps_the_answers
     for number, (behaviour, _) in PETITIONERS.items():
         await behave(stack, number, behaviour)
     assert (await api(stack, "POST", "/api/caller-lists", sup,
-                      {"number": "13700000011", "kind": "no_revisit", "note": "明确拒绝回访"}))[0] == 201
-    rows = [{"number": n, "salutation": "张女士", "topic": "小区噪音"} for n in [*PETITIONERS, "13700000011"]]
+                      {"number": "13700009999", "kind": "no_revisit", "note": "明确拒绝回访"}))[0] == 201
+    rows = [{"number": n, "salutation": "张女士", "topic": "小区噪音"} for n in [*PETITIONERS, "13700009999"]]
     bad = await api(stack, "POST", "/api/revisits/tasks", sup, {"tasks": [*rows, {"number": "12"}]})
     assert bad[0] == 422 and bad[1]["error"]["rows"][0]["row"] == len(rows) + 1  # type: ignore[index]
     assert (await tasks_of(stack, sup)) == {}, "nothing half-imported"
@@ -106,7 +107,7 @@ async def test_a_campaign_classifies_every_outcome_retries_and_keeps_the_answers
             break
         await asyncio.sleep(1)
     concluded = {n: f"{t['status']}/{t['result']}" for n, t in tasks.items()}
-    expected = {n: want for n, (_, want) in PETITIONERS.items()} | {"13700000011": "failed/opted_out"}
+    expected = {n: want for n, (_, want) in PETITIONERS.items()} | {"13700009999": "failed/opted_out"}
     assert concluded == expected, {n: tasks[n] for n in concluded if concluded[n] != expected[n]}
 
     def each(behaviour: int) -> list[dict[str, Any]]:
@@ -120,11 +121,11 @@ async def test_a_campaign_classifies_every_outcome_retries_and_keeps_the_answers
                                       "satisfaction": {"level": 5, "label": "非常不满意"}, "aspect": "quality"}
     assert all(t["answers"] == {"consent": True} for t in each(6)), "a hang-up keeps what was said"
     assert all(t["attempts"] == 1 for t in each(4)), "a number not in service is not called again"
-    assert all(t["attempts"] == 2 for i in (2, 3, 5, 6, 9, 10) for t in each(i)), "retried once, as configured"
-    outcomes = {i: {t["last_outcome"] for t in each(i)} for i in (2, 3, 4, 5, 9, 10)}
+    assert all(t["attempts"] == 2 for i in (2, 3, 5, 6, 9, 10, 11) for t in each(i)), "retried once, as configured"
+    outcomes = {i: {t["last_outcome"] for t in each(i)} for i in (2, 3, 4, 5, 9, 10, 11)}
     assert outcomes == {2: {"busy"}, 3: {"no_answer"}, 4: {"invalid_number"}, 5: {"unreachable"}, 9: {"no_input"},
-                        10: {"machine"}}
-    assert tasks["13700000011"]["attempts"] == 0, "opted out: never called"
+                        10: {"machine"}, 11: {"unreachable"}}
+    assert tasks["13700009999"]["attempts"] == 0, "opted out: never called"
     status, pending = await api(stack, "GET", "/api/revisits/tasks?status=pending", sup)
     assert sorted((t["number"], t["reason"], t["mode"]) for t in pending["tasks"]) == sorted(  # type: ignore[index]
         (t["number"], "second_revisit", "human") for t in each(1)), "the dissatisfied hear from a person"

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from hotline.asterisk.agi.errors import AgiCommandError, AgiHangup, AgiTimeout
 from hotline.asterisk.agi.protocol import Request, Result, parse_result, quote
 
+HANGUP_SETTLE_S = 0.5  # how long a hang-up may take to reach this half of the call
 
 class AgiCall:
     """Commands for one call; one command at a time, each with a timeout."""
@@ -70,14 +71,16 @@ class AgiCall:
             raise AgiCommandError(line)
 
     async def _dead_or_fail(self, what: str) -> None:
-        """After result=-1: a hang-up ends the flow, anything else is a command failure."""
-        try:
-            status = await self.command("CHANNEL STATUS", timeout=2)
-        except AgiHangup:
-            raise
-        if status.code < 0:
-            self.hungup = True
-            raise AgiHangup(f"{what}: channel gone")
+        """After result=-1: a hang-up ends the flow, anything else is a command failure. A hang-up may
+        reach this channel a moment after the command saw it (the far end of a Local channel), so a
+        live channel is looked at once more before the command is called failed."""
+        for attempt in range(2):
+            status = await self.command("CHANNEL STATUS", timeout=2)  # AgiHangup propagates
+            if status.code < 0:
+                self.hungup = True
+                raise AgiHangup(f"{what}: channel gone")
+            if attempt == 0:
+                await asyncio.sleep(HANGUP_SETTLE_S)
         raise AgiCommandError(f"{what} failed")
 
     @staticmethod
