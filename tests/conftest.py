@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from hotline.asterisk.root import AsteriskRoot, find_root
+from hotline.db.engine import SessionFactory, create_engine, session_factory
+from hotline.db.migrate import upgrade
 from hotline.embedded.postgres_server import PostgresServer
 from hotline.netutil import free_port
 
@@ -36,3 +38,13 @@ def postgres_url() -> Iterator[str]:
         yield server.url
     finally:
         asyncio.run(server.stop())
+
+
+@pytest.fixture
+async def sqlite_sessions(tmp_path: Path) -> AsyncIterator[SessionFactory]:
+    """A migrated SQLite database of the test's own."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"
+    await upgrade(url)
+    engine = create_engine(url)
+    yield session_factory(engine)
+    await engine.dispose()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -12,20 +10,15 @@ from sqlalchemy import select
 from callback.planner import RevisitPlanner, sampled
 from callback.tasks import RevisitTasks, check_rows
 from dialplans.model import RevisitSettings
-from hotline.db.engine import SessionFactory, create_engine, session_factory
-from hotline.db.migrate import upgrade
+from hotline.db.engine import SessionFactory
 from hotline.db.models import CallerListEntry, CallRecord, RevisitTask
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def sessions(tmp_path: Path) -> AsyncIterator[SessionFactory]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"
-    await upgrade(url)
-    engine = create_engine(url)
-    yield session_factory(engine)
-    await engine.dispose()
+def sessions(sqlite_sessions: SessionFactory) -> SessionFactory:
+    return sqlite_sessions
 
 
 async def call(sessions: SessionFactory, call_id: str, caller: str, *, agent: str | None = "8001",

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from hotline.db.engine import SessionFactory, create_engine, session_factory
-from hotline.db.migrate import upgrade
+from hotline.db.engine import SessionFactory
 from hotline.db.models import AuditEntry, CallRecord, Recording, Ticket, TicketCall
 from recordings.retention import sweep
 from recordings.store import LocalStore
@@ -19,12 +17,8 @@ NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def sessions(tmp_path: Path) -> AsyncIterator[SessionFactory]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"
-    await upgrade(url)
-    engine = create_engine(url)
-    yield session_factory(engine)
-    await engine.dispose()
+def sessions(sqlite_sessions: SessionFactory) -> SessionFactory:
+    return sqlite_sessions
 
 
 async def stored(sessions: SessionFactory, store: LocalStore, call_id: str, age_days: int,
