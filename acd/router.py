@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from acd.policy import RoutingPolicy
-from acd.store import MAX_WRAP_UP_S, AcdStore, Reservation, SkillLoad
+from acd.store import AcdStore, Reservation, SkillLoad
 from acd.threeway import ThreeWay, ThreeWaySettings
 from dialplans.model import LINKAGE_NUMBERS
 from hotline.asterisk.ami import AmiClient, AmiError, AmiMessage
@@ -244,18 +244,9 @@ class Router:
             with contextlib.suppress(Exception):  # statistics never hold an agent back
                 await self._store.talked(skill, int((asyncio.get_running_loop().time() - talk_started) * 1000))
         if await self._store.start_wrap_up(r.agent, r.token, self._settings.wrap_up_s):
-            await self._wait_out_wrap_up(r.agent)
+            await self._store.wait_out_wrap_up(r.agent)
         if await self._store.set_agent_state(r.agent, "ready", token=r.token):
             self.poke()
-
-    async def _wait_out_wrap_up(self, agent: str) -> None:
-        """Until the agent's wrap-up is over; they may extend it or end it early, and that lives in Redis
-        (shared with the API), so it is read again at least every second."""
-        for _ in range(2 * (MAX_WRAP_UP_S + 60)):
-            left = await self._store.wrap_up_left_s(agent)
-            if left <= 0:
-                return
-            await asyncio.sleep(min(left, 1.0))
 
     async def _missed(self, r: Reservation, reason: str) -> None:
         """Caller back to their original place; the agent paused with the reason."""

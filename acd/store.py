@@ -7,6 +7,7 @@ steps (connected, requeue, agent free) only act if the token still matches.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import time
@@ -281,6 +282,15 @@ class AcdStore:
         """Seconds of wrap-up left; 0 once the agent left wrap-up (ready early, paused, signed out)."""
         state, until = await self.redis.hmget(f"{PREFIX}agent:{agent}", ["state", "wrap_until"])
         return max(0.0, (int(until or 0) - now_ms()) / 1000) if state == "wrap_up" else 0.0
+
+    async def wait_out_wrap_up(self, agent: str) -> None:
+        """Until the agent's wrap-up is over; they may extend it or end it early over the API, so it is
+        read again at least every second."""
+        for _ in range(2 * (MAX_WRAP_UP_S + 60)):
+            left = await self.wrap_up_left_s(agent)
+            if left <= 0:
+                return
+            await asyncio.sleep(min(left, 1.0))
 
     async def claim(self, agent: str, call_id: str, reason: str) -> str | None:
         """A ready agent taken for `call_id` outside the queue (a three-way call); their token, or None."""

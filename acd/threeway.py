@@ -116,9 +116,8 @@ class ThreeWay:
     async def _release(self, agent: str | None, token: str | None, *, wrap_up: bool) -> None:
         if agent is None or token is None:
             return
-        if wrap_up:
-            await self._store.set_agent_state(agent, "wrap_up", token=token)
-            await asyncio.sleep(self._settings.wrap_up_s)
+        if wrap_up and await self._store.start_wrap_up(agent, token, self._settings.wrap_up_s):
+            await self._store.wait_out_wrap_up(agent)  # extendable like any wrap-up
         if await self._store.set_agent_state(agent, "ready", token=token):
             self._poke()
 

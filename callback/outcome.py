@@ -24,24 +24,16 @@ RETRY = frozenset({"no_answer", "busy", "unreachable", "failed", "no_input", "hu
 FINAL = frozenset({"invalid_number"})  # never again: the number is not in service
 
 
+_STATUS_OF = {OriginateReason.ANSWERED: "ANSWER", OriginateReason.BUSY: "BUSY",
+              OriginateReason.RINGING_TIMEOUT: "NOANSWER", OriginateReason.NO_ANSWER: "NOANSWER"}
+
+
 def classify(reason: OriginateReason, cause: int, rang_s: float | None = None,
              ring_timeout_s: float | None = None) -> str:
-    """answered | invalid_number | unreachable | busy | no_answer | failed."""
-    if reason is OriginateReason.ANSWERED:
-        return "answered"
-    if cause in INVALID_CAUSES:
-        return "invalid_number"
-    if cause in UNREACHABLE_CAUSES:
-        return "unreachable"
-    if (cause in NO_ANSWER_CAUSES and rang_s is not None and ring_timeout_s is not None
-            and rang_s < ring_timeout_s / 2):
-        return "unreachable"  # refused at once: not a phone that rang out
-    if reason is OriginateReason.BUSY or cause in BUSY_CAUSES:
-        return "busy"
-    if reason in (OriginateReason.RINGING_TIMEOUT, OriginateReason.NO_ANSWER) or cause in NO_ANSWER_CAUSES:
-        return "no_answer"
-    return "failed"
-
+    """From the Originate result alone (the dial's own report did not come): no early media to check."""
+    if rang_s is None or ring_timeout_s is None:
+        rang_s, ring_timeout_s = 1.0, 0.0  # no timing known: a refusal at once cannot be told from no answer
+    return classify_dial(_STATUS_OF.get(reason, ""), cause, 0.0, rang_s, ring_timeout_s)
 
 ANNOUNCEMENT_SPEECH_S = 1.5  # ringback is tone, not speech; a carrier's announcement talks
 

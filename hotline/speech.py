@@ -38,6 +38,10 @@ def speech_frames(path: Path, aggressiveness: int = 3) -> list[bool]:
         if width != 2 or channels != 1 or rate not in (8000, 16000, 32000, 48000):
             raise ValueError(f"{path}: need mono 16-bit 8/16/32/48 kHz audio, got {channels}ch {width * 8}bit {rate}Hz")
         pcm = wav.readframes(wav.getnframes())
+    return _verdicts(pcm, rate, aggressiveness)
+
+
+def _verdicts(pcm: bytes, rate: int, aggressiveness: int) -> list[bool]:
     vad = webrtcvad.Vad(aggressiveness)
     frame_bytes = rate * _FRAME_MS // 1000 * 2
     return [vad.is_speech(pcm[i * frame_bytes:(i + 1) * frame_bytes], rate) for i in range(len(pcm) // frame_bytes)]
@@ -46,11 +50,7 @@ def speech_frames(path: Path, aggressiveness: int = 3) -> list[bool]:
 def speech_in_growing_wav(path: Path, rate: int = 8000, aggressiveness: int = 3) -> float:
     """Seconds of speech in a mono 16-bit WAV that is still being written (its header's sizes are not
     final yet, so the samples after the 44-byte header are read as they are)."""
-    pcm = path.read_bytes()[44:]
-    vad = webrtcvad.Vad(aggressiveness)
-    frame_bytes = rate * _FRAME_MS // 1000 * 2
-    frames = len(pcm) // frame_bytes
-    return sum(vad.is_speech(pcm[i * frame_bytes:(i + 1) * frame_bytes], rate) for i in range(frames)) * FRAME_S
+    return sum(_verdicts(path.read_bytes()[44:], rate, aggressiveness)) * FRAME_S
 
 
 def detect_speech(path: Path, aggressiveness: int = 3) -> SpeechReport:

@@ -78,9 +78,7 @@ class PromptRenderer:
             shutil.copyfile(recording, work / "in.wav")
             await _run("chroot", str(self.root.path), "sox", f"/tmp/{work.name}/in.wav",
                        "-r", "8000", "-c", "1", "-b", "16", f"/tmp/{work.name}/out.wav")
-            partial = target.with_suffix(".part")
-            shutil.copyfile(work / "out.wav", partial)
-            partial.replace(target)
+            _publish(work / "out.wav", target)
         finally:
             shutil.rmtree(work, ignore_errors=True)
         log.info("recorded prompt converted: %s", recording.name)
@@ -103,7 +101,8 @@ class PromptRenderer:
                 self._busy.pop(digest, None)
 
     async def _synthesise(self, text: str, digest: str, target: Path) -> Path:
-        work = self.root.path / "tmp" / f"hotline-tts-{digest}"
+        # unique per synthesis: another process (a second stack on the same root) may render the same text
+        work = self.root.path / "tmp" / f"hotline-tts-{digest}-{uuid.uuid4().hex[:8]}"
         work.mkdir(parents=True, exist_ok=True)
         try:
             await _run(
@@ -116,13 +115,18 @@ class PromptRenderer:
                 # drop the synthesiser's leading and trailing silence: dead air costs the caller time
                 "silence", "1", "0.02", "0.5%", "reverse", "silence", "1", "0.02", "0.5%", "reverse", "norm", "-3",
             )
-            partial = target.with_suffix(".part")
-            shutil.copyfile(work / "out.wav", partial)
-            partial.replace(target)
+            _publish(work / "out.wav", target)
         finally:
             shutil.rmtree(work, ignore_errors=True)
         log.info("prompt synthesised: %s", text[:24])
         return target
+
+
+def _publish(made: Path, target: Path) -> None:
+    """Move a finished prompt into the cache atomically; concurrent writers each use their own part file."""
+    partial = target.with_name(f"{target.name}.{uuid.uuid4().hex[:8]}.part")
+    shutil.copyfile(made, partial)
+    partial.replace(target)
 
 
 async def _run(*argv: str) -> None:

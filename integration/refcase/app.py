@@ -39,14 +39,36 @@ def _json_error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
-async def intake(request: web.Request) -> web.Response:
-    config, store = request.app[CONFIG], request.app[STORE]
+async def _verified(request: web.Request) -> bytes | web.Response:
+    """The body if the hotline signed it, else the refusal."""
     body = await request.read()
     try:
-        verify(config.intake_secret, request.headers, body)
+        verify(request.app[CONFIG].intake_secret, request.headers, body)
     except BadSignature as exc:
-        log.warning("intake refused: %s", exc)
+        log.warning("%s refused: %s", request.path, exc)
         return _json_error(401, str(exc))
+    return body
+
+
+def _keyed(request: web.Request, body: bytes) -> tuple[str, dict[str, Any]] | web.Response:
+    """The Idempotency-Key and the JSON object naming our ticket (`externalId`), else the refusal."""
+    key = request.headers.get("Idempotency-Key", "")
+    if not key:
+        return _json_error(400, "Idempotency-Key is required")
+    try:
+        sent = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return _json_error(400, "body must be JSON")
+    if not isinstance(sent, dict) or not sent.get("externalId"):
+        return _json_error(422, "externalId is required")
+    return key, sent
+
+
+async def intake(request: web.Request) -> web.Response:
+    config, store = request.app[CONFIG], request.app[STORE]
+    body = await _verified(request)
+    if isinstance(body, web.Response):
+        return body
     if config.delay_s and config.slow_requests != 0:
         config.slow_requests = max(-1, config.slow_requests - 1)
         await asyncio.sleep(config.delay_s)
@@ -54,15 +76,10 @@ async def intake(request: web.Request) -> web.Response:
         return _json_error(503, "case system is down for maintenance")
     if config.rejecting:
         return _json_error(422, "field 'category.code' is not in our catalogue")
-    key = request.headers.get("Idempotency-Key", "")
-    if not key:
-        return _json_error(400, "Idempotency-Key is required")
-    try:
-        ticket = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return _json_error(400, "body must be JSON")
-    if not isinstance(ticket, dict) or not ticket.get("externalId"):
-        return _json_error(422, "externalId is required")
+    keyed = _keyed(request, body)
+    if isinstance(keyed, web.Response):
+        return keyed
+    key, ticket = keyed
     try:
         case, created = await store.accept(key, body, ticket)
     except IdempotencyConflict as exc:
@@ -73,23 +90,17 @@ async def intake(request: web.Request) -> web.Response:
 
 async def revisit_intake(request: web.Request) -> web.Response:
     """A revisit's outcome and answers from the hotline (signed, idempotent like tickets)."""
-    config, store = request.app[CONFIG], request.app[STORE]
-    body = await request.read()
-    try:
-        verify(config.intake_secret, request.headers, body)
-    except BadSignature as exc:
-        return _json_error(401, str(exc))
-    if config.failing:
+    body = await _verified(request)
+    if isinstance(body, web.Response):
+        return body
+    if request.app[CONFIG].failing:
         return _json_error(503, "case system is down for maintenance")
-    key = request.headers.get("Idempotency-Key", "")
+    keyed = _keyed(request, body)
+    if isinstance(keyed, web.Response):
+        return keyed
+    key, revisit = keyed
     try:
-        revisit = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return _json_error(400, "body must be JSON")
-    if not key or not isinstance(revisit, dict) or not revisit.get("externalId"):
-        return _json_error(422, "Idempotency-Key and externalId are required")
-    try:
-        created = await store.accept_revisit(key, body, revisit)
+        created = await request.app[STORE].accept_revisit(key, body, revisit)
     except IdempotencyConflict as exc:
         return _json_error(422, str(exc))
     return web.json_response({"accepted": True, "caseNo": revisit.get("caseNo")}, status=201 if created else 200)
