@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from acd.policy import RoutingPolicy
+from acd.resync import LiveChannel, Resync, ResyncReport
 from acd.store import AcdStore, Reservation, SkillLoad
 from acd.threeway import ThreeWay, ThreeWaySettings
 from dialplans.model import LINKAGE_NUMBERS
@@ -58,12 +59,50 @@ class Router:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._offers: set[asyncio.Task[None]] = set()
+        self._ends: dict[str, asyncio.Future[None]] = {}  # channels followed after a restart, by Uniqueid
         self._three_way = ThreeWay(store, ami, calls, ThreeWaySettings(settings.ring_timeout_s, settings.wrap_up_s),
                                    self.poke)
 
     def start(self) -> None:
         self._ami.subscribe("Hangup", self._on_hangup)
         self._task = asyncio.create_task(self._loop(), name="acd-router")
+
+    async def resync(self) -> ResyncReport:
+        """Rebuild the view from Redis and Asterisk's live channels after the service restarted while
+        Asterisk kept the calls (see acd.resync); talking agents are followed to wrap-up and ready."""
+        report = await Resync(self._store, self._ami, self._follow_talk, self._follow_wrap_up).run()
+        for call_id in report.gone:
+            with contextlib.suppress(Exception):
+                await self._calls.set_outcome(call_id, "abandoned_in_queue")
+        log.info("ACD resynced with Asterisk: %s", report.summary())
+        self.poke()
+        return report
+
+    def _follow_talk(self, agent: str, token: str, channel: LiveChannel) -> None:
+        self._spawn(self._talk_then_free(agent, token, None, self._channel_end(channel)))
+
+    def _follow_wrap_up(self, agent: str, token: str) -> None:
+        self._spawn(self._free_after_wrap_up(agent, token))
+
+    def _spawn(self, work: Coroutine[object, object, None]) -> None:
+        task = asyncio.create_task(work)
+        self._offers.add(task)
+        task.add_done_callback(self._offers.discard)
+
+    async def _channel_end(self, channel: LiveChannel) -> None:
+        """Until the channel hangs up: its Hangup event, or (should the event be missed) a check every 5 s."""
+        end = self._ends.setdefault(channel.uniqueid, asyncio.get_running_loop().create_future())
+        try:
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(end), 5)
+                    return
+                try:
+                    await self._ami.action("Getvar", {"Channel": channel.name, "Variable": "UNIQUEID"})
+                except AmiError:
+                    return
+        finally:
+            self._ends.pop(channel.uniqueid, None)
 
     def poke(self) -> None:
         """Something changed (a caller queued, an agent got ready): route now."""
@@ -73,6 +112,7 @@ class Router:
         tasks = [t for t in (self._task, *self._offers) if t is not None]
         for t in tasks:
             t.cancel()
+        self._ends.clear()
         for t in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
@@ -85,6 +125,14 @@ class Router:
                                   pools=self._policy.pools(skill))
         log.info("call %s from %s queued for %s", call_id, mask_number(caller), skill)
         self.poke()
+
+    async def adopt_caller(self, call_id: str, *, channel: str, skill: str, caller: str) -> bool:
+        """Queue a caller found waiting in the queue context whom the ACD does not know (their flow broke or
+        the service was down when they called); False when the ACD already knows the call."""
+        if await self._store.call(call_id):
+            return False
+        await self.enqueue(call_id, channel=channel, skill=skill, caller=caller)
+        return True
 
     async def set_agent_state(self, agent: str, state: str, reason: str = "") -> bool:
         changed = await self._store.set_agent_state(agent, state, reason=reason)
@@ -237,15 +285,23 @@ class Router:
             return
         await self._store.note_call(r.call_id, agent_channel=result.channel)
         await self._calls.assign_agent(r.call_id, r.agent, datetime.now(UTC))
-        talk_started, skill = asyncio.get_running_loop().time(), (await self._store.call(r.call_id)).get("skill")
+        skill = (await self._store.call(r.call_id)).get("skill")
+        await self._talk_then_free(r.agent, r.token, skill, origination.hangup(timeout=4 * 3600))
+
+    async def _talk_then_free(self, agent: str, token: str, skill: str | None, ended: Awaitable[object]) -> None:
+        """The agent talks until `ended`; the talk time counts for `skill`; then wrap-up, then ready."""
+        talk_started = asyncio.get_running_loop().time()
         with contextlib.suppress(AmiError, TimeoutError):
-            await origination.hangup(timeout=4 * 3600)
+            await ended
         if skill:
             with contextlib.suppress(Exception):  # statistics never hold an agent back
                 await self._store.talked(skill, int((asyncio.get_running_loop().time() - talk_started) * 1000))
-        if await self._store.start_wrap_up(r.agent, r.token, self._settings.wrap_up_s):
-            await self._store.wait_out_wrap_up(r.agent)
-        if await self._store.set_agent_state(r.agent, "ready", token=r.token):
+        if await self._store.start_wrap_up(agent, token, self._settings.wrap_up_s):
+            await self._free_after_wrap_up(agent, token)
+
+    async def _free_after_wrap_up(self, agent: str, token: str) -> None:
+        await self._store.wait_out_wrap_up(agent)
+        if await self._store.set_agent_state(agent, "ready", token=token):
             self.poke()
 
     async def _missed(self, r: Reservation, reason: str) -> None:
@@ -257,6 +313,9 @@ class Router:
 
     async def _on_hangup(self, event: AmiMessage) -> None:
         call_id = event.get("Uniqueid", "")
+        end = self._ends.get(call_id)
+        if end is not None and not end.done():
+            end.set_result(None)
         state = await self._store.forget_call(call_id) if call_id else None
         if state == "waiting":
             log.info("call %s abandoned while waiting", call_id)

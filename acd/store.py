@@ -333,6 +333,11 @@ class AcdStore:
         raw = await self.redis.hgetall(f"{PREFIX}call:{call_id}")
         return {str(k): str(v) for k, v in raw.items()}
 
+    async def calls(self) -> dict[str, dict[str, str]]:
+        """Every caller the ACD knows now (waiting, offered or connected), by call id."""
+        ids = [str(k).split(":", 2)[2] async for k in self.redis.scan_iter(f"{PREFIX}call:*")]
+        return {call_id: await self.call(call_id) for call_id in ids}
+
     async def connected(self, r: Reservation) -> bool:
         """The agent answered; False when the caller is gone (hung up while the phone rang)."""
         if not await self._connected(args=[r.call_id, r.token, now_ms(), today()]):

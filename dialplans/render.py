@@ -132,7 +132,7 @@ def _call_start(n: Number) -> str:
             f"SipCallId: ${{CHANNEL(pjsip,call-id)}},Mode: {n.mode},Skill: {n.skill}")
 
 
-_FAILSAFE_EVENT = ('HotlineFailsafe,CallId: ${UNIQUEID},Destination: apology,Caller: ${CALLERID(num)},'
+_FAILSAFE_EVENT = ('HotlineFailsafe,CallId: ${UNIQUEID},Destination: ${EXTEN},Caller: ${CALLERID(num)},'
                    'Dialled: ${IF($["${HOTLINE_DIALLED}" = ""]?${CALLERID(dnid)}:${HOTLINE_DIALLED})},'
                    'SipCallId: ${CHANNEL(pjsip,call-id)},'
                    'Error: ${IF($["${HOTLINE_DIALLED}" = ""]?unknown number:'
@@ -165,6 +165,7 @@ clearglobalvars=no
  same => n,Set(AGISIGHUP=no)
  same => n,Set(HOTLINE_CALL_ID=${{UNIQUEID}})
  same => n,Set(HOTLINE_DIALLED=${{EXTEN}})
+ same => n,Set(HOTLINE_SKILL={n.skill})
  same => n,Answer()
  same => n,UserEvent({_call_start(n)})
 """)
@@ -204,9 +205,19 @@ exten => s,1,NoOp(revisit call ${{HOTLINE_CALL_ID}} for task ${{HOTLINE_REVISIT_
         f" same => n,GotoIf($[\"${{HOTLINE_NEXT}}\" != \"\"]?${{HOTLINE_NEXT}})\n"
         f" same => n,Playback({sounds}/apology)\n same => n(done),Hangup()\n" for n in LINKAGE_NUMBERS)
     every = plan.queue.announce_every
-    queue_loop = (f" same => n(announce),AGI(agi://{ctx.agi_host}:{ctx.agi_port}/ivr/position?call=${{HOTLINE_CALL_ID}})\n"
+    queue_loop = (f" same => n(announce),AGI(agi://{ctx.agi_host}:{ctx.agi_port}/ivr/position?call=${{HOTLINE_CALL_ID}}"
+                  f"&skill=${{HOTLINE_SKILL}})\n"
                   f" same => n,MusicOnHold(default,{every})\n same => n,Goto(announce)\n") if every else (
                   " same => n,MusicOnHold(default)\n same => n,Hangup()\n")
+    # The queue's announcement loop queues a caller the ACD does not know yet (ivr/position), so a caller whose
+    # flow broke waits with music and is queued for the number's skill as soon as the service answers again.
+    failsafe_queue = (f"""; A caller whose flow broke waits in the queue (music); the ACD takes them as soon as it can.
+exten => queue,1,NoOp(fail-safe: queue (${{HOTLINE_FLOW_ERROR}}))
+ same => n,UserEvent({_FAILSAFE_EVENT})
+ same => n,Goto(hotline-queue,s,1)
+""" if every else """; Without queue announcements nothing would queue a fail-safe caller: they get the apology.
+exten => queue,1,Goto(apology,1)
+""")
     out.append(f"""; Safe destinations when a flow breaks or the AGI server is unreachable: never dead air.
 [hotline-failsafe]
 exten => apology,1,NoOp(fail-safe: apology (${{HOTLINE_FLOW_ERROR}}))
@@ -214,10 +225,7 @@ exten => apology,1,NoOp(fail-safe: apology (${{HOTLINE_FLOW_ERROR}}))
  same => n,UserEvent({_FAILSAFE_EVENT})
  same => n,Playback({sounds}/apology)
  same => n,Hangup()
-; Until the ACD routes fail-safe calls to the queue, they get the apology too.
-exten => queue,1,NoOp(fail-safe: queue (${{HOTLINE_FLOW_ERROR}}))
- same => n,Goto(apology,1)
-
+{failsafe_queue}
 ; Callers wait here (music on hold) while the ACD offers them to agents; it bridges them out of here.
 [hotline-queue]
 exten => s,1,NoOp(waiting in the queue: ${{HOTLINE_CALL_ID}})

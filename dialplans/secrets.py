@@ -17,6 +17,7 @@ class Secrets:
     ami_secret: str
     agent_secrets: dict[str, str]
     case_system: dict[str, str]  # intake / webhook / admin keys shared with the reference case system
+    world_ami_secret: str  # the simulated world's AMI: kept, so a restarted service can adopt a running world
 
 
 def _token() -> str:
@@ -33,6 +34,7 @@ def load_or_create_secrets(path: Path, plan: Dialplan) -> Secrets:
         "ami_user": data.get("ami_user") or "hotline",
         "ami_secret": data.get("ami_secret") or _token(),
         "agents": agents,
+        "world_ami_secret": data.get("world_ami_secret") or _token(),
         "case_system": {key: dict(data.get("case_system") or {}).get(key) or _token()  # type: ignore[call-overload]
                         for key in ("intake", "webhook", "admin")},
     }
@@ -44,4 +46,4 @@ def load_or_create_secrets(path: Path, plan: Dialplan) -> Secrets:
             json.dump(fresh, f, indent=2)
         tmp.replace(path)
     return Secrets(str(fresh["ami_user"]), str(fresh["ami_secret"]), {k: str(v) for k, v in agents.items()},
-                   dict(fresh["case_system"]))
+                   dict(fresh["case_system"]), str(fresh["world_ami_secret"]))

@@ -19,6 +19,8 @@ from hotline.db.calls import CallRecords
 
 log = logging.getLogger(__name__)
 
+DOWN_CAUSE = "ended while the service was down"
+
 
 class CallLifecycle:
     """AMI observer writing call starts, recordings, fail-safes and hang-ups, in arrival order."""
@@ -55,6 +57,17 @@ class CallLifecycle:
         worker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await worker
+
+    async def resync(self, alive: set[str]) -> int:
+        """After a restart: calls that ended while the service was down (their Hangup was never seen) get
+        their end written now, so no record stays open for ever. Returns how many."""
+        closed = 0
+        for call_id in await self._calls.unended():
+            if call_id not in alive and await self._calls.hung_up(call_id, datetime.now(UTC), DOWN_CAUSE):
+                closed += 1
+        if closed:
+            log.info("%d calls ended while the service was down; their records are closed", closed)
+        return closed
 
     async def on_user_event(self, event: AmiMessage) -> None:
         name = event.get("UserEvent", "")

@@ -12,7 +12,6 @@ import hashlib
 import json
 import logging
 import os
-import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from prometheus_client import CollectorRegistry
 
 from acd.phones import PhoneWatch
 from acd.policy import RoutingPolicy
+from acd.resync import live_channels
 from acd.router import Router as AcdRouter
 from acd.router import RouterSettings
 from acd.store import AcdStore
@@ -98,6 +98,10 @@ class DataDirs:
     def host(self, inner: str) -> Path:
         return self.root.path / inner.lstrip("/")
 
+    def instance(self, name: str) -> str:
+        """The folder of this home's Asterisk `name`: stable, so a restarted service finds it running."""
+        return f"/srv/hotline/{name}-{self.inner.rsplit('/', 1)[1]}"
+
     def inner_of(self, sub: str) -> str:
         path = f"{self.inner}/{sub}"
         self.host(path).mkdir(parents=True, exist_ok=True)
@@ -153,7 +157,7 @@ class Stack:
 
         if not self.redis_url:
             redis = RedisServer(s.home / "redis", s.ports.redis, host=s.bind_host)
-            await redis.start()
+            await redis.start_or_adopt()
             self._closers.append(redis.stop)
             self.redis_url = redis.url
         await upgrade(s.db_url)
@@ -172,7 +176,9 @@ class Stack:
         live_state = redis_client(self.redis_url)
         self._closers.append(live_state.aclose)
         store = AcdStore(live_state)
-        await store.reset_calls()
+        # the calls in Redis are alive only if the Asterisk holding them still runs (the service crashed)
+        if await AsteriskInstance(root, "hotline", {}, inner_dir=data.instance("hotline")).running() is None:
+            await store.reset_calls()
         for agent in dialplan.agents:
             await store.add_agent(agent.id, dict(agent.skills))
         self.ami = ami = AmiClient(s.bind_host, s.ports.hotline_ami, secret_store.ami_user, secret_store.ami_secret,
@@ -219,8 +225,9 @@ class Stack:
             carrier_uri=s.carrier_uri or (f"sip:{s.bind_host}:{s.ports.world_sip}" if s.with_world else ""),
         )
         self.render_context = ctx
-        self.hotline = hotline = AsteriskInstance(root, "hotline", render(dialplan, ctx))
-        await hotline.start()
+        self.hotline = hotline = AsteriskInstance(root, "hotline", render(dialplan, ctx),
+                                                  inner_dir=data.instance("hotline"))
+        adopted = await hotline.start_or_adopt()
         self._closers.append(hotline.stop)
         await ami.connect()
         self._closers.append(ami.close)
@@ -231,6 +238,9 @@ class Stack:
         lifecycle = CallLifecycle(calls, data.host)
         lifecycle.attach(ami)
         self._closers.append(lifecycle.close)
+        if adopted:  # the service restarted while Asterisk kept callers waiting and agents talking
+            await acd.resync()
+            await lifecycle.resync({i for c in await live_channels(ami) for i in (c.uniqueid, c.linkedid)})
         self.recorder = recorder = RecordingWorkerProcess(
             s.db_url, data.host(data.inner_of("recordings")), StoreConfig.of(s), s.run_dir,
             fmt=s.recordings_format, max_backoff_s=s.recordings_max_backoff_s, keep_years=s.recordings_keep_years)
@@ -238,7 +248,7 @@ class Stack:
         self._closers.append(recorder.stop)
 
         if s.with_world:
-            await self._start_world(root, secret_store.agent_secrets)
+            await self._start_world(root, secret_store.agent_secrets, secret_store.world_ami_secret)
             await self._demo_agents_ready(dialplan)
 
         duty = DutyCaller(ami, acd, tickets, renderer, dialplan, DutyCallPlaces(
@@ -290,15 +300,16 @@ class Stack:
         self.outbox = outbox
         return CaseLink(outbox, mapping, webhook_secret)
 
-    async def _start_world(self, root: AsteriskRoot, agent_secrets: dict[str, str]) -> None:
+    async def _start_world(self, root: AsteriskRoot, agent_secrets: dict[str, str], ami_secret: str) -> None:
         s = self.settings
+        assert self.data is not None
         wctx = WorldContext(
             bind_host=s.bind_host, sip_port=s.ports.world_sip, ami_port=s.ports.world_ami,
-            ami_user="world", ami_secret=secrets.token_urlsafe(18), hotline_host=s.bind_host,
+            ami_user="world", ami_secret=ami_secret, hotline_host=s.bind_host,
             hotline_sip_port=s.ports.hotline_sip, agent_secrets=agent_secrets,
         )
-        self.world = world = AsteriskInstance(root, "world", render_world(wctx))
-        await world.start()
+        self.world = world = AsteriskInstance(root, "world", render_world(wctx), inner_dir=self.data.instance("world"))
+        await world.start_or_adopt()
         self._closers.append(world.stop)
         self.world_ami = wami = AmiClient(s.bind_host, wctx.ami_port, wctx.ami_user, wctx.ami_secret, name="world")
         await wami.connect()
@@ -307,9 +318,11 @@ class Stack:
                              "secret": wctx.ami_secret}
 
     async def _demo_agents_ready(self, dialplan: Dialplan, timeout: float = 20.0) -> None:
-        """Demo: once the world's phones have registered, their agents sign in ready."""
+        """Demo: once the world's phones have registered, their signed-out agents sign in ready (after a
+        restart the others keep the state they are in)."""
         assert self.hotline is not None and self.acd is not None
-        waiting = {a.id for a in dialplan.agents}
+        states = await self.acd.agents()
+        waiting = {a.id for a in dialplan.agents if states.get(a.id, {}).get("state", "signed_out") == "signed_out"}
         deadline = asyncio.get_running_loop().time() + timeout
         while waiting and asyncio.get_running_loop().time() < deadline:
             contacts = await self.hotline.cli("pjsip show contacts")

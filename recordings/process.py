@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from hotline.embedded.children import stop_child
+from hotline.embedded.children import die_with_parent, stop_child
 from recordings.backends import StoreConfig
 
 
@@ -31,7 +31,7 @@ class RecordingWorkerProcess:
                 sys.executable, "-m", "recordings.worker", "--db", self.db_url, "--wavs", str(self.wavs),
                 *self.store.args(), "--format", self.fmt, "--max-backoff", str(self.max_backoff_s),
                 "--keep-years", str(self.keep_years),
-                stdout=log, stderr=log, start_new_session=True, env=dict(os.environ))
+                stdout=log, stderr=log, start_new_session=True, env=dict(os.environ), preexec_fn=die_with_parent)
         finally:
             log.close()
         await asyncio.sleep(0.3)

@@ -28,15 +28,21 @@ class AsteriskInstance:
 
     Its folder lives inside the root at /srv/hotline/<name>-<unique>, so tests and `make run`
     never collide. Stop escalates: `core stop now`, then SIGTERM, then SIGKILL.
+
+    Asterisk runs in its own session and outlives the service that started it: given a stable `inner_dir`,
+    a restarted service adopts the running instance (`start_or_adopt`), so calls go on through a crash.
     """
 
-    def __init__(self, root: AsteriskRoot, name: str, configs: Mapping[str, str], *, keep: bool = False) -> None:
+    def __init__(self, root: AsteriskRoot, name: str, configs: Mapping[str, str], *, keep: bool = False,
+                 inner_dir: str | None = None) -> None:
         self.root = root
         self.name = name
         self._configs = dict(configs)
         self._keep = keep
-        self._inner_dir = f"/srv/hotline/{name}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self._inner_dir = inner_dir or f"/srv/hotline/{name}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self._proc: asyncio.subprocess.Process | None = None
+        self._pid: int | None = None  # the process group leader, started here or adopted
+        self.adopted = False
         self._console: Path = self.dir / "console.log"
         self._stopped = False
 
@@ -77,7 +83,42 @@ class AsteriskInstance:
         for name, text in configs.items():
             (self.etc_dir / name).write_text(text)
 
+    async def start_or_adopt(self, timeout: float = 60.0) -> bool:
+        """Adopt the instance already running in this folder, or start one; True when adopted."""
+        if await self._adopt():
+            return True
+        await self.start(timeout)
+        return False
+
+    async def running(self) -> int | None:
+        """The pid of an Asterisk already serving this folder (left by a service that died), or None."""
+        pid_file = self.dir / "run" / "asterisk.pid"
+        if not (self.dir / "run" / "asterisk.ctl").exists() or not pid_file.exists():
+            return None
+        try:
+            pid = int(pid_file.read_text().strip())
+            rc, _ = await self._rx("core waitfullybooted", 5) if _alive(pid) else (1, "")
+        except (ValueError, OSError, TimeoutError):
+            return None
+        return pid if rc == 0 else None
+
+    async def _adopt(self) -> bool:
+        pid = await self.running()
+        if pid is None:
+            return False
+        self._pid, self.adopted = pid, True
+        changed = {name: text for name, text in {**base_configs(self._inner_dir), **self._configs}.items()
+                   if _read(self.etc_dir / name) != text}
+        if changed:  # e.g. the dialplan file was edited while the service was down
+            self.write_configs(changed)
+            await self.cli("core reload")
+        log.info("Asterisk %s adopted (pid %s) in %s%s", self.name, pid, self._inner_dir,
+                 f", reloaded {', '.join(sorted(changed))}" if changed else "")
+        return True
+
     async def start(self, timeout: float = 60.0) -> None:
+        for stale in ("asterisk.ctl", "asterisk.pid"):
+            (self.dir / "run" / stale).unlink(missing_ok=True)
         for sub in ("etc", "spool", "run", "log", "db", "sounds", "recordings", "keys"):
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
         for name, text in {**base_configs(self._inner_dir), **self._configs}.items():
@@ -91,6 +132,7 @@ class AsteriskInstance:
             )
         finally:
             console.close()
+        self._pid = self._proc.pid  # chroot execs Asterisk: the same process, leading its own session
         try:
             await asyncio.wait_for(self._wait_booted(), timeout)
         except (TimeoutError, AsteriskStartError) as exc:
@@ -139,8 +181,7 @@ class AsteriskInstance:
         if self._stopped:
             return
         self._stopped = True
-        proc = self._proc
-        if proc is not None and proc.returncode is None:
+        if self._pid is not None and not await self._exited(0):
             with contextlib.suppress(Exception):
                 await self._rx("core stop now", 5)
             if not await self._exited(5):
@@ -151,23 +192,32 @@ class AsteriskInstance:
             shutil.rmtree(self.dir, ignore_errors=True)
 
     async def _exited(self, timeout: float) -> bool:
-        assert self._proc is not None
-        try:
-            await asyncio.wait_for(self._proc.wait(), timeout)
-        except TimeoutError:
-            return False
+        """Whether Asterisk has exited, waiting up to `timeout` (an adopted one is not our child: polled)."""
+        if self._proc is not None:
+            if self._proc.returncode is not None:
+                return True
+            try:
+                await asyncio.wait_for(self._proc.wait(), timeout)
+            except TimeoutError:
+                return False
+            return True
+        deadline = asyncio.get_running_loop().time() + timeout
+        while _alive(self._pid):
+            if asyncio.get_running_loop().time() >= deadline:
+                return False
+            await asyncio.sleep(0.1)
         return True
 
     def _signal(self, sig: int) -> None:
-        assert self._proc is not None
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self._proc.pid, sig)
+        if self._pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._pid, sig)
 
     async def _kill(self) -> None:
-        if self._proc is None or self._proc.returncode is not None:
+        if await self._exited(0):
             return
         self._signal(signal.SIGKILL)
-        await self._proc.wait()
+        await self._exited(5)
 
     def log_tail(self, lines: int = 80) -> str:
         texts = []
@@ -184,3 +234,21 @@ class AsteriskInstance:
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.stop()
+
+
+def _alive(pid: int | None) -> bool:
+    """A running process (not a zombie nobody has reaped yet)."""
+    if pid is None:
+        return False
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text()
+    except OSError:
+        return None

@@ -205,6 +205,11 @@ class CallRecords:
                 row.rating_status = "not_rated"  # hung up before rating: the voice revisit asks (R-REV-2)
             return True
 
+    async def unended(self) -> list[str]:
+        """Calls whose hang-up has not been written (still going on, or missed while the service was down)."""
+        async with self.sessions() as s:
+            return list((await s.scalars(select(CallRecord.call_id).where(CallRecord.ended_at.is_(None)))).all())
+
     async def get(self, call_id: str) -> CallView | None:
         async with self.sessions() as s:
             row = await s.get(CallRecord, call_id)

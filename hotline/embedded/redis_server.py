@@ -13,12 +13,16 @@ from hotline.embedded.children import stop_child
 
 
 class RedisServer:
+    """Runs in its own session: it outlives a crashed service, which adopts it on restart (its data,
+    the queue and the agents' states, are then still there; append-only keeps them across its own restarts)."""
+
     def __init__(self, dir: Path, port: int, host: str = "127.0.0.1") -> None:
         self.dir = dir
         self.port = port
         self.host = host
         self._password_file = dir / "password"
         self._proc: asyncio.subprocess.Process | None = None
+        self.adopted = False
 
     @property
     def password(self) -> str:
@@ -32,6 +36,23 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://:{self.password}@{self.host}:{self.port}/0"
 
+    async def start_or_adopt(self, timeout: float = 15.0) -> bool:
+        """Adopt our redis-server already answering on the port, or start one; True when adopted."""
+        if await self._answers():
+            self.adopted = True
+            return True
+        await self.start(timeout)
+        return False
+
+    async def _answers(self) -> bool:
+        client = aioredis.from_url(self.url, socket_connect_timeout=1)
+        try:
+            return bool(await client.ping())
+        except (aioredis.RedisError, OSError):
+            return False
+        finally:
+            await client.aclose()
+
     async def start(self, timeout: float = 15.0) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         conf = self.dir / "redis.conf"
@@ -42,6 +63,7 @@ class RedisServer:
         conf.chmod(0o600)
         self._proc = await asyncio.create_subprocess_exec(
             "redis-server", str(conf), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            start_new_session=True,
         )
         client = aioredis.from_url(self.url)
         try:
@@ -67,4 +89,11 @@ class RedisServer:
 
     async def stop(self) -> None:
         proc, self._proc = self._proc, None
+        if proc is None and self.adopted:  # not our child: ask it to shut down
+            self.adopted = False
+            client = aioredis.from_url(self.url, socket_connect_timeout=1)
+            with contextlib.suppress(aioredis.RedisError, OSError):
+                await client.shutdown()
+            await client.aclose()
+            return
         await stop_child(proc)

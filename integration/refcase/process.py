@@ -11,7 +11,7 @@ from pathlib import Path
 
 import aiohttp
 
-from hotline.embedded.children import stop_child
+from hotline.embedded.children import die_with_parent, stop_child
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,8 @@ class RefCaseProcess:
             self._proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "integration.refcase", "--host", self.host, "--port", str(self.port),
                 "--db", str(self.dir / "cases.db"), "--webhook", self.webhook_url,
-                "--advance-every", str(self.advance_every_s), env=env, stdout=log, stderr=log)
+                "--advance-every", str(self.advance_every_s), env=env, stdout=log, stderr=log,
+                preexec_fn=die_with_parent)
         finally:
             log.close()
         deadline = asyncio.get_running_loop().time() + timeout

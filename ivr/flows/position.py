@@ -1,7 +1,8 @@
 """Queue position announcements while a caller waits (R-ACC-9): "您前面还有三位来电者…".
 
-`[hotline-queue]` alternates music on hold with `agi://…/ivr/position?call=<call id>` every
-`queue.announce_every` seconds. Nobody ahead: no count is said. The prompts are generated from one
+`[hotline-queue]` alternates music on hold with `agi://…/ivr/position?call=<call id>&skill=…` every
+`queue.announce_every` seconds. A caller the ACD does not know (sent here by a fail-safe) is queued
+first. Nobody ahead: no count is said. The prompts are generated from one
 template in the dialplan file (`queue_position`, with `{n}`), counts read the way people say them.
 With `queue.self_service` on, each announcement ends with the self-service offer (ticket progress,
 callback instead of waiting; see `ivr/flows/self_service.py`), interruptible by its keys.
@@ -36,6 +37,7 @@ def expand_position_prompts(prompts: Mapping[str, str]) -> dict[str, str]:
 class Positions(Protocol):
     async def position(self, call_id: str) -> int | None: ...
     async def expected_wait_s(self, call_id: str) -> float | None: ...
+    async def adopt_caller(self, call_id: str, *, channel: str, skill: str, caller: str) -> bool: ...
 
 
 def wait_prompt(seconds: float | None) -> str | None:
@@ -57,6 +59,12 @@ class PositionFlow:
 
     async def __call__(self, call: AgiCall) -> None:
         call_id = call.params.get("call") or call.env.get("agi_uniqueid", "")
+        skill = call.params.get("skill") or "general"
+        if await self.queue.adopt_caller(call_id, channel=call.env.get("agi_channel", ""), skill=skill,
+                                         caller=call.env.get("agi_callerid", "")):
+            # a fail-safe caller (their flow broke, or the service was down): queued now, with the number's skill
+            await self.calls.step(call_id, "queued", {"skill": skill, "after": "failsafe"})
+            await self.calls.set_outcome(call_id, "queued")
         ahead = await self.queue.position(call_id)
         if ahead is None:
             return  # already being offered to an agent
