@@ -47,8 +47,9 @@ class ResyncReport:
     waiting: int = 0
     talking: int = 0
     requeued: int = 0
-    gone: list[str] = field(default_factory=list)  # calls that ended while the service was down
+    gone: dict[str, str] = field(default_factory=dict)  # call -> its state: calls that ended while unobserved
     freed: int = 0  # agents whose call ended while the service was down
+    answered: dict[str, str] = field(default_factory=dict)  # call -> agent: offers answered meanwhile
 
     def summary(self) -> str:
         return (f"{self.waiting} waiting kept, {self.talking} conversations followed, {self.requeued} offers "
@@ -82,8 +83,7 @@ class Resync:
                 await self._agent(agent, info, channels, report)
         for call_id, call in (await self._store.calls()).items():
             if call_id not in alive:
-                await self._store.forget_call(call_id)
-                report.gone.append(call_id)
+                report.gone[call_id] = await self._store.forget_call(call_id) or ""
             elif call.get("state") == "waiting":
                 report.waiting += 1
         return report
@@ -95,9 +95,9 @@ class Resync:
         talking = next((c for c in own if c.bridge), None)
         call = await self._store.call(call_id) if call_id else {}
         if talking is not None:
-            if call.get("state") == "offered":  # answered while the service was down
-                await self._store.connected(Reservation(call_id, agent, token, call.get("channel", ""),
-                                                        call.get("caller", "")))
+            if call.get("state") == "offered" and await self._store.connected(Reservation(
+                    call_id, agent, token, call.get("channel", ""), call.get("caller", ""))):
+                report.answered[call_id] = agent  # answered while nobody was watching
             if call:
                 await self._store.note_call(call_id, agent_channel=talking.name)
             self._follow_talk(agent, token, talking)

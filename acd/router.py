@@ -21,7 +21,7 @@ from acd.resync import LiveChannel, Resync, ResyncReport
 from acd.store import AcdStore, Reservation, SkillLoad
 from acd.threeway import ThreeWay, ThreeWaySettings
 from dialplans.model import LINKAGE_NUMBERS
-from hotline.asterisk.ami import AmiClient, AmiError, AmiMessage
+from hotline.asterisk.ami import AmiClient, AmiDisconnected, AmiError, AmiMessage
 from hotline.db.calls import CallRecords
 from hotline.privacy import mask_number
 
@@ -60,26 +60,54 @@ class Router:
         self._task: asyncio.Task[None] | None = None
         self._offers: set[asyncio.Task[None]] = set()
         self._ends: dict[str, asyncio.Future[None]] = {}  # channels followed after a restart, by Uniqueid
+        self._following: set[str] = set()  # agents whose conversation a resync follows
+        self._routing = asyncio.Event()  # cleared while a resync after an AMI reconnect runs
+        self._routing.set()
         self._three_way = ThreeWay(store, ami, calls, ThreeWaySettings(settings.ring_timeout_s, settings.wrap_up_s),
                                    self.poke)
 
     def start(self) -> None:
         self._ami.subscribe("Hangup", self._on_hangup)
+        self._ami.on_connected(self._after_reconnect)
         self._task = asyncio.create_task(self._loop(), name="acd-router")
 
     async def resync(self) -> ResyncReport:
         """Rebuild the view from Redis and Asterisk's live channels after the service restarted while
         Asterisk kept the calls (see acd.resync); talking agents are followed to wrap-up and ready."""
         report = await Resync(self._store, self._ami, self._follow_talk, self._follow_wrap_up).run()
-        for call_id in report.gone:
+        for call_id in (c for c, state in report.gone.items() if state in ("waiting", "offered")):
             with contextlib.suppress(Exception):
                 await self._calls.set_outcome(call_id, "abandoned_in_queue")
+        for call_id, agent in report.answered.items():
+            with contextlib.suppress(Exception):
+                await self._calls.assign_agent(call_id, agent, datetime.now(UTC))
         log.info("ACD resynced with Asterisk: %s", report.summary())
         self.poke()
         return report
 
+    async def _after_reconnect(self) -> None:
+        """AMI came back: events were missed while it was away, so routing pauses, the offers cut by the
+        drop end (they leave their agents and callers as they were), and a resync decides from the channels."""
+        self._routing.clear()
+        try:
+            offers = [t for t in self._offers if t.get_name().startswith("offer-")]
+            if offers:
+                await asyncio.wait(offers, timeout=5)
+            await self.resync()
+        finally:
+            self._routing.set()
+
     def _follow_talk(self, agent: str, token: str, channel: LiveChannel) -> None:
-        self._spawn(self._talk_then_free(agent, token, None, self._channel_end(channel)))
+        if agent in self._following:
+            return
+        self._following.add(agent)
+        self._spawn(self._followed(agent, token, channel))
+
+    async def _followed(self, agent: str, token: str, channel: LiveChannel) -> None:
+        try:
+            await self._talk_then_free(agent, token, None, self._channel_end(channel))
+        finally:
+            self._following.discard(agent)
 
     def _follow_wrap_up(self, agent: str, token: str) -> None:
         self._spawn(self._free_after_wrap_up(agent, token))
@@ -99,6 +127,8 @@ class Router:
                     return
                 try:
                     await self._ami.action("Getvar", {"Channel": channel.name, "Variable": "UNIQUEID"})
+                except AmiDisconnected:
+                    continue  # cannot tell now; the next look is after the reconnect
                 except AmiError:
                     return
         finally:
@@ -252,9 +282,10 @@ class Router:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._settings.tick_s)
             self._wake.clear()
+            await self._routing.wait()
             try:
                 while (reservation := await self._store.reserve()) is not None:
-                    task = asyncio.create_task(self._offer(reservation))
+                    task = asyncio.create_task(self._offer(reservation), name=f"offer-{reservation.call_id}")
                     self._offers.add(task)
                     task.add_done_callback(self._offers.discard)
             except Exception:
@@ -269,6 +300,9 @@ class Router:
                 variables={"HOTLINE_CALL_ID": r.call_id, "HOTLINE_AGENT": r.agent},
             )
             result = await origination.result(timeout=self._settings.ring_timeout_s + 10)
+        except AmiDisconnected:
+            log.warning("AMI dropped while offering call %s to %s; the resync will settle it", r.call_id, r.agent)
+            return
         except (AmiError, TimeoutError) as exc:
             log.warning("offer of call %s to agent %s failed: %s", r.call_id, r.agent, exc)
             await self._missed(r, "offer_failed")
@@ -291,8 +325,13 @@ class Router:
     async def _talk_then_free(self, agent: str, token: str, skill: str | None, ended: Awaitable[object]) -> None:
         """The agent talks until `ended`; the talk time counts for `skill`; then wrap-up, then ready."""
         talk_started = asyncio.get_running_loop().time()
-        with contextlib.suppress(AmiError, TimeoutError):
+        try:
             await ended
+        except AmiDisconnected:
+            log.warning("AMI dropped while agent %s talked; the resync after the reconnect follows the call", agent)
+            return
+        except (AmiError, TimeoutError):
+            pass
         if skill:
             with contextlib.suppress(Exception):  # statistics never hold an agent back
                 await self._store.talked(skill, int((asyncio.get_running_loop().time() - talk_started) * 1000))

@@ -129,6 +129,7 @@ class Stack:
         self.acd: AcdRouter | None = None
         self.data: DataDirs | None = None
         self.redis_url = settings.redis_url
+        self.redis_server: RedisServer | None = None  # when the stack runs its own
         self.health = HealthRegistry()
         self.render_context: RenderContext | None = None
         self.tickets: Tickets | None = None
@@ -156,7 +157,7 @@ class Stack:
         self.data = data = DataDirs.for_home(root, s.home)
 
         if not self.redis_url:
-            redis = RedisServer(s.home / "redis", s.ports.redis, host=s.bind_host)
+            self.redis_server = redis = RedisServer(s.home / "redis", s.ports.redis, host=s.bind_host)
             await redis.start_or_adopt()
             self._closers.append(redis.stop)
             self.redis_url = redis.url
