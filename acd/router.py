@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from acd.consult import Consult
 from acd.policy import RoutingPolicy
 from acd.resync import LiveChannel, Resync, ResyncReport
 from acd.store import AcdStore, Reservation, SkillLoad
@@ -28,6 +29,8 @@ from hotline.privacy import mask_number
 log = logging.getLogger(__name__)
 
 
+# Bridge options on the agent's leg: T the agent may transfer (a consult transfer is Asterisk's own, started
+# over AMI), F where the caller goes when the agent hangs up (the rating).
 # ChanSpy options: q quiet (no beep, no name), E end with the spied call; w whisper to the agent; B barge (both hear).
 TRANSFER_PRIORITY = 1  # a transferred caller already waited once: ahead of new callers
 SPY_OPTIONS = {"listen": "qE", "whisper": "qEw", "barge": "qEB"}
@@ -63,6 +66,7 @@ class Router:
         self._following: set[str] = set()  # agents whose conversation a resync follows
         self._routing = asyncio.Event()  # cleared while a resync after an AMI reconnect runs
         self._routing.set()
+        self._consult = Consult(store, ami, calls, settings.wrap_up_s, self.poke)
         self._three_way = ThreeWay(store, ami, calls, ThreeWaySettings(settings.ring_timeout_s, settings.wrap_up_s),
                                    self.poke)
 
@@ -148,6 +152,7 @@ class Router:
                 await t
         self._task = None
         await self._three_way.close()
+        await self._consult.close()
 
     async def enqueue(self, call_id: str, *, channel: str, skill: str, caller: str, priority: int = 0) -> None:
         skill = self._policy.route_skill(skill)
@@ -218,6 +223,16 @@ class Router:
     async def three_way(self, call_id: str, *, agent: str | None = None, number: str | None = None) -> dict[str, str]:
         """Ring an expert / sub-centre seat or an outside number into the call (see acd.threeway)."""
         return await self._three_way.add(call_id, agent=agent, number=number)
+
+    async def consult(self, call_id: str, *, agent: str | None = None, number: str | None = None) -> dict[str, str]:
+        """Attended transfer, first step: the caller on hold, the agent talks to the party (see acd.consult)."""
+        return await self._consult.start(call_id, agent=agent, number=number)
+
+    async def consult_complete(self, call_id: str) -> dict[str, str]:
+        return await self._consult.complete(call_id)
+
+    async def consult_cancel(self, call_id: str) -> dict[str, str]:
+        return await self._consult.cancel(call_id)
 
     async def extend_wrap_up(self, agent: str, seconds: float) -> float | None:
         """More after-call work for the agent; the time left, or None when they are not in wrap-up."""
@@ -295,7 +310,7 @@ class Router:
         log.info("offering call %s to agent %s (token %s)", r.call_id, r.agent, r.token)
         try:
             origination = await self._ami.originate(
-                f"PJSIP/{r.agent}", application="Bridge", data=f"{r.channel},F({self._settings.after_agent})",
+                f"PJSIP/{r.agent}", application="Bridge", data=f"{r.channel},TF({self._settings.after_agent})",
                 caller_id=f'"{r.caller}" <{r.caller}>', timeout_s=self._settings.ring_timeout_s,
                 variables={"HOTLINE_CALL_ID": r.call_id, "HOTLINE_AGENT": r.agent},
             )

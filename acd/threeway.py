@@ -29,6 +29,43 @@ class ThreeWayRefused(RuntimeError):
     """The call is not with an agent, a three-way call is already on, or the party cannot be taken."""
 
 
+async def take_party(store: AcdStore, call_id: str, agent: str | None, number: str | None,
+                     reason: str) -> tuple[dict[str, str], str, str | None]:
+    """Check a second party for an agent's call (a seat, claimed from the ready agents, or an outside
+    number): the call's live state, the party, and the seat's token. ValueError for a bad party,
+    ThreeWayRefused when the call is not with an agent, already has one, or the seat is not ready."""
+    if (agent is None) == (number is None):
+        raise ValueError("name one party: an agent (expert or sub-centre seat) or an outside number")
+    if agent is not None and not await store.agent(agent):
+        raise ValueError(f"no agent {agent}")
+    if number is not None and not OUTSIDE_NUMBER.match(number):
+        raise ValueError("an outside number is 3 to 20 digits")
+    call = await store.call(call_id)
+    if call.get("state") != "connected" or not call.get("agent_channel"):
+        raise ThreeWayRefused(f"call {call_id} is not with an agent now")
+    if call.get("third") or call.get("consult"):
+        raise ThreeWayRefused(f"call {call_id} already has a second party ({call.get('third') or call['consult']})")
+    if agent == call.get("agent"):
+        raise ValueError("the call's own agent is already on it")
+    token = None
+    if agent is not None:
+        token = await store.claim(agent, call_id, reason)
+        if token is None:
+            raise ThreeWayRefused(f"agent {agent} is not ready")
+    return call, agent or str(number), token
+
+
+async def release_party(store: AcdStore, agent: str | None, token: str | None, wrap_up_s: float | None,
+                        poke: Callable[[], None]) -> None:
+    """A claimed seat is free again: after its wrap-up when it talked (`wrap_up_s`), else at once."""
+    if agent is None or token is None:
+        return
+    if wrap_up_s is not None and await store.start_wrap_up(agent, token, wrap_up_s):
+        await store.wait_out_wrap_up(agent)  # extendable like any wrap-up
+    if await store.set_agent_state(agent, "ready", token=token):
+        poke()
+
+
 @dataclass(frozen=True)
 class ThreeWaySettings:
     ring_timeout_s: float = 20.0
@@ -46,25 +83,7 @@ class ThreeWay:
     async def add(self, call_id: str, *, agent: str | None = None, number: str | None = None) -> dict[str, str]:
         """Ring the third party into the call; returns at once (the outcome goes on the call record).
         ValueError for a bad party, ThreeWayRefused when the call or the seat cannot take it now."""
-        if (agent is None) == (number is None):
-            raise ValueError("name one third party: an agent (expert or sub-centre seat) or an outside number")
-        if agent is not None and not await self._store.agent(agent):
-            raise ValueError(f"no agent {agent}")
-        if number is not None and not OUTSIDE_NUMBER.match(number):
-            raise ValueError("an outside number is 3 to 20 digits")
-        call = await self._store.call(call_id)
-        if call.get("state") != "connected" or not call.get("agent_channel"):
-            raise ThreeWayRefused(f"call {call_id} is not with an agent now")
-        if call.get("third"):
-            raise ThreeWayRefused(f"call {call_id} already has a third party ({call['third']})")
-        if agent == call.get("agent"):
-            raise ValueError("the call's own agent is already on it")
-        token = None
-        if agent is not None:
-            token = await self._store.claim(agent, call_id, "three_way")
-            if token is None:
-                raise ThreeWayRefused(f"agent {agent} is not ready")
-        party = agent or str(number)
+        call, party, token = await take_party(self._store, call_id, agent, number, "three_way")
         await self._store.note_call(call_id, third=party)
         task = asyncio.create_task(self._ring(call_id, call, party, agent, token))
         self._legs.add(task)
@@ -88,7 +107,7 @@ class ThreeWay:
             log.info("three-way party %s for call %s not reached: %s", party, call_id, reason)
             await self._store.note_call(call_id, third="")
             await self._step(call_id, "three_way_failed", {"with": party, "reason": reason})
-            await self._release(agent, token, wrap_up=False)
+            await release_party(self._store, agent, token, None, self._poke)
             return
         log.info("call %s is three-way with %s (agent %s)", call_id, party, call.get("agent"))
         await self._step(call_id, "three_way", {"from_agent": call.get("agent"), "with": party,
@@ -97,7 +116,7 @@ class ThreeWay:
             await origination.hangup(timeout=4 * 3600)
         await self._store.note_call(call_id, third="")
         await self._step(call_id, "three_way_left", {"with": party})
-        await self._release(agent, token, wrap_up=True)
+        await release_party(self._store, agent, token, self._settings.wrap_up_s, self._poke)
 
     async def agent_leaves(self, call_id: str) -> str:
         """The call's agent drops out; the caller stays with the third party. Returns the agent."""
@@ -112,14 +131,6 @@ class ThreeWay:
             raise ThreeWayRefused(f"could not take agent {call.get('agent')} off the call: {exc}") from exc
         await self._step(call_id, "agent_left", {"agent": call.get("agent"), "caller_with": call["third"]})
         return call.get("agent", "")
-
-    async def _release(self, agent: str | None, token: str | None, *, wrap_up: bool) -> None:
-        if agent is None or token is None:
-            return
-        if wrap_up and await self._store.start_wrap_up(agent, token, self._settings.wrap_up_s):
-            await self._store.wait_out_wrap_up(agent)  # extendable like any wrap-up
-        if await self._store.set_agent_state(agent, "ready", token=token):
-            self._poke()
 
     async def _step(self, call_id: str, step: str, detail: dict[str, object]) -> None:
         with contextlib.suppress(Exception):

@@ -40,6 +40,11 @@ def render(plan: Dialplan, ctx: RenderContext) -> dict[str, str]:
         "pjsip.conf": _pjsip(plan, ctx),
         "extensions.conf": _extensions(plan, ctx),
         "manager.conf": _manager(ctx),
+        # the agent's leg may start an attended transfer (consult; started over AMI Atxfer, which sends these
+        # keys for the agent); completing is the agent's leg hanging up
+        "features.conf": HEADER + "[general]\ntransferdigittimeout=3\natxferdropcall=no\n"
+                                  "atxferabort=*1\natxfercomplete=*2\natxferthreeway=*3\n\n"
+                                  "[featuremap]\natxfer=*2\n",
         "musiconhold.conf": HEADER + "[default]\nmode=files\ndirectory=/usr/share/asterisk/moh\nsort=random\n",
         "confbridge.conf": HEADER + "[general]\n\n[hotline_bridge]\ntype=bridge\nrecord_conference=no\n"
         "max_members=6\n\n[hotline_user]\ntype=user\nquiet=yes\nannounce_user_count=no\n"
@@ -205,6 +210,9 @@ exten => s,1,NoOp(revisit call ${{HOTLINE_CALL_ID}} for task ${{HOTLINE_REVISIT_
         f" same => n,GotoIf($[\"${{HOTLINE_NEXT}}\" != \"\"]?${{HOTLINE_NEXT}})\n"
         f" same => n,Playback({sounds}/apology)\n same => n(done),Hangup()\n" for n in LINKAGE_NUMBERS)
     every = plan.queue.announce_every
+    consult_seats = "".join(  # exact extensions: the transfer dials at once, with no wait for more digits
+        f"exten => {a.id},1,Set(HOTLINE_CONSULT_TARGET=PJSIP/{a.id})\n same => n,Goto(hotline-consult-dial,s,1)\n"
+        for a in plan.agents)
     queue_loop = (f" same => n(announce),AGI(agi://{ctx.agi_host}:{ctx.agi_port}/ivr/position?call=${{HOTLINE_CALL_ID}}"
                   f"&skill=${{HOTLINE_SKILL}})\n"
                   f" same => n,MusicOnHold(default,{every})\n same => n,Goto(announce)\n") if every else (
@@ -270,6 +278,22 @@ exten => _X.,1,NoOp(three-way call of ${{HOTLINE_CALL_ID}} to ${{EXTEN}})
  same => n,Dial(PJSIP/${{EXTEN}}@{trunk},45)
  same => n,Hangup()
 
+; Consult (attended) transfers (R-ACD-3): the agent's leg starts Asterisk's attended transfer (AMI Atxfer)
+; into Local/<party>@hotline-consult-seat|out while the citizen hears music on hold; these ring the party and
+; tell the service (HotlineConsult, HotlineConsultEnded); the agent hanging up hands the citizen over.
+[hotline-consult-seat]
+{consult_seats}
+[hotline-consult-out]
+exten => _X.,1,Set(CALLERID(num)={plan.centre.display_number})
+ same => n,Set(HOTLINE_CONSULT_TARGET=PJSIP/${{EXTEN}}@{trunk})
+ same => n,Goto(hotline-consult-dial,s,1)
+
+[hotline-consult-dial]
+exten => s,1,UserEvent(HotlineConsult,CallId: ${{HOTLINE_CONSULT_CALL}})
+ same => n,Dial(${{HOTLINE_CONSULT_TARGET}},30)
+ same => n,Hangup()
+exten => h,1,{_CONSULT_ENDED_EVENT}
+
 ; The revisit robot dials out here (the second half of a Local channel): what the carrier plays before
 ; an answer (空号 / 关机 announcements) is recorded for the service's early-media check, and how the dial
 ; ended is announced (HotlineRevisitDial). The first half, once answered, runs [hotline-revisit].
@@ -299,6 +323,8 @@ exten => *43,1,Answer()
     return "".join(out)
 
 
+_CONSULT_ENDED_EVENT = ("UserEvent(HotlineConsultEnded,CallId: ${HOTLINE_CONSULT_CALL},"
+                        "Target: ${HOTLINE_CONSULT_TARGET},Status: ${DIALSTATUS})")
 _REVISIT_DIAL_EVENT = ("UserEvent(HotlineRevisitDial,CallId: ${HOTLINE_CALL_ID},Status: ${DIALSTATUS},"
                        "Cause: ${HANGUPCAUSE},Early: ${HOTLINE_EARLY})")
 

@@ -39,6 +39,10 @@ class AgentControl(Protocol):
     async def three_way(self, call_id: str, *, agent: str | None = None,
                         number: str | None = None) -> dict[str, str]: ...
     async def agent_leaves(self, call_id: str) -> str: ...
+    async def consult(self, call_id: str, *, agent: str | None = None,
+                      number: str | None = None) -> dict[str, str]: ...
+    async def consult_complete(self, call_id: str) -> dict[str, str]: ...
+    async def consult_cancel(self, call_id: str) -> dict[str, str]: ...
     async def extend_wrap_up(self, agent: str, seconds: float) -> float | None: ...
 
 
@@ -189,18 +193,28 @@ async def transfer(request: web.Request) -> web.Response:
     return web.json_response({"call_id": call_id, "skill": skill, "linkage": linkage, "transferred": True})
 
 
-async def three_way(request: web.Request) -> web.Response:
-    """Ring a third party into the agent's call: `{"agent": "8003"}` (an expert or sub-centre seat) or
-    `{"number": "..."}` (a department outside). 202: ringing; the outcome goes on the call record."""
+async def _second_party(request: web.Request, action: str) -> tuple[str, str | None, str | None] | web.Response:
+    """The call and the party named in the body for a three-way call or a consultation (audited), or the
+    error to answer with."""
     call_id, agent, allowed = await _call_with_its_agent(request)
     body = await json_object(request) or {}
     party, number = body.get("agent"), body.get("number")
-    await audited(request, "calls.three_way", f"calls/{call_id}", allowed, agent=agent, party=party, number=number)
+    await audited(request, f"calls.{action}", f"calls/{call_id}", allowed, agent=agent, party=party, number=number)
     if not allowed:
-        return error(403, "forbidden", "only the call's agent or a supervisor may add a third party")
+        return error(403, "forbidden", "only the call's agent or a supervisor may bring in another party")
     if not (isinstance(party, str) and party and number is None) and not (
             isinstance(number, str) and number and party is None):
         return error(400, "bad_json", 'send {"agent": "<expert seat>"} or {"number": "<outside number>"}')
+    return call_id, party, number
+
+
+async def three_way(request: web.Request) -> web.Response:
+    """Ring a third party into the agent's call: `{"agent": "8003"}` (an expert or sub-centre seat) or
+    `{"number": "..."}` (a department outside). 202: ringing; the outcome goes on the call record."""
+    named = await _second_party(request, "three_way")
+    if isinstance(named, web.Response):
+        return named
+    call_id, party, number = named
     try:
         started = await request.app[ACD].three_way(call_id, agent=party, number=number)
     except ThreeWayRefused as exc:
@@ -208,6 +222,37 @@ async def three_way(request: web.Request) -> web.Response:
     except ValueError as exc:
         return error(400, "cannot_three_way", str(exc))
     return web.json_response(started, status=202)
+
+
+async def consult(request: web.Request) -> web.Response:
+    """Attended transfer: the citizen on hold (music), the agent rings `{"agent"}` or `{"number"}` and talks
+    to them first; then `/consult/complete` hands the citizen over or `/consult/cancel` goes back."""
+    named = await _second_party(request, "consult")
+    if isinstance(named, web.Response):
+        return named
+    call_id, party, number = named
+    try:
+        started = await request.app[ACD].consult(call_id, agent=party, number=number)
+    except ThreeWayRefused as exc:
+        return error(409, "cannot_consult", str(exc))
+    except ValueError as exc:
+        return error(400, "cannot_consult", str(exc))
+    return web.json_response(started, status=202)
+
+
+async def consult_end(request: web.Request) -> web.Response:
+    """`/consult/complete` (the citizen goes to the party, the agent to wrap-up) or `/consult/cancel`."""
+    call_id, agent, allowed = await _call_with_its_agent(request)
+    how = request.match_info["how"]
+    await audited(request, f"calls.consult_{how}", f"calls/{call_id}", allowed, agent=agent)
+    if not allowed:
+        return error(403, "forbidden", "only the call's agent or a supervisor may end the consultation")
+    acd = request.app[ACD]
+    try:
+        done = await (acd.consult_complete(call_id) if how == "complete" else acd.consult_cancel(call_id))
+    except ThreeWayRefused as exc:
+        return error(409, f"cannot_{how}", str(exc))
+    return web.json_response(done)
 
 
 async def leave(request: web.Request) -> web.Response:

@@ -139,4 +139,6 @@ def build_app(deps: WebDeps) -> web.Application:
         app.router.add_post("/api/calls/{call_id}/transfer", acd_routes.transfer)
         app.router.add_post("/api/calls/{call_id}/three-way", acd_routes.three_way)
         app.router.add_post("/api/calls/{call_id}/leave", acd_routes.leave)
+        app.router.add_post("/api/calls/{call_id}/consult", acd_routes.consult)
+        app.router.add_post("/api/calls/{call_id}/consult/{how:complete|cancel}", acd_routes.consult_end)
     return app

@@ -15,7 +15,7 @@ import pytest_asyncio
 from hotline.speech import detect_speech
 from hotline.stack import Stack
 from hotline.worldcall import WorldCaller
-from tests.e2e.conftest import api, only_ready, routing_steps, running_stack, stack_settings, wait_for_step
+from tests.e2e.conftest import api, only_ready, routing_steps, running_stack, stack_settings, steps, wait_for_step
 from tests.e2e.test_first_call import stored_recording
 from tests.e2e.test_tickets import consultation
 
@@ -317,3 +317,50 @@ async def test_a_department_outside_joins_a_three_way_call_through_the_carrier(s
     await call.hangup()
     done = (await call.outcome()).record
     assert done is not None and "three_way_left" in routing_steps(done)
+
+
+async def test_a_consult_transfer_puts_the_caller_on_hold_then_hands_them_to_the_expert(
+        stack: Stack, world_caller: WorldCaller) -> None:
+    """Attended transfer: the agent consults an expert with the caller on hold, goes back once (cancel),
+    consults again and hands the caller over; the expert hangs up and the caller rates."""
+    assert stack.tokens is not None and stack.world_ami is not None and stack.acd is not None
+    mine = await stack.tokens.create(name="a1c", role="agent", agent_id="8001")
+    await only_ready(stack, "8001", "8003")
+    await stack.world_ami.action("Setvar", {"Variable": "WORLD_TALK_8003", "Value": "10"})
+    call = await world_caller.start("12345", "13600136040", script="wait:90", timeout_s=150)
+    sip = await call.answered()
+    record = await wait_for_step(stack, sip, "agent")
+    assert record.agent == "8001"
+    path = f"/api/calls/{record.call_id}/consult"
+    assert (await api(stack, "POST", f"{path}/complete", mine))[0] == 409  # nothing to complete yet
+    assert (await api(stack, "POST", path, mine, {"agent": "8001"}))[0] == 400
+
+    status, started = await api(stack, "POST", path, mine, {"agent": "8003"})
+    assert status == 202 and started == {"call_id": record.call_id, "consult": "8003", "status": "ringing"}, started
+    await wait_for_step(stack, sip, "consult_answered")
+    assert (await stack.acd.agents())["8003"]["state"] == "on_call"
+    assert (await api(stack, "POST", f"{path}/cancel", mine))[0] == 200  # back to the caller
+    await wait_for_step(stack, sip, "consult_ended")
+    await wait_for_agent(stack, "8003", "ready")  # after a short wrap-up: they talked
+    assert (await stack.acd.agents())["8001"]["state"] == "on_call", "the agent is back with the caller"
+
+    assert (await api(stack, "POST", path, mine, {"agent": "8003"}))[0] == 202
+    for _ in range(100):  # the second consultation is answered too
+        if steps(await wait_for_step(stack, sip, "consult_answered")).count("consult_answered") == 2:
+            break
+        await asyncio.sleep(0.2)
+    status, done = await api(stack, "POST", f"{path}/complete", mine)
+    assert status == 200 and done == {"call_id": record.call_id, "transferred_to": "8003"}
+    await wait_for_agent(stack, "8001", "ready")  # the agent's part is over (after wrap-up)
+    during = (await stack.calls.list(sip_call_id=sip, limit=1))[0]  # type: ignore[union-attr]
+    assert during.ended_at is None, "the citizen is talking with the expert"
+    assert (await stack.acd.call_agent(record.call_id)) == "8003"
+    await wait_for_step(stack, sip, "rating_prompt", timeout=40)  # the expert hung up: the caller rates
+    await call.press("2")
+    outcome = await call.outcome()
+    assert outcome.record is not None and outcome.record.rating == 2, outcome.record
+    assert [s for s in routing_steps(outcome.record) if s.startswith("consult") or s == "agent"] == [
+        "agent", "consult", "consult_answered", "consult_cancelled", "consult_ended",
+        "consult", "consult_answered", "consult_completed"]
+    await stack.world_ami.action("Setvar", {"Variable": "WORLD_TALK_8003", "Value": ""})
+    await wait_for_agent(stack, "8003", "ready")
