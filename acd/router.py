@@ -183,10 +183,11 @@ class Router:
         return call.get("agent") or None
 
     async def leave_queue(self, call_id: str) -> bool:
-        """The caller chose a callback instead of waiting; False if they are no longer just waiting."""
+        """The caller chose a callback or a voice message instead of waiting (counted as deflected, not
+        abandoned); False if they are no longer just waiting."""
         if (await self._store.call(call_id)).get("state") != "waiting":
             return False
-        return await self._store.forget_call(call_id) == "waiting"
+        return await self._store.forget_call(call_id, deflected=True) == "waiting"
 
     async def hand_to_silent_check(self, call_id: str) -> bool:
         """Move a connected caller to the silent-caller procedure; the agent's leg ends (wrap-up)."""

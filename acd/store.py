@@ -180,7 +180,8 @@ publish({event = 'queued', call = ARGV[1], skill = ARGV[3], rank = tonumber(ARGV
 return 1
 """
 
-# ARGV: call_id, day. Removes a caller who hung up; returns the state they were in.
+# ARGV: call_id, day, deflected ('1': the caller left the queue for a callback or a voice message, which
+# is neither an answer nor an abandonment). Removes the caller; returns the state they were in.
 _FORGET = _PUBLISH + """
 local ckey = 'acd:call:' .. ARGV[1]
 local state = redis.call('HGET', ckey, 'state')
@@ -188,7 +189,10 @@ local skill = redis.call('HGET', ckey, 'skill')
 redis.call('ZREM', 'acd:waiting', ARGV[1])
 if skill then redis.call('ZREM', 'acd:waiting:' .. skill, ARGV[1]) end
 redis.call('DEL', ckey)
-if state == 'waiting' or state == 'offered' then
+if state == 'waiting' and ARGV[3] == '1' then
+  redis.call('HINCRBY', 'acd:stats:' .. ARGV[2] .. ':' .. skill, 'deflected', 1)
+  publish({event = 'deflected', call = ARGV[1], skill = skill})
+elseif state == 'waiting' or state == 'offered' then
   redis.call('HINCRBY', 'acd:stats:' .. ARGV[2] .. ':' .. skill, 'abandoned', 1)
   publish({event = 'abandoned', call = ARGV[1], skill = skill})
 elseif state then
@@ -345,9 +349,10 @@ class AcdStore:
         await self.set_agent_state(r.agent, "on_call", token=r.token)
         return True
 
-    async def forget_call(self, call_id: str) -> str | None:
-        """The caller is gone; returns the state they were in."""
-        state = await self._forget(args=[call_id, today()])
+    async def forget_call(self, call_id: str, *, deflected: bool = False) -> str | None:
+        """The caller is gone (or, `deflected`, left the queue for a callback or a voice message); returns
+        the state they were in."""
+        state = await self._forget(args=[call_id, today(), "1" if deflected else "0"])
         return str(state) if state else None
 
     async def reset_calls(self) -> None:
@@ -380,16 +385,18 @@ class AcdStore:
             await pubsub.aclose()
 
     async def stats(self, day: str) -> dict[str, dict[str, float]]:
-        """Per skill for a day: offered, answered, answered_15s, abandoned, sl_15s, wait_avg_s."""
+        """Per skill for a day: offered, answered, answered_15s, abandoned, deflected (left for a callback or
+        a voice message), sl_15s and abandon_rate (of the offered callers not deflected), wait_avg_s."""
         out: dict[str, dict[str, float]] = {}
         for skill in sorted(str(s) for s in await self.redis.smembers(f"{PREFIX}stats:{day}")):
             raw = {str(k): int(v) for k, v in (await self.redis.hgetall(f"{PREFIX}stats:{day}:{skill}")).items()}
-            offered, answered = raw.get("offered", 0), raw.get("answered", 0)
+            offered, answered, deflected = raw.get("offered", 0), raw.get("answered", 0), raw.get("deflected", 0)
+            served = offered - deflected  # the callers who wanted an agent now
             out[skill] = {
                 "offered": offered, "answered": answered, "answered_15s": raw.get("answered_15s", 0),
-                "abandoned": raw.get("abandoned", 0),
-                "sl_15s": round(raw.get("answered_15s", 0) / offered, 4) if offered else 0.0,
-                "abandon_rate": round(raw.get("abandoned", 0) / offered, 4) if offered else 0.0,
+                "abandoned": raw.get("abandoned", 0), "deflected": deflected,
+                "sl_15s": round(raw.get("answered_15s", 0) / served, 4) if served > 0 else 0.0,
+                "abandon_rate": round(raw.get("abandoned", 0) / served, 4) if served > 0 else 0.0,
                 "wait_avg_s": round(raw.get("wait_ms", 0) / answered / 1000, 2) if answered else 0.0,
             }
         return out
