@@ -312,8 +312,11 @@ exten => *43,1,Answer()
  same => n,Echo()
  same => n,Hangup()
 
-; Agents' phones: echo test and calls between seats.
+; Agents' phones: feature codes (*21 ready, *22 pause, *23 sign out, *24 one more minute of wrap-up; the
+; agent is the authenticated phone), echo test, calls between seats.
 [agents]
+exten => _*2[1-4],1,AGI(agi://{ctx.agi_host}:{ctx.agi_port}/agent/code?code=${{EXTEN:1}}&agent=${{CHANNEL(endpoint)}})
+ same => n,Hangup()
 exten => *43,1,Answer()
  same => n,Echo()
  same => n,Hangup()

@@ -61,6 +61,7 @@ from integration.casesystem.mapping import CaseMapping
 from integration.casesystem.outbox import OutboxSettings, OutboxWorker
 from integration.refcase.process import RefCaseProcess, RefCaseSecrets
 from ivr.catalogue import recorded_dir
+from ivr.flows.agent_codes import AgentCodeFlow
 from ivr.flows.inbound import InboundFlow
 from ivr.flows.position import PositionFlow, expand_position_prompts
 from ivr.flows.rating import RatingFlow
@@ -201,6 +202,7 @@ class Stack:
             else None
         router.add("ivr/position", PositionFlow(calls, sounds, acd, offer))
         router.add("ivr/requeue", RequeueFlow(calls, acd))
+        router.add("agent/code", AgentCodeFlow(acd, sounds))
         router.add("ivr/silent", SilentCallerFlow(calls, sounds, data.inner_of("listen"), data.host, acd))
         self.revisits = revisits = RevisitTasks(sessions, dialplan.revisit)
         revisit_prompts = RevisitPrompts(data.host(data.inner_of("revisit-prompts")), data.inner_of("revisit-prompts"))

@@ -160,13 +160,15 @@ class WorldCaller:
         call = await self.start(number, caller, script=script or citizen_script(dtmf, listen_s), timeout_s=timeout_s)
         return await call.outcome()
 
-    async def start(self, number: str, caller: str, *, script: str, timeout_s: float = 60.0) -> WorldCall:
-        """Place the call and return at once; the citizen follows `script` (see the world's dialplan)."""
+    async def start(self, number: str, caller: str, *, script: str, timeout_s: float = 60.0,
+                    via: str = "hotline") -> WorldCall:
+        """Place the call and return at once; the citizen follows `script` (see the world's dialplan).
+        `via` is the world's endpoint it goes out on: the carrier trunk, or an agent's phone (`phone-8001`)."""
         channel_id = uuid.uuid4().hex
         call = WorldCall(self, number, caller, channel_id, f"{self._heard_dir}/{channel_id}.wav")
         sub = self.ami.subscribe("UserEvent", call.on_user_event)
         origination = await self.ami.originate(
-            f"PJSIP/{number}@hotline", context="world-caller", exten="s", priority=1,
+            f"PJSIP/{number}@{via}", context="world-caller", exten="s", priority=1,
             caller_id=f'"{caller}" <{caller}>', channel_id=channel_id, timeout_s=30,
             variables={"WORLD_HEARD": call.heard_inner, "WORLD_SCRIPT": script},
         )

@@ -46,6 +46,8 @@ USES: dict[str, str] = {
     "revisit_aspect": "revisit: which aspect", "revisit_repeat": "revisit: no key heard",
     "revisit_closing": "revisit: closing words", "revisit_declined": "revisit: consent refused",
     "revisit_to_person": "revisit: handing over to a person",
+    **{f"agent_{k}": f"agents' phones: feature code ({k.replace('_', ' ')})" for k in (
+        "ready", "paused", "signed_out", "wrap_up_extended", "not_in_wrap_up", "on_call", "code_invalid")},
 }
 # filled in per call: rendered with these sample values to prove they synthesise
 SAMPLES = {"{n}": "三", "{m}": "五", "{name}": "张女士", "{topic}": "小区噪音", "{agent}": "8001", "{title}": "停水"}

@@ -364,3 +364,24 @@ async def test_a_consult_transfer_puts_the_caller_on_hold_then_hands_them_to_the
         "consult", "consult_answered", "consult_completed"]
     await stack.world_ami.action("Setvar", {"Variable": "WORLD_TALK_8003", "Value": ""})
     await wait_for_agent(stack, "8003", "ready")
+
+
+async def test_an_agent_changes_state_with_feature_codes_on_the_softphone(stack: Stack,
+                                                                         world_caller: WorldCaller) -> None:
+    """*21 ready, *22 pause, *24 more wrap-up (refused outside wrap-up): the phone authenticates as the agent,
+    and a short prompt confirms each change."""
+    assert stack.acd is not None
+    await only_ready(stack)  # everybody paused
+
+    async def dial(code: str) -> None:
+        call = await world_caller.start(code, "8003", script="wait:4", via="phone-8003", timeout_s=30)
+        outcome = await call.outcome()
+        assert outcome.answered and outcome.speech is not None and outcome.speech.has_speech, outcome
+
+    await dial("*21")
+    assert (await stack.acd.agents())["8003"]["state"] == "ready"
+    await dial("*22")
+    paused = (await stack.acd.agents())["8003"]
+    assert paused["state"] == "paused" and paused["reason"] == "phone feature code"
+    await dial("*24")  # not in wrap-up: told so, nothing changes
+    assert (await stack.acd.agents())["8003"]["state"] == "paused"
