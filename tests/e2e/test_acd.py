@@ -385,3 +385,26 @@ async def test_an_agent_changes_state_with_feature_codes_on_the_softphone(stack:
     assert paused["state"] == "paused" and paused["reason"] == "phone feature code"
     await dial("*24")  # not in wrap-up: told so, nothing changes
     assert (await stack.acd.agents())["8003"]["state"] == "paused"
+
+
+async def test_a_supervisor_whispers_to_the_agent_alone_and_barges_in_for_both(stack: Stack,
+                                                                              world_caller: WorldCaller) -> None:
+    """The supervisor speaks in both calls; the citizen hears it only when the supervisor barges in."""
+    assert stack.tokens is not None and stack.world_ami is not None
+    sup = await stack.tokens.create(name="qian", role="supervisor")
+    await stack.world_ami.action("Setvar", {"Variable": "WORLD_TALK_8001", "Value": "14"})  # the agent is quiet
+    await stack.world_ami.action("Setvar", {"Variable": "WORLD_SPY_SAY", "Value": "vm-intro"})
+    heard: dict[str, float] = {}
+    for n, mode in enumerate(("whisper", "barge")):
+        await only_ready(stack, "8001")
+        call = await world_caller.start("12345", f"1360013605{n}", script="wait:30", timeout_s=60)
+        await wait_for_step(stack, await call.answered(), "agent")
+        await asyncio.sleep(3)  # the agent's greeting is over
+        assert (await api(stack, "POST", "/api/agents/8001/spy", sup, {"mode": mode, "phone": "9001"}))[0] == 202
+        outcome = await call.outcome()
+        assert outcome.speech is not None and outcome.record is not None and outcome.record.agent == "8001"
+        heard[mode] = outcome.speech.speech_s
+        await wait_for_agent(stack, "8001", "ready")
+    await stack.world_ami.action("Setvar", {"Variable": "WORLD_SPY_SAY", "Value": ""})
+    await stack.world_ami.action("Setvar", {"Variable": "WORLD_TALK_8001", "Value": ""})
+    assert heard["barge"] >= heard["whisper"] + 2.0, heard  # the supervisor's words reached the citizen only then
