@@ -385,6 +385,11 @@ async def test_an_agent_changes_state_with_feature_codes_on_the_softphone(stack:
     assert paused["state"] == "paused" and paused["reason"] == "phone feature code"
     await dial("*24")  # not in wrap-up: told so, nothing changes
     assert (await stack.acd.agents())["8003"]["state"] == "paused"
+    assert stack.tokens is not None
+    sup = await stack.tokens.create(name="sup-codes", role="supervisor")
+    assert (await api(stack, "POST", "/api/agents/7777/state", sup, {"state": "ready"}))[0] == 404  # unknown agent
+    assert (await api(stack, "POST", "/api/agents/8003/state", sup, {"state": "dancing"}))[0] == 400
+    assert (await api(stack, "POST", "/api/calls/nope/consult", sup, {"agent": "8003"}))[0] == 409  # no such call
 
 
 async def test_a_supervisor_whispers_to_the_agent_alone_and_barges_in_for_both(stack: Stack,
