@@ -1,4 +1,5 @@
-"""`hotline revisits progress [--watch] [--json]`: how the revisit campaign stands, with a live bar."""
+"""`hotline revisits progress [--campaign ID] [--watch] [--json]`: how the revisit campaigns stand, a live
+bar each (the campaigns not finished, and all of them together; or the one asked for)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import sys
 from typing import Any
 
+from callback.campaigns import RevisitCampaigns
 from callback.tasks import RevisitTasks
 from dialplans.loader import load_dialplan
 from hotline.db.engine import create_engine, session_factory
@@ -15,12 +17,14 @@ from hotline.db.migrate import upgrade
 from hotline.settings import Settings
 
 BAR = 40
+UP, CLEAR = "\x1b[{}F", "\x1b[2K"  # cursor to the start of n lines up; clear the line
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     revisits = sub.add_parser("revisits", help="the revisit robot's tasks")
     rsub = revisits.add_subparsers(dest="revisits_command", required=True)
-    prog = rsub.add_parser("progress", help="tasks total / done / pending, reached rate and results")
+    prog = rsub.add_parser("progress", help="tasks total / done / pending, reached rate and results, per campaign")
+    prog.add_argument("--campaign", type=int, metavar="ID", help="only this campaign")
     prog.add_argument("--watch", action="store_true", help="redraw every 2 s until every task is done (Ctrl-C stops)")
     prog.add_argument("--json", action="store_true")
     prog.set_defaults(func=lambda a: asyncio.run(_progress(a)))
@@ -31,10 +35,22 @@ def bar(done: int, total: int) -> str:
     return f"[{'#' * filled}{'.' * (BAR - filled)}] {done}/{total}"
 
 
-def line(p: dict[str, Any]) -> str:
+def line(title: str, p: dict[str, Any]) -> str:
     results = ", ".join(f"{k} {v}" for k, v in sorted(p["by_result"].items())) or "none yet"
-    return (f"{bar(p['done'], p['total'])}  pending {p['pending']}  reached {p['reached_rate']:.0%}  "
+    return (f"{title}  {bar(p['done'], p['total'])}  pending {p['pending']}  reached {p['reached_rate']:.0%}  "
             f"results: {results}")
+
+
+def campaign_title(c: dict[str, Any]) -> str:
+    return f"#{c['id']} {c['name']} ({c['state']})"
+
+
+async def _shown(campaigns: RevisitCampaigns, only: int | None) -> list[dict[str, Any]] | None:
+    """The campaigns to draw, each with its progress; None when the one asked for does not exist."""
+    if only is not None:
+        found = await campaigns.get(only)
+        return None if found is None else await campaigns.with_progress([found])
+    return await campaigns.with_progress([c for c in await campaigns.listing() if c.state != "finished"])
 
 
 async def _progress(args: argparse.Namespace) -> int:
@@ -42,17 +58,28 @@ async def _progress(args: argparse.Namespace) -> int:
     await upgrade(settings.db_url)  # a fresh home has no tables yet
     engine = create_engine(settings.db_url)
     tasks = RevisitTasks(session_factory(engine), load_dialplan(settings.dialplan_file).revisit)
+    campaigns = RevisitCampaigns(tasks)
+    drawn = 0
     try:
         while True:
-            p = await tasks.progress()
+            shown = await _shown(campaigns, args.campaign)
+            if shown is None:
+                print(f"no revisit campaign {args.campaign}", file=sys.stderr)
+                return 1
+            total = shown[0]["progress"] if args.campaign is not None else await tasks.progress()
             if args.json:
-                print(json.dumps(p, ensure_ascii=False))
+                print(json.dumps(shown[0] if args.campaign is not None else {**total, "campaigns": shown},
+                                 ensure_ascii=False))
                 return 0
+            lines = [line(campaign_title(c), c["progress"]) for c in shown]
+            if args.campaign is None:
+                lines.append(line("all", total))
             live = args.watch and sys.stdout.isatty()
-            print(("\r" if live else "") + line(p), end="" if live else "\n", flush=True)
-            if not args.watch or p["pending"] == 0:
-                if live:
-                    print()
+            if live and drawn:
+                print(UP.format(drawn), end="")
+            print("\n".join((CLEAR if live else "") + text for text in lines), flush=True)
+            drawn = len(lines)
+            if not args.watch or total["pending"] == 0:
                 return 0
             await asyncio.sleep(2)
     except KeyboardInterrupt:

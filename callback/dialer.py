@@ -1,12 +1,15 @@
 """The revisit dialer: places the robot's calls with pacing, within calling hours, inbound first.
 
-Each tick it checks, in order: paused by an operator; outside calling hours or on a public holiday
-(China time, from the dialplan's calendar); callers waiting for an agent (R-ACC-8: then it places
-no new call until the queue is clear, checked every 0.2 s, so it yields within a second); room under
-`max_concurrent`. Due tasks are then called at most `calls_per_second`, each with its petitioner's
-opening words synthesised first (so the first prompt plays as soon as they answer). A call that is
-not answered is classified from the Originate result and the carrier's hang-up cause
-(`callback.outcome`); an answered one is the survey's (`ivr.flows.revisit`).
+Each tick it reads the inbound pressure (`callback.pressure`) and checks, in order: paused by an
+operator (the master switch; campaigns have their own pause, kept by `RevisitTasks.due`); outside
+calling hours or on a public holiday (China time, from the dialplan's calendar); inbound first
+(R-ACC-8): callers waiting for an agent, or the inbound service level of the last minutes below
+`revisit.service_level`, stop new calls until the pressure is off (read every 0.2 s and again before
+each call, so it yields within a second); room under `max_concurrent`. Due tasks are then called at
+most `calls_per_second`, each with its petitioner's opening words synthesised first (so the first
+prompt plays as soon as they answer). A call that is not answered is classified from the Originate
+result and the carrier's hang-up cause (`callback.outcome`); an answered one is the survey's
+(`ivr.flows.revisit`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from callback.outcome import classify, classify_dial
+from callback.pressure import Pressure
 from callback.tasks import DueTask, RevisitTasks
 from dialplans.model import Dialplan
 from hotline.asterisk.ami import AmiClient, AmiError, AmiMessage, OriginateReason
@@ -35,6 +39,7 @@ log = logging.getLogger(__name__)
 CONTEXT = "hotline-revisit"
 DIAL_CONTEXT = "hotline-revisit-dial"
 TICK_S = 0.2
+UNKNOWN = "pressure_unknown"
 
 
 @dataclass(frozen=True)
@@ -62,15 +67,17 @@ def petitioner_texts(plan: Dialplan, task: DueTask, call_id: str) -> dict[str, s
 
 class Dialer:
     def __init__(self, tasks: RevisitTasks, ami: AmiClient, calls: CallRecords, renderer: PromptRenderer,
-                 plan: Dialplan, prompts: RevisitPrompts, waiting: Callable[[], Awaitable[int]],
+                 plan: Dialplan, prompts: RevisitPrompts, pressure: Callable[[], Awaitable[Pressure]],
                  to_host: Callable[[str], Path] = Path,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._tasks, self._ami, self._calls, self._renderer = tasks, ami, calls, renderer
-        self._plan, self._prompts, self._waiting, self._clock = plan, prompts, waiting, clock
+        self._plan, self._prompts, self._pressure, self._clock = plan, prompts, pressure, clock
         self._to_host = to_host
         self.settings = plan.revisit
         self.paused = False
         self.state = "starting"
+        self.yielding_to: str | None = None  # callers_waiting | service_level | pressure_unknown, while yielding
+        self.pressure = Pressure()  # as last read
         self._active: set[asyncio.Task[None]] = set()
         self._next_slot = 0.0
         self._runner: asyncio.Task[None] | None = None
@@ -110,7 +117,21 @@ class Dialer:
         return classify_dial(status, cause, speech, rang_s, self.settings.ring_timeout_s), cause
 
     def status(self) -> dict[str, Any]:
-        return {"state": self.state, "paused": self.paused, "active_calls": len(self._active)}
+        return {"state": self.state, "paused": self.paused, "active_calls": len(self._active),
+                "yielding_to": self.yielding_to, "pressure": self.pressure.as_json()}
+
+    async def _held_back(self) -> str | None:
+        """Why inbound callers hold new calls back now (None: they do not); a pressure that cannot be read
+        (Redis away) holds them back too: inbound first, even blind."""
+        try:
+            self.pressure = await self._pressure()
+        except Exception:
+            if self.yielding_to != UNKNOWN:
+                log.warning("revisit dialer: the inbound pressure cannot be read; no new calls", exc_info=True)
+            self.yielding_to = UNKNOWN
+            return UNKNOWN
+        self.yielding_to = self.pressure.holds_back(self.settings)
+        return self.yielding_to
 
     async def _run(self) -> None:
         recovered = await self._tasks.recover()
@@ -125,14 +146,15 @@ class Dialer:
 
     async def tick(self) -> int:
         """One pass: place what may be placed now; returns how many calls were started."""
+        held_back = await self._held_back()  # read even when idle: the status shows it, the window keeps up
         if self.paused:
             self.state = "paused"
             return 0
         if not self.open_now():
             self.state = "closed"
             return 0
-        if await self._waiting() >= self.settings.yield_waiting:
-            self.state = "yielding"  # callers are waiting: inbound first (R-ACC-8)
+        if held_back:
+            self.state = "yielding"  # inbound first (R-ACC-8)
             return 0
         self.state = "running"
         room = self.settings.max_concurrent - len(self._active)
@@ -143,7 +165,7 @@ class Dialer:
             delay = self._next_slot - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            if self.paused or await self._waiting() >= self.settings.yield_waiting:
+            if self.paused or await self._held_back():
                 break
             self._next_slot = time.monotonic() + 1.0 / self.settings.calls_per_second
             call_id = f"revisit-{uuid.uuid4().hex[:16]}"

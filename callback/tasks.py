@@ -6,12 +6,16 @@ did not finish the survey (no answer, busy, unreachable, silence, a hang-up mid-
 opted out). Taking a task for a call is one conditional UPDATE, so two dialers (or a restart racing
 an old call) never call it twice; tasks left `calling` by a crash are put back to `retry` at start-up,
 and their attempt is marked `interrupted`, so a restart neither repeats a finished call nor skips one.
+Every task belongs to a campaign (`callback.campaigns`): tasks of a paused campaign are neither due nor
+taken, and an upload's campaign is finished when its last robot task ends.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,15 +26,19 @@ from callback.outcome import FINAL, RETRY
 from dialplans.model import RevisitSettings
 from hotline.db.engine import SessionFactory
 from hotline.db.models import (
+    RULES_CAMPAIGN,
     CallerListEntry,
     OutboxMessage,
     RevisitAttempt,
+    RevisitCampaign,
     RevisitTask,
     Ticket,
     TicketEvent,
 )
 
 OPEN = ("pending", "retry")
+REACHED = ("completed", "refused", "human", "hung_up")  # a person answered and pressed something
+_ACTIVE = select(RevisitCampaign.id).where(RevisitCampaign.state == "active")  # campaigns the dialer works
 NUMBER = re.compile(r"^\d{5,20}$")
 UPLOAD_FIELDS = ("number", "salutation", "topic", "reason")
 MAX_UPLOAD = 5000
@@ -56,15 +64,17 @@ def check_rows(rows: list[Any]) -> list[dict[str, str]]:
         if not isinstance(row, dict):
             bad.append({"row": i, "error": "a task is an object with number, salutation, topic"})
             continue
-        unknown = sorted(set(row) - set(UPLOAD_FIELDS))
+        unknown = set(row) - set(UPLOAD_FIELDS)
         number = str(row.get("number", "")).strip().removeprefix("+86")
-        problems = [f"unknown field {u}" for u in unknown]
+        problems = [f"unknown field {u}" for u in sorted(str(u) for u in unknown - {None})]
+        if None in unknown:  # csv.DictReader's key for values beyond the header
+            problems.append("more values than the header has columns")
         if not NUMBER.match(number):
             problems.append("number must be 5-20 digits")
-        for field, limit in (("salutation", 64), ("topic", 100), ("reason", 32)):
-            value = row.get(field, "")
+        for key, limit in (("salutation", 64), ("topic", 100), ("reason", 32)):
+            value = row.get(key, "")
             if not isinstance(value, str) or len(value) > limit:
-                problems.append(f"{field} must be a text of at most {limit} characters")
+                problems.append(f"{key} must be a text of at most {limit} characters")
         if problems:
             bad.append({"row": i, "error": "; ".join(problems)})
         else:
@@ -124,14 +134,15 @@ class RevisitTasks:
         async with self.sessions() as s:
             rows = (await s.scalars(
                 select(RevisitTask).where(
-                    RevisitTask.mode == "robot", RevisitTask.status.in_(OPEN),
+                    RevisitTask.mode == "robot", RevisitTask.status.in_(OPEN), RevisitTask.campaign_id.in_(_ACTIVE),
                     (RevisitTask.next_attempt_at.is_(None)) | (RevisitTask.next_attempt_at <= now),
                     RevisitTask.number.not_in(recent))
                 .order_by(RevisitTask.next_attempt_at.is_not(None), RevisitTask.id).limit(limit))).all()
         return [DueTask(r.id, r.number, r.salutation, r.topic, r.attempts) for r in rows]
 
     async def begin(self, task_id: int, call_id: str) -> bool:
-        """Take the task for a call now; False when it is not open any more or the number opted out."""
+        """Take the task for a call now; False when it is not open any more, its campaign was paused since
+        it was found due, or the number opted out."""
         now = _now()
         async with self.sessions.begin() as s:
             task = await s.get(RevisitTask, task_id, with_for_update=True)
@@ -141,9 +152,11 @@ class RevisitTasks:
                 CallerListEntry.number == task.number, CallerListEntry.kind == "no_revisit"))
             if opted_out:
                 task.status, task.result, task.finished_at = "failed", "opted_out", now
+                await _finish_when_done(s, task.campaign_id)
                 return False
             taken = await s.execute(update(RevisitTask).where(RevisitTask.id == task_id,
-                                                              RevisitTask.status.in_(OPEN))
+                                                              RevisitTask.status.in_(OPEN),
+                                                              RevisitTask.campaign_id.in_(_ACTIVE))
                                     .values(status="calling", attempts=RevisitTask.attempts + 1))
             if not taken.rowcount:  # type: ignore[attr-defined]
                 return False
@@ -183,7 +196,10 @@ class RevisitTasks:
                 await _report(s, task, now)
             if _dissatisfied(task) and task.reason != "second_revisit":
                 s.add(RevisitTask(ticket_id=task.ticket_id, number=task.number, reason="second_revisit", mode="human",
-                                  created_at=now, salutation=task.salutation, topic=task.topic))
+                                  created_at=now, salutation=task.salutation, topic=task.topic,
+                                  campaign_id=task.campaign_id))
+            if task.finished_at is not None:
+                await _finish_when_done(s, task.campaign_id)
             return task.status
 
     async def answer(self, call_id: str, question: str, value: object) -> None:
@@ -201,24 +217,23 @@ class RevisitTasks:
             return await s.scalar(select(RevisitTask).join(RevisitAttempt, RevisitAttempt.task_id == RevisitTask.id)
                                   .where(RevisitAttempt.call_id == call_id))
 
-    async def add(self, rows: list[dict[str, str]]) -> list[int]:
-        """Store checked rows as robot tasks, all in one transaction."""
-        now = _now()
+    async def add(self, rows: list[dict[str, str]], campaign: int = RULES_CAMPAIGN) -> list[int]:
+        """Store checked rows as robot tasks of `campaign`, all in one transaction."""
         async with self.sessions.begin() as s:
-            tasks = [RevisitTask(number=r["number"], salutation=r["salutation"], topic=r["topic"], reason=r["reason"],
-                                 mode="robot", created_at=now) for r in rows]
-            s.add_all(tasks)
-            await s.flush()
-            return [t.id for t in tasks]
+            return await add_tasks(s, rows, campaign)
 
-    async def listing(self, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        """Tasks with their results and answers, newest first (the export)."""
+    async def listing(self, status: str | None = None, limit: int = 100,
+                      campaign: int | None = None) -> list[dict[str, Any]]:
+        """Tasks with their results and answers, newest first (the export), of every campaign or one."""
         query = select(RevisitTask).order_by(RevisitTask.id.desc()).limit(limit)
         if status:
             query = query.where(RevisitTask.status == status)
+        if campaign is not None:
+            query = query.where(RevisitTask.campaign_id == campaign)
         async with self.sessions() as s:
             rows = (await s.scalars(query)).all()
-        return [{"id": t.id, "number": t.number, "ticket_id": t.ticket_id, "call_id": t.call_id, "reason": t.reason,
+        return [{"id": t.id, "campaign_id": t.campaign_id, "number": t.number, "ticket_id": t.ticket_id,
+                 "call_id": t.call_id, "reason": t.reason,
                  "mode": t.mode, "status": t.status, "result": t.result, "attempts": t.attempts,
                  "last_outcome": t.last_outcome, "answers": t.answers,
                  "next_attempt_at": t.next_attempt_at.isoformat() if t.next_attempt_at else None,
@@ -238,18 +253,79 @@ class RevisitTasks:
                 task.status, task.next_attempt_at = "retry", now
         return len(stuck)
 
-    async def progress(self) -> dict[str, Any]:
-        """Totals for the operators: by status, by result, and how many were reached."""
+    async def progress(self, campaign: int | None = None) -> dict[str, Any]:
+        """Totals for the operators, of every campaign or one: by status, by result, and how many were reached."""
+        tallies = await self._tallies(None if campaign is None else [campaign])
+        return sum(tallies.values(), _Tally()).figures()
+
+    async def progress_by_campaign(self, campaigns: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """`progress` of each of these campaigns (an empty one too)."""
+        tallies = await self._tallies(campaigns)
+        return {c: tallies.get(c, _Tally()).figures() for c in campaigns}
+
+    async def _tallies(self, campaigns: Sequence[int] | None) -> dict[int, _Tally]:
+        scope = [RevisitTask.mode == "robot"]
+        if campaigns is not None:
+            scope.append(RevisitTask.campaign_id.in_(campaigns))
+        by_status = (select(RevisitTask.campaign_id, RevisitTask.status, func.count()).where(*scope)
+                     .group_by(RevisitTask.campaign_id, RevisitTask.status))
+        by_result = (select(RevisitTask.campaign_id, RevisitTask.result, func.count())
+                     .where(*scope, RevisitTask.result.is_not(None))
+                     .group_by(RevisitTask.campaign_id, RevisitTask.result))
+        # reached: a person answered and pressed something (silence may be a voicemail or a machine)
+        reached = (select(RevisitTask.campaign_id, func.count(func.distinct(RevisitAttempt.task_id)))
+                   .join(RevisitAttempt, RevisitAttempt.task_id == RevisitTask.id)
+                   .where(*scope, RevisitAttempt.outcome.in_(REACHED)).group_by(RevisitTask.campaign_id))
+        tallies: dict[int, _Tally] = {}
         async with self.sessions() as s:
-            by_status = dict((await s.execute(select(RevisitTask.status, func.count()).where(
-                RevisitTask.mode == "robot").group_by(RevisitTask.status))).all())
-            by_result = dict((await s.execute(select(RevisitTask.result, func.count()).where(
-                RevisitTask.mode == "robot", RevisitTask.result.is_not(None)).group_by(RevisitTask.result))).all())
-            # reached: a person answered and pressed something (silence may be a voicemail or a machine)
-            reached = await s.scalar(select(func.count(func.distinct(RevisitAttempt.task_id))).where(
-                RevisitAttempt.outcome.in_(("completed", "refused", "human", "hung_up"))))
-        total = sum(by_status.values())
-        done = by_status.get("done", 0) + by_status.get("failed", 0)
-        return {"total": total, "done": done, "pending": total - done, "by_status": by_status,
-                "by_result": by_result, "reached": int(reached or 0),
-                "reached_rate": round(int(reached or 0) / total, 3) if total else 0.0}
+            for campaign, status, n in await s.execute(by_status):
+                tallies.setdefault(campaign, _Tally()).by_status[status] += n
+            for campaign, result, n in await s.execute(by_result):
+                tallies.setdefault(campaign, _Tally()).by_result[str(result)] += n
+            for campaign, n in await s.execute(reached):
+                tallies.setdefault(campaign, _Tally()).reached += n
+        return tallies
+
+
+@dataclass
+class _Tally:
+    """Robot tasks counted by status and result, and how many reached a person."""
+
+    by_status: Counter[str] = field(default_factory=Counter)
+    by_result: Counter[str] = field(default_factory=Counter)
+    reached: int = 0
+
+    def __add__(self, other: _Tally) -> _Tally:
+        return _Tally(self.by_status + other.by_status, self.by_result + other.by_result, self.reached + other.reached)
+
+    def figures(self) -> dict[str, Any]:
+        total = sum(self.by_status.values())
+        done = self.by_status["done"] + self.by_status["failed"]
+        return {"total": total, "done": done, "pending": total - done, "by_status": dict(self.by_status),
+                "by_result": dict(self.by_result), "reached": self.reached,
+                "reached_rate": round(self.reached / total, 3) if total else 0.0}
+
+
+async def add_tasks(s: AsyncSession, rows: list[dict[str, str]], campaign: int) -> list[int]:
+    """Checked upload rows as robot tasks of `campaign`, in the caller's transaction."""
+    now = _now()
+    tasks = [RevisitTask(number=r["number"], salutation=r["salutation"], topic=r["topic"], reason=r["reason"],
+                         mode="robot", created_at=now, campaign_id=campaign) for r in rows]
+    s.add_all(tasks)
+    await s.flush()
+    return [t.id for t in tasks]
+
+
+async def _finish_when_done(s: AsyncSession, campaign: int) -> None:
+    """An upload's campaign is finished once none of its robot tasks is open or on a call (the campaign row
+    is locked first, so two last tasks ending at once still see each other)."""
+    if await s.scalar(select(RevisitCampaign.id).where(RevisitCampaign.id == campaign,
+                                                       RevisitCampaign.source == "upload",
+                                                       RevisitCampaign.state != "finished").with_for_update()) is None:
+        return
+    await s.flush()
+    left = await s.scalar(select(func.count()).select_from(RevisitTask).where(
+        RevisitTask.campaign_id == campaign, RevisitTask.mode == "robot",
+        RevisitTask.status.in_((*OPEN, "calling"))))
+    if not left:
+        await s.execute(update(RevisitCampaign).where(RevisitCampaign.id == campaign).values(state="finished"))

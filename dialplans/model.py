@@ -137,6 +137,20 @@ CALL_SOURCES = ("unrated", "bad_rating", "abandoned")
 
 
 @dataclass(frozen=True)
+class ServiceLevelYield:
+    """Inbound first by service level (R-ACC-8): of the inbound callers queued over the last `window_s`
+    seconds, the share answered within 15 s; below `below`, the dialer places no new revisit call. Fewer
+    than `min_offered` callers in the window say nothing (one missed call is not a trend)."""
+
+    below: float = 0.8  # 0: never yield on the service level
+    window_s: int = 900
+    min_offered: int = 5
+
+    def breached(self, offered: int, answered_in_time: int) -> bool:
+        return self.below > 0 and offered >= self.min_offered and answered_in_time < self.below * offered
+
+
+@dataclass(frozen=True)
 class RevisitSettings:
     """The revisit robot's dialer (R-REV-4): when it may call, how hard it tries, how fast it goes."""
 
@@ -154,6 +168,8 @@ class RevisitSettings:
     # calls back), plus a random share of the rest (sampling)
     from_calls: tuple[str, ...] = ("unrated", "bad_rating", "abandoned")
     sample_rate: float = 0.05
+    # yield_below_sl, yield_sl_window_s, yield_sl_min_offered in the file
+    service_level: ServiceLevelYield = ServiceLevelYield()
 
     def open_at(self, moment: time) -> bool:
         return any(start <= moment < end for start, end in self.hours)

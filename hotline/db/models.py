@@ -212,6 +212,25 @@ class WebhookReceipt(Base):
     received_at: Mapped[datetime] = mapped_column(index=True)
 
 
+RULES_CAMPAIGN = 1  # the standing campaign of tasks made by rules (closed tickets, calls, callback requests)
+
+
+class RevisitCampaign(Base):
+    """A named set of revisit tasks that operators follow, pause and resume: the standing one of the
+    rules (RULES_CAMPAIGN, made by the migration) or one per upload."""
+
+    __tablename__ = "revisit_campaigns"
+    __table_args__ = (CheckConstraint("source IN ('rules', 'upload')", name="ck_revisit_campaigns_source"),
+                      CheckConstraint("state IN ('active', 'paused', 'finished')", name="ck_revisit_campaigns_state"))
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(16))  # rules | upload
+    state: Mapped[str] = mapped_column(String(16), default="active")  # active | paused | finished
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(64))
+
+
 class RevisitTask(Base):
     """A petitioner to call back (R-REV-1/2): from a closed ticket, an unrated call, a bad rating..."""
 
@@ -236,6 +255,9 @@ class RevisitTask(Base):
     finished_at: Mapped[datetime | None]
     salutation: Mapped[str] = mapped_column(String(64), default="")  # 李女士: whom the robot asks for
     topic: Mapped[str] = mapped_column(String(100), default="")  # the issue, as the petitioner put it
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("revisit_campaigns.id", name="fk_revisit_tasks_campaign"), index=True, default=RULES_CAMPAIGN,
+        server_default=str(RULES_CAMPAIGN))
 
 
 class RevisitAttempt(Base):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from hotline.db.caller_lists import KINDS
-from hotline.web.openapi_tickets import RECORDING_PATHS, REVISIT_PATHS, TICKET_PATHS, TICKET_SCHEMAS
+from hotline.web.openapi_revisits import REVISIT_PATHS, REVISIT_SCHEMAS
+from hotline.web.openapi_tickets import RECORDING_PATHS, TICKET_PATHS, TICKET_SCHEMAS
 
 _ERROR = {"$ref": "#/components/responses/Error"}
 _CALL_ID = {"name": "call_id", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -45,6 +46,7 @@ def openapi_document() -> dict[str, Any]:
                 "Health": {"type": "object", "properties": {"status": {"enum": ["ok", "degraded"]},
                                                             "parts": {"type": "object"}}},
                 **TICKET_SCHEMAS,
+                **REVISIT_SCHEMAS,
             },
         },
         "security": [{"bearer": []}],

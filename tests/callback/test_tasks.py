@@ -16,11 +16,13 @@ from typing import Any
 
 import pytest
 
+from callback.campaigns import RevisitCampaigns
 from callback.dialer import Dialer, RevisitPrompts
 from callback.outcome import classify
+from callback.pressure import Pressure
 from callback.tasks import BadUpload, RevisitTasks, check_rows
 from dialplans.loader import load_dialplan
-from dialplans.model import RevisitSettings
+from dialplans.model import RevisitSettings, ServiceLevelYield
 from hotline.asterisk.ami import OriginateReason
 from hotline.db.engine import create_engine, session_factory
 from hotline.db.migrate import upgrade
@@ -114,17 +116,19 @@ def test_outcomes_from_the_network() -> None:
 
 
 class _Gates:
-    waiting = 0
+    now: Pressure | None = Pressure()
 
-    async def count(self) -> int:
-        return self.waiting
+    async def pressure(self) -> Pressure:
+        if self.now is None:
+            raise ConnectionError("Redis is away")
+        return self.now
 
 
 def _dialer(tasks: RevisitTasks, at: datetime, gates: _Gates, **revisit: Any) -> Dialer:
     plan = load_dialplan(SHIPPED)
     plan = replace(plan, revisit=replace(plan.revisit, **revisit))
     return Dialer(tasks, None, None, None, plan, RevisitPrompts(Path("/nonexistent"), "/x"),  # type: ignore[arg-type]
-                  gates.count, clock=lambda: at)
+                  gates.pressure, clock=lambda: at)
 
 
 async def test_the_dialer_keeps_calling_hours_holidays_inbound_first_and_pause(tasks: RevisitTasks) -> None:
@@ -138,28 +142,50 @@ async def test_the_dialer_keeps_calling_hours_holidays_inbound_first_and_pause(t
     assert _dialer(tasks, national_day, gates, on_holidays=True).open_now()
     assert _dialer(tasks, evening, gates, hours=((time(0), time(23, 59, 59)),)).open_now()
 
-    dialer = _dialer(tasks, afternoon, gates)
-    gates.waiting = 1
+    dialer = _dialer(tasks, afternoon, gates, service_level=ServiceLevelYield(below=0.8, min_offered=5))
+    gates.now = Pressure(waiting=1)
     assert await dialer.tick() == 0 and dialer.status()["state"] == "yielding"
-    gates.waiting = 0
+    assert dialer.status()["yielding_to"] == "callers_waiting"
+    gates.now = Pressure(offered=10, answered_in_time=7)  # 70 % of the recent callers answered within 15 s
+    assert await dialer.tick() == 0 and dialer.status()["yielding_to"] == "service_level"
+    assert dialer.status()["pressure"] == {"waiting": 0, "offered": 10, "service_level": 0.7}
+    assert Pressure(offered=10, answered_in_time=8).holds_back(dialer.settings) is None
+    assert Pressure(offered=4).holds_back(dialer.settings) is None, "four callers are too few to judge"
+    never = replace(dialer.settings, service_level=ServiceLevelYield(below=0))
+    assert Pressure(offered=10).holds_back(never) is None, "0: the service level is not looked at"
+    gates.now = None  # Redis away
+    assert await dialer.tick() == 0 and dialer.status()["yielding_to"] == "pressure_unknown", "inbound first, blind"
+    gates.now = Pressure()
     dialer.paused = True
     assert await dialer.tick() == 0 and dialer.status()["state"] == "paused"
     dialer.paused = False
     assert await dialer.tick() == 0 and dialer.status()["state"] == "running", "nothing due: nothing placed"
+    assert dialer.status()["yielding_to"] is None
 
 
-async def test_the_progress_command_shows_the_campaign(tasks: RevisitTasks, tmp_path: Path) -> None:
+async def test_the_progress_command_shows_each_campaign(tasks: RevisitTasks, tmp_path: Path) -> None:
     ids = await tasks.add(check_rows([{"number": "13800138021"}, {"number": "13800138022"}]))
     assert await tasks.begin(ids[0], "c-p")
     await tasks.ended("c-p", "completed")
+    spring, _ = await RevisitCampaigns(tasks).create("春节回访", check_rows([{"number": "13800138023"}]), "sup")
     env = {**os.environ, "HOTLINE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"}
-    hotline = str(Path(sys.executable).parent / "hotline")
-    shown = await asyncio.to_thread(subprocess.run, [hotline, "revisits", "progress"], env=env, capture_output=True,
-                                    text=True, check=True)
-    assert "1/2" in shown.stdout and "pending 1" in shown.stdout and "completed 1" in shown.stdout
-    as_json = await asyncio.to_thread(subprocess.run, [hotline, "revisits", "progress", "--json"], env=env,
-                                      capture_output=True, text=True, check=True)
-    assert json.loads(as_json.stdout)["by_result"] == {"completed": 1}
+
+    async def progress(*args: str) -> subprocess.CompletedProcess[str]:
+        hotline = str(Path(sys.executable).parent / "hotline")
+        return await asyncio.to_thread(subprocess.run, [hotline, "revisits", "progress", *args], env=env,
+                                       capture_output=True, text=True)
+
+    shown = (await progress()).stdout.splitlines()
+    assert [text.split("  ")[0] for text in shown] == [f"#{spring.id} 春节回访 (active)", "#1 规则回访 (active)", "all"]
+    assert "0/1" in shown[0] and "pending 1" in shown[0]
+    assert "1/2" in shown[1] and "pending 1" in shown[1] and "completed 1" in shown[1]
+    assert "1/3" in shown[2] and "pending 2" in shown[2]
+    overall = json.loads((await progress("--json")).stdout)
+    assert overall["by_result"] == {"completed": 1} and [c["id"] for c in overall["campaigns"]] == [spring.id, 1]
+    one = json.loads((await progress("--campaign", str(spring.id), "--json")).stdout)
+    assert (one["name"], one["progress"]["total"], one["progress"]["pending"]) == ("春节回访", 1, 1)
+    missing = await progress("--campaign", "99")
+    assert missing.returncode == 1 and "no revisit campaign 99" in missing.stderr
 
 
 async def test_a_late_word_about_an_earlier_call_does_not_touch_the_next_one(tasks: RevisitTasks) -> None:
