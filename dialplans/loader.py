@@ -35,6 +35,7 @@ from dialplans.model import (
     RatingSettings,
     Recording,
     RevisitSettings,
+    ServiceLevelYield,
     Skill,
     Supervisor,
     Trunk,
@@ -246,7 +247,8 @@ _HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 
 def _revisit(c: _Checker, node: _Node) -> RevisitSettings:
     keys = ("hours", "on_holidays", "max_attempts", "retry_after_s", "quiet_s", "calls_per_second",
-            "max_concurrent", "yield_waiting", "skill", "ring_timeout_s", "from_calls", "sample_rate")
+            "max_concurrent", "yield_waiting", "skill", "ring_timeout_s", "from_calls", "sample_rate",
+            "yield_below_sl", "yield_sl_window_s", "yield_sl_min_offered")
     m = c.mapping(node, "revisit", keys, ())
     base = RevisitSettings()
     hours = base.hours
@@ -277,7 +279,15 @@ def _revisit(c: _Checker, node: _Node) -> RevisitSettings:
         max(5, _count(c, m.get("ring_timeout_s"), "revisit.ring_timeout_s", base.ring_timeout_s)),
         tuple(c.choice(item, "revisit.from_calls", CALL_SOURCES, "unrated") for item in c.seq(m["from_calls"],
               "revisit.from_calls")) if "from_calls" in m else base.from_calls,
-        _share(c, m.get("sample_rate"), "revisit.sample_rate", base.sample_rate))
+        _share(c, m.get("sample_rate"), "revisit.sample_rate", base.sample_rate),
+        _service_level(c, m, base.service_level))
+
+
+def _service_level(c: _Checker, m: dict[str, _Node], base: ServiceLevelYield) -> ServiceLevelYield:
+    return ServiceLevelYield(
+        _share(c, m.get("yield_below_sl"), "revisit.yield_below_sl", base.below),
+        max(60, _count(c, m.get("yield_sl_window_s"), "revisit.yield_sl_window_s", base.window_s)),
+        max(1, _count(c, m.get("yield_sl_min_offered"), "revisit.yield_sl_min_offered", base.min_offered)))
 
 
 def _share(c: _Checker, node: _Node | None, where: str, default: float) -> float:

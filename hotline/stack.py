@@ -28,6 +28,7 @@ from acd.router import RouterSettings
 from acd.store import AcdStore
 from callback.dialer import Dialer, RevisitPrompts
 from callback.planner import RevisitPlanner
+from callback.pressure import InboundPressure
 from callback.requests import CallbackRequests
 from callback.tasks import RevisitTasks
 from dialplans.loader import load_dialplan
@@ -259,7 +260,7 @@ class Stack:
             data.host(data.inner_of("recordings"))), calls)
         self._closers.append(duty.close)
         self.dialer = dialer = Dialer(revisits, ami, calls, renderer, dialplan, revisit_prompts,
-                                      lambda: _callers_waiting(acd, dialplan.revisit.skill), data.host)
+                                      InboundPressure(store, dialplan.revisit), data.host)
         if s.revisit_dialer:
             dialer.start()
             self._closers.append(dialer.close)
@@ -386,9 +387,3 @@ class Stack:
                 await closer()
             except Exception:
                 log.exception("error while stopping %s", getattr(closer, "__qualname__", closer))
-
-
-async def _callers_waiting(acd: AcdRouter, revisit_skill: str) -> int:
-    """The ACD's pressure for the revisit dialer: inbound callers waiting for an agent now (R-ACC-8);
-    petitioners the robot handed to a person are its own work, not a reason to stop."""
-    return sum(1 for c in await acd.waiting() if c.get("skill") != revisit_skill)

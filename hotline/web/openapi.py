@@ -9,6 +9,9 @@ from hotline.web.openapi_revisits import REVISIT_PATHS, REVISIT_SCHEMAS
 from hotline.web.openapi_tickets import RECORDING_PATHS, TICKET_PATHS, TICKET_SCHEMAS
 
 _ERROR = {"$ref": "#/components/responses/Error"}
+_SECOND_PARTY = {"content": {"application/json": {"schema": {
+    "type": "object", "properties": {"agent": {"type": "string"},
+                                     "number": {"type": "string", "pattern": "^[0-9]{3,20}$"}}}}}}
 _CALL_ID = {"name": "call_id", "in": "path", "required": True, "schema": {"type": "string"}}
 
 
@@ -142,12 +145,21 @@ def openapi_document() -> dict[str, Any]:
             "/api/calls/{call_id}/three-way": {"post": {
                 "summary": "ring a third party into the call: an expert or sub-centre seat (agent) or a department "
                            "outside (number); the outcome is written on the call record",
-                "parameters": [_CALL_ID],
-                "requestBody": {"content": {"application/json": {"schema": {
-                    "type": "object", "properties": {"agent": {"type": "string"},
-                                                     "number": {"type": "string", "pattern": "^[0-9]{3,20}$"}}}}}},
+                "parameters": [_CALL_ID], "requestBody": _SECOND_PARTY,
                 "responses": {"202": {"description": "ringing"}, "400": _ERROR, "401": _ERROR, "403": _ERROR,
                               "409": _ERROR}}},
+            "/api/calls/{call_id}/consult": {"post": {
+                "summary": "consult (attended) transfer: the caller on hold with music, the agent rings an expert "
+                           "seat (agent) or a department outside (number) and talks to them first",
+                "parameters": [_CALL_ID], "requestBody": _SECOND_PARTY,
+                "responses": {"202": {"description": "ringing"}, "400": _ERROR, "401": _ERROR, "403": _ERROR,
+                              "409": _ERROR}}},
+            **{f"/api/calls/{{call_id}}/consult/{how}": {"post": {
+                "summary": summary, "parameters": [_CALL_ID],
+                "responses": {"200": {"description": "done"}, "401": _ERROR, "403": _ERROR, "409": _ERROR}}}
+               for how, summary in (
+                   ("complete", "hand the caller over to the consulted party; the agent goes to wrap-up"),
+                   ("cancel", "end the consultation; the agent is back with the caller"))},
             "/api/calls/{call_id}/leave": {"post": {
                 "summary": "the agent drops out of a three-way call; the citizen and the third party stay",
                 "parameters": [_CALL_ID],

@@ -1,4 +1,4 @@
-"""The ticket, case-system, recording and revisit parts of the OpenAPI document."""
+"""The ticket, case-system and recording parts of the OpenAPI document."""
 
 from __future__ import annotations
 
@@ -132,37 +132,4 @@ RECORDING_PATHS: dict[str, Any] = {
         "parameters": [{"name": "recording_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
         "responses": {"200": {"description": "PNG"}, "206": {"description": "a range of the PNG"},
                       "401": _ERROR, "403": _ERROR, "404": _ERROR, "410": _ERROR, "416": _ERROR}}},
-}
-
-_TASK_ROW = {"type": "object", "required": ["number"], "properties": {
-    "number": {"type": "string", "pattern": "^[0-9]{5,20}$"}, "salutation": {"type": "string", "maxLength": 64},
-    "topic": {"type": "string", "maxLength": 100}, "reason": {"type": "string", "maxLength": 32}}}
-
-REVISIT_PATHS: dict[str, Any] = {
-    "/api/revisits": {"get": {
-        "summary": "revisit progress (tasks total / done / pending, reached rate, results) and the dialer's state",
-        "responses": {"200": {"description": "progress"}, "401": _ERROR, "403": _ERROR}}},
-    "/api/revisits/pause": {"post": {
-        "summary": "stop placing new revisit calls (calls in progress go on)",
-        "responses": {"200": {"description": "the dialer's state"}, "401": _ERROR, "403": _ERROR}}},
-    "/api/revisits/resume": {"post": {
-        "summary": "place revisit calls again",
-        "responses": {"200": {"description": "the dialer's state"}, "401": _ERROR, "403": _ERROR}}},
-    "/api/revisits/tasks": {
-        "post": {
-            "summary": "upload revisit tasks: JSON {tasks: [...]} or CSV (number,salutation,topic,reason); "
-                       "all or nothing",
-            "requestBody": {"required": True, "content": {
-                "application/json": {"schema": {"type": "object", "required": ["tasks"], "properties": {
-                    "tasks": {"type": "array", "minItems": 1, "maxItems": 5000, "items": _TASK_ROW}}}},
-                "text/csv": {"schema": {"type": "string"}}}},
-            "responses": {"201": {"description": "imported"}, "400": _ERROR, "401": _ERROR, "403": _ERROR,
-                          "422": {"description": "bad rows, each named; nothing imported"}}},
-        "get": {
-            "summary": "revisit tasks with their results and answers, newest first (the export)",
-            "parameters": [{"name": "status", "in": "query",
-                            "schema": {"enum": ["pending", "calling", "retry", "done", "failed"]}},
-                           {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
-                                                                        "maximum": 1000}}],
-            "responses": {"200": {"description": "tasks"}, "400": _ERROR, "401": _ERROR, "403": _ERROR}}},
 }
