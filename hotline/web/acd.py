@@ -193,9 +193,8 @@ async def transfer(request: web.Request) -> web.Response:
     return web.json_response({"call_id": call_id, "skill": skill, "linkage": linkage, "transferred": True})
 
 
-async def _second_party(request: web.Request, action: str) -> tuple[str, str | None, str | None] | web.Response:
-    """The call and the party named in the body for a three-way call or a consultation (audited), or the
-    error to answer with."""
+async def _bring_in(request: web.Request, action: str) -> web.Response:
+    """A second party for the agent's call, named in the body (`three_way` or `consult`); audited."""
     call_id, agent, allowed = await _call_with_its_agent(request)
     body = await json_object(request) or {}
     party, number = body.get("agent"), body.get("number")
@@ -205,39 +204,27 @@ async def _second_party(request: web.Request, action: str) -> tuple[str, str | N
     if not (isinstance(party, str) and party and number is None) and not (
             isinstance(number, str) and number and party is None):
         return error(400, "bad_json", 'send {"agent": "<expert seat>"} or {"number": "<outside number>"}')
-    return call_id, party, number
+    acd = request.app[ACD]
+    start = acd.three_way if action == "three_way" else acd.consult
+    try:
+        started = await start(call_id, agent=party, number=number)
+    except ThreeWayRefused as exc:
+        return error(409, f"cannot_{action}", str(exc))
+    except ValueError as exc:
+        return error(400, f"cannot_{action}", str(exc))
+    return web.json_response(started, status=202)
 
 
 async def three_way(request: web.Request) -> web.Response:
     """Ring a third party into the agent's call: `{"agent": "8003"}` (an expert or sub-centre seat) or
     `{"number": "..."}` (a department outside). 202: ringing; the outcome goes on the call record."""
-    named = await _second_party(request, "three_way")
-    if isinstance(named, web.Response):
-        return named
-    call_id, party, number = named
-    try:
-        started = await request.app[ACD].three_way(call_id, agent=party, number=number)
-    except ThreeWayRefused as exc:
-        return error(409, "cannot_three_way", str(exc))
-    except ValueError as exc:
-        return error(400, "cannot_three_way", str(exc))
-    return web.json_response(started, status=202)
+    return await _bring_in(request, "three_way")
 
 
 async def consult(request: web.Request) -> web.Response:
     """Attended transfer: the citizen on hold (music), the agent rings `{"agent"}` or `{"number"}` and talks
     to them first; then `/consult/complete` hands the citizen over or `/consult/cancel` goes back."""
-    named = await _second_party(request, "consult")
-    if isinstance(named, web.Response):
-        return named
-    call_id, party, number = named
-    try:
-        started = await request.app[ACD].consult(call_id, agent=party, number=number)
-    except ThreeWayRefused as exc:
-        return error(409, "cannot_consult", str(exc))
-    except ValueError as exc:
-        return error(400, "cannot_consult", str(exc))
-    return web.json_response(started, status=202)
+    return await _bring_in(request, "consult")
 
 
 async def consult_end(request: web.Request) -> web.Response:

@@ -142,18 +142,14 @@ def openapi_document() -> dict[str, Any]:
                     "properties": {"extend_s": {"type": "number", "minimum": 1, "maximum": 600}}}}}},
                 "responses": {"200": {"description": "seconds left"}, "400": _ERROR, "401": _ERROR, "403": _ERROR,
                               "409": _ERROR}}},
-            "/api/calls/{call_id}/three-way": {"post": {
-                "summary": "ring a third party into the call: an expert or sub-centre seat (agent) or a department "
-                           "outside (number); the outcome is written on the call record",
-                "parameters": [_CALL_ID], "requestBody": _SECOND_PARTY,
+            **{f"/api/calls/{{call_id}}/{path}": {"post": {
+                "summary": summary, "parameters": [_CALL_ID], "requestBody": _SECOND_PARTY,
                 "responses": {"202": {"description": "ringing"}, "400": _ERROR, "401": _ERROR, "403": _ERROR,
-                              "409": _ERROR}}},
-            "/api/calls/{call_id}/consult": {"post": {
-                "summary": "consult (attended) transfer: the caller on hold with music, the agent rings an expert "
-                           "seat (agent) or a department outside (number) and talks to them first",
-                "parameters": [_CALL_ID], "requestBody": _SECOND_PARTY,
-                "responses": {"202": {"description": "ringing"}, "400": _ERROR, "401": _ERROR, "403": _ERROR,
-                              "409": _ERROR}}},
+                              "409": _ERROR}}} for path, summary in (
+                ("three-way", "ring a third party into the call: an expert or sub-centre seat (agent) or a department "
+                              "outside (number); the outcome is written on the call record"),
+                ("consult", "consult (attended) transfer: the caller on hold with music, the agent rings an expert "
+                            "seat (agent) or a department outside (number) and talks to them first"))},
             **{f"/api/calls/{{call_id}}/consult/{how}": {"post": {
                 "summary": summary, "parameters": [_CALL_ID],
                 "responses": {"200": {"description": "done"}, "401": _ERROR, "403": _ERROR, "409": _ERROR}}}
