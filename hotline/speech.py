@@ -1,4 +1,5 @@
-"""Speech detection in recorded audio with webrtcvad (used to prove a caller heard a prompt)."""
+"""Speech detection in recorded audio with webrtcvad (used to prove a caller heard a prompt), and what a
+carrier played before a call failed (its early media: an announcement's speech and the network's tones)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import webrtcvad
+
+from hotline.tones import NO_TONES, Tones, detect_tones
 
 _FRAME_MS = 30
 
@@ -50,7 +53,41 @@ def _verdicts(pcm: bytes, rate: int, aggressiveness: int) -> list[bool]:
 def speech_in_growing_wav(path: Path, rate: int = 8000, aggressiveness: int = 3) -> float:
     """Seconds of speech in a mono 16-bit WAV that is still being written (its header's sizes are not
     final yet, so the samples after the 44-byte header are read as they are)."""
-    return sum(_verdicts(path.read_bytes()[44:], rate, aggressiveness)) * FRAME_S
+    return sum(_verdicts(_growing_pcm(path), rate, aggressiveness)) * FRAME_S
+
+
+def _growing_pcm(path: Path) -> bytes:
+    return path.read_bytes()[44:]
+
+
+@dataclass(frozen=True)
+class EarlyMedia:
+    """What the far end played before the call was answered or failed."""
+
+    speech_s: float  # a voice (an operator's announcement), tones not counted
+    tones: Tones
+
+
+_VAD_HANGOVER_S = 0.15  # webrtcvad goes on calling it speech for a few frames after a sound ends
+_TONE_ONSET_S = 0.03  # and a frame the tone starts in may be a block too early for the tone detector
+
+
+NOTHING_HEARD = EarlyMedia(speech_s=0.0, tones=NO_TONES)
+
+
+def early_media(pcm: bytes, rate: int = 8000, aggressiveness: int = 3) -> EarlyMedia:
+    """The speech and the call-progress tones in mono 16-bit PCM. webrtcvad takes a tone for a voice, so
+    frames where a tone sounds (or has just sounded) are not counted as speech."""
+    tones = detect_tones(pcm, rate)
+    verdicts = _verdicts(pcm, rate, aggressiveness)
+    speech = sum(1 for i, said in enumerate(verdicts)
+                 if said and not tones.tone_between(i * FRAME_S - _VAD_HANGOVER_S, (i + 1) * FRAME_S + _TONE_ONSET_S))
+    return EarlyMedia(speech_s=speech * FRAME_S, tones=tones)
+
+
+def early_media_in_growing_wav(path: Path, rate: int = 8000, aggressiveness: int = 3) -> EarlyMedia:
+    """`early_media` of a mono 16-bit WAV that may still be being written (see `speech_in_growing_wav`)."""
+    return early_media(_growing_pcm(path), rate, aggressiveness)
 
 
 def detect_speech(path: Path, aggressiveness: int = 3) -> SpeechReport:

@@ -18,12 +18,10 @@ import pytest
 
 from callback.campaigns import RevisitCampaigns
 from callback.dialer import Dialer, RevisitPrompts
-from callback.outcome import classify
 from callback.pressure import Pressure
 from callback.tasks import BadUpload, RevisitTasks, check_rows
 from dialplans.loader import load_dialplan
 from dialplans.model import RevisitSettings, ServiceLevelYield
-from hotline.asterisk.ami import OriginateReason
 from hotline.db.engine import create_engine, session_factory
 from hotline.db.migrate import upgrade
 from hotline.db.models import CallerListEntry
@@ -102,17 +100,6 @@ async def test_a_restart_neither_repeats_nor_skips(tasks: RevisitTasks) -> None:
     assert row["status"] == "retry" and row["attempts"] == 1
     assert [t.id for t in await tasks.due(datetime.now(UTC), 10)] == [task_id]
     assert await tasks.recover() == 0
-
-
-def test_outcomes_from_the_network() -> None:
-    assert classify(OriginateReason.ANSWERED, 16) == "answered"
-    assert classify(OriginateReason.CONGESTION, 1) == "invalid_number"
-    assert classify(OriginateReason.NO_ANSWER, 20) == "unreachable"
-    assert classify(OriginateReason.BUSY, 17) == "busy"
-    assert classify(OriginateReason.RINGING_TIMEOUT, 0) == "no_answer"
-    assert classify(OriginateReason.NO_ANSWER, 19, 1.0, 30) == "unreachable", "480 at once: switched off"
-    assert classify(OriginateReason.NO_ANSWER, 19, 29.0, 30) == "no_answer"
-    assert classify(OriginateReason.FAILED, 0) == "failed"
 
 
 class _Gates:

@@ -14,8 +14,14 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from callback.outcome import classify_dial
+from hotline.asterisk.ami import AmiMessage
+from hotline.settings import default_cache_dir
+from hotline.speech import early_media_in_growing_wav
 from hotline.stack import Stack
+from hotline.world import CARRIER_ANNOUNCEMENTS
 from hotline.worldcall import WorldCaller
+from ivr.prompts import PromptRenderer
 from tests.e2e.conftest import api, only_ready, running_stack, stack_settings, wait_for_step
 from tests.e2e.test_first_call import stored_recording
 from tests.e2e.test_tickets import cases, consultation, eventually, submitted, timeline
@@ -70,7 +76,17 @@ def fast_dialplan(home: Path) -> Path:
 async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
     home = tmp_path_factory.mktemp("home")
     async with running_stack(stack_settings(home, dialplan_file=fast_dialplan(home), revisit_dialer=True)) as s:
+        await carrier_speaks_chinese(s)
         yield s
+
+
+async def carrier_speaks_chinese(stack: Stack) -> None:
+    """The world's carrier plays its Chinese announcements (空号, 停机, 关机, 无法接通), rendered like prompts."""
+    assert stack.world_ami is not None and stack.data is not None and stack.root is not None
+    folder = stack.data.inner_of("world-announcements")
+    await PromptRenderer(stack.root, default_cache_dir() / "prompts").render_all(CARRIER_ANNOUNCEMENTS,
+                                                                                  stack.data.host(folder))
+    await stack.world_ami.action("Setvar", {"Variable": "WORLD_ANNOUNCEMENTS", "Value": folder})
 
 
 async def behave(stack: Stack, number: str, behaviour: str) -> None:
@@ -123,7 +139,7 @@ async def test_a_campaign_classifies_every_outcome_retries_and_keeps_the_answers
     assert all(t["attempts"] == 1 for t in each(4)), "a number not in service is not called again"
     assert all(t["attempts"] == 2 for i in (2, 3, 5, 6, 9, 10, 11) for t in each(i)), "retried once, as configured"
     outcomes = {i: {t["last_outcome"] for t in each(i)} for i in (2, 3, 4, 5, 9, 10, 11)}
-    assert outcomes == {2: {"busy"}, 3: {"no_answer"}, 4: {"invalid_number"}, 5: {"unreachable"}, 9: {"no_input"},
+    assert outcomes == {2: {"busy"}, 3: {"no_answer"}, 4: {"invalid_number"}, 5: {"phone_off"}, 9: {"no_input"},
                         10: {"machine"}, 11: {"unreachable"}}
     assert tasks["13700009999"]["attempts"] == 0, "opted out: never called"
     status, pending = await api(stack, "GET", "/api/revisits/tasks?status=pending", sup)
@@ -194,3 +210,47 @@ async def test_a_closed_ticket_is_revisited_and_the_answers_reach_the_case_syste
     line = await timeline(stack, agent, ticket["id"])
     revisited = next(e for e in line["timeline"] if e["kind"] == "revisited")
     assert revisited["detail"]["result"] == "completed" and line["revisits"][0]["status"] == "done"
+
+
+CARRIER: dict[str, tuple[str, bool]] = {  # the carrier's behaviour: (the outcome, whether a SIT precedes it)
+    "invalid": ("invalid_number", True),  # 空号: SIT, "您拨打的号码是空号…", cause 1
+    "invalid:19": ("not_in_service", True),  # the same from a carrier that then answers 480: the SIT tells
+    "suspended": ("suspended", True),  # 停机: SIT, "您拨打的号码已停机", cause 21 (403)
+    "off": ("phone_off", False),  # 关机: "您拨打的用户已关机", cause 20 (480, seen as 19)
+    "announced": ("unreachable", False),  # "您拨打的电话暂时无法接通…", cause 16 (603, seen as 21)
+}
+
+
+async def test_the_carriers_announcements_are_told_apart_by_tones_and_causes(stack: Stack) -> None:
+    """Through the revisit robot's own dial context: the world's carrier plays SIT and Chinese announcements
+    as early media, the hotline records them, and the tones and the cause name 空号 / 停机 / 关机."""
+
+    async def dial(number: str, behaviour: str) -> tuple[str, int, bool]:
+        await behave(stack, number, behaviour)
+        assert stack.ami is not None and stack.data is not None
+        call_id = f"carrier-{number}"
+        dialled: asyncio.Future[AmiMessage] = asyncio.get_running_loop().create_future()
+
+        def on_event(event: AmiMessage) -> None:
+            if event.get("UserEvent") == "HotlineRevisitDial" and event.get("CallId") == call_id:
+                dialled.set_result(event)
+
+        sub = stack.ami.subscribe("UserEvent", on_event)
+        try:
+            started = time.monotonic()
+            origination = await stack.ami.originate(
+                f"Local/{number}@hotline-revisit-dial/n", context="hotline-revisit", exten="s", timeout_s=20,
+                channel_id=call_id, variables={"_HOTLINE_CALL_ID": call_id, "_HOTLINE_RING_S": "6"})
+            assert not (await origination.result(timeout=30)).answered
+            event = await asyncio.wait_for(dialled, 10)
+            rang_s = time.monotonic() - started
+        finally:
+            sub.cancel()
+        heard = early_media_in_growing_wav(stack.data.host(str(event["Early"])))
+        cause = int(str(event.get("Cause") or 0))
+        outcome = classify_dial(str(event["Status"]), cause, heard.speech_s, rang_s, 6, tones=heard.tones)
+        assert heard.speech_s >= 1.5, (behaviour, heard, cause)
+        return outcome, cause, heard.tones.sit
+
+    got = await asyncio.gather(*(dial(f"1370099{i:04d}", b) for i, b in enumerate(CARRIER)))
+    assert {b: (outcome, sit) for b, (outcome, _, sit) in zip(CARRIER, got, strict=True)} == CARRIER, got
