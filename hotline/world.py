@@ -105,6 +105,19 @@ type=auth
 auth_type=userpass
 username={agent}
 password={secret}
+
+; ... and the same phone placing calls (feature codes, calls between seats): authenticated as {agent}.
+[phone-{agent}]
+type=endpoint
+transport=transport-udp
+context=world-from-hotline
+outbound_auth=phone-{agent}-auth
+from_user={agent}
+aors=hotline
+disallow=all
+allow=ulaw,alaw
+dtmf_mode=rfc4733
+direct_media=no
 """
         )
     return "".join(parts)
@@ -198,11 +211,14 @@ exten => _8XXX,1,NoOp(agent phone ${EXTEN} rings)
  same => n(away),Wait(120)
  same => n,Hangup()
 
-; A supervisor's phone answers and records what the supervisor hears into the global WORLD_SPY_HEARD.
+; A supervisor's phone answers and records what the supervisor hears into the global WORLD_SPY_HEARD;
+; with the global WORLD_SPY_SAY set to a sound, the supervisor says it (whisper, barge).
 exten => _9XXX,1,NoOp(supervisor phone ${EXTEN} rings)
  same => n,Answer()
  same => n,UserEvent(WorldSupervisorAnswered,Phone: ${EXTEN},WorldChannel: ${UNIQUEID})
  same => n,ExecIf($["${WORLD_SPY_HEARD}" != ""]?MixMonitor(${WORLD_SPY_HEARD}))
+ same => n,Wait(1)
+ same => n,ExecIf($["${WORLD_SPY_SAY}" != ""]?Playback(${WORLD_SPY_SAY}))
  same => n,Wait(120)
  same => n,Hangup()
 
