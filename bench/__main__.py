@@ -6,7 +6,7 @@ import asyncio
 import importlib
 import sys
 
-BENCHMARKS = ("agi", "ivr", "routing", "recordings", "revisit")
+BENCHMARKS = ("agi", "ivr", "routing", "acd", "recordings", "revisit")
 
 
 def main(argv: list[str]) -> int:
