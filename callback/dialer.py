@@ -31,7 +31,7 @@ from callback.tasks import DueTask, RevisitTasks
 from dialplans.model import Dialplan
 from hotline.asterisk.ami import AmiClient, AmiError, AmiMessage, OriginateReason
 from hotline.db.calls import CallRecords
-from hotline.speech import speech_in_growing_wav
+from hotline.speech import NOTHING_HEARD, early_media_in_growing_wav
 from ivr.prompts import PromptRenderer
 from tickets.calendar import CHINA
 
@@ -101,7 +101,7 @@ class Dialer:
 
     async def _dial_outcome(self, reason: OriginateReason, dialled: asyncio.Future[AmiMessage],
                             rang_s: float) -> tuple[str, int | None]:
-        """Not answered: why, from the dial's end and the speech in its early media (or, without the dial's
+        """Not answered: why, from the dial's end and the speech and tones in its early media (or, without the dial's
         report, from the Originate result alone)."""
         if not dialled.done():
             return classify(reason, 0, rang_s, self.settings.ring_timeout_s), None
@@ -110,11 +110,12 @@ class Dialer:
         cause = int(raw) if raw.isdigit() else 0
         early = self._to_host(str(event.get("Early", "")))
         try:
-            speech = await asyncio.to_thread(speech_in_growing_wav, early) if early.is_file() else 0.0
+            heard = await asyncio.to_thread(early_media_in_growing_wav, early) if early.is_file() else NOTHING_HEARD
         except (OSError, ValueError):
-            speech = 0.0
+            heard = NOTHING_HEARD
         status = str(event.get("Status", ""))
-        return classify_dial(status, cause, speech, rang_s, self.settings.ring_timeout_s), cause
+        return classify_dial(status, cause, heard.speech_s, rang_s, self.settings.ring_timeout_s,
+                             tones=heard.tones), cause
 
     def status(self) -> dict[str, Any]:
         return {"state": self.state, "paused": self.paused, "active_calls": len(self._active),

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from callback.outcome import FINAL, RETRY
+from callback.outcome import FINAL, RETRY, retry_delay_s
 from dialplans.model import RevisitSettings
 from hotline.db.engine import SessionFactory
 from hotline.db.models import (
@@ -178,18 +178,20 @@ class RevisitTasks:
                 # this call was settled already (the survey's word comes first); a late word about it must
                 # not touch the task, which may be on its next call by now
                 return task.status
+            before = task.last_outcome
             attempt.ended_at, attempt.outcome, attempt.cause = now, outcome, cause
             task.last_outcome = outcome
             if outcome in ("completed", "refused", "human"):
                 task.status, task.result, task.finished_at = "done", outcome, now
-            elif outcome in FINAL:
-                task.status, task.result, task.finished_at = "failed", outcome, now
-            elif outcome in RETRY or outcome == "answered":
-                if task.attempts >= self.settings.max_attempts:
+            elif outcome in FINAL or outcome in RETRY or outcome == "answered":
+                wait_s = retry_delay_s(outcome, before, self.settings.retry_after_s)
+                if wait_s is None:  # 空号, or not in service twice in a row
+                    task.status, task.result, task.finished_at = "failed", outcome, now
+                elif task.attempts >= self.settings.max_attempts:
                     task.status, task.result, task.finished_at = "failed", "exhausted", now
                 else:
                     task.status = "retry"
-                    task.next_attempt_at = now + timedelta(seconds=self.settings.retry_after_s)
+                    task.next_attempt_at = now + timedelta(seconds=wait_s)
             else:
                 raise ValueError(f"unknown outcome {outcome}")
             if task.finished_at is not None and task.ticket_id is not None:

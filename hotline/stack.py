@@ -56,7 +56,7 @@ from hotline.web.app import WebDeps, build_app
 from hotline.web.health import HealthRegistry
 from hotline.web.revisits import RevisitOps
 from hotline.web.tickets import WEBHOOK_PATH, CaseLink
-from hotline.world import WorldContext, render_world
+from hotline.world import CARRIER_ANNOUNCEMENTS, WorldContext, render_world
 from integration.casesystem.client import CaseSystemClient
 from integration.casesystem.mapping import CaseMapping
 from integration.casesystem.outbox import OutboxSettings, OutboxWorker
@@ -252,7 +252,7 @@ class Stack:
         self._closers.append(recorder.stop)
 
         if s.with_world:
-            await self._start_world(root, secret_store.agent_secrets, secret_store.world_ami_secret)
+            await self._start_world(root, secret_store.agent_secrets, secret_store.world_ami_secret, renderer)
             await self._demo_agents_ready(dialplan)
 
         duty = DutyCaller(ami, acd, tickets, renderer, dialplan, DutyCallPlaces(
@@ -304,13 +304,16 @@ class Stack:
         self.outbox = outbox
         return CaseLink(outbox, mapping, webhook_secret)
 
-    async def _start_world(self, root: AsteriskRoot, agent_secrets: dict[str, str], ami_secret: str) -> None:
+    async def _start_world(self, root: AsteriskRoot, agent_secrets: dict[str, str], ami_secret: str,
+                           renderer: PromptRenderer) -> None:
         s = self.settings
         assert self.data is not None
+        announcements = self.data.inner_of("world-announcements")  # the carrier's 空号 / 关机 … in Chinese
+        await renderer.render_all(CARRIER_ANNOUNCEMENTS, self.data.host(announcements))
         wctx = WorldContext(
             bind_host=s.bind_host, sip_port=s.ports.world_sip, ami_port=s.ports.world_ami,
             ami_user="world", ami_secret=ami_secret, hotline_host=s.bind_host,
-            hotline_sip_port=s.ports.hotline_sip, agent_secrets=agent_secrets,
+            hotline_sip_port=s.ports.hotline_sip, agent_secrets=agent_secrets, announcements=announcements,
         )
         self.world = world = AsteriskInstance(root, "world", render_world(wctx), inner_dir=self.data.instance("world"))
         await world.start_or_adopt()

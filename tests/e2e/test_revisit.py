@@ -16,12 +16,9 @@ import pytest_asyncio
 
 from callback.outcome import classify_dial
 from hotline.asterisk.ami import AmiMessage
-from hotline.settings import default_cache_dir
 from hotline.speech import early_media_in_growing_wav
 from hotline.stack import Stack
-from hotline.world import CARRIER_ANNOUNCEMENTS
 from hotline.worldcall import WorldCaller
-from ivr.prompts import PromptRenderer
 from tests.e2e.conftest import api, only_ready, running_stack, stack_settings, wait_for_step
 from tests.e2e.test_first_call import stored_recording
 from tests.e2e.test_tickets import cases, consultation, eventually, submitted, timeline
@@ -57,8 +54,10 @@ BEHAVIOURS: list[tuple[str, str]] = [  # (behaviour, what the robot should concl
     ("script:wait:120", "failed/exhausted"),  # answers, says nothing (asked twice, then goodbye)
     ("voicemail", "failed/exhausted"),  # a recorded greeting answers: not a person
     ("announced", "failed/exhausted"),  # an announcement as early media, then a cause that says nothing
+    ("suspended", "failed/suspended"),  # 停机: SIT and announcement; one more try a "day" later, then stop
+    ("invalid:19", "failed/not_in_service"),  # a SIT with a cause that says nothing: 空号 or 停机
 ]
-COPIES = 5  # a campaign of 60 petitioners, each behaviour five times
+COPIES = 5  # a campaign of 70 petitioners, each behaviour five times
 PETITIONERS: dict[str, tuple[str, str]] = {
     f"137000{copy:02d}{i:03d}": BEHAVIOURS[i] for copy in range(COPIES) for i in range(len(BEHAVIOURS))}
 
@@ -76,17 +75,7 @@ def fast_dialplan(home: Path) -> Path:
 async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
     home = tmp_path_factory.mktemp("home")
     async with running_stack(stack_settings(home, dialplan_file=fast_dialplan(home), revisit_dialer=True)) as s:
-        await carrier_speaks_chinese(s)
         yield s
-
-
-async def carrier_speaks_chinese(stack: Stack) -> None:
-    """The world's carrier plays its Chinese announcements (空号, 停机, 关机, 无法接通), rendered like prompts."""
-    assert stack.world_ami is not None and stack.data is not None and stack.root is not None
-    folder = stack.data.inner_of("world-announcements")
-    await PromptRenderer(stack.root, default_cache_dir() / "prompts").render_all(CARRIER_ANNOUNCEMENTS,
-                                                                                  stack.data.host(folder))
-    await stack.world_ami.action("Setvar", {"Variable": "WORLD_ANNOUNCEMENTS", "Value": folder})
 
 
 async def behave(stack: Stack, number: str, behaviour: str) -> None:
@@ -100,7 +89,7 @@ async def tasks_of(stack: Stack, token: str) -> dict[str, dict[str, Any]]:
     return {t["number"]: t for t in body["tasks"] if t["mode"] == "robot"}  # type: ignore[index]
 
 
-@pytest.mark.timeout(360)  # fifty petitioners; the silent ones are asked twice on each of two calls
+@pytest.mark.timeout(360)  # seventy petitioners; the silent ones are asked twice on each of two calls
 async def test_a_campaign_classifies_every_outcome_retries_and_keeps_the_answers(stack: Stack) -> None:
     assert stack.tokens is not None and stack.world_ami is not None and stack.calls is not None
     sup = await stack.tokens.create(name="rv-sup", role="supervisor")
