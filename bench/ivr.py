@@ -10,17 +10,14 @@ that plays it must pay; `overhead_p95_s` is what our flow adds on top.
 from __future__ import annotations
 
 import asyncio
-import tempfile
 import wave
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from bench.common import median, percentile, progress, publish
+from bench.loopback import loopback_stack
 from hotline.db.calls import CallView
-from hotline.netutil import free_port
-from hotline.settings import Ports, Settings
-from hotline.stack import Stack
 from hotline.worldcall import WorldCaller
 
 CALLS = 40
@@ -41,36 +38,26 @@ def _audio_s(path: Path) -> float:
 
 
 async def run() -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="bench-ivr-") as home:
-        ports = Ports(http=free_port(), agi=free_port(), hotline_sip=free_port(), hotline_ami=free_port(),
-                      world_sip=free_port(), world_ami=free_port(), redis=free_port())
-        base = Settings()
-        stack = Stack(Settings(home=Path(home), dialplan_file=base.dialplan_file, bind_host="127.0.0.1", ports=ports,
-                               database_url="", redis_url="", asterisk_root=base.asterisk_root, with_world=True))
-        progress("starting the stack (hotline + world Asterisk, Redis, SQLite)")
-        await stack.start()
-        try:
-            assert stack.acd is not None and stack.world_ami is not None and stack.data is not None
-            assert stack.calls is not None
-            for agent in await stack.acd.agents():
-                await stack.acd.set_agent_state(agent, "paused", reason="bench: callers stay queued")
-            caller = WorldCaller(stack.world_ami, stack.data.inner_of("heard"), stack.data.host, stack.calls)
-            greeting_s = _audio_s(stack.data.host(f"{stack.data.inner}/sounds/greeting.wav"))
-            times: list[float] = []
-            failed = 0
-            for first in range(0, CALLS, WAVE):
-                batch = range(first, min(first + WAVE, CALLS))
-                outcomes = await asyncio.gather(*(
-                    caller.call("12345", f"1390000{i:04d}", script="wait:7") for i in batch))
-                for outcome in outcomes:
-                    t = _answer_to_queue_s(outcome.record)
-                    if t is None:
-                        failed += 1
-                    else:
-                        times.append(t)
-                progress(f"{first + len(batch)}/{CALLS} calls, answer→queue p50 {median(times):.2f} s")
-        finally:
-            await stack.close()
+    async with loopback_stack("ivr") as stack:
+        assert stack.acd is not None and stack.world_ami is not None and stack.data is not None
+        assert stack.calls is not None
+        for agent in await stack.acd.agents():
+            await stack.acd.set_agent_state(agent, "paused", reason="bench: callers stay queued")
+        caller = WorldCaller(stack.world_ami, stack.data.inner_of("heard"), stack.data.host, stack.calls)
+        greeting_s = _audio_s(stack.data.host(f"{stack.data.inner}/sounds/greeting.wav"))
+        times: list[float] = []
+        failed = 0
+        for first in range(0, CALLS, WAVE):
+            batch = range(first, min(first + WAVE, CALLS))
+            outcomes = await asyncio.gather(*(
+                caller.call("12345", f"1390000{i:04d}", script="wait:7") for i in batch))
+            for outcome in outcomes:
+                t = _answer_to_queue_s(outcome.record)
+                if t is None:
+                    failed += 1
+                else:
+                    times.append(t)
+            progress(f"{first + len(batch)}/{CALLS} calls, answer→queue p50 {median(times):.2f} s")
     p95 = percentile(times, 95)
     return publish("ivr", {
         "answer_to_queue_p50_s": round(median(times), 3),

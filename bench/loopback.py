@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import progress
-from hotline.netutil import free_port
 from hotline.settings import Ports, Settings
 from hotline.stack import Stack
 
@@ -22,8 +21,7 @@ async def loopback_stack(name: str, dialplan: Callable[[Path], Path] | None = No
     """A started stack; `dialplan(home)` writes the bench's dialplan file, `settings` override the rest."""
     with tempfile.TemporaryDirectory(prefix=f"bench-{name}-", ignore_cleanup_errors=True) as folder:
         home = Path(folder)
-        ports = Ports(http=free_port(), agi=free_port(), hotline_sip=free_port(), hotline_ami=free_port(),
-                      world_sip=free_port(), world_ami=free_port(), redis=free_port(), case_system=free_port())
+        ports = Ports.free()
         base = Settings()
         stack = Stack(Settings(**{
             "home": home, "dialplan_file": dialplan(home) if dialplan else base.dialplan_file,

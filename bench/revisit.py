@@ -15,15 +15,14 @@ the dialer allowed at any hour. Keys:
 from __future__ import annotations
 
 import asyncio
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from bench.common import percentile, progress, publish
+from bench.loopback import loopback_stack
 from hotline.asterisk.ami import AmiMessage
-from hotline.netutil import free_port
-from hotline.settings import Ports, Settings
+from hotline.settings import Settings
 from hotline.stack import Stack
 from hotline.worldcall import WorldCaller
 
@@ -79,20 +78,8 @@ class Marks:
 
 
 async def run() -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="bench-revisit-", ignore_cleanup_errors=True) as folder:
-        home = Path(folder)
-        ports = Ports(http=free_port(), agi=free_port(), hotline_sip=free_port(), hotline_ami=free_port(),
-                      world_sip=free_port(), world_ami=free_port(), redis=free_port(), case_system=free_port())
-        base = Settings()
-        stack = Stack(Settings(home=home, dialplan_file=_dialplan(home), bind_host="127.0.0.1", ports=ports,
-                               database_url="", redis_url="", asterisk_root=base.asterisk_root, with_world=True,
-                               refcase_advance_s=0.0, revisit_dialer=True))
-        progress("starting the stack (hotline + world Asterisk, Redis, SQLite, recording worker)")
-        await stack.start()
-        try:
-            return await _measure(stack)
-        finally:
-            await stack.close()
+    async with loopback_stack("revisit", _dialplan, revisit_dialer=True) as stack:
+        return await _measure(stack)
 
 
 async def _measure(stack: Stack) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 _REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +31,13 @@ class Ports:
     world_ami: int = 5039
     redis: int = 6380
     case_system: int = 8090  # the reference case system, when no real one is configured
+
+    @classmethod
+    def free(cls) -> Ports:
+        """A free loopback port for every part: tests and benches run beside `make run` and each other."""
+        from hotline.netutil import free_port
+
+        return cls(**{f.name: free_port() for f in fields(cls)})
 
 
 @dataclass(frozen=True)

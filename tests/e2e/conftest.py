@@ -12,7 +12,6 @@ import pytest
 import pytest_asyncio
 
 from hotline.db.calls import CallView
-from hotline.netutil import free_port
 from hotline.settings import Ports, Settings
 from hotline.stack import Stack
 from hotline.worldcall import WorldCaller
@@ -22,8 +21,7 @@ def stack_settings(home: Path, database_url: str = "", dialplan_file: Path | Non
                    revisit_dialer: bool = False) -> Settings:
     """Settings for a test stack: its own home and free loopback ports, so it runs beside `make run`.
     The revisit dialer is off unless asked for: its calls would change other tests' queues and tasks."""
-    ports = Ports(http=free_port(), agi=free_port(), hotline_sip=free_port(), hotline_ami=free_port(),
-                  world_sip=free_port(), world_ami=free_port(), redis=free_port(), case_system=free_port())
+    ports = Ports.free()
     base = Settings()
     return Settings(home=home, dialplan_file=dialplan_file or base.dialplan_file, bind_host="127.0.0.1",
                     ports=ports, database_url=database_url, redis_url="", asterisk_root=base.asterisk_root,
