@@ -9,7 +9,8 @@ compares the calls and agents kept in Redis with Asterisk's live channels (CoreS
   phone's channel to wrap-up and ready, as if it had offered the call itself;
 - an offer that was still ringing is withdrawn (its answer could no longer be followed): the caller goes
   back to their original place and the agent stays ready, since missing it was not the agent's fault;
-- an agent in wrap-up finishes it; one whose call ended while the service was down gets their wrap-up.
+- an agent in wrap-up finishes it; one whose call ended while the service was down gets their wrap-up;
+- a three-way party or a consulted seat is followed as a talking agent, and the call may take a new party.
 """
 
 from __future__ import annotations
@@ -86,6 +87,10 @@ class Resync:
                 report.gone[call_id] = await self._store.forget_call(call_id) or ""
             elif call.get("state") == "waiting":
                 report.waiting += 1
+            elif call.get("third") or call.get("consult"):
+                # the party's seat is followed like any talking agent; the bookkeeping of the three-way call
+                # or consultation died with the old service, so the call may take a new party again
+                await self._store.note_call(call_id, third="", consult="")
         return report
 
     async def _agent(self, agent: str, info: dict[str, str], channels: list[LiveChannel],
