@@ -13,14 +13,14 @@ talked) when their leg ends.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from acd.store import AcdStore
-from acd.threeway import ThreeWayRefused, release_party, take_party
+from acd.tasks import TaskSet
+from acd.threeway import ThreeWayRefused, record_step, release_party, take_party
 from hotline.asterisk.ami import AmiClient, AmiError, AmiMessage
 from hotline.db.calls import CallRecords
 
@@ -49,7 +49,7 @@ class Consult:
                  poke: Callable[[], None]) -> None:
         self._store, self._ami, self._calls, self._wrap_up_s, self._poke = store, ami, calls, wrap_up_s, poke
         self._legs: dict[str, ConsultLeg] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskSet()
         ami.subscribe("UserEvent", self._on_user_event)
         ami.subscribe("DialEnd", self._on_dial_end)
 
@@ -116,24 +116,17 @@ class Consult:
         if name == "HotlineConsult":
             leg.channel = str(event.get("Channel", ""))  # the channel that sent the event: the Local half
         elif name == "HotlineConsultEnded":
-            self._spawn(self._end(leg, str(event.get("Status", ""))))
+            self._tasks.spawn(self._end(leg, str(event.get("Status", ""))))
 
     def _on_dial_end(self, event: AmiMessage) -> None:
         leg = next((g for g in self._legs.values() if g.channel and g.channel == event.get("Channel")), None)
         if leg is None or event.get("DialStatus") != "ANSWER":
             return
         leg.answered, leg.party_channel = True, str(event.get("DestChannel", ""))
-        self._spawn(self._step(leg.call_id, "consult_answered", {"by": leg.party}))
-
-    def _spawn(self, work: Coroutine[object, object, None]) -> None:
-        task = asyncio.create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self._step(leg.call_id, "consult_answered", {"by": leg.party}))
 
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.close()
 
     async def _end(self, leg: ConsultLeg, status: str) -> None:
         """The consultation leg is over (completed and finished, cancelled, not reached)."""
@@ -147,5 +140,4 @@ class Consult:
                             self._wrap_up_s if leg.answered else None, self._poke)
 
     async def _step(self, call_id: str, step: str, detail: dict[str, object]) -> None:
-        with contextlib.suppress(Exception):
-            await self._calls.step(call_id, step, detail)
+        await record_step(self._calls, call_id, step, detail)

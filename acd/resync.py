@@ -51,6 +51,7 @@ class ResyncReport:
     gone: dict[str, str] = field(default_factory=dict)  # call -> its state: calls that ended while unobserved
     freed: int = 0  # agents whose call ended while the service was down
     answered: dict[str, str] = field(default_factory=dict)  # call -> agent: offers answered meanwhile
+    alive: frozenset[str] = frozenset()  # the Uniqueids and Linkedids Asterisk has now
 
     def summary(self) -> str:
         return (f"{self.waiting} waiting kept, {self.talking} conversations followed, {self.requeued} offers "
@@ -61,7 +62,7 @@ FollowTalk = Callable[[str, str, LiveChannel], None]  # agent, token, the agent'
 FollowWrapUp = Callable[[str, str], None]  # agent, token
 
 
-async def live_channels(ami: AmiClient) -> list[LiveChannel]:
+async def _live_channels(ami: AmiClient) -> list[LiveChannel]:
     return [LiveChannel.of(e) for e in await ami.action_list("CoreShowChannels", timeout=15)]
 
 
@@ -76,9 +77,9 @@ class Resync:
         self._follow_wrap_up = follow_wrap_up
 
     async def run(self) -> ResyncReport:
-        channels = await live_channels(self._ami)
+        channels = await _live_channels(self._ami)
         alive = {c.uniqueid for c in channels}
-        report = ResyncReport()
+        report = ResyncReport(alive=frozenset(i for c in channels for i in (c.uniqueid, c.linkedid)))
         for agent, info in (await self._store.agents()).items():
             if info.get("state") in BUSY_STATES:
                 await self._agent(agent, info, channels, report)

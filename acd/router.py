@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Coroutine
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +20,7 @@ from acd.consult import Consult
 from acd.policy import RoutingPolicy
 from acd.resync import LiveChannel, Resync, ResyncReport
 from acd.store import AcdStore, Reservation, SkillLoad
+from acd.tasks import TaskSet
 from acd.threeway import ThreeWay, ThreeWaySettings
 from dialplans.model import LINKAGE_NUMBERS
 from hotline.asterisk.ami import AmiClient, AmiDisconnected, AmiError, AmiMessage
@@ -61,7 +62,8 @@ class Router:
         self._settings = settings
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._offers: set[asyncio.Task[None]] = set()
+        self._offers = TaskSet()  # offers on agents' phones, each through to the agent being free again
+        self._follows = TaskSet()  # conversations and wrap-ups a resync found going on
         self._ends: dict[str, asyncio.Future[None]] = {}  # channels followed after a restart, by Uniqueid
         self._following: set[str] = set()  # agents whose conversation a resync follows
         self._routing = asyncio.Event()  # cleared while a resync after an AMI reconnect runs
@@ -94,7 +96,7 @@ class Router:
         drop end (they leave their agents and callers as they were), and a resync decides from the channels."""
         self._routing.clear()
         try:
-            offers = [t for t in self._offers if t.get_name().startswith("offer-")]
+            offers = self._offers.running()
             if offers:
                 await asyncio.wait(offers, timeout=5)
             await self.resync()
@@ -105,7 +107,7 @@ class Router:
         if agent in self._following:
             return
         self._following.add(agent)
-        self._spawn(self._followed(agent, token, channel))
+        self._follows.spawn(self._followed(agent, token, channel))
 
     async def _followed(self, agent: str, token: str, channel: LiveChannel) -> None:
         try:
@@ -114,12 +116,7 @@ class Router:
             self._following.discard(agent)
 
     def _follow_wrap_up(self, agent: str, token: str) -> None:
-        self._spawn(self._free_after_wrap_up(agent, token))
-
-    def _spawn(self, work: Coroutine[object, object, None]) -> None:
-        task = asyncio.create_task(work)
-        self._offers.add(task)
-        task.add_done_callback(self._offers.discard)
+        self._follows.spawn(self._free_after_wrap_up(agent, token))
 
     async def _channel_end(self, channel: LiveChannel) -> None:
         """Until the channel hangs up: its Hangup event, or (should the event be missed) a check every 5 s."""
@@ -143,14 +140,14 @@ class Router:
         self._wake.set()
 
     async def close(self) -> None:
-        tasks = [t for t in (self._task, *self._offers) if t is not None]
-        for t in tasks:
-            t.cancel()
-        self._ends.clear()
-        for t in tasks:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await t
-        self._task = None
+                await task
+        self._ends.clear()
+        await self._offers.close()
+        await self._follows.close()
         await self._three_way.close()
         await self._consult.close()
 
@@ -301,9 +298,7 @@ class Router:
             await self._routing.wait()
             try:
                 while (reservation := await self._store.reserve()) is not None:
-                    task = asyncio.create_task(self._offer(reservation), name=f"offer-{reservation.call_id}")
-                    self._offers.add(task)
-                    task.add_done_callback(self._offers.discard)
+                    self._offers.spawn(self._offer(reservation), name=f"offer-{reservation.call_id}")
             except Exception:
                 log.exception("routing pass failed; retrying on the next tick")
 

@@ -10,7 +10,6 @@ atomically from the ready agents, so the router cannot offer them another caller
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import re
@@ -18,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from acd.store import AcdStore
+from acd.tasks import TaskSet
 from hotline.asterisk.ami import AmiClient, AmiError
 from hotline.db.calls import CallRecords
 
@@ -55,6 +55,12 @@ async def take_party(store: AcdStore, call_id: str, agent: str | None, number: s
     return call, agent or str(number), token
 
 
+async def record_step(calls: CallRecords, call_id: str, step: str, detail: dict[str, object]) -> None:
+    """A step on the call record; the call goes on even when the database cannot take it now."""
+    with contextlib.suppress(Exception):
+        await calls.step(call_id, step, detail)
+
+
 async def release_party(store: AcdStore, agent: str | None, token: str | None, wrap_up_s: float | None,
                         poke: Callable[[], None]) -> None:
     """A claimed seat is free again: after its wrap-up when it talked (`wrap_up_s`), else at once."""
@@ -78,16 +84,14 @@ class ThreeWay:
                  poke: Callable[[], None]) -> None:
         self._store, self._ami, self._calls, self._settings = store, ami, calls, settings
         self._poke = poke
-        self._legs: set[asyncio.Task[None]] = set()
+        self._legs = TaskSet()
 
     async def add(self, call_id: str, *, agent: str | None = None, number: str | None = None) -> dict[str, str]:
         """Ring the third party into the call; returns at once (the outcome goes on the call record).
         ValueError for a bad party, ThreeWayRefused when the call or the seat cannot take it now."""
         call, party, token = await take_party(self._store, call_id, agent, number, "three_way")
         await self._store.note_call(call_id, third=party)
-        task = asyncio.create_task(self._ring(call_id, call, party, agent, token))
-        self._legs.add(task)
-        task.add_done_callback(self._legs.discard)
+        self._legs.spawn(self._ring(call_id, call, party, agent, token))
         return {"call_id": call_id, "third": party, "status": "ringing"}
 
     async def _ring(self, call_id: str, call: dict[str, str], party: str, agent: str | None,
@@ -133,10 +137,7 @@ class ThreeWay:
         return call.get("agent", "")
 
     async def _step(self, call_id: str, step: str, detail: dict[str, object]) -> None:
-        with contextlib.suppress(Exception):
-            await self._calls.step(call_id, step, detail)
+        await record_step(self._calls, call_id, step, detail)
 
     async def close(self) -> None:
-        for task in list(self._legs):
-            task.cancel()
-        await asyncio.gather(*self._legs, return_exceptions=True)
+        await self._legs.close()

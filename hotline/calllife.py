@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -58,7 +58,7 @@ class CallLifecycle:
         with contextlib.suppress(asyncio.CancelledError):
             await worker
 
-    async def resync(self, alive: set[str]) -> int:
+    async def resync(self, alive: Set[str]) -> int:
         """After a restart: calls that ended while the service was down (their Hangup was never seen) get
         their end written now, so no record stays open for ever. Returns how many."""
         closed = 0

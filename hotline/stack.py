@@ -22,7 +22,6 @@ from prometheus_client import CollectorRegistry
 
 from acd.phones import PhoneWatch
 from acd.policy import RoutingPolicy
-from acd.resync import live_channels
 from acd.router import Router as AcdRouter
 from acd.router import RouterSettings
 from acd.store import AcdStore
@@ -243,8 +242,7 @@ class Stack:
         lifecycle.attach(ami)
         self._closers.append(lifecycle.close)
         if adopted:  # the service restarted while Asterisk kept callers waiting and agents talking
-            await acd.resync()
-            await lifecycle.resync({i for c in await live_channels(ami) for i in (c.uniqueid, c.linkedid)})
+            await lifecycle.resync((await acd.resync()).alive)
         self.recorder = recorder = RecordingWorkerProcess(
             s.db_url, data.host(data.inner_of("recordings")), StoreConfig.of(s), s.run_dir,
             fmt=s.recordings_format, max_backoff_s=s.recordings_max_backoff_s, keep_years=s.recordings_keep_years)
