@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from acd.store import AcdStore
 from acd.tasks import TaskSet
 from acd.threeway import ThreeWayRefused, record_step, release_party, take_party
-from hotline.asterisk.ami import AmiClient, AmiError, AmiMessage
-from hotline.db.calls import CallRecords
+from hotline.calls.records import CallRecords
+from hotline.core.asterisk.ami import AmiClient, AmiError, AmiMessage
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable
 
 from acd.store import AcdStore
-from hotline.asterisk.ami import AmiClient, AmiError, AmiMessage
+from hotline.core.asterisk.ami import AmiClient, AmiError, AmiMessage
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from acd.store import AcdStore, Reservation
-from hotline.asterisk.ami import AmiClient, AmiError
+from hotline.core.asterisk.ami import AmiClient, AmiError
 
 log = logging.getLogger(__name__)
 

@@ -23,9 +23,9 @@ from acd.store import AcdStore, Reservation, SkillLoad
 from acd.tasks import TaskSet
 from acd.threeway import ThreeWay, ThreeWaySettings
 from dialplans.model import LINKAGE_NUMBERS
-from hotline.asterisk.ami import AmiClient, AmiDisconnected, AmiError, AmiMessage
-from hotline.db.calls import CallRecords
-from hotline.privacy import mask_number
+from hotline.calls.records import CallRecords
+from hotline.core.asterisk.ami import AmiClient, AmiDisconnected, AmiError, AmiMessage
+from hotline.core.privacy import mask_number
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 from acd.store import AcdStore
 from acd.tasks import TaskSet
-from hotline.asterisk.ami import AmiClient, AmiError
-from hotline.db.calls import CallRecords
+from hotline.calls.records import CallRecords
+from hotline.core.asterisk.ami import AmiClient, AmiError
 
 log = logging.getLogger(__name__)
 OUTSIDE_NUMBER = re.compile(r"^\d{3,20}$")

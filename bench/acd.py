@@ -47,9 +47,9 @@ from bench.common import progress, publish
 from bench.loopback import loopback_stack
 from dialplans.loader import load_dialplan
 from dialplans.render import render
-from hotline.asterisk.ami import AmiClient, AmiError
-from hotline.settings import Settings
-from hotline.stack import Stack
+from hotline.app.settings import Settings
+from hotline.app.stack import Stack
+from hotline.core.asterisk.ami import AmiClient, AmiError
 
 SEED = 12345
 RATE_PER_S = 0.4

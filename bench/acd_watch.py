@@ -23,7 +23,7 @@ from typing import Any
 from acd.router import Router
 from bench.acd_scenario import SKILLS, Arrival, eligible_after_s
 from bench.common import median, percentile
-from hotline.asterisk.ami import AmiClient, AmiError, AmiMessage, Subscription
+from hotline.core.asterisk.ami import AmiClient, AmiError, AmiMessage, Subscription
 
 SL_S = 15.0
 PHONE_CONTEXT = "world-from-hotline"

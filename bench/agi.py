@@ -13,11 +13,11 @@ import time
 from typing import Any
 
 from bench.common import median, percentile, progress, publish
-from hotline.asterisk.agi import AgiCall, AgiServer, Router
-from hotline.asterisk.ami import AmiClient
-from hotline.asterisk.root import find_root
-from hotline.asterisk.sandbox import AsteriskInstance
-from hotline.netutil import free_port
+from hotline.core.asterisk.agi import AgiCall, AgiServer, Router
+from hotline.core.asterisk.ami import AmiClient
+from hotline.core.asterisk.root import find_root
+from hotline.core.asterisk.sandbox import AsteriskInstance
+from hotline.core.netutil import free_port
 
 CALLS = 600
 IN_FLIGHT = 40

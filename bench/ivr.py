@@ -17,8 +17,8 @@ from typing import Any
 
 from bench.common import median, percentile, progress, publish
 from bench.loopback import loopback_stack
-from hotline.db.calls import CallView
-from hotline.worldcall import WorldCaller
+from hotline.calls.records import CallView
+from integration.world.call import WorldCaller
 
 CALLS = 40
 WAVE = 5  # callers arriving together

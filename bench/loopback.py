@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import progress
-from hotline.settings import Ports, Settings
-from hotline.stack import Stack
+from hotline.app.settings import Ports, Settings
+from hotline.app.stack import Stack
 
 
 @contextlib.asynccontextmanager

@@ -19,7 +19,7 @@ import wave
 from pathlib import Path
 
 from bench.common import progress, publish
-from hotline.settings import default_cache_dir
+from hotline.app.settings import default_cache_dir
 from recordings.analysis import analyse
 from recordings.transcode import Codec, transcode, wav_seconds
 

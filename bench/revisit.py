@@ -21,10 +21,10 @@ from typing import Any
 
 from bench.common import percentile, progress, publish
 from bench.loopback import loopback_stack
-from hotline.asterisk.ami import AmiMessage
-from hotline.settings import Settings
-from hotline.stack import Stack
-from hotline.worldcall import WorldCaller
+from hotline.app.settings import Settings
+from hotline.app.stack import Stack
+from hotline.core.asterisk.ami import AmiMessage
+from integration.world.call import WorldCaller
 
 TASKS = 40
 INBOUND = 10

@@ -19,9 +19,9 @@ from acd.policy import RoutingPolicy
 from acd.store import AcdStore
 from bench.common import median, percentile, progress, publish
 from dialplans.model import Skill, Widening
-from hotline.embedded.redis_server import RedisServer
-from hotline.netutil import free_port
-from hotline.redis_client import redis_client
+from hotline.core.embedded.redis_server import RedisServer
+from hotline.core.netutil import free_port
+from hotline.core.redis_client import redis_client
 
 AGENTS = 2000
 WAITING = 2000

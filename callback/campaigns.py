@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from callback.models import RevisitCampaign
 from callback.tasks import RevisitTasks, add_tasks
-from hotline.db.models import RevisitCampaign
 
 STATES = ("active", "paused", "finished")
 NAME_LIMIT = 100

@@ -12,9 +12,9 @@ from typing import Any
 from callback.campaigns import RevisitCampaigns
 from callback.tasks import RevisitTasks
 from dialplans.loader import load_dialplan
-from hotline.db.engine import create_engine, session_factory
-from hotline.db.migrate import upgrade
-from hotline.settings import Settings
+from hotline.app.settings import Settings
+from hotline.core.db.engine import create_engine, session_factory
+from hotline.core.db.migrate import upgrade
 
 BAR = 40
 UP, CLEAR = "\x1b[{}F", "\x1b[2K"  # cursor to the start of n lines up; clear the line

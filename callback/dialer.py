@@ -9,7 +9,7 @@ each call, so it yields within a second); room under `max_concurrent`. Due tasks
 most `calls_per_second`, each with its petitioner's opening words synthesised first (so the first
 prompt plays as soon as they answer). A call that is not answered is classified from the Originate
 result and the carrier's hang-up cause (`callback.outcome`); an answered one is the survey's
-(`ivr.flows.revisit`).
+(`callback.flow`).
 """
 
 from __future__ import annotations
@@ -28,12 +28,12 @@ from typing import Any
 from callback.outcome import classify, classify_dial
 from callback.pressure import Pressure
 from callback.tasks import DueTask, RevisitTasks
+from dialplans.calendar import CHINA
 from dialplans.model import Dialplan
-from hotline.asterisk.ami import AmiClient, AmiError, AmiMessage, OriginateReason
-from hotline.db.calls import CallRecords
-from hotline.speech import NOTHING_HEARD, early_media_in_growing_wav
-from ivr.prompts import PromptRenderer
-from tickets.calendar import CHINA
+from hotline.calls.records import CallRecords
+from hotline.core.asterisk.ami import AmiClient, AmiError, AmiMessage, OriginateReason
+from hotline.core.audio.prompts import PromptRenderer
+from hotline.core.audio.speech import NOTHING_HEARD, early_media_in_growing_wav
 
 log = logging.getLogger(__name__)
 CONTEXT = "hotline-revisit"

@@ -19,9 +19,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from callback.models import RevisitTask
 from dialplans.model import RevisitSettings
-from hotline.db.engine import SessionFactory
-from hotline.db.models import CallerListEntry, CallRecord, RevisitTask
+from hotline.calls.models import CallerListEntry, CallRecord
+from hotline.core.db.engine import SessionFactory
 
 log = logging.getLogger(__name__)
 LOOK_BACK = timedelta(days=1)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from hotline.db.engine import SessionFactory
-from hotline.db.models import RevisitTask
+from callback.models import RevisitTask
+from hotline.core.db.engine import SessionFactory
 
 
 class CallbackRequests:

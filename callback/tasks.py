@@ -22,19 +22,13 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from callback.models import RULES_CAMPAIGN, RevisitAttempt, RevisitCampaign, RevisitTask
 from callback.outcome import FINAL, RETRY, retry_delay_s
 from dialplans.model import RevisitSettings
-from hotline.db.engine import SessionFactory
-from hotline.db.models import (
-    RULES_CAMPAIGN,
-    CallerListEntry,
-    OutboxMessage,
-    RevisitAttempt,
-    RevisitCampaign,
-    RevisitTask,
-    Ticket,
-    TicketEvent,
-)
+from hotline.calls.models import CallerListEntry
+from hotline.core.db.engine import SessionFactory
+from integration.casesystem.models import OutboxMessage
+from tickets.models import Ticket, TicketEvent
 
 OPEN = ("pending", "retry")
 REACHED = ("completed", "refused", "human", "hung_up")  # a person answered and pressed something

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from dialplans.loader import DialplanInvalid, check_dialplan, load_dialplan
-from hotline.settings import Settings
+from hotline.app.settings import Settings
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -79,8 +79,8 @@ async def _apply_async(path: Path | None) -> int:
     from dialplans.apply import ApplyRefused, ApplyRolledBack, apply_dialplan
     from dialplans.render import RenderContext
     from dialplans.secrets import load_or_create_secrets
-    from hotline.asterisk.ami import AmiClient
-    from hotline.asterisk.reload import AmiReloader
+    from hotline.core.asterisk.ami import AmiClient
+    from hotline.core.asterisk.reload import AmiReloader
 
     settings = Settings()
     if not settings.state_file.exists():

@@ -1,6 +1,6 @@
 """Render the dialplan to the hotline instance's Asterisk configs.
 
-Contract with the FastAGI server (hotline.asterisk.agi.server): after `AGI()`, the channel
+Contract with the FastAGI server (hotline.core.asterisk.agi.server): after `AGI()`, the channel
 variable HOTLINE_FLOW_STATUS is `ok` when the flow finished; anything else (flow raised, server
 unreachable, session broken) sends the caller to `[hotline-failsafe]` — never dead air.
 """

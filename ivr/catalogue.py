@@ -18,7 +18,7 @@ from typing import Any
 
 from dialplans.loader import DialplanInvalid, load_dialplan
 from dialplans.model import Dialplan
-from hotline.settings import Settings
+from hotline.app.settings import Settings
 
 # key: where the citizen (or petitioner, or unit) hears it
 USES: dict[str, str] = {
@@ -77,9 +77,9 @@ def _seconds(path: Path) -> float:
 
 async def catalogue(plan: Dialplan, out_dir: Path, settings: Settings) -> list[Entry]:
     """Render every prompt of the plan (recorded audio first) into `out_dir`; one entry per key."""
-    from hotline.asterisk.root import find_root
-    from hotline.settings import default_cache_dir
-    from ivr.prompts import PromptRenderer
+    from hotline.app.settings import default_cache_dir
+    from hotline.core.asterisk.root import find_root
+    from hotline.core.audio.prompts import PromptRenderer
 
     renderer = PromptRenderer(find_root(settings.asterisk_root), default_cache_dir() / "prompts",
                               recorded_dir(settings))

@@ -14,10 +14,11 @@ from typing import Any
 
 from sqlalchemy import Select, select
 
-from hotline.db.engine import SessionFactory
-from hotline.db.models import CallRecord, Recording, Ticket, TicketCall
-from hotline.db.tokens import Principal
+from hotline.calls.models import CallRecord, Recording
+from hotline.core.db.engine import SessionFactory
+from hotline.core.web.tokens import Principal
 from recordings.store import Store
+from tickets.models import Ticket, TicketCall
 
 LISTENERS = frozenset({"agent", "supervisor", "auditor", "admin"})
 CONFIDENTIAL_LISTENERS = frozenset({"supervisor", "admin"})

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hotline.speech import FRAME_S, speech_frames
+from hotline.core.audio.speech import FRAME_S, speech_frames
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from hotline.settings import Settings
+from hotline.app.settings import Settings
 from recordings.store import LocalStore, Store
 
 

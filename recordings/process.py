@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from hotline.embedded.children import die_with_parent, stop_child
+from hotline.core.children import die_with_parent, stop_child
 from recordings.backends import StoreConfig
 
 

@@ -13,9 +13,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from hotline.db.engine import SessionFactory
-from hotline.db.models import AuditEntry, Recording, Ticket, TicketCall
+from hotline.calls.models import Recording
+from hotline.core.db.engine import SessionFactory
+from hotline.core.web.models import AuditEntry
 from recordings.store import Store
+from tickets.models import Ticket, TicketCall
 
 
 @dataclass(frozen=True)

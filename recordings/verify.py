@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from hotline.db.engine import SessionFactory, create_engine, session_factory
-from hotline.db.models import Recording
-from hotline.settings import Settings
+from hotline.app.settings import Settings
+from hotline.calls.models import Recording
+from hotline.core.db.engine import SessionFactory, create_engine, session_factory
 from recordings.backends import StoreConfig
 from recordings.retention import sweep
 from recordings.store import Store

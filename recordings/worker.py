@@ -20,8 +20,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from hotline.db.engine import SessionFactory, create_engine, session_factory
-from hotline.db.models import CallRecord, Recording
+from hotline.calls.models import CallRecord, Recording
+from hotline.core.db.engine import SessionFactory, create_engine, session_factory
 from recordings.analysis import Analysis, ReviewRules, analyse
 from recordings.backends import StoreConfig
 from recordings.retention import sweep

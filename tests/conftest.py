@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from hotline.asterisk.root import AsteriskRoot, find_root
-from hotline.db.engine import SessionFactory, create_engine, session_factory
-from hotline.db.migrate import upgrade
-from hotline.embedded.postgres_server import PostgresServer
-from hotline.netutil import free_port
+from hotline.core.asterisk.root import AsteriskRoot, find_root
+from hotline.core.db.engine import SessionFactory, create_engine, session_factory
+from hotline.core.db.migrate import upgrade
+from hotline.core.embedded.postgres_server import PostgresServer
+from hotline.core.netutil import free_port
 
 # --- section: asterisk (owner: hotline/asterisk) ---
 

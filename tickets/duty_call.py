@@ -18,12 +18,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
+from dialplans.calendar import CHINA
 from dialplans.model import Dialplan
-from hotline.asterisk.ami import AmiClient, AmiMessage
-from hotline.db.calls import CallRecords
-from ivr.prompts import PromptRenderer
+from hotline.calls.records import CallRecords
+from hotline.core.asterisk.ami import AmiClient, AmiMessage
+from hotline.core.audio.prompts import PromptRenderer
 from tickets.alerts import URGENT
-from tickets.calendar import CHINA
 from tickets.service import Tickets, TicketView
 
 log = logging.getLogger(__name__)

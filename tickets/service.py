@@ -16,11 +16,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.db.engine import SessionFactory
-from hotline.db.models import CallRecord, OutboxMessage, RevisitTask, Ticket, TicketCall, TicketEvent, WebhookReceipt
-from tickets.calendar import CHINA
+from callback.models import RevisitTask
+from dialplans.calendar import CHINA
+from hotline.calls.models import CallRecord
+from hotline.core.db.engine import SessionFactory
+from integration.casesystem.models import OutboxMessage, WebhookReceipt
 from tickets.catalogue import Catalogue
 from tickets.form import BadTicket, FieldError, TicketForm, missing_for_submit
+from tickets.models import Ticket, TicketCall, TicketEvent
 from tickets.timelimits import TimeLimits
 
 # Case-system statuses in the order a ticket goes through them (overdue can come at any point).

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from tickets.calendar import WorkCalendar
+from dialplans.calendar import WorkCalendar
 
 STAGES = ("dispatch", "sign", "first_feedback", "feedback")
 _DURATION = re.compile(r"^(\d+)(m|h|d|wd)$")

@@ -20,9 +20,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from hotline.db.engine import SessionFactory
-from hotline.db.models import OutboxMessage, Ticket
+from hotline.core.db.engine import SessionFactory
 from integration.casesystem.client import CaseSystemClient, DeliveryFailed
+from integration.casesystem.models import OutboxMessage
+from tickets.models import Ticket
 from tickets.service import Tickets
 
 log = logging.getLogger(__name__)

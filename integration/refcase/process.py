@@ -11,7 +11,7 @@ from pathlib import Path
 
 import aiohttp
 
-from hotline.embedded.children import die_with_parent, stop_child
+from hotline.core.children import die_with_parent, stop_child
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol
 
-from hotline.asterisk.agi import AgiCall
+from hotline.core.asterisk.agi import AgiCall
 
 log = logging.getLogger(__name__)
 

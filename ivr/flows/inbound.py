@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 
 from acd.store import SkillLoad
 from dialplans.model import Dialplan, Menu, Number
-from hotline.asterisk.agi import AgiCall, AgiHangup
-from hotline.db.caller_lists import NUMBER, CallerLists, CallerStanding
-from hotline.db.calls import CallRecords
-from hotline.privacy import mask_number
+from hotline.calls.caller_lists import NUMBER, CallerLists, CallerStanding
+from hotline.calls.records import CallRecords
+from hotline.core.asterisk.agi import AgiCall, AgiHangup
+from hotline.core.privacy import mask_number
 from ivr.flows.voice_message import VoiceMessages
 
 log = logging.getLogger(__name__)

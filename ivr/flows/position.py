@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from hotline.asterisk.agi import AgiCall, AgiHangup
-from hotline.db.calls import CallRecords
+from hotline.calls.records import CallRecords
+from hotline.core.asterisk.agi import AgiCall, AgiHangup
 from ivr.flows.self_service import CALLBACK_KEY, TICKET_KEY, SelfService
 
 COUNTED = 9  # up to nine callers ahead are counted; more is "many"

@@ -12,8 +12,8 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from hotline.asterisk.agi import AgiCall
-from hotline.db.calls import CallRecords, RatingRefused
+from hotline.calls.records import CallRecords, RatingRefused
+from hotline.core.asterisk.agi import AgiCall
 from ivr.flows.inbound import KEYS
 
 log = logging.getLogger(__name__)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hotline.asterisk.agi import AgiCall
-from hotline.db.calls import CallRecords
+from hotline.calls.records import CallRecords
+from hotline.core.asterisk.agi import AgiCall
 from ivr.flows.inbound import QUEUE_CONTEXT, Queue
 
 BACK_IN_QUEUE_PRIORITY = 1  # they already waited once: ahead of new callers

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from hotline.asterisk.agi import AgiCall
-from hotline.db.caller_lists import NUMBER as CALLABLE
-from hotline.db.calls import CallRecords
-from hotline.privacy import mask_number
+from hotline.calls.caller_lists import NUMBER as CALLABLE
+from hotline.calls.records import CallRecords
+from hotline.core.asterisk.agi import AgiCall
+from hotline.core.privacy import mask_number
 
 TICKET_KEY, CALLBACK_KEY = "1", "2"
 MAX_TICKET_DIGITS = 20

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from hotline.asterisk.agi import AgiCall
-from hotline.db.calls import CallRecords
-from hotline.speech import detect_speech
+from hotline.calls.records import CallRecords
+from hotline.core.asterisk.agi import AgiCall
+from hotline.core.audio.speech import detect_speech
 from ivr.flows.inbound import KEYS, Queue
 from ivr.flows.requeue import back_to_queue
 

@@ -19,9 +19,9 @@ from typing import Protocol
 from acd.store import SkillLoad
 from callback.requests import CallbackRequests
 from dialplans.model import QueueSettings
-from hotline.asterisk.agi import AgiCall
-from hotline.db.caller_lists import NUMBER
-from hotline.db.calls import CallRecords
+from hotline.calls.caller_lists import NUMBER
+from hotline.calls.records import CallRecords
+from hotline.core.asterisk.agi import AgiCall
 
 log = logging.getLogger(__name__)
 MESSAGE_KEY = "1"

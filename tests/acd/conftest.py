@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from acd.store import AcdStore
-from hotline.embedded.redis_server import RedisServer
-from hotline.netutil import free_port
-from hotline.redis_client import redis_client
+from hotline.core.embedded.redis_server import RedisServer
+from hotline.core.netutil import free_port
+from hotline.core.redis_client import redis_client
 
 
 @pytest.fixture

@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
-from hotline.asterisk.ami import AmiActionError, AmiClient, AmiDisconnected, AmiLoginError, OriginateReason
-from hotline.asterisk.root import AsteriskRoot
-from hotline.asterisk.sandbox import AsteriskInstance
-from hotline.netutil import free_port
+from hotline.core.asterisk.ami import AmiActionError, AmiClient, AmiDisconnected, AmiLoginError, OriginateReason
+from hotline.core.asterisk.root import AsteriskRoot
+from hotline.core.asterisk.sandbox import AsteriskInstance
+from hotline.core.netutil import free_port
 from tests.asterisk.tcp_proxy import CuttableProxy
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]

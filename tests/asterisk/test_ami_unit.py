@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from hotline.asterisk.ami import AmiClient, AmiDisconnected, AmiTimeout
+from hotline.core.asterisk.ami import AmiClient, AmiDisconnected, AmiTimeout
 
 
 class FakeAmi:

@@ -7,9 +7,9 @@ import signal
 
 import pytest
 
-from hotline.asterisk.root import AsteriskRoot
-from hotline.asterisk.sandbox import AsteriskInstance, AsteriskStartError
-from hotline.netutil import free_port
+from hotline.core.asterisk.root import AsteriskRoot
+from hotline.core.asterisk.sandbox import AsteriskInstance, AsteriskStartError
+from hotline.core.netutil import free_port
 
 pytestmark = pytest.mark.asterisk
 

@@ -13,14 +13,15 @@ import pytest
 from sqlalchemy import select, text
 
 from callback.campaigns import CampaignFinished, RevisitCampaigns, check_name
+from callback.models import RULES_CAMPAIGN, RevisitTask
 from callback.planner import RevisitPlanner
 from callback.tasks import RevisitTasks, check_rows
 from dialplans.model import RevisitSettings
-from hotline.db.engine import SessionFactory, create_engine, session_factory
-from hotline.db.migrate import upgrade
-from hotline.db.models import RULES_CAMPAIGN, CallerListEntry, CallRecord, RevisitTask
-from hotline.embedded.postgres_server import PostgresServer
-from hotline.netutil import free_port
+from hotline.calls.models import CallerListEntry, CallRecord
+from hotline.core.db.engine import SessionFactory, create_engine, session_factory
+from hotline.core.db.migrate import upgrade
+from hotline.core.embedded.postgres_server import PostgresServer
+from hotline.core.netutil import free_port
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 

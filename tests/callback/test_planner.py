@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from callback.models import RevisitTask
 from callback.planner import RevisitPlanner, sampled
 from callback.tasks import RevisitTasks, check_rows
 from dialplans.model import RevisitSettings
-from hotline.db.engine import SessionFactory
-from hotline.db.models import CallerListEntry, CallRecord, RevisitTask
+from hotline.calls.models import CallerListEntry, CallRecord
+from hotline.core.db.engine import SessionFactory
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 

@@ -11,10 +11,10 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-from hotline.db.calls import CallView
-from hotline.settings import Ports, Settings
-from hotline.stack import Stack
-from hotline.worldcall import WorldCaller
+from hotline.app.settings import Ports, Settings
+from hotline.app.stack import Stack
+from hotline.calls.records import CallView
+from integration.world.call import WorldCaller
 
 
 def stack_settings(home: Path, database_url: str = "", dialplan_file: Path | None = None,

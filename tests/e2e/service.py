@@ -14,13 +14,13 @@ from typing import Any
 
 import aiohttp
 
-from hotline.asterisk.ami import AmiClient
-from hotline.asterisk.root import find_root
-from hotline.db.calls import CallRecords
-from hotline.db.engine import create_engine, session_factory
-from hotline.netutil import free_port
-from hotline.stack import DataDirs
-from hotline.worldcall import WorldCaller
+from hotline.app.stack import DataDirs
+from hotline.calls.records import CallRecords
+from hotline.core.asterisk.ami import AmiClient
+from hotline.core.asterisk.root import find_root
+from hotline.core.db.engine import create_engine, session_factory
+from hotline.core.netutil import free_port
+from integration.world.call import WorldCaller
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -45,7 +45,7 @@ class Service:
         log = open(self.home.parent / "service.log", "ab")  # noqa: SIM115 - the child owns it
         try:
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "hotline.cli", "run", cwd=REPO, env=self.env, stdout=log, stderr=log)
+                sys.executable, "-m", "hotline.app.cli", "run", cwd=REPO, env=self.env, stdout=log, stderr=log)
         finally:
             log.close()
         deadline = asyncio.get_running_loop().time() + timeout

@@ -12,9 +12,9 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-from hotline.speech import detect_speech
-from hotline.stack import Stack
-from hotline.worldcall import WorldCaller
+from hotline.app.stack import Stack
+from hotline.core.audio.speech import detect_speech
+from integration.world.call import WorldCaller
 from tests.e2e.conftest import api, only_ready, routing_steps, running_stack, stack_settings, steps, wait_for_step
 from tests.e2e.test_first_call import stored_recording
 from tests.e2e.test_tickets import consultation

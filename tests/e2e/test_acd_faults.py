@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
-from hotline.stack import Stack
-from hotline.worldcall import WorldCall, WorldCaller
+from hotline.app.stack import Stack
+from integration.world.call import WorldCall, WorldCaller
 from tests.e2e.conftest import only_ready, running_stack, stack_settings
 from tests.e2e.test_acd import wait_for_agent
 

@@ -9,10 +9,10 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import select
 
-from hotline.db.calls import RatingRefused
-from hotline.db.models import Rating
-from hotline.stack import Stack
-from hotline.worldcall import WorldCaller
+from hotline.app.stack import Stack
+from hotline.calls.models import Rating
+from hotline.calls.records import RatingRefused
+from integration.world.call import WorldCaller
 from tests.e2e.conftest import api, only_ready, running_stack, stack_settings, steps, wait_for_step
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]

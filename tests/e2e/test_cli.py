@@ -14,8 +14,8 @@ import pytest
 import pytest_asyncio
 import yaml
 
-from hotline.stack import Stack
-from hotline.worldcall import WorldCaller
+from hotline.app.stack import Stack
+from integration.world.call import WorldCaller
 from tests.e2e.conftest import stack_settings
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]
@@ -38,7 +38,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
 async def hotline(stack: Stack, *args: str) -> tuple[int, str, str]:
     env = {**os.environ, "HOTLINE_HOME_DIR": str(stack.settings.home)}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "hotline.cli", *args, env=env,
+        sys.executable, "-m", "hotline.app.cli", *args, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(proc.communicate(), 90)

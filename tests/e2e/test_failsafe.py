@@ -10,9 +10,9 @@ import pytest
 import pytest_asyncio
 import yaml
 
-from hotline.asterisk.agi import AgiCall
-from hotline.stack import Stack
-from hotline.worldcall import WorldCaller
+from hotline.app.stack import Stack
+from hotline.core.asterisk.agi import AgiCall
+from integration.world.call import WorldCaller
 from tests.e2e.conftest import stack_settings
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]

@@ -12,10 +12,10 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from hotline.db.models import AuditEntry
-from hotline.netutil import free_port
-from hotline.stack import Stack
-from hotline.worldcall import WorldCaller
+from hotline.app.stack import Stack
+from hotline.core.netutil import free_port
+from hotline.core.web.models import AuditEntry
+from integration.world.call import WorldCaller
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]
 

@@ -17,12 +17,12 @@ import pytest_asyncio
 import yaml
 
 from acd.store import AcdStore, today
-from hotline.asterisk.ami import AmiError
-from hotline.db.calls import CallView
-from hotline.redis_client import redis_client
-from hotline.settings import Settings
-from hotline.stack import Stack
-from hotline.worldcall import WorldCaller
+from hotline.app.settings import Settings
+from hotline.app.stack import Stack
+from hotline.calls.records import CallView
+from hotline.core.asterisk.ami import AmiError
+from hotline.core.redis_client import redis_client
+from integration.world.call import WorldCaller
 from ivr.flows.inbound import CHINA
 from tests.e2e.conftest import api, only_ready, running_stack, stack_settings, steps, wait_for_step
 from tests.e2e.test_first_call import stored_recording

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from hotline.asterisk.ami import AmiClient
-from hotline.worldcall import WorldCall
+from hotline.core.asterisk.ami import AmiClient
+from integration.world.call import WorldCall
 from tests.e2e.service import Service, world_of
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.asyncio]

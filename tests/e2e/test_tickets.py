@@ -20,13 +20,14 @@ import pytest_asyncio
 import yaml
 from sqlalchemy import select
 
-from hotline.db.calls import CallView
-from hotline.db.models import AuditEntry, RevisitTask
-from hotline.settings import Settings
-from hotline.speech import detect_speech
-from hotline.stack import Stack
-from hotline.worldcall import WorldCaller
+from callback.models import RevisitTask
+from hotline.app.settings import Settings
+from hotline.app.stack import Stack
+from hotline.calls.records import CallView
+from hotline.core.audio.speech import detect_speech
+from hotline.core.web.models import AuditEntry
 from integration.casesystem.signing import sign
+from integration.world.call import WorldCaller
 from tests.e2e.conftest import api, only_ready, running_stack, stack_settings, wait_for_step
 from tickets.catalogue import Catalogue
 

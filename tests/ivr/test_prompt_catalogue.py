@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hotline.asterisk.root import AsteriskRoot
-from hotline.settings import Settings
+from hotline.app.settings import Settings
+from hotline.core.asterisk.root import AsteriskRoot
 
 pytestmark = pytest.mark.asterisk
 

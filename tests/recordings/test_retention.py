@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from hotline.db.engine import SessionFactory
-from hotline.db.models import AuditEntry, CallRecord, Recording, Ticket, TicketCall
+from hotline.calls.models import CallRecord, Recording
+from hotline.core.db.engine import SessionFactory
+from hotline.core.web.models import AuditEntry
 from recordings.retention import sweep
 from recordings.store import LocalStore
+from tickets.models import Ticket, TicketCall
 
 NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
 

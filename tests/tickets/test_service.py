@@ -11,12 +11,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from hotline.db.engine import create_engine, session_factory
-from hotline.db.migrate import upgrade
-from hotline.db.models import OutboxMessage, RevisitTask, Ticket
-from tickets.calendar import WorkCalendar
+from callback.models import RevisitTask
+from dialplans.calendar import WorkCalendar
+from hotline.core.db.engine import create_engine, session_factory
+from hotline.core.db.migrate import upgrade
+from integration.casesystem.models import OutboxMessage
 from tickets.catalogue import Catalogue
 from tickets.form import BadTicket, read_form
+from tickets.models import Ticket
 from tickets.service import StaleEvent, Tickets
 from tickets.timelimits import TimeLimits
 

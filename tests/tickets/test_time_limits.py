@@ -7,9 +7,9 @@ from datetime import date, datetime
 
 import pytest
 
+from dialplans.calendar import CHINA, WorkCalendar
 from dialplans.loader import load_dialplan
-from hotline.settings import Settings
-from tickets.calendar import CHINA, WorkCalendar
+from hotline.app.settings import Settings
 from tickets.timelimits import Duration, TimeLimits
 
 

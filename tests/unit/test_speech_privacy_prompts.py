@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from hotline.privacy import mask_number
-from hotline.speech import detect_speech
-from ivr.prompts import normalise_numbers
+from hotline.core.audio.prompts import normalise_numbers
+from hotline.core.audio.speech import detect_speech
+from hotline.core.privacy import mask_number
 
 
 def test_mask_number_hides_the_middle() -> None:

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from hotline.asterisk.root import AsteriskRoot
-from hotline.speech import early_media
-from hotline.tones import detect_tones
-from hotline.world import CARRIER_ANNOUNCEMENTS
-from ivr.prompts import PromptRenderer
+from hotline.core.asterisk.root import AsteriskRoot
+from hotline.core.audio.prompts import PromptRenderer
+from hotline.core.audio.speech import early_media
+from hotline.core.audio.tones import detect_tones
+from integration.world.render import CARRIER_ANNOUNCEMENTS
 
 RATE = 8000
 Samples = list[int]

@@ -17,16 +17,16 @@ from hypothesis import HealthCheck, settings
 from prometheus_client import CollectorRegistry
 from schemathesis import checks
 
-from hotline.db.audit import AuditLog
-from hotline.db.calls import CallRecords
-from hotline.db.engine import create_engine, session_factory
-from hotline.db.migrate import upgrade
-from hotline.db.tokens import ApiTokens
-from hotline.netutil import free_port
-from hotline.web.app import WebDeps, build_app
-from hotline.web.health import HealthRegistry
-from hotline.web.openapi import openapi_document
-from tickets.calendar import WorkCalendar
+from dialplans.calendar import WorkCalendar
+from hotline.app.openapi import openapi_document
+from hotline.app.web import WebDeps, build_app
+from hotline.calls.records import CallRecords
+from hotline.core.db.engine import create_engine, session_factory
+from hotline.core.db.migrate import upgrade
+from hotline.core.netutil import free_port
+from hotline.core.web.audit import AuditLog
+from hotline.core.web.health import HealthRegistry
+from hotline.core.web.tokens import ApiTokens
 from tickets.catalogue import Catalogue
 from tickets.service import Tickets
 from tickets.timelimits import TimeLimits

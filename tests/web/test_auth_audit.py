@@ -14,14 +14,14 @@ from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import CollectorRegistry
 from sqlalchemy import update
 
-from hotline.db.audit import AuditLog
-from hotline.db.calls import CallRecords
-from hotline.db.engine import create_engine, session_factory
-from hotline.db.migrate import upgrade
-from hotline.db.models import CallRecord
-from hotline.db.tokens import ApiTokens
-from hotline.web.app import WebDeps, build_app
-from hotline.web.health import HealthRegistry, PartHealth
+from hotline.app.web import WebDeps, build_app
+from hotline.calls.models import CallRecord
+from hotline.calls.records import CallRecords
+from hotline.core.db.engine import create_engine, session_factory
+from hotline.core.db.migrate import upgrade
+from hotline.core.web.audit import AuditLog
+from hotline.core.web.health import HealthRegistry, PartHealth
+from hotline.core.web.tokens import ApiTokens
 
 
 @dataclass

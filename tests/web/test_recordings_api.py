@@ -12,18 +12,19 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import CollectorRegistry
 
-from hotline.db.audit import AuditLog
-from hotline.db.calls import CallRecords
-from hotline.db.engine import SessionFactory, create_engine, session_factory
-from hotline.db.migrate import upgrade
-from hotline.db.models import CallRecord, Recording, Ticket, TicketCall
-from hotline.db.tokens import ApiTokens
-from hotline.web.app import WebDeps, build_app
-from hotline.web.health import HealthRegistry
+from dialplans.calendar import WorkCalendar
+from hotline.app.web import WebDeps, build_app
+from hotline.calls.models import CallRecord, Recording
+from hotline.calls.records import CallRecords
+from hotline.core.db.engine import SessionFactory, create_engine, session_factory
+from hotline.core.db.migrate import upgrade
+from hotline.core.web.audit import AuditLog
+from hotline.core.web.health import HealthRegistry
+from hotline.core.web.tokens import ApiTokens
 from recordings.access import RecordingCatalog
 from recordings.store import LocalStore
-from tickets.calendar import WorkCalendar
 from tickets.catalogue import Catalogue
+from tickets.models import Ticket, TicketCall
 from tickets.service import Tickets
 from tickets.timelimits import TimeLimits
 

@@ -20,20 +20,20 @@ from prometheus_client import CollectorRegistry
 from schemathesis import checks
 
 from callback.dialer import Dialer, RevisitPrompts
+from callback.http import RevisitOps
 from callback.pressure import Pressure
 from callback.tasks import RevisitTasks
 from dialplans.loader import load_dialplan
 from dialplans.model import RevisitSettings
-from hotline.db.audit import AuditLog
-from hotline.db.calls import CallRecords
-from hotline.db.engine import SessionFactory, create_engine, session_factory
-from hotline.db.migrate import upgrade
-from hotline.db.tokens import ApiTokens
-from hotline.settings import Settings
-from hotline.web.app import WebDeps, build_app
-from hotline.web.health import HealthRegistry
-from hotline.web.openapi import openapi_document
-from hotline.web.revisits import RevisitOps
+from hotline.app.openapi import openapi_document
+from hotline.app.settings import Settings
+from hotline.app.web import WebDeps, build_app
+from hotline.calls.records import CallRecords
+from hotline.core.db.engine import SessionFactory, create_engine, session_factory
+from hotline.core.db.migrate import upgrade
+from hotline.core.web.audit import AuditLog
+from hotline.core.web.health import HealthRegistry
+from hotline.core.web.tokens import ApiTokens
 from tests.web.test_api_schema import Server
 
 ROWS = [{"number": "13900000001", "salutation": "王先生", "topic": "路灯不亮"}, {"number": "13900000002"}]

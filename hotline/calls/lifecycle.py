@@ -1,0 +1,100 @@
+"""Keeps call records honest from Asterisk's side, whatever happens to the flows.
+
+The dialplan announces every call (`HotlineCallStart`), its recording (`HotlineRecording`) and a
+fail-safe (`HotlineFailsafe`) as AMI user events; `Hangup` gives the real end. So a call has a
+record even when its flow crashed or the AGI server was unreachable: no call is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Set
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hotline.calls.records import CallRecords
+from hotline.core.asterisk.ami import AmiClient, AmiMessage
+
+log = logging.getLogger(__name__)
+
+DOWN_CAUSE = "ended while the service was down"
+
+
+class CallLifecycle:
+    """AMI observer writing call starts, recordings, fail-safes and hang-ups, in arrival order."""
+
+    def __init__(self, calls: CallRecords, to_host_path: Callable[[str], Path]) -> None:
+        self._calls = calls
+        self._host = to_host_path
+        self._queue: asyncio.Queue[AmiMessage] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
+
+    def attach(self, ami: AmiClient) -> None:
+        ami.subscribe("UserEvent", self._queue.put_nowait)
+        ami.subscribe("Hangup", self._queue.put_nowait)
+        self._worker = asyncio.create_task(self._work(), name="call-lifecycle")
+
+    async def _work(self) -> None:
+        while True:
+            event = await self._queue.get()
+            try:
+                if event.get("Event") == "Hangup":
+                    await self.on_hangup(event)
+                else:
+                    await self.on_user_event(event)
+            finally:
+                self._queue.task_done()
+
+    async def close(self) -> None:
+        """Write what is queued, then stop; safe twice."""
+        worker, self._worker = self._worker, None
+        if worker is None:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._queue.join(), 5)
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+
+    async def resync(self, alive: Set[str]) -> int:
+        """After a restart: calls that ended while the service was down (their Hangup was never seen) get
+        their end written now, so no record stays open for ever. Returns how many."""
+        closed = 0
+        for call_id in await self._calls.unended():
+            if call_id not in alive and await self._calls.hung_up(call_id, datetime.now(UTC), DOWN_CAUSE):
+                closed += 1
+        if closed:
+            log.info("%d calls ended while the service was down; their records are closed", closed)
+        return closed
+
+    async def on_user_event(self, event: AmiMessage) -> None:
+        name = event.get("UserEvent", "")
+        call_id = event.get("CallId", "")
+        if not call_id or name not in ("HotlineCallStart", "HotlineRecording", "HotlineFailsafe"):
+            return
+        try:
+            if name in ("HotlineCallStart", "HotlineFailsafe"):
+                await self._calls.start(
+                    call_id, sip_call_id=event.get("SipCallId") or None, caller=event.get("Caller", "") or "anonymous",
+                    dialled=event.get("Dialled", ""), started_at=datetime.now(UTC),
+                    route_mode=event.get("Mode") or None, route_skill=event.get("Skill") or None,
+                )
+            if name == "HotlineRecording":
+                await self._calls.add_recording(call_id, str(self._host(event.get("Path", ""))), "wav")
+            elif name == "HotlineFailsafe":
+                await self._calls.failsafe(call_id, event.get("Error", ""))
+        except Exception:
+            log.exception("could not record %s of call %s", name, call_id)
+
+    async def on_hangup(self, event: AmiMessage) -> None:
+        call_id = event.get("Uniqueid", "")
+        if not call_id:
+            return
+        try:
+            await self._calls.hung_up(
+                call_id, datetime.now(UTC), cause=f"{event.get('Cause', '')} {event.get('Cause-txt', '')}".strip()
+            )
+        except Exception:
+            log.exception("could not record the hang-up of call %s", call_id)

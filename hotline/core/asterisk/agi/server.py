@@ -1,0 +1,171 @@
+"""FastAGI server on asyncio: one task per session, routing by path, and the fail-safe.
+
+Fail-safe contract with the dialplan: after a flow returns, the server sets
+`HOTLINE_FLOW_STATUS=ok`; when it raises (anything but AgiHangup), the route is unknown or the
+session breaks, it sets `HOTLINE_FLOW_STATUS=failed` and `HOTLINE_FLOW_ERROR=<error class>`
+(best effort) and closes the session, so the dialplan goes on to its safe destination.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from hotline.core.asterisk.agi.call import AgiCall
+from hotline.core.asterisk.agi.errors import AgiError, AgiHangup
+from hotline.core.asterisk.agi.protocol import MalformedSession, parse_env_line
+
+log = logging.getLogger(__name__)
+
+Flow = Callable[[AgiCall], Awaitable[None]]
+STATUS_VAR = "HOTLINE_FLOW_STATUS"
+ERROR_VAR = "HOTLINE_FLOW_ERROR"
+_MAX_ENV_LINES = 200
+
+
+class UnknownRoute(AgiError):
+    """No flow is registered for the path the dialplan asked for."""
+
+
+class Router:
+    """Flows by path (`ivr/inbound`); refuses duplicates."""
+
+    def __init__(self) -> None:
+        self._flows: dict[str, Flow] = {}
+
+    def add(self, route: str, flow: Flow) -> None:
+        route = route.strip("/")
+        if route in self._flows:
+            raise ValueError(f"AGI route {route!r} is already registered")
+        self._flows[route] = flow
+
+    def get(self, route: str) -> Flow:
+        try:
+            return self._flows[route.strip("/")]
+        except KeyError:
+            raise UnknownRoute(route) from None
+
+    @property
+    def routes(self) -> list[str]:
+        return sorted(self._flows)
+
+
+@dataclass(frozen=True)
+class AgiStats:
+    """Session figures for health and metrics."""
+
+    active: int
+    total: int
+    failed: int
+    refused: int
+
+
+class AgiServer:
+    """Accepts FastAGI sessions from Asterisk and runs the routed flow for each."""
+
+    def __init__(self, host: str, port: int, router: Router, *, command_timeout: float = 10.0,
+                 env_timeout: float = 5.0, max_sessions: int = 1000) -> None:
+        self._host = host
+        self._port = port
+        self._router = router
+        self._command_timeout = command_timeout
+        self._env_timeout = env_timeout
+        self._max_sessions = max_sessions
+        self._server: asyncio.Server | None = None
+        self._sessions: set[asyncio.Task[None]] = set()
+        self._total = self._failed = self._refused = 0
+
+    @property
+    def port(self) -> int:
+        if self._server is not None and self._server.sockets:
+            return int(self._server.sockets[0].getsockname()[1])
+        return self._port
+
+    def stats(self) -> AgiStats:
+        return AgiStats(len(self._sessions), self._total, self._failed, self._refused)
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._accept, self._host, self._port, reuse_address=True)
+        log.info("FastAGI listening on %s:%d (%s)", self._host, self.port, ", ".join(self._router.routes))
+
+    async def close(self, grace: float = 5.0) -> None:
+        """Stop accepting, let sessions finish for `grace` seconds, then cancel them. Safe twice."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+            await server.wait_closed()
+        if self._sessions:
+            _, pending = await asyncio.wait(set(self._sessions), timeout=grace)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending)
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        if len(self._sessions) >= self._max_sessions:
+            self._refused += 1
+            log.warning("FastAGI session refused: %d sessions already", len(self._sessions))
+            writer.close()
+            return
+        self._sessions.add(task)
+        self._total += 1
+        try:
+            await self._session(reader, writer)
+        finally:
+            self._sessions.discard(task)
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            env = await asyncio.wait_for(self._read_env(reader), self._env_timeout)
+        except (TimeoutError, MalformedSession, ConnectionError, UnicodeDecodeError) as exc:
+            self._failed += 1
+            log.warning("malformed FastAGI session closed: %s", exc or type(exc).__name__)
+            return
+        call = AgiCall(reader, writer, env, command_timeout=self._command_timeout)
+        try:
+            flow = self._router.get(call.route)
+            await flow(call)
+        except AgiHangup:
+            log.debug("call %s ended during flow %s", call.uniqueid, call.route)
+            return
+        except Exception as exc:
+            self._failed += 1
+            log.exception("flow %s failed on call %s; sending the caller to the safe destination",
+                          call.route, call.uniqueid)
+            await self._mark(call, "failed", type(exc).__name__)
+            return
+        await self._mark(call, "ok", None)
+
+    async def _read_env(self, reader: asyncio.StreamReader) -> dict[str, str]:
+        env: dict[str, str] = {}
+        for _ in range(_MAX_ENV_LINES):
+            raw = await reader.readline()
+            if not raw:
+                raise MalformedSession("EOF inside the environment")
+            line = raw.decode().rstrip("\r\n")
+            if not line:
+                if not env:
+                    raise MalformedSession("empty environment")
+                return env
+            key, value = parse_env_line(line)
+            env[key] = value
+        raise MalformedSession("environment too long")
+
+    @staticmethod
+    async def _mark(call: AgiCall, status: str, error: str | None) -> None:
+        if call.hungup:
+            return
+        try:
+            await call.command(f'SET VARIABLE {STATUS_VAR} "{status}"', timeout=2)
+            if error:
+                await call.command(f'SET VARIABLE {ERROR_VAR} "{error}"', timeout=2)
+        except AgiError as exc:
+            log.info("could not mark call %s as %s: %s", call.uniqueid, status, exc)

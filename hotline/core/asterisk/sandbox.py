@@ -1,0 +1,254 @@
+"""One Asterisk process in the shared root, with its own folder, configs and ports."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import shutil
+import signal
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+
+from hotline.core.asterisk.baseconf import base_configs
+from hotline.core.asterisk.root import AsteriskRoot
+
+log = logging.getLogger(__name__)
+
+
+class AsteriskStartError(RuntimeError):
+    """Asterisk did not boot; the message carries the tail of its log."""
+
+
+class AsteriskInstance:
+    """An Asterisk run as `chroot <root> asterisk -C <own asterisk.conf> -f`.
+
+    Its folder lives inside the root at /srv/hotline/<name>-<unique>, so tests and `make run`
+    never collide. Stop escalates: `core stop now`, then SIGTERM, then SIGKILL.
+
+    Asterisk runs in its own session and outlives the service that started it: given a stable `inner_dir`,
+    a restarted service adopts the running instance (`start_or_adopt`), so calls go on through a crash.
+    """
+
+    def __init__(self, root: AsteriskRoot, name: str, configs: Mapping[str, str], *, keep: bool = False,
+                 inner_dir: str | None = None) -> None:
+        self.root = root
+        self.name = name
+        self._configs = dict(configs)
+        self._keep = keep
+        self._inner_dir = inner_dir or f"/srv/hotline/{name}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self._proc: asyncio.subprocess.Process | None = None
+        self._pid: int | None = None  # the process group leader, started here or adopted
+        self.adopted = False
+        self._console: Path = self.dir / "console.log"
+        self._stopped = False
+
+    @property
+    def dir(self) -> Path:
+        return self.host(self._inner_dir)
+
+    @property
+    def etc_dir(self) -> Path:
+        return self.dir / "etc"
+
+    @property
+    def sounds_dir(self) -> Path:
+        return self.dir / "sounds"
+
+    @property
+    def recordings_dir(self) -> Path:
+        return self.dir / "recordings"
+
+    @property
+    def log_file(self) -> Path:
+        return self.dir / "log" / "full"
+
+    def inner(self, host_path: Path) -> str:
+        """The path as Asterisk sees it inside the chroot."""
+        return "/" + str(Path(host_path).resolve().relative_to(self.root.path.resolve()))
+
+    def host(self, inner_path: str) -> Path:
+        return self.root.path / inner_path.lstrip("/")
+
+    @property
+    def _conf(self) -> str:
+        return f"{self._inner_dir}/etc/asterisk.conf"
+
+    def write_configs(self, configs: Mapping[str, str]) -> None:
+        """(Re)write role configs into etc/; base configs stay."""
+        self._configs.update(configs)
+        for name, text in configs.items():
+            (self.etc_dir / name).write_text(text)
+
+    async def start_or_adopt(self, timeout: float = 60.0) -> bool:
+        """Adopt the instance already running in this folder, or start one; True when adopted."""
+        if await self._adopt():
+            return True
+        await self.start(timeout)
+        return False
+
+    async def running(self) -> int | None:
+        """The pid of an Asterisk already serving this folder (left by a service that died), or None."""
+        pid_file = self.dir / "run" / "asterisk.pid"
+        if not (self.dir / "run" / "asterisk.ctl").exists() or not pid_file.exists():
+            return None
+        try:
+            pid = int(pid_file.read_text().strip())
+            rc, _ = await self._rx("core waitfullybooted", 5) if _alive(pid) else (1, "")
+        except (ValueError, OSError, TimeoutError):
+            return None
+        return pid if rc == 0 else None
+
+    async def _adopt(self) -> bool:
+        pid = await self.running()
+        if pid is None:
+            return False
+        self._pid, self.adopted = pid, True
+        changed = {name: text for name, text in {**base_configs(self._inner_dir), **self._configs}.items()
+                   if _read(self.etc_dir / name) != text}
+        if changed:  # e.g. the dialplan file was edited while the service was down
+            self.write_configs(changed)
+            await self.cli("core reload")
+        log.info("Asterisk %s adopted (pid %s) in %s%s", self.name, pid, self._inner_dir,
+                 f", reloaded {', '.join(sorted(changed))}" if changed else "")
+        return True
+
+    async def start(self, timeout: float = 60.0) -> None:
+        for stale in ("asterisk.ctl", "asterisk.pid"):
+            (self.dir / "run" / stale).unlink(missing_ok=True)
+        for sub in ("etc", "spool", "run", "log", "db", "sounds", "recordings", "keys"):
+            (self.dir / sub).mkdir(parents=True, exist_ok=True)
+        for name, text in {**base_configs(self._inner_dir), **self._configs}.items():
+            (self.etc_dir / name).write_text(text)
+        console = open(self._console, "wb")  # noqa: SIM115 - handed to the child process
+        try:
+            self._proc = await asyncio.create_subprocess_exec(
+                "chroot", str(self.root.path), "/usr/sbin/asterisk", "-C", self._conf, "-f", "-n", "-vvv",
+                stdin=asyncio.subprocess.DEVNULL, stdout=console, stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True,
+            )
+        finally:
+            console.close()
+        self._pid = self._proc.pid  # chroot execs Asterisk: the same process, leading its own session
+        try:
+            await asyncio.wait_for(self._wait_booted(), timeout)
+        except (TimeoutError, AsteriskStartError) as exc:
+            tail = self.log_tail()
+            await self._kill()
+            raise AsteriskStartError(f"Asterisk '{self.name}' did not boot ({exc}):\n{tail}") from None
+        log.info("Asterisk %s up in %s", self.name, self._inner_dir)
+
+    async def _wait_booted(self) -> None:
+        delay = 0.05
+        while True:
+            assert self._proc is not None
+            if self._proc.returncode is not None:
+                raise AsteriskStartError(f"exited with code {self._proc.returncode}")
+            ctl = self.dir / "run" / "asterisk.ctl"
+            if ctl.exists():
+                rc, _ = await self._rx("core waitfullybooted", 30)
+                if rc == 0:
+                    return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+    async def _rx(self, command: str, timeout: float) -> tuple[int, str]:
+        proc = await asyncio.create_subprocess_exec(
+            "chroot", str(self.root.path), "/usr/sbin/asterisk", "-C", self._conf, "-rx", command,
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            out, _ = await asyncio.wait_for(proc.communicate(), timeout)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
+            raise
+        return proc.returncode or 0, out.decode(errors="replace")
+
+    async def cli(self, command: str, timeout: float = 10.0) -> str:
+        """Run one CLI command (`asterisk -rx`) and return its output."""
+        rc, out = await self._rx(command, timeout)
+        if rc != 0:
+            raise RuntimeError(f"asterisk -rx {command!r} failed ({rc}): {out[-500:]}")
+        return out
+
+    async def stop(self) -> None:
+        """core stop now → SIGTERM → SIGKILL; safe to call twice."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if self._pid is not None and not await self._exited(0):
+            with contextlib.suppress(Exception):
+                await self._rx("core stop now", 5)
+            if not await self._exited(5):
+                self._signal(signal.SIGTERM)
+                if not await self._exited(5):
+                    await self._kill()
+        if not self._keep:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    async def _exited(self, timeout: float) -> bool:
+        """Whether Asterisk has exited, waiting up to `timeout` (an adopted one is not our child: polled)."""
+        if self._proc is not None:
+            if self._proc.returncode is not None:
+                return True
+            try:
+                await asyncio.wait_for(self._proc.wait(), timeout)
+            except TimeoutError:
+                return False
+            return True
+        deadline = asyncio.get_running_loop().time() + timeout
+        while _alive(self._pid):
+            if asyncio.get_running_loop().time() >= deadline:
+                return False
+            await asyncio.sleep(0.1)
+        return True
+
+    def _signal(self, sig: int) -> None:
+        if self._pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._pid, sig)
+
+    async def _kill(self) -> None:
+        if await self._exited(0):
+            return
+        self._signal(signal.SIGKILL)
+        await self._exited(5)
+
+    def log_tail(self, lines: int = 80) -> str:
+        texts = []
+        for path in (self.log_file, self._console):
+            with contextlib.suppress(OSError):
+                texts.append(f"--- {path.name}\n" + "\n".join(path.read_text(errors="replace").splitlines()[-lines:]))
+        return "\n".join(texts)
+
+    async def __aenter__(self) -> AsteriskInstance:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+
+def _alive(pid: int | None) -> bool:
+    """A running process (not a zombie nobody has reaped yet)."""
+    if pid is None:
+        return False
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text()
+    except OSError:
+        return None
