@@ -20,6 +20,7 @@ from acd.threeway import ThreeWayRefused
 from hotline.core.web.access import audited, json_object
 from hotline.core.web.auth import principal
 from hotline.core.web.errors import error
+from hotline.core.web.routes import RouteTable
 
 STATES = ("ready", "paused", "signed_out")
 WATCHERS = frozenset({"supervisor", "admin", "auditor"})
@@ -270,3 +271,19 @@ async def wrap_up(request: web.Request) -> web.Response:
     if left is None:
         return error(409, "not_in_wrap_up", f"agent {agent} is not in wrap-up")
     return web.json_response({"agent": agent, "state": "wrap_up", "left_s": round(left, 1)})
+
+
+def routes(acd: AgentControl) -> RouteTable:
+    table = RouteTable("acd")
+    table.provide(ACD, acd)
+    for method, path, handler in (
+        ("GET", "/api/agents", list_agents), ("POST", "/api/agents/{agent}/state", set_state),
+        ("POST", "/api/agents/{agent}/wrap-up", wrap_up), ("GET", "/api/acd/queue", queue),
+        ("GET", "/api/acd/stats", stats), ("POST", "/api/agents/{agent}/spy", spy),
+        ("GET", "/api/acd/events", live_events), ("POST", "/api/calls/{call_id}/silent", silent_check),
+        ("POST", "/api/calls/{call_id}/transfer", transfer), ("POST", "/api/calls/{call_id}/three-way", three_way),
+        ("POST", "/api/calls/{call_id}/leave", leave), ("POST", "/api/calls/{call_id}/consult", consult),
+        ("POST", "/api/calls/{call_id}/consult/{how:complete|cancel}", consult_end),
+    ):
+        table.add(method, path, summary=handler.__name__)(handler)
+    return table

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from acd.settings import AcdSettings
 from bench.acd_scenario import (
     APP_QUEUE_WRAP_UP_S,
     OUR_WRAP_UP_S,
@@ -70,7 +71,8 @@ def _dialplan(home: Path) -> Path:
 
 async def run() -> dict[str, Any]:
     plan = arrivals(SEED, RATE_PER_S, DURATION_S)
-    async with loopback_stack("acd", _dialplan, wrap_up_s=OUR_WRAP_UP_S, ring_timeout_s=RING_TIMEOUT_S) as stack:
+    timing = AcdSettings(wrap_up_s=OUR_WRAP_UP_S, ring_timeout_s=RING_TIMEOUT_S)
+    async with loopback_stack("acd", _dialplan, acd=timing) as stack:
         app_queue, ours = await _compare(stack, plan)
     return publish("acd", {
         "ours": ours,

@@ -8,26 +8,30 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
 
+from acd.settings import AcdSettings
 from bench.common import progress
+from callback.settings import CallbackSettings
 from hotline.app.settings import Ports, Settings
 from hotline.app.stack import Stack
+from hotline.core.settings import CoreSettings
+from integration.casesystem.settings import CaseSystemSettings
 
 
 @contextlib.asynccontextmanager
 async def loopback_stack(name: str, dialplan: Callable[[Path], Path] | None = None,
-                         **settings: Any) -> AsyncIterator[Stack]:
-    """A started stack; `dialplan(home)` writes the bench's dialplan file, `settings` override the rest."""
+                         acd: AcdSettings | None = None, revisit_dialer: bool = False) -> AsyncIterator[Stack]:
+    """A started stack; `dialplan(home)` writes the bench's dialplan file; `acd` and `revisit_dialer` as asked."""
     with tempfile.TemporaryDirectory(prefix=f"bench-{name}-", ignore_cleanup_errors=True) as folder:
         home = Path(folder)
         ports = Ports.free()
-        base = Settings()
-        stack = Stack(Settings(**{
-            "home": home, "dialplan_file": dialplan(home) if dialplan else base.dialplan_file,
-            "bind_host": "127.0.0.1", "ports": ports, "database_url": "", "redis_url": "",
-            "asterisk_root": base.asterisk_root, "with_world": True, "refcase_advance_s": 0.0,
-            "revisit_dialer": False, **settings}))
+        base = CoreSettings()
+        core = CoreSettings(home=home, dialplan_file=dialplan(home) if dialplan else base.dialplan_file,
+                            bind_host="127.0.0.1", ports=ports, database_url="", redis_url="",
+                            asterisk_root=base.asterisk_root, with_world=True)
+        stack = Stack(Settings(core=core, acd=acd or AcdSettings(),
+                               case_system=CaseSystemSettings(refcase_advance_s=0.0),
+                               callback=CallbackSettings(dialer=revisit_dialer)))
         progress("starting the stack (hotline + world Asterisk, Redis, SQLite, recording worker)")
         await stack.start()
         try:

@@ -12,9 +12,9 @@ from typing import Any
 from callback.campaigns import RevisitCampaigns
 from callback.tasks import RevisitTasks
 from dialplans.loader import load_dialplan
-from hotline.app.settings import Settings
 from hotline.core.db.engine import create_engine, session_factory
 from hotline.core.db.migrate import upgrade
+from hotline.core.settings import CoreSettings
 
 BAR = 40
 UP, CLEAR = "\x1b[{}F", "\x1b[2K"  # cursor to the start of n lines up; clear the line
@@ -54,7 +54,7 @@ async def _shown(campaigns: RevisitCampaigns, only: int | None) -> list[dict[str
 
 
 async def _progress(args: argparse.Namespace) -> int:
-    settings = Settings()
+    settings = CoreSettings()
     await upgrade(settings.db_url)  # a fresh home has no tables yet
     engine = create_engine(settings.db_url)
     tasks = RevisitTasks(session_factory(engine), load_dialplan(settings.dialplan_file).revisit)

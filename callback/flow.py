@@ -19,10 +19,10 @@ from typing import Protocol
 
 from callback.dialer import RevisitPrompts
 from callback.tasks import RevisitTasks
+from dialplans.render import QUEUE_CONTEXT
 from hotline.calls.records import CallRecords
 from hotline.core.asterisk.agi import AgiCall, AgiHangup
 from hotline.core.audio.speech import speech_in_growing_wav
-from ivr.flows.inbound import QUEUE_CONTEXT
 
 log = logging.getLogger(__name__)
 

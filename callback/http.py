@@ -28,6 +28,7 @@ from dialplans.calendar import CHINA
 from hotline.core.web.access import gate
 from hotline.core.web.auth import principal
 from hotline.core.web.errors import error
+from hotline.core.web.routes import RouteTable
 
 OPERATORS = frozenset({"supervisor", "admin"})
 READERS = OPERATORS | {"auditor"}
@@ -201,16 +202,18 @@ async def campaign_tasks(request: web.Request) -> web.Response:
     return found if isinstance(found, web.Response) else await _export(request, found.id)
 
 
-def add_routes(app: web.Application, ops: RevisitOps) -> None:
-    app[REVISITS] = ops
-    app.router.add_get("/api/revisits", progress)
-    app.router.add_post("/api/revisits/pause", pause)
-    app.router.add_post("/api/revisits/resume", resume)
-    app.router.add_post("/api/revisits/tasks", upload)
-    app.router.add_get("/api/revisits/tasks", listing)
-    app.router.add_get("/api/revisits/campaigns", campaigns)
-    app.router.add_post("/api/revisits/campaigns", create_campaign)
-    app.router.add_get("/api/revisits/campaigns/{campaign_id}", campaign)
-    app.router.add_post("/api/revisits/campaigns/{campaign_id}/pause", pause_campaign)
-    app.router.add_post("/api/revisits/campaigns/{campaign_id}/resume", resume_campaign)
-    app.router.add_get("/api/revisits/campaigns/{campaign_id}/tasks", campaign_tasks)
+def routes(ops: RevisitOps) -> RouteTable:
+    table = RouteTable("revisits")
+    table.provide(REVISITS, ops)
+    table.get("/api/revisits", summary="progress")(progress)
+    table.post("/api/revisits/pause", summary="pause")(pause)
+    table.post("/api/revisits/resume", summary="resume")(resume)
+    table.post("/api/revisits/tasks", summary="upload")(upload)
+    table.get("/api/revisits/tasks", summary="listing")(listing)
+    table.get("/api/revisits/campaigns", summary="campaigns")(campaigns)
+    table.post("/api/revisits/campaigns", summary="create_campaign")(create_campaign)
+    table.get("/api/revisits/campaigns/{campaign_id}", summary="campaign")(campaign)
+    table.post("/api/revisits/campaigns/{campaign_id}/pause", summary="pause_campaign")(pause_campaign)
+    table.post("/api/revisits/campaigns/{campaign_id}/resume", summary="resume_campaign")(resume_campaign)
+    table.get("/api/revisits/campaigns/{campaign_id}/tasks", summary="campaign_tasks")(campaign_tasks)
+    return table

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from dialplans.loader import DialplanInvalid, check_dialplan, load_dialplan
-from hotline.app.settings import Settings
+from hotline.core.settings import CoreSettings
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _file(args: argparse.Namespace) -> Path:
-    return Path(args.file) if args.file else Settings().dialplan_file
+    return Path(args.file) if args.file else CoreSettings().dialplan_file
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -54,7 +54,7 @@ def _render(args: argparse.Namespace) -> int:
     from dialplans.render import RenderContext, render
     from dialplans.secrets import load_or_create_secrets
 
-    settings = Settings()
+    settings = CoreSettings()
     try:
         plan = load_dialplan(_file(args))
     except DialplanInvalid as exc:
@@ -82,7 +82,7 @@ async def _apply_async(path: Path | None) -> int:
     from hotline.core.asterisk.ami import AmiClient
     from hotline.core.asterisk.reload import AmiReloader
 
-    settings = Settings()
+    settings = CoreSettings()
     if not settings.state_file.exists():
         print("no running hotline to apply to (start it with `make run`)", file=sys.stderr)
         return 2

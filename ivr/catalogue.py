@@ -18,7 +18,7 @@ from typing import Any
 
 from dialplans.loader import DialplanInvalid, load_dialplan
 from dialplans.model import Dialplan
-from hotline.app.settings import Settings
+from hotline.core.settings import CoreSettings
 
 # key: where the citizen (or petitioner, or unit) hears it
 USES: dict[str, str] = {
@@ -66,7 +66,7 @@ class Entry:
         return {k: v for k, v in vars(self).items() if v is not None}
 
 
-def recorded_dir(settings: Settings) -> Path:
+def recorded_dir(settings: CoreSettings) -> Path:
     return settings.recorded_prompts or settings.dialplan_file.parent / "prompts"
 
 
@@ -75,11 +75,11 @@ def _seconds(path: Path) -> float:
         return round(w.getnframes() / w.getframerate(), 2)
 
 
-async def catalogue(plan: Dialplan, out_dir: Path, settings: Settings) -> list[Entry]:
+async def catalogue(plan: Dialplan, out_dir: Path, settings: CoreSettings) -> list[Entry]:
     """Render every prompt of the plan (recorded audio first) into `out_dir`; one entry per key."""
-    from hotline.app.settings import default_cache_dir
     from hotline.core.asterisk.root import find_root
     from hotline.core.audio.prompts import PromptRenderer
+    from hotline.core.settings import default_cache_dir
 
     renderer = PromptRenderer(find_root(settings.asterisk_root), default_cache_dir() / "prompts",
                               recorded_dir(settings))
@@ -112,7 +112,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 async def _render(args: argparse.Namespace) -> int:
-    settings = Settings()
+    settings = CoreSettings()
     try:
         plan = load_dialplan(settings.dialplan_file)
     except DialplanInvalid as exc:

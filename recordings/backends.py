@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from hotline.app.settings import Settings
+from recordings.settings import RecordingSettings
 from recordings.store import LocalStore, Store
 
 
@@ -21,9 +21,9 @@ class StoreConfig:
     s3_prefix: str = ""
 
     @classmethod
-    def of(cls, settings: Settings) -> StoreConfig:
-        return cls(settings.recordings_backend, settings.recordings_store, settings.s3_endpoint,
-                   settings.s3_bucket, settings.s3_region, settings.s3_prefix)
+    def of(cls, settings: RecordingSettings, home: Path) -> StoreConfig:
+        return cls(settings.backend, settings.store_dir(home), settings.s3_endpoint, settings.s3_bucket,
+                   settings.s3_region, settings.s3_prefix)
 
     def open(self) -> Store:
         if self.backend == "local":

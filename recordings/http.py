@@ -16,6 +16,7 @@ from aiohttp import web
 from hotline.core.web.access import audited, gate
 from hotline.core.web.auth import principal
 from hotline.core.web.errors import error
+from hotline.core.web.routes import RouteTable
 from recordings.access import LISTENERS, Found, RecordingCatalog
 
 RECORDINGS = web.AppKey("recordings", RecordingCatalog)
@@ -109,8 +110,10 @@ async def waveform(request: web.Request) -> web.StreamResponse:
     return await _serve(request, found.recording.waveform_path, "image/png")
 
 
-def add_routes(app: web.Application, catalog: RecordingCatalog) -> None:
-    app[RECORDINGS] = catalog
-    app.router.add_get("/api/recordings", search)
-    app.router.add_get("/api/recordings/{recording_id}/audio", audio)
-    app.router.add_get("/api/recordings/{recording_id}/waveform", waveform)
+def routes(catalog: RecordingCatalog) -> RouteTable:
+    table = RouteTable("recordings")
+    table.provide(RECORDINGS, catalog)
+    table.get("/api/recordings", summary="search")(search)
+    table.get("/api/recordings/{recording_id}/audio", summary="audio")(audio)
+    table.get("/api/recordings/{recording_id}/waveform", summary="waveform")(waveform)
+    return table

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from hotline.app.settings import Settings
 from hotline.calls.models import Recording
 from hotline.core.db.engine import SessionFactory, create_engine, session_factory
+from hotline.core.settings import CoreSettings
 from recordings.backends import StoreConfig
 from recordings.retention import sweep
+from recordings.settings import RecordingSettings
 from recordings.store import Store
 
 
@@ -63,10 +64,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 async def _verify(args: argparse.Namespace) -> int:
-    settings = Settings()
-    engine = create_engine(settings.db_url)
+    core, settings = CoreSettings(), RecordingSettings()
+    engine = create_engine(core.db_url)
     try:
-        checked, bad = await verify(session_factory(engine), StoreConfig.of(settings).open(), args.sample,
+        checked, bad = await verify(session_factory(engine), StoreConfig.of(settings, core.home).open(), args.sample,
                                     progress=not args.json)
     finally:
         await engine.dispose()
@@ -80,14 +81,15 @@ async def _verify(args: argparse.Namespace) -> int:
 
 
 async def _retention(args: argparse.Namespace) -> int:
-    settings = Settings()
-    years = settings.recordings_keep_years if args.keep_years is None else args.keep_years
+    core, settings = CoreSettings(), RecordingSettings()
+    years = settings.keep_years if args.keep_years is None else args.keep_years
     if years <= 0:
         print("recordings are kept for ever (set HOTLINE_RECORDINGS_KEEP_YEARS or --keep-years)")
         return 0
-    engine = create_engine(settings.db_url)
+    engine = create_engine(core.db_url)
     try:
-        report = await sweep(session_factory(engine), StoreConfig.of(settings).open(), years, dry_run=args.dry_run)
+        store = StoreConfig.of(settings, core.home).open()
+        report = await sweep(session_factory(engine), store, years, dry_run=args.dry_run)
     finally:
         await engine.dispose()
     verb = "would delete" if report.dry_run else "deleted"

@@ -18,6 +18,7 @@ from aiohttp import web
 from hotline.core.web.access import AUDIT, audited, gate, json_object
 from hotline.core.web.auth import principal
 from hotline.core.web.errors import error
+from hotline.core.web.routes import RouteTable
 from hotline.core.web.tokens import Principal
 from integration.casesystem.mapping import BadEvent, CaseMapping
 from integration.casesystem.outbox import OutboxWorker
@@ -282,22 +283,24 @@ async def case_event(request: web.Request) -> web.Response:
     return web.json_response({"ticket": ticket.row.number, "status": ticket.row.status})
 
 
-def add_routes(app: web.Application, tickets: Tickets, case: CaseLink | None,
-               duty: DutyCaller | None = None) -> None:
-    app[TICKETS] = tickets
+def routes(tickets: Tickets, case: CaseLink | None,
+               duty: DutyCaller | None = None) -> RouteTable:
+    table = RouteTable("tickets")
+    table.provide(TICKETS, tickets)
     if duty is not None:
-        app[DUTY] = duty
-        app.router.add_post("/api/tickets/{ticket_id}/duty-call", duty_call)
-    app.router.add_post("/api/tickets", create)
-    app.router.add_get("/api/tickets/{ticket_id}", get)
-    app.router.add_patch("/api/tickets/{ticket_id}", update)
-    app.router.add_post("/api/tickets/{ticket_id}/submit", submit)
-    app.router.add_get("/api/tickets/{ticket_id}/timeline", timeline)
-    app.router.add_post("/api/tickets/{ticket_id}/calls", link_call)
-    app.router.add_put("/api/tickets/{ticket_id}/legal-hold", legal_hold)
-    app.router.add_get("/api/callers/{number}/history", caller_history)
+        table.provide(DUTY, duty)
+        table.post("/api/tickets/{ticket_id}/duty-call", summary="duty_call")(duty_call)
+    table.post("/api/tickets", summary="create")(create)
+    table.get("/api/tickets/{ticket_id}", summary="get")(get)
+    table.patch("/api/tickets/{ticket_id}", summary="update")(update)
+    table.post("/api/tickets/{ticket_id}/submit", summary="submit")(submit)
+    table.get("/api/tickets/{ticket_id}/timeline", summary="timeline")(timeline)
+    table.post("/api/tickets/{ticket_id}/calls", summary="link_call")(link_call)
+    table.put("/api/tickets/{ticket_id}/legal-hold", summary="legal_hold")(legal_hold)
+    table.get("/api/callers/{number}/history", summary="caller_history")(caller_history)
     if case is not None:
-        app[CASE] = case
-        app.router.add_get("/api/case-system/outbox", outbox)
-        app.router.add_post("/api/case-system/outbox/{message_id}/replay", replay)
-        app.router.add_post(WEBHOOK_PATH, case_event)
+        table.provide(CASE, case)
+        table.get("/api/case-system/outbox", summary="outbox")(outbox)
+        table.post("/api/case-system/outbox/{message_id}/replay", summary="replay")(replay)
+        table.post(WEBHOOK_PATH, summary="case_event", public=True)(case_event)
+    return table

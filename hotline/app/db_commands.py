@@ -8,7 +8,7 @@ import json
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hotline.app.settings import Settings
+from hotline.core.settings import CoreSettings
 from hotline.core.web.tokens import ApiTokens
 
 
@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 async def _upgrade() -> int:
     from hotline.core.db.migrate import upgrade
 
-    url = Settings().db_url
+    url = CoreSettings().db_url
     await upgrade(url)
     print(f"database at {url.split('://', 1)[0]} is up to date")
     return 0
@@ -43,7 +43,7 @@ async def _with_tokens() -> tuple[AsyncEngine, ApiTokens]:
     from hotline.core.db.engine import create_engine, session_factory
     from hotline.core.db.migrate import upgrade
 
-    settings = Settings()
+    settings = CoreSettings()
     settings.home.mkdir(parents=True, exist_ok=True)
     await upgrade(settings.db_url)
     engine = create_engine(settings.db_url)

@@ -1,4 +1,5 @@
-"""Health checks of a stack's parts for `/api/health`: Asterisk, AMI, AGI, Redis, database."""
+"""Health checks of the core's parts for `/api/health`: Asterisk, AMI, AGI, Redis, database. The domains
+bring their own (recordings, case system, world)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,14 @@ from typing import TYPE_CHECKING
 import redis.asyncio as aioredis
 from sqlalchemy import text
 
-from hotline.core.web.health import HealthRegistry, PartHealth
-from recordings.worker import recording_backlog
+from hotline.core.web.health import Check, PartHealth
 
 if TYPE_CHECKING:
     from hotline.app.stack import Stack
 
 
-def register_health(registry: HealthRegistry, stack: Stack) -> None:
-    """Register one check per part; each answers ok/detail and is timed out by the registry."""
+def core_health(stack: Stack) -> dict[str, Check]:
+    """One check per core part; each answers ok/detail and is timed out by the registry."""
 
     async def asterisk() -> PartHealth:
         assert stack.ami is not None
@@ -40,37 +40,9 @@ def register_health(registry: HealthRegistry, stack: Stack) -> None:
         return PartHealth(ok, "PONG" if ok else "no PONG")
 
     async def db() -> PartHealth:
-        assert stack.calls is not None
-        async with stack.calls.sessions() as session:
+        assert stack.sessions is not None
+        async with stack.sessions() as session:
             await session.execute(text("SELECT 1"))
         return PartHealth(True, stack.settings.db_url.split(":", 1)[0])
 
-    registry.register("asterisk", asterisk)
-    registry.register("ami", ami)
-    registry.register("agi", agi)
-    registry.register("redis", redis)
-    registry.register("db", db)
-    if stack.calls is not None:
-        sessions = stack.calls.sessions
-
-        async def recordings() -> PartHealth:
-            backlog = await recording_backlog(sessions)
-            return PartHealth(backlog["failing"] == 0,
-                              f"waiting {backlog['waiting']}, failing {backlog['failing']} (see recordings.log)")
-
-        registry.register("recordings", recordings)
-    if stack.outbox is not None:
-        outbox = stack.outbox
-
-        async def case_system() -> PartHealth:
-            backlog = await outbox.backlog()
-            return PartHealth(backlog["dead"] == 0, f"pending {backlog['pending']}, dead letters {backlog['dead']}")
-
-        registry.register("case_system", case_system)
-    if stack.world_ami is not None:
-        world_ami = stack.world_ami
-
-        async def world() -> PartHealth:
-            return PartHealth(world_ami.connected, f"simulated outside world: {world_ami.state}")
-
-        registry.register("world", world)
+    return {"asterisk": asterisk, "ami": ami, "agi": agi, "redis": redis, "db": db}

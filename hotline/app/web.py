@@ -1,54 +1,41 @@
-"""The aiohttp application: routes, authentication, request metrics."""
+"""The aiohttp application: the domains' route tables behind authentication, the access table, JSON errors
+and request metrics; health, metrics and the OpenAPI document generated from the routes."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
-from acd import http as acd_routes
-from acd.http import AgentControl
-from callback import http as revisit_routes
-from callback.http import RevisitOps
-from hotline.app.openapi import openapi_document
-from hotline.calls import caller_lists_http as lists_routes
-from hotline.calls import http as calls_routes
-from hotline.calls.caller_lists import CallerLists
-from hotline.calls.records import CallRecords
-from hotline.core.web.access import AUDIT
+from hotline.app.access import POLICY
 from hotline.core.web.audit import AuditLog
-from hotline.core.web.auth import TOKENS, Handler, authenticate
-from hotline.core.web.errors import error
+from hotline.core.web.auth import TOKENS, authenticate
+from hotline.core.web.errors import Handler, json_errors
 from hotline.core.web.health import HealthRegistry
+from hotline.core.web.policy import AUDIT, TEAMS, Teams
+from hotline.core.web.policy import POLICY as POLICY_KEY
+from hotline.core.web.routes import RouteTable, openapi_document
 from hotline.core.web.tokens import ApiTokens
-from recordings import http as recording_routes
-from recordings.access import RecordingCatalog
-from tickets import http as ticket_routes
-from tickets.duty_call import DutyCaller
-from tickets.http import CaseLink
-from tickets.service import Tickets
-
-
-@dataclass(frozen=True)
-class WebDeps:
-    calls: CallRecords
-    tokens: ApiTokens
-    audit: AuditLog
-    health: HealthRegistry
-    metrics_registry: CollectorRegistry
-    acd: AgentControl | None = None
-    caller_lists: CallerLists | None = None
-    tickets: Tickets | None = None
-    case_link: CaseLink | None = None
-    duty_caller: DutyCaller | None = None
-    recordings: RecordingCatalog | None = None
-    revisits: RevisitOps | None = None
-
 
 HEALTH = web.AppKey("health", HealthRegistry)
 REGISTRY = web.AppKey("registry", CollectorRegistry)
+TABLES = web.AppKey("tables", list[RouteTable])
+TITLE, VERSION = "12345 hotline (voice side)", "0.2.0"
+
+
+@dataclass(frozen=True)
+class WebParts:
+    """What the web app is made of: the domains' routes and the core's tokens, audit log, health, metrics."""
+
+    tables: Sequence[RouteTable]
+    tokens: ApiTokens
+    audit: AuditLog
+    health: HealthRegistry = field(default_factory=HealthRegistry)
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    teams: Teams = field(default_factory=Teams)
 
 
 def _metrics_middleware(registry: CollectorRegistry) -> web.middleware:  # type: ignore[valid-type]
@@ -74,18 +61,10 @@ def _metrics_middleware(registry: CollectorRegistry) -> web.middleware:  # type:
     return measure
 
 
-@web.middleware
-async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except web.HTTPNotFound:
-        return error(404, "not_found", f"no route {request.path}")
-    except web.HTTPMethodNotAllowed as exc:
-        response = error(405, "method_not_allowed", f"{request.method} is not allowed on {request.path}")
-        response.headers["Allow"] = ", ".join(sorted(exc.allowed_methods))
-        return response
+shell = RouteTable("service")
 
 
+@shell.get("/api/health", summary="state of Asterisk, AMI, AGI, Redis, the database and the workers", public=True)
 async def health(request: web.Request) -> web.Response:
     parts = await request.app[HEALTH].report()
     ok = all(p.ok for p in parts.values())
@@ -94,51 +73,38 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response(body, status=200 if ok else 503)
 
 
+@shell.get("/metrics", summary="Prometheus metrics", public=True, produces=CONTENT_TYPE_LATEST)
 async def metrics(request: web.Request) -> web.Response:
     body = generate_latest(request.app[REGISTRY])
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-async def openapi(_: web.Request) -> web.Response:
-    return web.json_response(openapi_document())
+@shell.get("/api/openapi.json", summary="this document, generated from the routes", public=True)
+async def openapi(request: web.Request) -> web.Response:
+    tables: list[RouteTable] = request.app[TABLES]
+    return web.json_response(openapi_document(tables, title=TITLE, version=VERSION))
 
 
-def build_app(deps: WebDeps) -> web.Application:
-    app = web.Application(middlewares=[_metrics_middleware(deps.metrics_registry), json_errors, authenticate])
-    app[TOKENS] = deps.tokens
-    app[HEALTH] = deps.health
-    app[REGISTRY] = deps.metrics_registry
-    app[calls_routes.CALLS] = deps.calls
-    app[AUDIT] = deps.audit
-    app.router.add_get("/api/health", health)
-    app.router.add_get("/metrics", metrics)
-    app.router.add_get("/api/openapi.json", openapi)
-    app.router.add_get("/api/calls", calls_routes.list_calls)
-    app.router.add_get("/api/calls/{call_id}", calls_routes.get_call)
-    if deps.caller_lists is not None:
-        app[lists_routes.LISTS] = deps.caller_lists
-        app.router.add_get("/api/caller-lists", lists_routes.list_entries)
-        app.router.add_post("/api/caller-lists", lists_routes.add_entry)
-        app.router.add_delete("/api/caller-lists/{kind}/{number}", lists_routes.remove_entry)
-    if deps.recordings is not None:
-        recording_routes.add_routes(app, deps.recordings)
-    if deps.revisits is not None:
-        revisit_routes.add_routes(app, deps.revisits)
-    if deps.tickets is not None:
-        ticket_routes.add_routes(app, deps.tickets, deps.case_link, deps.duty_caller)
-    if deps.acd is not None:
-        app[acd_routes.ACD] = deps.acd
-        app.router.add_get("/api/agents", acd_routes.list_agents)
-        app.router.add_post("/api/agents/{agent}/state", acd_routes.set_state)
-        app.router.add_post("/api/agents/{agent}/wrap-up", acd_routes.wrap_up)
-        app.router.add_get("/api/acd/queue", acd_routes.queue)
-        app.router.add_get("/api/acd/stats", acd_routes.stats)
-        app.router.add_post("/api/agents/{agent}/spy", acd_routes.spy)
-        app.router.add_get("/api/acd/events", acd_routes.live_events)
-        app.router.add_post("/api/calls/{call_id}/silent", acd_routes.silent_check)
-        app.router.add_post("/api/calls/{call_id}/transfer", acd_routes.transfer)
-        app.router.add_post("/api/calls/{call_id}/three-way", acd_routes.three_way)
-        app.router.add_post("/api/calls/{call_id}/leave", acd_routes.leave)
-        app.router.add_post("/api/calls/{call_id}/consult", acd_routes.consult)
-        app.router.add_post("/api/calls/{call_id}/consult/{how:complete|cancel}", acd_routes.consult_end)
+def public_paths(tables: Sequence[RouteTable]) -> frozenset[str]:
+    return frozenset(r.path for t in tables for r in t.routes if r.public)
+
+
+def build_app(parts: WebParts) -> web.Application:
+    tables = [shell, *parts.tables]
+    app = web.Application(middlewares=[_metrics_middleware(parts.registry), json_errors,
+                                       authenticate(public_paths(tables))])
+    app[TOKENS] = parts.tokens
+    app[HEALTH] = parts.health
+    app[REGISTRY] = parts.registry
+    app[AUDIT] = parts.audit
+    app[POLICY_KEY] = POLICY
+    app[TEAMS] = parts.teams
+    app[TABLES] = tables
+    for table in tables:
+        table.install(app)
     return app
+
+
+def api_document(tables: Sequence[RouteTable]) -> dict[str, object]:
+    """The OpenAPI document of these route tables and the service's own routes."""
+    return openapi_document([shell, *tables], title=TITLE, version=VERSION)

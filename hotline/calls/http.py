@@ -1,59 +1,139 @@
-"""`GET /api/calls` and `GET /api/calls/{call_id}`: call records, by role, every access audited."""
+"""Call records and caller lists over HTTP: `/api/calls`, `/api/caller-lists` (R-ACC-7).
+
+Agents read their own calls, supervisors their team's, auditors and admins all; supervisors and admins
+keep the caller lists, auditors read them. The access table decides; every access is audited.
+"""
 
 from __future__ import annotations
 
-from aiohttp import web
+from typing import Annotated, Any, Literal
 
-from hotline.calls.records import CallRecords, CallView
-from hotline.core.web.access import audited
-from hotline.core.web.auth import principal
-from hotline.core.web.errors import error
-from hotline.core.web.tokens import Principal
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from hotline.calls.caller_lists import KINDS, NUMBER, CallerLists
+from hotline.calls.records import CallRecords
+from hotline.core.errors import Conflict, NotFound
+from hotline.core.web.bodies import Body, Query, read_body, read_query
+from hotline.core.web.policy import Grant, guarded
+from hotline.core.web.routes import RouteTable
 
 CALLS = web.AppKey("calls", CallRecords)
-READERS = frozenset({"supervisor", "auditor", "admin", "agent"})
+LISTS = web.AppKey("caller_lists", CallerLists)
+Kind = Literal["vip", "elderly", "watch", "blocked", "no_revisit"]
+assert set(KINDS) == set(Kind.__args__)  # type: ignore[attr-defined]
 
 
-def _may_see(who: Principal, call: CallView) -> bool:
-    return who.role != "agent" or (who.agent_id is not None and call.agent == who.agent_id)
+class CallsQuery(Query):
+    caller: Annotated[str | None, Field(pattern=r"^[0-9]{1,32}$")] = None
+    sip_call_id: str | None = None
+    agent: str | None = None
+    limit: Annotated[int, Field(ge=1, le=500)] = 50
 
 
-async def list_calls(request: web.Request) -> web.Response:
-    who = principal(request)
-    query = request.query
-    resource = f"calls?{query_string(request)}"
-    if who.role not in READERS:
-        await audited(request, "calls.list", resource, False)
-        return error(403, "forbidden", f"role {who.role} may not read call records")
-    try:
-        limit = int(query.get("limit", "50"))
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= 500:
-        return error(400, "bad_param", "limit must be a whole number from 1 to 500")
-    caller = query.get("caller") or None
-    if caller is not None and not (caller.isdigit() and len(caller) <= 32):
-        return error(400, "bad_param", "caller must be digits")
-    agent = who.agent_id if who.role == "agent" else (query.get("agent") or None)
-    calls = await request.app[CALLS].list(caller=caller, sip_call_id=query.get("sip_call_id") or None,
-                                          agent=agent, limit=limit)
-    await audited(request, "calls.list", resource, True, returned=len(calls))
+class Route(BaseModel):
+    mode: str | None = None
+    skill: str | None = None
+    prompt: str | None = None
+    overflow: str | None = None
+
+
+class CallOut(BaseModel):
+    """One call into or out of the hotline, as the parts saw it."""
+
+    call_id: str
+    sip_call_id: str | None
+    caller: str
+    dialled: str
+    started_at: str
+    answered_at: str | None
+    ended_at: str | None
+    route: Route
+    agent: str | None
+    rating: int | None
+    rating_status: Literal["rated", "not_rated"] | None
+    outcome: str | None
+    hangup_cause: str | None
+    failsafe_reason: str | None
+    steps: list[dict[str, Any]]
+    recordings: list[dict[str, Any]]
+
+
+class CallList(BaseModel):
+    calls: list[CallOut]
+
+
+class ListQuery(Query):
+    kind: Kind | None = None
+
+
+class ListEntry(Body):
+    number: Annotated[str, Field(pattern=NUMBER.pattern, description="3-20 digits, an optional leading +")]
+    kind: Kind
+    note: Annotated[str, Field(max_length=200)] = ""
+
+
+table = RouteTable("calls")
+
+
+@table.get("/api/calls", summary="call records, newest first (agents: their own; supervisors: their team's)",
+           query=CallsQuery, response=CallList)
+@guarded("calls.list")
+async def list_calls(request: web.Request, grant: Grant) -> web.Response:
+    q = read_query(request.query, CallsQuery)
+    agent = grant.own_agent() or q.agent
+    calls = await request.app[CALLS].list(caller=q.caller, sip_call_id=q.sip_call_id, agent=agent, limit=q.limit)
+    calls = [c for c in calls if grant.covers_agent(c.agent)]
+    grant.note(returned=len(calls))
     return web.json_response({"calls": [c.to_json() for c in calls]})
 
 
-async def get_call(request: web.Request) -> web.Response:
-    who = principal(request)
+@table.get("/api/calls/{call_id}", summary="one call record", response=CallOut)
+@guarded("calls.get", resource="calls/{call_id}")
+async def get_call(request: web.Request, grant: Grant) -> web.Response:
     call_id = request.match_info["call_id"]
-    resource = f"calls/{call_id}"
     call = await request.app[CALLS].get(call_id)
-    if who.role not in READERS or (call is not None and not _may_see(who, call)):
-        await audited(request, "calls.get", resource, False)
-        return error(403, "forbidden", "you may not read this call record")
-    await audited(request, "calls.get", resource, call is not None)
     if call is None:
-        return error(404, "call_not_found", f"no call {call_id}")
+        raise NotFound(f"no call {call_id}", error_id="call_not_found")
+    grant.require(grant.covers_agent(call.agent), "you may not read this call record")
     return web.json_response(call.to_json())
 
 
-def query_string(request: web.Request) -> str:
-    return "&".join(f"{k}={v}" for k, v in sorted(request.query.items()))
+@table.get("/api/caller-lists", summary="numbers on the caller lists", query=ListQuery)
+@guarded("caller_lists.read")
+async def list_entries(request: web.Request, grant: Grant) -> web.Response:
+    q = read_query(request.query, ListQuery)
+    return web.json_response({"entries": await request.app[LISTS].entries(q.kind)})
+
+
+@table.post("/api/caller-lists", summary="put a number on a list: vip / elderly (priority), watch (warned), "
+            "blocked (refused), no_revisit (never called back)", body=ListEntry, status=201)
+@guarded("caller_lists.add", resource="caller-lists")
+async def add_entry(request: web.Request, grant: Grant) -> web.Response:
+    entry = await read_body(request, ListEntry, error_id="bad_entry", status=400)
+    grant.resource = f"caller-lists/{entry.kind}/{entry.number}"
+    added = await request.app[LISTS].add(entry.number, entry.kind, entry.note, grant.who.name)
+    grant.note(added=added, note=entry.note)
+    if not added:
+        raise Conflict(f"{entry.number} is already on the {entry.kind} list", error_id="already_listed")
+    return web.json_response({"number": entry.number, "kind": entry.kind, "note": entry.note}, status=201)
+
+
+@table.delete("/api/caller-lists/{kind}/{number}", summary="take a number off a list")
+@guarded("caller_lists.remove", resource="caller-lists/{kind}/{number}")
+async def remove_entry(request: web.Request, grant: Grant) -> web.Response:
+    kind, number = request.match_info["kind"], request.match_info["number"]
+    removed = await request.app[LISTS].remove(number, kind)
+    grant.note(removed=removed)
+    if not removed:
+        raise NotFound(f"{number} is not on the {kind} list", error_id="not_listed")
+    return web.json_response({"number": number, "kind": kind, "removed": True})
+
+
+def routes(calls: CallRecords, lists: CallerLists | None = None) -> RouteTable:
+    """The calls domain's routes, bound to its services."""
+    bound = RouteTable(table.tag, list(table.routes) if lists else table.routes[:2])
+    bound.provide(CALLS, calls)
+    if lists is not None:
+        bound.provide(LISTS, lists)
+    return bound

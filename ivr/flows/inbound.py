@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from acd.store import SkillLoad
 from dialplans.model import Dialplan, Menu, Number
+from dialplans.render import QUEUE_CONTEXT
 from hotline.calls.caller_lists import NUMBER, CallerLists, CallerStanding
 from hotline.calls.records import CallRecords
 from hotline.core.asterisk.agi import AgiCall, AgiHangup
@@ -30,7 +31,6 @@ log = logging.getLogger(__name__)
 
 KEYS = "0123456789*#"
 CHINA = ZoneInfo("Asia/Shanghai")
-QUEUE_CONTEXT = "hotline-queue,s,1"
 
 
 class Queue(Protocol):

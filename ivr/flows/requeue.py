@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dialplans.render import QUEUE_CONTEXT
 from hotline.calls.records import CallRecords
 from hotline.core.asterisk.agi import AgiCall
-from ivr.flows.inbound import QUEUE_CONTEXT, Queue
+from ivr.flows.inbound import Queue
 
 BACK_IN_QUEUE_PRIORITY = 1  # they already waited once: ahead of new callers
 

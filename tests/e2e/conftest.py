@@ -11,23 +11,28 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
+from acd.settings import AcdSettings
+from callback.settings import CallbackSettings
 from hotline.app.settings import Ports, Settings
 from hotline.app.stack import Stack
 from hotline.calls.records import CallView
+from hotline.core.settings import CoreSettings
+from integration.casesystem.settings import CaseSystemSettings
 from integration.world.call import WorldCaller
+from recordings.settings import RecordingSettings
 
 
 def stack_settings(home: Path, database_url: str = "", dialplan_file: Path | None = None,
                    revisit_dialer: bool = False) -> Settings:
     """Settings for a test stack: its own home and free loopback ports, so it runs beside `make run`.
     The revisit dialer is off unless asked for: its calls would change other tests' queues and tasks."""
-    ports = Ports.free()
-    base = Settings()
-    return Settings(home=home, dialplan_file=dialplan_file or base.dialplan_file, bind_host="127.0.0.1",
-                    ports=ports, database_url=database_url, redis_url="", asterisk_root=base.asterisk_root,
-                    with_world=True, wrap_up_s=1.0, ring_timeout_s=4.0, refcase_advance_s=0.0,
-                    case_max_backoff_s=1.0, case_timeout_s=2.0, recordings_max_backoff_s=2.0,
-                    revisit_dialer=revisit_dialer)
+    base = CoreSettings()
+    core = CoreSettings(home=home, dialplan_file=dialplan_file or base.dialplan_file, bind_host="127.0.0.1",
+                        ports=Ports.free(), database_url=database_url, redis_url="",
+                        asterisk_root=base.asterisk_root, with_world=True)
+    return Settings(core=core, acd=AcdSettings(wrap_up_s=1.0, ring_timeout_s=4.0),
+                    case_system=CaseSystemSettings(refcase_advance_s=0.0, max_backoff_s=1.0, timeout_s=2.0),
+                    recordings=RecordingSettings(max_backoff_s=2.0), callback=CallbackSettings(dialer=revisit_dialer))
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])

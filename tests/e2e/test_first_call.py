@@ -149,7 +149,7 @@ async def test_any_sip_client_on_loopback_can_call_without_registering(stack: St
 
 async def test_with_the_recording_store_down_calls_connect_and_recordings_wait(stack: Stack,
                                                                               world_caller: WorldCaller) -> None:
-    store = stack.settings.recordings_store
+    store = stack.settings.recordings.store_dir(stack.settings.home)
     aside = store.with_name("recordings-aside")
     store.rename(aside)
     store.write_text("not a folder: the storage is down")  # like a full or unmounted disk

@@ -14,19 +14,16 @@ import pytest
 import schemathesis
 from aiohttp import web
 from hypothesis import HealthCheck, settings
-from prometheus_client import CollectorRegistry
 from schemathesis import checks
 
 from dialplans.calendar import WorkCalendar
 from hotline.app.openapi import openapi_document
-from hotline.app.web import WebDeps, build_app
-from hotline.calls.records import CallRecords
 from hotline.core.db.engine import create_engine, session_factory
 from hotline.core.db.migrate import upgrade
 from hotline.core.netutil import free_port
-from hotline.core.web.audit import AuditLog
-from hotline.core.web.health import HealthRegistry
 from hotline.core.web.tokens import ApiTokens
+from tests.webapp import web_app
+from tickets import http as tickets_http
 from tickets.catalogue import Catalogue
 from tickets.service import Tickets
 from tickets.timelimits import TimeLimits
@@ -58,8 +55,7 @@ class Server:
         tokens = ApiTokens(sessions)
         self.token = await tokens.create(name="agent-st", role="agent", agent_id="8001")
         tickets = Tickets(sessions, Catalogue.shipped(), TimeLimits.load("beijing", WorkCalendar()))
-        app = build_app(WebDeps(CallRecords(sessions), tokens, AuditLog(sessions), HealthRegistry(),
-                                CollectorRegistry(), tickets=tickets))
+        app = web_app(sessions, tokens, tickets_http.routes(tickets, None))
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", self.port).start()

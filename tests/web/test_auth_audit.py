@@ -11,10 +11,8 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from prometheus_client import CollectorRegistry
 from sqlalchemy import update
 
-from hotline.app.web import WebDeps, build_app
 from hotline.calls.models import CallRecord
 from hotline.calls.records import CallRecords
 from hotline.core.db.engine import create_engine, session_factory
@@ -22,6 +20,7 @@ from hotline.core.db.migrate import upgrade
 from hotline.core.web.audit import AuditLog
 from hotline.core.web.health import HealthRegistry, PartHealth
 from hotline.core.web.tokens import ApiTokens
+from tests.webapp import web_app
 
 
 @dataclass
@@ -51,7 +50,7 @@ async def api(tmp_path: Path) -> AsyncIterator[Api]:
                           started_at=base + timedelta(minutes=i))
         async with sessions.begin() as s:
             await s.execute(update(CallRecord).where(CallRecord.call_id == f"c{i}").values(agent=agent))
-    app = build_app(WebDeps(calls, tokens, audit, health, CollectorRegistry()))
+    app = web_app(sessions, tokens, health=health, audit=audit)
     async with TestClient(TestServer(app)) as client:
         yield Api(client, app, calls, tokens, audit, health)
     await engine.dispose()

@@ -10,19 +10,17 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from prometheus_client import CollectorRegistry
 
 from dialplans.calendar import WorkCalendar
-from hotline.app.web import WebDeps, build_app
 from hotline.calls.models import CallRecord, Recording
-from hotline.calls.records import CallRecords
 from hotline.core.db.engine import SessionFactory, create_engine, session_factory
 from hotline.core.db.migrate import upgrade
-from hotline.core.web.audit import AuditLog
-from hotline.core.web.health import HealthRegistry
 from hotline.core.web.tokens import ApiTokens
+from recordings import http as recordings_http
 from recordings.access import RecordingCatalog
 from recordings.store import LocalStore
+from tests.webapp import web_app
+from tickets import http as tickets_http
 from tickets.catalogue import Catalogue
 from tickets.models import Ticket, TicketCall
 from tickets.service import Tickets
@@ -70,8 +68,8 @@ async def api(tmp_path: Path) -> AsyncIterator[Api]:
         s.add(TicketCall(ticket_id=7, call_id="c1", linked_at=AT))
     tokens = ApiTokens(sessions)
     tickets = Tickets(sessions, Catalogue.shipped(), TimeLimits.load("beijing", WorkCalendar()))
-    app = build_app(WebDeps(CallRecords(sessions), tokens, AuditLog(sessions), HealthRegistry(), CollectorRegistry(),
-                            tickets=tickets, recordings=RecordingCatalog(sessions, store, {"8001": "一组"})))
+    app = web_app(sessions, tokens, tickets_http.routes(tickets, None),
+                  recordings_http.routes(RecordingCatalog(sessions, store, {"8001": "一组"})), teams={"8001": "一组"})
     async with TestClient(TestServer(app)) as client:
         yield Api(client, sessions, tokens)
     await engine.dispose()

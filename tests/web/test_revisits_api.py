@@ -16,9 +16,9 @@ import schemathesis
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import HealthCheck, settings
-from prometheus_client import CollectorRegistry
 from schemathesis import checks
 
+from callback import http as callback_http
 from callback.dialer import Dialer, RevisitPrompts
 from callback.http import RevisitOps
 from callback.pressure import Pressure
@@ -27,14 +27,12 @@ from dialplans.loader import load_dialplan
 from dialplans.model import RevisitSettings
 from hotline.app.openapi import openapi_document
 from hotline.app.settings import Settings
-from hotline.app.web import WebDeps, build_app
-from hotline.calls.records import CallRecords
 from hotline.core.db.engine import SessionFactory, create_engine, session_factory
 from hotline.core.db.migrate import upgrade
 from hotline.core.web.audit import AuditLog
-from hotline.core.web.health import HealthRegistry
 from hotline.core.web.tokens import ApiTokens
 from tests.web.test_api_schema import Server
+from tests.webapp import web_app
 
 ROWS = [{"number": "13900000001", "salutation": "王先生", "topic": "路灯不亮"}, {"number": "13900000002"}]
 CSV = "\ufeffnumber,salutation,topic,reason\n13900000003,李女士,噪音,\n13900000004,,,\n"
@@ -50,8 +48,7 @@ def revisit_app(sessions: SessionFactory, tokens: ApiTokens) -> tuple[web.Applic
     dialer = Dialer(tasks, None, None, None, load_dialplan(Settings().dialplan_file),  # type: ignore[arg-type]
                     RevisitPrompts(Path("/nonexistent"), "/x"), calm)
     ops = RevisitOps(tasks, dialer)
-    return build_app(WebDeps(CallRecords(sessions), tokens, AuditLog(sessions), HealthRegistry(),
-                             CollectorRegistry(), revisits=ops)), ops
+    return web_app(sessions, tokens, callback_http.routes(ops)), ops
 
 
 @dataclass

@@ -7,7 +7,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from hotline.app.settings import default_cache_dir
+from hotline.core.settings import default_cache_dir
 
 _BUILD_SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "build-asterisk-root.sh"
 

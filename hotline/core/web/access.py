@@ -7,11 +7,9 @@ from typing import Any
 
 from aiohttp import web
 
-from hotline.core.web.audit import AuditLog
 from hotline.core.web.auth import principal
 from hotline.core.web.errors import error
-
-AUDIT = web.AppKey("audit", AuditLog)
+from hotline.core.web.policy import AUDIT
 
 
 async def audited(request: web.Request, action: str, resource: str, allowed: bool, **detail: object) -> None:

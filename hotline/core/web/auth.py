@@ -1,37 +1,38 @@
-"""Bearer-token authentication and role checks; every route but health, metrics, the OpenAPI document
-and the signed case-system webhook."""
+"""Bearer-token authentication on every route but the public ones (health, metrics, the OpenAPI document,
+signed webhooks), which the route tables mark."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
-from hotline.core.web.errors import error
+from hotline.core.web.errors import Handler, error
 from hotline.core.web.tokens import ApiTokens, Principal
 
-# the case system's webhook is signed instead (tickets/http.py)
-PUBLIC = frozenset({"/api/health", "/metrics", "/api/openapi.json", "/api/case-system/events"})
 TOKENS = web.AppKey("tokens", ApiTokens)
 PRINCIPAL = web.RequestKey("principal", Principal)
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def principal(request: web.Request) -> Principal:
     return request[PRINCIPAL]
 
 
-@web.middleware
-async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path in PUBLIC:
+def authenticate(public: frozenset[str]) -> Middleware:
+    """The middleware: 401 without a valid token, except on `public` paths."""
+
+    @web.middleware
+    async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
+        resource = request.match_info.route.resource
+        if resource is not None and resource.canonical in public:
+            return await handler(request)
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return error(401, "auth_required", "send Authorization: Bearer <token>")
+        who = await request.app[TOKENS].verify(token.strip())
+        if who is None:
+            return error(401, "auth_invalid", "the token is unknown or revoked")
+        request[PRINCIPAL] = who
         return await handler(request)
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        return error(401, "auth_required", "send Authorization: Bearer <token>")
-    who = await request.app[TOKENS].verify(token.strip())
-    if who is None:
-        return error(401, "auth_invalid", "the token is unknown or revoked")
-    request[PRINCIPAL] = who
-    return await handler(request)
+
+    return check

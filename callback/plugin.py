@@ -1,0 +1,37 @@
+"""Callbacks and the revisit robot (回访): tasks, campaigns, the dialer, the planner, the survey flow."""
+
+from __future__ import annotations
+
+from acd.router import Router
+from acd.store import AcdStore
+from callback import http
+from callback.commands import register
+from callback.dialer import Dialer, RevisitPrompts
+from callback.flow import RevisitFlow
+from callback.planner import RevisitPlanner
+from callback.pressure import InboundPressure
+from callback.requests import CallbackRequests
+from callback.settings import CallbackSettings
+from callback.tasks import RevisitTasks
+from dialplans.model import Dialplan
+from hotline.calls.records import CallRecords
+from hotline.core.plugin import Brought, Deps, Plugin
+from hotline.core.workers import Worker
+
+
+async def load(deps: Deps) -> Brought:
+    dialplan, calls, data = deps.get(Dialplan), deps.get(CallRecords), deps.data
+    deps.publish(CallbackRequests(deps.sessions))
+    tasks = deps.publish(RevisitTasks(deps.sessions, dialplan.revisit))
+    prompts = RevisitPrompts(data.host(data.inner_of("revisit-prompts")), data.inner_of("revisit-prompts"))
+    flow = RevisitFlow(calls, tasks, deps.get(Router), deps.sounds, prompts, dialplan.rating.labels, data.host,
+                       dialplan.revisit.skill)
+    dialer = deps.publish(Dialer(tasks, deps.ami, calls, deps.renderer, dialplan, prompts,
+                                 InboundPressure(deps.get(AcdStore), dialplan.revisit), data.host))
+    planner = RevisitPlanner(deps.sessions, dialplan.revisit)
+    workers: list[Worker] = [dialer, planner] if deps.get(CallbackSettings).dialer else [planner]
+    return Brought(routes=[http.routes(http.RevisitOps(tasks, dialer))], flows={"ivr/revisit": flow},
+                   workers=workers)
+
+
+plugin = Plugin("callback", load, commands=[register])

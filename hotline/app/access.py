@@ -1,0 +1,54 @@
+"""The access table: every action of the API, which roles may take it, and how far each reaches.
+
+`own`: the agent's own calls, tickets and recordings; `team`: the supervisor's team (a supervisor with no
+team: the whole centre); `all`: everything. A role not in a row is refused (403) and the refusal audited.
+Routes name their action with `@guarded(...)`; `tests/app/test_access_table.py` checks that every route is
+in this table and prints it into the README.
+"""
+
+from __future__ import annotations
+
+from hotline.core.web.policy import Policy, Rule, Scope, rule
+
+OWN, TEAM, ALL = Scope.OWN, Scope.TEAM, Scope.ALL
+
+RULES: tuple[Rule, ...] = (
+    # calls and callers (hotline/calls)
+    rule("calls.list", "list call records", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),
+    rule("calls.get", "read a call record", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),
+    rule("caller_lists.read", "read caller lists", supervisor=ALL, auditor=ALL, admin=ALL),
+    rule("caller_lists.add", "change caller lists", supervisor=ALL, admin=ALL),
+    rule("caller_lists.remove", "change caller lists", supervisor=ALL, admin=ALL),
+    # the ACD: agents, queues, calls in progress (acd)
+    rule("agents.list", "see agents", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),
+    rule("agents.state", "change an agent's state", agent=OWN, supervisor=TEAM, admin=ALL),
+    rule("agents.wrap_up", "extend an agent's wrap-up", agent=OWN, supervisor=TEAM, admin=ALL),
+    rule("agents.spy", "listen to, whisper to or barge into an agent's call", supervisor=TEAM, admin=ALL),
+    rule("acd.queue", "see the queue", supervisor=ALL, auditor=ALL, admin=ALL),
+    rule("acd.stats", "see queue statistics", supervisor=ALL, auditor=ALL, admin=ALL),
+    rule("acd.events", "follow the live feed", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),
+    rule("calls.silent", "hand a call to the silent-caller check", agent=OWN, supervisor=TEAM, admin=ALL),
+    rule("calls.transfer", "transfer a call", agent=OWN, supervisor=TEAM, admin=ALL),
+    rule("calls.three_way", "bring a third party into a call", agent=OWN, supervisor=TEAM, admin=ALL),
+    rule("calls.consult", "consult before transferring a call", agent=OWN, supervisor=TEAM, admin=ALL),
+    rule("calls.consult_end", "complete or cancel a consult", agent=OWN, supervisor=TEAM, admin=ALL),
+    rule("calls.leave", "leave a three-way call", agent=OWN, supervisor=TEAM, admin=ALL),
+    # tickets and the case system (tickets, integration/casesystem)
+    rule("tickets.create", "create tickets", agent=OWN, supervisor=ALL, admin=ALL),
+    rule("tickets.read", "read tickets", agent=OWN, supervisor=ALL, auditor=ALL, admin=ALL),
+    rule("tickets.write", "change tickets", agent=OWN, supervisor=ALL, admin=ALL),
+    rule("tickets.confidential", "read confidential tickets and their calls", supervisor=ALL, admin=ALL),
+    rule("tickets.duty_call", "call a ticket's handling unit", agent=OWN, supervisor=ALL, admin=ALL),
+    rule("tickets.legal_hold", "put a ticket's recordings on legal hold", supervisor=ALL, auditor=ALL, admin=ALL),
+    rule("callers.history", "read a caller's history", agent=ALL, supervisor=ALL, auditor=ALL, admin=ALL),
+    rule("case.outbox", "see messages to the case system", supervisor=ALL, admin=ALL),
+    rule("case.replay", "replay messages to the case system", supervisor=ALL, admin=ALL),
+    # the revisit robot (callback)
+    rule("revisits.read", "see revisit progress and tasks", supervisor=ALL, auditor=ALL, admin=ALL),
+    rule("revisits.operate", "pause, resume and upload revisits", supervisor=ALL, admin=ALL),
+    # recordings
+    rule("recordings.search", "search recordings", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),
+    rule("recordings.play", "play recordings", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),
+)
+
+POLICY = Policy(RULES)

@@ -1,0 +1,16 @@
+"""The domains this hotline is made of, in load order: a domain finds the services of those above it.
+Adding a domain is one line here."""
+
+from __future__ import annotations
+
+from acd.plugin import plugin as acd
+from callback.plugin import plugin as callback
+from dialplans.plugin import plugin as dialplans
+from hotline.calls.plugin import plugin as calls
+from hotline.core.plugin import Plugin
+from integration.world.plugin import plugin as world
+from ivr.plugin import plugin as ivr
+from recordings.plugin import plugin as recordings
+from tickets.plugin import plugin as tickets
+
+PLUGINS: tuple[Plugin, ...] = (dialplans, calls, acd, tickets, callback, ivr, recordings, world)

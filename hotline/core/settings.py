@@ -1,0 +1,102 @@
+"""The deployment's own settings (folders, addresses, ports, database, Redis, Asterisk root), from
+`HOTLINE_*` environment variables over embedded defaults; each domain keeps its own section beside its code."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def env(name: str, default: str) -> str:
+    """`HOTLINE_<name>` from the environment, else `default`."""
+    return os.environ.get(f"HOTLINE_{name}", default)
+
+
+def env_field(name: str, default: str, kind: Callable[[str], T] = str) -> T:  # type: ignore[assignment]
+    """A dataclass field read from `HOTLINE_<name>` when the settings are made."""
+    return field(default_factory=lambda: kind(env(name, default)))
+
+
+def env_flag(name: str, default: bool) -> bool:
+    return field(default_factory=lambda: env(name, "1" if default else "0") == "1")
+
+
+def default_cache_dir() -> Path:
+    """Machine-wide cache (Asterisk root) shared by every clone, outside git."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(os.environ.get("HOTLINE_CACHE", str(Path(base) / "hotline")))
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Loopback ports of one stack; tests give every stack its own set."""
+
+    http: int = 8080
+    agi: int = 4573
+    hotline_sip: int = 5060
+    hotline_ami: int = 5038
+    world_sip: int = 5070
+    world_ami: int = 5039
+    redis: int = 6380
+    case_system: int = 8090  # the reference case system, when no real one is configured
+
+    @classmethod
+    def free(cls) -> Ports:
+        """A free loopback port for every part: tests and benches run beside `make run` and each other."""
+        from hotline.core.netutil import free_port
+
+        return cls(**{f.name: free_port() for f in fields(cls)})
+
+
+@dataclass(frozen=True)
+class CoreSettings:
+    """Where the deployment lives and how its parts are reached; immutable, passed in at construction."""
+
+    home: Path = field(default_factory=lambda: Path(env("HOME_DIR", str(_REPO_ROOT / "var"))))
+    dialplan_file: Path = field(
+        default_factory=lambda: Path(env("DIALPLAN", str(_REPO_ROOT / "dialplans" / "hotline.yaml")))
+    )
+    # recorded prompt audio (<key>.wav) played instead of synthesised text; default: dialplans/prompts/
+    recorded_prompts: Path | None = field(
+        default_factory=lambda: Path(env("RECORDED_PROMPTS", "")) if env("RECORDED_PROMPTS", "") else None)
+    bind_host: str = field(default_factory=lambda: env("BIND", "127.0.0.1"))
+    ports: Ports = field(
+        default_factory=lambda: Ports(
+            http=int(env("HTTP_PORT", "8080")),
+            agi=int(env("AGI_PORT", "4573")),
+            hotline_sip=int(env("SIP_PORT", "5060")),
+            hotline_ami=int(env("AMI_PORT", "5038")),
+            world_sip=int(env("WORLD_SIP_PORT", "5070")),
+            world_ami=int(env("WORLD_AMI_PORT", "5039")),
+            redis=int(env("REDIS_PORT", "6380")),
+            case_system=int(env("CASE_PORT", "8090")),
+        )
+    )
+    database_url: str = field(default_factory=lambda: env("DATABASE_URL", ""))
+    redis_url: str = field(default_factory=lambda: env("REDIS_URL", ""))
+    asterisk_root: str = field(default_factory=lambda: env("ASTERISK_ROOT", ""))
+    with_world: bool = field(default_factory=lambda: env("WORLD", "1") == "1")
+
+    @property
+    def db_url(self) -> str:
+        """SQLAlchemy async URL; SQLite (WAL) in the home folder unless one is configured."""
+        return self.database_url or f"sqlite+aiosqlite:///{self.home / 'hotline.db'}"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.home / "run"
+
+    @property
+    def state_file(self) -> Path:
+        """Where a running stack publishes its ports and world credentials for `hotline call`."""
+        return self.run_dir / "stack.json"
+
+    def with_ports(self, ports: Ports) -> CoreSettings:
+        return replace(self, ports=ports)

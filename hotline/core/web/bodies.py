@@ -1,0 +1,70 @@
+"""Request bodies and queries as pydantic models, validated in one place; every error names its field."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from hotline.core.errors import BadRequest, Invalid
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class Body(BaseModel):
+    """Base of request bodies: unknown fields are refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Query(BaseModel):
+    """Base of query strings: every value arrives as text; unknown parameters are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+def field_errors(exc: ValidationError) -> list[dict[str, Any]]:
+    return [{"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]} for e in exc.errors()]
+
+
+def _invalid(exc: ValidationError, error_id: str, status: int) -> Invalid:
+    fields = field_errors(exc)
+    return Invalid("; ".join(f"{f['field']}: {f['message']}" for f in fields), fields=fields, error_id=error_id,
+                   status=status)
+
+
+async def json_body(request: web.Request, *, optional: bool = False) -> dict[str, Any]:
+    """The body as a JSON object (400 `bad_json` otherwise); an absent body is {} when `optional`."""
+    if optional and not request.can_read_body:
+        return {}
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise BadRequest("send a JSON object", error_id="bad_json") from None
+    if not isinstance(body, dict):
+        raise BadRequest("send a JSON object", error_id="bad_json")
+    return body
+
+
+async def read_body(request: web.Request, model: type[M], *, optional: bool = False,
+                    error_id: str = "bad_body", status: int = 422) -> M:
+    """The body checked against `model`: 400 `bad_json` when not a JSON object, else `status` (422) naming
+    each bad field."""
+    raw = await json_body(request, optional=optional)
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise _invalid(exc, error_id, status) from None
+
+
+def read_query(query: Mapping[str, str], model: type[M], *, error_id: str = "bad_param") -> M:
+    """The query string checked against `model`: 400 naming each bad parameter."""
+    try:
+        return model.model_validate(dict(query))
+    except ValidationError as exc:
+        fields = field_errors(exc)
+        raise BadRequest("; ".join(f"{f['field']}: {f['message']}" for f in fields), fields=fields,
+                         error_id=error_id) from None

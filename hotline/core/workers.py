@@ -1,0 +1,87 @@
+"""Background workers: one way to start, stop, retry with backoff and report health.
+
+A `Worker` is anything with `start()` and `close()`. `LoopWorker` is the usual kind: it
+runs `step()` again and again; a step that raises is logged with its traceback and retried after an
+exponential backoff (capped), so a database or network outage slows a worker down but never ends it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from abc import ABC, abstractmethod
+from typing import Protocol
+
+from hotline.core.web.health import PartHealth
+
+log = logging.getLogger(__name__)
+
+
+class Worker(Protocol):
+    """What the app starts once Asterisk is up and stops first on the way out."""
+
+    def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class LoopWorker(ABC):
+    """A background loop of `step()`s: `step()` returns the seconds to sleep before the next one."""
+
+    name: str = "worker"
+    base_backoff_s: float = 1.0
+    max_backoff_s: float = 60.0
+
+    def __init__(self) -> None:
+        self._task: asyncio.Task[None] | None = None
+        self.failures = 0  # consecutive failed steps
+        self.failed_total = 0
+        self.last_error: str | None = None
+        self.last_step_at: float | None = None
+
+    @abstractmethod
+    async def step(self) -> float:
+        """One round of work; the seconds to wait before the next."""
+
+    def start(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name=self.name)
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def close(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def backoff_s(self) -> float:
+        return min(self.max_backoff_s, self.base_backoff_s * 2 ** max(0, self.failures - 1))
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                delay = await self.step()
+                self.failures, self.last_error = 0, None
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.failures += 1
+                self.failed_total += 1
+                self.last_error = f"{type(exc).__name__}: {exc}"[:200]
+                delay = self.backoff_s()
+                log.exception("%s: step failed (%d in a row); next try in %.1f s", self.name, self.failures, delay)
+            self.last_step_at = time.monotonic()
+            await asyncio.sleep(delay)
+
+    def health(self) -> PartHealth:
+        if not self.running:
+            return PartHealth(False, "not running")
+        if self.failures:
+            return PartHealth(False, f"failing ({self.failures} in a row): {self.last_error}")
+        return PartHealth(True, "running")

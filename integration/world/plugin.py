@@ -1,0 +1,86 @@
+"""The simulated outside world under `make run` and the tests: a second Asterisk playing the carrier,
+citizens, agents' phones and petitioners; `hotline call` places a test call from it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from acd.router import Router
+from dialplans.model import Dialplan
+from dialplans.secrets import Secrets
+from hotline.core.asterisk.ami import AmiClient
+from hotline.core.asterisk.sandbox import AsteriskInstance
+from hotline.core.plugin import Brought, Deps, Plugin, Started
+from hotline.core.web.health import PartHealth
+from integration.world.commands import register
+from integration.world.render import CARRIER_ANNOUNCEMENTS, WorldContext, render_world
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class World:
+    """The running world: its Asterisk, its AMI session and how `hotline call` reaches it."""
+
+    asterisk: AsteriskInstance
+    ami: AmiClient
+    creds: dict[str, Any]
+
+
+async def _demo_agents_ready(hotline: AsteriskInstance, acd: Router, dialplan: Dialplan,
+                             timeout: float = 20.0) -> None:
+    """Once the world's phones have registered, their signed-out agents sign in ready (after a restart the
+    others keep the state they are in)."""
+    states = await acd.agents()
+    waiting = {a.id for a in dialplan.agents if states.get(a.id, {}).get("state", "signed_out") == "signed_out"}
+    deadline = asyncio.get_running_loop().time() + timeout
+    while waiting and asyncio.get_running_loop().time() < deadline:
+        contacts = await hotline.cli("pjsip show contacts")
+        for agent in list(waiting):
+            if f"{agent}/sip:" in contacts:
+                waiting.discard(agent)
+                await acd.set_agent_state(agent, "ready", reason="demo phone registered")
+        if waiting:
+            await asyncio.sleep(0.2)
+    if waiting:
+        log.warning("demo agents' phones not registered: %s", ", ".join(sorted(waiting)))
+
+
+async def load(deps: Deps) -> Brought:
+    if not deps.core.with_world:
+        return Brought()
+    core, data, secrets = deps.core, deps.data, deps.get(Secrets)
+    brought = Brought()
+
+    async def start(started: Started) -> None:
+        announcements = data.inner_of("world-announcements")  # the carrier's 空号 / 关机 … in Chinese
+        await deps.renderer.render_all(CARRIER_ANNOUNCEMENTS, data.host(announcements))
+        ctx = WorldContext(bind_host=core.bind_host, sip_port=core.ports.world_sip, ami_port=core.ports.world_ami,
+                           ami_user="world", ami_secret=secrets.world_ami_secret, hotline_host=core.bind_host,
+                           hotline_sip_port=core.ports.hotline_sip, agent_secrets=secrets.agent_secrets,
+                           announcements=announcements)
+        world = AsteriskInstance(deps.root, "world", render_world(ctx), inner_dir=data.instance("world"))
+        await world.start_or_adopt()
+        brought.closers.append(world.stop)
+        ami = AmiClient(core.bind_host, ctx.ami_port, ctx.ami_user, ctx.ami_secret, name="world")
+        await ami.connect()
+        brought.closers.append(ami.close)
+        started.services.publish(World(world, ami, {"host": core.bind_host, "port": ctx.ami_port,
+                                                    "username": ctx.ami_user, "secret": ctx.ami_secret}))
+        await _demo_agents_ready(started.hotline, deps.get(Router), deps.get(Dialplan))
+
+    async def health() -> PartHealth:
+        world = deps.find(World)
+        if world is None:
+            return PartHealth(False, "simulated outside world: not started")
+        return PartHealth(world.ami.connected, f"simulated outside world: {world.ami.state}")
+
+    brought.on_asterisk.append(start)
+    brought.health["world"] = health
+    return brought
+
+
+plugin = Plugin("world", load, commands=[register])

@@ -1,0 +1,42 @@
+"""The IVR: what a citizen hears from the greeting to the agent and after (AGI flows), and its prompts."""
+
+from __future__ import annotations
+
+from acd.router import Router
+from callback.requests import CallbackRequests
+from dialplans.model import Dialplan
+from hotline.calls.caller_lists import CallerLists
+from hotline.calls.records import CallRecords
+from hotline.core.plugin import Brought, Deps, Plugin
+from ivr.catalogue import register as register_prompts
+from ivr.flows.agent_codes import AgentCodeFlow
+from ivr.flows.inbound import InboundFlow
+from ivr.flows.position import PositionFlow, expand_position_prompts
+from ivr.flows.rating import RatingFlow
+from ivr.flows.requeue import RequeueFlow
+from ivr.flows.self_service import SelfService
+from ivr.flows.silent import SilentCallerFlow
+from ivr.flows.voice_message import VoiceMessages
+from tickets.service import Tickets
+
+
+async def load(deps: Deps) -> Brought:
+    dialplan, calls, acd, data, sounds = deps.get(Dialplan), deps.get(CallRecords), deps.get(Router), deps.data, \
+        deps.sounds
+    fixed = {k: v for k, v in expand_position_prompts(dialplan.prompts).items() if "{" not in v}
+    await deps.renderer.render_all(fixed, data.host(sounds))
+    requests = deps.get(CallbackRequests)
+    messages = VoiceMessages(calls, sounds, acd, requests, dialplan.queue,
+                             data.inner_of("recordings") + "/messages", data.host)
+    offer = SelfService(calls, sounds, deps.get(Tickets), requests, acd) if dialplan.queue.self_service else None
+    return Brought(flows={
+        "ivr/inbound": InboundFlow(calls, sounds, dialplan, acd, deps.get(CallerLists), messages),
+        "ivr/rating": RatingFlow(calls, sounds, dialplan.rating.labels),
+        "ivr/position": PositionFlow(calls, sounds, acd, offer),
+        "ivr/requeue": RequeueFlow(calls, acd),
+        "agent/code": AgentCodeFlow(acd, sounds),
+        "ivr/silent": SilentCallerFlow(calls, sounds, data.inner_of("listen"), data.host, acd),
+    })
+
+
+plugin = Plugin("ivr", load, commands=[register_prompts])

@@ -1,0 +1,28 @@
+"""The recordings' section of the settings (`HOTLINE_RECORDINGS_*`, `HOTLINE_S3_*`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from hotline.core.settings import env_field
+
+
+@dataclass(frozen=True)
+class RecordingSettings:
+    # stored recordings (a dated tree, read-only files; default <home>/recordings) and their format: opus | mp3
+    dir: str = env_field("RECORDINGS_DIR", "")
+    format: str = env_field("RECORDINGS_FORMAT", "opus")
+    max_backoff_s: float = env_field("RECORDINGS_MAX_BACKOFF_S", "60", float)
+    # where stored recordings go: local (the dated tree above) | s3 (S3-compatible object storage; the
+    # access key and secret come from HOTLINE_S3_ACCESS_KEY / HOTLINE_S3_SECRET_KEY)
+    backend: str = env_field("RECORDINGS_BACKEND", "local")
+    s3_endpoint: str = env_field("S3_ENDPOINT", "")
+    s3_bucket: str = env_field("S3_BUCKET", "hotline-recordings")
+    s3_region: str = env_field("S3_REGION", "us-east-1")
+    s3_prefix: str = env_field("S3_PREFIX", "")
+    # keep stored recordings this many years (0: for ever, as the standards ask long-term keeping)
+    keep_years: int = env_field("RECORDINGS_KEEP_YEARS", "0", int)
+
+    def store_dir(self, home: Path) -> Path:
+        return Path(self.dir) if self.dir else home / "recordings"
