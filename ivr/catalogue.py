@@ -1,8 +1,8 @@
 """The prompt catalogue: every prompt a flow plays, where it is heard, and where its audio comes from.
 
-Texts live in the dialplan file (`prompts:`); engineers may drop a recorded `<key>.wav` (any rate or
-format sox reads) into the recorded-prompts folder (`dialplans/prompts/` by default) and it is played
-instead of the synthesised text. `hotline prompts render` renders them all and reports any missing.
+Texts live in the dialplan file (`prompts:`); engineers may drop a recorded `<key>.wav` (or .mp3, .m4a,
+.ogg, .flac; any rate, read with pydub) into the recorded-prompts folder (`dialplans/prompts/` by default)
+and it is played instead of the synthesised text. `hotline prompts render` renders them all and reports any missing.
 """
 
 from __future__ import annotations

@@ -15,8 +15,8 @@ import pytest
 from hotline.core.asterisk.root import AsteriskRoot, find_root
 from hotline.core.db.engine import SessionFactory, create_engine, session_factory
 from hotline.core.db.migrate import upgrade
-from hotline.core.embedded.postgres_server import PostgresServer
 from hotline.core.netutil import free_port
+from tests.postgres_server import PostgresServer
 
 # --- section: asterisk (owner: hotline/asterisk) ---
 

@@ -21,6 +21,7 @@ from dialplans.loader import load_dialplan
 from dialplans.model import Dialplan
 from dialplans.render import RenderContext, render
 from dialplans.secrets import Secrets, load_or_create_secrets
+from hotline.app.access import POLICY
 from hotline.app.health import core_health
 from hotline.app.metrics import CoreCollector
 from hotline.app.named import NamedServices
@@ -41,7 +42,7 @@ from hotline.core.plugin import Brought, Deps, Plugin, Services, Started
 from hotline.core.redis_client import redis_client
 from hotline.core.web.audit import AuditLog
 from hotline.core.web.health import HealthRegistry
-from hotline.core.web.policy import Teams
+from hotline.core.web.policy import Policy, Teams
 from hotline.core.web.tokens import ApiTokens
 from ivr.catalogue import recorded_dir
 
@@ -54,9 +55,10 @@ class Stack(NamedServices):
     """One running hotline: Redis, database, AGI, the hotline Asterisk, the domains, the web service."""
 
     def __init__(self, settings: Settings, *, extra_flows: Mapping[str, Flow] | None = None,
-                 plugins: Sequence[Plugin] = PLUGINS) -> None:
+                 plugins: Sequence[Plugin] = PLUGINS, policy: Policy = POLICY) -> None:
         self.settings = settings
         self.plugins = tuple(plugins)
+        self.policy = policy
         self._extra_flows = dict(extra_flows or {})
         self.registry = CollectorRegistry()
         self.health = HealthRegistry()
@@ -181,7 +183,8 @@ class Stack(NamedServices):
             self.health.register(name, check)
         self.registry.register(CoreCollector(self))
         teams = Teams({a.id: a.group for a in self.dialplan.agents if a.group})
-        app = build_app(WebParts(tables, self.tokens, AuditLog(deps.sessions), self.health, self.registry, teams))
+        app = build_app(WebParts(tables, self.tokens, AuditLog(deps.sessions), self.health, self.registry, teams,
+                                 self.policy))
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         self._closers.append(runner.cleanup)

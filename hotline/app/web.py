@@ -15,7 +15,7 @@ from hotline.core.web.audit import AuditLog
 from hotline.core.web.auth import TOKENS, authenticate
 from hotline.core.web.errors import Handler, json_errors
 from hotline.core.web.health import HealthRegistry
-from hotline.core.web.policy import AUDIT, TEAMS, Teams
+from hotline.core.web.policy import AUDIT, TEAMS, Policy, Teams
 from hotline.core.web.policy import POLICY as POLICY_KEY
 from hotline.core.web.routes import RouteTable, openapi_document
 from hotline.core.web.tokens import ApiTokens
@@ -36,6 +36,7 @@ class WebParts:
     health: HealthRegistry = field(default_factory=HealthRegistry)
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     teams: Teams = field(default_factory=Teams)
+    policy: Policy = POLICY
 
 
 def _metrics_middleware(registry: CollectorRegistry) -> web.middleware:  # type: ignore[valid-type]
@@ -97,7 +98,7 @@ def build_app(parts: WebParts) -> web.Application:
     app[HEALTH] = parts.health
     app[REGISTRY] = parts.registry
     app[AUDIT] = parts.audit
-    app[POLICY_KEY] = POLICY
+    app[POLICY_KEY] = parts.policy
     app[TEAMS] = parts.teams
     app[TABLES] = tables
     for table in tables:

@@ -79,6 +79,10 @@ class LoopWorker(ABC):
             self.last_step_at = time.monotonic()
             await asyncio.sleep(delay)
 
+    async def check(self) -> PartHealth:
+        """The health check a plugin registers (`Brought.health`)."""
+        return self.health()
+
     def health(self) -> PartHealth:
         if not self.running:
             return PartHealth(False, "not running")

@@ -20,8 +20,8 @@ from dialplans.model import RevisitSettings
 from hotline.calls.models import CallerListEntry, CallRecord
 from hotline.core.db.engine import SessionFactory, create_engine, session_factory
 from hotline.core.db.migrate import upgrade
-from hotline.core.embedded.postgres_server import PostgresServer
 from hotline.core.netutil import free_port
+from tests.postgres_server import PostgresServer
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 

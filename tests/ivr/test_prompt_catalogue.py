@@ -29,6 +29,8 @@ def test_the_catalogue_renders_recorded_and_synthesised_prompts_and_names_the_mi
     recorded.mkdir()
     subprocess.run(["sox", "-n", "-r", "16000", "-c", "2", "-b", "16", str(recorded / "goodbye.wav"), "synth", "1.5",
                     "sine", "440"], check=True)
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "sine=frequency=300:duration=2",
+                    "-ar", "44100", "-ac", "2", str(recorded / "rating_thanks.mp3")], check=True)  # any format
     env = {**os.environ, "HOTLINE_DIALPLAN": str(dialplan), "HOTLINE_RECORDED_PROMPTS": str(recorded),
            "HOTLINE_HOME_DIR": str(tmp_path / "home"), "HOTLINE_ASTERISK_ROOT": str(asterisk_root.path)}
     hotline = str(Path(sys.executable).parent / "hotline")
@@ -39,6 +41,7 @@ def test_the_catalogue_renders_recorded_and_synthesised_prompts_and_names_the_mi
     by_key = {p["key"]: p for p in report["prompts"]}
     assert report["missing"] == ["revisit_aspect"]
     assert by_key["goodbye"]["source"] == "recorded" and abs(by_key["goodbye"]["seconds"] - 1.5) < 0.05
+    assert by_key["rating_thanks"]["source"] == "recorded" and abs(by_key["rating_thanks"]["seconds"] - 2) < 0.1
     assert by_key["greeting"]["source"] == "synthesised" and 0.5 < by_key["greeting"]["seconds"] < 5
     assert by_key["revisit_opening"]["source"] == "per-call" and by_key["queue_wait"]["source"] == "per-call"
     with wave.open(str(tmp_path / "out" / "goodbye.wav")) as w:

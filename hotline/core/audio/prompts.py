@@ -17,10 +17,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydub import AudioSegment
+
 from hotline.core.asterisk.root import AsteriskRoot
 
 log = logging.getLogger(__name__)
 
+RECORDED_FORMATS = (".wav", ".mp3", ".m4a", ".ogg", ".flac")
 _RECIPE = "espeak-ng cmn s175 -> sox 8000Hz mono s16 trim-silence norm-3 v2"
 _SPEED = "175"  # words per minute: clear, and the greeting ends within 5 s of answer
 _DIGITS = str.maketrans("0123456789", "零幺二三四五六七八九")
@@ -59,28 +62,29 @@ class PromptRenderer:
         return result
 
     def recorded_for(self, key: str) -> Path | None:
-        """The engineers' recording of this prompt, if there is one."""
+        """The engineers' recording of this prompt, if there is one (`<key>.wav`, `.mp3`, `.m4a` …)."""
         if self.recorded is None:
             return None
-        found = self.recorded / f"{key}.wav"
-        return found if found.is_file() else None
+        for suffix in RECORDED_FORMATS:
+            found = self.recorded / f"{key}{suffix}"
+            if found.is_file():
+                return found
+        return None
 
     async def _converted(self, recording: Path) -> Path:
-        """A recording at the rate Asterisk plays (8 kHz mono 16-bit), cached by its content."""
+        """A recording at the rate Asterisk plays (8 kHz mono 16-bit WAV), cached by its content. pydub
+        (ffmpeg) reads it in any rate, channel count and format engineers are likely to bring."""
         digest = hashlib.sha256(_RECIPE.encode() + b"\n" + recording.read_bytes()).hexdigest()[:24]
         target = self.cache_dir / f"rec-{digest}.wav"
         if target.exists():
             return target
         self.cache_dir.mkdir(parents=True, exist_ok=True)
-        work = self.root.path / "tmp" / f"hotline-rec-{uuid.uuid4().hex[:16]}"
-        work.mkdir(parents=True, exist_ok=True)
+        made = target.with_name(f".{uuid.uuid4().hex[:16]}.wav")
         try:
-            shutil.copyfile(recording, work / "in.wav")
-            await _run("chroot", str(self.root.path), "sox", f"/tmp/{work.name}/in.wav",
-                       "-r", "8000", "-c", "1", "-b", "16", f"/tmp/{work.name}/out.wav")
-            _publish(work / "out.wav", target)
+            await asyncio.to_thread(_telephone_wav, recording, made)
+            _publish(made, target)
         finally:
-            shutil.rmtree(work, ignore_errors=True)
+            made.unlink(missing_ok=True)
         log.info("recorded prompt converted: %s", recording.name)
         return target
 
@@ -120,6 +124,11 @@ class PromptRenderer:
             shutil.rmtree(work, ignore_errors=True)
         log.info("prompt synthesised: %s", text[:24])
         return target
+
+
+def _telephone_wav(source: Path, target: Path) -> None:
+    sound = AudioSegment.from_file(source).set_frame_rate(8000).set_channels(1).set_sample_width(2)
+    sound.export(target, format="wav")
 
 
 def _publish(made: Path, target: Path) -> None:
