@@ -10,7 +10,7 @@ import pytest
 
 from hotline.core.asterisk.agi import AgiCall, AgiCommandError, AgiHangup, AgiServer, Router
 from hotline.core.asterisk.agi.protocol import MalformedSession, Request, parse_env_line, parse_result, quote
-from tests.asterisk.fake_agi_peer import agi_session
+from tests.core.asterisk.fake_agi_peer import agi_session
 
 seen: dict[str, object] = {}
 

@@ -14,7 +14,7 @@ from hotline.core.asterisk.ami import AmiActionError, AmiClient, AmiDisconnected
 from hotline.core.asterisk.root import AsteriskRoot
 from hotline.core.asterisk.sandbox import AsteriskInstance
 from hotline.core.netutil import free_port
-from tests.asterisk.tcp_proxy import CuttableProxy
+from tests.core.asterisk.tcp_proxy import CuttableProxy
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]
 
