@@ -9,8 +9,6 @@ numbers are left out. Sampling is decided by the call id's hash, so a rescan dec
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import logging
 import re
@@ -23,6 +21,7 @@ from callback.models import RevisitTask
 from dialplans.model import RevisitSettings
 from hotline.calls.models import CallerListEntry, CallRecord
 from hotline.core.db.engine import SessionFactory
+from hotline.core.workers import LoopWorker
 
 log = logging.getLogger(__name__)
 LOOK_BACK = timedelta(days=1)
@@ -51,31 +50,21 @@ def reason_for(call: CallRecord, settings: RevisitSettings) -> str | None:
     return None
 
 
-class RevisitPlanner:
+class RevisitPlanner(LoopWorker):
+    """Scans the calls every `every_s`; a failed scan is retried with the worker's backoff."""
+
+    name = "revisit-planner"
+
     def __init__(self, sessions: SessionFactory, settings: RevisitSettings, every_s: float = 30.0) -> None:
+        super().__init__()
         self._sessions, self._settings, self._every_s = sessions, settings, every_s
-        self._task: asyncio.Task[None] | None = None
         self._scanned_to: datetime | None = None  # calls that ended before this were looked at
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="revisit-planner")
-
-    async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                made = await self.scan()
-                if made:
-                    log.info("revisit: %d task(s) planned from calls", made)
-            except Exception:
-                log.exception("revisit planning failed; trying again")
-            await asyncio.sleep(self._every_s)
+    async def step(self) -> float:
+        made = await self.scan()
+        if made:
+            log.info("revisit: %d task(s) planned from calls", made)
+        return self._every_s
 
     async def scan(self, now: datetime | None = None) -> int:
         """Plan tasks for calls that ended since the last scan (the last day at first) and have none yet."""

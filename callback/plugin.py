@@ -5,6 +5,7 @@ from __future__ import annotations
 from acd.router import Router
 from acd.store import AcdStore
 from callback import http
+from callback.closure import plan_for_closed
 from callback.commands import register
 from callback.dialer import Dialer, RevisitPrompts
 from callback.flow import RevisitFlow
@@ -17,12 +18,16 @@ from dialplans.model import Dialplan
 from hotline.calls.records import CallRecords
 from hotline.core.plugin import Brought, Deps, Plugin
 from hotline.core.workers import Worker
+from tickets.service import Tickets
 
 
 async def load(deps: Deps) -> Brought:
     dialplan, calls, data = deps.get(Dialplan), deps.get(CallRecords), deps.data
     deps.publish(CallbackRequests(deps.sessions))
     tasks = deps.publish(RevisitTasks(deps.sessions, dialplan.revisit))
+    if (tickets := deps.find(Tickets)) is not None:  # closed tickets are revisited; their timeline shows it
+        tickets.on_closed.append(plan_for_closed)
+        tickets.revisits_of = tasks.of_ticket
     prompts = RevisitPrompts(data.host(data.inner_of("revisit-prompts")), data.inner_of("revisit-prompts"))
     flow = RevisitFlow(calls, tasks, deps.get(Router), deps.sounds, prompts, dialplan.rating.labels, data.host,
                        dialplan.revisit.skill)

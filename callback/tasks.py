@@ -27,8 +27,7 @@ from callback.outcome import FINAL, RETRY, retry_delay_s
 from dialplans.model import RevisitSettings
 from hotline.calls.models import CallerListEntry
 from hotline.core.db.engine import SessionFactory
-from integration.casesystem.models import OutboxMessage
-from tickets.models import Ticket, TicketEvent
+from tickets.timeline import RevisitResult, record_revisit
 
 OPEN = ("pending", "retry")
 REACHED = ("completed", "refused", "human", "hung_up")  # a person answered and pressed something
@@ -99,20 +98,14 @@ def _dissatisfied(task: RevisitTask) -> bool:
 
 
 async def _report(s: AsyncSession, task: RevisitTask, now: datetime) -> None:
-    """A finished revisit of a ticket: on its timeline, and to the case system through the outbox, in the
-    same transaction (R-REV-3: answers go back to the case system)."""
-    ticket = await s.get(Ticket, task.ticket_id)
-    if ticket is None:
+    """A finished revisit of a ticket goes to the tickets domain, in the same transaction: on the ticket's
+    timeline and to the case system (R-REV-3: answers go back to the case system)."""
+    if task.ticket_id is None:
         return
     calls = list((await s.scalars(select(RevisitAttempt.call_id).where(RevisitAttempt.task_id == task.id)
                                   .order_by(RevisitAttempt.id))).all())
-    payload = {"ticket": ticket.number, "case_number": ticket.case_number, "result": task.result,
-               "answers": task.answers, "attempts": task.attempts, "finished_at": now.isoformat(), "calls": calls,
-               "reason": task.reason}
-    s.add(TicketEvent(ticket_id=ticket.id, at=now, kind="revisited", status=None, source="revisit-robot",
-                      detail={"result": task.result, "answers": task.answers, "attempts": task.attempts}))
-    s.add(OutboxMessage(ticket_id=ticket.id, kind="revisit.result", payload=payload,
-                        idempotency_key=f"revisit-{task.id}", created_at=now, next_attempt_at=now))
+    await record_revisit(s, task.ticket_id, RevisitResult(task.id, task.result, task.answers, task.attempts,
+                                                          task.reason, now, calls))
 
 
 class RevisitTasks:
@@ -188,7 +181,7 @@ class RevisitTasks:
                     task.next_attempt_at = now + timedelta(seconds=wait_s)
             else:
                 raise ValueError(f"unknown outcome {outcome}")
-            if task.finished_at is not None and task.ticket_id is not None:
+            if task.finished_at is not None:
                 await _report(s, task, now)
             if _dissatisfied(task) and task.reason != "second_revisit":
                 s.add(RevisitTask(ticket_id=task.ticket_id, number=task.number, reason="second_revisit", mode="human",
@@ -207,6 +200,14 @@ class RevisitTasks:
             task = await s.get(RevisitTask, attempt.task_id, with_for_update=True)
             assert task is not None
             task.answers = {**task.answers, question: value}
+
+    async def of_ticket(self, ticket_id: int) -> list[dict[str, Any]]:
+        """A ticket's revisit tasks (shown on its timeline)."""
+        async with self.sessions() as s:
+            rows = (await s.scalars(select(RevisitTask).where(RevisitTask.ticket_id == ticket_id)
+                                    .order_by(RevisitTask.id))).all()
+        return [{"id": r.id, "reason": r.reason, "status": r.status, "mode": r.mode, "number": r.number}
+                for r in rows]
 
     async def for_call(self, call_id: str) -> RevisitTask | None:
         async with self.sessions() as s:

@@ -1,16 +1,22 @@
-"""The web app of a test: the given route tables on a real database, with the service's own routes."""
+"""The web app of a test: the given route tables on a real database, with the service's own routes; the same
+served from a thread of its own."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Mapping
+from pathlib import Path
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.app.web import WebParts, build_app
 from hotline.calls import http as calls_http
 from hotline.calls.records import CallRecords
 from hotline.core.db.engine import SessionFactory
+from hotline.core.netutil import free_port
 from hotline.core.web.audit import AuditLog
 from hotline.core.web.health import HealthRegistry
 from hotline.core.web.policy import Teams
@@ -24,3 +30,48 @@ def web_app(sessions: SessionFactory, tokens: ApiTokens, *tables: RouteTable, he
     return build_app(WebParts([calls_http.routes(CallRecords(sessions)), *tables], tokens,
                               audit or AuditLog(sessions), health or HealthRegistry(), CollectorRegistry(),
                               Teams(dict(teams or {}))))
+
+
+class ThreadedServer:
+    """A web app on a real SQLite database in its own thread and event loop, for blocking clients such as
+    schemathesis; a subclass builds the app in `_start` (setting `_engine` and `_runner`)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.port = free_port()
+        self.token = ""
+        self._engine: AsyncEngine | None = None
+        self._runner: web.AppRunner | None = None
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(folder,), daemon=True)
+
+    def _run(self, folder: Path) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._loop.run_until_complete(self._start(folder))
+        self._ready.set()
+        self._loop.run_forever()
+
+    async def _start(self, folder: Path) -> None:
+        raise NotImplementedError
+
+    async def serve(self, app: web.Application) -> None:
+        """Serve `app` on `port` (for `_start`)."""
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+
+    def start(self) -> None:
+        self._thread.start()
+        if not self._ready.wait(30):
+            raise TimeoutError("API server did not start")
+
+    def stop(self) -> None:
+        async def close() -> None:
+            if self._runner is not None:
+                await self._runner.cleanup()
+            if self._engine is not None:
+                await self._engine.dispose()
+
+        asyncio.run_coroutine_threadsafe(close(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)

@@ -23,6 +23,7 @@ from dialplans.model import Dialplan
 from hotline.calls.records import CallRecords
 from hotline.core.asterisk.ami import AmiClient, AmiMessage
 from hotline.core.audio.prompts import PromptRenderer
+from hotline.core.errors import Conflict
 from tickets.alerts import URGENT
 from tickets.service import Tickets, TicketView
 
@@ -32,8 +33,10 @@ FREE_STATES = frozenset({"ready", "wrap_up", "paused"})
 CONTEXT = "hotline-duty-call"
 
 
-class DutyCallRefused(ValueError):
+class DutyCallRefused(Conflict):
     """The ticket is not urgent or not submitted, its unit has no duty phone, or the phone is busy."""
+
+    error_id = "duty_call_refused"
 
 
 class AgentStates(Protocol):

@@ -10,11 +10,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from hotline.core.errors import Invalid
 from tickets.catalogue import CHANNELS, CONTENT_FIELDS, REQUEST_TYPES, REQUIRED_CONTENT, URGENCIES, Catalogue
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{9,11}$")
-_CALL_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+CALL_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 TOP_FIELDS = ("channel", "request_type", "category", "urgency", "complex", "title", "content", "petitioner",
               "handling_unit", "calls")
 PETITIONER_FIELDS = ("name", "phone", "address", "confidential", "revisit_consent", "enterprise")
@@ -29,11 +30,13 @@ class FieldError:
         return {"field": self.field, "message": self.message}
 
 
-class BadTicket(ValueError):
-    """The form has errors; nothing was written."""
+class BadTicket(Invalid):
+    """The form has errors; nothing was written (422 `bad_ticket`, each bad field named)."""
+
+    error_id = "bad_ticket"
 
     def __init__(self, errors: list[FieldError]) -> None:
-        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors), fields=[e.to_json() for e in errors])
         self.errors = errors
 
 
@@ -118,7 +121,7 @@ def read_form(body: Any, catalogue: Catalogue) -> TicketForm:
         v.update(_petitioner(r, body["petitioner"]))
     if "calls" in body:
         calls = body["calls"]
-        if not isinstance(calls, list) or not all(isinstance(c, str) and _CALL_ID.match(c) for c in calls):
+        if not isinstance(calls, list) or not all(isinstance(c, str) and CALL_ID.fullmatch(c) for c in calls):
             r.bad("calls", "must be a list of call ids")
         elif len(calls) > 20:
             r.bad("calls", "at most 20 calls per ticket")

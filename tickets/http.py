@@ -1,40 +1,43 @@
 """Tickets over HTTP: drafts, submission, timeline, the repeat-caller view, the case-system outbox, and
 the case system's signed webhook.
 
-Agents write and read their own tickets; supervisors and admins all; auditors read all but
-confidential ones. Every access is audited. The webhook carries no token: it is signed (HMAC) and each
-event id is accepted once.
+Agents write and read the tickets they created; supervisors and admins all; auditors read all but
+confidential ones (those only supervisors, admins and the creating agent). The access table decides;
+every access is audited. The ticket form keeps its own checks (`tickets.form`, 422 `bad_ticket` naming
+each field); the models below describe it for the OpenAPI document. The webhook carries no token: it
+is signed (HMAC), each event id is accepted once, and each refusal is audited.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from typing import Annotated, Any, Literal, get_args
 
 from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
+from pydantic.json_schema import SkipJsonSchema
 
-from hotline.core.web.access import AUDIT, audited, gate, json_object
-from hotline.core.web.auth import principal
-from hotline.core.web.errors import error
+from hotline.core.errors import BadRequest, DomainError, NotFound
+from hotline.core.web.bodies import Body, Query, field_errors, json_body, read_body, read_query
+from hotline.core.web.policy import AUDIT, Grant, Scope, guarded
 from hotline.core.web.routes import RouteTable
-from hotline.core.web.tokens import Principal
-from integration.casesystem.mapping import BadEvent, CaseMapping
-from integration.casesystem.outbox import OutboxWorker
+from integration.casesystem.mapping import BadEvent, CaseMapping, InboundEvent
+from integration.casesystem.outbox import OutboxWorker, State
 from integration.casesystem.signing import BadSignature, verify
-from tickets.duty_call import DutyCaller, DutyCallRefused
-from tickets.form import BadTicket, read_form
-from tickets.service import StaleEvent, TicketLocked, TicketNotFound, Tickets, TicketView
+from tickets.catalogue import CHANNELS, CONTENT_FIELDS, REQUEST_TYPES, URGENCIES
+from tickets.duty_call import DutyCaller
+from tickets.form import CALL_ID, BadTicket, FieldError, TicketForm, read_form
+from tickets.models import Ticket
+from tickets.service import StaleEvent, TicketNotFound, Tickets, TicketView
 
 log = logging.getLogger(__name__)
 
-WRITERS = frozenset({"agent", "supervisor", "admin"})
-READERS = WRITERS | {"auditor"}
-CONFIDENTIAL_READERS = frozenset({"supervisor", "admin"})
-OPERATORS = frozenset({"supervisor", "admin"})
-HOLDERS = frozenset({"supervisor", "auditor", "admin"})  # may keep recordings past retention
 WEBHOOK_PATH = "/api/case-system/events"
+_ID = re.compile(r"[0-9]{1,11}")
+_NUMBER = re.compile(r"[0-9]{1,32}")
 
 
 @dataclass(frozen=True)
@@ -50,257 +53,466 @@ TICKETS = web.AppKey("tickets", Tickets)
 CASE = web.AppKey("case_link", CaseLink)
 DUTY = web.AppKey("duty_caller", DutyCaller)
 
-
-def _me(who: Principal) -> str:
-    return who.agent_id or who.name
-
-
-def _may_read(who: Principal, ticket: TicketView) -> bool:
-    if ticket.row.confidential and who.role not in CONFIDENTIAL_READERS:
-        return who.role == "agent" and ticket.row.created_by == _me(who)
-    if who.role == "agent":
-        return ticket.row.created_by == _me(who)
-    return who.role in READERS
+Channel = Literal["电话", "网站", "微信", "APP", "短信", "邮件", "来信", "网格", "其他"]
+RequestType = Literal["咨询", "求助", "投诉", "举报", "建议", "表扬", "无效"]
+Urgency = Literal["一般", "紧急", "非常紧急"]
+Status = Literal["draft", "submitted", "received", "dispatched", "signed", "feedback", "closed", "overdue"]
+assert all(get_args(t) == c for t, c in ((Channel, CHANNELS), (RequestType, REQUEST_TYPES), (Urgency, URGENCIES)))
+CallId = Annotated[str, Field(pattern=CALL_ID.pattern)]
 
 
-def _may_write(who: Principal, ticket: TicketView) -> bool:
-    return who.role in OPERATORS or (who.role == "agent" and ticket.row.created_by == _me(who))
+def _text(limit: int, description: str | None = None) -> Any:
+    """A text field that may be left out but is never null (a draft changes only what is sent)."""
+    return Field(None, max_length=limit, description=description)
 
 
-def _bad(exc: BadTicket) -> web.Response:
-    body = {"error": {"id": "bad_ticket", "message": str(exc), "fields": [e.to_json() for e in exc.errors]}}
-    return web.json_response(body, status=422)
+def _no_null_defaults(schema: dict[str, Any]) -> None:
+    for prop in schema.get("properties", {}).values():
+        if isinstance(prop, dict) and "default" in prop and prop["default"] is None:
+            del prop["default"]
 
 
-def _ticket_id(request: web.Request) -> int | None:
+class Partial(BaseModel):
+    """A body of optional, non-null fields; unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_no_null_defaults)
+
+
+Omitted = SkipJsonSchema[None]  # a field left out; not in the document, which lists only what may be sent
+
+
+class TicketContent(Partial):
+    """What the petitioner said, field by field (Beijing draft App. C); required fields depend on the type."""
+
+    description: str | Omitted = _text(4000, "事件描述")
+    occurred_at: str | Omitted = _text(100, "发生时间")
+    location: str | Omitted = _text(200, "发生地点")
+    subject: str | Omitted = _text(200, "涉及对象 / 被反映单位")
+    prior_handling: str | Omitted = _text(1000, "前期处理情况")
+    current_state: str | Omitted = _text(1000, "现状")
+    demand: str | Omitted = _text(1000, "诉求人的要求")
+    reason: str | Omitted = _text(1000, "建议理由")
+
+
+class PetitionerIn(Partial):
+    name: str | Omitted = _text(64)
+    phone: str | Omitted = _text(32, "a mobile (1xxxxxxxxxx) or landline (0xx-xxxxxxxx) number; empty clears it")
+    address: str | Omitted = _text(200)
+    confidential: StrictBool | Omitted = None
+    revisit_consent: StrictBool | Omitted = None
+    enterprise: StrictBool | Omitted = Field(None, description="an enterprise: revisited by a person")
+
+
+class TicketIn(Partial):
+    """A new draft, or the fields of a draft to change."""
+
+    channel: Channel | Omitted = None
+    request_type: RequestType | Omitted = None
+    category: str | Omitted = _text(16, "a code from the category catalogue")
+    urgency: Urgency | Omitted = None
+    complex: StrictBool | Omitted = Field(None, description="a complex case: longer time limits")
+    title: str | Omitted = _text(100)
+    handling_unit: str | Omitted = _text(100)
+    content: TicketContent | Omitted = None
+    petitioner: PetitionerIn | Omitted = None
+    calls: Annotated[list[CallId], Field(max_length=20, description="the calls the ticket came from")] | Omitted = None
+
+
+assert set(TicketContent.model_fields) == set(CONTENT_FIELDS)
+
+
+class LinkCall(Body):
+    call_id: str = Field(description="a repeat call about the same issue")
+
+
+class LegalHoldIn(Body):
+    hold: StrictBool
+    reason: Annotated[str, Field(max_length=200, description="required to hold")] = ""
+
+
+class DutyCallIn(Body):
+    phone: Annotated[str, Field(pattern=r"^[0-9]+$", description="the phone to ring first (default: the agent's)")] \
+        | None = None
+
+
+class OutboxQuery(Query):
+    state: State = "pending"
+
+
+class PetitionerOut(BaseModel):
+    name: str
+    phone: str | None
+    address: str
+    confidential: bool
+    revisit_consent: bool
+    enterprise: bool
+
+
+class TicketOut(BaseModel):
+    """A ticket (工单): one issue of one petitioner."""
+
+    id: int
+    number: str
+    status: Status
+    channel: str
+    request_type: str | None
+    category: str | None
+    category_label: str | None
+    urgency: str
+    complex: bool
+    title: str
+    content: dict[str, str]
+    petitioner: PetitionerOut
+    handling_unit: str
+    created_by: str
+    created_at: str
+    updated_at: str
+    submitted_at: str | None
+    deadlines: dict[str, Any]
+    case_number: str | None
+    calls: list[str]
+
+
+class CallDetail(BaseModel):
+    call_id: str
+    caller: str
+    dialled: str
+    agent: str | None
+    started_at: str
+    ended_at: str | None
+    rating: int | None
+    recordings: list[str]
+
+
+class TicketDetail(TicketOut):
+    """A ticket with its calls' agents, ratings and recordings."""
+
+    call_details: list[CallDetail]
+
+
+class TimelineLine(BaseModel):
+    at: str
+    kind: str
+    status: str | None
+    source: str
+    detail: dict[str, Any]
+
+
+class TicketRevisit(BaseModel):
+    id: int
+    reason: str
+    status: str
+    mode: str
+    number: str
+
+
+class Timeline(BaseModel):
+    ticket: str
+    status: Status
+    timeline: list[TimelineLine]
+    revisits: list[TicketRevisit]
+
+
+class LegalHoldOut(BaseModel):
+    ticket: str
+    legal_hold: bool
+    reason: str
+
+
+class DutyCallStarted(BaseModel):
+    ticket: str
+    unit: str
+    duty_number: str
+    phone: str
+
+
+class CallerCall(BaseModel):
+    call_id: str
+    started_at: str | None
+    dialled: str
+    agent: str | None
+    outcome: str | None
+    rating: int | None
+
+
+class CallerTicket(BaseModel):
+    id: int
+    number: str
+    status: Status
+    title: str
+    request_type: str | None
+    created_at: str | None
+    confidential: bool
+
+
+class CallerHistory(BaseModel):
+    number: str
+    calls: list[CallerCall]
+    tickets: list[CallerTicket]
+
+
+class Backlog(BaseModel):
+    pending: int
+    dead: int
+
+
+class OutboxEntry(BaseModel):
+    id: int
+    ticket_id: int
+    ticket: str | None
+    kind: str
+    idempotency_key: str
+    attempts: int
+    last_error: str | None
+    created_at: str
+    next_attempt_at: str
+    delivered_at: str | None
+
+
+class Outbox(BaseModel):
+    backlog: Backlog
+    messages: list[OutboxEntry]
+
+
+class Replayed(BaseModel):
+    id: int
+    replayed: bool
+
+
+class CaseEventApplied(BaseModel):
+    ticket: str
+    status: str
+
+
+def _me(grant: Grant) -> str:
+    """Who a change is written as: the agent's number, or the principal's name."""
+    return grant.who.agent_id or grant.who.name
+
+
+def _may_read(grant: Grant, row: Ticket) -> bool:
+    """Within the grant's reach; a confidential ticket only with `tickets.confidential` or as its agent."""
+    if row.confidential and not grant.may("tickets.confidential"):
+        return grant.scope is Scope.OWN and grant.covers_agent(row.created_by)
+    return grant.covers_agent(row.created_by)
+
+
+def _ticket_id(request: web.Request) -> int:
     raw = request.match_info["ticket_id"]
-    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+    if not _ID.fullmatch(raw):
+        raise BadRequest("ticket id must be a number", error_id="bad_param")
+    return int(raw)
 
 
-async def _readable(request: web.Request, action: str) -> TicketView | web.Response:
-    """The ticket in the path if this principal may read it (audited either way), else the error."""
-    who, ticket_id = principal(request), _ticket_id(request)
-    resource = f"tickets/{request.match_info['ticket_id']}"
-    if ticket_id is None:
-        return error(400, "bad_param", "ticket id must be a number")
+async def _ticket(request: web.Request, grant: Grant, action: str, *, write: bool = False) -> TicketView:
+    """The ticket in the path, if the grant reaches it (404 if there is none, 403 if out of reach)."""
+    grant.action = action
     try:
-        ticket = await request.app[TICKETS].get(ticket_id)
+        ticket = await request.app[TICKETS].get(_ticket_id(request))
     except TicketNotFound:
-        await audited(request, action, resource, who.role in READERS, found=False)
-        return error(404, "not_found", f"no ticket {ticket_id}")
-    allowed = _may_read(who, ticket) if action.endswith((".get", ".timeline")) else _may_write(who, ticket)
-    await audited(request, action, resource, allowed, number=ticket.row.number)
-    if not allowed:
-        return error(403, "forbidden", "you may not " + ("read" if action.endswith("get") else "change")
-                     + " this ticket")
+        grant.note(found=False)
+        raise
+    grant.note(number=ticket.row.number)
+    if write:
+        grant.require(grant.covers_agent(ticket.row.created_by), "you may not change this ticket")
+    else:
+        grant.require(_may_read(grant, ticket.row), "you may not read this ticket")
     return ticket
 
 
-async def create(request: web.Request) -> web.Response:
-    who = principal(request)
-    if who.role not in WRITERS:
-        await audited(request, "tickets.create", "tickets", False)
-        return error(403, "forbidden", f"role {who.role} may not create tickets")
-    body = await json_object(request)
-    if body is None:
-        return error(400, "bad_json", 'send a JSON object, e.g. {"request_type": "咨询", "calls": ["…"]}')
+async def _form(request: web.Request) -> TicketForm:
+    """The ticket form in the body: every bad field named (422 `bad_ticket`), and never more than the
+    document allows."""
+    raw = await json_body(request)
+    form = read_form(raw, request.app[TICKETS].catalogue)
     try:
-        ticket = await request.app[TICKETS].create(read_form(body, request.app[TICKETS].catalogue), _me(who))
-    except BadTicket as exc:
-        await audited(request, "tickets.create", "tickets", True, refused=str(exc)[:200])
-        return _bad(exc)
-    await audited(request, "tickets.create", f"tickets/{ticket.id}", True, number=ticket.row.number)
+        TicketIn.model_validate(raw)
+    except ValidationError as exc:
+        raise BadTicket([FieldError(f["field"], f["message"]) for f in field_errors(exc)]) from None
+    return form
+
+
+table = RouteTable("tickets")
+
+
+@table.post("/api/tickets", summary="a new draft ticket; several per call, one issue each", body=TicketIn,
+            response=TicketOut, status=201)
+@guarded("tickets.create", resource="tickets")
+async def create(request: web.Request, grant: Grant) -> web.Response:
+    ticket = await request.app[TICKETS].create(await _form(request), _me(grant))
+    grant.resource = f"tickets/{ticket.id}"
+    grant.note(number=ticket.row.number)
     return web.json_response(ticket.to_json(), status=201)
 
 
-async def get(request: web.Request) -> web.Response:
-    found = await _readable(request, "tickets.get")
-    if isinstance(found, web.Response):
-        return found
-    return web.json_response({**found.to_json(), "call_details": await request.app[TICKETS].call_details(found)})
+@table.get("/api/tickets/{ticket_id}", summary="one ticket with its calls (agents: their own; confidential: "
+           "supervisors, admins and its agent)", response=TicketDetail, errors=(400,))
+@guarded("tickets.read", resource="tickets/{ticket_id}")
+async def get(request: web.Request, grant: Grant) -> web.Response:
+    ticket = await _ticket(request, grant, "tickets.get")
+    return web.json_response({**ticket.to_json(), "call_details": await request.app[TICKETS].call_details(ticket)})
 
 
-async def update(request: web.Request) -> web.Response:
-    found = await _readable(request, "tickets.update")
-    if isinstance(found, web.Response):
-        return found
-    body = await json_object(request)
-    if body is None:
-        return error(400, "bad_json", "send a JSON object with the fields to change")
-    try:
-        form = read_form(body, request.app[TICKETS].catalogue)
-        ticket = await request.app[TICKETS].update(found.id, form, _me(principal(request)))
-    except BadTicket as exc:
-        return _bad(exc)
-    except TicketLocked as exc:
-        return error(409, "not_a_draft", str(exc))
+@table.patch("/api/tickets/{ticket_id}", summary="change a draft", body=TicketIn, response=TicketOut,
+             errors=(409,))
+@guarded("tickets.write", resource="tickets/{ticket_id}")
+async def update(request: web.Request, grant: Grant) -> web.Response:
+    found = await _ticket(request, grant, "tickets.update", write=True)
+    ticket = await request.app[TICKETS].update(found.id, await _form(request), _me(grant))
     return web.json_response(ticket.to_json())
 
 
-async def submit(request: web.Request) -> web.Response:
-    found = await _readable(request, "tickets.submit")
-    if isinstance(found, web.Response):
-        return found
-    try:
-        ticket = await request.app[TICKETS].submit(found.id, _me(principal(request)))
-    except BadTicket as exc:
-        return _bad(exc)
-    except TicketLocked as exc:
-        return error(409, "not_a_draft", str(exc))
+@table.post("/api/tickets/{ticket_id}/submit", summary="check completeness, fix the time limits, queue for the "
+            "case system", response=TicketOut, errors=(400, 409, 422))
+@guarded("tickets.write", resource="tickets/{ticket_id}")
+async def submit(request: web.Request, grant: Grant) -> web.Response:
+    found = await _ticket(request, grant, "tickets.submit", write=True)
+    ticket = await request.app[TICKETS].submit(found.id, _me(grant))
     if CASE in request.app:
         request.app[CASE].outbox.poke()
     return web.json_response(ticket.to_json())
 
 
-async def link_call(request: web.Request) -> web.Response:
-    """A repeat call about the same issue joins the ticket, whatever its status (one issue, one ticket)."""
-    found = await _readable(request, "tickets.link_call")
-    if isinstance(found, web.Response):
-        return found
-    body = await json_object(request)
-    if body is None or not isinstance(body.get("call_id"), str):
-        return error(400, "bad_json", 'send {"call_id": "…"}')
-    try:
-        form = read_form({"calls": [body["call_id"]]}, request.app[TICKETS].catalogue)
-        ticket = await request.app[TICKETS].link_call(found.id, (form.calls or [""])[0], _me(principal(request)))
-    except BadTicket as exc:
-        return _bad(exc)
+@table.post("/api/tickets/{ticket_id}/calls", summary="link another call (a repeat caller about the same issue) "
+            "to the ticket, whatever its status", body=LinkCall, response=TicketOut)
+@guarded("tickets.write", resource="tickets/{ticket_id}")
+async def link_call(request: web.Request, grant: Grant) -> web.Response:
+    found = await _ticket(request, grant, "tickets.link_call", write=True)
+    link = await read_body(request, LinkCall, error_id="bad_json", status=400)
+    form = read_form({"calls": [link.call_id]}, request.app[TICKETS].catalogue)
+    ticket = await request.app[TICKETS].link_call(found.id, (form.calls or [""])[0], _me(grant))
+    grant.note(call_id=link.call_id)
     return web.json_response(ticket.to_json())
 
 
-async def timeline(request: web.Request) -> web.Response:
-    found = await _readable(request, "tickets.timeline")
-    if isinstance(found, web.Response):
-        return found
+@table.get("/api/tickets/{ticket_id}/timeline", summary="the ticket's timeline (created, submitted, delivered, "
+           "case-system statuses, revisits)", response=Timeline, errors=(400,))
+@guarded("tickets.read", resource="tickets/{ticket_id}")
+async def timeline(request: web.Request, grant: Grant) -> web.Response:
+    found = await _ticket(request, grant, "tickets.timeline")
     tickets = request.app[TICKETS]
     return web.json_response({"ticket": found.row.number, "status": found.row.status,
                               "timeline": await tickets.timeline(found.id),
-                              "revisits": await tickets.revisit_tasks(found.id)})
+                              "revisits": await tickets.revisits(found.id)})
 
 
-async def duty_call(request: web.Request) -> web.Response:
-    """Ring the handling unit's duty phone about an urgent ticket, from the agent's (or a given) phone."""
-    found = await _readable(request, "tickets.duty_call")
-    if isinstance(found, web.Response):
-        return found
-    who = principal(request)
-    body = await json_object(request) if request.can_read_body else {}
-    phone = (body or {}).get("phone") or who.agent_id
-    if who.role == "agent" and phone != who.agent_id:
-        return error(403, "forbidden", "an agent calls from their own phone")
-    if not isinstance(phone, str) or not phone.isdigit():
-        return error(400, "bad_param", 'give the phone to ring first, e.g. {"phone": "9001"}')
-    try:
-        started = await request.app[DUTY].start(found, phone, _me(who))
-    except DutyCallRefused as exc:
-        return error(409, "duty_call_refused", str(exc))
-    return web.json_response(started, status=202)
-
-
-async def legal_hold(request: web.Request) -> web.Response:
-    """`PUT {"hold": true, "reason": "..."}`: the ticket's recordings outlive the retention period."""
-    who, ticket_id = principal(request), _ticket_id(request)
-    if refused := await gate(request, HOLDERS, "tickets.legal_hold", f"tickets/{request.match_info['ticket_id']}",
-                             "place a legal hold"):
-        return refused
-    body = await json_object(request)
-    if ticket_id is None or body is None or not isinstance(body.get("hold"), bool):
-        return error(400, "bad_request", 'send {"hold": true, "reason": "..."} or {"hold": false}')
-    reason = body.get("reason", "")
-    if not isinstance(reason, str) or len(reason) > 200 or (body["hold"] and not reason.strip()):
-        return error(400, "bad_request", "a hold needs a reason of at most 200 characters")
-    try:
-        ticket = await request.app[TICKETS].legal_hold(ticket_id, body["hold"], reason.strip(), who.name)
-    except TicketNotFound:
-        return error(404, "not_found", f"no ticket {ticket_id}")
+@table.put("/api/tickets/{ticket_id}/legal-hold", summary="keep (hold, with a reason) or release the ticket's "
+           "recordings past the retention period", body=LegalHoldIn, response=LegalHoldOut)
+@guarded("tickets.legal_hold", resource="tickets/{ticket_id}")
+async def legal_hold(request: web.Request, grant: Grant) -> web.Response:
+    ticket_id = _ticket_id(request)
+    hold = await read_body(request, LegalHoldIn, error_id="bad_request", status=400)
+    if hold.hold and not hold.reason:
+        raise BadRequest("a hold needs a reason of at most 200 characters")
+    grant.note(hold=hold.hold, reason=hold.reason)
+    ticket = await request.app[TICKETS].legal_hold(ticket_id, hold.hold, hold.reason, grant.who.name)
     return web.json_response({"ticket": ticket.row.number, "legal_hold": ticket.row.legal_hold,
                               "reason": ticket.row.legal_hold_reason})
 
 
-async def caller_history(request: web.Request) -> web.Response:
-    """The screen pop's repeat-caller view: a number's recent calls and tickets."""
-    who, number = principal(request), request.match_info["number"]
-    if refused := await gate(request, READERS, "callers.history", f"callers/{number}", "read caller history"):
-        return refused
-    if not (number.isdigit() and len(number) <= 32):
-        return error(400, "bad_param", "number must be digits")
+@table.get("/api/callers/{number}/history", summary="screen pop: a number's recent calls and tickets",
+           response=CallerHistory, errors=(400,))
+@guarded("callers.history", resource="callers/{number}")
+async def caller_history(request: web.Request, grant: Grant) -> web.Response:
+    number = request.match_info["number"]
+    if not _NUMBER.fullmatch(number):
+        raise BadRequest("number must be digits", error_id="bad_param")
     history = await request.app[TICKETS].of_caller(number)
-    if who.role not in CONFIDENTIAL_READERS:
+    if not grant.may("tickets.confidential"):
         history["tickets"] = [t for t in history["tickets"] if not t["confidential"]]
     return web.json_response(history)
 
 
-async def outbox(request: web.Request) -> web.Response:
-    state = request.query.get("state", "pending")
-    if refused := await gate(request, OPERATORS, "case.outbox", f"case-system/outbox?state={state}",
-                             "read the case-system outbox"):
-        return refused
-    if state not in ("pending", "dead", "delivered"):
-        return error(400, "bad_param", "state must be pending, dead or delivered")
+duty_calls = RouteTable("tickets")
+
+
+@duty_calls.post("/api/tickets/{ticket_id}/duty-call", summary="urgent ticket: ring the agent's phone (or "
+                 "`phone`), then the handling unit's duty phone, which hears the opening words (B.2.1); outcome "
+                 "on the timeline", body=DutyCallIn, response=DutyCallStarted, status=202, errors=(409,))
+@guarded("tickets.duty_call", resource="tickets/{ticket_id}")
+async def duty_call(request: web.Request, grant: Grant) -> web.Response:
+    ticket = await _ticket(request, grant, "tickets.duty_call", write=True)
+    asked = await read_body(request, DutyCallIn, optional=True, error_id="bad_param", status=400)
+    phone = asked.phone or grant.who.agent_id
+    grant.require(grant.scope is not Scope.OWN or phone == grant.who.agent_id, "an agent calls from their own phone")
+    if phone is None:
+        raise BadRequest('give the phone to ring first, e.g. {"phone": "9001"}', error_id="bad_param")
+    grant.note(phone=phone)
+    started = await request.app[DUTY].start(ticket, phone, _me(grant))
+    return web.json_response(started, status=202)
+
+
+case_system = RouteTable("case-system")
+
+
+@case_system.get("/api/case-system/outbox", summary="messages to the case system: pending, dead (dead letters) "
+                 "or delivered; the backlog", query=OutboxQuery, response=Outbox)
+@guarded("case.outbox")
+async def outbox(request: web.Request, grant: Grant) -> web.Response:
+    state = read_query(request.query, OutboxQuery).state
+    grant.resource = f"case-system/outbox?state={state}"
     link = request.app[CASE]
-    return web.json_response({"backlog": await link.outbox.backlog(), "messages": await link.outbox.messages(state)})
+    messages = await link.outbox.messages(state)
+    numbers = await request.app[TICKETS].numbers(m["ticket_id"] for m in messages)
+    return web.json_response({"backlog": await link.outbox.backlog(),
+                              "messages": [{**m, "ticket": numbers.get(m["ticket_id"])} for m in messages]})
 
 
-async def replay(request: web.Request) -> web.Response:
+@case_system.post("/api/case-system/outbox/{message_id}/replay", summary="put a dead message back in line",
+                  response=Replayed)
+@guarded("case.replay", resource="case-system/outbox/{message_id}")
+async def replay(request: web.Request, grant: Grant) -> web.Response:
     raw = request.match_info["message_id"]
-    if refused := await gate(request, OPERATORS, "case.replay", f"case-system/outbox/{raw}", "replay messages"):
-        return refused
-    if not raw.isdigit() or not await request.app[CASE].outbox.replay(int(raw)):
-        return error(404, "not_dead", f"no dead message {raw}")
+    if not _ID.fullmatch(raw) or not await request.app[CASE].outbox.replay(int(raw)):
+        raise NotFound(f"no dead message {raw}", error_id="not_dead")
     return web.json_response({"id": int(raw), "replayed": True})
 
 
-async def case_event(request: web.Request) -> web.Response:
-    """The case system's webhook: signed, each event once; status goes on the ticket's timeline."""
-    link, body = request.app[CASE], await request.read()
+async def _refused_event(request: web.Request, reason: str, **detail: object) -> None:
+    """A webhook refused: audited as the case system's (it has no token)."""
+    await request.app[AUDIT].record(actor="case-system", role="integration", action="case.webhook",
+                                    resource=WEBHOOK_PATH, allowed=False, remote=request.remote,
+                                    detail={"reason": reason, **detail})
+
+
+def _inbound(mapping: CaseMapping, raw: bytes) -> InboundEvent:
     try:
-        verify(link.webhook_secret, request.headers, body)
+        return mapping.event(json.loads(raw))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise BadRequest("the event must be JSON", error_id="bad_json") from None
+    except BadEvent as exc:
+        raise BadRequest(str(exc), error_id="bad_event") from None
+
+
+@case_system.post(WEBHOOK_PATH, summary="the case system's webhook: status changes, signed (X-Signature-Timestamp, "
+                  "X-Signature: HMAC-SHA256 of '<timestamp>.<body>'), each event id once", public=True,
+                  response=CaseEventApplied, errors=(400, 401, 409))
+async def case_event(request: web.Request) -> web.Response:
+    link, raw = request.app[CASE], await request.read()
+    try:
+        verify(link.webhook_secret, request.headers, raw)
     except BadSignature as exc:
         log.warning("case-system webhook refused from %s: %s", request.remote, exc)
-        await request.app[AUDIT].record(actor="case-system", role="integration", action="case.webhook",
-                                        resource=WEBHOOK_PATH, allowed=False, remote=request.remote,
-                                        detail={"reason": str(exc)})
-        return error(401, "bad_signature", str(exc))
-    try:
-        event = link.mapping.event(json.loads(body))
-        at = datetime.fromisoformat(event.at) if event.at else None
-        if at is not None and at.tzinfo is None:
-            raise BadEvent("changedAt must carry a time zone")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return error(400, "bad_json", "the event must be JSON")
-    except (BadEvent, ValueError) as exc:
-        return error(400, "bad_event", str(exc))
+        await _refused_event(request, str(exc))
+        raise DomainError(str(exc), error_id="bad_signature", status=401) from None
+    event = _inbound(link.mapping, raw)
     try:
         ticket = await request.app[TICKETS].case_event(
-            event.event_id, event.ticket, event.status, at,
+            event.event_id, event.ticket, event.status, event.at,
             {"note": event.note, **({"case_number": event.case_number} if event.case_number else {})})
     except StaleEvent as exc:
         log.warning("case-system event %s refused: %s", event.event_id, exc)
-        await request.app[AUDIT].record(actor="case-system", role="integration", action="case.webhook",
-                                        resource=WEBHOOK_PATH, allowed=False, remote=request.remote,
-                                        detail={"reason": str(exc), "event_id": event.event_id})
-        return error(409, "stale_event", str(exc))
+        await _refused_event(request, str(exc), event_id=event.event_id)
+        raise
     return web.json_response({"ticket": ticket.row.number, "status": ticket.row.status})
 
 
-def routes(tickets: Tickets, case: CaseLink | None,
-               duty: DutyCaller | None = None) -> RouteTable:
-    table = RouteTable("tickets")
-    table.provide(TICKETS, tickets)
+def routes(tickets: Tickets, case: CaseLink | None = None, duty: DutyCaller | None = None) -> RouteTable:
+    """The tickets' routes, bound to the service; duty calls and the case system's only when given."""
+    bound = RouteTable(table.tag, [*table.routes, *(duty_calls.routes if duty else []),
+                                   *(case_system.routes if case else [])])
+    bound.provide(TICKETS, tickets)
     if duty is not None:
-        table.provide(DUTY, duty)
-        table.post("/api/tickets/{ticket_id}/duty-call", summary="duty_call")(duty_call)
-    table.post("/api/tickets", summary="create")(create)
-    table.get("/api/tickets/{ticket_id}", summary="get")(get)
-    table.patch("/api/tickets/{ticket_id}", summary="update")(update)
-    table.post("/api/tickets/{ticket_id}/submit", summary="submit")(submit)
-    table.get("/api/tickets/{ticket_id}/timeline", summary="timeline")(timeline)
-    table.post("/api/tickets/{ticket_id}/calls", summary="link_call")(link_call)
-    table.put("/api/tickets/{ticket_id}/legal-hold", summary="legal_hold")(legal_hold)
-    table.get("/api/callers/{number}/history", summary="caller_history")(caller_history)
+        bound.provide(DUTY, duty)
     if case is not None:
-        table.provide(CASE, case)
-        table.get("/api/case-system/outbox", summary="outbox")(outbox)
-        table.post("/api/case-system/outbox/{message_id}/replay", summary="replay")(replay)
-        table.post(WEBHOOK_PATH, summary="case_event", public=True)(case_event)
-    return table
+        bound.provide(CASE, case)
+    return bound

@@ -24,6 +24,7 @@ from tickets.duty_call import DutyCaller, DutyCallPlaces
 from tickets.service import Tickets
 from tickets.settings import TicketSettings
 from tickets.timelimits import TimeLimits
+from tickets.timeline import record_delivery
 
 
 async def _case_system(deps: Deps, brought: Brought) -> tuple[str, str, str]:
@@ -52,8 +53,8 @@ async def load(deps: Deps) -> Brought:
     url, secret, webhook_secret = await _case_system(deps, brought)
     case = deps.get(CaseSystemSettings)
     mapping = CaseMapping.load(Path(case.mapping) if case.mapping else None)
-    outbox = deps.publish(OutboxWorker(deps.sessions, CaseSystemClient(url, secret, mapping, case.timeout_s), tickets,
-                                       OutboxSettings(max_backoff_s=case.max_backoff_s)))
+    outbox = deps.publish(OutboxWorker(deps.sessions, CaseSystemClient(url, secret, mapping, case.timeout_s),
+                                       OutboxSettings(max_backoff_s=case.max_backoff_s), on_delivered=record_delivery))
     data = deps.data
     duty = DutyCaller(deps.ami, deps.get(Router), tickets, deps.renderer, dialplan, DutyCallPlaces(
         data.host(data.inner_of("duty-prompts")), data.inner_of("duty-prompts"), data.inner_of("recordings"),

@@ -1,53 +1,57 @@
 """Tickets in the database: drafts, submission with its outbox message, the timeline, case-system events.
 
 Submitting writes the ticket, its time limits, a timeline line and the message to the case system in
-one transaction: the message exists if and only if the submission does (transactional outbox).
+one transaction: the message exists if and only if the submission does (transactional outbox). Other
+domains hear of a closure through `on_closed` listeners, run in the closing transaction (the revisit
+robot plans its call there), and may show a ticket's revisits through `revisits_of`.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from callback.models import RevisitTask
 from dialplans.calendar import CHINA
 from hotline.calls.models import CallRecord
+from hotline.core.clock import now as _now
 from hotline.core.db.engine import SessionFactory
-from integration.casesystem.models import OutboxMessage, WebhookReceipt
+from hotline.core.errors import Conflict, NotFound
+from integration.casesystem.outbox import enqueue
+from integration.casesystem.receipts import EventSeen, receive_once
 from tickets.catalogue import Catalogue
 from tickets.form import BadTicket, FieldError, TicketForm, missing_for_submit
 from tickets.models import Ticket, TicketCall, TicketEvent
 from tickets.timelimits import TimeLimits
+from tickets.timeline import add_event, events
 
 # Case-system statuses in the order a ticket goes through them (overdue can come at any point).
 CASE_STATUSES = ("received", "dispatched", "signed", "feedback", "closed", "overdue")
-# Never revisited after closure (Tangshan 7.7.1; Beijing 5.5.2: only with consent).
-NO_REVISIT_TYPES = frozenset({"表扬", "无效"})
 
 Publish = Callable[[dict[str, Any]], Awaitable[None]]
+ClosedListener = Callable[[AsyncSession, Ticket], Awaitable[None]]  # runs in the closing transaction
+RevisitsOf = Callable[[int], Awaitable[list[dict[str, Any]]]]  # a ticket's revisit tasks (the revisit robot's)
 
 
-class TicketNotFound(LookupError):
+class TicketNotFound(NotFound):
     """No ticket with that id or number."""
 
 
-class TicketLocked(ValueError):
+class TicketLocked(Conflict):
     """Only a draft can be changed or submitted."""
 
+    error_id = "not_a_draft"
 
-class StaleEvent(ValueError):
+
+class StaleEvent(Conflict):
     """A case-system event already seen (replay) or for a ticket we do not know."""
 
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+    error_id = "stale_event"
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -88,6 +92,8 @@ class Tickets:
                  publish: Publish | None = None) -> None:
         self.sessions, self.catalogue, self.limits = sessions, catalogue, limits
         self._publish = publish
+        self.on_closed: list[ClosedListener] = []
+        self.revisits_of: RevisitsOf | None = None
 
     def _view(self, row: Ticket) -> TicketView:
         category = self.catalogue.get(row.category) if row.category else None
@@ -109,12 +115,6 @@ class Tickets:
             if call_id not in have:
                 row.calls.append(TicketCall(call_id=call_id, linked_at=at))
 
-    @staticmethod
-    def _event(s: AsyncSession, ticket_id: int, kind: str, source: str, status: str | None = None,
-               at: datetime | None = None, **detail: Any) -> None:
-        s.add(TicketEvent(ticket_id=ticket_id, at=at or _now(), kind=kind, status=status, source=source,
-                          detail=detail))
-
     async def create(self, form: TicketForm, created_by: str) -> TicketView:
         """A new draft (the number is the local date and the id: digits only, so a citizen can key it in)."""
         at = _now()
@@ -127,7 +127,7 @@ class Tickets:
             await s.flush()
             row.number = f"{at.astimezone(CHINA):%Y%m%d}{row.id:06d}"
             await self._link_calls(s, row, form.calls or [], at)
-            self._event(s, row.id, "created", created_by, "draft")
+            add_event(s, row.id, "created", created_by, "draft")
         return self._view(row)
 
     async def update(self, ticket_id: int, form: TicketForm, by: str) -> TicketView:
@@ -141,7 +141,7 @@ class Tickets:
             row.updated_at = _now()
             if form.calls is not None:
                 await self._link_calls(s, row, form.calls, row.updated_at)
-            self._event(s, row.id, "updated", by, "draft", fields=sorted(form.values))
+            add_event(s, row.id, "updated", by, "draft", fields=sorted(form.values))
         return self._view(row)
 
     async def link_call(self, ticket_id: int, call_id: str, by: str) -> TicketView:
@@ -149,7 +149,7 @@ class Tickets:
         async with self.sessions.begin() as s:
             row = await self._load(s, ticket_id, for_update=True)
             await self._link_calls(s, row, [call_id], _now())
-            self._event(s, row.id, "call_linked", by, None, call_id=call_id)
+            add_event(s, row.id, "call_linked", by, None, call_id=call_id)
         return self._view(row)
 
     async def submit(self, ticket_id: int, by: str) -> TicketView:
@@ -169,12 +169,10 @@ class Tickets:
             deadlines = self.limits.deadlines(at, row.urgency, row.request_type or "", row.complex_case)
             row.status, row.submitted_at, row.updated_at = "submitted", at, at
             row.deadlines = deadlines.to_json()
-            self._event(s, row.id, "submitted", by, "submitted", at, deadlines=row.deadlines)
+            add_event(s, row.id, "submitted", by, "submitted", at, deadlines=row.deadlines)
             payload = self._view(row).to_json()
             payload["call_details"] = await self._call_details(s, [c.call_id for c in row.calls])
-            s.add(OutboxMessage(ticket_id=row.id, kind="ticket.submitted", payload=payload,
-                                idempotency_key=f"ticket-{row.number}-submit", created_at=at,
-                                next_attempt_at=at))
+            enqueue(s, row.id, "ticket.submitted", payload, f"ticket-{row.number}-submit", at)
         view = self._view(row)
         await self._announce({"kind": "submitted", "ticket": row.number, "id": row.id, "urgency": row.urgency,
                               "title": row.title, "handling_unit": row.handling_unit, "by": by})
@@ -207,14 +205,14 @@ class Tickets:
         """A line on the ticket's timeline (e.g. the call to the handling unit)."""
         async with self.sessions.begin() as s:
             await self._load(s, ticket_id)
-            self._event(s, ticket_id, kind, source, None, **detail)
+            add_event(s, ticket_id, kind, source, None, **detail)
 
     async def legal_hold(self, ticket_id: int, hold: bool, reason: str, by: str) -> TicketView:
         """Keep (or release) the ticket's call recordings past the retention period; on the timeline."""
         async with self.sessions.begin() as s:
             row = await self._load(s, ticket_id, for_update=True)
             row.legal_hold, row.legal_hold_reason = hold, reason if hold else ""
-            self._event(s, ticket_id, "legal_hold" if hold else "legal_hold_released", by, None, reason=reason)
+            add_event(s, ticket_id, "legal_hold" if hold else "legal_hold_released", by, None, reason=reason)
         return await self.get(ticket_id)
 
     async def progress(self, number: str, caller: str) -> str | None:
@@ -228,10 +226,17 @@ class Tickets:
     async def timeline(self, ticket_id: int) -> list[dict[str, Any]]:
         async with self.sessions() as s:
             await self._load(s, ticket_id)
-            rows = (await s.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)
-                                    .order_by(TicketEvent.at, TicketEvent.id))).all()
-            return [{"at": _iso(e.at), "kind": e.kind, "status": e.status, "source": e.source, "detail": e.detail}
-                    for e in rows]
+            return await events(s, ticket_id)
+
+    async def revisits(self, ticket_id: int) -> list[dict[str, Any]]:
+        """The ticket's revisit tasks, as the revisit robot tells them (none without it)."""
+        return await self.revisits_of(ticket_id) if self.revisits_of is not None else []
+
+    async def numbers(self, ticket_ids: Iterable[int]) -> dict[int, str]:
+        """Ticket numbers by id."""
+        async with self.sessions() as s:
+            rows = await s.execute(select(Ticket.id, Ticket.number).where(Ticket.id.in_(set(ticket_ids))))
+            return {ticket_id: number for ticket_id, number in rows}
 
     async def of_caller(self, number: str, limit: int = 20) -> dict[str, Any]:
         """The repeat-caller view for a screen pop: recent calls and tickets of one number (indexed)."""
@@ -249,20 +254,6 @@ class Tickets:
                              "confidential": t.confidential} for t in tickets],
             }
 
-    async def delivered(self, message_id: int, case_number: str | None, detail: dict[str, Any]) -> None:
-        """The case system took an outbox message: mark it, note the case number and the status."""
-        async with self.sessions.begin() as s:
-            msg = await s.get(OutboxMessage, message_id, with_for_update=True)
-            if msg is None or msg.delivered_at is not None:
-                return
-            at = _now()
-            msg.delivered_at, msg.last_error = at, None
-            row = await self._load(s, msg.ticket_id, for_update=True)
-            if case_number and row.case_number is None:
-                row.case_number = case_number
-            self._event(s, row.id, "delivered", "case-system", None, at, message=msg.kind, case_number=case_number,
-                        attempts=msg.attempts + 1, **detail)
-
     async def case_event(self, event_id: str, ticket_ref: str, status: str, at: datetime | None,
                          detail: dict[str, Any]) -> TicketView:
         """A status change from the case system's webhook; a replayed event id is refused."""
@@ -270,45 +261,31 @@ class Tickets:
             raise ValueError(f"unknown status '{status}'; one of {', '.join(CASE_STATUSES)}")
         try:
             async with self.sessions.begin() as s:
-                s.add(WebhookReceipt(event_id=event_id, received_at=_now()))
+                await receive_once(s, event_id)
                 row = await s.scalar(select(Ticket).where(
                     (Ticket.number == ticket_ref) | (Ticket.case_number == ticket_ref)).with_for_update())
                 if row is None:
                     raise StaleEvent(f"no ticket {ticket_ref}")
-                last = await s.scalar(select(func.max(TicketEvent.at)).where(
-                    TicketEvent.ticket_id == row.id, TicketEvent.kind == "status"))
-                if at is None or last is None or at >= last:  # a late, older event joins the timeline only
-                    row.status = status
-                row.updated_at = _now()
-                if detail.get("case_number") and row.case_number is None:
-                    row.case_number = str(detail["case_number"])
-                self._event(s, row.id, "status", "case-system", status, at or _now(), event_id=event_id, **detail)
-                if status == "closed":
-                    self._revisit_on_close(s, row)
-        except IntegrityError as exc:
-            raise StaleEvent(f"event {event_id} was already received") from exc
+                await self._apply_status(s, row, event_id, status, at, detail)
+        except EventSeen as exc:
+            raise StaleEvent(str(exc)) from exc
         await self._announce({"kind": "status", "ticket": row.number, "status": status})
         return self._view(row)
 
-    def _revisit_on_close(self, s: AsyncSession, row: Ticket) -> None:
-        """R-REV-1: revisit a closed ticket, except praise / invalid, grid reports, confidential tickets
-        and petitioners without consent; enterprises are revisited by a person (Tangshan 7.7.1)."""
-        skip = ("confidential" if row.confidential else "no_consent" if not row.revisit_consent
-                else "grid_report" if row.channel == "网格" else f"type {row.request_type}"
-                if row.request_type in NO_REVISIT_TYPES else "no_phone" if not row.petitioner_phone else None)
-        if skip is not None:
-            self._event(s, row.id, "revisit_skipped", "rules", None, reason=skip)
-            return
-        mode = "human" if row.petitioner_enterprise else "robot"
-        s.add(RevisitTask(ticket_id=row.id, number=row.petitioner_phone, reason="ticket_closed", mode=mode,
-                          created_at=_now(), salutation=row.petitioner_name[:64], topic=row.title[:100]))
-        self._event(s, row.id, "revisit_planned", "rules", None, reason="ticket_closed", mode=mode)
-
-    async def revisit_tasks(self, ticket_id: int) -> list[dict[str, Any]]:
-        async with self.sessions() as s:
-            rows = (await s.scalars(select(RevisitTask).where(RevisitTask.ticket_id == ticket_id))).all()
-            return [{"id": r.id, "reason": r.reason, "status": r.status, "mode": r.mode, "number": r.number}
-                    for r in rows]
+    async def _apply_status(self, s: AsyncSession, row: Ticket, event_id: str, status: str, at: datetime | None,
+                            detail: dict[str, Any]) -> None:
+        """The status on the ticket and its timeline; a closure goes to the listeners."""
+        last = await s.scalar(select(func.max(TicketEvent.at)).where(
+            TicketEvent.ticket_id == row.id, TicketEvent.kind == "status"))
+        if at is None or last is None or at >= last:  # a late, older event joins the timeline only
+            row.status = status
+        row.updated_at = _now()
+        if detail.get("case_number") and row.case_number is None:
+            row.case_number = str(detail["case_number"])
+        add_event(s, row.id, "status", "case-system", status, at or _now(), event_id=event_id, **detail)
+        if status == "closed":
+            for listener in self.on_closed:
+                await listener(s, row)
 
     async def _announce(self, event: dict[str, Any]) -> None:
         if self._publish is not None:

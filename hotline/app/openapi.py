@@ -6,7 +6,6 @@ from typing import Any
 
 from callback.openapi import REVISIT_PATHS, REVISIT_SCHEMAS
 from hotline.calls.caller_lists import KINDS
-from tickets.openapi import RECORDING_PATHS, TICKET_PATHS, TICKET_SCHEMAS
 
 _ERROR = {"$ref": "#/components/responses/Error"}
 _SECOND_PARTY = {"content": {"application/json": {"schema": {
@@ -48,7 +47,6 @@ def openapi_document() -> dict[str, Any]:
                 },
                 "Health": {"type": "object", "properties": {"status": {"enum": ["ok", "degraded"]},
                                                             "parts": {"type": "object"}}},
-                **TICKET_SCHEMAS,
                 **REVISIT_SCHEMAS,
             },
         },
@@ -166,8 +164,6 @@ def openapi_document() -> dict[str, Any]:
                 "parameters": [_CALL_ID],
                 "responses": {"200": {"description": "handed over"}, "401": _ERROR, "403": _ERROR,
                               "409": _ERROR}}},
-            **TICKET_PATHS,
-            **RECORDING_PATHS,
             **REVISIT_PATHS,
         },
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ class InboundEvent:
     ticket: str
     case_number: str | None
     status: str
-    at: str | None
+    at: datetime | None
     note: str
 
 
@@ -96,4 +97,17 @@ class CaseMapping:
             raise BadEvent(f"unknown status '{values['status']}'; known: {', '.join(self.statuses)}")
         return InboundEvent(str(values["event_id"])[:64], str(values["ticket"]),
                             str(values["case_number"]) if values.get("case_number") else None, status,
-                            str(values["at"]) if values.get("at") else None, str(values.get("note") or "")[:500])
+                            _time(values.get("at")), str(values.get("note") or "")[:500])
+
+
+def _time(raw: Any) -> datetime | None:
+    """The event's time: ISO 8601 with a time zone, or absent."""
+    if not raw:
+        return None
+    try:
+        at = datetime.fromisoformat(str(raw))
+    except ValueError as exc:
+        raise BadEvent(str(exc)) from None
+    if at.tzinfo is None:
+        raise BadEvent("changedAt must carry a time zone")
+    return at

@@ -23,4 +23,4 @@ class OutboxCollector(Collector):
         yield CounterMetricFamily("hotline_case_delivered", "messages the case system took",
                                   value=outbox.delivered_total)
         yield CounterMetricFamily("hotline_case_delivery_failures", "failed delivery attempts",
-                                  value=outbox.failed_total)
+                                  value=outbox.delivery_failures)

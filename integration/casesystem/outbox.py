@@ -1,4 +1,5 @@
-"""The outbox worker: delivers queued messages to the case system in order, with retries.
+"""The outbox to the case system: `enqueue` writes a message inside the caller's transaction; the worker
+delivers queued messages in order, with retries.
 
 Rules: messages go one at a time in the order they were written, so tickets reach the case system in
 submission order; a retryable failure ends the pass (nothing overtakes the message that failed) and
@@ -6,7 +7,8 @@ backs off exponentially up to `max_backoff_s`; a ticket's later message waits wh
 the same ticket is dead. After `max_attempts`, or at once when the case system refuses the message
 itself (4xx), the message goes to the dead-letter list, where an operator can read and replay it.
 The idempotency key makes any repeat harmless on the receiving side, so a crash between sending and
-marking is safe.
+marking is safe. The adapter knows nothing of tickets: whoever enqueues learns of each delivery
+through `on_delivered`, called in the transaction that marks the message delivered.
 """
 
 from __future__ import annotations
@@ -14,19 +16,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from hotline.core.clock import now as _now
 from hotline.core.db.engine import SessionFactory
-from integration.casesystem.client import CaseSystemClient, DeliveryFailed
+from hotline.core.workers import LoopWorker
+from integration.casesystem.client import CaseSystemClient, Delivered, DeliveryFailed
 from integration.casesystem.models import OutboxMessage
-from tickets.models import Ticket
-from tickets.service import Tickets
 
 log = logging.getLogger(__name__)
+
+State = Literal["pending", "dead", "delivered"]
 
 
 @dataclass(frozen=True)
@@ -37,46 +43,60 @@ class OutboxSettings:
     max_attempts: int = 30
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+@dataclass(frozen=True)
+class Delivery:
+    """A message the case system took, as its sender hears of it."""
+
+    ticket_id: int
+    kind: str
+    case_number: str | None
+    attempts: int  # this delivery included
+    http_status: int
 
 
-class OutboxWorker:
-    """One background task; `poke()` after a submission wakes it at once."""
+OnDelivered = Callable[[AsyncSession, Delivery], Awaitable[None]]
 
-    def __init__(self, sessions: SessionFactory, client: CaseSystemClient, tickets: Tickets,
-                 settings: OutboxSettings = OutboxSettings()) -> None:
-        self._sessions, self._client, self._tickets, self._settings = sessions, client, tickets, settings
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+
+def enqueue(s: AsyncSession, ticket_id: int, kind: str, payload: dict[str, Any], idempotency_key: str,
+            at: datetime | None = None) -> None:
+    """Queue a message for the case system in the caller's transaction: it exists if and only if the change
+    it reports does (transactional outbox)."""
+    at = at or _now()
+    s.add(OutboxMessage(ticket_id=ticket_id, kind=kind, payload=payload, idempotency_key=idempotency_key,
+                        created_at=at, next_attempt_at=at))
+
+
+class OutboxWorker(LoopWorker):
+    """One background loop; `poke()` after an enqueue wakes it at once."""
+
+    name = "case-outbox"
+
+    def __init__(self, sessions: SessionFactory, client: CaseSystemClient,
+                 settings: OutboxSettings = OutboxSettings(), on_delivered: OnDelivered | None = None) -> None:
+        super().__init__()
+        self._sessions, self._client, self._settings = sessions, client, settings
+        self._on_delivered = on_delivered
+        self.max_backoff_s = settings.max_backoff_s
+        self._poked = asyncio.Event()
         self.delivered_total = 0
-        self.failed_total = 0
+        self.delivery_failures = 0
         self.last_backlog: dict[str, int] = {"pending": 0, "dead": 0}  # as of the last pass (for metrics)
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="case-outbox")
-
     def poke(self) -> None:
-        self._wake.set()
+        self._poked.set()
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await super().close()
         await self._client.close()
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.deliver_due()
-                self.last_backlog = await self.backlog()
-            except Exception:
-                log.exception("case outbox pass failed; trying again")
-            self._wake.clear()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._settings.poll_s)
+    async def step(self) -> float:
+        """One pass, then a rest until poked or `poll_s` is over."""
+        self._poked.clear()  # a poke during the pass is kept for the rest below
+        await self.deliver_due()
+        self.last_backlog = await self.backlog()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._poked.wait(), self._settings.poll_s)
+        return 0.0
 
     async def _heads(self) -> list[OutboxMessage]:
         """The oldest undelivered message of each ticket, if it is due and not dead."""
@@ -86,9 +106,8 @@ class OutboxWorker:
         heads: dict[int, OutboxMessage] = {}
         for row in rows:
             heads.setdefault(row.ticket_id, row)
-        now = _now()
         due = [m for m in heads.values() if not m.dead]
-        if due and due[0].next_attempt_at > now:
+        if due and due[0].next_attempt_at > _now():
             return []  # the oldest is backing off: nothing may overtake it
         return sorted(due, key=lambda m: m.id)
 
@@ -103,14 +122,25 @@ class OutboxWorker:
                 if exc.retry:
                     break  # the case system is down or slow: keep the order, try again later
                 continue
-            await self._tickets.delivered(msg.id, done.case_number, {"http_status": done.status})
+            await self._delivered(msg.id, done)
             self.delivered_total += 1
             delivered += 1
-            log.info("ticket message %s delivered (case number %s)", msg.idempotency_key, done.case_number)
+            log.info("case-system message %s delivered (case number %s)", msg.idempotency_key, done.case_number)
         return delivered
 
+    async def _delivered(self, message_id: int, done: Delivered) -> None:
+        """Mark the message delivered and tell the sender, in one transaction."""
+        async with self._sessions.begin() as s:
+            msg = await s.get(OutboxMessage, message_id, with_for_update=True)
+            if msg is None or msg.delivered_at is not None:
+                return
+            msg.delivered_at, msg.last_error = _now(), None
+            if self._on_delivered is not None:
+                await self._on_delivered(s, Delivery(msg.ticket_id, msg.kind, done.case_number, msg.attempts + 1,
+                                                     done.status))
+
     async def _failed(self, message_id: int, error: str, *, retry: bool) -> None:
-        self.failed_total += 1
+        self.delivery_failures += 1
         async with self._sessions.begin() as s:
             msg = await s.get(OutboxMessage, message_id, with_for_update=True)
             if msg is None or msg.delivered_at is not None:
@@ -119,28 +149,28 @@ class OutboxWorker:
             msg.last_error = error[:1000]
             if not retry or msg.attempts >= self._settings.max_attempts:
                 msg.dead = True
-                log.error("ticket message %s is dead after %d attempt(s): %s", msg.idempotency_key, msg.attempts,
-                          error)
+                log.error("case-system message %s is dead after %d attempt(s): %s", msg.idempotency_key,
+                          msg.attempts, error)
                 return
             delay = min(self._settings.max_backoff_s, self._settings.base_backoff_s * 2 ** (msg.attempts - 1))
             msg.next_attempt_at = _now() + timedelta(seconds=delay)
-            log.warning("ticket message %s not delivered (attempt %d, next in %.1f s): %s",
+            log.warning("case-system message %s not delivered (attempt %d, next in %.1f s): %s",
                         msg.idempotency_key, msg.attempts, delay, error)
 
-    async def messages(self, state: str, limit: int = 100) -> list[dict[str, Any]]:
-        """pending | dead | delivered messages, oldest first, for operators."""
+    async def messages(self, state: State, limit: int = 100) -> list[dict[str, Any]]:
+        """pending | dead | delivered messages, oldest first, for operators (with their `ticket_id`)."""
         condition = {
             "pending": OutboxMessage.delivered_at.is_(None) & OutboxMessage.dead.is_(False),
             "dead": OutboxMessage.dead.is_(True) & OutboxMessage.delivered_at.is_(None),
             "delivered": OutboxMessage.delivered_at.is_not(None),
         }[state]
         async with self._sessions() as s:
-            rows = (await s.execute(select(OutboxMessage, Ticket.number).join(Ticket)
-                                    .where(condition).order_by(OutboxMessage.id).limit(limit))).all()
-        return [{"id": m.id, "ticket": number, "kind": m.kind, "idempotency_key": m.idempotency_key,
+            rows = (await s.scalars(select(OutboxMessage).where(condition).order_by(OutboxMessage.id)
+                                    .limit(limit))).all()
+        return [{"id": m.id, "ticket_id": m.ticket_id, "kind": m.kind, "idempotency_key": m.idempotency_key,
                  "attempts": m.attempts, "last_error": m.last_error, "created_at": m.created_at.isoformat(),
                  "next_attempt_at": m.next_attempt_at.isoformat(),
-                 "delivered_at": m.delivered_at.isoformat() if m.delivered_at else None} for m, number in rows]
+                 "delivered_at": m.delivered_at.isoformat() if m.delivered_at else None} for m in rows]
 
     async def backlog(self) -> dict[str, int]:
         async with self._sessions() as s:

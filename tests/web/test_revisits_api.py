@@ -31,7 +31,7 @@ from hotline.core.db.engine import SessionFactory, create_engine, session_factor
 from hotline.core.db.migrate import upgrade
 from hotline.core.web.audit import AuditLog
 from hotline.core.web.tokens import ApiTokens
-from tests.web.test_api_schema import Server
+from tests.webapp import ThreadedServer as Server
 from tests.webapp import web_app
 
 ROWS = [{"number": "13900000001", "salutation": "王先生", "topic": "路灯不亮"}, {"number": "13900000002"}]

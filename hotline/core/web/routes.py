@@ -28,6 +28,7 @@ class Route:
     public: bool = False  # no bearer token (health, metrics, signed webhooks)
     produces: str = "application/json"
     tag: str = ""
+    errors: tuple[int, ...] = ()  # further error statuses the route answers (409, 401 of a webhook...)
 
     @property
     def action(self) -> str | None:
@@ -52,10 +53,11 @@ class RouteTable:
 
     def add(self, method: str, path: str, *, summary: str, body: type[BaseModel] | None = None,
             query: type[BaseModel] | None = None, response: type[BaseModel] | None = None, status: int = 200,
-            public: bool = False, produces: str = "application/json") -> Callable[[Handler], Handler]:
+            public: bool = False, produces: str = "application/json",
+            errors: tuple[int, ...] = ()) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.routes.append(Route(method, path, handler, summary, body, query, response, status, public,
-                                     produces, self.tag))
+                                     produces, self.tag, errors))
             return handler
 
         return register
@@ -140,6 +142,7 @@ def _operation(route: Route, schemas: _Schemas) -> dict[str, Any]:
         op["requestBody"] = {"required": True,
                              "content": {"application/json": {"schema": schemas.ref(route.body, "validation")}}}
         op["responses"].update({"400": _ERROR, "422": _ERROR})
+    op["responses"].update({str(code): _ERROR for code in route.errors})
     return op
 
 
