@@ -55,7 +55,8 @@ RULES: tuple[Rule, ...] = (
     rule("revisits.campaigns.pause", "pause revisit campaigns", supervisor=ALL, admin=ALL),
     rule("revisits.campaigns.resume", "resume revisit campaigns", supervisor=ALL, admin=ALL),
     rule("revisits.campaigns.tasks", "see revisit tasks", supervisor=ALL, auditor=ALL, admin=ALL),
-    # recordings
+    # recordings: a confidential ticket's calls also need `tickets.confidential`; audited as recordings.listen,
+    # .download or .waveform
     rule("recordings.search", "search recordings", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),
     rule("recordings.play", "play recordings", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),
 )
