@@ -15,6 +15,7 @@ from pathlib import PurePosixPath
 from typing import Annotated, Any
 
 from aiohttp import web
+from aiohttp.payload import AsyncIterablePayload
 from pydantic import BaseModel, Field
 
 from hotline.core.errors import BadRequest, NotFound
@@ -123,8 +124,8 @@ def _span(request: web.Request, size: int) -> tuple[int, int, int] | None:
 
 
 async def _serve(request: web.Request, location: str, content_type: str,
-                 attachment: str | None = None) -> web.StreamResponse:
-    """Stream a stored file, honouring a single HTTP byte range."""
+                 attachment: str | None = None) -> web.Response:
+    """A stored file streamed from the store, honouring a single HTTP byte range."""
     store = request.app[RECORDINGS].store
     size = await store.size(location)
     if size is None:
@@ -139,12 +140,8 @@ async def _serve(request: web.Request, location: str, content_type: str,
         headers["Content-Range"] = f"bytes {first}-{last}/{size}"
     if attachment:
         headers["Content-Disposition"] = f'attachment; filename="{attachment}"'
-    response = web.StreamResponse(status=status, headers=headers)
-    await response.prepare(request)
-    async for chunk in store.read(location, first, last):
-        await response.write(chunk)
-    await response.write_eof()
-    return response
+    # sent once the handler has returned, so the access is audited before the first byte goes out
+    return web.Response(status=status, headers=headers, body=AsyncIterablePayload(store.read(location, first, last)))
 
 
 ONE = "/api/recordings/{recording_id:[0-9]+}"
@@ -155,7 +152,7 @@ AUDITED = "recordings/{recording_id}"
            "player; ?download=1 as an attachment; 410 once retention deleted it", query=AudioQuery,
            produces="audio/*")
 @guarded("recordings.play", resource=AUDITED)
-async def audio(request: web.Request, grant: Grant) -> web.StreamResponse:
+async def audio(request: web.Request, grant: Grant) -> web.Response:
     download = read_query(request.query, AudioQuery).download
     found = await _playable(request, grant, "recordings.download" if download else "recordings.listen")
     r = found.recording
@@ -165,7 +162,7 @@ async def audio(request: web.Request, grant: Grant) -> web.StreamResponse:
 
 @table.get(ONE + "/waveform", summary="the recording's waveform image", produces="image/png")
 @guarded("recordings.play", resource=AUDITED)
-async def waveform(request: web.Request, grant: Grant) -> web.StreamResponse:
+async def waveform(request: web.Request, grant: Grant) -> web.Response:
     found = await _playable(request, grant, "recordings.waveform")
     if found.recording.waveform_path is None:
         raise NotFound("this recording has no waveform image (yet)", error_id="no_waveform")

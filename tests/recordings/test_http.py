@@ -87,7 +87,8 @@ async def test_byte_ranges_are_served_exactly(api: Api) -> None:
         async with api.client.get("/api/recordings/1/audio", headers=headers) as r:
             assert r.status == status, asked
             assert await r.read() == body and r.headers.get("Content-Range") == content_range
-            assert r.headers["Accept-Ranges"] == "bytes"
+            assert r.headers["Accept-Ranges"] == "bytes" and r.headers["Content-Type"] == "audio/ogg"
+            assert r.headers["Content-Length"] == str(len(body)) and "Transfer-Encoding" not in r.headers
     async with api.client.get("/api/recordings/1/audio", headers={**sup, "Range": "bytes=2000-"}) as r:
         assert r.status == 416 and r.headers["Content-Range"] == "bytes */1024"
     async with api.client.get("/api/recordings/1/audio", headers={**sup, "Range": "pages=1-2"}) as r:
