@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from callback.openapi import REVISIT_PATHS, REVISIT_SCHEMAS
 from hotline.calls.caller_lists import KINDS
 from tickets.openapi import RECORDING_PATHS, TICKET_PATHS, TICKET_SCHEMAS
 
@@ -49,7 +48,6 @@ def openapi_document() -> dict[str, Any]:
                 "Health": {"type": "object", "properties": {"status": {"enum": ["ok", "degraded"]},
                                                             "parts": {"type": "object"}}},
                 **TICKET_SCHEMAS,
-                **REVISIT_SCHEMAS,
             },
         },
         "security": [{"bearer": []}],
@@ -168,6 +166,5 @@ def openapi_document() -> dict[str, Any]:
                               "409": _ERROR}}},
             **TICKET_PATHS,
             **RECORDING_PATHS,
-            **REVISIT_PATHS,
         },
     }
