@@ -232,7 +232,7 @@ async def _import(request: web.Request, grant: Grant, name: str, rows: list[Any]
 
 @table.post("/api/revisits/tasks", summary="upload revisit tasks as a campaign named after the time: JSON "
             "{tasks: [...]} or CSV (text/csv: number,salutation,topic,reason); all or nothing",
-            body=TaskUpload, response=Imported, status=201)
+            body=TaskUpload, response=Imported, status=201, consumes=("text/csv",))
 @guarded("revisits.upload", resource="revisits/tasks")
 async def upload(request: web.Request, grant: Grant) -> web.Response:
     if _is_csv(request):
@@ -244,7 +244,7 @@ async def upload(request: web.Request, grant: Grant) -> web.Response:
 
 @table.post("/api/revisits/campaigns", summary="a named campaign from an upload: JSON {name, tasks: [...]} or CSV "
             "(text/csv: number,salutation,topic,reason) with ?name=; all or nothing",
-            body=CampaignUpload, query=CampaignQuery, response=Imported, status=201)
+            body=CampaignUpload, query=CampaignQuery, response=Imported, status=201, consumes=("text/csv",))
 @guarded("revisits.campaigns.create", resource="revisits/campaigns")
 async def create_campaign(request: web.Request, grant: Grant) -> web.Response:
     if not _is_csv(request):
@@ -307,14 +307,14 @@ async def _set_campaign_paused(request: web.Request, paused: bool) -> web.Respon
 
 
 @table.post(ONE + "/pause", summary="stop calling this campaign's petitioners (calls in progress go on); "
-            "409 `finished` once it is over", response=CampaignOut)
+            "409 `finished` once it is over", response=CampaignOut, errors=(409,))
 @guarded("revisits.campaigns.pause", resource=ONE_AUDITED)
 async def pause_campaign(request: web.Request, grant: Grant) -> web.Response:
     return await _set_campaign_paused(request, True)
 
 
 @table.post(ONE + "/resume", summary="call this campaign's petitioners again; 409 `finished` once it is over",
-            response=CampaignOut)
+            response=CampaignOut, errors=(409,))
 @guarded("revisits.campaigns.resume", resource=ONE_AUDITED)
 async def resume_campaign(request: web.Request, grant: Grant) -> web.Response:
     return await _set_campaign_paused(request, False)

@@ -150,7 +150,7 @@ AUDITED = "recordings/{recording_id}"
 
 @table.get(ONE + "/audio", summary="the recording's audio, streamed with HTTP range requests (206) for the web "
            "player; ?download=1 as an attachment; 410 once retention deleted it", query=AudioQuery,
-           produces="audio/*")
+           produces="audio/*", errors=(410, 416))
 @guarded("recordings.play", resource=AUDITED)
 async def audio(request: web.Request, grant: Grant) -> web.Response:
     download = read_query(request.query, AudioQuery).download
