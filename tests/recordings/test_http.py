@@ -13,8 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from dialplans.calendar import WorkCalendar
 from hotline.calls.models import CallRecord, Recording
-from hotline.core.db.engine import SessionFactory, create_engine, session_factory
-from hotline.core.db.migrate import upgrade
+from hotline.core.db.engine import SessionFactory
 from hotline.core.web.audit import AuditLog
 from hotline.core.web.tokens import ApiTokens
 from recordings import http as recordings_http
@@ -43,11 +42,8 @@ class Api:
 
 
 @pytest.fixture
-async def api(tmp_path: Path) -> AsyncIterator[Api]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"
-    await upgrade(url)
-    engine = create_engine(url)
-    sessions = session_factory(engine)
+async def api(tmp_path: Path, sqlite_sessions: SessionFactory) -> AsyncIterator[Api]:
+    sessions = sqlite_sessions
     store = LocalStore(tmp_path / "store")
     paths = {}
     for key, data in (("a.opus", AUDIO), ("a.png", b"\x89PNG\r\n\x1a\n"), ("b.opus", AUDIO)):
@@ -73,7 +69,6 @@ async def api(tmp_path: Path) -> AsyncIterator[Api]:
                   recordings_http.routes(RecordingCatalog(sessions, store)), teams={"8001": "一组"})
     async with TestClient(TestServer(app)) as client:
         yield Api(client, sessions, tokens)
-    await engine.dispose()
 
 
 async def test_byte_ranges_are_served_exactly(api: Api) -> None:
