@@ -54,9 +54,6 @@ ACD = web.AppKey("acd", AgentControl)
 SpyMode = Literal["listen", "whisper", "barge"]
 Linkage = Literal["110", "119", "120", "122"]
 assert set(get_args(SpyMode)) == set(SPY_OPTIONS) and set(get_args(Linkage)) == set(LINKAGE_NUMBERS)
-Digits = Annotated[str, Field(pattern=r"^[0-9]{1,20}$")]
-OutsideNumber = Annotated[str, Field(pattern=r"^[0-9]{3,20}$", description="a department outside, 3-20 digits")]
-Seat = Annotated[str, Field(min_length=1, max_length=32, description="an expert or sub-centre seat (agent id)")]
 
 
 # Request bodies and queries
@@ -73,7 +70,7 @@ class WrapUpExtension(Body):
 
 class SpyRequest(Body):
     mode: SpyMode = "listen"
-    phone: Annotated[Digits, Field(description="the supervisor's own phone, which rings")]
+    phone: Annotated[str, Field(pattern=r"^[0-9]{1,20}$", description="the supervisor's own phone, which rings")]
 
 
 class TransferRequest(Body):
@@ -92,8 +89,8 @@ class TransferRequest(Body):
 class SecondParty(Body):
     """Exactly one party: a seat inside the centre or a number outside."""
 
-    agent: Seat | None = None
-    number: OutsideNumber | None = None
+    agent: Annotated[str | None, Field(min_length=1, max_length=32, description="an expert or sub-centre seat")] = None
+    number: Annotated[str | None, Field(pattern=r"^[0-9]{3,20}$", description="a department outside")] = None
 
     @model_validator(mode="after")
     def one_party(self) -> Self:
@@ -133,7 +130,7 @@ class WrapUpLeft(BaseModel):
     left_s: float
 
 
-class Queue(BaseModel):
+class Waiting(BaseModel):
     waiting: list[dict[str, str]] = Field(description="callers waiting, in routing order")
 
 
@@ -289,7 +286,7 @@ async def spy(request: web.Request, grant: Grant) -> web.Response:
     return web.json_response({"agent": agent, "phone": ask.phone, "mode": ask.mode, "ringing": True}, status=202)
 
 
-@table.get("/api/acd/queue", summary="callers waiting, in routing order", response=Queue)
+@table.get("/api/acd/queue", summary="callers waiting, in routing order", response=Waiting)
 @guarded("acd.queue")
 async def queue(request: web.Request, grant: Grant) -> web.Response:
     return web.json_response({"waiting": await request.app[ACD].waiting()})
