@@ -306,18 +306,16 @@ async def stats(request: web.Request, grant: Grant) -> web.Response:
            status=101)
 @guarded("acd.events", resource="acd/events")
 async def live_events(request: web.Request, grant: Grant) -> web.StreamResponse:
-    """The feed runs until the client goes away; its audit row is written then, with what it was sent."""
+    """The feed runs until the client goes away; its audit row is written when it opens."""
+    await grant.audit_now(request)
     ws = web.WebSocketResponse(heartbeat=20)
     await ws.prepare(request)
-    sent = 0
     async with request.app[ACD].events() as feed:
 
         async def pump() -> None:
-            nonlocal sent
             async for event in feed:
                 if _sees(grant, event):
                     await ws.send_json(event)
-                    sent += 1
 
         pumping = asyncio.create_task(pump())
         try:
@@ -327,7 +325,6 @@ async def live_events(request: web.Request, grant: Grant) -> web.StreamResponse:
             pumping.cancel()
             with contextlib.suppress(asyncio.CancelledError, ConnectionError):
                 await pumping
-            grant.note(sent=sent)
     return ws
 
 
