@@ -14,16 +14,15 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
 from redis.asyncio.client import PubSub
 
+from hotline.core.clock import china_today
+
 PREFIX = "acd:"
 EVENTS = PREFIX + "events"  # pub/sub channel of the live feed
-CHINA = ZoneInfo("Asia/Shanghai")
 WAITING = PREFIX + "waiting"  # zset call_id -> rank (entry time, earlier for higher priority); per skill too
 # Key names are built inside the scripts (one Redis, no cluster): acd:waiting:<skill>, acd:waiting_skills,
 # acd:ready:<skill> (zset agent -> idle since), acd:agent:<id> (hash, lvl:<skill> levels), acd:call:<id>, acd:fence.
@@ -233,7 +232,7 @@ def now_ms() -> int:
 
 def today() -> str:
     """The centre's day (China time) the statistics are kept under."""
-    return datetime.now(CHINA).date().isoformat()
+    return china_today().isoformat()
 
 
 class AcdStore:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Select, select
 
 from hotline.calls.models import CallRecord, Recording
+from hotline.core.clock import CHINA
 from hotline.core.db.engine import SessionFactory
 from hotline.core.web.tokens import Principal
 from recordings.store import Store
@@ -22,7 +23,6 @@ from tickets.models import Ticket, TicketCall
 
 LISTENERS = frozenset({"agent", "supervisor", "auditor", "admin"})
 CONFIDENTIAL_LISTENERS = frozenset({"supervisor", "admin"})
-CHINA = timedelta(hours=8)
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,6 @@ class RecordingCatalog:
             query = query.where(Recording.call_id.in_(
                 select(TicketCall.call_id).join(Ticket).where(Ticket.number == ticket)))
         if day:
-            start = datetime.combine(day, time(0), tzinfo=UTC) - CHINA
+            start = datetime.combine(day, time(0), tzinfo=CHINA)
             query = query.where(Recording.started_at >= start, Recording.started_at < start + timedelta(days=1))
         return await self._found(query)
