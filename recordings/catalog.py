@@ -8,7 +8,7 @@ applied by the routes in `recordings.http`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -80,6 +80,6 @@ class RecordingCatalog:
             query = query.where(Recording.call_id.in_(
                 select(TicketCall.call_id).join(Ticket).where(Ticket.number == ticket)))
         if day:
-            start = datetime.combine(day, time(0), tzinfo=CHINA).astimezone(UTC)
+            start = datetime.combine(day, time(0), tzinfo=CHINA)
             query = query.where(Recording.started_at >= start, Recording.started_at < start + timedelta(days=1))
         return await self._found(query)
