@@ -13,7 +13,6 @@ talked) when their leg ends.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from acd.tasks import TaskSet
 from acd.threeway import ThreeWayRefused, record_step, release_party, take_party
 from hotline.calls.records import CallRecords
 from hotline.core.asterisk.ami import AmiClient, AmiError, AmiMessage
+from hotline.core.logged import logged
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ class Consult:
         """The consultation leg is over (completed and finished, cancelled, not reached)."""
         if self._legs.pop(leg.call_id, None) is None:
             return
-        with contextlib.suppress(Exception):
+        with logged(log, "clearing the consultation of call %s", leg.call_id):
             await self._store.note_call(leg.call_id, consult="")
         if not leg.completed:
             await self._step(leg.call_id, "consult_ended", {"with": leg.party, "status": status.lower()})

@@ -1,29 +1,50 @@
-"""Agents and the queue over HTTP: `GET /api/agents`, `POST /api/agents/{agent}/state`, `GET /api/acd/queue`,
-`GET /api/acd/stats` (service level per skill), `GET /api/acd/events` (websocket live feed),
-`POST /api/calls/{call_id}/silent` (the agent hands a silent caller to the IVR's silent-caller procedure),
-`POST /api/calls/{call_id}/three-way` and `/leave` (a third party joins; the agent drops out)."""
+"""Agents, the queue and calls in progress over HTTP: `/api/agents` (states, wrap-up, listening in),
+`/api/acd/queue`, `/api/acd/stats` (service level per skill), `/api/acd/events` (websocket live feed), and
+what an agent does with the caller they talk to: `/api/calls/{call_id}/silent`, `/transfer`, `/three-way`,
+`/leave`, `/consult` (and `/consult/complete`, `/consult/cancel`).
+
+An agent acts on themself and on the calls they are talking on, a supervisor on their team's agents and
+calls (a supervisor without a team: everyone's), admins on all. The access table decides; every access is
+audited.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-from collections.abc import AsyncIterator
-from datetime import date
-from typing import Any, Protocol
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, Literal, Protocol
 
 from aiohttp import web
 
 from acd.router import NotWithAgent
+from acd.schemas import (
+    AgentLeft,
+    AgentList,
+    ConsultCancelled,
+    ConsultCompleted,
+    ConsultRinging,
+    HandedOver,
+    SecondParty,
+    SpyRequest,
+    SpyRinging,
+    StateChange,
+    StateChanged,
+    Stats,
+    StatsQuery,
+    ThreeWayRinging,
+    Transferred,
+    TransferRequest,
+    Waiting,
+    WrapUpExtension,
+    WrapUpLeft,
+)
 from acd.store import today
 from acd.threeway import ThreeWayRefused
-from hotline.core.web.access import audited, json_object
-from hotline.core.web.auth import principal
-from hotline.core.web.errors import error
+from hotline.core.errors import BadRequest, Conflict, NotFound
+from hotline.core.web.bodies import read_body, read_query
+from hotline.core.web.policy import Grant, Scope, guarded
 from hotline.core.web.routes import RouteTable
-
-STATES = ("ready", "paused", "signed_out")
-WATCHERS = frozenset({"supervisor", "admin", "auditor"})
 
 
 class AgentControl(Protocol):
@@ -50,93 +71,127 @@ class AgentControl(Protocol):
 ACD = web.AppKey("acd", AgentControl)
 
 
-async def _call_with_its_agent(request: web.Request) -> tuple[str, str | None, bool]:
-    """(call id, the agent talking with the caller, whether this principal may act on the call):
-    the call's own agent or a supervisor."""
-    who = principal(request)
+
+# Helpers
+
+
+@contextlib.contextmanager
+def refusals(what: str) -> Iterator[None]:
+    """The ACD's refusals as this route's errors, `cannot_<what>`: 409 when the call, agent or seat cannot
+    do it now, 400 when the request names something wrong (an unknown skill or seat, an unreachable phone)."""
+    try:
+        yield
+    except (NotWithAgent, ThreeWayRefused) as exc:
+        raise Conflict(str(exc), error_id=f"cannot_{what}") from exc
+    except ValueError as exc:
+        raise BadRequest(str(exc), error_id=f"cannot_{what}") from exc
+
+
+async def _talking_agent(request: web.Request, grant: Grant, refusal: str) -> tuple[str, str | None]:
+    """(call id, the agent talking with the caller); refused unless that agent is within the grant's reach."""
     call_id = request.match_info["call_id"]
     agent = await request.app[ACD].call_agent(call_id)
-    allowed = who.role in ("supervisor", "admin") or (who.role == "agent" and agent is not None
-                                                      and who.agent_id == agent)
-    return call_id, agent, allowed
+    grant.note(agent=agent)
+    grant.require(grant.covers_agent(agent), refusal)
+    return call_id, agent
 
 
-async def list_agents(request: web.Request) -> web.Response:
-    who = principal(request)
+def _sees(grant: Grant, event: dict[str, Any]) -> bool:
+    """Whether the live feed shows `event`: an agent only their own, a supervisor their team's agents and
+    the queue."""
+    agent = event.get("agent")
+    if agent is None:
+        return grant.scope is not Scope.OWN
+    return grant.covers_agent(str(agent))
+
+
+# Agents and the queue
+
+table = RouteTable("acd")
+
+
+@table.get("/api/agents", summary="agents and their states (an agent sees only themself, a supervisor their team)",
+           response=AgentList)
+@guarded("agents.list")
+async def list_agents(request: web.Request, grant: Grant) -> web.Response:
     agents = await request.app[ACD].agents()
-    if who.role == "agent":
-        agents = {k: v for k, v in agents.items() if k == who.agent_id}
-    elif who.role not in WATCHERS:
-        return error(403, "forbidden", f"role {who.role} may not see agents")
-    return web.json_response({"agents": [{"agent": k, **v} for k, v in agents.items()]})
+    shown = [{"agent": k, **v} for k, v in agents.items() if grant.covers_agent(k)]
+    grant.note(returned=len(shown))
+    return web.json_response({"agents": shown})
 
 
-async def set_state(request: web.Request) -> web.Response:
-    who = principal(request)
+@table.post("/api/agents/{agent}/state", summary="sign in ready, pause (with reason) or sign out an agent",
+            body=StateChange, response=StateChanged)
+@guarded("agents.state", resource="agents/{agent}")
+async def set_state(request: web.Request, grant: Grant) -> web.Response:
     agent = request.match_info["agent"]
-    if not (who.role in ("supervisor", "admin") or (who.role == "agent" and who.agent_id == agent)):
-        return error(403, "forbidden", "only the agent or a supervisor may change this agent's state")
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return error(400, "bad_json", "send a JSON object like {\"state\": \"ready\"}")
-    state = body.get("state") if isinstance(body, dict) else None
-    reason = str(body.get("reason", "")) if isinstance(body, dict) else ""
-    if state not in STATES:
-        return error(400, "bad_state", f"state must be one of {', '.join(STATES)}")
-    if not await request.app[ACD].set_agent_state(agent, state, reason):
-        return error(404, "agent_not_found", f"no agent {agent}")
-    await audited(request, "agents.state", f"agents/{agent}", True, state=state, reason=reason)
-    return web.json_response({"agent": agent, "state": state})
+    grant.require(grant.covers_agent(agent), "only the agent or their supervisor may change this agent's state")
+    change = await read_body(request, StateChange, error_id="bad_state", status=400)
+    grant.note(state=change.state, reason=change.reason)
+    if not await request.app[ACD].set_agent_state(agent, change.state, change.reason):
+        raise NotFound(f"no agent {agent}", error_id="agent_not_found")
+    return web.json_response({"agent": agent, "state": change.state})
 
 
-async def queue(request: web.Request) -> web.Response:
-    who = principal(request)
-    if who.role not in WATCHERS:
-        return error(403, "forbidden", f"role {who.role} may not see the queue")
+@table.post("/api/agents/{agent}/wrap-up", summary="more after-call work: extend the agent's wrap-up "
+            "(at most ten minutes from now)", body=WrapUpExtension, response=WrapUpLeft)
+@guarded("agents.wrap_up", resource="agents/{agent}")
+async def wrap_up(request: web.Request, grant: Grant) -> web.Response:
+    agent = request.match_info["agent"]
+    grant.require(grant.covers_agent(agent), "only the agent or their supervisor may extend this agent's wrap-up")
+    extension = await read_body(request, WrapUpExtension, error_id="bad_json", status=400)
+    grant.note(extend_s=extension.extend_s)
+    left = await request.app[ACD].extend_wrap_up(agent, extension.extend_s)
+    if left is None:
+        raise Conflict(f"agent {agent} is not in wrap-up", error_id="not_in_wrap_up")
+    return web.json_response({"agent": agent, "state": "wrap_up", "left_s": round(left, 1)})
+
+
+@table.post("/api/agents/{agent}/spy", summary="ring the supervisor's phone into the agent's call: listen, "
+            "whisper (only the agent hears) or barge (both hear) (ChanSpy)", body=SpyRequest,
+            response=SpyRinging, status=202)
+@guarded("agents.spy", resource="agents/{agent}")
+async def spy(request: web.Request, grant: Grant) -> web.Response:
+    agent = request.match_info["agent"]
+    grant.require(grant.covers_agent(agent), "only the agent's supervisor may listen in")
+    ask = await read_body(request, SpyRequest, error_id="bad_json", status=400)
+    grant.action = f"agents.spy.{ask.mode}"
+    grant.note(phone=ask.phone)
+    with refusals("spy"):
+        await request.app[ACD].spy(agent, ask.phone, ask.mode)
+    return web.json_response({"agent": agent, "phone": ask.phone, "mode": ask.mode, "ringing": True}, status=202)
+
+
+@table.get("/api/acd/queue", summary="callers waiting, in routing order", response=Waiting)
+@guarded("acd.queue")
+async def queue(request: web.Request, grant: Grant) -> web.Response:
     return web.json_response({"waiting": await request.app[ACD].waiting()})
 
 
-async def silent_check(request: web.Request) -> web.Response:
-    """The agent hears nothing: the IVR asks the caller three times, the agent is free at once."""
-    call_id, agent, allowed = await _call_with_its_agent(request)
-    await audited(request, "calls.silent", f"calls/{call_id}", allowed, agent=agent)
-    if not allowed:
-        return error(403, "forbidden", "only the call's agent or a supervisor may hand it over")
-    if agent is None or not await request.app[ACD].hand_to_silent_check(call_id):
-        return error(409, "not_connected", f"call {call_id} is not with an agent now")
-    return web.json_response({"call_id": call_id, "handed_over": True})
-
-
-async def stats(request: web.Request) -> web.Response:
-    """Per skill for a day (China time, default today): offered, answered, within 15 s, abandoned, waits."""
-    who = principal(request)
-    if who.role not in WATCHERS:
-        return error(403, "forbidden", f"role {who.role} may not see the statistics")
-    day = request.query.get("day") or today()
-    try:
-        date.fromisoformat(day)
-    except ValueError:
-        return error(400, "bad_param", "day must be YYYY-MM-DD")
+@table.get("/api/acd/stats", summary="service level per skill for a day: offered, answered, answered_15s, "
+           "abandoned, deflected, sl_15s, abandon_rate, wait_avg_s", query=StatsQuery, response=Stats)
+@guarded("acd.stats")
+async def stats(request: web.Request, grant: Grant) -> web.Response:
+    q = read_query(request.query, StatsQuery)
+    day = q.day.isoformat() if q.day is not None else today()
     return web.json_response({"day": day, "skills": await request.app[ACD].stats(day)})
 
 
-async def live_events(request: web.Request) -> web.StreamResponse:
-    """Websocket: queue and agent events as JSON messages; an agent sees only their own."""
-    who = principal(request)
-    allowed = who.role in WATCHERS or (who.role == "agent" and who.agent_id is not None)
-    await audited(request, "acd.events", "acd/events", allowed)
-    if not allowed:
-        return error(403, "forbidden", f"role {who.role} may not watch the ACD")
+@table.get("/api/acd/events", summary="websocket: live queue and agent events (queued, offered, connected, "
+           "requeued, abandoned, ended, agent); an agent sees only their own, a supervisor their team's",
+           status=101)
+@guarded("acd.events", resource="acd/events")
+async def live_events(request: web.Request, grant: Grant) -> web.StreamResponse:
+    """The feed runs until the client goes away; its audit row is written when it opens."""
+    await grant.audit_now(request)
     ws = web.WebSocketResponse(heartbeat=20)
     await ws.prepare(request)
     async with request.app[ACD].events() as feed:
 
         async def pump() -> None:
             async for event in feed:
-                if who.role == "agent" and event.get("agent") != who.agent_id:
-                    continue
-                await ws.send_json(event)
+                if _sees(grant, event):
+                    await ws.send_json(event)
 
         pumping = asyncio.create_task(pump())
         try:
@@ -149,141 +204,103 @@ async def live_events(request: web.Request) -> web.StreamResponse:
     return ws
 
 
-async def spy(request: web.Request) -> web.Response:
-    """A supervisor listens to, whispers to or joins an agent's call on their own phone (ChanSpy)."""
-    who = principal(request)
-    agent = request.match_info["agent"]
-    body = await json_object(request)
-    if body is None or not isinstance(body.get("phone"), str) or not str(body["phone"]).isdigit():
-        return error(400, "bad_json", 'send {"mode": "listen" | "whisper" | "barge", "phone": "<your phone>"}')
-    mode, phone = str(body.get("mode", "listen")), str(body["phone"])
-    allowed = who.role in ("supervisor", "admin")
-    await audited(request, f"agents.spy.{mode}", f"agents/{agent}", allowed, phone=phone)
-    if not allowed:
-        return error(403, "forbidden", "only supervisors may listen in")
-    try:
-        await request.app[ACD].spy(agent, phone, mode)
-    except NotWithAgent as exc:
-        return error(409, "cannot_spy", str(exc))
-    except ValueError as exc:
-        return error(400, "cannot_spy", str(exc))
-    return web.json_response({"agent": agent, "phone": phone, "mode": mode, "ringing": True}, status=202)
+# The agent's call
 
 
-async def transfer(request: web.Request) -> web.Response:
-    """Blind transfer of the agent's caller: to a skill or sub-centre `{"skill": "tax"}`, or one-key to an
-    emergency linkage number `{"linkage": "110"}`."""
-    call_id, agent, allowed = await _call_with_its_agent(request)
-    body = await json_object(request) or {}
-    skill, linkage = body.get("skill"), body.get("linkage")
-    await audited(request, "calls.transfer", f"calls/{call_id}", allowed, agent=agent, skill=skill, linkage=linkage)
-    if not allowed:
-        return error(403, "forbidden", "only the call's agent or a supervisor may transfer it")
+@table.post("/api/calls/{call_id}/silent", summary="hand a silent caller to the IVR's silent-caller check "
+            "(the call's agent or a supervisor); the agent is free at once", response=HandedOver)
+@guarded("calls.silent", resource="calls/{call_id}")
+async def silent_check(request: web.Request, grant: Grant) -> web.Response:
+    call_id, agent = await _talking_agent(request, grant, "only the call's agent or a supervisor may hand it over")
+    if agent is None or not await request.app[ACD].hand_to_silent_check(call_id):
+        raise Conflict(f"call {call_id} is not with an agent now", error_id="not_connected")
+    return web.json_response({"call_id": call_id, "handed_over": True})
+
+
+@table.post("/api/calls/{call_id}/transfer", summary="blind transfer of the caller to a skill or sub-centre, "
+            "or one-key to 110/119/120/122 (the call's agent or a supervisor)", body=TransferRequest,
+            response=Transferred)
+@guarded("calls.transfer", resource="calls/{call_id}")
+async def transfer(request: web.Request, grant: Grant) -> web.Response:
+    call_id, _ = await _talking_agent(request, grant, "only the call's agent or a supervisor may transfer it")
+    to = await read_body(request, TransferRequest, error_id="bad_json", status=400)
+    grant.note(skill=to.skill, linkage=to.linkage)
     acd = request.app[ACD]
-    try:
-        if isinstance(linkage, str) and linkage and skill is None:
-            await acd.transfer_to_linkage(call_id, linkage)
-        elif isinstance(skill, str) and skill and linkage is None:
-            await acd.transfer_to_skill(call_id, skill)
-        else:
-            return error(400, "bad_json", 'send {"skill": "<skill id>"} or {"linkage": "110"}')
-    except NotWithAgent as exc:
-        return error(409, "cannot_transfer", str(exc))
-    except ValueError as exc:
-        return error(400, "cannot_transfer", str(exc))
-    return web.json_response({"call_id": call_id, "skill": skill, "linkage": linkage, "transferred": True})
+    with refusals("transfer"):
+        if to.linkage is not None:
+            await acd.transfer_to_linkage(call_id, to.linkage)
+        elif to.skill is not None:
+            await acd.transfer_to_skill(call_id, to.skill)
+    return web.json_response({"call_id": call_id, "skill": to.skill, "linkage": to.linkage, "transferred": True})
 
 
-async def _bring_in(request: web.Request, action: str) -> web.Response:
-    """A second party for the agent's call, named in the body (`three_way` or `consult`); audited."""
-    call_id, agent, allowed = await _call_with_its_agent(request)
-    body = await json_object(request) or {}
-    party, number = body.get("agent"), body.get("number")
-    await audited(request, f"calls.{action}", f"calls/{call_id}", allowed, agent=agent, party=party, number=number)
-    if not allowed:
-        return error(403, "forbidden", "only the call's agent or a supervisor may bring in another party")
-    if not (isinstance(party, str) and party and number is None) and not (
-            isinstance(number, str) and number and party is None):
-        return error(400, "bad_json", 'send {"agent": "<expert seat>"} or {"number": "<outside number>"}')
+async def _bring_in(request: web.Request, grant: Grant, what: Literal["three_way", "consult"]) -> web.Response:
+    """A second party for the agent's call, named in the body; 202 while it rings."""
+    call_id, _ = await _talking_agent(request, grant,
+                                      "only the call's agent or a supervisor may bring in another party")
+    party = await read_body(request, SecondParty, error_id="bad_json", status=400)
+    grant.note(party=party.agent, number=party.number)
     acd = request.app[ACD]
-    start = acd.three_way if action == "three_way" else acd.consult
-    try:
-        started = await start(call_id, agent=party, number=number)
-    except ThreeWayRefused as exc:
-        return error(409, f"cannot_{action}", str(exc))
-    except ValueError as exc:
-        return error(400, f"cannot_{action}", str(exc))
+    start = acd.three_way if what == "three_way" else acd.consult
+    with refusals(what):
+        started = await start(call_id, agent=party.agent, number=party.number)
     return web.json_response(started, status=202)
 
 
-async def three_way(request: web.Request) -> web.Response:
-    """Ring a third party into the agent's call: `{"agent": "8003"}` (an expert or sub-centre seat) or
-    `{"number": "..."}` (a department outside). 202: ringing; the outcome goes on the call record."""
-    return await _bring_in(request, "three_way")
+@table.post("/api/calls/{call_id}/three-way", summary="ring a third party into the call: an expert or "
+            "sub-centre seat (agent) or a department outside (number); the outcome is written on the call record",
+            body=SecondParty, response=ThreeWayRinging, status=202)
+@guarded("calls.three_way", resource="calls/{call_id}")
+async def three_way(request: web.Request, grant: Grant) -> web.Response:
+    return await _bring_in(request, grant, "three_way")
 
 
-async def consult(request: web.Request) -> web.Response:
-    """Attended transfer: the citizen on hold (music), the agent rings `{"agent"}` or `{"number"}` and talks
-    to them first; then `/consult/complete` hands the citizen over or `/consult/cancel` goes back."""
-    return await _bring_in(request, "consult")
-
-
-async def consult_end(request: web.Request) -> web.Response:
-    """`/consult/complete` (the citizen goes to the party, the agent to wrap-up) or `/consult/cancel`."""
-    call_id, agent, allowed = await _call_with_its_agent(request)
-    how = request.match_info["how"]
-    await audited(request, f"calls.consult_{how}", f"calls/{call_id}", allowed, agent=agent)
-    if not allowed:
-        return error(403, "forbidden", "only the call's agent or a supervisor may end the consultation")
-    acd = request.app[ACD]
-    try:
-        done = await (acd.consult_complete(call_id) if how == "complete" else acd.consult_cancel(call_id))
-    except ThreeWayRefused as exc:
-        return error(409, f"cannot_{how}", str(exc))
-    return web.json_response(done)
-
-
-async def leave(request: web.Request) -> web.Response:
-    """The agent drops out of a three-way call; the citizen and the third party go on talking."""
-    call_id, agent, allowed = await _call_with_its_agent(request)
-    await audited(request, "calls.leave", f"calls/{call_id}", allowed, agent=agent)
-    if not allowed:
-        return error(403, "forbidden", "only the call's agent or a supervisor may take the agent off the call")
-    try:
+@table.post("/api/calls/{call_id}/leave", summary="the agent drops out of a three-way call; the citizen and "
+            "the third party stay", response=AgentLeft)
+@guarded("calls.leave", resource="calls/{call_id}")
+async def leave(request: web.Request, grant: Grant) -> web.Response:
+    call_id, _ = await _talking_agent(request, grant,
+                                      "only the call's agent or a supervisor may take the agent off the call")
+    with refusals("leave"):
         left = await request.app[ACD].agent_leaves(call_id)
-    except ThreeWayRefused as exc:
-        return error(409, "cannot_leave", str(exc))
     return web.json_response({"call_id": call_id, "agent_left": left})
 
 
-async def wrap_up(request: web.Request) -> web.Response:
-    """`{"extend_s": 60}`: the agent needs more after-call work (their own, or a supervisor for them)."""
-    who, agent = principal(request), request.match_info["agent"]
-    allowed = who.role in ("supervisor", "admin") or (who.role == "agent" and who.agent_id == agent)
-    body = await json_object(request) or {}
-    extend = body.get("extend_s")
-    await audited(request, "agents.wrap_up", f"agents/{agent}", allowed, extend_s=extend)
-    if not allowed:
-        return error(403, "forbidden", "only the agent or a supervisor may extend this agent's wrap-up")
-    if isinstance(extend, bool) or not isinstance(extend, int | float) or not 1 <= extend <= 600:
-        return error(400, "bad_json", 'send {"extend_s": <1 to 600 seconds>}')
-    left = await request.app[ACD].extend_wrap_up(agent, float(extend))
-    if left is None:
-        return error(409, "not_in_wrap_up", f"agent {agent} is not in wrap-up")
-    return web.json_response({"agent": agent, "state": "wrap_up", "left_s": round(left, 1)})
+@table.post("/api/calls/{call_id}/consult", summary="consult (attended) transfer: the caller on hold with "
+            "music, the agent rings an expert seat (agent) or a department outside (number) and talks to them "
+            "first", body=SecondParty, response=ConsultRinging, status=202)
+@guarded("calls.consult", resource="calls/{call_id}")
+async def consult(request: web.Request, grant: Grant) -> web.Response:
+    return await _bring_in(request, grant, "consult")
+
+
+async def _end_consult(request: web.Request, grant: Grant, how: Literal["complete", "cancel"]) -> web.Response:
+    """Complete or cancel the call's consultation; audited as `calls.consult_<how>`."""
+    grant.action = f"calls.consult_{how}"
+    call_id, _ = await _talking_agent(request, grant,
+                                      "only the call's agent or a supervisor may end the consultation")
+    acd = request.app[ACD]
+    with refusals(how):
+        done = await (acd.consult_complete(call_id) if how == "complete" else acd.consult_cancel(call_id))
+    return web.json_response(done)
+
+
+@table.post("/api/calls/{call_id}/consult/complete", summary="hand the caller over to the consulted party; "
+            "the agent goes to wrap-up", response=ConsultCompleted)
+@guarded("calls.consult_end", resource="calls/{call_id}")
+async def consult_complete(request: web.Request, grant: Grant) -> web.Response:
+    return await _end_consult(request, grant, "complete")
+
+
+@table.post("/api/calls/{call_id}/consult/cancel", summary="end the consultation; the agent is back with the "
+            "caller", response=ConsultCancelled)
+@guarded("calls.consult_end", resource="calls/{call_id}")
+async def consult_cancel(request: web.Request, grant: Grant) -> web.Response:
+    return await _end_consult(request, grant, "cancel")
 
 
 def routes(acd: AgentControl) -> RouteTable:
-    table = RouteTable("acd")
-    table.provide(ACD, acd)
-    for method, path, handler in (
-        ("GET", "/api/agents", list_agents), ("POST", "/api/agents/{agent}/state", set_state),
-        ("POST", "/api/agents/{agent}/wrap-up", wrap_up), ("GET", "/api/acd/queue", queue),
-        ("GET", "/api/acd/stats", stats), ("POST", "/api/agents/{agent}/spy", spy),
-        ("GET", "/api/acd/events", live_events), ("POST", "/api/calls/{call_id}/silent", silent_check),
-        ("POST", "/api/calls/{call_id}/transfer", transfer), ("POST", "/api/calls/{call_id}/three-way", three_way),
-        ("POST", "/api/calls/{call_id}/leave", leave), ("POST", "/api/calls/{call_id}/consult", consult),
-        ("POST", "/api/calls/{call_id}/consult/{how:complete|cancel}", consult_end),
-    ):
-        table.add(method, path, summary=handler.__name__)(handler)
-    return table
+    """The ACD's routes, bound to its router."""
+    bound = RouteTable(table.tag, list(table.routes))
+    bound.provide(ACD, acd)
+    return bound

@@ -25,7 +25,10 @@ from acd.threeway import ThreeWay, ThreeWaySettings
 from dialplans.model import LINKAGE_NUMBERS
 from hotline.calls.records import CallRecords
 from hotline.core.asterisk.ami import AmiClient, AmiDisconnected, AmiError, AmiMessage
+from hotline.core.logged import logged
 from hotline.core.privacy import mask_number
+from hotline.core.web.health import PartHealth
+from hotline.core.workers import LoopWorker
 
 log = logging.getLogger(__name__)
 
@@ -50,18 +53,21 @@ class RouterSettings:
     silent_check: str = "hotline-silent"
 
 
-class Router:
-    """Offers waiting callers to ready agents; one instance per hotline."""
+class Router(LoopWorker):
+    """Offers waiting callers to ready agents; one instance per hotline. Its loop is a routing pass every
+    `tick_s`, and at once when `poke()`d."""
+
+    name = "acd-router"
+    max_backoff_s = 5.0  # callers wait: a failing pass (Redis away) is tried again within seconds
 
     def __init__(self, store: AcdStore, ami: AmiClient, calls: CallRecords, settings: RouterSettings,
                  policy: RoutingPolicy) -> None:
+        super().__init__()
         self._store = store
         self._policy = policy
         self._ami = ami
         self._calls = calls
         self._settings = settings
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         self._offers = TaskSet()  # offers on agents' phones, each through to the agent being free again
         self._follows = TaskSet()  # conversations and wrap-ups a resync found going on
         self._ends: dict[str, asyncio.Future[None]] = {}  # channels followed after a restart, by Uniqueid
@@ -75,17 +81,16 @@ class Router:
     def start(self) -> None:
         self._ami.subscribe("Hangup", self._on_hangup)
         self._ami.on_connected(self._after_reconnect)
-        self._task = asyncio.create_task(self._loop(), name="acd-router")
+        super().start()
 
     async def resync(self) -> ResyncReport:
         """Rebuild the view from Redis and Asterisk's live channels after the service restarted while
         Asterisk kept the calls (see acd.resync); talking agents are followed to wrap-up and ready."""
         report = await Resync(self._store, self._ami, self._follow_talk, self._follow_wrap_up).run()
         for call_id in (c for c, state in report.gone.items() if state in ("waiting", "offered")):
-            with contextlib.suppress(Exception):
-                await self._calls.set_outcome(call_id, "abandoned_in_queue")
+            await self._abandoned(call_id)
         for call_id, agent in report.answered.items():
-            with contextlib.suppress(Exception):
+            with logged(log, "writing agent %s on call %s after the resync", agent, call_id):
                 await self._calls.assign_agent(call_id, agent, datetime.now(UTC))
         log.info("ACD resynced with Asterisk: %s", report.summary())
         self.poke()
@@ -137,14 +142,10 @@ class Router:
 
     def poke(self) -> None:
         """Something changed (a caller queued, an agent got ready): route now."""
-        self._wake.set()
+        self.wake()
 
     async def close(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await super().close()
         self._ends.clear()
         await self._offers.close()
         await self._follows.close()
@@ -202,7 +203,7 @@ class Router:
             await self._ami.action("Setvar", {"Channel": call["channel"], "Variable": "HOTLINE_SKILL", "Value": skill})
         await self.enqueue(call_id, channel=call["channel"], skill=skill, caller=call.get("caller", ""),
                            priority=TRANSFER_PRIORITY)
-        with contextlib.suppress(Exception):
+        with logged(log, "writing the transfer of call %s", call_id):
             await self._calls.step(call_id, "transferred", {"from_agent": call.get("agent"), "to_skill": skill})
 
     async def transfer_to_linkage(self, call_id: str, number: str) -> None:
@@ -213,7 +214,7 @@ class Router:
         agent = await self.call_agent(call_id)
         if agent is None:
             raise NotWithAgent(f"call {call_id} is not with an agent now")
-        with contextlib.suppress(Exception):  # written first: the linkage flow may write its outcome at once
+        with logged(log, "writing the linkage of call %s", call_id):  # first: the linkage flow may end it at once
             await self._calls.step(call_id, "linkage", {"from_agent": agent, "number": number})
         if await self._move_caller(call_id, "hotline-linkage", exten=number) is None:
             raise NotWithAgent(f"call {call_id} is not with an agent now")
@@ -290,17 +291,19 @@ class Router:
     async def waiting(self) -> list[dict[str, str]]:
         return await self._store.waiting()
 
-    async def _loop(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._settings.tick_s)
-            self._wake.clear()
-            await self._routing.wait()
-            try:
-                while (reservation := await self._store.reserve()) is not None:
-                    self._offers.spawn(self._offer(reservation), name=f"offer-{reservation.call_id}")
-            except Exception:
-                log.exception("routing pass failed; retrying on the next tick")
+    async def step(self) -> float:
+        """One routing pass (held while a resync runs): every reservation the store makes now is offered."""
+        await self._routing.wait()
+        while (reservation := await self._store.reserve()) is not None:
+            self._offers.spawn(self._offer(reservation), name=f"offer-{reservation.call_id}")
+        return self._settings.tick_s
+
+    def health(self) -> PartHealth:
+        loop = super().health()
+        if not loop.ok:
+            return loop
+        held = "" if self._routing.is_set() else ", held by a resync"
+        return PartHealth(True, f"routing, {len(self._offers.running())} offer(s) ringing{held}")
 
     async def _offer(self, r: Reservation) -> None:
         log.info("offering call %s to agent %s (token %s)", r.call_id, r.agent, r.token)
@@ -344,7 +347,7 @@ class Router:
         except (AmiError, TimeoutError):
             pass
         if skill:
-            with contextlib.suppress(Exception):  # statistics never hold an agent back
+            with logged(log, "counting the talk time of agent %s", agent):  # statistics never hold an agent back
                 await self._store.talked(skill, int((asyncio.get_running_loop().time() - talk_started) * 1000))
         if await self._store.start_wrap_up(agent, token, self._settings.wrap_up_s):
             await self._free_after_wrap_up(agent, token)
@@ -369,5 +372,8 @@ class Router:
         state = await self._store.forget_call(call_id) if call_id else None
         if state == "waiting":
             log.info("call %s abandoned while waiting", call_id)
-            with contextlib.suppress(Exception):
-                await self._calls.set_outcome(call_id, "abandoned_in_queue")
+            await self._abandoned(call_id)
+
+    async def _abandoned(self, call_id: str) -> None:
+        with logged(log, "writing call %s as abandoned in the queue", call_id):
+            await self._calls.set_outcome(call_id, "abandoned_in_queue")

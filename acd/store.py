@@ -1,8 +1,9 @@
 """The ACD's live state in Redis: waiting callers, agents and their states, atomic reservations.
 
-Picking a caller and an agent is one Lua script, so two routers (or a restarted one) can never offer
-the same caller twice or ring the same agent twice. Every reservation carries a fencing token; later
-steps (connected, requeue, agent free) only act if the token still matches.
+Picking a caller and an agent is one Lua script (see `acd.scripts`, where every multi-key change is), so two
+routers (or a restarted one) can never offer the same caller twice or ring the same agent twice. Every
+reservation carries a fencing token; later steps (connected, requeue, agent free) only act if the token still
+matches.
 """
 
 from __future__ import annotations
@@ -14,192 +15,30 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
 from redis.asyncio.client import PubSub
 
-PREFIX = "acd:"
-EVENTS = PREFIX + "events"  # pub/sub channel of the live feed
-CHINA = ZoneInfo("Asia/Shanghai")
-WAITING = PREFIX + "waiting"  # zset call_id -> rank (entry time, earlier for higher priority); per skill too
-# Key names are built inside the scripts (one Redis, no cluster): acd:waiting:<skill>, acd:waiting_skills,
-# acd:ready:<skill> (zset agent -> idle since), acd:agent:<id> (hash, lvl:<skill> levels), acd:call:<id>, acd:fence.
+from acd.scripts import (
+    AGENT_STATE,
+    CLAIM,
+    CONNECTED,
+    ENQUEUE,
+    EVENTS,
+    FORGET,
+    NOTE,
+    PREFIX,
+    REQUEUE,
+    RESERVE,
+    SL_THRESHOLD_MS,
+    WAITING,
+)
+from hotline.core.clock import china_today
+
+__all__ = ["EVENTS", "SL_THRESHOLD_MS", "WAITING", "AcdStore", "Reservation", "SkillLoad", "now_ms", "today"]
 MAX_WRAP_UP_S = 600  # after-call work may be extended, but not beyond ten minutes from now
 PRIORITY_STEP_MS = 600_000  # one priority level counts as ten minutes of waiting
-
-# Every change is published on the `acd:events` channel (the live feed) from inside the script that
-# makes it, so the feed can never disagree with the state. Per-day, per-skill counters (acd:stats:<day>:<skill>)
-# are kept by the same scripts: offered (entered the queue), answered, answered_15s, wait_ms, abandoned.
-_PUBLISH = """
-local function publish(event)
-  local t = redis.call('TIME')
-  event['at_ms'] = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  redis.call('PUBLISH', 'acd:events', cjson.encode(event))
-end
-"""
-SL_THRESHOLD_MS = 15_000
-
-# ARGV: now_ms, heads per skill, ready agents scanned per pool. Returns {call_id, agent, token, channel, caller}.
-# Candidates are the first callers of every skill's queue, in rank order; each is offered to the
-# longest-idle ready agent of any pool it has waited long enough for (skill:min_level:after_ms).
-_RESERVE = _PUBLISH + """
-local now = tonumber(ARGV[1])
-local heads = {}
-for _, skill in ipairs(redis.call('SMEMBERS', 'acd:waiting_skills')) do
-  local h = redis.call('ZRANGE', 'acd:waiting:' .. skill, 0, tonumber(ARGV[2]) - 1, 'WITHSCORES')
-  if #h == 0 then redis.call('SREM', 'acd:waiting_skills', skill) end
-  for i = 1, #h, 2 do heads[#heads + 1] = {h[i], tonumber(h[i + 1])} end
-end
-table.sort(heads, function(a, b) if a[2] == b[2] then return a[1] < b[1] end return a[2] < b[2] end)
-for _, head in ipairs(heads) do
-  local call = head[1]
-  local ckey = 'acd:call:' .. call
-  local waited = now - tonumber(redis.call('HGET', ckey, 'entered') or now)
-  local best, best_idle = nil, nil
-  for pskill, minl, after in string.gmatch(redis.call('HGET', ckey, 'pools') or '', '([^:,]+):(%d+):(%d+)') do
-    if waited >= tonumber(after) then
-      local ready = redis.call('ZRANGE', 'acd:ready:' .. pskill, 0, tonumber(ARGV[3]) - 1, 'WITHSCORES')
-      for i = 1, #ready, 2 do
-        local idle = tonumber(ready[i + 1])
-        if best_idle ~= nil and idle >= best_idle then break end
-        local level = tonumber(redis.call('HGET', 'acd:agent:' .. ready[i], 'lvl:' .. pskill) or '0')
-        if level >= tonumber(minl) then best, best_idle = ready[i], idle break end
-      end
-    end
-  end
-  if best then
-    local akey = 'acd:agent:' .. best
-    local token = redis.call('INCR', 'acd:fence')
-    redis.call('ZREM', 'acd:waiting', call)
-    redis.call('ZREM', 'acd:waiting:' .. redis.call('HGET', ckey, 'skill'), call)
-    redis.call('HSET', ckey, 'state', 'offered', 'agent', best, 'token', token)
-    redis.call('HSET', akey, 'state', 'offered', 'call', call, 'token', token, 'since', ARGV[1])
-    for s in string.gmatch(redis.call('HGET', akey, 'skills') or '', '[^,]+') do
-      redis.call('ZREM', 'acd:ready:' .. s, best)
-    end
-    publish({event = 'offered', call = call, agent = best, skill = redis.call('HGET', ckey, 'skill'),
-             waited_ms = waited})
-    return {call, best, tostring(token), redis.call('HGET', ckey, 'channel'), redis.call('HGET', ckey, 'caller')}
-  end
-end
-return nil
-"""
-
-# ARGV: call_id, token. Puts an offered caller back at their original place.
-_REQUEUE = _PUBLISH + """
-local ckey = 'acd:call:' .. ARGV[1]
-if redis.call('HGET', ckey, 'token') ~= ARGV[2] or redis.call('HGET', ckey, 'state') ~= 'offered' then
-  return 0
-end
-redis.call('HSET', ckey, 'state', 'waiting', 'agent', '', 'token', '')
-local rank, skill = redis.call('HGET', ckey, 'rank'), redis.call('HGET', ckey, 'skill')
-redis.call('ZADD', 'acd:waiting', rank, ARGV[1])
-redis.call('ZADD', 'acd:waiting:' .. skill, rank, ARGV[1])
-redis.call('SADD', 'acd:waiting_skills', skill)
-publish({event = 'requeued', call = ARGV[1], skill = skill})
-return 1
-"""
-
-# ARGV: call_id, token, now_ms, day. The agent answered: only if this offer is still the call's
-# (the caller may have hung up while the phone rang).
-_CONNECTED = _PUBLISH + """
-local ckey = 'acd:call:' .. ARGV[1]
-if redis.call('HGET', ckey, 'token') ~= ARGV[2] or redis.call('HGET', ckey, 'state') ~= 'offered' then
-  return 0
-end
-redis.call('HSET', ckey, 'state', 'connected')
-local skill = redis.call('HGET', ckey, 'skill')
-local waited = tonumber(ARGV[3]) - tonumber(redis.call('HGET', ckey, 'entered') or ARGV[3])
-local stats = 'acd:stats:' .. ARGV[4] .. ':' .. skill
-redis.call('HINCRBY', stats, 'answered', 1)
-redis.call('HINCRBY', stats, 'wait_ms', waited)
-if waited <= """ + str(SL_THRESHOLD_MS) + """ then redis.call('HINCRBY', stats, 'answered_15s', 1) end
-redis.call('SADD', 'acd:stats:' .. ARGV[4], skill)
-publish({event = 'connected', call = ARGV[1], agent = redis.call('HGET', ckey, 'agent'), skill = skill,
-         waited_ms = waited})
-return 1
-"""
-
-# ARGV: agent, token (or '' for any), new state, now_ms, reason. Ready agents join their skills' ready sets.
-_AGENT_STATE = _PUBLISH + """
-local akey = 'acd:agent:' .. ARGV[1]
-if redis.call('EXISTS', akey) == 0 then return 0 end
-if ARGV[2] ~= '' and redis.call('HGET', akey, 'token') ~= ARGV[2] then return 0 end
-redis.call('HSET', akey, 'state', ARGV[3], 'since', ARGV[4], 'reason', ARGV[5])
--- the reservation owns the agent through offered, on_call and wrap_up; it ends when they are free or away
-if ARGV[3] ~= 'offered' and ARGV[3] ~= 'on_call' and ARGV[3] ~= 'wrap_up' then
-  redis.call('HSET', akey, 'call', '', 'token', '')
-end
-for s in string.gmatch(redis.call('HGET', akey, 'skills') or '', '[^,]+') do
-  if ARGV[3] == 'ready' then
-    redis.call('ZADD', 'acd:ready:' .. s, ARGV[4], ARGV[1])
-  else
-    redis.call('ZREM', 'acd:ready:' .. s, ARGV[1])
-  end
-end
-publish({event = 'agent', agent = ARGV[1], state = ARGV[3], reason = ARGV[5]})
-return 1
-"""
-
-
-# ARGV: agent, token, now_ms, reason, call_id. Takes a ready agent for a call the router did not offer
-# (a three-way call): atomically, so the router cannot offer them another caller at the same moment.
-_CLAIM = _PUBLISH + """
-local akey = 'acd:agent:' .. ARGV[1]
-if redis.call('HGET', akey, 'state') ~= 'ready' then return 0 end
-redis.call('HSET', akey, 'state', 'on_call', 'since', ARGV[3], 'reason', ARGV[4], 'token', ARGV[2], 'call', ARGV[5])
-for s in string.gmatch(redis.call('HGET', akey, 'skills') or '', '[^,]+') do
-  redis.call('ZREM', 'acd:ready:' .. s, ARGV[1])
-end
-publish({event = 'agent', agent = ARGV[1], state = 'on_call', reason = ARGV[4]})
-return 1
-"""
-
-
-# KEYS: the call; ARGV: field, value, ... Only while the call is known (never recreates a forgotten one).
-_NOTE = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV))
-return 1
-"""
-
-
-# ARGV: call_id, channel, skill, caller, entered_ms, rank, pools, day.
-_ENQUEUE = _PUBLISH + """
-redis.call('HSET', 'acd:call:' .. ARGV[1], 'channel', ARGV[2], 'skill', ARGV[3], 'caller', ARGV[4],
-           'entered', ARGV[5], 'rank', ARGV[6], 'pools', ARGV[7], 'state', 'waiting', 'agent', '', 'token', '')
-redis.call('ZADD', 'acd:waiting', ARGV[6], ARGV[1])
-redis.call('ZADD', 'acd:waiting:' .. ARGV[3], ARGV[6], ARGV[1])
-redis.call('SADD', 'acd:waiting_skills', ARGV[3])
-redis.call('HINCRBY', 'acd:stats:' .. ARGV[8] .. ':' .. ARGV[3], 'offered', 1)
-redis.call('SADD', 'acd:stats:' .. ARGV[8], ARGV[3])
-publish({event = 'queued', call = ARGV[1], skill = ARGV[3], rank = tonumber(ARGV[6])})
-return 1
-"""
-
-# ARGV: call_id, day, deflected ('1': the caller left the queue for a callback or a voice message, which
-# is neither an answer nor an abandonment). Removes the caller; returns the state they were in.
-_FORGET = _PUBLISH + """
-local ckey = 'acd:call:' .. ARGV[1]
-local state = redis.call('HGET', ckey, 'state')
-local skill = redis.call('HGET', ckey, 'skill')
-redis.call('ZREM', 'acd:waiting', ARGV[1])
-if skill then redis.call('ZREM', 'acd:waiting:' .. skill, ARGV[1]) end
-redis.call('DEL', ckey)
-if state == 'waiting' and ARGV[3] == '1' then
-  redis.call('HINCRBY', 'acd:stats:' .. ARGV[2] .. ':' .. skill, 'deflected', 1)
-  publish({event = 'deflected', call = ARGV[1], skill = skill})
-elseif state == 'waiting' or state == 'offered' then
-  redis.call('HINCRBY', 'acd:stats:' .. ARGV[2] .. ':' .. skill, 'abandoned', 1)
-  publish({event = 'abandoned', call = ARGV[1], skill = skill})
-elseif state then
-  publish({event = 'ended', call = ARGV[1], skill = skill})
-end
-return state
-"""
 
 
 async def _decoded(pubsub: PubSub) -> AsyncIterator[dict[str, Any]]:
@@ -233,7 +72,7 @@ def now_ms() -> int:
 
 def today() -> str:
     """The centre's day (China time) the statistics are kept under."""
-    return datetime.now(CHINA).date().isoformat()
+    return china_today().isoformat()
 
 
 class AcdStore:
@@ -241,14 +80,14 @@ class AcdStore:
 
     def __init__(self, redis: aioredis.Redis) -> None:
         self.redis = redis
-        self._reserve = redis.register_script(_RESERVE)
-        self._requeue = redis.register_script(_REQUEUE)
-        self._agent_state = redis.register_script(_AGENT_STATE)
-        self._forget = redis.register_script(_FORGET)
-        self._enqueue = redis.register_script(_ENQUEUE)
-        self._connected = redis.register_script(_CONNECTED)
-        self._claim = redis.register_script(_CLAIM)
-        self._note = redis.register_script(_NOTE)
+        self._reserve = redis.register_script(RESERVE)
+        self._requeue = redis.register_script(REQUEUE)
+        self._agent_state = redis.register_script(AGENT_STATE)
+        self._forget = redis.register_script(FORGET)
+        self._enqueue = redis.register_script(ENQUEUE)
+        self._connected = redis.register_script(CONNECTED)
+        self._claim = redis.register_script(CLAIM)
+        self._note = redis.register_script(NOTE)
 
     async def add_agent(self, agent: str, skills: dict[str, int]) -> None:
         """Make an agent known (signed out) with their skills and levels (1-5)."""

@@ -20,6 +20,7 @@ from acd.store import AcdStore
 from acd.tasks import TaskSet
 from hotline.calls.records import CallRecords
 from hotline.core.asterisk.ami import AmiClient, AmiError
+from hotline.core.logged import logged
 
 log = logging.getLogger(__name__)
 OUTSIDE_NUMBER = re.compile(r"^\d{3,20}$")
@@ -57,7 +58,7 @@ async def take_party(store: AcdStore, call_id: str, agent: str | None, number: s
 
 async def record_step(calls: CallRecords, call_id: str, step: str, detail: dict[str, object]) -> None:
     """A step on the call record; the call goes on even when the database cannot take it now."""
-    with contextlib.suppress(Exception):
+    with logged(log, "writing step %s of call %s", step, call_id):
         await calls.step(call_id, step, detail)
 
 

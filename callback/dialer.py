@@ -28,12 +28,15 @@ from typing import Any
 from callback.outcome import classify, classify_dial
 from callback.pressure import Pressure
 from callback.tasks import DueTask, RevisitTasks
-from dialplans.calendar import CHINA
 from dialplans.model import Dialplan
 from hotline.calls.records import CallRecords
 from hotline.core.asterisk.ami import AmiClient, AmiError, AmiMessage, OriginateReason
 from hotline.core.audio.prompts import PromptRenderer
 from hotline.core.audio.speech import NOTHING_HEARD, early_media_in_growing_wav
+from hotline.core.clock import CHINA
+from hotline.core.logged import logged
+from hotline.core.web.health import PartHealth
+from hotline.core.workers import LoopWorker
 
 log = logging.getLogger(__name__)
 CONTEXT = "hotline-revisit"
@@ -65,11 +68,16 @@ def petitioner_texts(plan: Dialplan, task: DueTask, call_id: str) -> dict[str, s
             RevisitPrompts.name(call_id, "contacted"): contacted.replace("{topic}", topic)}
 
 
-class Dialer:
+class Dialer(LoopWorker):
+    """The robot's loop: a `tick()` every `TICK_S`; the calls it places run beside it."""
+
+    name = "revisit-dialer"
+
     def __init__(self, tasks: RevisitTasks, ami: AmiClient, calls: CallRecords, renderer: PromptRenderer,
                  plan: Dialplan, prompts: RevisitPrompts, pressure: Callable[[], Awaitable[Pressure]],
                  to_host: Callable[[str], Path] = Path,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        super().__init__()
         self._tasks, self._ami, self._calls, self._renderer = tasks, ami, calls, renderer
         self._plan, self._prompts, self._pressure, self._clock = plan, prompts, pressure, clock
         self._to_host = to_host
@@ -80,17 +88,31 @@ class Dialer:
         self.pressure = Pressure()  # as last read
         self._active: set[asyncio.Task[None]] = set()
         self._next_slot = 0.0
-        self._runner: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._runner = asyncio.create_task(self._run(), name="revisit-dialer")
+        self._recovered = False
 
     async def close(self) -> None:
-        tasks = [t for t in (self._runner, *self._active) if t is not None]
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self._runner = None
+        """Stop dialling; calls still going on are cut (a restart tries their tasks again)."""
+        await super().close()
+        legs = list(self._active)
+        for leg in legs:
+            leg.cancel()
+        await asyncio.gather(*legs, return_exceptions=True)
+
+    async def step(self) -> float:
+        if not self._recovered:
+            recovered = await self._tasks.recover()
+            self._recovered = True
+            if recovered:
+                log.warning("revisit: %d call(s) cut by a restart will be tried again", recovered)
+        await self.tick()
+        return TICK_S
+
+    def health(self) -> PartHealth:
+        loop = super().health()
+        if not loop.ok:
+            return loop
+        yielding = f", yielding to {self.yielding_to}" if self.yielding_to else ""
+        return PartHealth(True, f"{self.state}, {len(self._active)} call(s) going on{yielding}")
 
     def open_now(self) -> bool:
         """Within calling hours, and not on a public holiday unless allowed."""
@@ -133,17 +155,6 @@ class Dialer:
             return UNKNOWN
         self.yielding_to = self.pressure.holds_back(self.settings)
         return self.yielding_to
-
-    async def _run(self) -> None:
-        recovered = await self._tasks.recover()
-        if recovered:
-            log.warning("revisit: %d call(s) cut by a restart will be tried again", recovered)
-        while True:
-            try:
-                await self.tick()
-            except Exception:
-                log.exception("revisit dialer tick failed; going on")
-            await asyncio.sleep(TICK_S)
 
     async def tick(self) -> int:
         """One pass: place what may be placed now; returns how many calls were started."""
@@ -220,8 +231,8 @@ class Dialer:
                 self._to_host(str(dialled.result().get("Early", ""))).unlink(missing_ok=True)
             got = cause_seen
             status = await self._tasks.ended(call_id, outcome, got)
-            with contextlib.suppress(Exception):
-                if outcome != "answered":
+            if outcome != "answered":
+                with logged(log, "writing the end of revisit call %s", call_id):
                     await self._calls.end(call_id, outcome, self._clock())
             log.info("revisit task %s, call %s: %s (cause %s) → %s", task.id, call_id, outcome, got, status)
 

@@ -6,8 +6,9 @@ its own; `GET /api/revisits/tasks?status=` the tasks with their answers. Per cam
 `GET /api/revisits/campaigns` (each with its progress), `POST /api/revisits/campaigns` (a named upload),
 `GET /api/revisits/campaigns/{id}`, `POST …/{id}/pause` and `/resume`, `GET …/{id}/tasks` (its export).
 Uploads are JSON `{"tasks": [...]}` (a campaign's also `"name"`) or CSV (header
-number,salutation,topic,reason; a campaign's name in `?name=`), validated as a whole: any bad row is
-reported (422) and nothing is imported. Supervisors and admins; auditors read; every access audited.
+number,salutation,topic,reason; a campaign's name in `?name=`), checked as a whole by `check_rows`: every
+bad row is named (422 `bad_rows`) and nothing is imported. Supervisors and admins operate the robot,
+auditors follow it; the access table decides and every access is audited.
 """
 
 from __future__ import annotations
@@ -15,26 +16,20 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import Annotated, Any, ClassVar, Literal
 
 from aiohttp import web
+from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
 
-from callback.campaigns import STATES, Campaign, CampaignFinished, RevisitCampaigns, check_name
+from callback.campaigns import NAME_LIMIT, STATES, Campaign, CampaignFinished, RevisitCampaigns, check_name
 from callback.dialer import Dialer
-from callback.tasks import BadUpload, RevisitTasks, check_rows
-from dialplans.calendar import CHINA
-from hotline.core.web.access import gate
-from hotline.core.web.auth import principal
-from hotline.core.web.errors import error
+from callback.tasks import MAX_UPLOAD, BadUpload, RevisitTasks, check_rows
+from hotline.core.clock import china_now
+from hotline.core.errors import BadRequest, Conflict, Invalid, NotFound
+from hotline.core.web.bodies import Body, Query, read_body, read_query
+from hotline.core.web.policy import Grant, guarded
 from hotline.core.web.routes import RouteTable
-
-OPERATORS = frozenset({"supervisor", "admin"})
-READERS = OPERATORS | {"auditor"}
-TASK_STATUSES = ("pending", "calling", "retry", "done", "failed")
-UPLOAD_HELP = ('send {"tasks": [{"number": ..., "salutation": ..., "topic": ...}]} '
-               "or a CSV with the header number,salutation,topic,reason")
 
 
 @dataclass(frozen=True)
@@ -48,172 +43,292 @@ class RevisitOps:
 
 
 REVISITS = web.AppKey("revisits", RevisitOps)
+TaskStatus = Literal["pending", "calling", "retry", "done", "failed"]
+CampaignState = Literal["active", "paused", "finished"]
+assert set(STATES) == set(CampaignState.__args__)  # type: ignore[attr-defined]
+CampaignName = Annotated[str, Field(min_length=1, max_length=NAME_LIMIT, pattern=r"\S"),
+                         AfterValidator(check_name)]
+UPLOAD_HELP = ('send {"tasks": [{"number": ..., "salutation": ..., "topic": ...}]} '
+               "or a UTF-8 CSV with the header number,salutation,topic,reason")
 
 
-async def progress(request: web.Request) -> web.Response:
-    if refused := await gate(request, READERS, "revisits.progress", "revisits", "see revisit progress"):
-        return refused
+class TaskRow(BaseModel):
+    """One petitioner to call back (documented here; `check_rows` checks the upload's rows as a whole)."""
+
+    number: Annotated[str, Field(pattern=r"^[0-9]{5,20}$")]
+    salutation: Annotated[str, Field(max_length=64, description="whom the robot asks for: 李女士")] = ""
+    topic: Annotated[str, Field(max_length=100, description="the issue, as the petitioner put it")] = ""
+    reason: Annotated[str, Field(max_length=32)] = ""
+
+
+_ROWS = {"type": "array", "minItems": 1, "maxItems": MAX_UPLOAD, "items": TaskRow.model_json_schema()}
+
+
+class TaskUpload(Body):
+    """Revisit tasks to call; a bad row is reported with all the others and nothing is imported."""
+
+    tasks: Annotated[list[Any], WithJsonSchema(_ROWS)]
+
+
+class CampaignUpload(TaskUpload):
+    name: CampaignName
+
+
+class CampaignQuery(Query):
+    name: Annotated[CampaignName | None, Field(description="the campaign's name, for a CSV upload")] = None
+
+
+class CampaignsQuery(Query):
+    state: CampaignState | None = None
+
+
+class ExportQuery(Query):
+    status: TaskStatus | None = None
+    limit: Annotated[int, Field(ge=1, le=1000)] = 100
+
+
+class RevisitProgress(BaseModel):
+    total: int
+    done: int
+    pending: int
+    by_status: dict[str, int]
+    by_result: dict[str, int]
+    reached: int
+    reached_rate: Annotated[float, Field(ge=0, le=1)]
+
+
+class PressureOut(BaseModel):
+    """Inbound callers the dialer yields to."""
+
+    waiting: int
+    offered: int
+    service_level: float | None
+
+
+class DialerState(BaseModel):
+    state: str
+    paused: bool
+    active_calls: int
+    yielding_to: Literal["callers_waiting", "service_level", "pressure_unknown"] | None
+    pressure: PressureOut
+
+
+class RevisitOverview(RevisitProgress):
+    dialer: DialerState
+
+
+class CampaignOut(BaseModel):
+    id: int
+    name: str
+    source: Literal["rules", "upload"]
+    state: CampaignState
+    created_at: str
+    created_by: str
+
+
+class CampaignWithProgress(CampaignOut):
+    progress: RevisitProgress
+
+
+class CampaignList(BaseModel):
+    campaigns: list[CampaignWithProgress]
+
+
+class RevisitTaskOut(BaseModel):
+    id: int
+    campaign_id: int
+    number: str
+    ticket_id: int | None
+    call_id: str | None
+    reason: str
+    mode: Literal["robot", "human"]
+    status: TaskStatus
+    result: str | None
+    attempts: int
+    last_outcome: str | None
+    answers: dict[str, Any]
+    next_attempt_at: str | None
+    finished_at: str | None
+
+
+class RevisitTaskList(BaseModel):
+    tasks: list[RevisitTaskOut]
+
+
+class Imported(BaseModel):
+    campaign: CampaignOut
+    imported: int
+    ids: list[int]
+
+
+class BadRows(Invalid):
+    """An upload with bad rows, each named in `rows` with what is wrong; nothing was imported."""
+
+    error_id: ClassVar[str] = "bad_rows"
+
+    def __init__(self, bad: BadUpload) -> None:
+        super().__init__(str(bad))
+        self.rows = bad.rows
+
+    def body(self) -> dict[str, Any]:
+        body = super().body()
+        body["error"]["rows"] = self.rows
+        return body
+
+
+table = RouteTable("revisits")
+
+
+@table.get("/api/revisits", summary="revisit progress over all campaigns (tasks total / done / pending, reached "
+           "rate, results) and the dialer's state, with the inbound pressure it yields to", response=RevisitOverview)
+@guarded("revisits.progress", resource="revisits")
+async def progress(request: web.Request, grant: Grant) -> web.Response:
     ops = request.app[REVISITS]
     return web.json_response({**await ops.tasks.progress(), "dialer": ops.dialer.status()})
 
 
-async def _set_paused(request: web.Request, paused: bool) -> web.Response:
-    action = "revisits.pause" if paused else "revisits.resume"
-    if refused := await gate(request, OPERATORS, action, "revisits", "pause or resume the revisit dialer"):
-        return refused
+def _switch(request: web.Request, paused: bool) -> web.Response:
     request.app[REVISITS].dialer.paused = paused
     return web.json_response(request.app[REVISITS].dialer.status())
 
 
-async def pause(request: web.Request) -> web.Response:
-    return await _set_paused(request, True)
+@table.post("/api/revisits/pause", summary="stop placing new revisit calls in every campaign (the master switch; "
+            "calls in progress go on)", response=DialerState)
+@guarded("revisits.pause", resource="revisits")
+async def pause(request: web.Request, grant: Grant) -> web.Response:
+    return _switch(request, True)
 
 
-async def resume(request: web.Request) -> web.Response:
-    return await _set_paused(request, False)
+@table.post("/api/revisits/resume", summary="place revisit calls again (campaigns paused on their own stay paused)",
+            response=DialerState)
+@guarded("revisits.resume", resource="revisits")
+async def resume(request: web.Request, grant: Grant) -> web.Response:
+    return _switch(request, False)
 
 
-async def _upload(request: web.Request) -> tuple[object, list[Any]] | None:
-    """The upload's campaign name (JSON `name`, CSV `?name=`; None when not given) and its rows."""
-    if request.content_type == "text/csv":
-        try:
-            text = await request.text()
-        except UnicodeDecodeError:
-            return None
-        return request.query.get("name"), list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+def _is_csv(request: web.Request) -> bool:
+    return request.content_type == "text/csv"
+
+
+async def _csv_rows(request: web.Request) -> list[Any]:
+    """The records of a CSV upload (a UTF-8 byte order mark is dropped)."""
     try:
-        body = await request.json()
-    except ValueError:
-        return None
-    if not isinstance(body, dict) or not isinstance(body.get("tasks"), list):
-        return None
-    return body.get("name"), body["tasks"]
+        text = await request.text()
+    except UnicodeDecodeError:
+        raise BadRequest(UPLOAD_HELP) from None
+    return list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
 
 
-async def _import(request: web.Request, name: str, rows: list[Any]) -> web.Response:
+async def _import(request: web.Request, grant: Grant, name: str, rows: list[Any]) -> web.Response:
     """A campaign of the upload's rows, all or nothing."""
     try:
         checked = check_rows(rows)
     except BadUpload as exc:
-        return web.json_response({"error": {"id": "bad_rows", "message": str(exc), "rows": exc.rows}}, status=422)
-    made, ids = await request.app[REVISITS].campaigns.create(name, checked, principal(request).name)
+        raise BadRows(exc) from None
+    made, ids = await request.app[REVISITS].campaigns.create(name, checked, grant.who.name)
+    grant.note(campaign=made.id, imported=len(ids))
     return web.json_response({"campaign": made.as_json(), "imported": len(ids), "ids": ids}, status=201)
 
 
-async def upload(request: web.Request) -> web.Response:
-    """An upload without a name: a campaign named after its time."""
-    if refused := await gate(request, OPERATORS, "revisits.upload", "revisits/tasks", "upload revisit tasks"):
-        return refused
-    got = await _upload(request)
-    if got is None:
-        return error(400, "bad_request", UPLOAD_HELP)
-    return await _import(request, f"上传 {datetime.now(CHINA):%Y-%m-%d %H:%M:%S}", got[1])
+@table.post("/api/revisits/tasks", summary="upload revisit tasks as a campaign named after the time: JSON "
+            "{tasks: [...]} or CSV (text/csv: number,salutation,topic,reason); all or nothing",
+            body=TaskUpload, response=Imported, status=201, consumes=("text/csv",))
+@guarded("revisits.upload", resource="revisits/tasks")
+async def upload(request: web.Request, grant: Grant) -> web.Response:
+    if _is_csv(request):
+        rows = await _csv_rows(request)
+    else:
+        rows = (await read_body(request, TaskUpload, error_id="bad_request", status=400)).tasks
+    return await _import(request, grant, f"上传 {china_now():%Y-%m-%d %H:%M:%S}", rows)
 
 
-async def create_campaign(request: web.Request) -> web.Response:
-    if refused := await gate(request, OPERATORS, "revisits.campaigns.create", "revisits/campaigns",
-                             "create revisit campaigns"):
-        return refused
-    got = await _upload(request)
-    if got is None:
-        return error(400, "bad_request", UPLOAD_HELP + ', with the campaign\'s "name" (in CSV: ?name=)')
-    try:
-        name = check_name(got[0])
-    except ValueError as exc:
-        return error(400, "bad_param", str(exc))
-    return await _import(request, name, got[1])
+@table.post("/api/revisits/campaigns", summary="a named campaign from an upload: JSON {name, tasks: [...]} or CSV "
+            "(text/csv: number,salutation,topic,reason) with ?name=; all or nothing",
+            body=CampaignUpload, query=CampaignQuery, response=Imported, status=201, consumes=("text/csv",))
+@guarded("revisits.campaigns.create", resource="revisits/campaigns")
+async def create_campaign(request: web.Request, grant: Grant) -> web.Response:
+    if not _is_csv(request):
+        body = await read_body(request, CampaignUpload, error_id="bad_request", status=400)
+        return await _import(request, grant, body.name, body.tasks)
+    name = read_query(request.query, CampaignQuery).name
+    if name is None:
+        raise BadRequest("a CSV upload names its campaign in ?name=", error_id="bad_param")
+    return await _import(request, grant, name, await _csv_rows(request))
 
 
-def _limit(request: web.Request) -> int | None:
-    raw = request.query.get("limit", "100")
-    return int(raw) if raw.isdigit() and 1 <= int(raw) <= 1000 else None
-
-
-async def _export(request: web.Request, campaign: int | None) -> web.Response:
-    status = request.query.get("status")
-    if status is not None and status not in TASK_STATUSES:
-        return error(400, "bad_param", f"status must be one of {', '.join(TASK_STATUSES)}")
-    if (limit := _limit(request)) is None:
-        return error(400, "bad_param", "limit must be 1 to 1000")
-    return web.json_response({"tasks": await request.app[REVISITS].tasks.listing(status, limit, campaign)})
-
-
-async def listing(request: web.Request) -> web.Response:
-    if refused := await gate(request, READERS, "revisits.list", "revisits/tasks", "see revisit tasks"):
-        return refused
+@table.get("/api/revisits/tasks", summary="revisit tasks of every campaign with their results and answers, newest "
+           "first (the export)", query=ExportQuery, response=RevisitTaskList)
+@guarded("revisits.list", resource="revisits/tasks")
+async def listing(request: web.Request, grant: Grant) -> web.Response:
     return await _export(request, None)
 
 
-async def campaigns(request: web.Request) -> web.Response:
-    if refused := await gate(request, READERS, "revisits.campaigns.list", "revisits/campaigns",
-                             "see revisit campaigns"):
-        return refused
-    state = request.query.get("state")
-    if state is not None and state not in STATES:
-        return error(400, "bad_param", f"state must be one of {', '.join(STATES)}")
+async def _export(request: web.Request, campaign: int | None) -> web.Response:
+    q = read_query(request.query, ExportQuery)
+    return web.json_response({"tasks": await request.app[REVISITS].tasks.listing(q.status, q.limit, campaign)})
+
+
+@table.get("/api/revisits/campaigns", summary="revisit campaigns, newest first, each with its progress (the rules' "
+           "standing campaign too)", query=CampaignsQuery, response=CampaignList)
+@guarded("revisits.campaigns.list", resource="revisits/campaigns")
+async def campaigns(request: web.Request, grant: Grant) -> web.Response:
+    q = read_query(request.query, CampaignsQuery)
     ops = request.app[REVISITS].campaigns
-    return web.json_response({"campaigns": await ops.with_progress(await ops.listing(state))})
+    return web.json_response({"campaigns": await ops.with_progress(await ops.listing(q.state))})
 
 
-def _campaign_id(request: web.Request) -> int | None:
+async def _campaign(request: web.Request) -> Campaign:
+    """The campaign of the path; 404 when there is none."""
     raw = request.match_info["campaign_id"]
-    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+    found = await request.app[REVISITS].campaigns.get(int(raw)) if len(raw) < 10 else None
+    if found is None:
+        raise NotFound(f"no revisit campaign {raw}")
+    return found
 
 
-async def _one(request: web.Request, roles: frozenset[str], action: str, refusal: str) -> web.Response | Campaign:
-    """The campaign of the path, once the access is audited and allowed; else the answer to give."""
-    resource = f"revisits/campaigns/{request.match_info['campaign_id']}"
-    if refused := await gate(request, roles, action, resource, refusal):
-        return refused
-    campaign_id = _campaign_id(request)
-    found = None if campaign_id is None else await request.app[REVISITS].campaigns.get(campaign_id)
-    return found if found is not None else error(404, "not_found", "no such revisit campaign")
+ONE = "/api/revisits/campaigns/{campaign_id:[0-9]+}"
+ONE_AUDITED = "revisits/campaigns/{campaign_id}"
 
 
-async def campaign(request: web.Request) -> web.Response:
-    found = await _one(request, READERS, "revisits.campaigns.get", "see revisit campaigns")
-    if isinstance(found, web.Response):
-        return found
+@table.get(ONE, summary="one campaign with its progress", response=CampaignWithProgress)
+@guarded("revisits.campaigns.get", resource=ONE_AUDITED)
+async def campaign(request: web.Request, grant: Grant) -> web.Response:
+    found = await _campaign(request)
     return web.json_response((await request.app[REVISITS].campaigns.with_progress([found]))[0])
 
 
 async def _set_campaign_paused(request: web.Request, paused: bool) -> web.Response:
-    action = "revisits.campaigns.pause" if paused else "revisits.campaigns.resume"
-    found = await _one(request, OPERATORS, action, "pause or resume revisit campaigns")
-    if isinstance(found, web.Response):
-        return found
+    found = await _campaign(request)
     try:
         changed = await request.app[REVISITS].campaigns.set_paused(found.id, paused)
     except CampaignFinished as exc:
-        return error(409, "finished", str(exc))
+        raise Conflict(str(exc), error_id="finished") from None
     return web.json_response(changed.as_json())
 
 
-async def pause_campaign(request: web.Request) -> web.Response:
+@table.post(ONE + "/pause", summary="stop calling this campaign's petitioners (calls in progress go on); "
+            "409 `finished` once it is over", response=CampaignOut, errors=(409,))
+@guarded("revisits.campaigns.pause", resource=ONE_AUDITED)
+async def pause_campaign(request: web.Request, grant: Grant) -> web.Response:
     return await _set_campaign_paused(request, True)
 
 
-async def resume_campaign(request: web.Request) -> web.Response:
+@table.post(ONE + "/resume", summary="call this campaign's petitioners again; 409 `finished` once it is over",
+            response=CampaignOut, errors=(409,))
+@guarded("revisits.campaigns.resume", resource=ONE_AUDITED)
+async def resume_campaign(request: web.Request, grant: Grant) -> web.Response:
     return await _set_campaign_paused(request, False)
 
 
-async def campaign_tasks(request: web.Request) -> web.Response:
-    found = await _one(request, READERS, "revisits.campaigns.tasks", "see revisit tasks")
-    return found if isinstance(found, web.Response) else await _export(request, found.id)
+@table.get(ONE + "/tasks", summary="this campaign's tasks with their results and answers, newest first (its export)",
+           query=ExportQuery, response=RevisitTaskList)
+@guarded("revisits.campaigns.tasks", resource=ONE_AUDITED)
+async def campaign_tasks(request: web.Request, grant: Grant) -> web.Response:
+    return await _export(request, (await _campaign(request)).id)
 
 
 def routes(ops: RevisitOps) -> RouteTable:
-    table = RouteTable("revisits")
-    table.provide(REVISITS, ops)
-    table.get("/api/revisits", summary="progress")(progress)
-    table.post("/api/revisits/pause", summary="pause")(pause)
-    table.post("/api/revisits/resume", summary="resume")(resume)
-    table.post("/api/revisits/tasks", summary="upload")(upload)
-    table.get("/api/revisits/tasks", summary="listing")(listing)
-    table.get("/api/revisits/campaigns", summary="campaigns")(campaigns)
-    table.post("/api/revisits/campaigns", summary="create_campaign")(create_campaign)
-    table.get("/api/revisits/campaigns/{campaign_id}", summary="campaign")(campaign)
-    table.post("/api/revisits/campaigns/{campaign_id}/pause", summary="pause_campaign")(pause_campaign)
-    table.post("/api/revisits/campaigns/{campaign_id}/resume", summary="resume_campaign")(resume_campaign)
-    table.get("/api/revisits/campaigns/{campaign_id}/tasks", summary="campaign_tasks")(campaign_tasks)
-    return table
+    """The revisit robot's routes, bound to its tasks and dialer."""
+    bound = RouteTable(table.tag, table.routes)
+    bound.provide(REVISITS, ops)
+    return bound

@@ -34,9 +34,10 @@ async def load(deps: Deps) -> Brought:
     dialer = deps.publish(Dialer(tasks, deps.ami, calls, deps.renderer, dialplan, prompts,
                                  InboundPressure(deps.get(AcdStore), dialplan.revisit), data.host))
     planner = RevisitPlanner(deps.sessions, dialplan.revisit)
-    workers: list[Worker] = [dialer, planner] if deps.get(CallbackSettings).dialer else [planner]
+    dialling = deps.get(CallbackSettings).dialer
+    workers: list[Worker] = [dialer, planner] if dialling else [planner]
     return Brought(routes=[http.routes(http.RevisitOps(tasks, dialer))], flows={"ivr/revisit": flow},
-                   workers=workers)
+                   workers=workers, health={"revisit_dialer": dialer.check} if dialling else {})
 
 
 plugin = Plugin("callback", load, commands=[register])

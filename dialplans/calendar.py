@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from dialplans.model import Dialplan
-
-CHINA = ZoneInfo("Asia/Shanghai")
+from hotline.core.clock import CHINA  # re-exported: the tickets and callbacks import it from here
 
 
 class WorkCalendar:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dialplans.model import Dialplan
 from hotline.core.plugin import Brought, Deps, Plugin, Started
 from hotline.core.web.health import PartHealth
 from recordings import http
-from recordings.access import RecordingCatalog
 from recordings.backends import StoreConfig
+from recordings.catalog import RecordingCatalog
 from recordings.process import RecordingWorkerProcess
 from recordings.settings import RecordingSettings
 from recordings.verify import register
@@ -19,7 +18,6 @@ async def load(deps: Deps) -> Brought:
     store = StoreConfig.of(s, core.home)
     worker = RecordingWorkerProcess(core.db_url, data.host(data.inner_of("recordings")), store, core.run_dir,
                                     fmt=s.format, max_backoff_s=s.max_backoff_s, keep_years=s.keep_years)
-    teams = {a.id: a.group for a in deps.get(Dialplan).agents if a.group}
 
     async def start(_: Started) -> None:
         await worker.start()
@@ -29,7 +27,7 @@ async def load(deps: Deps) -> Brought:
         return PartHealth(waiting["failing"] == 0,
                           f"waiting {waiting['waiting']}, failing {waiting['failing']} (see recordings.log)")
 
-    return Brought(routes=[http.routes(RecordingCatalog(deps.sessions, store.open(), teams))],
+    return Brought(routes=[http.routes(RecordingCatalog(deps.sessions, store.open()))],
                    on_asterisk=[start], closers=[worker.stop], health={"recordings": backlog})
 
 

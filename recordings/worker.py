@@ -21,7 +21,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from hotline.calls.models import CallRecord, Recording
+from hotline.core.clock import china_day
 from hotline.core.db.engine import SessionFactory, create_engine, session_factory
+from hotline.core.workers import LoopWorker
 from recordings.analysis import Analysis, ReviewRules, analyse
 from recordings.backends import StoreConfig
 from recordings.retention import sweep
@@ -29,7 +31,6 @@ from recordings.store import Store, sha256_of
 from recordings.transcode import Codec, media_seconds, transcode, wav_seconds, waveform
 
 log = logging.getLogger("recordings")
-CHINA_OFFSET = timedelta(hours=8)
 RETENTION_EVERY_S = 24 * 3600.0
 
 
@@ -79,10 +80,18 @@ class Stored:
     waveform: str | None
 
 
-class RecordingWorker:
+class RecordingWorker(LoopWorker):
+    """A pass over the settled recordings every `poll_s`, and the retention sweep once a day; `run()` starts up
+    first. A failing pass (the database away) backs off up to `max_backoff_s`."""
+
+    name = "recordings"
+
     def __init__(self, sessions: SessionFactory, store: Store, settings: WorkerSettings) -> None:
+        super().__init__()
         self._sessions, self._store, self._settings = sessions, store, settings
+        self.max_backoff_s = settings.max_backoff_s
         self._retry_at: dict[int, float] = {}
+        self._next_sweep = 0.0
 
     async def start_up(self) -> None:
         """Clean half-written files and find WAVs nobody processed (a crash, a lost event)."""
@@ -167,7 +176,7 @@ class RecordingWorker:
         codec, caller, heard = self._settings.codec, *channel_files(wav)
         sources = [caller, heard] if self._settings.channels and caller.exists() and heard.exists() else [wav]
         seconds = await asyncio.to_thread(wav_seconds, wav)
-        name = f"{row.started_at + CHINA_OFFSET:%Y/%m/%d}/{row.call_id}-{row.id}"
+        name = f"{china_day(row.started_at):%Y/%m/%d}/{row.call_id}-{row.id}"
         scratch = self._store.scratch(f"{name}.{codec.suffix}")
         await transcode(sources, scratch, codec)
         stored_seconds = await media_seconds(scratch)
@@ -223,19 +232,22 @@ class RecordingWorker:
 
     async def run(self) -> None:
         await self.start_up()
-        next_sweep = 0.0
-        while True:
-            try:
-                await self.run_once()
-                if self._settings.keep_years and time.monotonic() >= next_sweep:
-                    report = await sweep(self._sessions, self._store, self._settings.keep_years)
-                    next_sweep = time.monotonic() + RETENTION_EVERY_S
-                    if report.expired:
-                        log.info("retention: %d recording(s) past %d years deleted, %d kept by legal hold",
-                                 report.expired, self._settings.keep_years, report.held)
-            except Exception:
-                log.exception("recording pass failed; trying again")
-            await asyncio.sleep(self._settings.poll_s)
+        await super().run()
+
+    async def step(self) -> float:
+        await self.run_once()
+        await self._sweep_when_due()
+        return self._settings.poll_s
+
+    async def _sweep_when_due(self) -> None:
+        """The retention sweep, once a day when a period is set."""
+        if not self._settings.keep_years or time.monotonic() < self._next_sweep:
+            return
+        report = await sweep(self._sessions, self._store, self._settings.keep_years)
+        self._next_sweep = time.monotonic() + RETENTION_EVERY_S
+        if report.expired:
+            log.info("retention: %d recording(s) past %d years deleted, %d kept by legal hold",
+                     report.expired, self._settings.keep_years, report.held)
 
 
 async def _main(db_url: str, settings: WorkerSettings, store: StoreConfig) -> None:

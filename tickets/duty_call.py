@@ -9,7 +9,6 @@ ticket's timeline. The agent's state is restored afterwards.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from hotline.calls.records import CallRecords
 from hotline.core.asterisk.ami import AmiClient, AmiMessage
 from hotline.core.audio.prompts import PromptRenderer
 from hotline.core.errors import Conflict
+from hotline.core.logged import logged
 from tickets.alerts import URGENT
 from tickets.service import Tickets, TicketView
 
@@ -119,7 +119,7 @@ class DutyCaller:
                                      phone=phone, call_id=call_id)
         except Exception:
             log.exception("duty call for ticket %s failed", row.number)
-            with contextlib.suppress(Exception):
+            with logged(log, "noting the failed duty call on ticket %s", row.number):
                 await self._tickets.note(row.id, "unit_call", by, unit=unit, outcome="FAILED", talked_s=0)
         finally:
             sub.cancel()

@@ -331,11 +331,11 @@ async def _form(request: web.Request) -> TicketForm:
     return form
 
 
-table = RouteTable("tickets")
+ticket_table = RouteTable("tickets")  # served whatever else is configured
 
 
-@table.post("/api/tickets", summary="a new draft ticket; several per call, one issue each", body=TicketIn,
-            response=TicketOut, status=201)
+@ticket_table.post("/api/tickets", summary="a new draft ticket; several per call, one issue each",
+                   body=TicketIn, response=TicketOut, status=201)
 @guarded("tickets.create", resource="tickets")
 async def create(request: web.Request, grant: Grant) -> web.Response:
     ticket = await request.app[TICKETS].create(await _form(request), _me(grant))
@@ -344,16 +344,16 @@ async def create(request: web.Request, grant: Grant) -> web.Response:
     return web.json_response(ticket.to_json(), status=201)
 
 
-@table.get("/api/tickets/{ticket_id}", summary="one ticket with its calls (agents: their own; confidential: "
-           "supervisors, admins and its agent)", response=TicketDetail, errors=(400,))
+@ticket_table.get("/api/tickets/{ticket_id}", summary="one ticket with its calls (agents: their own; "
+                  "confidential: supervisors, admins and its agent)", response=TicketDetail, errors=(400,))
 @guarded("tickets.read", resource="tickets/{ticket_id}")
 async def get(request: web.Request, grant: Grant) -> web.Response:
     ticket = await _ticket(request, grant, "tickets.get")
     return web.json_response({**ticket.to_json(), "call_details": await request.app[TICKETS].call_details(ticket)})
 
 
-@table.patch("/api/tickets/{ticket_id}", summary="change a draft", body=TicketIn, response=TicketOut,
-             errors=(409,))
+@ticket_table.patch("/api/tickets/{ticket_id}", summary="change a draft", body=TicketIn, response=TicketOut,
+                    errors=(409,))
 @guarded("tickets.write", resource="tickets/{ticket_id}")
 async def update(request: web.Request, grant: Grant) -> web.Response:
     found = await _ticket(request, grant, "tickets.update", write=True)
@@ -361,8 +361,8 @@ async def update(request: web.Request, grant: Grant) -> web.Response:
     return web.json_response(ticket.to_json())
 
 
-@table.post("/api/tickets/{ticket_id}/submit", summary="check completeness, fix the time limits, queue for the "
-            "case system", response=TicketOut, errors=(400, 409, 422))
+@ticket_table.post("/api/tickets/{ticket_id}/submit", summary="check completeness, fix the time limits, queue "
+                   "for the case system", response=TicketOut, errors=(400, 409, 422))
 @guarded("tickets.write", resource="tickets/{ticket_id}")
 async def submit(request: web.Request, grant: Grant) -> web.Response:
     found = await _ticket(request, grant, "tickets.submit", write=True)
@@ -372,8 +372,8 @@ async def submit(request: web.Request, grant: Grant) -> web.Response:
     return web.json_response(ticket.to_json())
 
 
-@table.post("/api/tickets/{ticket_id}/calls", summary="link another call (a repeat caller about the same issue) "
-            "to the ticket, whatever its status", body=LinkCall, response=TicketOut)
+@ticket_table.post("/api/tickets/{ticket_id}/calls", summary="link another call (a repeat caller about the same "
+                   "issue) to the ticket, whatever its status", body=LinkCall, response=TicketOut)
 @guarded("tickets.write", resource="tickets/{ticket_id}")
 async def link_call(request: web.Request, grant: Grant) -> web.Response:
     found = await _ticket(request, grant, "tickets.link_call", write=True)
@@ -384,8 +384,8 @@ async def link_call(request: web.Request, grant: Grant) -> web.Response:
     return web.json_response(ticket.to_json())
 
 
-@table.get("/api/tickets/{ticket_id}/timeline", summary="the ticket's timeline (created, submitted, delivered, "
-           "case-system statuses, revisits)", response=Timeline, errors=(400,))
+@ticket_table.get("/api/tickets/{ticket_id}/timeline", summary="the ticket's timeline (created, submitted, "
+                  "delivered, case-system statuses, revisits)", response=Timeline, errors=(400,))
 @guarded("tickets.read", resource="tickets/{ticket_id}")
 async def timeline(request: web.Request, grant: Grant) -> web.Response:
     found = await _ticket(request, grant, "tickets.timeline")
@@ -395,8 +395,8 @@ async def timeline(request: web.Request, grant: Grant) -> web.Response:
                               "revisits": await tickets.revisits(found.id)})
 
 
-@table.put("/api/tickets/{ticket_id}/legal-hold", summary="keep (hold, with a reason) or release the ticket's "
-           "recordings past the retention period", body=LegalHoldIn, response=LegalHoldOut)
+@ticket_table.put("/api/tickets/{ticket_id}/legal-hold", summary="keep (hold, with a reason) or release the "
+                  "ticket's recordings past the retention period", body=LegalHoldIn, response=LegalHoldOut)
 @guarded("tickets.legal_hold", resource="tickets/{ticket_id}")
 async def legal_hold(request: web.Request, grant: Grant) -> web.Response:
     ticket_id = _ticket_id(request)
@@ -409,8 +409,8 @@ async def legal_hold(request: web.Request, grant: Grant) -> web.Response:
                               "reason": ticket.row.legal_hold_reason})
 
 
-@table.get("/api/callers/{number}/history", summary="screen pop: a number's recent calls and tickets",
-           response=CallerHistory, errors=(400,))
+@ticket_table.get("/api/callers/{number}/history", summary="screen pop: a number's recent calls and tickets",
+                  response=CallerHistory, errors=(400,))
 @guarded("callers.history", resource="callers/{number}")
 async def caller_history(request: web.Request, grant: Grant) -> web.Response:
     number = request.match_info["number"]
@@ -422,10 +422,10 @@ async def caller_history(request: web.Request, grant: Grant) -> web.Response:
     return web.json_response(history)
 
 
-duty_calls = RouteTable("tickets")
+duty_table = RouteTable("tickets")  # with a duty caller
 
 
-@duty_calls.post("/api/tickets/{ticket_id}/duty-call", summary="urgent ticket: ring the agent's phone (or "
+@duty_table.post("/api/tickets/{ticket_id}/duty-call", summary="urgent ticket: ring the agent's phone (or "
                  "`phone`), then the handling unit's duty phone, which hears the opening words (B.2.1); outcome "
                  "on the timeline", body=DutyCallIn, response=DutyCallStarted, status=202, errors=(409,))
 @guarded("tickets.duty_call", resource="tickets/{ticket_id}")
@@ -441,11 +441,11 @@ async def duty_call(request: web.Request, grant: Grant) -> web.Response:
     return web.json_response(started, status=202)
 
 
-case_system = RouteTable("case-system")
+case_table = RouteTable("case-system")  # with the case-system link
 
 
-@case_system.get("/api/case-system/outbox", summary="messages to the case system: pending, dead (dead letters) "
-                 "or delivered; the backlog", query=OutboxQuery, response=Outbox)
+@case_table.get("/api/case-system/outbox", summary="messages to the case system: pending, dead (dead letters) "
+                "or delivered; the backlog", query=OutboxQuery, response=Outbox)
 @guarded("case.outbox")
 async def outbox(request: web.Request, grant: Grant) -> web.Response:
     state = read_query(request.query, OutboxQuery).state
@@ -457,8 +457,8 @@ async def outbox(request: web.Request, grant: Grant) -> web.Response:
                               "messages": [{**m, "ticket": numbers.get(m["ticket_id"])} for m in messages]})
 
 
-@case_system.post("/api/case-system/outbox/{message_id}/replay", summary="put a dead message back in line",
-                  response=Replayed)
+@case_table.post("/api/case-system/outbox/{message_id}/replay", summary="put a dead message back in line",
+                 response=Replayed)
 @guarded("case.replay", resource="case-system/outbox/{message_id}")
 async def replay(request: web.Request, grant: Grant) -> web.Response:
     raw = request.match_info["message_id"]
@@ -483,9 +483,9 @@ def _inbound(mapping: CaseMapping, raw: bytes) -> InboundEvent:
         raise BadRequest(str(exc), error_id="bad_event") from None
 
 
-@case_system.post(WEBHOOK_PATH, summary="the case system's webhook: status changes, signed (X-Signature-Timestamp, "
-                  "X-Signature: HMAC-SHA256 of '<timestamp>.<body>'), each event id once", public=True,
-                  response=CaseEventApplied, errors=(400, 401, 409))
+@case_table.post(WEBHOOK_PATH, summary="the case system's webhook: status changes, signed (X-Signature-Timestamp, "
+                 "X-Signature: HMAC-SHA256 of '<timestamp>.<body>'), each event id once", public=True,
+                 response=CaseEventApplied, errors=(400, 401, 409))
 async def case_event(request: web.Request) -> web.Response:
     link, raw = request.app[CASE], await request.read()
     try:
@@ -506,10 +506,13 @@ async def case_event(request: web.Request) -> web.Response:
     return web.json_response({"ticket": ticket.row.number, "status": ticket.row.status})
 
 
+table = RouteTable("tickets", [*ticket_table.routes, *duty_table.routes, *case_table.routes])  # every route
+
+
 def routes(tickets: Tickets, case: CaseLink | None = None, duty: DutyCaller | None = None) -> RouteTable:
     """The tickets' routes, bound to the service; duty calls and the case system's only when given."""
-    bound = RouteTable(table.tag, [*table.routes, *(duty_calls.routes if duty else []),
-                                   *(case_system.routes if case else [])])
+    bound = RouteTable(table.tag, [*ticket_table.routes, *(duty_table.routes if duty else []),
+                                   *(case_table.routes if case else [])])
     bound.provide(TICKETS, tickets)
     if duty is not None:
         bound.provide(DUTY, duty)

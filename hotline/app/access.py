@@ -43,10 +43,20 @@ RULES: tuple[Rule, ...] = (
     rule("callers.history", "read a caller's history", agent=ALL, supervisor=ALL, auditor=ALL, admin=ALL),
     rule("case.outbox", "see messages to the case system", supervisor=ALL, admin=ALL),
     rule("case.replay", "replay messages to the case system", supervisor=ALL, admin=ALL),
-    # the revisit robot (callback)
-    rule("revisits.read", "see revisit progress and tasks", supervisor=ALL, auditor=ALL, admin=ALL),
-    rule("revisits.operate", "pause, resume and upload revisits", supervisor=ALL, admin=ALL),
-    # recordings
+    # the revisit robot (callback): supervisors and admins operate it, auditors follow it
+    rule("revisits.progress", "see revisit progress", supervisor=ALL, auditor=ALL, admin=ALL),
+    rule("revisits.pause", "pause the revisit dialer", supervisor=ALL, admin=ALL),
+    rule("revisits.resume", "resume the revisit dialer", supervisor=ALL, admin=ALL),
+    rule("revisits.upload", "upload revisit tasks", supervisor=ALL, admin=ALL),
+    rule("revisits.list", "see revisit tasks", supervisor=ALL, auditor=ALL, admin=ALL),
+    rule("revisits.campaigns.list", "see revisit campaigns", supervisor=ALL, auditor=ALL, admin=ALL),
+    rule("revisits.campaigns.create", "create revisit campaigns", supervisor=ALL, admin=ALL),
+    rule("revisits.campaigns.get", "see revisit campaigns", supervisor=ALL, auditor=ALL, admin=ALL),
+    rule("revisits.campaigns.pause", "pause revisit campaigns", supervisor=ALL, admin=ALL),
+    rule("revisits.campaigns.resume", "resume revisit campaigns", supervisor=ALL, admin=ALL),
+    rule("revisits.campaigns.tasks", "see revisit tasks", supervisor=ALL, auditor=ALL, admin=ALL),
+    # recordings: a confidential ticket's calls also need `tickets.confidential`; audited as recordings.listen,
+    # .download or .waveform
     rule("recordings.search", "search recordings", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),
     rule("recordings.play", "play recordings", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),
 )

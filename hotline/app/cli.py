@@ -93,3 +93,7 @@ async def _ensure_admin_token(stack: object, path: Path) -> str:
     return f"API token created and saved in {path} (Authorization: Bearer $(cat {path}))"
 
 
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

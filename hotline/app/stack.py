@@ -63,7 +63,10 @@ class Stack(NamedServices):
         self.registry = CollectorRegistry()
         self.health = HealthRegistry()
         self.services = Services()
+        # stopped in three tiers, each in reverse: what serves (web, workers), then the domains, then the core
         self._closers: list[Closer] = []
+        self._domain_closers: list[Closer] = []
+        self._serving_closers: list[Closer] = []
         self.redis_url = settings.core.redis_url
         self.redis_server: RedisServer | None = None  # when the stack runs its own
         self.root: AsteriskRoot | None = None
@@ -111,7 +114,7 @@ class Stack(NamedServices):
         for b in loaded:
             for worker in b.workers:
                 worker.start()
-                self._closers.append(worker.close)
+                self._serving_closers.append(worker.close)
         self._write_state()
 
     async def _core(self) -> tuple[Deps, Secrets]:
@@ -152,12 +155,9 @@ class Stack(NamedServices):
 
         async def close_plugin() -> None:
             for closer in reversed(brought.closers):
-                try:
-                    await closer()
-                except Exception:
-                    log.exception("%s: error while stopping %s", plugin.name, getattr(closer, "__qualname__", closer))
+                await self._stop(closer)
 
-        self._closers.append(close_plugin)
+        self._domain_closers.append(close_plugin)
         return brought
 
     async def _start_asterisk(self, deps: Deps, secrets: Secrets) -> bool:
@@ -187,7 +187,7 @@ class Stack(NamedServices):
                                  self.policy))
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
-        self._closers.append(runner.cleanup)
+        self._serving_closers.append(runner.cleanup)
         await web.TCPSite(runner, self.settings.bind_host, self.settings.ports.http).start()
 
     def state(self) -> dict[str, Any]:
@@ -221,15 +221,20 @@ class Stack(NamedServices):
         tmp.replace(path)
 
     async def close(self) -> None:
-        """Stop every part in reverse order; errors are logged, the rest still stops."""
+        """Stop every part in reverse order: the web service and workers, the domains, the core."""
         with contextlib.suppress(FileNotFoundError):
             if self.settings.state_file.exists() and json.loads(self.settings.state_file.read_text()).get(
                 "pid"
             ) == os.getpid():
                 self.settings.state_file.unlink()
-        while self._closers:
-            closer = self._closers.pop()
-            try:
-                await closer()
-            except Exception:
-                log.exception("error while stopping %s", getattr(closer, "__qualname__", closer))
+        for tier in (self._serving_closers, self._domain_closers, self._closers):
+            while tier:
+                await self._stop(tier.pop())
+
+    @staticmethod
+    async def _stop(closer: Closer) -> None:
+        """One part stopped; an error is logged and the rest still stops."""
+        try:
+            await closer()
+        except Exception:
+            log.exception("error while stopping %s", getattr(closer, "__qualname__", closer))

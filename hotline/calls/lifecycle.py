@@ -16,47 +16,51 @@ from pathlib import Path
 
 from hotline.calls.records import CallRecords
 from hotline.core.asterisk.ami import AmiClient, AmiMessage
+from hotline.core.web.health import PartHealth
+from hotline.core.workers import LoopWorker
 
 log = logging.getLogger(__name__)
 
 DOWN_CAUSE = "ended while the service was down"
 
 
-class CallLifecycle:
-    """AMI observer writing call starts, recordings, fail-safes and hang-ups, in arrival order."""
+class CallLifecycle(LoopWorker):
+    """AMI observer writing call starts, recordings, fail-safes and hang-ups, in arrival order: one event a step."""
+
+    name = "call-lifecycle"
 
     def __init__(self, calls: CallRecords, to_host_path: Callable[[str], Path]) -> None:
+        super().__init__()
         self._calls = calls
         self._host = to_host_path
         self._queue: asyncio.Queue[AmiMessage] = asyncio.Queue()
-        self._worker: asyncio.Task[None] | None = None
 
     def attach(self, ami: AmiClient) -> None:
         ami.subscribe("UserEvent", self._queue.put_nowait)
         ami.subscribe("Hangup", self._queue.put_nowait)
-        self._worker = asyncio.create_task(self._work(), name="call-lifecycle")
+        self.start()
 
-    async def _work(self) -> None:
-        while True:
-            event = await self._queue.get()
-            try:
-                if event.get("Event") == "Hangup":
-                    await self.on_hangup(event)
-                else:
-                    await self.on_user_event(event)
-            finally:
-                self._queue.task_done()
+    async def step(self) -> float:
+        event = await self._queue.get()
+        try:
+            if event.get("Event") == "Hangup":
+                await self.on_hangup(event)
+            else:
+                await self.on_user_event(event)
+        finally:
+            self._queue.task_done()
+        return 0.0
 
     async def close(self) -> None:
-        """Write what is queued, then stop; safe twice."""
-        worker, self._worker = self._worker, None
-        if worker is None:
-            return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._queue.join(), 5)
-        worker.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await worker
+        """Write what is queued (for up to 5 s), then stop; safe twice."""
+        if self.running:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._queue.join(), 5)
+        await super().close()
+
+    def health(self) -> PartHealth:
+        loop = super().health()
+        return PartHealth(True, f"{self._queue.qsize()} event(s) to write") if loop.ok else loop
 
     async def resync(self, alive: Set[str]) -> int:
         """After a restart: calls that ended while the service was down (their Hangup was never seen) get

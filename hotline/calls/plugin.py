@@ -32,7 +32,7 @@ async def load(deps: Deps) -> Brought:
             await lifecycle.resync(live.ids)
 
     return Brought(routes=[http.routes(calls, lists)], on_asterisk=[follow], on_ready=[close_ended],
-                   closers=[lifecycle.close])
+                   closers=[lifecycle.close], health={"call_lifecycle": lifecycle.check})
 
 
 plugin = Plugin("calls", load)

@@ -3,6 +3,7 @@
 A `Worker` is anything with `start()` and `close()`. `LoopWorker` is the usual kind: it
 runs `step()` again and again; a step that raises is logged with its traceback and retried after an
 exponential backoff (capped), so a database or network outage slows a worker down but never ends it.
+`wake()` runs the next step at once instead of at the end of the wait the last step asked for.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class Worker(Protocol):
 
 
 class LoopWorker(ABC):
-    """A background loop of `step()`s: `step()` returns the seconds to sleep before the next one."""
+    """A background loop of `step()`s: `step()` returns the seconds to wait before the next one."""
 
     name: str = "worker"
     base_backoff_s: float = 1.0
@@ -36,6 +37,7 @@ class LoopWorker(ABC):
 
     def __init__(self) -> None:
         self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
         self.failures = 0  # consecutive failed steps
         self.failed_total = 0
         self.last_error: str | None = None
@@ -47,7 +49,11 @@ class LoopWorker(ABC):
 
     def start(self) -> None:
         if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._run(), name=self.name)
+            self._task = asyncio.create_task(self.run(), name=self.name)
+
+    def wake(self) -> None:
+        """Something to do: the next step runs now (or right after the current one); a backoff is kept."""
+        self._wake.set()
 
     @property
     def running(self) -> bool:
@@ -63,25 +69,33 @@ class LoopWorker(ABC):
     def backoff_s(self) -> float:
         return min(self.max_backoff_s, self.base_backoff_s * 2 ** max(0, self.failures - 1))
 
-    async def _run(self) -> None:
+    async def run(self) -> None:
+        """The loop itself, until cancelled: `start()` runs it in a task; a process with no other work awaits it."""
         while True:
+            self._wake.clear()  # a wake-up during the step runs the next one at once
             try:
                 delay = await self.step()
                 self.failures, self.last_error = 0, None
-            except asyncio.CancelledError:
-                raise
             except Exception as exc:
                 self.failures += 1
                 self.failed_total += 1
                 self.last_error = f"{type(exc).__name__}: {exc}"[:200]
-                delay = self.backoff_s()
-                log.exception("%s: step failed (%d in a row); next try in %.1f s", self.name, self.failures, delay)
+                self.last_step_at = time.monotonic()
+                backoff = self.backoff_s()
+                log.exception("%s: step failed (%d in a row); next try in %.1f s", self.name, self.failures, backoff)
+                await asyncio.sleep(backoff)
+                continue
             self.last_step_at = time.monotonic()
-            await asyncio.sleep(delay)
+            await self._rest(delay)
 
-    async def check(self) -> PartHealth:
-        """The health check a plugin registers (`Brought.health`)."""
-        return self.health()
+    async def _rest(self, delay: float) -> None:
+        """Wait `delay` seconds, or less if woken."""
+        if delay <= 0:
+            await asyncio.sleep(0)
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(delay):
+                await self._wake.wait()
 
     def health(self) -> PartHealth:
         if not self.running:
@@ -89,3 +103,7 @@ class LoopWorker(ABC):
         if self.failures:
             return PartHealth(False, f"failing ({self.failures} in a row): {self.last_error}")
         return PartHealth(True, "running")
+
+    async def check(self) -> PartHealth:
+        """`health()` as a check for a plugin's `Brought.health`."""
+        return self.health()

@@ -13,8 +13,6 @@ through `on_delivered`, called in the transaction that marks the message deliver
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -67,7 +65,7 @@ def enqueue(s: AsyncSession, ticket_id: int, kind: str, payload: dict[str, Any],
 
 
 class OutboxWorker(LoopWorker):
-    """One background loop; `poke()` after an enqueue wakes it at once."""
+    """One background loop: a pass every `poll_s`, or at once when woken (`poke()` after an enqueue)."""
 
     name = "case-outbox"
 
@@ -77,26 +75,21 @@ class OutboxWorker(LoopWorker):
         self._sessions, self._client, self._settings = sessions, client, settings
         self._on_delivered = on_delivered
         self.max_backoff_s = settings.max_backoff_s
-        self._poked = asyncio.Event()
         self.delivered_total = 0
         self.delivery_failures = 0
         self.last_backlog: dict[str, int] = {"pending": 0, "dead": 0}  # as of the last pass (for metrics)
 
     def poke(self) -> None:
-        self._poked.set()
+        self.wake()
 
     async def close(self) -> None:
         await super().close()
         await self._client.close()
 
     async def step(self) -> float:
-        """One pass, then a rest until poked or `poll_s` is over."""
-        self._poked.clear()  # a poke during the pass is kept for the rest below
         await self.deliver_due()
         self.last_backlog = await self.backlog()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._poked.wait(), self._settings.poll_s)
-        return 0.0
+        return self._settings.poll_s
 
     async def _heads(self) -> list[OutboxMessage]:
         """The oldest undelivered message of each ticket, if it is due and not dead."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from hotline.core.workers import LoopWorker
 from integration.casesystem.signing import BadSignature, sign, verify
 from integration.refcase.store import FLOW, CaseStore, IdempotencyConflict
 
@@ -167,27 +167,48 @@ async def _report(store: CaseStore, config: RefCaseConfig, session: aiohttp.Clie
         return
 
 
+class Reporter(LoopWorker):
+    """Sends the unsent status events to the hotline, a pass every 0.3 s."""
+
+    name = "refcase-reporter"
+    max_backoff_s = 5.0
+
+    def __init__(self, store: CaseStore, config: RefCaseConfig, session: aiohttp.ClientSession) -> None:
+        super().__init__()
+        self._store, self._config, self._session = store, config, session
+
+    async def step(self) -> float:
+        await _report(self._store, self._config, self._session)
+        return 0.3
+
+
+class Advancer(LoopWorker):
+    """Moves every open case one step each `advance_every_s`, the first one period after the start."""
+
+    name = "refcase-advancer"
+    max_backoff_s = 5.0
+
+    def __init__(self, store: CaseStore, config: RefCaseConfig) -> None:
+        super().__init__()
+        self._store, self._config = store, config
+        self._waited = False
+
+    async def step(self) -> float:
+        if self._waited and self._config.advance_every_s:
+            await self._store.advance_all()
+        self._waited = True
+        return self._config.advance_every_s or 1.0
+
+
 async def _background(app: web.Application) -> Any:
     store, config = app[STORE], app[CONFIG]
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5))
-
-    async def reporter() -> None:
-        while True:
-            with contextlib.suppress(Exception):
-                await _report(store, config, session)
-            await asyncio.sleep(0.3)
-
-    async def scheduler() -> None:
-        while True:
-            await asyncio.sleep(config.advance_every_s or 1.0)
-            if config.advance_every_s:
-                await store.advance_all()
-
-    tasks = [asyncio.create_task(reporter()), asyncio.create_task(scheduler())]
+    workers = [Reporter(store, config, session), Advancer(store, config)]
+    for worker in workers:
+        worker.start()
     yield
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    for worker in workers:
+        await worker.close()
     await session.close()
 
 

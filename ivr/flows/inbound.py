@@ -16,7 +16,6 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
 from acd.store import SkillLoad
 from dialplans.model import Dialplan, Menu, Number
@@ -24,13 +23,13 @@ from dialplans.render import QUEUE_CONTEXT
 from hotline.calls.caller_lists import NUMBER, CallerLists, CallerStanding
 from hotline.calls.records import CallRecords
 from hotline.core.asterisk.agi import AgiCall, AgiHangup
+from hotline.core.clock import china_day, china_today
 from hotline.core.privacy import mask_number
 from ivr.flows.voice_message import VoiceMessages
 
 log = logging.getLogger(__name__)
 
 KEYS = "0123456789*#"
-CHINA = ZoneInfo("Asia/Shanghai")
 
 
 class Queue(Protocol):
@@ -125,7 +124,7 @@ class InboundFlow:
 
     def _first_prompt(self, number: Number | None, now: datetime) -> str:
         """Transition prompt for a whole-merge number in its window, else the (holiday) greeting."""
-        today = now.astimezone(CHINA).date()
+        today = china_day(now)
         if number is not None and number.transition is not None and number.transition.contains(today):
             return "transition"
         return self._greeting(today)
@@ -141,7 +140,7 @@ class InboundFlow:
         """Play the prompts; each can be interrupted by a key. Returns (prompt, key) in order."""
         played = [first_prompt]
         if first_prompt == "transition":
-            played.append(self._greeting(datetime.now(UTC).astimezone(CHINA).date()))
+            played.append(self._greeting(china_today()))
         if warn:
             played.append("watch_warning")
         if number is not None and number.emergency_hint:

@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,8 +14,7 @@ from callback.models import RevisitTask
 from callback.tasks import RevisitTasks
 from dialplans.calendar import WorkCalendar
 from dialplans.model import RevisitSettings
-from hotline.core.db.engine import create_engine, session_factory
-from hotline.core.db.migrate import upgrade
+from hotline.core.db.engine import SessionFactory
 from integration.casesystem.models import OutboxMessage
 from tickets.catalogue import Catalogue
 from tickets.form import read_form
@@ -26,14 +23,10 @@ from tickets.timelimits import TimeLimits
 
 
 @pytest.fixture
-async def tickets(tmp_path: Path) -> AsyncIterator[Tickets]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 't.db'}"
-    await upgrade(url)
-    engine = create_engine(url)
-    tickets = Tickets(session_factory(engine), Catalogue.shipped(), TimeLimits.load("beijing", WorkCalendar()))
+def tickets(sqlite_sessions: SessionFactory) -> Tickets:
+    tickets = Tickets(sqlite_sessions, Catalogue.shipped(), TimeLimits.load("beijing", WorkCalendar()))
     tickets.on_closed.append(plan_for_closed)
-    yield tickets
-    await engine.dispose()
+    return tickets
 
 
 async def closed(tickets: Tickets, event: str = "e1", **petitioner: Any) -> TicketView:

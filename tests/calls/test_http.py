@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -15,8 +14,7 @@ from sqlalchemy import update
 
 from hotline.calls.models import CallRecord
 from hotline.calls.records import CallRecords
-from hotline.core.db.engine import create_engine, session_factory
-from hotline.core.db.migrate import upgrade
+from hotline.core.db.engine import SessionFactory
 from hotline.core.web.audit import AuditLog
 from hotline.core.web.health import HealthRegistry, PartHealth
 from hotline.core.web.tokens import ApiTokens
@@ -37,11 +35,8 @@ class Api:
 
 
 @pytest.fixture
-async def api(tmp_path: Path) -> AsyncIterator[Api]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"
-    await upgrade(url)
-    engine = create_engine(url)
-    sessions = session_factory(engine)
+async def api(sqlite_sessions: SessionFactory) -> AsyncIterator[Api]:
+    sessions = sqlite_sessions
     calls, tokens, audit = CallRecords(sessions), ApiTokens(sessions), AuditLog(sessions)
     health = HealthRegistry(timeout=0.3)
     base = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -53,7 +48,6 @@ async def api(tmp_path: Path) -> AsyncIterator[Api]:
     app = web_app(sessions, tokens, health=health, audit=audit)
     async with TestClient(TestServer(app)) as client:
         yield Api(client, app, calls, tokens, audit, health)
-    await engine.dispose()
 
 
 async def test_tokens_are_required_and_checked(api: Api) -> None:

@@ -21,9 +21,9 @@ from hotline.app.settings import Settings
 from hotline.app.stack import Stack
 from hotline.calls.records import CallView
 from hotline.core.asterisk.ami import AmiError
+from hotline.core.clock import china_today
 from hotline.core.redis_client import redis_client
 from integration.world.call import WorldCaller
-from ivr.flows.inbound import CHINA
 from tests.e2e.conftest import api, only_ready, running_stack, stack_settings, steps, wait_for_step
 from tests.e2e.test_first_call import stored_recording
 
@@ -32,7 +32,7 @@ pytestmark = [pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]
 
 def dialplan_for_today(folder: Path) -> Path:
     plan = yaml.safe_load(Settings().dialplan_file.read_text(encoding="utf-8"))
-    today = datetime.now(CHINA).date()
+    today = china_today()
     plan["holidays"].insert(0, {"name": "春节", "from": today - timedelta(days=1), "until": today + timedelta(days=1),
                                 "greeting": "new_year"})
     for skill in plan["skills"]:

@@ -7,7 +7,6 @@ import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,8 +14,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from dialplans.calendar import WorkCalendar
-from hotline.core.db.engine import create_engine, session_factory
-from hotline.core.db.migrate import upgrade
+from hotline.core.db.engine import SessionFactory
 from hotline.core.web.audit import AuditLog
 from hotline.core.web.tokens import ApiTokens
 from integration.casesystem.client import CaseSystemClient
@@ -48,11 +46,8 @@ class Api:
 
 
 @pytest.fixture
-async def api(tmp_path: Path) -> AsyncIterator[Api]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"
-    await upgrade(url)
-    engine = create_engine(url)
-    sessions = session_factory(engine)
+async def api(sqlite_sessions: SessionFactory) -> AsyncIterator[Api]:
+    sessions = sqlite_sessions
     tokens, audit, mapping = ApiTokens(sessions), AuditLog(sessions), CaseMapping.load()
     tickets = Tickets(sessions, Catalogue.shipped(), TimeLimits.load("beijing", WorkCalendar()))
     outbox = OutboxWorker(sessions, CaseSystemClient("http://127.0.0.1:9", "s", mapping))  # never started
@@ -60,7 +55,6 @@ async def api(tmp_path: Path) -> AsyncIterator[Api]:
                   audit=audit)
     async with TestClient(TestServer(app)) as client:
         yield Api(client, tokens, audit)
-    await engine.dispose()
 
 
 def web_ticket(**petitioner: Any) -> dict[str, Any]:

@@ -38,7 +38,7 @@ def ticket_routes(tickets: Tickets, sessions: SessionFactory) -> RouteTable:
 
 
 # the document as the service generates it from the same route tables
-document = api_document([tickets_http.table, tickets_http.case_system])
+document = api_document([tickets_http.ticket_table, tickets_http.case_table])
 schema = schemathesis.openapi.from_dict(document).include(path_regex=r"^/api/(tickets|callers|case-system)")
 
 

@@ -4,9 +4,7 @@ onto a ticket (a delivery, a revisit)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,8 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialplans.calendar import WorkCalendar
-from hotline.core.db.engine import create_engine, session_factory
-from hotline.core.db.migrate import upgrade
+from hotline.core.db.engine import SessionFactory
 from integration.casesystem.models import OutboxMessage
 from integration.casesystem.outbox import Delivery
 from tickets.catalogue import Catalogue
@@ -27,12 +24,8 @@ from tickets.timeline import RevisitResult, record_delivery, record_revisit
 
 
 @pytest.fixture
-async def tickets(tmp_path: Path) -> AsyncIterator[Tickets]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 't.db'}"
-    await upgrade(url)
-    engine = create_engine(url)
-    yield Tickets(session_factory(engine), Catalogue.shipped(), TimeLimits.load("beijing", WorkCalendar()))
-    await engine.dispose()
+def tickets(sqlite_sessions: SessionFactory) -> Tickets:
+    return Tickets(sqlite_sessions, Catalogue.shipped(), TimeLimits.load("beijing", WorkCalendar()))
 
 
 def web_ticket(**petitioner: Any) -> dict[str, Any]:

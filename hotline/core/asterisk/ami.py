@@ -23,6 +23,8 @@ from typing import Any, Literal, TypeAlias
 from panoramisk import actions as pactions
 from panoramisk.ami_protocol import AMIProtocol
 
+from hotline.core.logged import logged
+
 log = logging.getLogger(__name__)
 
 # A parsed AMI message (panoramisk Message: case-insensitive; repeated keys become lists).
@@ -209,7 +211,8 @@ class AmiClient:
         for task in tasks:
             task.cancel()
         for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
+            ending = logged(log, "AMI %s: ending %s", self.name, task.get_name())
+            with contextlib.suppress(asyncio.CancelledError), ending:
                 await task
         if was_connected and self._protocol is not None:
             with contextlib.suppress(AmiError, OSError):
@@ -221,7 +224,7 @@ class AmiClient:
         protocol, self._protocol = self._protocol, None
         if protocol is not None:
             protocol.factory = None
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(RuntimeError):  # its event loop is closed already: nothing left to close
                 protocol.transport.close()
             protocol.closed = True
 

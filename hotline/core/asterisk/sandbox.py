@@ -15,6 +15,7 @@ from types import TracebackType
 
 from hotline.core.asterisk.baseconf import base_configs
 from hotline.core.asterisk.root import AsteriskRoot
+from hotline.core.logged import logged
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +183,7 @@ class AsteriskInstance:
             return
         self._stopped = True
         if self._pid is not None and not await self._exited(0):
-            with contextlib.suppress(Exception):
+            with logged(log, "asking Asterisk %s to stop", self.name):  # then SIGTERM, then SIGKILL
                 await self._rx("core stop now", 5)
             if not await self._exited(5):
                 self._signal(signal.SIGTERM)

@@ -102,6 +102,7 @@ class Grant:
     teams: Teams
     policy: Policy
     detail: dict[str, Any] = field(default_factory=dict)
+    audited: bool = False
 
     @property
     def role(self) -> str:
@@ -127,6 +128,11 @@ class Grant:
         """Refuse the request (403, audited as refused) unless `allowed`."""
         if not allowed:
             raise Forbidden(message)
+
+    async def audit_now(self, request: web.Request) -> None:
+        """Write the allowed row before a long answer (a websocket, a stream) rather than after it."""
+        if not self.audited:
+            await _audit(request, self, True)
 
     def note(self, **detail: object) -> None:
         """Add to the audit row of this request."""
@@ -166,9 +172,11 @@ def guarded(action: str, resource: str | None = None) -> Callable[[GuardedHandle
                     raise Forbidden(f"role {who.role} may not {table.summary}")
                 response = await handler(request, grant)
             except DomainError as exc:
-                await _audit(request, grant, allowed and exc.code != 403, refused=exc.id)
+                if not grant.audited:
+                    await _audit(request, grant, allowed and exc.code != 403, refused=exc.id)
                 raise
-            await _audit(request, grant, True)
+            if not grant.audited:
+                await _audit(request, grant, True)
             return response
 
         run.action = action  # type: ignore[attr-defined]
@@ -178,6 +186,7 @@ def guarded(action: str, resource: str | None = None) -> Callable[[GuardedHandle
 
 
 async def _audit(request: web.Request, grant: Grant, allowed: bool, **extra: object) -> None:
+    grant.audited = True
     who = grant.who
     await request.app[AUDIT].record(actor=who.name, role=who.role, action=grant.action[:64],
                                     resource=grant.resource, allowed=allowed, remote=request.remote,

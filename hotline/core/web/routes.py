@@ -28,7 +28,8 @@ class Route:
     public: bool = False  # no bearer token (health, metrics, signed webhooks)
     produces: str = "application/json"
     tag: str = ""
-    errors: tuple[int, ...] = ()  # further error statuses the route answers (409, 401 of a webhook...)
+    errors: tuple[int, ...] = ()  # statuses this route answers beside the usual ones (409, 410, 416 …)
+    consumes: tuple[str, ...] = ()  # other body types it takes beside JSON (text/csv)
 
     @property
     def action(self) -> str | None:
@@ -53,11 +54,11 @@ class RouteTable:
 
     def add(self, method: str, path: str, *, summary: str, body: type[BaseModel] | None = None,
             query: type[BaseModel] | None = None, response: type[BaseModel] | None = None, status: int = 200,
-            public: bool = False, produces: str = "application/json",
-            errors: tuple[int, ...] = ()) -> Callable[[Handler], Handler]:
+            public: bool = False, produces: str = "application/json", errors: tuple[int, ...] = (),
+            consumes: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.routes.append(Route(method, path, handler, summary, body, query, response, status, public,
-                                     produces, self.tag, errors))
+                                     produces, self.tag, errors, consumes))
             return handler
 
         return register
@@ -139,10 +140,11 @@ def _operation(route: Route, schemas: _Schemas) -> dict[str, Any]:
     if route.query is not None:
         op["responses"]["400"] = _ERROR
     if route.body is not None:
-        op["requestBody"] = {"required": True,
-                             "content": {"application/json": {"schema": schemas.ref(route.body, "validation")}}}
+        content = {"application/json": {"schema": schemas.ref(route.body, "validation")}}
+        content.update({kind: {"schema": {"type": "string"}} for kind in route.consumes})
+        op["requestBody"] = {"required": True, "content": content}
         op["responses"].update({"400": _ERROR, "422": _ERROR})
-    op["responses"].update({str(code): _ERROR for code in route.errors})
+    op["responses"].update({str(status): _ERROR for status in route.errors})
     return op
 
 

@@ -5,17 +5,14 @@ backs off on failures, dies on a refusal and comes back on replay; the worker wa
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.core.db.engine import SessionFactory, create_engine, session_factory
-from hotline.core.db.migrate import upgrade
+from hotline.core.db.engine import SessionFactory
 from integration.casesystem.client import CaseSystemClient, Delivered, DeliveryFailed
 from integration.casesystem.mapping import CaseMapping
 from integration.casesystem.models import OutboxMessage
@@ -41,17 +38,13 @@ class ScriptedCaseSystem(CaseSystemClient):
 
 
 @pytest.fixture
-async def sessions(tmp_path: Path) -> AsyncIterator[SessionFactory]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'o.db'}"
-    await upgrade(url)
-    engine = create_engine(url)
-    sessions = session_factory(engine)
-    async with sessions.begin() as s:
+async def sessions(sqlite_sessions: SessionFactory) -> SessionFactory:
+    """A database with two submitted tickets (1 and 2) for the messages to report on."""
+    async with sqlite_sessions.begin() as s:
         for n in (1, 2):
-            s.add(Ticket(id=n, number=f"T{n}", status="submitted", channel="网站", urgency="一般", created_by="8001",
-                         created_at=AT, updated_at=AT))
-    yield sessions
-    await engine.dispose()
+            s.add(Ticket(id=n, number=f"T{n}", status="submitted", channel="网站", urgency="一般",
+                         created_by="8001", created_at=AT, updated_at=AT))
+    return sqlite_sessions
 
 
 async def queue(sessions: SessionFactory, ticket_id: int, key: str) -> None:

@@ -119,7 +119,7 @@ class AgiServer:
         finally:
             self._sessions.discard(task)
             writer.close()
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(OSError):  # Asterisk hung up first: its socket is gone already
                 await writer.wait_closed()
 
     async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -13,11 +13,11 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from dialplans.calendar import WorkCalendar
 from hotline.calls.models import CallRecord, Recording
-from hotline.core.db.engine import SessionFactory, create_engine, session_factory
-from hotline.core.db.migrate import upgrade
+from hotline.core.db.engine import SessionFactory
+from hotline.core.web.audit import AuditLog
 from hotline.core.web.tokens import ApiTokens
 from recordings import http as recordings_http
-from recordings.access import RecordingCatalog
+from recordings.catalog import RecordingCatalog
 from recordings.store import LocalStore
 from tests.webapp import web_app
 from tickets import http as tickets_http
@@ -42,11 +42,8 @@ class Api:
 
 
 @pytest.fixture
-async def api(tmp_path: Path) -> AsyncIterator[Api]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"
-    await upgrade(url)
-    engine = create_engine(url)
-    sessions = session_factory(engine)
+async def api(tmp_path: Path, sqlite_sessions: SessionFactory) -> AsyncIterator[Api]:
+    sessions = sqlite_sessions
     store = LocalStore(tmp_path / "store")
     paths = {}
     for key, data in (("a.opus", AUDIO), ("a.png", b"\x89PNG\r\n\x1a\n"), ("b.opus", AUDIO)):
@@ -69,10 +66,9 @@ async def api(tmp_path: Path) -> AsyncIterator[Api]:
     tokens = ApiTokens(sessions)
     tickets = Tickets(sessions, Catalogue.shipped(), TimeLimits.load("beijing", WorkCalendar()))
     app = web_app(sessions, tokens, tickets_http.routes(tickets, None),
-                  recordings_http.routes(RecordingCatalog(sessions, store, {"8001": "一组"})), teams={"8001": "一组"})
+                  recordings_http.routes(RecordingCatalog(sessions, store)), teams={"8001": "一组"})
     async with TestClient(TestServer(app)) as client:
         yield Api(client, sessions, tokens)
-    await engine.dispose()
 
 
 async def test_byte_ranges_are_served_exactly(api: Api) -> None:
@@ -86,7 +82,8 @@ async def test_byte_ranges_are_served_exactly(api: Api) -> None:
         async with api.client.get("/api/recordings/1/audio", headers=headers) as r:
             assert r.status == status, asked
             assert await r.read() == body and r.headers.get("Content-Range") == content_range
-            assert r.headers["Accept-Ranges"] == "bytes"
+            assert r.headers["Accept-Ranges"] == "bytes" and r.headers["Content-Type"] == "audio/ogg"
+            assert r.headers["Content-Length"] == str(len(body)) and "Transfer-Encoding" not in r.headers
     async with api.client.get("/api/recordings/1/audio", headers={**sup, "Range": "bytes=2000-"}) as r:
         assert r.status == 416 and r.headers["Content-Range"] == "bytes */1024"
     async with api.client.get("/api/recordings/1/audio", headers={**sup, "Range": "pages=1-2"}) as r:
@@ -134,3 +131,36 @@ async def test_a_team_supervisor_hears_only_their_team(api: Api) -> None:
         assert (await r.json())["recordings"] == []
     async with api.client.get("/api/recordings/1/audio", headers=await api.as_("auditor")) as r:
         assert r.status == 200
+
+
+async def test_a_confidential_tickets_call_is_heard_only_by_roles_that_read_such_tickets(api: Api) -> None:
+    async with api.sessions.begin() as s:
+        (await s.get_one(Ticket, 7)).confidential = True
+    own, auditor = await api.as_("agent", "8001"), await api.as_("auditor")
+    for who in (own, auditor):
+        async with api.client.get("/api/recordings/1/audio", headers=who) as r:
+            assert r.status == 403
+        async with api.client.get("/api/recordings?call_id=c1", headers=who) as r:
+            assert (await r.json())["recordings"] == []
+    async with api.client.get("/api/recordings?call_id=c1", headers=await api.as_("admin")) as r:
+        assert [x["id"] for x in (await r.json())["recordings"]] == [1]
+    async with api.client.get("/api/recordings/1/audio", headers=await api.as_("supervisor", group="一组")) as r:
+        assert r.status == 200
+
+
+async def test_every_access_is_audited_under_the_recording(api: Api) -> None:
+    own, stranger = await api.as_("agent", "8001"), await api.as_("agent", "8002")
+    for path, who in (("/api/recordings/1/audio?download=1", own), ("/api/recordings/1/audio", stranger),
+                      ("/api/recordings/1/waveform", own), ("/api/recordings/9/audio", own)):
+        async with api.client.get(path, headers={**who, "Range": "bytes=0-9"}):
+            pass
+    async with api.client.get("/api/recordings?call_id=c1", headers=own) as r:
+        listed = (await r.json())["recordings"]
+    assert [(x["id"], x["agent"], x["group"]) for x in listed] == [(1, "8001", "一组")]
+    seen = [(e["actor"], e["action"], e["resource"], e["allowed"], e["detail"].get("range"))
+            for e in reversed(await AuditLog(api.sessions).recent())]
+    assert seen == [("agent-r", "recordings.download", "recordings/1", True, "bytes=0-9"),
+                    ("agent-r", "recordings.listen", "recordings/1", False, "bytes=0-9"),
+                    ("agent-r", "recordings.waveform", "recordings/1", True, "bytes=0-9"),
+                    ("agent-r", "recordings.listen", "recordings/9", True, "bytes=0-9"),
+                    ("agent-r", "recordings.search", "recordings?call_id=c1", True, None)]

@@ -1,62 +1,51 @@
-"""Finding recordings and deciding who may hear them (R-REC-1, R-SEC-1).
+"""Finding recordings (R-REC-1): by call, caller's number, agent, ticket, day or the review flag, each with the
+call's agent and caller and the tickets it belongs to (whether one of them is confidential).
 
-An agent hears the calls they took; a supervisor the calls of their team's agents (a supervisor
-token without a team: the whole centre); auditors and admins all calls; a call that belongs to a
-confidential ticket only supervisors and admins.
+Who may hear what is the access table's (`recordings.search`, `recordings.play`, `tickets.confidential`),
+applied by the routes in `recordings.http`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Select, select
 
 from hotline.calls.models import CallRecord, Recording
+from hotline.core.clock import CHINA
 from hotline.core.db.engine import SessionFactory
-from hotline.core.web.tokens import Principal
 from recordings.store import Store
 from tickets.models import Ticket, TicketCall
-
-LISTENERS = frozenset({"agent", "supervisor", "auditor", "admin"})
-CONFIDENTIAL_LISTENERS = frozenset({"supervisor", "admin"})
-CHINA = timedelta(hours=8)
 
 
 @dataclass(frozen=True)
 class Found:
+    """A recording with what deciding on it needs: its call's agent, whether a confidential ticket holds it."""
+
     recording: Recording
     agent: str | None
     caller: str
     confidential: bool
     tickets: list[str]
-    group: str | None = None  # the team of the agent who took the call
 
-    def may_listen(self, who: Principal) -> bool:
-        if who.role not in LISTENERS:
-            return False
-        if self.confidential and who.role not in CONFIDENTIAL_LISTENERS:
-            return False
-        if who.role == "supervisor" and who.group is not None:
-            return who.group == self.group
-        return who.role != "agent" or (who.agent_id is not None and who.agent_id == self.agent)
-
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, group: str | None = None) -> dict[str, Any]:
+        """The recording as the API shows it; `group`: the team of the agent who took the call."""
         r = self.recording
         return {"id": r.id, "call_id": r.call_id, "status": r.status, "format": r.format, "size_bytes": r.size_bytes,
                 "sha256": r.sha256, "duration_s": r.duration_s, "started_at": r.started_at.isoformat(),
                 "stored_at": r.stored_at.isoformat() if r.stored_at else None, "channels": r.channels,
                 "review": r.review, "analysis": r.analysis, "waveform": r.waveform_path is not None,
                 "expired_at": r.expired_at.isoformat() if r.expired_at else None, "agent": self.agent,
-                "caller": self.caller, "group": self.group, "tickets": self.tickets, "confidential": self.confidential}
+                "caller": self.caller, "group": group, "tickets": self.tickets, "confidential": self.confidential}
 
 
 class RecordingCatalog:
-    def __init__(self, sessions: SessionFactory, store: Store, groups: Mapping[str, str] | None = None) -> None:
+    """The recordings' index in the database and the store that holds their audio."""
+
+    def __init__(self, sessions: SessionFactory, store: Store) -> None:
         self.sessions, self.store = sessions, store
-        self.groups = dict(groups or {})  # agent id → team, from the dialplan file
 
     async def _found(self, query: Select[Recording, CallRecord]) -> list[Found]:
         async with self.sessions() as s:
@@ -68,7 +57,7 @@ class RecordingCatalog:
         for call_id, number, confidential in links:
             by_call.setdefault(call_id, []).append((number, confidential))
         return [Found(r, c.agent, c.caller, any(conf for _, conf in by_call.get(c.call_id, [])),
-                      [n for n, _ in by_call.get(c.call_id, [])], self.groups.get(c.agent or "")) for r, c in rows]
+                      [n for n, _ in by_call.get(c.call_id, [])]) for r, c in rows]
 
     async def get(self, recording_id: int) -> Found | None:
         found = await self._found(select(Recording, CallRecord).join(CallRecord)
@@ -91,6 +80,6 @@ class RecordingCatalog:
             query = query.where(Recording.call_id.in_(
                 select(TicketCall.call_id).join(Ticket).where(Ticket.number == ticket)))
         if day:
-            start = datetime.combine(day, time(0), tzinfo=UTC) - CHINA
+            start = datetime.combine(day, time(0), tzinfo=CHINA)
             query = query.where(Recording.started_at >= start, Recording.started_at < start + timedelta(days=1))
         return await self._found(query)

@@ -1,0 +1,268 @@
+"""Each section of the dialplan file, checked and built into the model (`build`); checks across sections are
+in `dialplans.crosscheck`."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+
+from dialplans.checker import Checker, Node
+from dialplans.model import (
+    CALL_SOURCES,
+    FAILSAFES,
+    GREETINGS,
+    MODES,
+    RATING_LABELS,
+    SEATS,
+    Agent,
+    Centre,
+    Dialplan,
+    Holiday,
+    Menu,
+    Number,
+    Priorities,
+    QueueSettings,
+    RatingSettings,
+    Recording,
+    RevisitSettings,
+    ServiceLevelYield,
+    Skill,
+    Supervisor,
+    Trunk,
+    Unit,
+    Widening,
+    Window,
+)
+
+_NUMBER = re.compile(r"^\d{3,11}$")
+_IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
+_ROUTE = re.compile(r"^[a-z][a-z0-9_/-]*$")
+_HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+TOP_KEYS = ("centre", "trunks", "skills", "numbers", "agents", "holidays", "prompts", "recording", "rating",
+            "priorities", "queue", "supervisors", "workdays", "units", "revisit")
+REQUIRED_KEYS = ("centre", "trunks", "skills", "numbers", "prompts")
+
+
+def build(c: Checker, top: dict[str, Node]) -> Dialplan:
+    """The dialplan from the file's top-level sections; what is wrong is in `c.errors`."""
+    centre = _centre(c, top)
+    trunks = tuple(c.each(top.get("trunks"), "trunks", _trunk))
+    skills = tuple(c.each(top.get("skills"), "skills", _skill))
+    numbers = tuple(c.each(top.get("numbers"), "numbers", _number))
+    agents = tuple(c.each(top.get("agents"), "agents", _agent))
+    holidays = tuple(c.each(top.get("holidays"), "holidays", _holiday))
+    prompts = _prompts(c, top["prompts"]) if "prompts" in top else {}
+    recording = _recording(c, top["recording"]) if "recording" in top else Recording()
+    return Dialplan(centre, trunks, skills, numbers, agents, holidays, prompts, recording,
+                    _rating(c, top["rating"]) if "rating" in top else RatingSettings(),
+                    _priorities(c, top["priorities"]) if "priorities" in top else Priorities(),
+                    _queue(c, top["queue"]) if "queue" in top else QueueSettings(),
+                    tuple(c.each(top.get("supervisors"), "supervisors", _supervisor)),
+                    tuple(c.day(node, "workdays") for node in c.seq(top.get("workdays"), "workdays")),
+                    tuple(c.each(top.get("units"), "units", _unit)),
+                    _revisit(c, top["revisit"]) if "revisit" in top else RevisitSettings())
+
+
+def _centre(c: Checker, top: dict[str, Node]) -> Centre:
+    m = c.mapping(top["centre"], "centre", ("name", "main_number", "display_number"),
+                  ("name", "main_number")) if "centre" in top else {}
+    main = c.text(m.get("main_number"), "centre.main_number", "12345", _NUMBER, "digits only, e.g. '12345'")
+    return Centre(c.text(m.get("name"), "centre.name", "12345"), main,
+                  c.text(m.get("display_number"), "centre.display_number", main, _NUMBER))
+
+
+def _prompts(c: Checker, node: Node) -> dict[str, str]:
+    entries = node.value
+    if not isinstance(entries, dict):
+        c.err(node.line, "prompts must map a key to a text", "write prompts as 'key: 中文文本' lines")
+        return {}
+    prompts: dict[str, str] = {}
+    for key, value in entries.items():
+        if not _IDENT.match(key):
+            c.err(value.line, f"prompt key '{key}' is not valid", "use lower-case letters, digits and _")
+        prompts[key] = c.text(value, f"prompts.{key}")
+    return prompts
+
+
+def _recording(c: Checker, node: Node) -> Recording:
+    m = c.mapping(node, "recording", ("enabled", "format"), ())
+    return Recording(c.flag(m.get("enabled"), "recording.enabled", True),
+                     c.choice(m.get("format"), "recording.format", ("wav",), "wav"))
+
+
+def _revisit(c: Checker, node: Node) -> RevisitSettings:
+    keys = ("hours", "on_holidays", "max_attempts", "retry_after_s", "quiet_s", "calls_per_second",
+            "max_concurrent", "yield_waiting", "skill", "ring_timeout_s", "from_calls", "sample_rate",
+            "yield_below_sl", "yield_sl_window_s", "yield_sl_min_offered")
+    m = c.mapping(node, "revisit", keys, ())
+    base = RevisitSettings()
+    hours = base.hours
+    if "hours" in m:
+        spans = []
+        for item in c.seq(m["hours"], "revisit.hours"):
+            found = _HOURS.match(str(item.value))
+            if not found or found.group(1, 2) >= found.group(3, 4):
+                c.err(item.line, f"revisit hours '{item.value}' are not a span of the day", 'write "09:00-12:00"')
+                continue
+            h1, m1, h2, m2 = (int(g) for g in found.groups())
+            spans.append((time(h1, m1), time(23, 59, 59) if h2 == 24 else time(h2, m2)))
+        hours = tuple(spans)
+    rate = m.get("calls_per_second")
+    if rate is not None and (isinstance(rate.value, bool) or not isinstance(rate.value, int | float)
+                             or not 0 < rate.value <= 50):
+        c.err(rate.line, "revisit.calls_per_second must be more than 0 and at most 50", "write a number like 1 or 0.5")
+    return RevisitSettings(
+        hours, c.flag(m.get("on_holidays"), "revisit.on_holidays", base.on_holidays),
+        max(1, c.count(m.get("max_attempts"), "revisit.max_attempts", base.max_attempts)),
+        c.count(m.get("retry_after_s"), "revisit.retry_after_s", base.retry_after_s),
+        c.count(m.get("quiet_s"), "revisit.quiet_s", base.quiet_s),
+        float(rate.value) if rate is not None and isinstance(rate.value, int | float) and rate.value > 0
+        else base.calls_per_second,
+        max(1, c.count(m.get("max_concurrent"), "revisit.max_concurrent", base.max_concurrent)),
+        max(1, c.count(m.get("yield_waiting"), "revisit.yield_waiting", base.yield_waiting)),
+        c.text(m.get("skill"), "revisit.skill", base.skill),
+        max(5, c.count(m.get("ring_timeout_s"), "revisit.ring_timeout_s", base.ring_timeout_s)),
+        tuple(c.choice(item, "revisit.from_calls", CALL_SOURCES, "unrated") for item in c.seq(m["from_calls"],
+              "revisit.from_calls")) if "from_calls" in m else base.from_calls,
+        c.share(m.get("sample_rate"), "revisit.sample_rate", base.sample_rate),
+        _service_level(c, m, base.service_level))
+
+
+def _service_level(c: Checker, m: dict[str, Node], base: ServiceLevelYield) -> ServiceLevelYield:
+    return ServiceLevelYield(
+        c.share(m.get("yield_below_sl"), "revisit.yield_below_sl", base.below),
+        max(60, c.count(m.get("yield_sl_window_s"), "revisit.yield_sl_window_s", base.window_s)),
+        max(1, c.count(m.get("yield_sl_min_offered"), "revisit.yield_sl_min_offered", base.min_offered)))
+
+
+def _unit(c: Checker, node: Node, where: str) -> Unit:
+    m = c.mapping(node, where, ("name", "duty_number"), ("name", "duty_number"))
+    return Unit(c.text(m.get("name"), f"{where}.name"),
+                c.text(m.get("duty_number"), f"{where}.duty_number", "", _NUMBER, "digits only, e.g. '01062345678'"))
+
+
+def _supervisor(c: Checker, node: Node, where: str) -> Supervisor:
+    m = c.mapping(node, where, ("id", "name"), ("id", "name"))
+    phone = c.text(m.get("id"), f"{where}.id", "", re.compile(r"^\d{3,6}$"), "digits, e.g. \"9001\"")
+    return Supervisor(phone, c.text(m.get("name"), f"supervisor {phone} name"))
+
+
+def _queue(c: Checker, node: Node) -> QueueSettings:
+    m = c.mapping(node, "queue", ("announce_every", "self_service", "message_over_s", "capacity"), ())
+    return QueueSettings(c.count(m.get("announce_every"), "queue.announce_every", 30),
+                         c.flag(m.get("self_service"), "queue.self_service", True),
+                         c.count(m.get("message_over_s"), "queue.message_over_s", 600),
+                         c.count(m.get("capacity"), "queue.capacity", 30))
+
+
+def _priorities(c: Checker, node: Node) -> Priorities:
+    m = c.mapping(node, "priorities", ("vip", "elderly", "repeat_caller"), ())
+    return Priorities(**{key: c.count(value, f"priorities.{key}", 0) for key, value in m.items()})
+
+
+def _rating(c: Checker, node: Node) -> RatingSettings:
+    m = c.mapping(node, "rating", ("enabled", "labels"), ())
+    labels = tuple(c.text(n, f"rating.labels[{i}]") for i, n in enumerate(c.seq(m.get("labels"), "rating.labels")))
+    if "labels" in m and len(labels) != 5:
+        c.err(m["labels"].line, f"rating.labels has {len(labels)} labels", "give five labels, for keys 1 to 5")
+    return RatingSettings(c.flag(m.get("enabled"), "rating.enabled", True), labels or RATING_LABELS)
+
+
+def _trunk(c: Checker, node: Node, where: str) -> Trunk:
+    m = c.mapping(node, where, ("name", "match", "codecs", "dtmf_mode"), ("name", "match"))
+    match = tuple(c.text(v, f"{where}.match") for v in c.seq(m.get("match"), f"{where}.match"))
+    codecs = tuple(c.choice(v, f"{where}.codecs", ("alaw", "ulaw", "g722", "opus", "gsm"), "alaw")
+                   for v in c.seq(m.get("codecs"), f"{where}.codecs")) or ("alaw", "ulaw")
+    return Trunk(c.text(m.get("name"), f"{where}.name", "", _IDENT), match, codecs,
+                 c.choice(m.get("dtmf_mode"), f"{where}.dtmf_mode", ("rfc4733", "inband", "info", "auto"), "rfc4733"))
+
+
+def _skill(c: Checker, node: Node, where: str) -> Skill:
+    m = c.mapping(node, where, ("id", "label", "seat", "min_level", "widen"), ("id", "label", "seat"))
+    skill_id = c.text(m.get("id"), f"{where}.id", "", _IDENT, "lower-case letters, digits and _")
+    widen = tuple(_widening(c, w, f"skill {skill_id} widen") for w in c.seq(m.get("widen"), f"skill {skill_id} widen"))
+    return Skill(skill_id, c.text(m.get("label"), f"{where}.label"),
+                 c.choice(m.get("seat"), f"{where}.seat", SEATS, "general"),  # type: ignore[arg-type]
+                 _level(c, m.get("min_level"), f"skill {skill_id} min_level"), widen)
+
+
+def _level(c: Checker, node: Node | None, where: str) -> int:
+    level = c.count(node, where, 1)
+    if not 1 <= level <= 5:
+        assert node is not None
+        c.err(node.line, f"{where} is {level}", "skill levels go from 1 to 5")
+        return 1
+    return level
+
+
+def _widening(c: Checker, node: Node, where: str) -> Widening:
+    m = c.mapping(node, where, ("after", "to", "min_level"), ("after", "to"))
+    return Widening(c.count(m.get("after"), f"{where} after", 0), c.text(m.get("to"), f"{where} to"),
+                    _level(c, m.get("min_level"), f"{where} min_level"))
+
+
+def _number(c: Checker, node: Node, where: str) -> Number:
+    m = c.mapping(node, where, ("number", "mode", "skill", "department", "transition", "overflow", "failsafe",
+                                "flow", "trunk", "full_at", "emergency_hint", "menu"), ("number", "mode"))
+    number = c.text(m.get("number"), f"{where}.number", "", _NUMBER, "digits only, in quotes, e.g. \"12333\"")
+    mode = c.choice(m.get("mode"), f"number {number} mode", MODES, "main")
+    transition = c.window(m["transition"], f"number {number} transition") if "transition" in m else None
+    if mode == "whole_merge" and transition is None:
+        c.err(node.line, f"number {number} is a whole merge without a transition window",
+              "add transition: {from: YYYY-MM-DD, until: YYYY-MM-DD} (three months by default)")
+    if mode != "whole_merge" and "skill" not in m:
+        c.err(node.line, f"number {number} ({mode}) has no skill", "add skill: <one of the skills' ids>")
+    overflow = c.text(m.get("overflow"), f"number {number} overflow", "", _NUMBER) or None
+    return Number(number, mode, c.text(m.get("skill"), f"number {number} skill", "general"),  # type: ignore[arg-type]
+                  c.text(m.get("department"), f"number {number} department", ""), transition, overflow,
+                  c.choice(m.get("failsafe"), f"number {number} failsafe", FAILSAFES, "queue"),  # type: ignore[arg-type]
+                  c.text(m.get("flow"), f"number {number} flow", "ivr/inbound", _ROUTE),
+                  c.text(m.get("trunk"), f"number {number} trunk", "") or None,
+                  c.count(m.get("full_at"), f"number {number} full_at", 10),
+                  c.flag(m.get("emergency_hint"), f"number {number} emergency_hint", False),
+                  _menu(c, m["menu"], f"number {number} menu") if "menu" in m else None)
+
+
+def _menu(c: Checker, node: Node, where: str) -> Menu:
+    m = c.mapping(node, where, ("prompt", "options", "timeout"), ("prompt", "options"))
+    options: list[tuple[str, str]] = []
+    raw = m.get("options")
+    if raw is not None and not isinstance(raw.value, dict):
+        c.err(raw.line, f"{where} options must map a key to a skill", 'write options: {"1": tax, "2": general}')
+    elif raw is not None:
+        for key, skill in raw.value.items():
+            if str(key) not in "0123456789" or len(str(key)) != 1:
+                c.err(skill.line, f"{where} option '{key}' is not a single key 0-9", "use one digit per option")
+            options.append((str(key), c.text(skill, f"{where} option {key}")))
+    timeout = c.count(m.get("timeout"), f"{where} timeout", 4)
+    if not 1 <= timeout <= 10:
+        c.err(node.line, f"{where} timeout must be 1 to 10 seconds", "callers should reach the queue quickly")
+    return Menu(c.text(m.get("prompt"), f"{where} prompt", "", _IDENT), tuple(options), timeout)
+
+
+def _agent(c: Checker, node: Node, where: str) -> Agent:
+    m = c.mapping(node, where, ("id", "name", "seat", "skills", "group"), ("id", "name", "seat", "skills"))
+    agent = c.text(m.get("id"), f"{where}.id", "", re.compile(r"^\d{3,6}$"), "digits, e.g. \"8001\"")
+    skills: list[tuple[str, int]] = []
+    if "skills" in m:
+        sm = m["skills"]
+        if not isinstance(sm.value, dict):
+            c.err(sm.line, f"agent {agent} skills must map skill to level", "write skills: {general: 3}")
+        else:
+            for skill, level in sm.value.items():
+                if not isinstance(level.value, int) or not 1 <= level.value <= 5:
+                    c.err(level.line, f"agent {agent} level of '{skill}' must be 1–5", "use a whole number 1 to 5")
+                    continue
+                skills.append((skill, level.value))
+    return Agent(agent, c.text(m.get("name"), f"agent {agent} name"),
+                 c.choice(m.get("seat"), f"agent {agent} seat", SEATS, "general"),  # type: ignore[arg-type]
+                 tuple(skills), c.text(m.get("group"), f"agent {agent} group") if "group" in m else "")
+
+
+def _holiday(c: Checker, node: Node, where: str) -> Holiday:
+    m = c.mapping(node, where, ("name", "from", "until", "greeting"), ("name", "from", "until", "greeting"))
+    start, until = c.day(m.get("from"), f"{where}.from"), c.day(m.get("until"), f"{where}.until")
+    if start > until:
+        c.err(node.line, f"holiday {where} ends before it starts", "swap 'from' and 'until'")
+    return Holiday(c.text(m.get("name"), f"{where}.name"), Window(start, until),
+                   c.choice(m.get("greeting"), f"{where}.greeting", GREETINGS, "none"))  # type: ignore[arg-type]
