@@ -17,6 +17,7 @@ from callback.tasks import RevisitTasks
 from dialplans.model import Dialplan
 from hotline.calls.records import CallRecords
 from hotline.core.plugin import Brought, Deps, Plugin
+from hotline.core.web.health import Check
 from hotline.core.workers import Worker
 from tickets.service import Tickets
 
@@ -36,8 +37,11 @@ async def load(deps: Deps) -> Brought:
     planner = RevisitPlanner(deps.sessions, dialplan.revisit)
     dialling = deps.get(CallbackSettings).dialer
     workers: list[Worker] = [dialer, planner] if dialling else [planner]
+    health: dict[str, Check] = {"revisit_planner": planner.check}
+    if dialling:
+        health["revisit_dialer"] = dialer.check
     return Brought(routes=[http.routes(http.RevisitOps(tasks, dialer))], flows={"ivr/revisit": flow},
-                   workers=workers, health={"revisit_dialer": dialer.check} if dialling else {})
+                   workers=workers, health=health)
 
 
 plugin = Plugin("callback", load, commands=[register])

@@ -67,6 +67,7 @@ async def load(deps: Deps) -> Brought:
     brought.routes.append(http.routes(tickets, http.CaseLink(outbox, mapping, webhook_secret), duty))
     brought.workers.append(outbox)
     brought.health["case_system"] = case_system
+    brought.health["case_outbox"] = outbox.check
     brought.collectors.append(OutboxCollector(outbox))
     brought.closers.append(duty.close)
     return brought
