@@ -4,8 +4,8 @@ the case system's signed webhook.
 Agents write and read the tickets they created; supervisors and admins all; auditors read all but
 confidential ones (those only supervisors, admins and the creating agent). The access table decides;
 every access is audited. The ticket form keeps its own checks (`tickets.form`, 422 `bad_ticket` naming
-each field); the models below describe it for the OpenAPI document. The webhook carries no token: it
-is signed (HMAC), each event id is accepted once, and each refusal is audited.
+each field); `tickets.schemas` describes bodies and answers for the OpenAPI document. The webhook carries
+no token: it is signed (HMAC), each event id is accepted once, and each refusal is audited.
 """
 
 from __future__ import annotations
@@ -14,23 +14,36 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, get_args
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
-from pydantic.json_schema import SkipJsonSchema
+from pydantic import ValidationError
 
 from hotline.core.errors import BadRequest, DomainError, NotFound
-from hotline.core.web.bodies import Body, Query, field_errors, json_body, read_body, read_query
+from hotline.core.web.bodies import field_errors, json_body, read_body, read_query
 from hotline.core.web.policy import AUDIT, Grant, Scope, guarded
 from hotline.core.web.routes import RouteTable
 from integration.casesystem.mapping import BadEvent, CaseMapping, InboundEvent
-from integration.casesystem.outbox import OutboxWorker, State
+from integration.casesystem.outbox import OutboxWorker
 from integration.casesystem.signing import BadSignature, verify
-from tickets.catalogue import CHANNELS, CONTENT_FIELDS, REQUEST_TYPES, URGENCIES
 from tickets.duty_call import DutyCaller
-from tickets.form import CALL_ID, BadTicket, FieldError, TicketForm, read_form
+from tickets.form import BadTicket, FieldError, TicketForm, read_form
 from tickets.models import Ticket
+from tickets.schemas import (
+    CallerHistory,
+    CaseEventApplied,
+    DutyCallIn,
+    DutyCallStarted,
+    LegalHoldIn,
+    LegalHoldOut,
+    LinkCall,
+    Outbox,
+    OutboxQuery,
+    Replayed,
+    TicketDetail,
+    TicketIn,
+    TicketOut,
+    Timeline,
+)
 from tickets.service import StaleEvent, TicketNotFound, Tickets, TicketView
 
 log = logging.getLogger(__name__)
@@ -52,237 +65,6 @@ class CaseLink:
 TICKETS = web.AppKey("tickets", Tickets)
 CASE = web.AppKey("case_link", CaseLink)
 DUTY = web.AppKey("duty_caller", DutyCaller)
-
-Channel = Literal["电话", "网站", "微信", "APP", "短信", "邮件", "来信", "网格", "其他"]
-RequestType = Literal["咨询", "求助", "投诉", "举报", "建议", "表扬", "无效"]
-Urgency = Literal["一般", "紧急", "非常紧急"]
-Status = Literal["draft", "submitted", "received", "dispatched", "signed", "feedback", "closed", "overdue"]
-assert all(get_args(t) == c for t, c in ((Channel, CHANNELS), (RequestType, REQUEST_TYPES), (Urgency, URGENCIES)))
-CallId = Annotated[str, Field(pattern=CALL_ID.pattern)]
-
-
-def _text(limit: int, description: str | None = None) -> Any:
-    """A text field that may be left out but is never null (a draft changes only what is sent)."""
-    return Field(None, max_length=limit, description=description)
-
-
-def _no_null_defaults(schema: dict[str, Any]) -> None:
-    for prop in schema.get("properties", {}).values():
-        if isinstance(prop, dict) and "default" in prop and prop["default"] is None:
-            del prop["default"]
-
-
-class Partial(BaseModel):
-    """A body of optional, non-null fields; unknown fields are refused."""
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_no_null_defaults)
-
-
-Omitted = SkipJsonSchema[None]  # a field left out; not in the document, which lists only what may be sent
-
-
-class TicketContent(Partial):
-    """What the petitioner said, field by field (Beijing draft App. C); required fields depend on the type."""
-
-    description: str | Omitted = _text(4000, "事件描述")
-    occurred_at: str | Omitted = _text(100, "发生时间")
-    location: str | Omitted = _text(200, "发生地点")
-    subject: str | Omitted = _text(200, "涉及对象 / 被反映单位")
-    prior_handling: str | Omitted = _text(1000, "前期处理情况")
-    current_state: str | Omitted = _text(1000, "现状")
-    demand: str | Omitted = _text(1000, "诉求人的要求")
-    reason: str | Omitted = _text(1000, "建议理由")
-
-
-class PetitionerIn(Partial):
-    name: str | Omitted = _text(64)
-    phone: str | Omitted = _text(32, "a mobile (1xxxxxxxxxx) or landline (0xx-xxxxxxxx) number; empty clears it")
-    address: str | Omitted = _text(200)
-    confidential: StrictBool | Omitted = None
-    revisit_consent: StrictBool | Omitted = None
-    enterprise: StrictBool | Omitted = Field(None, description="an enterprise: revisited by a person")
-
-
-class TicketIn(Partial):
-    """A new draft, or the fields of a draft to change."""
-
-    channel: Channel | Omitted = None
-    request_type: RequestType | Omitted = None
-    category: str | Omitted = _text(16, "a code from the category catalogue")
-    urgency: Urgency | Omitted = None
-    complex: StrictBool | Omitted = Field(None, description="a complex case: longer time limits")
-    title: str | Omitted = _text(100)
-    handling_unit: str | Omitted = _text(100)
-    content: TicketContent | Omitted = None
-    petitioner: PetitionerIn | Omitted = None
-    calls: Annotated[list[CallId], Field(max_length=20, description="the calls the ticket came from")] | Omitted = None
-
-
-assert set(TicketContent.model_fields) == set(CONTENT_FIELDS)
-
-
-class LinkCall(Body):
-    call_id: str = Field(description="a repeat call about the same issue")
-
-
-class LegalHoldIn(Body):
-    hold: StrictBool
-    reason: Annotated[str, Field(max_length=200, description="required to hold")] = ""
-
-
-class DutyCallIn(Body):
-    phone: Annotated[str, Field(pattern=r"^[0-9]+$", description="the phone to ring first (default: the agent's)")] \
-        | None = None
-
-
-class OutboxQuery(Query):
-    state: State = "pending"
-
-
-class PetitionerOut(BaseModel):
-    name: str
-    phone: str | None
-    address: str
-    confidential: bool
-    revisit_consent: bool
-    enterprise: bool
-
-
-class TicketOut(BaseModel):
-    """A ticket (工单): one issue of one petitioner."""
-
-    id: int
-    number: str
-    status: Status
-    channel: str
-    request_type: str | None
-    category: str | None
-    category_label: str | None
-    urgency: str
-    complex: bool
-    title: str
-    content: dict[str, str]
-    petitioner: PetitionerOut
-    handling_unit: str
-    created_by: str
-    created_at: str
-    updated_at: str
-    submitted_at: str | None
-    deadlines: dict[str, Any]
-    case_number: str | None
-    calls: list[str]
-
-
-class CallDetail(BaseModel):
-    call_id: str
-    caller: str
-    dialled: str
-    agent: str | None
-    started_at: str
-    ended_at: str | None
-    rating: int | None
-    recordings: list[str]
-
-
-class TicketDetail(TicketOut):
-    """A ticket with its calls' agents, ratings and recordings."""
-
-    call_details: list[CallDetail]
-
-
-class TimelineLine(BaseModel):
-    at: str
-    kind: str
-    status: str | None
-    source: str
-    detail: dict[str, Any]
-
-
-class TicketRevisit(BaseModel):
-    id: int
-    reason: str
-    status: str
-    mode: str
-    number: str
-
-
-class Timeline(BaseModel):
-    ticket: str
-    status: Status
-    timeline: list[TimelineLine]
-    revisits: list[TicketRevisit]
-
-
-class LegalHoldOut(BaseModel):
-    ticket: str
-    legal_hold: bool
-    reason: str
-
-
-class DutyCallStarted(BaseModel):
-    ticket: str
-    unit: str
-    duty_number: str
-    phone: str
-
-
-class CallerCall(BaseModel):
-    call_id: str
-    started_at: str | None
-    dialled: str
-    agent: str | None
-    outcome: str | None
-    rating: int | None
-
-
-class CallerTicket(BaseModel):
-    id: int
-    number: str
-    status: Status
-    title: str
-    request_type: str | None
-    created_at: str | None
-    confidential: bool
-
-
-class CallerHistory(BaseModel):
-    number: str
-    calls: list[CallerCall]
-    tickets: list[CallerTicket]
-
-
-class Backlog(BaseModel):
-    pending: int
-    dead: int
-
-
-class OutboxEntry(BaseModel):
-    id: int
-    ticket_id: int
-    ticket: str | None
-    kind: str
-    idempotency_key: str
-    attempts: int
-    last_error: str | None
-    created_at: str
-    next_attempt_at: str
-    delivered_at: str | None
-
-
-class Outbox(BaseModel):
-    backlog: Backlog
-    messages: list[OutboxEntry]
-
-
-class Replayed(BaseModel):
-    id: int
-    replayed: bool
-
-
-class CaseEventApplied(BaseModel):
-    ticket: str
-    status: str
-
 
 def _me(grant: Grant) -> str:
     """Who a change is written as: the agent's number, or the principal's name."""
