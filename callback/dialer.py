@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from callback.early_media import NOTHING_HEARD, early_media_in_growing_wav
 from callback.outcome import classify, classify_dial
 from callback.pressure import Pressure
 from callback.tasks import DueTask, RevisitTasks
@@ -32,7 +33,6 @@ from dialplans.model import Dialplan
 from hotline.calls.records import CallRecords
 from hotline.core.asterisk.ami import AmiClient, AmiError, AmiMessage, OriginateReason
 from hotline.core.audio.prompts import PromptRenderer
-from hotline.core.audio.speech import NOTHING_HEARD, early_media_in_growing_wav
 from hotline.core.clock import CHINA
 from hotline.core.logged import logged
 from hotline.core.web.health import PartHealth

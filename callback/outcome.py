@@ -5,7 +5,7 @@ the hang-up cause (Q.850) says more, as far as it survives SIP: 1 unallocated nu
 20 subscriber absent (关机 / 不在服务区) mostly arrives as a 480, cause 19 like a phone that rang out,
 but at once or after the carrier's announcement rather than after ringing; 21 is any refusal (403, 603,
 and what a carrier that says nothing more sends). What the carrier plays before failing is recorded
-(early media) and checked for speech (webrtcvad) and for the network's tones (`hotline.core.audio.tones`): a
+(early media) and checked for speech (webrtcvad) and for the network's tones (`callback.tones`): a
 special information tone (SIT) or the 空号音 says the number is not in service. So, without ASR:
 
 - `invalid_number` 空号: cause 1 (or 3, 22, 28). Never called again.
@@ -20,8 +20,8 @@ greeting that answers is told apart there).
 
 from __future__ import annotations
 
+from callback.tones import NO_TONES, Tones
 from hotline.core.asterisk.ami import OriginateReason
-from hotline.core.audio.tones import NO_TONES, Tones
 
 INVALID_CAUSES = frozenset({1, 3, 22, 28})  # unallocated, no route, number changed, invalid format: 空号
 ABSENT_CAUSES = frozenset({20})  # subscriber absent: 关机 / 不在服务区

@@ -3,7 +3,7 @@ tests, benches and tools; each is what the domain published, or None before it l
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from acd.router import Router
 from callback.dialer import Dialer
@@ -20,47 +20,33 @@ from tickets.service import Tickets
 T = TypeVar("T")
 
 
+class Published(Generic[T]):
+    """A read-only attribute: the service of this type a domain published, or None."""
+
+    def __init__(self, kind: type[T]) -> None:
+        self.kind = kind
+
+    @overload
+    def __get__(self, stack: None, owner: Any) -> Published[T]: ...
+
+    @overload
+    def __get__(self, stack: NamedServices, owner: Any) -> T | None: ...
+
+    def __get__(self, stack: NamedServices | None, owner: Any) -> Published[T] | T | None:
+        return self if stack is None else stack.services.find(self.kind)
+
+
 class NamedServices:
     services: Services
-
-    def _find(self, kind: type[T]) -> T | None:
-        return self.services.find(kind)
-
-    @property
-    def acd(self) -> Router | None:
-        return self._find(Router)
-
-    @property
-    def calls(self) -> CallRecords | None:
-        return self._find(CallRecords)
-
-    @property
-    def caller_lists(self) -> CallerLists | None:
-        return self._find(CallerLists)
-
-    @property
-    def tickets(self) -> Tickets | None:
-        return self._find(Tickets)
-
-    @property
-    def outbox(self) -> OutboxWorker | None:
-        return self._find(OutboxWorker)
-
-    @property
-    def refcase(self) -> RefCaseProcess | None:
-        return self._find(RefCaseProcess)
-
-    @property
-    def revisits(self) -> RevisitTasks | None:
-        return self._find(RevisitTasks)
-
-    @property
-    def dialer(self) -> Dialer | None:
-        return self._find(Dialer)
-
-    @property
-    def world(self) -> World | None:
-        return self._find(World)
+    acd = Published(Router)
+    calls = Published(CallRecords)
+    caller_lists = Published(CallerLists)
+    tickets = Published(Tickets)
+    outbox = Published(OutboxWorker)
+    refcase = Published(RefCaseProcess)
+    revisits = Published(RevisitTasks)
+    dialer = Published(Dialer)
+    world = Published(World)
 
     @property
     def world_ami(self) -> AmiClient | None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from callback.outcome import FINAL, LATE, RETRY, classify, classify_dial, retry_delay_s
+from callback.tones import Tones
 from hotline.core.asterisk.ami import OriginateReason
-from hotline.core.audio.tones import Tones
 
 SIT = Tones(sit=True)
 VACANT_TONE = Tones(cadences=frozenset({"vacant"}))  # 空号音

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from callback.early_media import early_media_in_growing_wav
 from callback.outcome import classify_dial
 from hotline.app.stack import Stack
 from hotline.core.asterisk.ami import AmiMessage
-from hotline.core.audio.speech import early_media_in_growing_wav
 from integration.world.call import WorldCaller
 from tests.e2e.conftest import api, only_ready, running_stack, stack_settings, wait_for_step
 from tests.e2e.test_first_call import stored_recording

@@ -1,5 +1,5 @@
-"""Speech detection in recorded audio with webrtcvad (used to prove a caller heard a prompt), and what a
-carrier played before a call failed (its early media: an announcement's speech and the network's tones)."""
+"""Speech detection in recorded audio with webrtcvad (used to prove a caller heard a prompt, to hear a silent
+caller, to tell a person from a recording)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import webrtcvad
-
-from hotline.core.audio.tones import NO_TONES, Tones, detect_tones
 
 _FRAME_MS = 30
 
@@ -41,10 +39,11 @@ def speech_frames(path: Path, aggressiveness: int = 3) -> list[bool]:
         if width != 2 or channels != 1 or rate not in (8000, 16000, 32000, 48000):
             raise ValueError(f"{path}: need mono 16-bit 8/16/32/48 kHz audio, got {channels}ch {width * 8}bit {rate}Hz")
         pcm = wav.readframes(wav.getnframes())
-    return _verdicts(pcm, rate, aggressiveness)
+    return verdicts(pcm, rate, aggressiveness)
 
 
-def _verdicts(pcm: bytes, rate: int, aggressiveness: int) -> list[bool]:
+def verdicts(pcm: bytes, rate: int, aggressiveness: int) -> list[bool]:
+    """webrtcvad's verdict for each 30 ms frame of mono 16-bit PCM."""
     vad = webrtcvad.Vad(aggressiveness)
     frame_bytes = rate * _FRAME_MS // 1000 * 2
     return [vad.is_speech(pcm[i * frame_bytes:(i + 1) * frame_bytes], rate) for i in range(len(pcm) // frame_bytes)]
@@ -53,41 +52,12 @@ def _verdicts(pcm: bytes, rate: int, aggressiveness: int) -> list[bool]:
 def speech_in_growing_wav(path: Path, rate: int = 8000, aggressiveness: int = 3) -> float:
     """Seconds of speech in a mono 16-bit WAV that is still being written (its header's sizes are not
     final yet, so the samples after the 44-byte header are read as they are)."""
-    return sum(_verdicts(_growing_pcm(path), rate, aggressiveness)) * FRAME_S
+    return sum(verdicts(growing_pcm(path), rate, aggressiveness)) * FRAME_S
 
 
-def _growing_pcm(path: Path) -> bytes:
+def growing_pcm(path: Path) -> bytes:
+    """The samples of a WAV still being written (after its 44-byte header)."""
     return path.read_bytes()[44:]
-
-
-@dataclass(frozen=True)
-class EarlyMedia:
-    """What the far end played before the call was answered or failed."""
-
-    speech_s: float  # a voice (an operator's announcement), tones not counted
-    tones: Tones
-
-
-_VAD_HANGOVER_S = 0.15  # webrtcvad goes on calling it speech for a few frames after a sound ends
-_TONE_ONSET_S = 0.03  # and a frame the tone starts in may be a block too early for the tone detector
-
-
-NOTHING_HEARD = EarlyMedia(speech_s=0.0, tones=NO_TONES)
-
-
-def early_media(pcm: bytes, rate: int = 8000, aggressiveness: int = 3) -> EarlyMedia:
-    """The speech and the call-progress tones in mono 16-bit PCM. webrtcvad takes a tone for a voice, so
-    frames where a tone sounds (or has just sounded) are not counted as speech."""
-    tones = detect_tones(pcm, rate)
-    verdicts = _verdicts(pcm, rate, aggressiveness)
-    speech = sum(1 for i, said in enumerate(verdicts)
-                 if said and not tones.tone_between(i * FRAME_S - _VAD_HANGOVER_S, (i + 1) * FRAME_S + _TONE_ONSET_S))
-    return EarlyMedia(speech_s=speech * FRAME_S, tones=tones)
-
-
-def early_media_in_growing_wav(path: Path, rate: int = 8000, aggressiveness: int = 3) -> EarlyMedia:
-    """`early_media` of a mono 16-bit WAV that may still be being written (see `speech_in_growing_wav`)."""
-    return early_media(_growing_pcm(path), rate, aggressiveness)
 
 
 def detect_speech(path: Path, aggressiveness: int = 3) -> SpeechReport:

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from callback.early_media import early_media
+from callback.tones import detect_tones
 from hotline.core.asterisk.root import AsteriskRoot
 from hotline.core.audio.prompts import PromptRenderer
-from hotline.core.audio.speech import early_media
-from hotline.core.audio.tones import detect_tones
 from integration.world.render import CARRIER_ANNOUNCEMENTS
 
 RATE = 8000
