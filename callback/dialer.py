@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 import time
 import uuid
@@ -90,13 +91,20 @@ class Dialer(LoopWorker):
         self._next_slot = 0.0
         self._recovered = False
 
-    async def close(self) -> None:
-        """Stop dialling; calls still going on are cut (a restart tries their tasks again)."""
+    async def close(self, grace_s: float = 15.0) -> None:
+        """Stop dialling; calls still going on are cut (a restart tries their tasks again). A call that does
+        not end within `grace_s` of being cut is logged with where it waits, and left behind."""
         await super().close()
         legs = list(self._active)
         for leg in legs:
             leg.cancel()
-        await asyncio.gather(*legs, return_exceptions=True)
+        if not legs:
+            return
+        _, stuck = await asyncio.wait(legs, timeout=grace_s)
+        for leg in stuck:
+            where = io.StringIO()
+            leg.print_stack(file=where)
+            log.warning("revisit call %s did not end when cut:\n%s", leg.get_name(), where.getvalue())
 
     async def step(self) -> float:
         if not self._recovered:
