@@ -62,7 +62,7 @@ SCRATCH = "bench-acd"
 
 def _dialplan(home: Path) -> Path:
     """The shipped dialplan file with the scenario's skills policy and seats."""
-    shipped = Settings().dialplan_file
+    shipped = Settings().core.dialplan_file
     text = replace_section(shipped.read_text(), "skills", skills_yaml(load_dialplan(shipped).skills))
     path = home / "bench-acd.yaml"
     path.write_text(replace_section(text, "agents", agents_yaml()))

@@ -44,7 +44,7 @@ REVISIT = """revisit:
 
 
 def _dialplan(home: Path) -> Path:
-    shipped = Settings().dialplan_file.read_text()
+    shipped = Settings().core.dialplan_file.read_text()
     start = shipped.index("revisit:\n")
     path = home / "bench-revisit.yaml"
     path.write_text(shipped[:start] + REVISIT.rstrip("\n") + shipped[shipped.index("\n\n", start):])

@@ -55,15 +55,15 @@ async def _run(settings: Settings) -> int:
 
     stack = Stack(settings)
     log = logging.getLogger("hotline")
-    log.info("starting the hotline stack in %s", settings.home)
+    log.info("starting the hotline stack in %s", settings.core.home)
     await stack.start()
-    token_note = await _ensure_admin_token(stack, settings.home / "admin-token")
-    ports = settings.ports
+    token_note = await _ensure_admin_token(stack, settings.core.home / "admin-token")
+    ports, host = settings.core.ports, settings.core.bind_host
     print(
         f"""
 12345 hotline is up.
-  SIP      sip:12345@{settings.bind_host}:{ports.hotline_sip}   (any SIP client on loopback; carrier matched by address)
-  Web      http://{settings.bind_host}:{ports.http}/api/health   /metrics   /api/openapi.json
+  SIP      sip:12345@{host}:{ports.hotline_sip}   (any SIP client on loopback; carrier matched by address)
+  Web      http://{host}:{ports.http}/api/health   /metrics   /api/openapi.json
   Admin    {token_note}
   Try      .venv/bin/hotline call 12345 --from 13800138000 --dtmf 1
 Ctrl-C stops everything.""",

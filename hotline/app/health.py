@@ -43,6 +43,6 @@ def core_health(stack: Stack) -> dict[str, Check]:
         assert stack.sessions is not None
         async with stack.sessions() as session:
             await session.execute(text("SELECT 1"))
-        return PartHealth(True, stack.settings.db_url.split(":", 1)[0])
+        return PartHealth(True, stack.settings.core.db_url.split(":", 1)[0])
 
     return {"asterisk": asterisk, "ami": ami, "agi": agi, "redis": redis, "db": db}

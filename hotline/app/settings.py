@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from acd.settings import AcdSettings
 from callback.settings import CallbackSettings
@@ -25,27 +24,3 @@ class Settings:
     case_system: CaseSystemSettings = field(default_factory=CaseSystemSettings)
     recordings: RecordingSettings = field(default_factory=RecordingSettings)
     callback: CallbackSettings = field(default_factory=CallbackSettings)
-
-    @property
-    def home(self) -> Path:
-        return self.core.home
-
-    @property
-    def ports(self) -> Ports:
-        return self.core.ports
-
-    @property
-    def bind_host(self) -> str:
-        return self.core.bind_host
-
-    @property
-    def db_url(self) -> str:
-        return self.core.db_url
-
-    @property
-    def state_file(self) -> Path:
-        return self.core.state_file
-
-    @property
-    def dialplan_file(self) -> Path:
-        return self.core.dialplan_file

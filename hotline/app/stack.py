@@ -119,10 +119,10 @@ class Stack(NamedServices):
 
     async def _core(self) -> tuple[Deps, Secrets]:
         """Folders, secrets, Redis, the database, prompts and the AMI client: what every domain uses."""
-        s = self.settings
+        sections, s = self.settings, self.settings.core
         s.home.mkdir(parents=True, exist_ok=True)
-        s.core.run_dir.mkdir(parents=True, exist_ok=True)
-        self.root = root = find_root(s.core.asterisk_root)
+        s.run_dir.mkdir(parents=True, exist_ok=True)
+        self.root = root = find_root(s.asterisk_root)
         self.dialplan = dialplan = load_dialplan(s.dialplan_file)
         secrets = load_or_create_secrets(s.home / "secrets.json", dialplan)
         self.data = data = DataDirs.for_home(root, s.home)
@@ -140,10 +140,11 @@ class Stack(NamedServices):
         self._closers.append(live_state.aclose)
         self.ami = AmiClient(s.bind_host, s.ports.hotline_ami, secrets.ami_user, secrets.ami_secret, name="hotline")
         running = await AsteriskInstance(root, "hotline", {}, inner_dir=data.instance("hotline")).running()
-        deps = Deps(core=s.core, root=root, data=data, sessions=sessions, redis=live_state, ami=self.ami,
-                    renderer=PromptRenderer(root, default_cache_dir() / "prompts", recorded_dir(s.core)),
+        deps = Deps(core=s, root=root, data=data, sessions=sessions, redis=live_state, ami=self.ami,
+                    renderer=PromptRenderer(root, default_cache_dir() / "prompts", recorded_dir(s)),
                     sounds=data.inner_of("sounds"), asterisk_running=running is not None, services=self.services)
-        for section in (dialplan, secrets, s.acd, s.tickets, s.case_system, s.recordings, s.callback):
+        for section in (dialplan, secrets, sections.acd, sections.tickets, sections.case_system, sections.recordings,
+                        sections.callback):
             deps.publish(section)
         self.health_core = core_health(self)
         return deps, secrets
@@ -162,13 +163,14 @@ class Stack(NamedServices):
 
     async def _start_asterisk(self, deps: Deps, secrets: Secrets) -> bool:
         """Render the dialplan into the hotline's Asterisk and start it (or adopt the running one)."""
-        s, agi, data, dialplan = self.settings, self.agi, self.data, self.dialplan
+        s, agi, data, dialplan = self.settings.core, self.agi, self.data, self.dialplan
         assert agi is not None and data is not None and dialplan is not None and self.ami is not None
         self.render_context = ctx = RenderContext(
             bind_host=s.bind_host, sip_port=s.ports.hotline_sip, ami_port=s.ports.hotline_ami,
             ami_user=secrets.ami_user, ami_secret=secrets.ami_secret, agi_host=s.bind_host, agi_port=agi.port,
             recordings_dir=data.inner_of("recordings"), sounds_dir=deps.sounds, agent_secrets=secrets.agent_secrets,
-            carrier_uri=s.acd.carrier_uri or (f"sip:{s.bind_host}:{s.ports.world_sip}" if s.core.with_world else ""))
+            carrier_uri=self.settings.acd.carrier_uri or (f"sip:{s.bind_host}:{s.ports.world_sip}" if s.with_world
+                                                          else ""))
         self.hotline = hotline = AsteriskInstance(deps.root, "hotline", render(dialplan, ctx),
                                                   inner_dir=data.instance("hotline"))
         adopted = await hotline.start_or_adopt()
@@ -188,13 +190,13 @@ class Stack(NamedServices):
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         self._serving_closers.append(runner.cleanup)
-        await web.TCPSite(runner, self.settings.bind_host, self.settings.ports.http).start()
+        await web.TCPSite(runner, self.settings.core.bind_host, self.settings.core.ports.http).start()
 
     def state(self) -> dict[str, Any]:
         """What `hotline call` and `hotline dialplan apply` need to reach this running stack."""
         assert self.hotline is not None and self.data is not None and self.root is not None
         assert self.ami is not None
-        s = self.settings
+        s = self.settings.core
         world = self.world
         return {
             "pid": os.getpid(),
@@ -214,7 +216,7 @@ class Stack(NamedServices):
         }
 
     def _write_state(self) -> None:
-        path = self.settings.state_file
+        path = self.settings.core.state_file
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(self.state(), indent=2))
         tmp.chmod(0o600)
@@ -223,10 +225,10 @@ class Stack(NamedServices):
     async def close(self) -> None:
         """Stop every part in reverse order: the web service and workers, the domains, the core."""
         with contextlib.suppress(FileNotFoundError):
-            if self.settings.state_file.exists() and json.loads(self.settings.state_file.read_text()).get(
+            if self.settings.core.state_file.exists() and json.loads(self.settings.core.state_file.read_text()).get(
                 "pid"
             ) == os.getpid():
-                self.settings.state_file.unlink()
+                self.settings.core.state_file.unlink()
         for tier in (self._serving_closers, self._domain_closers, self._closers):
             while tier:
                 await self._stop(tier.pop())

@@ -28,7 +28,7 @@ async def test_a_plugin_brings_its_route_and_its_worker(tmp_path: Path) -> None:
     await stack.start()
     try:
         assert stack.tokens is not None
-        base = f"http://127.0.0.1:{settings.ports.http}"
+        base = f"http://127.0.0.1:{settings.core.ports.http}"
         admin = {"Authorization": f"Bearer {await stack.tokens.create(name='a', role='admin')}"}
         agent = {"Authorization": f"Bearer {await stack.tokens.create(name='g', role='agent', agent_id='8001')}"}
         await asyncio.sleep(0.5)

@@ -45,7 +45,7 @@ async def calm() -> Pressure:
 def revisit_app(sessions: SessionFactory, tokens: ApiTokens) -> tuple[web.Application, RevisitOps]:
     """The web app with the revisit routes; the dialer is never started."""
     tasks = RevisitTasks(sessions, RevisitSettings(quiet_s=0))
-    dialer = Dialer(tasks, None, None, None, load_dialplan(Settings().dialplan_file),  # type: ignore[arg-type]
+    dialer = Dialer(tasks, None, None, None, load_dialplan(Settings().core.dialplan_file),  # type: ignore[arg-type]
                     RevisitPrompts(Path("/nonexistent"), "/x"), calm)
     ops = RevisitOps(tasks, dialer)
     return web_app(sessions, tokens, callback_http.routes(ops)), ops

@@ -104,6 +104,6 @@ def routing_steps(record: CallView) -> list[str]:
 async def api(stack: Stack, method: str, path: str, token: str, body: object = None) -> tuple[int, object]:
     """One authenticated request to the stack's HTTP API: (status, JSON body)."""
     async with aiohttp.ClientSession() as http:
-        async with http.request(method, f"http://127.0.0.1:{stack.settings.ports.http}{path}", json=body,
+        async with http.request(method, f"http://127.0.0.1:{stack.settings.core.ports.http}{path}", json=body,
                                 headers={"Authorization": f"Bearer {token}"}) as r:
             return r.status, await r.json()

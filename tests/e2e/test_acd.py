@@ -88,7 +88,7 @@ async def test_the_live_feed_and_service_level_follow_a_real_call(stack: Stack, 
     sup = await stack.tokens.create(name="feed", role="supervisor")
     other_agent = await stack.tokens.create(name="a4", role="agent", agent_id="8004")
     await only_ready(stack, "8002")
-    base = f"http://127.0.0.1:{stack.settings.ports.http}"
+    base = f"http://127.0.0.1:{stack.settings.core.ports.http}"
     async with aiohttp.ClientSession() as http:
         sup_ws = await http.ws_connect(f"{base}/api/acd/events", headers={"Authorization": f"Bearer {sup}"})
         agent_ws = await http.ws_connect(f"{base}/api/acd/events", headers={"Authorization": f"Bearer {other_agent}"})
@@ -266,7 +266,7 @@ async def test_a_three_way_call_with_an_expert_goes_on_after_the_agent_drops_out
     status, found = await api(stack, "GET", f"/api/recordings?ticket={ticket['number']}", sup)  # type: ignore[index]
     assert status == 200 and [r["id"] for r in found["recordings"]] == [stored["id"]]  # type: ignore[index]
     async with aiohttp.ClientSession() as http:
-        audio = f"http://127.0.0.1:{stack.settings.ports.http}/api/recordings/{stored['id']}/audio"
+        audio = f"http://127.0.0.1:{stack.settings.core.ports.http}/api/recordings/{stored['id']}/audio"
         async with http.get(audio, headers={"Authorization": f"Bearer {sup}"}) as r:
             body = await r.read()
             assert r.status == 200 and hashlib.sha256(body).hexdigest() == stored["sha256"]

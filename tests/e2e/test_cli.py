@@ -36,7 +36,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
 
 
 async def hotline(stack: Stack, *args: str) -> tuple[int, str, str]:
-    env = {**os.environ, "HOTLINE_HOME_DIR": str(stack.settings.home)}
+    env = {**os.environ, "HOTLINE_HOME_DIR": str(stack.settings.core.home)}
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "hotline.app.cli", *args, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
@@ -73,7 +73,7 @@ async def test_hotline_call_prints_the_path_for_people(stack: Stack) -> None:
 
 
 async def test_a_broken_dialplan_is_refused_with_its_line_and_nothing_changes(stack: Stack) -> None:
-    path = stack.settings.dialplan_file
+    path = stack.settings.core.dialplan_file
     good = path.read_text()
     before = etc_digest(stack)
     path.write_text(good.replace("{number: \"12333\", mode: dual, skill: social_security",
@@ -93,7 +93,7 @@ async def test_a_broken_dialplan_is_refused_with_its_line_and_nothing_changes(st
 
 
 async def test_apply_reloads_a_new_number_into_the_running_asterisk(stack: Stack, world_caller: WorldCaller) -> None:
-    path = stack.settings.dialplan_file
+    path = stack.settings.core.dialplan_file
     data = yaml.safe_load(path.read_text())
     data["numbers"].append({"number": "12397", "mode": "dual", "skill": "general", "department": "测试局"})
     path.write_text(yaml.safe_dump(data, allow_unicode=True))

@@ -62,7 +62,7 @@ async def test_citizen_hears_greeting_presses_key_and_is_recorded(stack: Stack, 
     team = {"8001": "一组", "8002": "一组", "8003": "二组"}[record.agent]  # the shipped dialplan's teams
     other_team = await stack.tokens.create(name="sup-other-team", role="supervisor",
                                            group="二组" if team == "一组" else "一组")
-    base = f"http://127.0.0.1:{stack.settings.ports.http}"
+    base = f"http://127.0.0.1:{stack.settings.core.ports.http}"
     async with aiohttp.ClientSession() as http:
         async with http.get(f"{base}/api/recordings?call_id={record.call_id}",
                             headers={"Authorization": f"Bearer {supervisor}"}) as r:
@@ -107,7 +107,7 @@ async def stored_recording(stack: Stack, call_id: str, timeout: float = 20) -> d
 
 async def test_health_reports_every_part_up(stack: Stack) -> None:
     async with aiohttp.ClientSession() as http:
-        async with http.get(f"http://127.0.0.1:{stack.settings.ports.http}/api/health") as resp:
+        async with http.get(f"http://127.0.0.1:{stack.settings.core.ports.http}/api/health") as resp:
             body = await resp.json()
     assert resp.status == 200, body
     for part in ("asterisk", "ami", "agi", "redis", "db"):
@@ -118,7 +118,7 @@ async def test_calls_api_serves_the_record_to_a_supervisor(stack: Stack, world_c
     outcome = await world_caller.call("12345", "13900139000", dtmf="2", listen_s=15)
     assert stack.tokens is not None
     token = await stack.tokens.create(name="sup", role="supervisor")
-    base = f"http://127.0.0.1:{stack.settings.ports.http}"
+    base = f"http://127.0.0.1:{stack.settings.core.ports.http}"
     headers = {"Authorization": f"Bearer {token}"}
     async with aiohttp.ClientSession() as http:
         async with http.get(f"{base}/api/calls", params={"caller": "13900139000", "limit": "5"}, headers=headers) as r:
@@ -139,7 +139,7 @@ async def test_calls_api_serves_the_record_to_a_supervisor(stack: Stack, world_c
 @pytest.mark.skipif(shutil.which("sipp") is None, reason="sipp comes from scripts/setup-system.sh")
 async def test_any_sip_client_on_loopback_can_call_without_registering(stack: Stack) -> None:
     proc = await asyncio.create_subprocess_exec(
-        "sipp", "-sn", "uac", "-s", "12345", f"127.0.0.1:{stack.settings.ports.hotline_sip}",
+        "sipp", "-sn", "uac", "-s", "12345", f"127.0.0.1:{stack.settings.core.ports.hotline_sip}",
         "-i", "127.0.0.1", "-p", str(free_port()), "-m", "1", "-l", "1", "-d", "3000", "-timeout", "20s", "-nostdin",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )
@@ -149,11 +149,11 @@ async def test_any_sip_client_on_loopback_can_call_without_registering(stack: St
 
 async def test_with_the_recording_store_down_calls_connect_and_recordings_wait(stack: Stack,
                                                                               world_caller: WorldCaller) -> None:
-    store = stack.settings.recordings.store_dir(stack.settings.home)
+    store = stack.settings.recordings.store_dir(stack.settings.core.home)
     aside = store.with_name("recordings-aside")
     store.rename(aside)
     store.write_text("not a folder: the storage is down")  # like a full or unmounted disk
-    health = f"http://127.0.0.1:{stack.settings.ports.http}/api/health"
+    health = f"http://127.0.0.1:{stack.settings.core.ports.http}/api/health"
     try:
         outcome = await world_caller.call("12345", "13900139077", dtmf="1", listen_s=10)
         assert outcome.record is not None and outcome.record.outcome == "connected", "calls still connect"

@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]
 
 
 def dialplan_for_today(folder: Path) -> Path:
-    plan = yaml.safe_load(Settings().dialplan_file.read_text(encoding="utf-8"))
+    plan = yaml.safe_load(Settings().core.dialplan_file.read_text(encoding="utf-8"))
     today = china_today()
     plan["holidays"].insert(0, {"name": "春节", "from": today - timedelta(days=1), "until": today + timedelta(days=1),
                                 "greeting": "new_year"})

@@ -38,7 +38,7 @@ T = TypeVar("T")
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def stack(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> AsyncIterator[Stack]:
     home = tmp_path_factory.mktemp("home")
-    plan = yaml.safe_load(Settings().dialplan_file.read_text(encoding="utf-8"))
+    plan = yaml.safe_load(Settings().core.dialplan_file.read_text(encoding="utf-8"))
     plan["queue"]["announce_every"] = 3  # the self-service offer every 3 s instead of 30
     (home / "hotline.yaml").write_text(yaml.safe_dump(plan, allow_unicode=True), encoding="utf-8")
     async with running_stack(stack_settings(home, database_url, home / "hotline.yaml")) as s:
@@ -190,7 +190,7 @@ async def test_the_case_system_down_then_slow_loses_nothing_and_repeats_nothing(
 
     async def backlog_metric() -> bool:
         async with aiohttp.ClientSession() as http, http.get(
-                f"http://127.0.0.1:{stack.settings.ports.http}/metrics") as r:
+                f"http://127.0.0.1:{stack.settings.core.ports.http}/metrics") as r:
             return "hotline_case_outbox_pending 3.0" in await r.text()
 
     await eventually(backlog_metric, 10, "operators see the backlog in the metrics")
@@ -250,7 +250,8 @@ async def webhook(stack: Stack, body: dict[str, Any], secret: str, *, skew_s: fl
     raw = json.dumps(body).encode()
     headers = {"Content-Type": "application/json", **sign(secret, raw, time.time() + skew_s)}
     async with aiohttp.ClientSession() as http, http.post(
-            f"http://127.0.0.1:{stack.settings.ports.http}/api/case-system/events", data=raw, headers=headers) as r:
+            f"http://127.0.0.1:{stack.settings.core.ports.http}/api/case-system/events", data=raw,
+            headers=headers) as r:
         return r.status
 
 
@@ -354,7 +355,7 @@ async def test_an_urgent_ticket_alerts_the_supervisors_live_feed(stack: Stack) -
     assert stack.tokens is not None
     supervisor = await stack.tokens.create(name="wu", role="supervisor")
     agent = await stack.tokens.create(name="a5x", role="agent", agent_id="8002")
-    base = f"http://127.0.0.1:{stack.settings.ports.http}"
+    base = f"http://127.0.0.1:{stack.settings.core.ports.http}"
     urgent = {**consultation(), "request_type": "求助", "urgency": "非常紧急", "title": "小区停水，老人无法用水",
               "handling_unit": "市供水集团",
               "content": {"description": "整栋楼停水两天", "occurred_at": "两天前", "location": "幸福小区5号楼"}}

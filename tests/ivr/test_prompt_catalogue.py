@@ -21,7 +21,7 @@ pytestmark = pytest.mark.asterisk
 
 def test_the_catalogue_renders_recorded_and_synthesised_prompts_and_names_the_missing(
         asterisk_root: AsteriskRoot, tmp_path: Path) -> None:
-    plan = yaml.safe_load(Settings().dialplan_file.read_text(encoding="utf-8"))
+    plan = yaml.safe_load(Settings().core.dialplan_file.read_text(encoding="utf-8"))
     del plan["prompts"]["revisit_aspect"]  # a prompt the revisit flow plays
     dialplan = tmp_path / "hotline.yaml"
     dialplan.write_text(yaml.safe_dump(plan, allow_unicode=True), encoding="utf-8")

@@ -15,7 +15,7 @@ from tickets.timelimits import Duration, TimeLimits
 
 @pytest.fixture(scope="module")
 def calendar() -> WorkCalendar:
-    return WorkCalendar.of(load_dialplan(Settings().dialplan_file))
+    return WorkCalendar.of(load_dialplan(Settings().core.dialplan_file))
 
 
 def at(text: str) -> datetime:
