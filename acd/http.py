@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any, Literal, Protocol
 
 from aiohttp import web
+from pydantic import BaseModel
 
 from acd.router import NotWithAgent
 from acd.schemas import (
@@ -44,7 +45,7 @@ from acd.threeway import ThreeWayRefused
 from hotline.core.errors import BadRequest, Conflict, NotFound
 from hotline.core.web.bodies import read_body, read_query
 from hotline.core.web.policy import Grant, Scope, guarded
-from hotline.core.web.routes import RouteTable
+from hotline.core.web.routes import Handler, RouteTable
 
 
 class AgentControl(Protocol):
@@ -234,25 +235,30 @@ async def transfer(request: web.Request, grant: Grant) -> web.Response:
     return web.json_response({"call_id": call_id, "skill": to.skill, "linkage": to.linkage, "transferred": True})
 
 
-async def _bring_in(request: web.Request, grant: Grant, what: Literal["three_way", "consult"]) -> web.Response:
-    """A second party for the agent's call, named in the body; 202 while it rings."""
-    call_id, _ = await _talking_agent(request, grant,
-                                      "only the call's agent or a supervisor may bring in another party")
-    party = await read_body(request, SecondParty, error_id="bad_json", status=400)
-    grant.note(party=party.agent, number=party.number)
-    acd = request.app[ACD]
-    start = acd.three_way if what == "three_way" else acd.consult
-    with refusals(what):
-        started = await start(call_id, agent=party.agent, number=party.number)
-    return web.json_response(started, status=202)
+def _bring_in(what: Literal["three_way", "consult"], summary: str, answer: type[BaseModel]) -> Handler:
+    """The route that brings a second party, named in the body, into the agent's call; 202 while it rings."""
+
+    @table.post(f"/api/calls/{{call_id}}/{what.replace('_', '-')}", summary=summary, body=SecondParty,
+                response=answer, status=202)
+    @guarded(f"calls.{what}", resource="calls/{call_id}")
+    async def bring_in(request: web.Request, grant: Grant) -> web.Response:
+        call_id, _ = await _talking_agent(request, grant,
+                                          "only the call's agent or a supervisor may bring in another party")
+        party = await read_body(request, SecondParty, error_id="bad_json", status=400)
+        grant.note(party=party.agent, number=party.number)
+        acd = request.app[ACD]
+        start = acd.three_way if what == "three_way" else acd.consult
+        with refusals(what):
+            started = await start(call_id, agent=party.agent, number=party.number)
+        return web.json_response(started, status=202)
+
+    return bring_in
 
 
-@table.post("/api/calls/{call_id}/three-way", summary="ring a third party into the call: an expert or "
-            "sub-centre seat (agent) or a department outside (number); the outcome is written on the call record",
-            body=SecondParty, response=ThreeWayRinging, status=202)
-@guarded("calls.three_way", resource="calls/{call_id}")
-async def three_way(request: web.Request, grant: Grant) -> web.Response:
-    return await _bring_in(request, grant, "three_way")
+three_way = _bring_in("three_way", "ring a third party into the call: an expert or sub-centre seat (agent) or a "
+                      "department outside (number); the outcome is written on the call record", ThreeWayRinging)
+consult = _bring_in("consult", "consult (attended) transfer: the caller on hold with music, the agent rings an "
+                    "expert seat (agent) or a department outside (number) and talks to them first", ConsultRinging)
 
 
 @table.post("/api/calls/{call_id}/leave", summary="the agent drops out of a three-way call; the citizen and "
@@ -266,37 +272,26 @@ async def leave(request: web.Request, grant: Grant) -> web.Response:
     return web.json_response({"call_id": call_id, "agent_left": left})
 
 
-@table.post("/api/calls/{call_id}/consult", summary="consult (attended) transfer: the caller on hold with "
-            "music, the agent rings an expert seat (agent) or a department outside (number) and talks to them "
-            "first", body=SecondParty, response=ConsultRinging, status=202)
-@guarded("calls.consult", resource="calls/{call_id}")
-async def consult(request: web.Request, grant: Grant) -> web.Response:
-    return await _bring_in(request, grant, "consult")
+def _end_consult(how: Literal["complete", "cancel"], summary: str, answer: type[BaseModel]) -> Handler:
+    """The route that completes or cancels the call's consultation; audited as `calls.consult_<how>`."""
+
+    @table.post(f"/api/calls/{{call_id}}/consult/{how}", summary=summary, response=answer)
+    @guarded("calls.consult_end", resource="calls/{call_id}")
+    async def end(request: web.Request, grant: Grant) -> web.Response:
+        grant.action = f"calls.consult_{how}"
+        call_id, _ = await _talking_agent(request, grant,
+                                          "only the call's agent or a supervisor may end the consultation")
+        acd = request.app[ACD]
+        with refusals(how):
+            done = await (acd.consult_complete(call_id) if how == "complete" else acd.consult_cancel(call_id))
+        return web.json_response(done)
+
+    return end
 
 
-async def _end_consult(request: web.Request, grant: Grant, how: Literal["complete", "cancel"]) -> web.Response:
-    """Complete or cancel the call's consultation; audited as `calls.consult_<how>`."""
-    grant.action = f"calls.consult_{how}"
-    call_id, _ = await _talking_agent(request, grant,
-                                      "only the call's agent or a supervisor may end the consultation")
-    acd = request.app[ACD]
-    with refusals(how):
-        done = await (acd.consult_complete(call_id) if how == "complete" else acd.consult_cancel(call_id))
-    return web.json_response(done)
-
-
-@table.post("/api/calls/{call_id}/consult/complete", summary="hand the caller over to the consulted party; "
-            "the agent goes to wrap-up", response=ConsultCompleted)
-@guarded("calls.consult_end", resource="calls/{call_id}")
-async def consult_complete(request: web.Request, grant: Grant) -> web.Response:
-    return await _end_consult(request, grant, "complete")
-
-
-@table.post("/api/calls/{call_id}/consult/cancel", summary="end the consultation; the agent is back with the "
-            "caller", response=ConsultCancelled)
-@guarded("calls.consult_end", resource="calls/{call_id}")
-async def consult_cancel(request: web.Request, grant: Grant) -> web.Response:
-    return await _end_consult(request, grant, "cancel")
+consult_complete = _end_consult("complete", "hand the caller over to the consulted party; the agent goes to wrap-up",
+                                ConsultCompleted)
+consult_cancel = _end_consult("cancel", "end the consultation; the agent is back with the caller", ConsultCancelled)
 
 
 def routes(acd: AgentControl) -> RouteTable:

@@ -4,9 +4,12 @@ served from a thread of its own."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Self
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry
@@ -15,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hotline.app.web import WebParts, build_app
 from hotline.calls import http as calls_http
 from hotline.calls.records import CallRecords
-from hotline.core.db.engine import SessionFactory
+from hotline.core.db.engine import SessionFactory, create_engine, session_factory
+from hotline.core.db.migrate import upgrade
 from hotline.core.netutil import free_port
 from hotline.core.web.audit import AuditLog
 from hotline.core.web.health import HealthRegistry
@@ -33,30 +37,45 @@ def web_app(sessions: SessionFactory, tokens: ApiTokens, *tables: RouteTable, he
 
 
 class ThreadedServer:
-    """A web app on a real SQLite database in its own thread and event loop, for blocking clients such as
-    schemathesis; a subclass builds the app in `_start` (setting `_engine` and `_runner`)."""
+    """A web app on a real, migrated SQLite database in its own thread and event loop, for blocking clients
+    such as schemathesis; a subclass makes the app in `app(sessions, tokens)` and its tokens there."""
 
     def __init__(self, folder: Path) -> None:
         self.port = free_port()
         self.token = ""
+        self._folder = folder
         self._engine: AsyncEngine | None = None
         self._runner: web.AppRunner | None = None
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(folder,), daemon=True)
+        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _run(self, folder: Path) -> None:
+    @classmethod
+    @contextlib.contextmanager
+    def running(cls, prefix: str) -> Iterator[Self]:
+        """Started on a database of its own, stopped on the way out."""
+        server = cls(Path(tempfile.mkdtemp(prefix=prefix)))
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+    async def app(self, sessions: SessionFactory, tokens: ApiTokens) -> web.Application:
+        raise NotImplementedError
+
+    def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
-        self._loop.run_until_complete(self._start(folder))
+        self._loop.run_until_complete(self._start())
         self._ready.set()
         self._loop.run_forever()
 
-    async def _start(self, folder: Path) -> None:
-        raise NotImplementedError
-
-    async def serve(self, app: web.Application) -> None:
-        """Serve `app` on `port` (for `_start`)."""
-        self._runner = web.AppRunner(app, access_log=None)
+    async def _start(self) -> None:
+        url = f"sqlite+aiosqlite:///{self._folder / 'h.db'}"
+        await upgrade(url)
+        self._engine = create_engine(url)
+        sessions = session_factory(self._engine)
+        self._runner = web.AppRunner(await self.app(sessions, ApiTokens(sessions)), access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
 

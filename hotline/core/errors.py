@@ -27,26 +27,30 @@ class DomainError(Exception):
 
 
 class BadRequest(DomainError):
+    """400: the request cannot be read (not JSON, a bad parameter)."""
+
     status, error_id = 400, "bad_request"
 
 
 class Forbidden(DomainError):
+    """403: the access table, or the object's owner, says no."""
+
     status, error_id = 403, "forbidden"
 
 
 class NotFound(DomainError):
+    """404: no such object (or 410 with `status=`, gone for good)."""
+
     status, error_id = 404, "not_found"
 
 
 class Conflict(DomainError):
+    """409: the object's state does not allow it now (a finished campaign, a submitted ticket)."""
+
     status, error_id = 409, "conflict"
 
 
 class Invalid(DomainError):
-    """The request is well formed but its content is refused; `fields` names each bad field."""
+    """422: well formed but refused; `fields` names each bad field."""
 
     status, error_id = 422, "invalid"
-
-
-class Unavailable(DomainError):
-    status, error_id = 503, "unavailable"

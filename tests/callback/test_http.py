@@ -4,7 +4,6 @@ and schemathesis against the OpenAPI document generated from the revisit routes.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,12 +26,10 @@ from dialplans.loader import load_dialplan
 from dialplans.model import RevisitSettings
 from hotline.app.settings import Settings
 from hotline.app.web import api_document
-from hotline.core.db.engine import SessionFactory, create_engine, session_factory
-from hotline.core.db.migrate import upgrade
+from hotline.core.db.engine import SessionFactory
 from hotline.core.web.audit import AuditLog
 from hotline.core.web.tokens import ApiTokens
-from tests.webapp import ThreadedServer as Server
-from tests.webapp import web_app
+from tests.webapp import ThreadedServer, web_app
 
 ROWS = [{"number": "13900000001", "salutation": "王先生", "topic": "路灯不亮"}, {"number": "13900000002"}]
 CSV = "\ufeffnumber,salutation,topic,reason\n13900000003,李女士,噪音,\n13900000004,,,\n"
@@ -169,31 +166,23 @@ async def test_campaigns_keep_to_roles_and_every_access_is_audited(api: Api) -> 
 schema = schemathesis.openapi.from_dict(api_document([callback_http.table])).include(path_regex=r"^/api/revisits")
 
 
-class RevisitServer(Server):
+class RevisitServer(ThreadedServer):
     """The web app with the revisit routes, in its own thread; a supervisor's token."""
 
-    async def _start(self, folder: Path) -> None:
-        url = f"sqlite+aiosqlite:///{folder / 'h.db'}"
-        await upgrade(url)
-        self._engine = create_engine(url)
-        tokens = ApiTokens(session_factory(self._engine))
+    async def app(self, sessions: SessionFactory, tokens: ApiTokens) -> web.Application:
         self.token = await tokens.create(name="sup-st", role="supervisor")
-        self._runner = web.AppRunner(revisit_app(session_factory(self._engine), tokens)[0], access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+        return revisit_app(sessions, tokens)[0]
 
 
 @pytest.fixture(scope="module")
-def revisit_server() -> Iterator[Server]:
-    running = RevisitServer(Path(tempfile.mkdtemp(prefix="hotline-rv-st-")))
-    running.start()
-    yield running
-    running.stop()
+def revisit_server() -> Iterator[RevisitServer]:
+    with RevisitServer.running("hotline-rv-st-") as running:
+        yield running
 
 
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
-def test_the_revisit_api_holds_to_its_document(case: schemathesis.Case[Any], revisit_server: Server) -> None:
+def test_the_revisit_api_holds_to_its_document(case: schemathesis.Case[Any], revisit_server: RevisitServer) -> None:
     # Schema-valid uploads may still be refused for what the schema cannot say (a CSV's content, no ?name=), and
     # unknown query parameters are ignored, as everywhere in the API; the answers must match the document.
     case.call_and_validate(base_url=f"http://127.0.0.1:{revisit_server.port}",

@@ -4,20 +4,18 @@ Runs on a real SQLite database."""
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
+from aiohttp import web
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
 from dialplans.calendar import WorkCalendar
 from hotline.app.web import api_document
-from hotline.core.db.engine import SessionFactory, create_engine, session_factory
-from hotline.core.db.migrate import upgrade
+from hotline.core.db.engine import SessionFactory
 from hotline.core.web.routes import RouteTable
 from hotline.core.web.tokens import ApiTokens
 from integration.casesystem.client import CaseSystemClient
@@ -47,24 +45,17 @@ class TicketServer(ThreadedServer):
 
     supervisor = ""
 
-    async def _start(self, folder: Path) -> None:
-        url = f"sqlite+aiosqlite:///{folder / 'h.db'}"
-        await upgrade(url)
-        self._engine = create_engine(url)
-        sessions = session_factory(self._engine)
-        tokens = ApiTokens(sessions)
+    async def app(self, sessions: SessionFactory, tokens: ApiTokens) -> web.Application:
         self.token = await tokens.create(name="agent-st", role="agent", agent_id="8001")
         self.supervisor = await tokens.create(name="sup-st", role="supervisor")
         tickets = Tickets(sessions, Catalogue.shipped(), TimeLimits.load("beijing", WorkCalendar()))
-        await self.serve(web_app(sessions, tokens, ticket_routes(tickets, sessions)))
+        return web_app(sessions, tokens, ticket_routes(tickets, sessions))
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[TicketServer]:
-    running = TicketServer(Path(tempfile.mkdtemp(prefix="hotline-st-")))
-    running.start()
-    yield running
-    running.stop()
+    with TicketServer.running("hotline-st-") as running:
+        yield running
 
 
 @schema.parametrize()
