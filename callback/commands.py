@@ -9,11 +9,12 @@ import json
 import sys
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
+
 from callback.campaigns import RevisitCampaigns
 from callback.tasks import RevisitTasks
 from dialplans.loader import load_dialplan
 from hotline.core.db.engine import create_engine, session_factory
-from hotline.core.db.migrate import upgrade
 from hotline.core.settings import CoreSettings
 
 BAR = 40
@@ -55,14 +56,18 @@ async def _shown(campaigns: RevisitCampaigns, only: int | None) -> list[dict[str
 
 async def _progress(args: argparse.Namespace) -> int:
     settings = CoreSettings()
-    await upgrade(settings.db_url)  # a fresh home has no tables yet
     engine = create_engine(settings.db_url)
     tasks = RevisitTasks(session_factory(engine), load_dialplan(settings.dialplan_file).revisit)
     campaigns = RevisitCampaigns(tasks)
     drawn = 0
     try:
         while True:
-            shown = await _shown(campaigns, args.campaign)
+            try:
+                shown = await _shown(campaigns, args.campaign)
+            except DBAPIError as exc:  # a fresh home: no tables yet
+                print(f"cannot read the revisit campaigns ({type(exc.orig).__name__}): start the hotline once "
+                      "(`make run`) or run `hotline db upgrade`", file=sys.stderr)
+                return 2
             if shown is None:
                 print(f"no revisit campaign {args.campaign}", file=sys.stderr)
                 return 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from acd.router import Router
 from acd.store import AcdStore
 from callback import http
@@ -44,4 +46,4 @@ async def load(deps: Deps) -> Brought:
                    workers=workers, health=health)
 
 
-plugin = Plugin("callback", load, commands=[register])
+plugin = Plugin("callback", load, commands=[register], migrations=Path(__file__).parent / "migrations")

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from hotline.app.plugins import upgrade_database as upgrade
 from hotline.core.asterisk.root import AsteriskRoot, find_root
 from hotline.core.db.engine import SessionFactory, create_engine, session_factory
-from hotline.core.db.migrate import upgrade
 from hotline.core.netutil import free_port
 from tests.postgres_server import PostgresServer
 

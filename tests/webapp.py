@@ -15,11 +15,11 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hotline.app.plugins import upgrade_database as upgrade
 from hotline.app.web import WebParts, build_app
 from hotline.calls import http as calls_http
 from hotline.calls.records import CallRecords
 from hotline.core.db.engine import SessionFactory, create_engine, session_factory
-from hotline.core.db.migrate import upgrade
 from hotline.core.netutil import free_port
 from hotline.core.web.audit import AuditLog
 from hotline.core.web.health import HealthRegistry

@@ -73,4 +73,4 @@ async def load(deps: Deps) -> Brought:
     return brought
 
 
-plugin = Plugin("tickets", load)
+plugin = Plugin("tickets", load, migrations=Path(__file__).parent / "migrations")

@@ -31,21 +31,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 async def _upgrade() -> int:
-    from hotline.core.db.migrate import upgrade
+    from hotline.app.plugins import upgrade_database
 
     url = CoreSettings().db_url
-    await upgrade(url)
+    await upgrade_database(url)
     print(f"database at {url.split('://', 1)[0]} is up to date")
     return 0
 
 
 async def _with_tokens() -> tuple[AsyncEngine, ApiTokens]:
+    from hotline.app.plugins import upgrade_database
     from hotline.core.db.engine import create_engine, session_factory
-    from hotline.core.db.migrate import upgrade
 
     settings = CoreSettings()
     settings.home.mkdir(parents=True, exist_ok=True)
-    await upgrade(settings.db_url)
+    await upgrade_database(settings.db_url)
     engine = create_engine(settings.db_url)
     return engine, ApiTokens(session_factory(engine))
 

@@ -25,7 +25,7 @@ from hotline.app.access import POLICY
 from hotline.app.health import core_health
 from hotline.app.metrics import CoreCollector
 from hotline.app.named import NamedServices
-from hotline.app.plugins import PLUGINS
+from hotline.app.plugins import PLUGINS, upgrade_database
 from hotline.app.settings import Settings, default_cache_dir
 from hotline.app.web import WebParts, build_app
 from hotline.core.asterisk.agi import AgiServer, Router
@@ -36,7 +36,6 @@ from hotline.core.asterisk.root import AsteriskRoot, find_root
 from hotline.core.asterisk.sandbox import AsteriskInstance
 from hotline.core.audio.prompts import PromptRenderer
 from hotline.core.db.engine import SessionFactory, create_engine, session_factory
-from hotline.core.db.migrate import upgrade
 from hotline.core.embedded.redis_server import RedisServer
 from hotline.core.plugin import Brought, Deps, Plugin, Services, Started
 from hotline.core.redis_client import redis_client
@@ -131,7 +130,7 @@ class Stack(NamedServices):
             await redis.start_or_adopt()
             self._closers.append(redis.stop)
             self.redis_url = redis.url
-        await upgrade(s.db_url)
+        await upgrade_database(s.db_url)
         engine = create_engine(s.db_url)
         self._closers.append(engine.dispose)
         self.sessions = sessions = session_factory(engine)

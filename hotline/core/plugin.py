@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 from prometheus_client.registry import Collector
@@ -109,3 +110,4 @@ class Plugin:
     name: str
     load: Callable[[Deps], Awaitable[Brought]] | None = None
     commands: Sequence[Callable[[Any], None]] = ()  # each adds sub-commands to `hotline`'s subparsers
+    migrations: Path | None = None  # the folder of its Alembic revisions, if it has tables of its own

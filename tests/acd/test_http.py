@@ -18,8 +18,8 @@ from acd import http as acd_http
 from acd.router import NotWithAgent
 from acd.store import today
 from acd.threeway import ThreeWayRefused
+from hotline.app.plugins import upgrade_database as upgrade
 from hotline.core.db.engine import create_engine, session_factory
-from hotline.core.db.migrate import upgrade
 from hotline.core.web.audit import AuditLog
 from hotline.core.web.tokens import ApiTokens
 from tests.webapp import web_app

@@ -17,9 +17,9 @@ from callback.models import RULES_CAMPAIGN, RevisitTask
 from callback.planner import RevisitPlanner
 from callback.tasks import RevisitTasks, check_rows
 from dialplans.model import RevisitSettings
+from hotline.app.plugins import upgrade_database as upgrade
 from hotline.calls.models import CallerListEntry, CallRecord
 from hotline.core.db.engine import SessionFactory, create_engine, session_factory
-from hotline.core.db.migrate import upgrade
 from hotline.core.netutil import free_port
 from tests.postgres_server import PostgresServer
 

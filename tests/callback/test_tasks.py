@@ -22,9 +22,9 @@ from callback.pressure import Pressure
 from callback.tasks import BadUpload, RevisitTasks, check_rows
 from dialplans.loader import load_dialplan
 from dialplans.model import RevisitSettings, ServiceLevelYield
+from hotline.app.plugins import upgrade_database as upgrade
 from hotline.calls.models import CallerListEntry
 from hotline.core.db.engine import create_engine, session_factory
-from hotline.core.db.migrate import upgrade
 
 SHIPPED = Path(__file__).resolve().parents[2] / "dialplans" / "hotline.yaml"
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from hotline.app.plugins import upgrade_database as upgrade
 from hotline.calls.models import CallRecord, Recording
 from hotline.core.db.engine import SessionFactory, create_engine, session_factory
-from hotline.core.db.migrate import upgrade
 from recordings.backends import StoreConfig
 from recordings.process import RecordingWorkerProcess
 from recordings.store import LocalStore, sha256_of
