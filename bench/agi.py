@@ -26,14 +26,14 @@ RTT_COMMANDS = 99
 TIME_LIMIT_S = 45.0
 
 
-def _extensions(agi_port: int) -> str:
+def _extensions(agi_port: int, key: str) -> str:
     return f"""[general]
 static=yes
 [bench]
-exten => agi,1,AGI(agi://127.0.0.1:{agi_port}/bench?leg=agi)
+exten => agi,1,AGI(agi://127.0.0.1:{agi_port}/bench?leg=agi&hotline_key={key})
  same => n,UserEvent(BenchDone,Leg: agi)
  same => n,Hangup()
-exten => rtt,1,AGI(agi://127.0.0.1:{agi_port}/bench?leg=rtt)
+exten => rtt,1,AGI(agi://127.0.0.1:{agi_port}/bench?leg=rtt&hotline_key={key})
  same => n,UserEvent(BenchDone,Leg: rtt)
  same => n,Hangup()
 exten => plan,1,Set(A=${{CHANNEL(name)}})
@@ -104,12 +104,13 @@ async def run() -> dict[str, Any]:
     router = Router()
     flow = Flow()
     router.add("bench", flow)
-    agi = AgiServer("127.0.0.1", 0, router)
+    key = secrets.token_urlsafe(24)
+    agi = AgiServer("127.0.0.1", 0, router, key=key)
     await agi.start()
     ami_port, secret = free_port(), secrets.token_urlsafe(12)
     manager = (f"[general]\nenabled=yes\nbindaddr=127.0.0.1\nport={ami_port}\n\n[bench]\nsecret={secret}\n"
                "deny=0.0.0.0/0.0.0.0\npermit=127.0.0.0/255.0.0.0\nread=all\nwrite=all\n")
-    inst = AsteriskInstance(root, "bench", {"manager.conf": manager, "extensions.conf": _extensions(agi.port)})
+    inst = AsteriskInstance(root, "bench", {"manager.conf": manager, "extensions.conf": _extensions(agi.port, key)})
     await inst.start()
     ami = AmiClient("127.0.0.1", ami_port, "bench", secret, action_timeout=10)
     try:

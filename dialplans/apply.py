@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,7 +66,9 @@ async def apply_dialplan(path: Path, etc_dir: Path, ctx: RenderContext, reloader
             shutil.copy2(etc_dir / name, backup / name)
     for name in changed:
         tmp = etc_dir / f".{name}.new"
-        tmp.write_text(files[name])
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # configs may hold secrets
+        with os.fdopen(fd, "w") as f:
+            f.write(files[name])
         tmp.replace(etc_dir / name)
     try:
         await reloader.reload(list(RELOAD_MODULES))

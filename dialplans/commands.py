@@ -63,7 +63,8 @@ def _render(args: argparse.Namespace) -> int:
     secrets = load_or_create_secrets(settings.home / "secrets.json", plan)
     ctx = RenderContext(settings.bind_host, settings.ports.hotline_sip, settings.ports.hotline_ami,
                         secrets.ami_user, secrets.ami_secret, settings.bind_host, settings.ports.agi,
-                        "/srv/hotline-data/recordings", "/srv/hotline-data/sounds", secrets.agent_secrets)
+                        "/srv/hotline-data/recordings", "/srv/hotline-data/sounds", secrets.agent_secrets,
+                        agi_key=secrets.agi_key)
     args.out.mkdir(parents=True, exist_ok=True)
     for name, text in render(plan, ctx).items():
         (args.out / name).write_text(text)
@@ -98,7 +99,7 @@ async def _apply_async(path: Path | None) -> int:
     rc = state["render_context"]
     ctx = RenderContext(rc["bind_host"], rc["sip_port"], rc["ami_port"], secrets.ami_user, secrets.ami_secret,
                         rc["agi_host"], rc["agi_port"], rc["recordings_dir"], rc["sounds_dir"],
-                        secrets.agent_secrets, rc.get("carrier_uri", ""))
+                        secrets.agent_secrets, rc.get("carrier_uri", ""), agi_key=secrets.agi_key)
     creds = state["hotline_ami"]
     ami = AmiClient(creds["host"], int(creds["port"]), creds["username"], creds["secret"], name="apply")
     await ami.connect()

@@ -18,6 +18,7 @@ class Secrets:
     agent_secrets: dict[str, str]
     case_system: dict[str, str]  # intake / webhook / admin keys shared with the reference case system
     world_ami_secret: str  # the simulated world's AMI: kept, so a restarted service can adopt a running world
+    agi_key: str  # in every AGI URL of the dialplan: a FastAGI session without it runs no flow
 
 
 def _token() -> str:
@@ -35,6 +36,7 @@ def load_or_create_secrets(path: Path, plan: Dialplan) -> Secrets:
         "ami_secret": data.get("ami_secret") or _token(),
         "agents": agents,
         "world_ami_secret": data.get("world_ami_secret") or _token(),
+        "agi_key": data.get("agi_key") or secrets.token_urlsafe(24),
         "case_system": {key: dict(data.get("case_system") or {}).get(key) or _token()  # type: ignore[call-overload]
                         for key in ("intake", "webhook", "admin")},
     }
@@ -46,4 +48,4 @@ def load_or_create_secrets(path: Path, plan: Dialplan) -> Secrets:
             json.dump(fresh, f, indent=2)
         tmp.replace(path)
     return Secrets(str(fresh["ami_user"]), str(fresh["ami_secret"]), {k: str(v) for k, v in agents.items()},
-                   dict(fresh["case_system"]), str(fresh["world_ami_secret"]))
+                   dict(fresh["case_system"]), str(fresh["world_ami_secret"]), str(fresh["agi_key"]))

@@ -97,7 +97,7 @@ class Stack(NamedServices):
         for route, flow in [*(f for b in loaded for f in b.flows.items()), *self._extra_flows.items()]:
             router.add(route, flow)
         s = self.settings.core
-        self.agi = agi = AgiServer(s.bind_host, s.ports.agi, router)
+        self.agi = agi = AgiServer(s.agi_bind, s.ports.agi, router, key=secrets.agi_key)
         await agi.start()
         self._closers.append(agi.close)
         adopted = await self._start_asterisk(deps, secrets)
@@ -166,7 +166,8 @@ class Stack(NamedServices):
         assert agi is not None and data is not None and dialplan is not None and self.ami is not None
         self.render_context = ctx = RenderContext(
             bind_host=s.bind_host, sip_port=s.ports.hotline_sip, ami_port=s.ports.hotline_ami,
-            ami_user=secrets.ami_user, ami_secret=secrets.ami_secret, agi_host=s.bind_host, agi_port=agi.port,
+            ami_user=secrets.ami_user, ami_secret=secrets.ami_secret, agi_port=agi.port, agi_key=secrets.agi_key,
+            agi_host="127.0.0.1" if s.agi_bind in ("0.0.0.0", "") else s.agi_bind,
             recordings_dir=data.inner_of("recordings"), sounds_dir=deps.sounds, agent_secrets=secrets.agent_secrets,
             carrier_uri=self.settings.acd.carrier_uri or (f"sip:{s.bind_host}:{s.ports.world_sip}" if s.with_world
                                                           else ""))
@@ -211,7 +212,7 @@ class Stack(NamedServices):
             "world_ami": world.creds if world is not None else None,
             "main_number": self.dialplan.centre.main_number if self.dialplan else "12345",
             "render_context": {k: v for k, v in vars(self.render_context).items()
-                               if k not in ("ami_secret", "agent_secrets")} if self.render_context else None,
+                               if k not in ("ami_secret", "agent_secrets", "agi_key")} if self.render_context else None,
         }
 
     def _write_state(self) -> None:

@@ -67,6 +67,8 @@ class CoreSettings:
     recorded_prompts: Path | None = field(
         default_factory=lambda: Path(env("RECORDED_PROMPTS", "")) if env("RECORDED_PROMPTS", "") else None)
     bind_host: str = field(default_factory=lambda: env("BIND", "127.0.0.1"))
+    # FastAGI listens on its own address, loopback unless configured (Asterisk on another host)
+    agi_bind: str = field(default_factory=lambda: env("AGI_BIND", "127.0.0.1"))
     ports: Ports = field(
         default_factory=lambda: Ports(
             http=int(env("HTTP_PORT", "8080")),

@@ -82,7 +82,7 @@ class AsteriskInstance:
         """(Re)write role configs into etc/; base configs stay."""
         self._configs.update(configs)
         for name, text in configs.items():
-            (self.etc_dir / name).write_text(text)
+            _write_private(self.etc_dir / name, text)
 
     async def start_or_adopt(self, timeout: float = 60.0) -> bool:
         """Adopt the instance already running in this folder, or start one; True when adopted."""
@@ -122,8 +122,9 @@ class AsteriskInstance:
             (self.dir / "run" / stale).unlink(missing_ok=True)
         for sub in ("etc", "spool", "run", "log", "db", "sounds", "recordings", "keys"):
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
+        self.dir.chmod(0o700)  # its configs hold the AMI secret, phones' passwords, the FastAGI key
         for name, text in {**base_configs(self._inner_dir), **self._configs}.items():
-            (self.etc_dir / name).write_text(text)
+            _write_private(self.etc_dir / name, text)
         console = open(self._console, "wb")  # noqa: SIM115 - handed to the child process
         try:
             self._proc = await asyncio.create_subprocess_exec(
@@ -253,3 +254,11 @@ def _read(path: Path) -> str | None:
         return path.read_text()
     except OSError:
         return None
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a config only its owner may read (it may hold secrets)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    path.chmod(0o600)  # an older file kept its mode

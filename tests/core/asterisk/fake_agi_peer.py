@@ -13,11 +13,19 @@ class UnexpectedCommand(AssertionError):
 Reply = str | Callable[[str], str]
 
 
+KEY = "test-fastagi-key-0123456789"  # what the dialplan would render into every AGI URL
+
+
 async def agi_session(port: int, route: str, replies: dict[str, Reply] | None = None, *,
-                      env: dict[str, str] | None = None, timeout: float = 5.0) -> list[str]:
-    """Run one session; return every command the server sent. `replies` maps a command prefix to a reply."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    lines = {"agi_network": "yes", "agi_request": f"agi://127.0.0.1:{port}/{route}", "agi_channel": "PJSIP/x-1",
+                      env: dict[str, str] | None = None, timeout: float = 5.0, key: str | None = KEY,
+                      source: str = "127.0.0.1") -> list[str]:
+    """Run one session from `source`; return every command the server sent. `replies` maps a command prefix
+    to a reply. The request carries `key` as our dialplan renders it (None: none, as a stranger would)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=(source, 0))
+    request = f"agi://127.0.0.1:{port}/{route}"
+    if key is not None:
+        request += f"{'&' if '?' in route else '?'}hotline_key={key}"
+    lines = {"agi_network": "yes", "agi_request": request, "agi_channel": "PJSIP/x-1",
              "agi_uniqueid": "1700000000.1", "agi_callerid": "13800138000", **(env or {})}
     writer.write("".join(f"{k}: {v}\n" for k, v in lines.items()).encode() + b"\n")
     await writer.drain()

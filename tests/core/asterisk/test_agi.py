@@ -10,7 +10,7 @@ import pytest
 
 from hotline.core.asterisk.agi import AgiCall, AgiCommandError, AgiHangup, AgiServer, Router
 from hotline.core.asterisk.agi.protocol import MalformedSession, Request, parse_env_line, parse_result, quote
-from tests.core.asterisk.fake_agi_peer import agi_session
+from tests.core.asterisk.fake_agi_peer import KEY, agi_session
 
 seen: dict[str, object] = {}
 
@@ -47,7 +47,7 @@ async def server() -> AsyncIterator[AgiServer]:
     for route, flow in {"ivr/echo": echo_flow, "ivr/broken": broken_flow, "ivr/two": two_prompts,
                         "ivr/short": short_flow}.items():
         router.add(route, flow)
-    srv = AgiServer("127.0.0.1", 0, router, command_timeout=2, env_timeout=0.3)
+    srv = AgiServer("127.0.0.1", 0, router, key=KEY, command_timeout=2, env_timeout=0.3)
     await srv.start()
     seen.clear()
     yield srv
@@ -81,6 +81,21 @@ async def test_a_flow_gets_route_params_and_typed_results(server: AgiServer) -> 
                     "digit": "1", "var": "bar"}
     assert sent[0] == 'STREAM FILE "greeting" "12"'
     assert sent[-1] == 'SET VARIABLE HOTLINE_FLOW_STATUS "ok"'
+
+
+async def test_a_session_without_the_deployments_key_runs_no_flow(server: AgiServer) -> None:
+    """Any local process may connect to the AGI port; only our Asterisk knows the key in the AGI URLs."""
+    for key in (None, "", "wrong-key-wrong-key-wrong", KEY[:-1], KEY + "x"):
+        assert await agi_session(server.port, "ivr/echo?number=12345", key=key) == [], f"{key!r} let in"
+    assert seen == {} and server.stats().forbidden == 5 and server.stats().total == 5
+    assert await agi_session(server.port, f"ivr/echo?hotline_key={KEY}&number=1", {
+        "STREAM FILE": "200 result=49 endpos=100", "GET VARIABLE": "200 result=1 (bar)"}, key=None)
+    assert seen["params"] == {"number": "1"}, "the key is taken out wherever it stands"
+
+
+def test_the_server_refuses_a_short_key() -> None:
+    with pytest.raises(ValueError, match="16 characters"):
+        AgiServer("127.0.0.1", 0, Router(), key="short")
 
 
 async def test_a_raising_flow_marks_the_call_for_the_failsafe(server: AgiServer) -> None:

@@ -21,6 +21,9 @@ def parse_env_line(line: str) -> tuple[str, str]:
     return key, value.strip()
 
 
+KEY_PARAM = "hotline_key"  # the deployment's FastAGI key, last in every AGI URL the dialplan renders
+
+
 @dataclass(frozen=True)
 class Request:
     """What the dialplan asked for: `agi://host:port/<route>?<params>`."""

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from hotline.core.asterisk.agi.call import AgiCall
 from hotline.core.asterisk.agi.errors import AgiError, AgiHangup
-from hotline.core.asterisk.agi.protocol import MalformedSession, parse_env_line
+from hotline.core.asterisk.agi.protocol import KEY_PARAM, MalformedSession, Request, parse_env_line
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +26,7 @@ Flow = Callable[[AgiCall], Awaitable[None]]
 STATUS_VAR = "HOTLINE_FLOW_STATUS"
 ERROR_VAR = "HOTLINE_FLOW_ERROR"
 _MAX_ENV_LINES = 200
+_KEY_PARAM = re.compile(rf"([?&]){KEY_PARAM}=([^&]*)&?")
 
 
 class UnknownRoute(AgiError):
@@ -60,14 +63,18 @@ class AgiStats:
     active: int
     total: int
     failed: int
-    refused: int
+    refused: int  # over the session cap
+    forbidden: int = 0  # without the deployment's key: not from the hotline's own Asterisk
 
 
 class AgiServer:
     """Accepts FastAGI sessions from Asterisk and runs the routed flow for each."""
 
-    def __init__(self, host: str, port: int, router: Router, *, command_timeout: float = 10.0,
+    def __init__(self, host: str, port: int, router: Router, *, key: str, command_timeout: float = 10.0,
                  env_timeout: float = 5.0, max_sessions: int = 1000) -> None:
+        if len(key) < 16:
+            raise ValueError("the FastAGI key must be a generated secret of 16 characters or more")
+        self._key = key.encode()
         self._host = host
         self._port = port
         self._router = router
@@ -76,7 +83,7 @@ class AgiServer:
         self._max_sessions = max_sessions
         self._server: asyncio.Server | None = None
         self._sessions: set[asyncio.Task[None]] = set()
-        self._total = self._failed = self._refused = 0
+        self._total = self._failed = self._refused = self._forbidden = 0
 
     @property
     def port(self) -> int:
@@ -85,7 +92,7 @@ class AgiServer:
         return self._port
 
     def stats(self) -> AgiStats:
-        return AgiStats(len(self._sessions), self._total, self._failed, self._refused)
+        return AgiStats(len(self._sessions), self._total, self._failed, self._refused, self._forbidden)
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._accept, self._host, self._port, reuse_address=True)
@@ -129,6 +136,8 @@ class AgiServer:
             self._failed += 1
             log.warning("malformed FastAGI session closed: %s", exc or type(exc).__name__)
             return
+        if not self._from_our_asterisk(env, writer):
+            return
         call = AgiCall(reader, writer, env, command_timeout=self._command_timeout)
         try:
             flow = self._router.get(call.route)
@@ -143,6 +152,20 @@ class AgiServer:
             await self._mark(call, "failed", type(exc).__name__)
             return
         await self._mark(call, "ok", None)
+
+    def _from_our_asterisk(self, env: dict[str, str], writer: asyncio.StreamWriter) -> bool:
+        """Whether the session carries the deployment's key (rendered into every AGI URL of our dialplan),
+        checked in constant time; the key is then taken out, so no flow ever sees it."""
+        given = _KEY_PARAM.search(env.get("agi_request", ""))
+        for name in ("agi_request", "agi_network_script"):
+            if name in env:
+                env[name] = _KEY_PARAM.sub(r"\1", env[name])
+        if given is not None and hmac.compare_digest(given.group(2).encode(), self._key):
+            return True
+        self._forbidden += 1
+        log.warning("FastAGI session refused: %s key, from %s, for %r", "a wrong" if given else "no",
+                    writer.get_extra_info("peername"), Request.from_env(env).route[:60])
+        return False
 
     async def _read_env(self, reader: asyncio.StreamReader) -> dict[str, str]:
         env: dict[str, str] = {}
