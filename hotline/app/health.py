@@ -29,7 +29,8 @@ def core_health(stack: Stack) -> dict[str, Check]:
     async def agi() -> PartHealth:
         assert stack.agi is not None
         st = stack.agi.stats()
-        return PartHealth(True, f"port {stack.agi.port}, active {st.active}, total {st.total}, failed {st.failed}")
+        return PartHealth(True, f"port {stack.agi.port}, active {st.active}, total {st.total}, failed {st.failed}, "
+                                f"refused without the key {st.forbidden}")
 
     async def redis() -> PartHealth:
         client = aioredis.from_url(stack.redis_url)

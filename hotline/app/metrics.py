@@ -32,3 +32,5 @@ class CoreCollector(Collector):
             yield CounterMetricFamily("hotline_agi_sessions", "FastAGI sessions since start", value=st.total)
             yield CounterMetricFamily("hotline_agi_sessions_failed", "FastAGI sessions that went to the fail-safe",
                                       value=st.failed)
+            yield CounterMetricFamily("hotline_agi_sessions_forbidden", "FastAGI sessions refused: no or a wrong key",
+                                      value=st.forbidden)
