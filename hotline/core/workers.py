@@ -9,7 +9,6 @@ exponential backoff (capped), so a database or network outage slows a worker dow
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from abc import ABC, abstractmethod
@@ -60,11 +59,13 @@ class LoopWorker(ABC):
         return self._task is not None and not self._task.done()
 
     async def close(self) -> None:
+        """Stop the loop; a cancellation swallowed by a step is repeated until the loop has ended."""
         task, self._task = self._task, None
-        if task is not None:
+        while task is not None and not task.done():
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await asyncio.wait({task}, timeout=1.0)
+        if task is not None and not task.cancelled() and task.exception() is not None:
+            log.warning("%s ended with %r", self.name, task.exception())
 
     def backoff_s(self) -> float:
         return min(self.max_backoff_s, self.base_backoff_s * 2 ** max(0, self.failures - 1))
@@ -89,13 +90,16 @@ class LoopWorker(ABC):
             await self._rest(delay)
 
     async def _rest(self, delay: float) -> None:
-        """Wait `delay` seconds, or less if woken."""
+        """Wait `delay` seconds, or less if woken. (asyncio.wait, not a timeout: on Python 3.11 a timeout that
+        expires as the task is cancelled may swallow the cancellation, and `close()` would wait for ever.)"""
         if delay <= 0:
             await asyncio.sleep(0)
             return
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(delay):
-                await self._wake.wait()
+        woken = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({woken}, timeout=delay)
+        finally:
+            woken.cancel()
 
     def health(self) -> PartHealth:
         if not self.running:

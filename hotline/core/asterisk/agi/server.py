@@ -109,7 +109,9 @@ class AgiServer:
             for task in pending:
                 task.cancel()
             if pending:
-                await asyncio.wait(pending)
+                _, stuck = await asyncio.wait(pending, timeout=grace)
+                if stuck:
+                    log.warning("%d FastAGI session(s) did not end when cancelled", len(stuck))
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
