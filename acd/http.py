@@ -18,7 +18,7 @@ from typing import Any, Literal, Protocol
 from aiohttp import web
 from pydantic import BaseModel
 
-from acd.router import NotWithAgent
+from acd.router import CALL_OWNED, NotWithAgent
 from acd.schemas import (
     AgentLeft,
     AgentList,
@@ -129,6 +129,9 @@ async def set_state(request: web.Request, grant: Grant) -> web.Response:
     grant.require(grant.covers_agent(agent), "only the agent or their supervisor may change this agent's state")
     change = await read_body(request, StateChange, error_id="bad_state", status=400)
     grant.note(state=change.state, reason=change.reason)
+    now = (await request.app[ACD].agents()).get(agent, {}).get("state")
+    if change.state == "ready" and now in CALL_OWNED:  # as the phone's feature codes: the call decides
+        raise Conflict(f"agent {agent} is {now}: they are ready again when the call ends", error_id="agent_busy")
     if not await request.app[ACD].set_agent_state(agent, change.state, change.reason):
         raise NotFound(f"no agent {agent}", error_id="agent_not_found")
     return web.json_response({"agent": agent, "state": change.state})

@@ -31,6 +31,7 @@ from hotline.core.web.health import PartHealth
 from hotline.core.workers import LoopWorker
 
 log = logging.getLogger(__name__)
+CALL_OWNED = ("offered", "on_call")  # an agent in these states is moved by the call, not by a request
 
 
 # Bridge options on the agent's leg: T the agent may transfer (a consult transfer is Asterisk's own, started

@@ -120,11 +120,14 @@ class Stack(NamedServices):
         """Folders, secrets, Redis, the database, prompts and the AMI client: what every domain uses."""
         sections, s = self.settings, self.settings.core
         s.home.mkdir(parents=True, exist_ok=True)
+        s.home.chmod(0o700)  # the database, recordings, Redis data, secrets: the service's user only
         s.run_dir.mkdir(parents=True, exist_ok=True)
         self.root = root = find_root(s.asterisk_root)
         self.dialplan = dialplan = load_dialplan(s.dialplan_file)
         secrets = load_or_create_secrets(s.home / "secrets.json", dialplan)
         self.data = data = DataDirs.for_home(root, s.home)
+        data.host(data.inner).mkdir(parents=True, exist_ok=True)
+        data.host(data.inner).chmod(0o700)  # recordings, heard audio and voice messages as Asterisk writes them
         if not self.redis_url:
             self.redis_server = redis = RedisServer(s.home / "redis", s.ports.redis, host=s.bind_host)
             await redis.start_or_adopt()

@@ -12,13 +12,14 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol
 
+from acd.router import CALL_OWNED
 from hotline.core.asterisk.agi import AgiCall
 
 log = logging.getLogger(__name__)
 
 CODES = {"21": "ready", "22": "paused", "23": "signed_out", "24": "wrap_up"}
 WRAP_UP_MORE_S = 60
-BUSY = ("offered", "on_call")  # the call owns the agent's state
+BUSY = CALL_OWNED  # the call owns the agent's state
 
 
 class AgentStates(Protocol):

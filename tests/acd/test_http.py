@@ -179,6 +179,15 @@ async def test_an_agents_state_is_theirs_or_their_supervisors_to_change(api: Api
     assert status == 400 and error_id(body) == "bad_json"
 
 
+async def test_an_agent_on_a_call_is_not_made_ready_by_a_request(api: Api) -> None:
+    """As with the phone's feature codes, the call decides when its agent is free (issue 15)."""
+    status, body = await api.post("/api/agents/8001/state", await api.token("admin"), {"state": "ready"})
+    assert status == 409 and error_id(body) == "agent_busy" and "on_call" in body["error"]["message"]
+    assert api.acd.states["8001"] == "on_call"
+    assert (await api.post("/api/agents/8003/state", await api.token("admin"), {"state": "ready"}))[0] == 200, \
+        "wrap-up may be cut short"
+
+
 async def test_wrap_up_is_extended_by_one_to_six_hundred_seconds(api: Api) -> None:
     mine = await api.token("agent", "8003")
     for bad in (0, 601, True, "30", None):

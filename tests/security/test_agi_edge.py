@@ -58,8 +58,10 @@ async def test_the_agi_port_listens_on_loopback_and_the_key_stays_out_of_the_sta
 
 
 @pytest.mark.asyncio(loop_scope="module")
-async def test_the_asterisk_configs_with_secrets_are_readable_by_the_service_only(stack: Stack) -> None:
-    assert stack.hotline is not None
+async def test_personal_data_and_secrets_on_disk_are_readable_by_the_service_only(stack: Stack) -> None:
+    assert stack.hotline is not None and stack.data is not None
     assert stack.hotline.dir.stat().st_mode & 0o077 == 0
+    assert stack.settings.core.home.stat().st_mode & 0o077 == 0, "database, secrets, Redis data, logs"
+    assert stack.data.host(stack.data.inner).stat().st_mode & 0o077 == 0, "recordings as Asterisk writes them"
     for name in ("manager.conf", "pjsip.conf", "extensions.conf"):
         assert (stack.hotline.etc_dir / name).stat().st_mode & 0o077 == 0, name
