@@ -7,6 +7,7 @@ applied by the routes in `recordings.http`.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -66,7 +67,8 @@ class RecordingCatalog:
 
     async def search(self, *, call_id: str | None = None, number: str | None = None, agent: str | None = None,
                      ticket: str | None = None, day: date | None = None, review: bool = False,
-                     limit: int = 50) -> list[Found]:
+                     agents: Collection[str] | None = None, limit: int = 50) -> list[Found]:
+        """Newest first; `agents` limits them to the calls these agents handled (None: any)."""
         query = select(Recording, CallRecord).join(CallRecord).order_by(Recording.started_at.desc()).limit(limit)
         if review:
             query = query.where(Recording.review.is_(True))
@@ -76,6 +78,8 @@ class RecordingCatalog:
             query = query.where(CallRecord.caller == number)
         if agent:
             query = query.where(CallRecord.agent == agent)
+        if agents is not None:
+            query = query.where(CallRecord.agent.in_(agents))
         if ticket:
             query = query.where(Recording.call_id.in_(
                 select(TicketCall.call_id).join(Ticket).where(Ticket.number == ticket)))

@@ -73,22 +73,22 @@ class ListEntry(Body):
     note: Annotated[str, Field(max_length=200)] = ""
 
 
-table = RouteTable("calls")
+call_table = RouteTable("calls")
+list_table = RouteTable("calls")
 
 
-@table.get("/api/calls", summary="call records, newest first (agents: their own; supervisors: their team's)",
+@call_table.get("/api/calls", summary="call records, newest first (agents: their own; supervisors: their team's)",
            query=CallsQuery, response=CallList)
 @guarded("calls.list")
 async def list_calls(request: web.Request, grant: Grant) -> web.Response:
     q = read_query(request.query, CallsQuery)
-    agent = grant.own_agent() or q.agent
-    calls = await request.app[CALLS].list(caller=q.caller, sip_call_id=q.sip_call_id, agent=agent, limit=q.limit)
-    calls = [c for c in calls if grant.covers_agent(c.agent)]
+    calls = await request.app[CALLS].list(caller=q.caller, sip_call_id=q.sip_call_id, agent=q.agent,
+                                          agents=grant.agents_in_reach(), limit=q.limit)
     grant.note(returned=len(calls))
     return web.json_response({"calls": [c.to_json() for c in calls]})
 
 
-@table.get("/api/calls/{call_id}", summary="one call record", response=CallOut)
+@call_table.get("/api/calls/{call_id}", summary="one call record", response=CallOut)
 @guarded("calls.get", resource="calls/{call_id}")
 async def get_call(request: web.Request, grant: Grant) -> web.Response:
     call_id = request.match_info["call_id"]
@@ -99,14 +99,14 @@ async def get_call(request: web.Request, grant: Grant) -> web.Response:
     return web.json_response(call.to_json())
 
 
-@table.get("/api/caller-lists", summary="numbers on the caller lists", query=ListQuery)
+@list_table.get("/api/caller-lists", summary="numbers on the caller lists", query=ListQuery)
 @guarded("caller_lists.read")
 async def list_entries(request: web.Request, grant: Grant) -> web.Response:
     q = read_query(request.query, ListQuery)
     return web.json_response({"entries": await request.app[LISTS].entries(q.kind)})
 
 
-@table.post("/api/caller-lists", summary="put a number on a list: vip / elderly (priority), watch (warned), "
+@list_table.post("/api/caller-lists", summary="put a number on a list: vip / elderly (priority), watch (warned), "
             "blocked (refused), no_revisit (never called back)", body=ListEntry, status=201)
 @guarded("caller_lists.add", resource="caller-lists")
 async def add_entry(request: web.Request, grant: Grant) -> web.Response:
@@ -119,7 +119,7 @@ async def add_entry(request: web.Request, grant: Grant) -> web.Response:
     return web.json_response({"number": entry.number, "kind": entry.kind, "note": entry.note}, status=201)
 
 
-@table.delete("/api/caller-lists/{kind}/{number}", summary="take a number off a list")
+@list_table.delete("/api/caller-lists/{kind}/{number}", summary="take a number off a list")
 @guarded("caller_lists.remove", resource="caller-lists/{kind}/{number}")
 async def remove_entry(request: web.Request, grant: Grant) -> web.Response:
     kind, number = request.match_info["kind"], request.match_info["number"]
@@ -130,9 +130,12 @@ async def remove_entry(request: web.Request, grant: Grant) -> web.Response:
     return web.json_response({"number": number, "kind": kind, "removed": True})
 
 
+table = RouteTable("calls", [*call_table.routes, *list_table.routes])  # every route (the access table's test)
+
+
 def routes(calls: CallRecords, lists: CallerLists | None = None) -> RouteTable:
-    """The calls domain's routes, bound to its services."""
-    bound = RouteTable(table.tag, list(table.routes) if lists else table.routes[:2])
+    """The calls domain's routes, bound to its services (the caller lists' only with `lists`)."""
+    bound = RouteTable(table.tag, [*call_table.routes, *(list_table.routes if lists else [])])
     bound.provide(CALLS, calls)
     if lists is not None:
         bound.provide(LISTS, lists)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -216,8 +216,8 @@ class CallRecords:
             return CallView.of(row) if row else None
 
     async def list(self, *, caller: str | None = None, sip_call_id: str | None = None, agent: str | None = None,
-                   limit: int = 50) -> list[CallView]:
-        """Newest first."""
+                   agents: Collection[str] | None = None, limit: int = 50) -> list[CallView]:
+        """Newest first; `agents` limits them to the calls these agents handled (None: any)."""
         query = select(CallRecord).order_by(CallRecord.started_at.desc(), CallRecord.call_id.desc()).limit(limit)
         if caller:
             query = query.where(CallRecord.caller == caller)
@@ -225,5 +225,7 @@ class CallRecords:
             query = query.where(CallRecord.sip_call_id == sip_call_id)
         if agent:
             query = query.where(CallRecord.agent == agent)
+        if agents is not None:
+            query = query.where(CallRecord.agent.in_(agents))
         async with self.sessions() as s:
             return [CallView.of(r) for r in (await s.scalars(query)).all()]

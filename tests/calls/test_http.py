@@ -86,6 +86,20 @@ async def test_an_agent_sees_only_their_own_calls(api: Api) -> None:
     assert (await api.client.get("/api/calls/c1", headers=headers)).status == 403
 
 
+async def test_a_team_supervisor_pages_through_their_teams_calls_only(api: Api) -> None:
+    """The team is filtered by the database, before the limit: a page is full of the team's calls."""
+    app = web_app(api.calls.sessions, api.tokens, teams={"8001": "一组", "8002": "二组"})
+    async with TestClient(TestServer(app)) as client:
+        token = await api.tokens.create(name="sup-1", role="supervisor", group="一组")
+        headers = {"Authorization": f"Bearer {token}"}
+        body = await (await client.get("/api/calls?limit=1", headers=headers)).json()
+        assert [c["call_id"] for c in body["calls"]] == ["c0"], "c2 (no agent) and c1 (二组) are newer"
+        assert (await client.get("/api/calls/c1", headers=headers)).status == 403
+        everyone = {"Authorization": f"Bearer {await api.tokens.create(name='sup-all', role='supervisor')}"}
+        body = await (await client.get("/api/calls", headers=everyone)).json()
+        assert [c["call_id"] for c in body["calls"]] == ["c2", "c1", "c0"]
+
+
 async def test_every_access_is_audited_allowed_or_not(api: Api) -> None:
     await api.client.get("/api/calls/c1", headers=await api.token("agent", agent="8001"))
     await api.client.get("/api/calls?caller=13800000001", headers=await api.token("auditor"))

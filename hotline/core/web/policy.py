@@ -85,6 +85,9 @@ class Teams:
     def of(self, agent: str) -> str | None:
         return self.members.get(agent)
 
+    def agents_of(self, team: str) -> frozenset[str]:
+        return frozenset(agent for agent, of in self.members.items() if of == team)
+
 
 POLICY = web.AppKey("policy", Policy)
 AUDIT = web.AppKey("audit", AuditLog)
@@ -120,9 +123,15 @@ class Grant:
         """Whether the same principal's role is listed for another action (e.g. `tickets.confidential`)."""
         return self.who.role in self.policy[action].grants
 
-    def own_agent(self) -> str | None:
-        """The agent a listing is limited to (`own` scope), else None."""
-        return self.who.agent_id if self.scope is Scope.OWN else None
+    def agents_in_reach(self) -> frozenset[str] | None:
+        """The agents whose objects a listing may show (None: all), the same reach as `covers_agent`, for
+        the database to filter on before it counts a page."""
+        if self.scope is Scope.ALL:
+            return None
+        if self.scope is Scope.OWN:
+            return frozenset({self.who.agent_id}) if self.who.agent_id is not None else frozenset()
+        group = self.who.group
+        return None if group is None else self.teams.agents_of(group)
 
     def require(self, allowed: bool, message: str) -> None:
         """Refuse the request (403, audited as refused) unless `allowed`."""
