@@ -42,6 +42,7 @@ from hotline.core.redis_client import redis_client
 from hotline.core.web.audit import AuditLog
 from hotline.core.web.health import HealthRegistry
 from hotline.core.web.policy import Policy, Teams
+from hotline.core.web.routes import RouteTable
 from hotline.core.web.tokens import ApiTokens
 from ivr.catalogue import recorded_dir
 
@@ -100,15 +101,14 @@ class Stack(NamedServices):
         self.agi = agi = AgiServer(s.agi_bind, s.ports.agi, router, key=secrets.agi_key)
         await agi.start()
         self._closers.append(agi.close)
-        adopted = await self._start_asterisk(deps, secrets)
-        started = Started(self.hotline, adopted, self.services)  # type: ignore[arg-type]
+        hotline, adopted = await self._start_asterisk(deps, secrets)
+        started = Started(hotline, adopted, self.services)
         for hook in [h for b in loaded for h in b.on_asterisk] + [h for b in loaded for h in b.on_ready]:
             await hook(started)
-        for b in loaded:
-            for name, check in b.health.items():
-                self.health.register(name, check)
-            for collector in b.collectors:
-                self.registry.register(collector)
+        for name, check in [*core_health(self).items(), *(c for b in loaded for c in b.health.items())]:
+            self.health.register(name, check)
+        for collector in [CoreCollector(self), *(c for b in loaded for c in b.collectors)]:
+            self.registry.register(collector)
         await self._start_web([t for b in loaded for t in b.routes], deps)
         for b in loaded:
             for worker in b.workers:
@@ -148,7 +148,6 @@ class Stack(NamedServices):
         for section in (dialplan, secrets, sections.acd, sections.tickets, sections.case_system, sections.recordings,
                         sections.callback):
             deps.publish(section)
-        self.health_core = core_health(self)
         return deps, secrets
 
     async def _load(self, plugin: Plugin, deps: Deps) -> Brought:
@@ -163,8 +162,8 @@ class Stack(NamedServices):
         self._domain_closers.append(close_plugin)
         return brought
 
-    async def _start_asterisk(self, deps: Deps, secrets: Secrets) -> bool:
-        """Render the dialplan into the hotline's Asterisk and start it (or adopt the running one)."""
+    async def _start_asterisk(self, deps: Deps, secrets: Secrets) -> tuple[AsteriskInstance, bool]:
+        """Render the dialplan into the hotline's Asterisk and start it (or adopt the running one: True)."""
         s, agi, data, dialplan = self.settings.core, self.agi, self.data, self.dialplan
         assert agi is not None and data is not None and dialplan is not None and self.ami is not None
         self.render_context = ctx = RenderContext(
@@ -180,13 +179,10 @@ class Stack(NamedServices):
         self._closers.append(hotline.stop)
         await self.ami.connect()
         self._closers.append(self.ami.close)
-        return adopted
+        return hotline, adopted
 
-    async def _start_web(self, tables: list[Any], deps: Deps) -> None:
+    async def _start_web(self, tables: list[RouteTable], deps: Deps) -> None:
         assert self.tokens is not None and self.dialplan is not None
-        for name, check in self.health_core.items():
-            self.health.register(name, check)
-        self.registry.register(CoreCollector(self))
         teams = Teams({a.id: a.group for a in self.dialplan.agents if a.group})
         app = build_app(WebParts(tables, self.tokens, AuditLog(deps.sessions), self.health, self.registry, teams,
                                  self.policy))

@@ -3,6 +3,7 @@ and request metrics; health, metrics and the OpenAPI document generated from the
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from hotline.core.web.tokens import ApiTokens
 
 HEALTH = web.AppKey("health", HealthRegistry)
 REGISTRY = web.AppKey("registry", CollectorRegistry)
-TABLES = web.AppKey("tables", list[RouteTable])
+DOCUMENT = web.AppKey("openapi_document", bytes)  # generated once, when the app is built
 TITLE, VERSION = "12345 hotline (voice side)", "0.2.0"
 
 
@@ -82,8 +83,7 @@ async def metrics(request: web.Request) -> web.Response:
 
 @shell.get("/api/openapi.json", summary="this document, generated from the routes", public=True)
 async def openapi(request: web.Request) -> web.Response:
-    tables: list[RouteTable] = request.app[TABLES]
-    return web.json_response(openapi_document(tables, title=TITLE, version=VERSION))
+    return web.Response(body=request.app[DOCUMENT], content_type="application/json")
 
 
 def public_paths(tables: Sequence[RouteTable]) -> frozenset[str]:
@@ -100,7 +100,7 @@ def build_app(parts: WebParts) -> web.Application:
     app[AUDIT] = parts.audit
     app[POLICY_KEY] = parts.policy
     app[TEAMS] = parts.teams
-    app[TABLES] = tables
+    app[DOCUMENT] = json.dumps(openapi_document(tables, title=TITLE, version=VERSION)).encode()
     for table in tables:
         table.install(app)
     return app
