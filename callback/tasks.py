@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -26,6 +26,7 @@ from callback.models import RULES_CAMPAIGN, RevisitAttempt, RevisitCampaign, Rev
 from callback.outcome import FINAL, RETRY, retry_delay_s
 from dialplans.model import RevisitSettings
 from hotline.calls.models import CallerListEntry
+from hotline.core.clock import now as _now
 from hotline.core.db.engine import SessionFactory
 from tickets.timeline import RevisitResult, record_revisit
 
@@ -85,10 +86,6 @@ class DueTask:
     salutation: str
     topic: str
     attempts: int
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _dissatisfied(task: RevisitTask) -> bool:
