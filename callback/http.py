@@ -27,7 +27,7 @@ from callback.dialer import Dialer
 from callback.tasks import MAX_UPLOAD, BadUpload, RevisitTasks, check_rows
 from hotline.core.clock import china_now
 from hotline.core.errors import BadRequest, Conflict, Invalid, NotFound
-from hotline.core.web.bodies import Body, Query, read_body, read_query
+from hotline.core.web.bodies import Body, Query, read_body, read_query, text_body
 from hotline.core.web.policy import Grant, guarded
 from hotline.core.web.routes import RouteTable
 
@@ -212,11 +212,11 @@ def _is_csv(request: web.Request) -> bool:
 
 async def _csv_rows(request: web.Request) -> list[Any]:
     """The records of a CSV upload (a UTF-8 byte order mark is dropped)."""
+    text = await text_body(request, UPLOAD_HELP)
     try:
-        text = await request.text()
-    except UnicodeDecodeError:
-        raise BadRequest(UPLOAD_HELP) from None
-    return list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+        return list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    except csv.Error as exc:  # a field over the csv module's limit
+        raise BadRequest(f"not a CSV this service reads ({exc}); {UPLOAD_HELP}") from None
 
 
 async def _import(request: web.Request, grant: Grant, name: str, rows: list[Any]) -> web.Response:

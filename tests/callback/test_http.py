@@ -105,6 +105,17 @@ async def test_a_campaign_is_made_from_an_upload_all_or_nothing(api: Api) -> Non
     assert (whole["total"], whole["pending"]) == (5, 5) and whole["dialer"]["pressure"]["waiting"] == 0
 
 
+async def test_an_unreadable_csv_upload_is_a_400_and_imports_nothing(api: Api) -> None:
+    sup = await api.as_("supervisor")
+    huge = "number,salutation,topic,reason\n13800138000,李女士," + "很" * 200_000 + ",upload\n"
+    status, body = await api.call("POST", "/api/revisits/tasks", sup, csv=huge)
+    assert status == 400 and body["error"]["id"] == "bad_request" and "field larger" in body["error"]["message"]
+    async with api.client.post("/api/revisits/tasks", data=b"number\n13800138000\n",
+                               headers={**sup, "Content-Type": "text/csv; charset=x-unknown"}) as r:
+        assert r.status == 400
+    assert (await api.ops.tasks.progress())["total"] == 0
+
+
 async def test_one_campaign_is_paused_resumed_and_exported_beside_the_master_switch(api: Api) -> None:
     sup = await api.as_("supervisor")
     _, spring = await api.call("POST", "/api/revisits/campaigns", sup, {"name": "春节回访", "tasks": ROWS})

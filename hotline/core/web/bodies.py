@@ -36,13 +36,24 @@ def _invalid(exc: ValidationError, error_id: str, status: int) -> Invalid:
                    status=status)
 
 
+async def text_body(request: web.Request, refusal: str, *, error_id: str = "bad_request") -> str:
+    """The body as text in its declared charset; 400 (`refusal`) when it cannot be decoded, whether the
+    bytes or the charset are unknown."""
+    try:
+        return await request.text()
+    except (UnicodeDecodeError, LookupError):
+        raise BadRequest(refusal, error_id=error_id) from None
+
+
 async def json_body(request: web.Request, *, optional: bool = False) -> dict[str, Any]:
-    """The body as a JSON object (400 `bad_json` otherwise); an absent body is {} when `optional`."""
+    """The body as a JSON object (400 `bad_json` otherwise, nesting too deep to read included); an absent
+    body is {} when `optional`."""
     if optional and not request.can_read_body:
         return {}
+    text = await text_body(request, "send a JSON object", error_id="bad_json")
     try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
         raise BadRequest("send a JSON object", error_id="bad_json") from None
     if not isinstance(body, dict):
         raise BadRequest("send a JSON object", error_id="bad_json")
