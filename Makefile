@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 3
 
-.PHONY: setup system asterisk-root venv run test test-fast lint bench clean
+.PHONY: setup system asterisk-root venv run test test-fast lint bench clean lock audit
 
 setup: system asterisk-root venv
 
@@ -18,12 +18,26 @@ asterisk-root: system
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Installs exactly what requirements.lock pins, every file checked against its hash; then the project itself
+# (no dependencies of its own: they are all in the lock).
+$(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@echo "setup: installing Python dependencies into $(VENV)"
-	@$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
-	@$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@echo "setup: installing Python dependencies into $(VENV) from requirements.lock (hashes checked)"
+	@$(PY) -m pip install -q --disable-pip-version-check --require-hashes -r requirements.lock
+	@$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
+
+# After changing pyproject.toml's dependencies: pin them again (the lock test fails until then).
+lock: venv
+	@$(PY) -m pip install -q --disable-pip-version-check pip-tools
+	$(VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe --all-build-deps --extra dev --strip-extras \
+		--no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
+
+# Known advisories against every pinned package (PyPI's advisory data; --strict: a package it could not
+# check fails the audit instead of passing silently).
+audit: venv
+	@$(PY) -m pip install -q --disable-pip-version-check pip-audit
+	$(VENV)/bin/pip-audit --strict --progress-spinner off --require-hashes --disable-pip -r requirements.lock
 
 run: setup
 	$(VENV)/bin/hotline run
