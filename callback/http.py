@@ -27,7 +27,7 @@ from callback.dialer import Dialer
 from callback.tasks import MAX_UPLOAD, BadUpload, RevisitTasks, check_rows
 from hotline.core.clock import china_now
 from hotline.core.errors import BadRequest, Conflict, Invalid, NotFound
-from hotline.core.web.bodies import Body, Query, read_body, read_query, text_body
+from hotline.core.web.bodies import Body, Query, path_id, read_body, read_query, text_body
 from hotline.core.web.policy import Grant, guarded
 from hotline.core.web.routes import RouteTable
 
@@ -279,10 +279,10 @@ async def campaigns(request: web.Request, grant: Grant) -> web.Response:
 
 async def _campaign(request: web.Request) -> Campaign:
     """The campaign of the path; 404 when there is none."""
-    raw = request.match_info["campaign_id"]
-    found = await request.app[REVISITS].campaigns.get(int(raw)) if len(raw) < 10 else None
+    campaign_id = path_id(request, "campaign_id", "revisit campaign")
+    found = await request.app[REVISITS].campaigns.get(campaign_id)
     if found is None:
-        raise NotFound(f"no revisit campaign {raw}")
+        raise NotFound(f"no revisit campaign {campaign_id}")
     return found
 
 

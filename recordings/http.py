@@ -19,7 +19,7 @@ from aiohttp.payload import AsyncIterablePayload
 from pydantic import BaseModel, Field
 
 from hotline.core.errors import BadRequest, NotFound
-from hotline.core.web.bodies import Query, read_query
+from hotline.core.web.bodies import Query, path_id, read_query
 from hotline.core.web.policy import Grant, guarded
 from hotline.core.web.routes import RouteTable
 from recordings.catalog import Found, RecordingCatalog
@@ -98,11 +98,10 @@ async def search(request: web.Request, grant: Grant) -> web.Response:
 async def _playable(request: web.Request, grant: Grant, action: str) -> Found:
     """The recording of the path if the principal may hear it; audited as `action` either way."""
     grant.action = action
-    raw = request.match_info["recording_id"]
-    found = await request.app[RECORDINGS].get(int(raw)) if len(raw) < 10 else None
+    found = await request.app[RECORDINGS].get(path_id(request, "recording_id", "recording"))
     grant.note(range=request.headers.get("Range", ""), call_id=found.recording.call_id if found else None)
     if found is None:
-        raise NotFound(f"no recording {raw}")
+        raise NotFound(f"no recording {request.match_info['recording_id']}")
     grant.require(_may_hear(grant, found), "you may not listen to this recording")
     if found.recording.expired_at is not None:  # gone for good: 410
         raise NotFound("the audio was deleted at the end of its retention period", error_id="expired", status=410)

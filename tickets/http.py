@@ -19,7 +19,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from hotline.core.errors import BadRequest, DomainError, NotFound
-from hotline.core.web.bodies import field_errors, json_body, read_body, read_query
+from hotline.core.web.bodies import field_errors, json_body, path_id, read_body, read_query
 from hotline.core.web.policy import AUDIT, Grant, Scope, guarded
 from hotline.core.web.routes import RouteTable
 from integration.casesystem.mapping import BadEvent, CaseMapping, InboundEvent
@@ -49,7 +49,6 @@ from tickets.service import StaleEvent, TicketNotFound, Tickets, TicketView
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/api/case-system/events"
-_ID = re.compile(r"[0-9]{1,11}")
 _NUMBER = re.compile(r"[0-9]{1,32}")
 
 
@@ -79,10 +78,7 @@ def _may_read(grant: Grant, row: Ticket) -> bool:
 
 
 def _ticket_id(request: web.Request) -> int:
-    raw = request.match_info["ticket_id"]
-    if not _ID.fullmatch(raw):
-        raise BadRequest("ticket id must be a number", error_id="bad_param")
-    return int(raw)
+    return path_id(request, "ticket_id", "ticket")
 
 
 async def _ticket(request: web.Request, grant: Grant, action: str, *, write: bool = False) -> TicketView:
@@ -243,10 +239,10 @@ async def outbox(request: web.Request, grant: Grant) -> web.Response:
                  response=Replayed)
 @guarded("case.replay", resource="case-system/outbox/{message_id}")
 async def replay(request: web.Request, grant: Grant) -> web.Response:
-    raw = request.match_info["message_id"]
-    if not _ID.fullmatch(raw) or not await request.app[CASE].outbox.replay(int(raw)):
-        raise NotFound(f"no dead message {raw}", error_id="not_dead")
-    return web.json_response({"id": int(raw), "replayed": True})
+    message_id = path_id(request, "message_id", "case-system message")
+    if not await request.app[CASE].outbox.replay(message_id):
+        raise NotFound(f"no dead message {message_id}", error_id="not_dead")
+    return web.json_response({"id": message_id, "replayed": True})
 
 
 async def _refused_event(request: web.Request, reason: str, **detail: object) -> None:

@@ -3,15 +3,32 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from hotline.core.errors import BadRequest, Invalid
+from hotline.core.errors import BadRequest, Invalid, NotFound
 
 M = TypeVar("M", bound=BaseModel)
+
+
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+ID_MAX = 2**31 - 1  # ids are INTEGER columns: a larger number is no row, on PostgreSQL too (not an error)
+
+
+def path_id(request: web.Request, name: str, what: str) -> int:
+    """The numeric id `name` of the path: 400 `bad_param` unless ASCII digits (int() would also take '１２' or
+    '٣'), 404 when no row can have it."""
+    raw = request.match_info[name]
+    if not _ASCII_DIGITS.fullmatch(raw):
+        raise BadRequest(f"{what} id must be a number", error_id="bad_param")
+    value = int(raw) if len(raw) <= len(str(ID_MAX)) else 0  # (int() of thousands of digits raises)
+    if not 0 < value <= ID_MAX:
+        raise NotFound(f"no {what} {raw}")
+    return value
 
 
 class Body(BaseModel):
