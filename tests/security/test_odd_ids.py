@@ -32,7 +32,7 @@ TOO_BIG = ["0", str(ID_MAX + 1), "99999999999999999999999", "9" * 5000]
 
 def _request(raw: str) -> web.Request:
     request = make_mocked_request("GET", "/x")
-    request.match_info.update({"ticket_id": raw})  # type: ignore[attr-defined]
+    request.match_info.update({"ticket_id": raw})
     return request
 
 
