@@ -236,7 +236,7 @@ async def outbox(request: web.Request, grant: Grant) -> web.Response:
 
 
 @case_table.post("/api/case-system/outbox/{message_id}/replay", summary="put a dead message back in line",
-                 response=Replayed)
+                 response=Replayed, errors=(400,))
 @guarded("case.replay", resource="case-system/outbox/{message_id}")
 async def replay(request: web.Request, grant: Grant) -> web.Response:
     message_id = path_id(request, "message_id", "case-system message")
