@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -39,6 +40,12 @@ class DialplanInvalid(ValueError):
     def __init__(self, errors: list[DialplanError]) -> None:
         self.errors = errors
         super().__init__("\n".join(str(e) for e in errors))
+
+
+def has_control(value: str) -> bool:
+    """Whether `value` has a character that could break the Asterisk configs it is rendered into (CR, LF,
+    tab, NUL, escape, Unicode line and paragraph separators and other control or format characters)."""
+    return any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in "\u2028\u2029\x85" for ch in value)
 
 
 class Node:
@@ -123,6 +130,10 @@ class Checker:
             value = str(value)
         if not isinstance(value, str) or not value:
             self.err(node.line, f"{where} must be a non-empty text", f"give {where} a value in quotes")
+            return default
+        if has_control(value):
+            self.err(node.line, f"{where} contains a control character (line break, tab, escape…)",
+                     f"write {where} on one line in quotes, without control characters")
             return default
         if pattern is not None and not pattern.match(value):
             self.err(node.line, f"{where} '{value}' is not valid", fix or f"match {pattern.pattern}")

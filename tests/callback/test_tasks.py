@@ -25,6 +25,7 @@ from dialplans.model import RevisitSettings, ServiceLevelYield
 from hotline.app.plugins import upgrade_database as upgrade
 from hotline.calls.models import CallerListEntry
 from hotline.core.db.engine import create_engine, session_factory
+from tests.dialplans.unlimited import unlimited_guard
 
 SHIPPED = Path(__file__).resolve().parents[2] / "dialplans" / "hotline.yaml"
 
@@ -115,7 +116,7 @@ def _dialer(tasks: RevisitTasks, at: datetime, gates: _Gates, **revisit: Any) ->
     plan = load_dialplan(SHIPPED)
     plan = replace(plan, revisit=replace(plan.revisit, **revisit))
     return Dialer(tasks, None, None, None, plan, RevisitPrompts(Path("/nonexistent"), "/x"),  # type: ignore[arg-type]
-                  gates.pressure, clock=lambda: at)
+                  gates.pressure, clock=lambda: at, dialout=unlimited_guard(plan))
 
 
 async def test_the_dialer_keeps_calling_hours_holidays_inbound_first_and_pause(tasks: RevisitTasks) -> None:
