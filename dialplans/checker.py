@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -17,6 +16,7 @@ from typing import Any, TypeVar, cast
 import yaml
 
 from dialplans.model import Window
+from hotline.core.control import has_control
 
 T = TypeVar("T")
 
@@ -40,12 +40,6 @@ class DialplanInvalid(ValueError):
     def __init__(self, errors: list[DialplanError]) -> None:
         self.errors = errors
         super().__init__("\n".join(str(e) for e in errors))
-
-
-def has_control(value: str) -> bool:
-    """Whether `value` has a character that could break the Asterisk configs it is rendered into (CR, LF,
-    tab, NUL, escape, Unicode line and paragraph separators and other control or format characters)."""
-    return any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in "\u2028\u2029\x85" for ch in value)
 
 
 class Node:
