@@ -178,3 +178,23 @@ async def test_an_agent_cannot_bring_a_forbidden_number_into_a_call_and_is_limit
     assert len([a for a in dialled.actions if "Originate" in a and DEPARTMENTS[0] in a]) == 1, "not a third time"
     assert len(dialled.any_of(DEPARTMENTS[1:])) >= 1
     assert await refused_count(stack, "three_way", "dial_rate_exceeded") == 1
+
+
+async def test_a_caller_with_a_foreign_or_premium_caller_id_cannot_book_a_callback(
+        stack: Stack, world_caller: WorldCaller, dialled: Dialled) -> None:
+    """A forged caller ID is the cheapest way to make a centre call a premium line: pressing 2 for a callback
+    from such a number books nothing; the caller keeps waiting for a person."""
+    assert stack.sessions is not None
+    await only_ready(stack)  # nobody free: the caller waits and is offered self-service
+    call = await world_caller.start("12345", "0044207946000", script="wait:40", timeout_s=90)
+    sip = await call.answered()
+    await wait_for_step(stack, sip, "self_service_offer", timeout=25)
+    await call.press("2")
+    record = await wait_for_step(stack, sip, "callback_refused", timeout=15)
+    await call.hangup()
+    done = (await call.outcome()).record
+    assert done is not None and done.outcome != "callback_requested", done
+    async with stack.sessions() as s:
+        booked = await s.scalar(select(RevisitTask).where(RevisitTask.call_id == record.call_id))
+    assert booked is None
+    assert not [a for a in dialled.actions if "0044207946000" in a]
