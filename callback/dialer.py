@@ -45,6 +45,7 @@ CONTEXT = "hotline-revisit"
 DIAL_CONTEXT = "hotline-revisit-dial"
 TICK_S = 0.2
 UNKNOWN = "pressure_unknown"
+RATE_PAUSE_S = 60.0  # past the hour's limit of calls out: look again after this long, not every tick
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class Dialer(LoopWorker):
         self.pressure = Pressure()  # as last read
         self._active: set[asyncio.Task[None]] = set()
         self._next_slot = 0.0
+        self._limited_until = 0.0  # past the hourly dial-out limit: no new call before this (monotonic)
         self._recovered = False
 
     async def close(self, grace_s: float = 15.0) -> None:
@@ -178,6 +180,9 @@ class Dialer(LoopWorker):
         if held_back:
             self.state = "yielding"  # inbound first (R-ACC-8)
             return 0
+        if time.monotonic() < self._limited_until:
+            self.state = "rate_limited"  # the hour's calls out are spent (dial_out.per_hour.revisit)
+            return 0
         self.state = "running"
         room = self.settings.max_concurrent - len(self._active)
         if room <= 0:
@@ -213,7 +218,7 @@ class Dialer(LoopWorker):
         try:
             await self._dialout.check("revisit", task.number)
         except DialRateExceeded:
-            self.state = "rate_limited"
+            self.state, self._limited_until = "rate_limited", time.monotonic() + RATE_PAUSE_S
             return False
         except DialOutRefused as exc:
             await self._tasks.refuse(task.id, exc.id)

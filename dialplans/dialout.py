@@ -147,7 +147,8 @@ class DialOutGuard:
 
     def _refused(self, purpose: str, number: object, exc: DialOutRefused) -> None:
         self.refused[(purpose, exc.id)] += 1
-        shown = mask_number(number) if isinstance(number, str) and DIGITS.fullmatch(number) else repr(number)[:24]
+        shown = mask_number(number) if isinstance(number, str) and DIGITS.fullmatch(number) else \
+            f"<{len(number) if isinstance(number, str) else type(number).__name__} characters, not a number>"
         log.warning("dial-out refused (%s) for %s to %s: %s", exc.id, purpose, shown, exc.message)
 
 
