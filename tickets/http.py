@@ -205,7 +205,7 @@ duty_table = RouteTable("tickets")  # with a duty caller
 
 @duty_table.post("/api/tickets/{ticket_id}/duty-call", summary="urgent ticket: ring the agent's phone (or "
                  "`phone`), then the handling unit's duty phone, which hears the opening words (B.2.1); outcome "
-                 "on the timeline", body=DutyCallIn, response=DutyCallStarted, status=202, errors=(409,))
+                 "on the timeline", body=DutyCallIn, response=DutyCallStarted, status=202, errors=(409, 429))
 @guarded("tickets.duty_call", resource="tickets/{ticket_id}")
 async def duty_call(request: web.Request, grant: Grant) -> web.Response:
     ticket = await _ticket(request, grant, "tickets.duty_call", write=True)

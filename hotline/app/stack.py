@@ -138,7 +138,7 @@ class Stack(NamedServices):
         self._closers.append(engine.dispose)
         self.sessions = sessions = session_factory(engine)
         self.tokens = ApiTokens(sessions)
-        live_state = redis_client(self.redis_url)
+        live_state = redis_client(self.redis_url, timeout_s=s.redis_timeout_s)
         self._closers.append(live_state.aclose)
         self.ami = AmiClient(s.bind_host, s.ports.hotline_ami, secrets.ami_user, secrets.ami_secret, name="hotline")
         running = await AsteriskInstance(root, "hotline", {}, inner_dir=data.instance("hotline")).running()

@@ -33,6 +33,11 @@ class RedisServer:
         return self._password_file.read_text().strip()
 
     @property
+    def pid(self) -> int | None:
+        """The process id of the redis-server this object started (None: not started here, or stopped)."""
+        return self._proc.pid if self._proc is not None else None
+
+    @property
     def url(self) -> str:
         return f"redis://:{self.password}@{self.host}:{self.port}/0"
 
