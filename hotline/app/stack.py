@@ -146,7 +146,7 @@ class Stack(NamedServices):
                     renderer=PromptRenderer(root, default_cache_dir() / "prompts", recorded_dir(s)),
                     sounds=data.inner_of("sounds"), asterisk_running=running is not None, services=self.services)
         for section in (dialplan, secrets, sections.acd, sections.tickets, sections.case_system, sections.recordings,
-                        sections.callback):
+                        sections.callback, sections.calls, sections.retention):
             deps.publish(section)
         return deps, secrets
 
