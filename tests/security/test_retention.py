@@ -6,6 +6,8 @@ The clock is put in 1990 so that on the shared PostgreSQL database no other test
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -283,3 +285,35 @@ def test_the_same_number_gets_the_same_pseudonym_and_a_pseudonym_stays(tmp_path:
     assert names.of(names.of(NUMBER)) == names.of(NUMBER) and NUMBER not in names.of(NUMBER)
     assert len(names.of(NUMBER)) <= 32
     assert Pseudonyms.load_or_create(tmp_path / "other").of(NUMBER) != names.of(NUMBER), "keyed per deployment"
+
+
+def test_the_command_reports_every_kind_and_audits_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from hotline.app.cli import main
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'hotline.db'}"
+    asyncio.run(upgrade_database(url))
+    for name, value in {"HOME_DIR": str(tmp_path), "RETENTION_CALLS_DAYS": "365", "RETENTION_NUMBERS_DAYS": "90",
+                        "RETENTION_TICKETS_DAYS": "180", "RETENTION_AUDIT_DAYS": "365"}.items():
+        monkeypatch.setenv(f"HOTLINE_{name}", value)
+    assert main(["retention", "run", "--dry-run", "--json"]) == 0
+    reports = json.loads(capsys.readouterr().out)
+    assert [(r["kind"], r["dry_run"]) for r in reports] == [(k, True) for k in EXPECTED]
+    assert main(["retention", "run"]) == 0
+    out = capsys.readouterr()
+    assert "caller_numbers   older than 90 days: changed 0, kept by legal hold 0" in out.out
+    assert "logs             older than 180 days" in out.out
+
+    async def actions() -> list[str]:
+        engine = create_engine(url)
+        try:
+            async with session_factory(engine)() as s:
+                return list((await s.scalars(select(AuditEntry.action).order_by(AuditEntry.id))).all())
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(actions()) == [f"retention.{k}" for k in EXPECTED] * 2
+
+    monkeypatch.setenv("HOTLINE_RETENTION_AUDIT_DAYS", "30")
+    assert main(["retention", "run"]) == 2
+    assert "audit rows are kept at least 180 days" in capsys.readouterr().err

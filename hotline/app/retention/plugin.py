@@ -69,7 +69,11 @@ def _line(r: KindReport) -> str:
 
 async def _run(args: argparse.Namespace) -> int:
     core = CoreSettings()
-    periods = Periods.of(CallSettings(), TicketSettings(), RetentionSettings())
+    try:
+        periods = Periods.of(CallSettings(), TicketSettings(), RetentionSettings())
+    except ValueError as exc:  # a period the settings check refuses
+        print(f"hotline retention: {exc}", file=sys.stderr)
+        return 2
     engine = create_engine(core.db_url)
     try:
         retention = Retention(session_factory(engine), periods, key_file(core.home),
