@@ -13,12 +13,14 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from sqlalchemy import select
 
 from hotline.app.retention.coordinator import Periods, Retention
 from hotline.app.retention.plugin import key_file, log_dirs, own_log_dirs
 from hotline.app.retention.worker import RetentionWorker
 from hotline.app.stack import Stack
 from hotline.core.logfiles import expire_logs, is_rotated
+from hotline.core.web.models import AuditEntry
 from integration.world.call import WorldCaller
 from tests.e2e.conftest import running_stack, stack_settings
 from tests.e2e.test_first_call import stored_recording
@@ -107,3 +109,12 @@ async def test_logs_rotate_and_rotated_ones_go_after_their_period(stack: Stack, 
     assert not any(p.exists() for p in rotated)
     assert (asterisk_logs / "messages").exists() and (stack.hotline.dir / "console.log").exists(), "live logs stay"
     assert (home / "hotline.db").exists()
+
+
+async def test_the_daily_retention_worker_runs_in_the_service_and_audits_its_run(stack: Stack) -> None:
+    assert stack.sessions is not None
+    health = await stack.health.report()
+    assert health["retention"].ok, health["retention"]
+    async with stack.sessions() as s:
+        entries = (await s.scalars(select(AuditEntry).where(AuditEntry.action == "retention.logs"))).all()
+    assert entries and entries[0].detail["days"] == 180, "the logs' default period, swept at start"
