@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import delete, func, select
@@ -22,9 +22,12 @@ from sqlalchemy import delete, func, select
 from callback.models import RevisitTask
 from hotline.app.plugins import upgrade_database
 from hotline.app.retention.coordinator import Periods, Retention
+from hotline.app.retention.worker import RetentionWorker
 from hotline.calls.models import CallRecord, Recording
+from hotline.core.asterisk.ami import AmiClient
 from hotline.core.db.base import Base
 from hotline.core.db.engine import SessionFactory, create_engine, session_factory
+from hotline.core.logfiles import is_rotated
 from hotline.core.pseudonym import Pseudonyms
 from hotline.core.retention import AUDIT_MIN_DAYS, KindReport, RetentionSettings
 from hotline.core.web.models import AuditEntry
@@ -317,3 +320,32 @@ def test_the_command_reports_every_kind_and_audits_the_run(tmp_path: Path, monke
     monkeypatch.setenv("HOTLINE_RETENTION_AUDIT_DAYS", "30")
     assert main(["retention", "run"]) == 2
     assert "audit rows are kept at least 180 days" in capsys.readouterr().err
+
+
+class FakeAmi:
+    """Records the actions sent (the real `logger rotate` is in test_files_at_rest)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, str]]] = []
+
+    async def action(self, action: str, fields: dict[str, str]) -> dict[str, str]:
+        self.sent.append((action, fields))
+        return {"Response": "Success"}
+
+
+async def test_the_worker_rotates_once_a_day_and_sweeps(sqlite_sessions: SessionFactory, tmp_path: Path) -> None:
+    own = tmp_path / "run"
+    own.mkdir()
+    (own / "recordings.log").write_text("stored call 1\n")
+    ami = FakeAmi()
+    worker = RetentionWorker(Retention(sqlite_sessions, Periods(logs=30), tmp_path / "k", [own]),
+                             cast(AmiClient, ami), [own])
+    assert await worker.step() == worker.every_s
+    assert await worker.step() == worker.every_s
+    assert ami.sent == [("Command", {"Command": "logger rotate"})], "rotated once, not at every step"
+    rotated = [p for p in own.iterdir() if is_rotated(p)]
+    assert len(rotated) == 1 and rotated[0].read_text() == "stored call 1\n"
+    assert (own / "recordings.log").read_text() == "", "the live log is truncated; its writer appends"
+    assert rotated[0].stat().st_mode & 0o077 == 0
+    async with sqlite_sessions() as s:
+        assert (await s.scalars(select(AuditEntry.action))).all() == ["retention.logs", "retention.logs"]

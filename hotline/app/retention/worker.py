@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,6 +24,7 @@ class RetentionWorker(LoopWorker):
                  every_s: float = DAY_S) -> None:
         super().__init__()
         self.retention, self._ami, self._own_log_dirs, self.every_s = retention, ami, tuple(own_log_dirs), every_s
+        self._rotated_at: float | None = None  # monotonic; a failed sweep retried later does not rotate again
 
     async def rotate(self) -> None:
         """Asterisk's logs (`logger rotate`: its timestamp strategy), then the service's own."""
@@ -33,7 +35,9 @@ class RetentionWorker(LoopWorker):
         rotate_own(self._own_log_dirs)
 
     async def step(self) -> float:
-        await self.rotate()
+        if self._rotated_at is None or time.monotonic() - self._rotated_at >= self.every_s:
+            await self.rotate()
+            self._rotated_at = time.monotonic()
         reports = await self.retention.run()
         log.info("retention: %s", ", ".join(f"{r.kind} {r.changed} changed, {r.held} held" for r in reports
                                              if r.days))
