@@ -5,6 +5,7 @@ deleted after the logs' period."""
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 from collections.abc import AsyncIterator
@@ -36,14 +37,36 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
         yield s
 
 
+class Lines(logging.Handler):
+    """The service's own log lines (INFO and up), as they would be written."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(f"{record.name}: {record.getMessage()}")
+
+
+SERVICE_LOG = Lines()
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def called(stack: Stack) -> str:
-    """One call answered by an agent, its recording stored: the call id."""
+    """One call answered by an agent, its recording stored: the call id. The service's log lines meanwhile
+    are kept in SERVICE_LOG."""
     assert stack.world_ami is not None and stack.data is not None and stack.calls is not None
     caller = WorldCaller(stack.world_ami, stack.data.inner_of("heard"), stack.data.host, stack.calls)
-    outcome = await caller.call("12345", CITIZEN, dtmf="1", listen_s=8)
-    assert outcome.answered and outcome.record is not None, outcome.originate_result
-    await stored_recording(stack, outcome.record.call_id)
+    root, level = logging.getLogger(), logging.getLogger().level
+    root.addHandler(SERVICE_LOG)
+    root.setLevel(logging.INFO)
+    try:
+        outcome = await caller.call("12345", CITIZEN, dtmf="1", listen_s=8)
+        assert outcome.answered and outcome.record is not None, outcome.originate_result
+        await stored_recording(stack, outcome.record.call_id)
+    finally:
+        root.removeHandler(SERVICE_LOG)
+        root.setLevel(level)
     return outcome.record.call_id
 
 
@@ -74,13 +97,18 @@ async def test_no_file_of_the_service_is_readable_by_another_user(stack: Stack, 
     assert not bad, "readable by others:\n" + "\n".join(bad)
 
 
-async def test_the_asterisk_logs_hold_no_callers_number(stack: Stack, called: str) -> None:
+async def test_the_logs_hold_no_callers_number(stack: Stack, called: str) -> None:
     assert stack.hotline is not None
-    logs = [p for p in [*(stack.hotline.dir / "log").rglob("*"), stack.hotline.dir / "console.log"] if p.is_file()]
-    assert logs, "Asterisk logs somewhere"
+    home = stack.settings.core.home
+    logs = [p for p in [*(stack.hotline.dir / "log").rglob("*"), stack.hotline.dir / "console.log",
+                        home / "run" / "recordings.log", home / "refcase" / "refcase.log", home / "redis" / "redis.log"]
+            if p.is_file()]
+    assert len(logs) >= 4, logs
     assert not (stack.hotline.dir / "log" / "full").exists(), "no full verbose log unless debugging"
     holding = [str(p) for p in logs if CITIZEN in p.read_text(errors="replace")]
     assert not holding, f"the caller's number is in {holding}"
+    assert any(called in line for line in SERVICE_LOG.lines), "the service logged the call"
+    assert not [line for line in SERVICE_LOG.lines if CITIZEN in line], "masked in the service's own log lines"
 
 
 async def test_logs_rotate_and_rotated_ones_go_after_their_period(stack: Stack, called: str) -> None:
