@@ -20,6 +20,9 @@ from hotline.app.retention.coordinator import Periods, Retention
 from hotline.app.retention.plugin import key_file, log_dirs, own_log_dirs
 from hotline.app.retention.worker import RetentionWorker
 from hotline.app.stack import Stack
+from hotline.core.asterisk.baseconf import logger_conf
+from hotline.core.asterisk.root import find_root
+from hotline.core.asterisk.sandbox import AsteriskInstance
 from hotline.core.logfiles import expire_logs, is_rotated
 from hotline.core.web.models import AuditEntry
 from integration.world.call import WorldCaller
@@ -146,3 +149,14 @@ async def test_the_daily_retention_worker_runs_in_the_service_and_audits_its_run
     async with stack.sessions() as s:
         entries = (await s.scalars(select(AuditEntry).where(AuditEntry.action == "retention.logs"))).all()
     assert entries and entries[0].detail["days"] == 180, "the logs' default period, swept at start"
+
+
+async def test_the_full_log_is_only_for_debugging_and_rotates_too() -> None:
+    """HOTLINE_ASTERISK_FULL_LOG=1 adds the verbose log (callers' numbers): it rotates like the others."""
+    async with AsteriskInstance(find_root(), "fulllog", {"logger.conf": logger_conf(full=True)}) as asterisk:
+        full = asterisk.dir / "log" / "full"
+        assert "VERBOSE" in full.read_text() and full.stat().st_mode & 0o077 == 0
+        await asterisk.cli("logger rotate")
+        rotated = [p.name for p in full.parent.iterdir() if is_rotated(p)]
+        assert {name.split(".")[0] for name in rotated} == {"full", "messages"}, rotated
+        assert "full => notice,warning,error,verbose(3),dtmf" not in logger_conf()
