@@ -13,18 +13,34 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 
 from hotline.app.access import POLICY
 from hotline.core.web.audit import AuditLog
-from hotline.core.web.auth import TOKENS, authenticate
+from hotline.core.web.auth import THROTTLE, TOKENS, authenticate
 from hotline.core.web.errors import Handler, json_errors
 from hotline.core.web.health import HealthRegistry
 from hotline.core.web.policy import AUDIT, TEAMS, Policy, Teams
 from hotline.core.web.policy import POLICY as POLICY_KEY
 from hotline.core.web.routes import RouteTable, openapi_document
+from hotline.core.web.sockets import SOCKETS, OpenSockets, SocketLimits
+from hotline.core.web.throttle import FailureThrottle, ThrottleLimits
 from hotline.core.web.tokens import ApiTokens
 
 HEALTH = web.AppKey("health", HealthRegistry)
 REGISTRY = web.AppKey("registry", CollectorRegistry)
 DOCUMENT = web.AppKey("openapi_document", bytes)  # generated once, when the app is built
 TITLE, VERSION = "12345 hotline (voice side)", "0.2.0"
+
+
+@dataclass(frozen=True)
+class RequestLimits:
+    """What one request may bring: a bigger body is 413, a longer line or header field or more headers 400
+    (answered by aiohttp's parser, before any handler)."""
+
+    body_bytes: int = 1024 * 1024  # a route may read more itself (bodies.text_body's `limit`: CSV uploads)
+    line_bytes: int = 8190  # the request line and each header line
+    field_bytes: int = 8190  # one header's value
+    headers: int = 64
+
+
+LIMITS = web.AppKey("request_limits", RequestLimits)
 
 
 @dataclass(frozen=True)
@@ -38,6 +54,9 @@ class WebParts:
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     teams: Teams = field(default_factory=Teams)
     policy: Policy = POLICY
+    limits: RequestLimits = field(default_factory=RequestLimits)
+    sockets: SocketLimits = field(default_factory=SocketLimits)
+    throttle: ThrottleLimits = field(default_factory=ThrottleLimits)
 
 
 def _metrics_middleware(registry: CollectorRegistry) -> web.middleware:  # type: ignore[valid-type]
@@ -93,8 +112,15 @@ def public_paths(tables: Sequence[RouteTable]) -> frozenset[str]:
 def build_app(parts: WebParts) -> web.Application:
     tables = [shell, *parts.tables]
     app = web.Application(middlewares=[_metrics_middleware(parts.registry), json_errors,
-                                       authenticate(public_paths(tables))])
+                                       authenticate(public_paths(tables))], client_max_size=parts.limits.body_bytes,
+                          handler_args={"max_line_size": parts.limits.line_bytes,
+                                        "max_field_size": parts.limits.field_bytes,
+                                        "max_headers": parts.limits.headers})
     app[TOKENS] = parts.tokens
+    app[LIMITS] = parts.limits
+    app[THROTTLE] = FailureThrottle(parts.throttle)
+    app[SOCKETS] = sockets = OpenSockets(parts.tokens.live, parts.sockets)
+    app.cleanup_ctx.append(sockets.running)
     app[HEALTH] = parts.health
     app[REGISTRY] = parts.registry
     app[AUDIT] = parts.audit
