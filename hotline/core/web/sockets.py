@@ -71,8 +71,9 @@ class OpenSockets:
         """Close the sockets of tokens revoked or expired since they opened; how many were closed."""
         if not self._open:
             return 0
-        alive = await self._live(list(self._open))
-        dead = [ws for token, held in list(self._open.items()) if token not in alive for ws in list(held)]
+        asked = list(self._open)  # (sockets opened while the database answers are checked next time)
+        alive = await self._live(asked)
+        dead = [ws for token in asked if token not in alive for ws in list(self._open.get(token, ()))]
         for ws in dead:
             await ws.close(code=REVOKED, message=b"token revoked or expired")
         return len(dead)
