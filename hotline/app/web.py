@@ -7,21 +7,26 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from pydantic import BaseModel
+from pydantic import Field as PydField
 
 from hotline.app.access import POLICY
+from hotline.core.errors import NotFound
 from hotline.core.web.audit import AuditLog
 from hotline.core.web.auth import THROTTLE, TOKENS, authenticate
+from hotline.core.web.bodies import Query, path_id, read_query
 from hotline.core.web.errors import Handler, json_errors
 from hotline.core.web.health import HealthRegistry
-from hotline.core.web.policy import AUDIT, TEAMS, Policy, Teams
+from hotline.core.web.policy import AUDIT, TEAMS, Grant, Policy, Teams, guarded
 from hotline.core.web.policy import POLICY as POLICY_KEY
 from hotline.core.web.routes import RouteTable, openapi_document
 from hotline.core.web.sockets import SOCKETS, OpenSockets, SocketLimits
 from hotline.core.web.throttle import FailureThrottle, ThrottleLimits
-from hotline.core.web.tokens import ApiTokens
+from hotline.core.web.tokens import Actor, ApiTokens
 
 HEALTH = web.AppKey("health", HealthRegistry)
 REGISTRY = web.AppKey("registry", CollectorRegistry)
@@ -103,6 +108,30 @@ async def metrics(request: web.Request) -> web.Response:
 @shell.get("/api/openapi.json", summary="this document, generated from the routes", public=True)
 async def openapi(request: web.Request) -> web.Response:
     return web.Response(body=request.app[DOCUMENT], content_type="application/json")
+
+
+class RotateQuery(Query):
+    grace_s: float = PydField(0.0, ge=0, le=30 * 86400, description="seconds the old token still works")
+
+
+class Rotated(BaseModel):
+    id: int
+    token: str
+    replaces: int
+
+
+@shell.post("/api/tokens/{token_id:[0-9]+}/rotate", summary="a new token for the same principal; the old one is "
+            "revoked, or expires after ?grace_s=", query=RotateQuery, response=Rotated, status=201)
+@guarded("tokens.rotate", resource="tokens/{token_id}")
+async def rotate_token(request: web.Request, grant: Grant) -> web.Response:
+    grace = read_query(request.query, RotateQuery).grace_s
+    old = path_id(request, "token_id", "token")
+    issued = await request.app[TOKENS].rotate(old, grace=timedelta(seconds=grace),
+                                              by=Actor(grant.who.name, grant.role, request.remote))
+    if issued is None:
+        raise NotFound(f"no live token {old}")
+    grant.note(new=issued.id, grace_s=grace)
+    return web.json_response({"id": issued.id, "token": issued.token, "replaces": old}, status=201)
 
 
 def public_paths(tables: Sequence[RouteTable]) -> frozenset[str]:

@@ -176,3 +176,22 @@ def test_the_throttle_forgets_after_the_block_and_counts_only_the_window() -> No
     throttle.failed("d")  # only `tracked` addresses are remembered: memory stays bounded
     assert len(throttle._addresses) == 2
 
+
+
+async def test_admins_rotate_over_the_api(api: Api) -> None:
+    admin = await api.tokens.create(name="root", role="admin")
+    old = await api.tokens.issue(name="sup", role="supervisor")
+    as_admin = {"Authorization": f"Bearer {admin}"}
+    refused = await api.client.post(f"/api/tokens/{old.id}/rotate", headers={"Authorization": f"Bearer {old.token}"})
+    assert refused.status == 403
+    rotated = await api.client.post(f"/api/tokens/{old.id}/rotate?grace_s=60", headers=as_admin)
+    assert rotated.status == 201
+    body = await rotated.json()
+    assert body["replaces"] == old.id and await api.status(body["token"]) == (200, None)
+    assert await api.status(old.token) == (200, None)  # within its minute of grace
+    assert (await api.client.post("/api/tokens/999/rotate", headers=as_admin)).status == 404
+    bad = await api.client.post(f"/api/tokens/{old.id}/rotate?grace_s=-1", headers=as_admin)
+    assert bad.status == 400
+    rows = [e for e in await api.audit.recent() if e["action"] == "tokens.rotate" and e["actor"] == "root"]
+    assert any(e["resource"] == f"tokens/{body['id']}" and e["remote"] == "127.0.0.1" for e in rows)
+    assert body["token"] not in json.dumps(rows)
