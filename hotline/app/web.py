@@ -60,7 +60,7 @@ class WebParts:
     teams: Teams = field(default_factory=Teams)
     policy: Policy = POLICY
     limits: RequestLimits = field(default_factory=RequestLimits)
-    sockets: SocketLimits = field(default_factory=SocketLimits)
+    sockets: SocketLimits = field(default_factory=SocketLimits.from_env)
     throttle: ThrottleLimits = field(default_factory=ThrottleLimits)
 
 

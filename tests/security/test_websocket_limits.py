@@ -201,3 +201,14 @@ async def test_a_listener_that_falls_behind_is_dropped_and_the_others_keep_up(st
         with contextlib.suppress(asyncio.CancelledError):
             await following
     assert feed.listeners == 0
+
+
+def test_the_caps_are_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOTLINE_WS_PER_TOKEN", "agent=1, supervisor=9")
+    monkeypatch.setenv("HOTLINE_WS_TOTAL", "40")
+    limits = SocketLimits.from_env()
+    assert (limits.per_token["agent"], limits.per_token["supervisor"], limits.per_token["admin"]) == (1, 9, 5)
+    assert limits.total == 40
+    monkeypatch.setenv("HOTLINE_WS_PER_TOKEN", "agent")
+    with pytest.raises(ValueError, match="role=count"):
+        SocketLimits.from_env()

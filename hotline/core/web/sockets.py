@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from hotline.core.errors import DomainError
+from hotline.core.settings import env
 from hotline.core.web.tokens import Principal
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,16 @@ class SocketLimits:
         "agent": 2, "supervisor": 5, "engineer": 2, "auditor": 2, "admin": 5})
     total: int = 500
     check_every_s: float = 2.0
+
+    @classmethod
+    def from_env(cls) -> SocketLimits:
+        """`HOTLINE_WS_PER_TOKEN` (`agent=2,supervisor=5,…`, over the defaults) and `HOTLINE_WS_TOTAL`."""
+        default = cls()
+        pairs = [p.partition("=") for p in env("WS_PER_TOKEN", "").split(",") if p.strip()]
+        if any(not sep or not n.strip().isdigit() for _, sep, n in pairs):
+            raise ValueError("HOTLINE_WS_PER_TOKEN is role=count,role=count…")
+        per_token = {**default.per_token, **{role.strip(): int(n) for role, _, n in pairs}}
+        return cls(per_token, int(env("WS_TOTAL", str(default.total))), default.check_every_s)
 
 
 class TooManySockets(DomainError):
