@@ -12,7 +12,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
+import aiohttp
 import pytest
+import pytest_asyncio
 import redis.asyncio as aioredis
 from aiohttp import ClientWebSocketResponse, WSMsgType, web
 from aiohttp.test_utils import TestClient, TestServer
@@ -21,6 +23,7 @@ from sqlalchemy import update
 
 from acd import http as acd_http
 from acd.store import EVENTS, AcdStore
+from hotline.app.stack import Stack
 from hotline.app.web import WebParts, build_app
 from hotline.core.db.engine import SessionFactory
 from hotline.core.embedded.redis_server import RedisServer
@@ -32,6 +35,7 @@ from hotline.core.web.health import HealthRegistry
 from hotline.core.web.models import ApiToken
 from hotline.core.web.sockets import REVOKED, SocketLimits
 from hotline.core.web.tokens import ApiTokens
+from tests.e2e.conftest import running_stack, stack_settings
 
 LIMITS = SocketLimits(per_token={"agent": 2, "supervisor": 5, "admin": 5}, total=12, check_every_s=0.3)
 Client = TestClient[web.Request, web.Application]
@@ -212,3 +216,49 @@ def test_the_caps_are_configured(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOTLINE_WS_PER_TOKEN", "agent")
     with pytest.raises(ValueError, match="role=count"):
         SocketLimits.from_env()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    async with running_stack(stack_settings(tmp_path_factory.mktemp("home"))) as s:
+        yield s
+
+
+@pytest.mark.asterisk
+@pytest.mark.asyncio(loop_scope="module")
+async def test_on_the_running_stack_sockets_share_the_feed_and_revocation_closes_them(stack: Stack) -> None:
+    """The service as `make run` starts it: the ACD's router publishes, its Redis holds one subscription for
+    every socket, the cap holds and a revoked token's sockets close within a few seconds."""
+    assert stack.tokens is not None and stack.acd is not None
+    base = f"http://127.0.0.1:{stack.settings.core.ports.http}/api/acd/events"
+    tokens = [await stack.tokens.issue(name=f"wall-{i}", role="supervisor") for i in range(3)]
+    _, before = await subscribers(stack.redis_url)
+    async with aiohttp.ClientSession() as http, contextlib.AsyncExitStack() as sockets:
+        opened = [(t.id, await sockets.enter_async_context(http.ws_connect(
+            base, headers={"Authorization": f"Bearer {t.token}"}))) for t in tokens for _ in range(2)]
+
+        async def subscribed() -> bool:
+            return (await subscribers(stack.redis_url))[1] == before + 1
+
+        await until(subscribed, "the feed subscribed once")
+        await stack.acd.set_agent_state("8001", "paused", "break")
+        for _, ws in opened:
+            event = await next_event(ws)
+            while event.get("agent") != "8001":
+                event = await next_event(ws)
+            assert event["state"] == "paused"
+        per_token = SocketLimits.from_env().per_token["supervisor"]  # the stack's cap
+        extra = [await sockets.enter_async_context(http.ws_connect(
+            base, headers={"Authorization": f"Bearer {tokens[0].token}"})) for _ in range(per_token - 2)]
+        async with http.get(base, headers={"Authorization": f"Bearer {tokens[0].token}"}) as over:
+            assert over.status == 429
+        assert await stack.tokens.revoke(tokens[0].id)
+        for ws in [ws for token_id, ws in opened if token_id == tokens[0].id] + extra:
+            message = await ws.receive(timeout=5)
+            assert message.type is WSMsgType.CLOSE and message.data == REVOKED
+        await stack.acd.set_agent_state("8001", "ready")
+        for _, ws in [(i, ws) for i, ws in opened if i != tokens[0].id]:
+            event = await next_event(ws)
+            while event.get("agent") != "8001" or event.get("state") != "ready":
+                event = await next_event(ws)
+
