@@ -19,7 +19,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import update
 
+from hotline.app.cli import _ensure_admin_token
 from hotline.app.plugins import upgrade_database
+from hotline.app.settings import Settings
+from hotline.app.stack import Stack
 from hotline.core.db.engine import SessionFactory, create_engine, session_factory
 from hotline.core.web.audit import AuditLog
 from hotline.core.web.auth import THROTTLE
@@ -195,3 +198,19 @@ async def test_admins_rotate_over_the_api(api: Api) -> None:
     rows = [e for e in await api.audit.recent() if e["action"] == "tokens.rotate" and e["actor"] == "root"]
     assert any(e["resource"] == f"tokens/{body['id']}" and e["remote"] == "127.0.0.1" for e in rows)
     assert body["token"] not in json.dumps(rows)
+
+
+async def test_make_runs_admin_token_is_renewed_once_it_has_expired(sqlite_sessions: SessionFactory,
+                                                                     tmp_path: Path) -> None:
+    stack = Stack(Settings())
+    stack.tokens = tokens = ApiTokens(sqlite_sessions)
+    kept = tmp_path / "admin-token"
+    assert "created" in await _ensure_admin_token(stack, kept)
+    first = kept.read_text().strip()
+    assert "created" not in await _ensure_admin_token(stack, kept) and kept.read_text().strip() == first
+    (row,) = await tokens.list()
+    await _expire(sqlite_sessions, int(str(row["id"])))
+    assert "created" in await _ensure_admin_token(stack, kept)
+    renewed = kept.read_text().strip()
+    assert renewed != first and await tokens.verify(renewed) is not None
+    assert kept.stat().st_mode & 0o777 == 0o600
