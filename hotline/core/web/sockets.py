@@ -85,8 +85,7 @@ class OpenSockets:
         asked = list(self._open)  # (sockets opened while the database answers are checked next time)
         alive = await self._live(asked)
         dead = [ws for token in asked if token not in alive for ws in list(self._open.get(token, ()))]
-        for ws in dead:
-            await ws.close(code=REVOKED, message=b"token revoked or expired")
+        await asyncio.gather(*(ws.close(code=REVOKED, message=b"token revoked or expired") for ws in dead))
         return len(dead)
 
     async def watch(self) -> None:
