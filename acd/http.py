@@ -195,7 +195,7 @@ async def live_events(request: web.Request, grant: Grant) -> web.StreamResponse:
     sockets = request.app[SOCKETS]
     sockets.admit(grant.who)
     await grant.audit_now(request)
-    ws = web.WebSocketResponse(heartbeat=20)
+    ws = web.WebSocketResponse(heartbeat=20, max_msg_size=4096)  # the client has nothing to say (1009 beyond)
     await ws.prepare(request)
     async with sockets.hold(grant.who, ws), request.app[FEED].listen() as feed:
 

@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 import redis.asyncio as aioredis
-from aiohttp import ClientWebSocketResponse, WSMsgType, web
+from aiohttp import ClientWebSocketResponse, WSCloseCode, WSMsgType, web
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import CollectorRegistry
 from sqlalchemy import update
@@ -33,7 +33,7 @@ from hotline.core.web.audit import AuditLog
 from hotline.core.web.feed import FanOut
 from hotline.core.web.health import HealthRegistry
 from hotline.core.web.models import ApiToken
-from hotline.core.web.sockets import REVOKED, SocketLimits
+from hotline.core.web.sockets import REVOKED, SOCKETS, SocketLimits
 from hotline.core.web.tokens import ApiTokens
 from tests.e2e.conftest import running_stack, stack_settings
 
@@ -262,3 +262,18 @@ async def test_on_the_running_stack_sockets_share_the_feed_and_revocation_closes
             while event.get("agent") != "8001" or event.get("state") != "ready":
                 event = await next_event(ws)
 
+
+
+async def test_a_client_that_sends_a_large_message_is_cut_off(sqlite_sessions: SessionFactory,
+                                                               store: AcdStore) -> None:
+    async with serving(sqlite_sessions, store) as client:
+        _, headers = await bearer(sqlite_sessions, "supervisor")
+        async with client.ws_connect("/api/acd/events", headers=headers) as ws:
+            await ws.send_str("x" * 10_000)
+            message = await ws.receive(timeout=5)
+            assert message.type is WSMsgType.CLOSE and message.data == WSCloseCode.MESSAGE_TOO_BIG
+
+        async def let_go() -> bool:
+            return client.app[SOCKETS].count() == 0 and client.app[acd_http.FEED].listeners == 0
+
+        await until(let_go, "the socket and its listener let go")
