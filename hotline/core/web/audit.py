@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from aiohttp import web
 from sqlalchemy import select
 
 from hotline.core.db.engine import SessionFactory
@@ -27,3 +28,6 @@ class AuditLog:
         return [{"at": r.at.isoformat(), "actor": r.actor, "role": r.role, "action": r.action,
                  "resource": r.resource, "allowed": r.allowed, "remote": r.remote, "detail": r.detail}
                 for r in rows]
+
+
+AUDIT = web.AppKey("audit", AuditLog)
