@@ -13,7 +13,7 @@ from alembic import op
 from hotline.core.db.base import UtcDateTime
 
 revision = "0011"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
