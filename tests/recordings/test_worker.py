@@ -133,7 +133,7 @@ async def test_storage_down_is_retried_and_reported_then_stored(place: Place) ->
             if backlog["failing"]:
                 break
             await asyncio.sleep(0.1)
-        assert backlog == {"waiting": 1, "failing": 1}, "the operator sees the failing recording"
+        assert backlog == {"waiting": 1, "failing": 1, "dead": 0}, "the operator sees the failing recording"
         row = await row_of(place, "short-call")
         assert row.attempts >= 1 and row.error and wav.exists(), "nothing deleted while it fails"
         place.store.unlink()
