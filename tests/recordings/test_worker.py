@@ -40,8 +40,9 @@ class Place:
                                       max_backoff_s=1.0)
 
 
-@pytest.fixture
-async def place(tmp_path: Path) -> AsyncIterator[Place]:
+@pytest.fixture(name="place")
+async def place_fixture(tmp_path: Path) -> AsyncIterator[Place]:
+    """A fresh SQLite database with the schema, and folders for WAVs, the store and logs."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"
     await upgrade(url)
     engine = create_engine(url)
