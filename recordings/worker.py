@@ -30,6 +30,7 @@ from hotline.core.workers import LoopWorker
 from recordings.analysis import Analysis, ReviewRules, analyse
 from recordings.backends import StoreConfig
 from recordings.backup import BackupCopier
+from recordings.keyring import KeyringError
 from recordings.retention import sweep
 from recordings.sealed_store import SealedStore
 from recordings.store import Store, sha256_of
@@ -298,7 +299,11 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s recordings %(levelname)s %(message)s")
     settings = WorkerSettings(args.wavs, Codec(args.format, args.bitrate), max_backoff_s=args.max_backoff,
                               keep_years=args.keep_years, max_attempts=args.max_attempts)
-    asyncio.run(_main(args.db, settings, StoreConfig.from_args(args)))
+    try:
+        asyncio.run(_main(args.db, settings, StoreConfig.from_args(args)))
+    except KeyringError as exc:  # never store a recording with the wrong keys, or in plain by mistake
+        log.error("refusing to start: %s", exc)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ recordings that can never be stored do not stop the ones behind them."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -17,8 +18,9 @@ import pytest
 from sqlalchemy import select
 
 from hotline.calls.models import CallRecord, Recording
+from recordings.backends import StoreConfig
 from recordings.backup import BackupCopier, BackupSettings, backup_backlog
-from recordings.keyring import Keyring
+from recordings.keyring import Keyring, KeyringError
 from recordings.sealed_store import SealedStore
 from recordings.sealing import MAGIC
 from recordings.store import LocalStore
@@ -154,3 +156,25 @@ async def test_recordings_that_always_fail_do_not_stop_new_ones_and_die_after_th
     assert recorder.dead_total == 120 and "is dead after 3 attempts" in caplog.text
     await time_passes(place)
     assert await recorder.pending() == [], "dead rows are no longer due"
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"HOTLINE_RECORDINGS_KEY": "not-a-key"}, "HOTLINE_RECORDINGS_KEY must be a 32-byte key"),
+    ({"HOTLINE_RECORDINGS_ENCRYPT": "1"}, "refusing to write recordings in plain"),
+])
+async def test_the_worker_and_the_service_refuse_to_start_with_unusable_keys(
+        place: Place, monkeypatch: pytest.MonkeyPatch, env: dict[str, str], message: str) -> None:
+    monkeypatch.delenv("HOTLINE_RECORDINGS_KEY", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(KeyringError, match=message):
+        StoreConfig("local", place.store).open()  # the service opens its store when the plugin loads
+    recorder = place.worker()
+    with contextlib.suppress(RuntimeError):  # raised if the worker is gone within its first 0.3 s
+        await recorder.start()
+    assert recorder._proc is not None
+    assert await asyncio.wait_for(recorder._proc.wait(), 20) == 2, "the worker process exits"
+    await recorder.stop()
+    log = (place.logs / "recordings.log").read_text()
+    assert "refusing to start: " in log and message in log
+    assert not place.store.exists() or not list(place.store.rglob("*.opus")), "nothing written"
