@@ -57,7 +57,7 @@ class BackupCopier(LoopWorker):
     def __init__(self, sessions: SessionFactory, main: Store, backup: Store,
                  settings: BackupSettings = BackupSettings()) -> None:
         super().__init__()
-        self._sessions, self._main, self._backup, self._settings = sessions, main, backup, settings
+        self._sessions, self._main, self.backup, self._settings = sessions, main, backup, settings
         self.copied_total = 0
         self.dead_total = 0
 
@@ -84,15 +84,15 @@ class BackupCopier(LoopWorker):
     async def copy(self, path: str, digest: str | None) -> str:
         """Stream one stored file into the backup store under the same key; the copy's location."""
         key = backup_key(path)
-        scratch = self._backup.scratch(key)
+        scratch = self.backup.scratch(key)
         try:
             with scratch.open("wb") as out:
                 async for block in self._main.read(path):
                     out.write(block)
-            location = await self._backup.put(scratch, key, "application/octet-stream")
+            location = await self.backup.put(scratch, key, "application/octet-stream")
         finally:
             scratch.unlink(missing_ok=True)
-        found = await self._backup.sha256(location)
+        found = await self.backup.sha256(location)
         if found != digest:
             raise RuntimeError(f"the backup copy at {location} does not verify ({found} != {digest})")
         return location

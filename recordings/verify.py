@@ -137,8 +137,9 @@ async def _retention(args: argparse.Namespace) -> int:
         return 0
     engine = create_engine(core.db_url)
     try:
-        store = StoreConfig.of(settings, core.home).open()
-        report = await sweep(session_factory(engine), store, years, dry_run=args.dry_run)
+        config = StoreConfig.of(settings, core.home)
+        report = await sweep(session_factory(engine), config.open(), years, dry_run=args.dry_run,
+                             backup=config.open_backup())
     finally:
         await engine.dispose()
     verb = "would delete" if report.dry_run else "deleted"

@@ -267,7 +267,8 @@ class RecordingWorker(LoopWorker):
         """The retention sweep, once a day when a period is set."""
         if not self._settings.keep_years or time.monotonic() < self._next_sweep:
             return
-        report = await sweep(self._sessions, self._store, self._settings.keep_years)
+        report = await sweep(self._sessions, self._store, self._settings.keep_years,
+                             backup=self._backup.backup if self._backup is not None else None)
         self._next_sweep = time.monotonic() + RETENTION_EVERY_S
         if report.expired:
             log.info("retention: %d recording(s) past %d years deleted, %d kept by legal hold",

@@ -55,6 +55,17 @@ async def test_ranges_across_chunks(tmp_path: Path) -> None:
     assert await read_all(store, location, 300_000, None) == b""
 
 
+async def test_an_empty_recording_is_sealed_and_checked_too(tmp_path: Path) -> None:
+    store = SealedStore(LocalStore(tmp_path), ring())
+    location = Path(await stored(store, "a/b/c/empty.opus", b""))
+    assert await store.sha256(str(location)) == hashlib.sha256(b"").hexdigest()
+    location.chmod(0o644)
+    raw = bytearray(location.read_bytes())
+    raw[-1] ^= 1
+    location.write_bytes(bytes(raw))
+    assert await store.sha256(str(location)) == BROKEN
+
+
 @pytest.mark.parametrize("damage", ["flip", "cut_in_record", "cut_at_record", "append", "swap"])
 async def test_tampering_and_truncation_are_detected(tmp_path: Path, damage: str) -> None:
     store, data = SealedStore(LocalStore(tmp_path), ring()), os.urandom(3 * 65536 + 100)
