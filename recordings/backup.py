@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 
 from hotline.calls.models import Recording
 from hotline.core.db.engine import SessionFactory
@@ -33,7 +33,7 @@ class BackupSettings:
     max_attempts: int = 20
 
 
-def due_backups() -> tuple[object, ...]:
+def due_backups() -> tuple[ColumnElement[bool], ...]:
     """Stored recordings whose copy is due now (matches ix_recordings_backup_due)."""
     now = datetime.now(UTC)
     return (Recording.status == "stored", Recording.backup_state.is_(None),
@@ -61,6 +61,12 @@ class BackupCopier(LoopWorker):
         self.copied_total = 0
         self.dead_total = 0
 
+    async def run(self) -> None:
+        removed = await self.backup.clean_scratch()  # half-written copies of a killed worker
+        if removed:
+            log.warning("removed %d half-written backup cop(ies)", removed)
+        await super().run()
+
     async def step(self) -> float:
         await self.run_once()
         return self._settings.poll_s
@@ -68,7 +74,7 @@ class BackupCopier(LoopWorker):
     async def run_once(self) -> int:
         async with self._sessions() as s:
             rows = (await s.execute(select(Recording.id, Recording.path, Recording.sha256)
-                                    .where(*due_backups()).order_by(Recording.id)  # type: ignore[arg-type]
+                                    .where(*due_backups()).order_by(Recording.id)
                                     .limit(self._settings.batch))).all()
         copied = 0
         for rec_id, path, digest in rows:

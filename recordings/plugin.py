@@ -21,7 +21,7 @@ async def load(deps: Deps) -> Brought:
                                     fmt=s.format, max_backoff_s=s.max_backoff_s, keep_years=s.keep_years,
                                     max_attempts=s.max_attempts)
     catalog = RecordingCatalog(deps.sessions, store.open())  # malformed keys stop the service here
-    store.open_backup()
+    store.open_backup()  # a bad backup target stops the service now, not the worker later
 
     async def start(_: Started) -> None:
         await worker.start()

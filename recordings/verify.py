@@ -41,8 +41,10 @@ async def _problem(store: Store, path: str, digest: str | None) -> str | None:
     return "altered" if found != digest else None
 
 
-async def _check(store: Store, rows: list[tuple[int, str, str | None, str | None]],
-                 progress: bool, what: str) -> list[Mismatch]:
+Row = tuple[int, str, str | None, str | None]  # id, call, where the file is (None: no copy), its hash
+
+
+async def _check(store: Store, rows: list[Row], progress: bool, what: str) -> list[Mismatch]:
     bad: list[Mismatch] = []
     for done, (rec_id, call_id, path, digest) in enumerate(rows, 1):
         problem = "not_copied" if path is None else await _problem(store, path, digest)
@@ -59,11 +61,12 @@ async def verify(sessions: SessionFactory, store: Store, sample: int | None = No
                  progress: bool = False) -> tuple[int, list[Mismatch]]:
     """Check every stored recording (or a random sample); returns (checked, mismatches)."""
     async with sessions() as s:
-        rows = [tuple(r) for r in (await s.execute(select(Recording.id, Recording.call_id, Recording.path,
-                                                          Recording.sha256).where(Recording.status == "stored")))]
+        rows: list[Row] = [(i, c, p, d) for i, c, p, d in await s.execute(
+            select(Recording.id, Recording.call_id, Recording.path, Recording.sha256)
+            .where(Recording.status == "stored"))]
     if sample is not None and sample < len(rows):
         rows = random.sample(rows, sample)
-    return len(rows), await _check(store, rows, progress, "verified")  # type: ignore[arg-type]
+    return len(rows), await _check(store, rows, progress, "verified")
 
 
 async def verify_backup(sessions: SessionFactory, backup: Store, progress: bool = False) -> tuple[int, list[Mismatch]]:
@@ -71,10 +74,10 @@ async def verify_backup(sessions: SessionFactory, backup: Store, progress: bool 
 
     A recording whose copy is not made yet (or gave up) is `not_copied`."""
     async with sessions() as s:
-        rows = [tuple(r) for r in (await s.execute(select(Recording.id, Recording.call_id, Recording.backup_path,
-                                                          Recording.sha256).where(Recording.status == "stored")
-                                                   .order_by(Recording.id)))]
-    return len(rows), await _check(backup, rows, progress, "backup verified")  # type: ignore[arg-type]
+        rows: list[Row] = [(i, c, p, d) for i, c, p, d in await s.execute(
+            select(Recording.id, Recording.call_id, Recording.backup_path, Recording.sha256)
+            .where(Recording.status == "stored").order_by(Recording.id))]
+    return len(rows), await _check(backup, rows, progress, "backup verified")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
