@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 from recordings.keyring import Keyring
-from recordings.sealing import HEADER_SIZE, Header, Opener, SealBroken, seal, unseal_records
+from recordings.sealing import HEADER_SIZE, Header, Opener, SealBroken, plain_size, seal, unseal_records
 from recordings.store import Store
 
 BROKEN = "broken"
@@ -79,6 +79,7 @@ class SealedStore:
         header = await self._header(location) if sealed_size >= HEADER_SIZE else None
         if header is None:
             return None
+        plain_size(header, sealed_size)  # a file cut short is broken, whatever the keys
         return Opener(header, self.keyring.key(header.key_id), sealed_size)
 
     async def size(self, location: str) -> int | None:
@@ -115,6 +116,8 @@ class SealedStore:
             opener = await self._opener(location)
         except FileNotFoundError:
             return None
+        except SealBroken:
+            return BROKEN
         if opener is None:
             return await self.inner.sha256(location)
         digest = hashlib.sha256()

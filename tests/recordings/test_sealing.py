@@ -66,7 +66,7 @@ async def test_an_empty_recording_is_sealed_and_checked_too(tmp_path: Path) -> N
     assert await store.sha256(str(location)) == BROKEN
 
 
-@pytest.mark.parametrize("damage", ["flip", "cut_in_record", "cut_at_record", "append", "swap"])
+@pytest.mark.parametrize("damage", ["flip", "cut_in_record", "cut_at_record", "append", "swap", "header_only"])
 async def test_tampering_and_truncation_are_detected(tmp_path: Path, damage: str) -> None:
     store, data = SealedStore(LocalStore(tmp_path), ring()), os.urandom(3 * 65536 + 100)
     location = Path(await stored(store, "a/b/c/x.opus", data))
@@ -80,6 +80,8 @@ async def test_tampering_and_truncation_are_detected(tmp_path: Path, damage: str
         raw = raw[:HEADER_SIZE + 2 * record]
     elif damage == "append":
         raw += os.urandom(100)
+    elif damage == "header_only":
+        raw = raw[:HEADER_SIZE + 5]
     else:
         raw[HEADER_SIZE:HEADER_SIZE + 2 * record] = raw[HEADER_SIZE + record:HEADER_SIZE + 2 * record] + \
             raw[HEADER_SIZE:HEADER_SIZE + record]
