@@ -8,6 +8,7 @@ from recordings import http
 from recordings.backends import StoreConfig
 from recordings.backup import backup_backlog
 from recordings.catalog import RecordingCatalog
+from recordings.metrics import RecordingFigures
 from recordings.process import RecordingWorkerProcess
 from recordings.settings import RecordingSettings
 from recordings.verify import register
@@ -33,7 +34,8 @@ async def load(deps: Deps) -> Brought:
                           f"waiting {waiting['waiting']}, failing {waiting['failing']}, dead {waiting['dead']}; "
                           f"backup waiting {copies['waiting']}, dead {copies['dead']} (see recordings.log)")
 
-    return Brought(routes=[http.routes(catalog)],
+    figures = RecordingFigures(deps.sessions)
+    return Brought(routes=[http.routes(catalog)], workers=[figures], collectors=[figures],
                    on_asterisk=[start], closers=[worker.stop], health={"recordings": backlog})
 
 

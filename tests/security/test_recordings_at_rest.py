@@ -126,3 +126,16 @@ async def test_verify_backup_finds_a_deleted_and_a_corrupted_copy(stack: Stack, 
     main = await asyncio.to_thread(subprocess.run, [str(Path(sys.executable).parent / "hotline"), "recordings",
                                                     "verify"], env=env, capture_output=True, text=True)
     assert main.returncode == 0, "the main copies are untouched: " + main.stdout
+
+
+async def test_the_pipeline_and_its_copies_are_counted_for_monitoring(stack: Stack) -> None:
+    metrics = f"http://127.0.0.1:{stack.settings.core.ports.http}/metrics"
+    for _ in range(60):  # refreshed every 10 s
+        async with aiohttp.ClientSession() as http, http.get(metrics) as r:
+            text = await r.text()
+        if "hotline_recordings_backup_dead" in text:
+            break
+        await asyncio.sleep(0.5)
+    for name in ("waiting", "failing", "dead", "backup_waiting", "backup_dead"):
+        assert f"hotline_recordings_{name} " in text, name
+    assert "hotline_recordings_dead 0.0" in text and "hotline_recordings_backup_dead 0.0" in text
