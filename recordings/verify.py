@@ -18,6 +18,7 @@ from hotline.core.db.engine import SessionFactory, create_engine, session_factor
 from hotline.core.settings import CoreSettings
 from recordings.backends import StoreConfig
 from recordings.retention import sweep
+from recordings.revive import revive
 from recordings.sealing import KeyUnknown
 from recordings.settings import RecordingSettings
 from recordings.store import Store
@@ -91,6 +92,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                              "exit 1 if any is missing, altered or not made")
     copies.add_argument("--json", action="store_true")
     copies.set_defaults(func=lambda a: asyncio.run(_verify_backup(a)))
+    again = rsub.add_parser("revive", help="put dead recordings and given-up backup copies back in line")
+    again.add_argument("ids", nargs="*", type=int, help="recording ids (default: all dead ones)")
+    again.set_defaults(func=lambda a: asyncio.run(_revive(a)))
     keep = rsub.add_parser("retention", help="delete audio past the retention period (legal holds kept)")
     keep.add_argument("--keep-years", type=int, help="the period (default: HOTLINE_RECORDINGS_KEEP_YEARS)")
     keep.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
@@ -130,6 +134,16 @@ def _report(checked: int, bad: list[Mismatch], as_json: bool) -> int:
             print(f"{m.problem.upper():11} recording {m.recording} of call {m.call_id}: {m.path}")
         print(f"{checked} checked, {len(bad)} mismatch(es)")
     return 1 if bad else 0
+
+
+async def _revive(args: argparse.Namespace) -> int:
+    engine = create_engine(CoreSettings().db_url)
+    try:
+        rows, copies = await revive(session_factory(engine), args.ids)
+    finally:
+        await engine.dispose()
+    print(f"{rows} recording(s) and {copies} backup cop(ies) due again")
+    return 0
 
 
 async def _retention(args: argparse.Namespace) -> int:

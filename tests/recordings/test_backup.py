@@ -21,6 +21,7 @@ from hotline.calls.models import CallRecord, Recording
 from recordings.backends import StoreConfig
 from recordings.backup import BackupCopier, BackupSettings, backup_backlog
 from recordings.keyring import Keyring, KeyringError
+from recordings.revive import revive
 from recordings.sealed_store import SealedStore
 from recordings.sealing import MAGIC
 from recordings.store import LocalStore
@@ -122,6 +123,8 @@ async def test_a_backup_that_is_down_never_holds_up_the_main_store_and_is_retrie
     assert second.backup_state == "dead" and second.backup_attempts == 3 and second.backup_error
     assert copier.dead_total == 1 and "given up after 3 attempts" in caplog.text
     assert await backup_backlog(place.sessions) == {"waiting": 0, "dead": 1}
+    assert await revive(place.sessions) == (0, 1)
+    assert await backup_backlog(place.sessions) == {"waiting": 1, "dead": 0}, "due again after a revive"
 
 
 async def test_recordings_that_always_fail_do_not_stop_new_ones_and_die_after_the_cap(
@@ -156,6 +159,8 @@ async def test_recordings_that_always_fail_do_not_stop_new_ones_and_die_after_th
     assert recorder.dead_total == 120 and "is dead after 3 attempts" in caplog.text
     await time_passes(place)
     assert await recorder.pending() == [], "dead rows are no longer due"
+    assert await revive(place.sessions, [found["stuck-0"].id]) == (1, 0), "the operator puts one back in line"
+    assert await recorder.pending() == [found["stuck-0"].id]
 
 
 @pytest.mark.parametrize(("env", "message"), [
