@@ -12,7 +12,8 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+import tempfile
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -24,19 +25,36 @@ from sqlalchemy import select
 
 from hotline.app.stack import Stack
 from hotline.calls.models import Recording
+from hotline.core.netutil import free_port
 from integration.world.call import WorldCaller
 from recordings.sealing import MAGIC, key_id_of
 from tests.e2e.conftest import running_stack, stack_settings
+from tests.postgres_server import PostgresServer
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]
 
 KEY = os.urandom(32)
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """On SQLite and on PostgreSQL, like every end-to-end module; a PostgreSQL server of the module's own, as
+    verify-backup checks every recording in the database (other modules' have no copy here)."""
+    if request.param == "sqlite":
+        yield ""
+        return
+    server = PostgresServer(Path(tempfile.mkdtemp(prefix="hotline-pg-")), free_port())
+    asyncio.run(server.start())
+    try:
+        yield server.url
+    finally:
+        asyncio.run(server.stop())
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+async def stack(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> AsyncIterator[Stack]:
     home = tmp_path_factory.mktemp("home")
-    settings = stack_settings(home)
+    settings = stack_settings(home, database_url)
     settings = replace(settings, recordings=replace(settings.recordings, backup=str(home / "backup")))
     with pytest.MonkeyPatch.context() as env:  # the service and its recording worker read the key from here
         env.setenv("HOTLINE_RECORDINGS_KEY", KEY.hex())
@@ -104,6 +122,7 @@ async def test_verify_backup_finds_a_deleted_and_a_corrupted_copy(stack: Stack, 
         calls.append(outcome.call_id)
     deleted, corrupted = [await backed_up(stack, call_id) for call_id in calls]
     env = {**os.environ, "HOTLINE_HOME_DIR": str(stack.settings.core.home),
+           "HOTLINE_DATABASE_URL": stack.settings.core.database_url,
            "HOTLINE_RECORDINGS_BACKUP": str(stack.settings.core.home / "backup"), "HOTLINE_RECORDINGS_KEY": KEY.hex()}
     hotline = [str(Path(sys.executable).parent / "hotline"), "recordings", "verify-backup"]
     clean = await asyncio.to_thread(subprocess.run, [*hotline, "--json"], env=env, capture_output=True, text=True)
