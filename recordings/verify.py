@@ -17,6 +17,7 @@ from hotline.calls.models import Recording
 from hotline.core.db.engine import SessionFactory, create_engine, session_factory
 from hotline.core.settings import CoreSettings
 from recordings.backends import StoreConfig
+from recordings.reseal import reseal
 from recordings.retention import sweep
 from recordings.revive import revive
 from recordings.sealing import KeyUnknown
@@ -92,6 +93,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                              "exit 1 if any is missing, altered or not made")
     copies.add_argument("--json", action="store_true")
     copies.set_defaults(func=lambda a: asyncio.run(_verify_backup(a)))
+    rotate = rsub.add_parser("reseal", help="seal every stored recording with the current key (key rotation)")
+    rotate.set_defaults(func=lambda a: asyncio.run(_reseal(a)))
     again = rsub.add_parser("revive", help="put dead recordings and given-up backup copies back in line")
     again.add_argument("ids", nargs="*", type=int, help="recording ids (default: all dead ones)")
     again.set_defaults(func=lambda a: asyncio.run(_revive(a)))
@@ -134,6 +137,20 @@ def _report(checked: int, bad: list[Mismatch], as_json: bool) -> int:
             print(f"{m.problem.upper():11} recording {m.recording} of call {m.call_id}: {m.path}")
         print(f"{checked} checked, {len(bad)} mismatch(es)")
     return 1 if bad else 0
+
+
+async def _reseal(args: argparse.Namespace) -> int:
+    core, settings = CoreSettings(), RecordingSettings()
+    engine = create_engine(core.db_url)
+    try:
+        done, problems = await reseal(session_factory(engine), StoreConfig.of(settings, core.home).open(),
+                                      progress=True)
+    finally:
+        await engine.dispose()
+    for problem in problems:
+        print(problem)
+    print(f"{done} recording(s) resealed, {len(problems)} problem(s)")
+    return 1 if problems else 0
 
 
 async def _revive(args: argparse.Namespace) -> int:

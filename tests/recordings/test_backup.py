@@ -21,6 +21,7 @@ from hotline.calls.models import CallRecord, Recording
 from recordings.backends import StoreConfig
 from recordings.backup import BackupCopier, BackupSettings, backup_backlog
 from recordings.keyring import Keyring, KeyringError
+from recordings.reseal import reseal
 from recordings.revive import revive
 from recordings.sealed_store import SealedStore
 from recordings.sealing import MAGIC
@@ -183,3 +184,29 @@ async def test_the_worker_and_the_service_refuse_to_start_with_unusable_keys(
     log = (place.logs / "recordings.log").read_text()
     assert "refusing to start: " in log and message in log
     assert not place.store.exists() or not list(place.store.rglob("*.opus")), "nothing written"
+
+
+async def test_reseal_finishes_a_key_rotation(place: Place, tmp_path: Path) -> None:
+    old, new = os.urandom(32), os.urandom(32)
+
+    def ring(*keys: bytes) -> Keyring:
+        return Keyring.from_env({"HOTLINE_RECORDINGS_KEY": keys[0].hex(),
+                                 "HOTLINE_RECORDINGS_OLD_KEYS": ",".join(k.hex() for k in keys[1:])})
+
+    before = SealedStore(LocalStore(place.store), ring(old))
+    await ended_call(place, "before-rotation", 3)
+    assert await RecordingWorker(place.sessions, before, WorkerSettings(place.wavs, settle_s=0)).run_once() == 1
+    copier = BackupCopier(place.sessions, before, SealedStore(LocalStore(tmp_path / "backup"), ring(old)))
+    assert await copier.run_once() == 1
+
+    rotating = SealedStore(LocalStore(place.store), ring(new, old))
+    assert await reseal(place.sessions, rotating) == (1, [])
+    row = (await rows(place))["before-rotation"]
+    only_new = SealedStore(LocalStore(place.store), ring(new))
+    assert row.key_id == rotating.key_id and await only_new.sha256(row.path) == row.sha256
+    assert row.waveform_path and (await only_new.size(row.waveform_path) or 0) > 0
+    assert row.backup_state is None, "its backup copy is made again under the new key"
+    recopy = BackupCopier(place.sessions, rotating, SealedStore(LocalStore(tmp_path / "backup"), ring(new, old)))
+    assert await recopy.run_once() == 1
+    assert await verify_backup(place.sessions, SealedStore(LocalStore(tmp_path / "backup"), ring(new))) == (1, [])
+    assert await reseal(place.sessions, rotating) == (0, []), "nothing left under the old key"
