@@ -21,6 +21,7 @@ from callback.models import RevisitTask
 from dialplans.model import RevisitSettings
 from hotline.calls.models import CallerListEntry, CallRecord
 from hotline.core.db.engine import SessionFactory
+from hotline.core.db.integrity import is_duplicate
 from hotline.core.workers import LoopWorker
 
 log = logging.getLogger(__name__)
@@ -88,8 +89,10 @@ class RevisitPlanner(LoopWorker):
                 async with self._sessions.begin() as s:
                     s.add(RevisitTask(call_id=call.call_id, number=number, reason=reason, mode=MODES[reason],
                                       created_at=now))
-            except IntegrityError:
-                continue  # another scan was first
+            except IntegrityError as exc:
+                if is_duplicate(exc, RevisitTask.__tablename__, "call_id", "reason"):
+                    continue  # another scan was first
+                raise
             made += 1
         self._scanned_to = until
         return made

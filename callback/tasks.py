@@ -12,6 +12,7 @@ taken, and an upload's campaign is finished when its last robot task ends.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -29,6 +30,8 @@ from hotline.calls.models import CallerListEntry
 from hotline.core.clock import now as _now
 from hotline.core.db.engine import SessionFactory
 from tickets.timeline import RevisitResult, record_revisit
+
+log = logging.getLogger(__name__)
 
 OPEN = ("pending", "retry")
 REACHED = ("completed", "refused", "human", "hung_up")  # a person answered and pressed something
@@ -250,7 +253,8 @@ class RevisitTasks:
                  "finished_at": t.finished_at.isoformat() if t.finished_at else None} for t in rows]
 
     async def recover(self) -> int:
-        """After a crash: calls we were placing are gone; their tasks go back to `retry` at once."""
+        """After a crash: calls we were placing are gone; their tasks go back to `retry` at once, unless they
+        used up their attempts (a call that brings the service down each time is not placed for ever)."""
         now = _now()
         async with self.sessions.begin() as s:
             stuck = (await s.scalars(select(RevisitTask).where(RevisitTask.status == "calling")
@@ -260,7 +264,14 @@ class RevisitTasks:
                     RevisitAttempt.task_id == task.id, RevisitAttempt.ended_at.is_(None)))).all()
                 for attempt in open_attempts:
                     attempt.ended_at, attempt.outcome = now, "interrupted"
-                task.status, task.next_attempt_at = "retry", now
+                if task.attempts >= self.settings.max_attempts:
+                    task.status, task.result, task.finished_at = "failed", "exhausted", now
+                    log.error("revisit task %s exhausted: its last %d call(s) were cut by a restart", task.id,
+                              task.attempts)
+                    await _report(s, task, now)
+                    await _finish_when_done(s, task.campaign_id)
+                else:
+                    task.status, task.next_attempt_at = "retry", now
         return len(stuck)
 
     async def progress(self, campaign: int | None = None) -> dict[str, Any]:

@@ -18,11 +18,12 @@ from aiohttp import web
 from aiohttp.payload import AsyncIterablePayload
 from pydantic import BaseModel, Field
 
-from hotline.core.errors import BadRequest, NotFound
+from hotline.core.errors import BadRequest, DomainError, NotFound
 from hotline.core.web.bodies import Query, path_id, read_query
 from hotline.core.web.policy import Grant, guarded
 from hotline.core.web.routes import RouteTable
 from recordings.catalog import Found, RecordingCatalog
+from recordings.sealing import KeyUnknown, SealBroken
 
 RECORDINGS = web.AppKey("recordings", RecordingCatalog)
 MEDIA_TYPES = {"opus": "audio/ogg", "mp3": "audio/mpeg", "wav": "audio/wav"}
@@ -127,7 +128,13 @@ async def _serve(request: web.Request, location: str, content_type: str,
                  attachment: str | None = None) -> web.Response:
     """A stored file streamed from the store, honouring a single HTTP byte range."""
     store = request.app[RECORDINGS].store
-    size = await store.size(location)
+    try:
+        size = await store.size(location)
+    except KeyUnknown as exc:  # sealed with a key this service was not given: say so, send nothing
+        raise DomainError(str(exc), error_id="recording_key_missing", status=503) from exc
+    except SealBroken as exc:
+        raise DomainError(f"the stored file does not authenticate ({exc}); run `hotline recordings verify`",
+                          error_id="audio_altered", status=503) from exc
     if size is None:
         raise NotFound("the stored file is missing; run `hotline recordings verify`", error_id="audio_missing")
     span = _span(request, size)
@@ -150,7 +157,7 @@ AUDITED = "recordings/{recording_id}"
 
 @table.get(ONE + "/audio", summary="the recording's audio, streamed with HTTP range requests (206) for the web "
            "player; ?download=1 as an attachment; 410 once retention deleted it", query=AudioQuery,
-           produces="audio/*", errors=(410, 416))
+           produces="audio/*", errors=(410, 416, 503))
 @guarded("recordings.play", resource=AUDITED)
 async def audio(request: web.Request, grant: Grant) -> web.Response:
     download = read_query(request.query, AudioQuery).download
@@ -160,7 +167,7 @@ async def audio(request: web.Request, grant: Grant) -> web.Response:
     return await _serve(request, r.path, MEDIA_TYPES.get(r.format, "application/octet-stream"), name)
 
 
-@table.get(ONE + "/waveform", summary="the recording's waveform image", produces="image/png")
+@table.get(ONE + "/waveform", summary="the recording's waveform image", produces="image/png", errors=(503,))
 @guarded("recordings.play", resource=AUDITED)
 async def waveform(request: web.Request, grant: Grant) -> web.Response:
     found = await _playable(request, grant, "recordings.waveform")

@@ -6,7 +6,9 @@ from hotline.core.plugin import Brought, Deps, Plugin, Started
 from hotline.core.web.health import PartHealth
 from recordings import http
 from recordings.backends import StoreConfig
+from recordings.backup import backup_backlog
 from recordings.catalog import RecordingCatalog
+from recordings.metrics import RecordingFigures
 from recordings.process import RecordingWorkerProcess
 from recordings.settings import RecordingSettings
 from recordings.verify import register
@@ -17,17 +19,23 @@ async def load(deps: Deps) -> Brought:
     s, core, data = deps.get(RecordingSettings), deps.core, deps.data
     store = StoreConfig.of(s, core.home)
     worker = RecordingWorkerProcess(core.db_url, data.host(data.inner_of("recordings")), store, core.run_dir,
-                                    fmt=s.format, max_backoff_s=s.max_backoff_s, keep_years=s.keep_years)
+                                    fmt=s.format, max_backoff_s=s.max_backoff_s, keep_years=s.keep_years,
+                                    max_attempts=s.max_attempts)
+    catalog = RecordingCatalog(deps.sessions, store.open())  # malformed keys stop the service here
+    store.open_backup()  # a bad backup target stops the service now, not the worker later
 
     async def start(_: Started) -> None:
         await worker.start()
 
     async def backlog() -> PartHealth:
         waiting = await recording_backlog(deps.sessions)
-        return PartHealth(waiting["failing"] == 0,
-                          f"waiting {waiting['waiting']}, failing {waiting['failing']} (see recordings.log)")
+        copies = await backup_backlog(deps.sessions) if store.backup else {"waiting": 0, "dead": 0}
+        return PartHealth(waiting["failing"] == 0 and waiting["dead"] == 0 and copies["dead"] == 0,
+                          f"waiting {waiting['waiting']}, failing {waiting['failing']}, dead {waiting['dead']}; "
+                          f"backup waiting {copies['waiting']}, dead {copies['dead']} (see recordings.log)")
 
-    return Brought(routes=[http.routes(RecordingCatalog(deps.sessions, store.open()))],
+    figures = RecordingFigures(deps.sessions)
+    return Brought(routes=[http.routes(catalog)], workers=[figures], collectors=[figures],
                    on_asterisk=[start], closers=[worker.stop], health={"recordings": backlog})
 
 

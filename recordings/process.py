@@ -13,9 +13,9 @@ from recordings.backends import StoreConfig
 
 class RecordingWorkerProcess:
     def __init__(self, db_url: str, wavs: Path, store: StoreConfig, log_dir: Path, *, fmt: str = "opus",
-                 max_backoff_s: float = 60.0, keep_years: int = 0) -> None:
+                 max_backoff_s: float = 60.0, keep_years: int = 0, max_attempts: int = 30) -> None:
         self.db_url, self.wavs, self.store, self.log_dir = db_url, wavs, store, log_dir
-        self.fmt, self.max_backoff_s, self.keep_years = fmt, max_backoff_s, keep_years
+        self.fmt, self.max_backoff_s, self.keep_years, self.max_attempts = fmt, max_backoff_s, keep_years, max_attempts
         self._proc: asyncio.subprocess.Process | None = None
 
     @property
@@ -30,7 +30,7 @@ class RecordingWorkerProcess:
             self._proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "recordings.worker", "--db", self.db_url, "--wavs", str(self.wavs),
                 *self.store.args(), "--format", self.fmt, "--max-backoff", str(self.max_backoff_s),
-                "--keep-years", str(self.keep_years),
+                "--keep-years", str(self.keep_years), "--max-attempts", str(self.max_attempts),
                 stdout=log, stderr=log, start_new_session=True, env=dict(os.environ), preexec_fn=die_with_parent)
         finally:
             log.close()

@@ -2,8 +2,9 @@
 
 The standards want recordings kept long-term, so the default keeps them for ever (`keep_years` 0).
 When a centre sets a period, the audio (and its waveform) of older calls is deleted from the store;
-the recording row stays, marked expired, with its hash, as evidence that it existed. A legal hold on
-any ticket linked to the call keeps the audio. Every deletion is written to the audit log.
+the recording row stays, marked expired, with its hash, as evidence that it existed. Its copy in the backup
+store goes too (a backup must not outlive the period). A legal hold on any ticket linked to the call keeps
+the audio. Every deletion is written to the audit log.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def cutoff(keep_years: int, now: datetime) -> datetime:
 
 
 async def sweep(sessions: SessionFactory, store: Store, keep_years: int, *, now: datetime | None = None,
-                dry_run: bool = False, batch: int = 500) -> RetentionReport:
+                dry_run: bool = False, batch: int = 500, backup: Store | None = None) -> RetentionReport:
     """Delete the audio of recordings older than `keep_years` (0: keep for ever) that no legal hold keeps."""
     if keep_years <= 0:
         return RetentionReport(0, 0, dry_run)
@@ -59,6 +60,8 @@ async def sweep(sessions: SessionFactory, store: Store, keep_years: int, *, now:
             await store.delete(row.path)
             if row.waveform_path:
                 await store.delete(row.waveform_path)
+            if row.backup_path and backup is not None:
+                await backup.delete(row.backup_path)
             async with sessions.begin() as s:
                 fresh = await s.get(Recording, row.id, with_for_update=True)
                 if fresh is None:
@@ -67,5 +70,6 @@ async def sweep(sessions: SessionFactory, store: Store, keep_years: int, *, now:
                 s.add(AuditEntry(at=fresh.expired_at, actor="retention", role="system", action="recordings.expire",
                                  resource=f"recordings/{row.id}", allowed=True, remote=None,
                                  detail={"call_id": row.call_id, "started_at": row.started_at.isoformat(),
-                                         "keep_years": keep_years, "sha256": row.sha256}))
+                                         "keep_years": keep_years, "sha256": row.sha256,
+                                         "backup_deleted": bool(row.backup_path and backup is not None)}))
             expired += 1

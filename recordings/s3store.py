@@ -40,7 +40,9 @@ class S3Settings:
 
     `endpoint_url` None means AWS itself; `access_key`/`secret_key` None means boto3's usual credential
     chain (environment, config files, instance role). Objects are stored as `<prefix><key>`; files are
-    staged under `scratch_dir` before upload."""
+    staged under `scratch_dir` before upload. `sse` is the server-side encryption asked for on every upload
+    and checked on the stored object: `AES256` (SSE-S3, the default), `aws:kms` (with `kms_key_id`, or the
+    bucket's default key) or `none`."""
 
     endpoint_url: str | None
     bucket: str
@@ -49,6 +51,21 @@ class S3Settings:
     secret_key: str | None
     prefix: str = ""
     scratch_dir: Path
+    sse: str = "AES256"
+    kms_key_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.sse not in ("AES256", "aws:kms", "none"):
+            raise ValueError(f"HOTLINE_S3_SSE must be AES256, aws:kms or none, not {self.sse!r}")
+
+    def sse_args(self) -> dict[str, str]:
+        """The PutObject arguments asking for server-side encryption."""
+        if self.sse == "none":
+            return {}
+        args = {"ServerSideEncryption": self.sse}
+        if self.sse == "aws:kms" and self.kms_key_id:
+            args["SSEKMSKeyId"] = self.kms_key_id
+        return args
 
 
 def _b64_sha256(path: Path) -> str:
@@ -144,13 +161,28 @@ class S3Store:
                     ContentType=content_type,
                     ChecksumAlgorithm="SHA256",
                     ChecksumSHA256=checksum,
+                    **self.settings.sse_args(),
                 )
+            head = self._client.head_object(Bucket=self.bucket, Key=object_key)
         except (BotoCoreError, ClientError) as exc:
             raise StorageUnavailable(f"could not store s3://{self.bucket}/{object_key}: {exc}") from exc
         echoed = response.get("ChecksumSHA256")
         if echoed is not None and echoed != checksum:
             raise StorageUnavailable(
                 f"s3://{self.bucket}/{object_key}: the server reports SHA-256 {echoed}, the upload was {checksum}")
+        self._check_sse(object_key, head)
+
+    def _check_sse(self, object_key: str, head: dict[str, Any]) -> None:
+        """The stored object is encrypted as asked (a store that ignores the request is refused)."""
+        wanted = self.settings.sse
+        if wanted == "none":
+            return
+        found = head.get("ServerSideEncryption")
+        kms = head.get("SSEKMSKeyId")
+        if found != wanted or (wanted == "aws:kms" and self.settings.kms_key_id
+                               and not str(kms or "").endswith(self.settings.kms_key_id)):
+            raise StorageUnavailable(f"s3://{self.bucket}/{object_key} is stored with server-side encryption "
+                                     f"{found!r} (key {kms!r}), not {wanted!r} as asked")
 
     async def sha256(self, location: str) -> str | None:
         object_key = self.object_key(location)

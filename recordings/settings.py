@@ -21,6 +21,10 @@ class RecordingSettings:
     s3_bucket: str = env_field("S3_BUCKET", "hotline-recordings")
     s3_region: str = env_field("S3_REGION", "us-east-1")
     s3_prefix: str = env_field("S3_PREFIX", "")
+    # the second copy of every stored recording: a folder, or s3://bucket/prefix (same endpoint and keys as
+    # above); "" for none. Encryption keys: HOTLINE_RECORDINGS_KEY / _OLD_KEYS / _ENCRYPT (recordings.keyring)
+    backup: str = env_field("RECORDINGS_BACKUP", "")
+    max_attempts: int = env_field("RECORDINGS_MAX_ATTEMPTS", "30", int)
     # keep stored recordings this many years (0: for ever, as the standards ask long-term keeping)
     keep_years: int = env_field("RECORDINGS_KEEP_YEARS", "0", int)
 

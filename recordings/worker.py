@@ -5,7 +5,10 @@ of an ended call: transcode to `<final>.part`, hash, fsync and rename, verify th
 and duration against the WAV), write the metadata, and only then delete the WAV. Killed at any point
 it loses nothing: a `.part` is removed and redone, a row still marked `recording` is processed again,
 a WAV whose stored copy is already recorded is deleted, a WAV nobody knows is linked to its call.
-Failures (disk full, storage down) are kept on the row and retried with backoff.
+Failures (disk full, storage down) are kept on the row and retried with backoff (`next_attempt_at`, which
+the due query skips by index, so a failing recording never holds up the ones behind it); after
+`max_attempts` the row is `dead`: its WAV stays, its last error is kept and logged. When a backup store is
+configured, a second loop (`recordings.backup`) copies what was stored, never delaying this one.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from hotline.calls.models import CallRecord, Recording
 from hotline.core.clock import china_day
@@ -26,7 +29,10 @@ from hotline.core.db.engine import SessionFactory, create_engine, session_factor
 from hotline.core.workers import LoopWorker
 from recordings.analysis import Analysis, ReviewRules, analyse
 from recordings.backends import StoreConfig
+from recordings.backup import BackupCopier
+from recordings.keyring import KeyringError
 from recordings.retention import sweep
+from recordings.sealed_store import SealedStore
 from recordings.store import Store, sha256_of
 from recordings.transcode import Codec, media_seconds, transcode, wav_seconds, waveform
 
@@ -44,6 +50,7 @@ class WorkerSettings:
     channels: bool = True  # keep the caller and what they heard as two channels when Asterisk wrote them
     review: ReviewRules = field(default_factory=ReviewRules)
     keep_years: int = 0  # retention period; 0 keeps recordings for ever
+    max_attempts: int = 30  # then the recording is dead (its WAV kept) and no longer tried
 
 
 def _delete_wavs(wav: Path) -> None:
@@ -66,7 +73,8 @@ async def recording_backlog(sessions: SessionFactory) -> dict[str, int]:
         waiting = await s.scalar(select(func.count()).select_from(Recording).where(Recording.status == "recording"))
         failing = await s.scalar(select(func.count()).select_from(Recording).where(
             Recording.status == "recording", Recording.error.is_not(None)))
-    return {"waiting": int(waiting or 0), "failing": int(failing or 0)}
+        dead = await s.scalar(select(func.count()).select_from(Recording).where(Recording.status == "dead"))
+    return {"waiting": int(waiting or 0), "failing": int(failing or 0), "dead": int(dead or 0)}
 
 
 @dataclass(frozen=True)
@@ -86,12 +94,13 @@ class RecordingWorker(LoopWorker):
 
     name = "recordings"
 
-    def __init__(self, sessions: SessionFactory, store: Store, settings: WorkerSettings) -> None:
+    def __init__(self, sessions: SessionFactory, store: Store, settings: WorkerSettings,
+                 backup: BackupCopier | None = None) -> None:
         super().__init__()
-        self._sessions, self._store, self._settings = sessions, store, settings
+        self._sessions, self._store, self._settings, self._backup = sessions, store, settings, backup
         self.max_backoff_s = settings.max_backoff_s
-        self._retry_at: dict[int, float] = {}
         self._next_sweep = 0.0
+        self.dead_total = 0
 
     async def start_up(self) -> None:
         """Clean half-written files and find WAVs nobody processed (a crash, a lost event)."""
@@ -133,15 +142,17 @@ class RecordingWorker(LoopWorker):
                     log.error("orphan recording %s has no call record; left in place", wav)
 
     async def pending(self) -> list[int]:
-        """Recordings of calls that ended at least `settle_s` ago, oldest first."""
-        settled = datetime.now(UTC) - timedelta(seconds=self._settings.settle_s)
+        """Recordings of calls that ended at least `settle_s` ago and are not backing off, oldest first."""
+        now = datetime.now(UTC)
+        settled = now - timedelta(seconds=self._settings.settle_s)
         async with self._sessions() as s:
             ids = (await s.scalars(
                 select(Recording.id).join(CallRecord).where(
-                    Recording.status == "recording", CallRecord.ended_at.is_not(None),
-                    CallRecord.ended_at <= settled).order_by(Recording.id).limit(100))).all()
-        now = time.monotonic()
-        return [i for i in ids if self._retry_at.get(i, 0.0) <= now]
+                    Recording.status == "recording",
+                    or_(Recording.next_attempt_at.is_(None), Recording.next_attempt_at <= now),
+                    CallRecord.ended_at.is_not(None), CallRecord.ended_at <= settled)
+                .order_by(Recording.id).limit(100))).all()
+        return list(ids)
 
     async def run_once(self) -> int:
         done = 0
@@ -162,7 +173,6 @@ class RecordingWorker(LoopWorker):
             await self._failed(rec_id, exc)
             return False
         _delete_wavs(wav)
-        self._retry_at.pop(rec_id, None)
         flagged = f", flagged for review: {', '.join(stored.analysis.review_reasons)}" if (
             stored.analysis and stored.analysis.review) else ""
         log.info("recording %s of call %s stored (%d channel(s)): %s%s", rec_id, row.call_id, stored.channels,
@@ -217,6 +227,8 @@ class RecordingWorker(LoopWorker):
             fresh.analysis = stored.analysis.to_json() if stored.analysis else None
             fresh.review = bool(stored.analysis and stored.analysis.review)
             fresh.waveform_path, fresh.stored_at, fresh.error = stored.waveform, datetime.now(UTC), None
+            fresh.next_attempt_at = None
+            fresh.key_id = self._store.key_id if isinstance(self._store, SealedStore) else None
 
     async def _failed(self, rec_id: int, exc: Exception) -> None:
         async with self._sessions.begin() as s:
@@ -225,14 +237,26 @@ class RecordingWorker(LoopWorker):
                 return
             row.attempts += 1
             row.error = f"{type(exc).__name__}: {exc}"[:1000]
+            if row.attempts >= self._settings.max_attempts:
+                row.status, row.next_attempt_at = "dead", None
+                self.dead_total += 1
+                log.error("recording %s is dead after %d attempts, its WAV kept at %s: %s", rec_id, row.attempts,
+                          row.path, row.error)
+                return
+            delay = min(self._settings.max_backoff_s, 2.0 ** min(row.attempts, 10) / 2)
+            row.next_attempt_at = datetime.now(UTC) + timedelta(seconds=delay)
             attempts = row.attempts
-        delay = min(self._settings.max_backoff_s, 2.0 ** min(attempts, 10) / 2)
-        self._retry_at[rec_id] = time.monotonic() + delay
         log.error("recording %s not stored (attempt %d, next in %.0f s): %s", rec_id, attempts, delay, exc)
 
     async def run(self) -> None:
         await self.start_up()
-        await super().run()
+        if self._backup is not None:
+            self._backup.start()
+        try:
+            await super().run()
+        finally:
+            if self._backup is not None:
+                await self._backup.close()
 
     async def step(self) -> float:
         await self.run_once()
@@ -243,7 +267,8 @@ class RecordingWorker(LoopWorker):
         """The retention sweep, once a day when a period is set."""
         if not self._settings.keep_years or time.monotonic() < self._next_sweep:
             return
-        report = await sweep(self._sessions, self._store, self._settings.keep_years)
+        report = await sweep(self._sessions, self._store, self._settings.keep_years,
+                             backup=self._backup.backup if self._backup is not None else None)
         self._next_sweep = time.monotonic() + RETENTION_EVERY_S
         if report.expired:
             log.info("retention: %d recording(s) past %d years deleted, %d kept by legal hold",
@@ -252,8 +277,11 @@ class RecordingWorker(LoopWorker):
 
 async def _main(db_url: str, settings: WorkerSettings, store: StoreConfig) -> None:
     engine = create_engine(db_url)
+    sessions = session_factory(engine)
     try:
-        await RecordingWorker(session_factory(engine), await store.open_ready(), settings).run()
+        main, backup = await store.open_ready(), await store.open_backup_ready()
+        copier = BackupCopier(sessions, main, backup) if backup is not None else None
+        await RecordingWorker(sessions, main, settings, copier).run()
     finally:
         await engine.dispose()
 
@@ -267,11 +295,16 @@ def main() -> None:
     parser.add_argument("--bitrate", type=int, default=12, help="kb/s")
     parser.add_argument("--max-backoff", type=float, default=60.0)
     parser.add_argument("--keep-years", type=int, default=0, help="retention period (0: keep for ever)")
+    parser.add_argument("--max-attempts", type=int, default=30, help="then a recording is dead (its WAV kept)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s recordings %(levelname)s %(message)s")
     settings = WorkerSettings(args.wavs, Codec(args.format, args.bitrate), max_backoff_s=args.max_backoff,
-                              keep_years=args.keep_years)
-    asyncio.run(_main(args.db, settings, StoreConfig.from_args(args)))
+                              keep_years=args.keep_years, max_attempts=args.max_attempts)
+    try:
+        asyncio.run(_main(args.db, settings, StoreConfig.from_args(args)))
+    except KeyringError as exc:  # never store a recording with the wrong keys, or in plain by mistake
+        log.error("refusing to start: %s", exc)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

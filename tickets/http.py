@@ -24,6 +24,7 @@ from hotline.core.web.policy import AUDIT, Grant, Scope, guarded
 from hotline.core.web.routes import RouteTable
 from integration.casesystem.mapping import BadEvent, CaseMapping, InboundEvent
 from integration.casesystem.outbox import OutboxWorker
+from integration.casesystem.receipts import EventRefused
 from integration.casesystem.signing import BadSignature, verify
 from tickets.duty_call import DutyCaller
 from tickets.form import BadTicket, FieldError, TicketForm, read_form
@@ -267,7 +268,7 @@ async def _inbound(request: web.Request, mapping: CaseMapping, raw: bytes) -> In
 
 @case_table.post(WEBHOOK_PATH, summary="the case system's webhook: status changes, signed (X-Signature-Timestamp, "
                  "X-Signature: HMAC-SHA256 of '<timestamp>.<body>'), each event id once", public=True,
-                 response=CaseEventApplied, errors=(400, 401, 409))
+                 response=CaseEventApplied, errors=(400, 401, 409, 422))
 async def case_event(request: web.Request) -> web.Response:
     link, raw = request.app[CASE], await request.read()
     try:
@@ -281,7 +282,7 @@ async def case_event(request: web.Request) -> web.Response:
         ticket = await request.app[TICKETS].case_event(
             event.event_id, event.ticket, event.status, event.at,
             {"note": event.note, **({"case_number": event.case_number} if event.case_number else {})})
-    except StaleEvent as exc:
+    except (StaleEvent, EventRefused) as exc:
         log.warning("case-system event %s refused: %s", event.event_id, exc)
         await _refused_event(request, str(exc), event_id=event.event_id)
         raise

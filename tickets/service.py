@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialplans.calendar import CHINA
@@ -23,7 +24,7 @@ from hotline.core.clock import now as _now
 from hotline.core.db.engine import SessionFactory
 from hotline.core.errors import Conflict, NotFound
 from integration.casesystem.outbox import enqueue
-from integration.casesystem.receipts import EventSeen, receive_once
+from integration.casesystem.receipts import EventRefused, EventSeen, receive_once
 from tickets.catalogue import Catalogue
 from tickets.form import BadTicket, FieldError, TicketForm, missing_for_submit
 from tickets.models import Ticket, TicketCall, TicketEvent
@@ -269,6 +270,8 @@ class Tickets:
                 await self._apply_status(s, row, event_id, status, at, detail)
         except EventSeen as exc:
             raise StaleEvent(str(exc)) from exc
+        except IntegrityError as exc:  # the event's own rows refused at commit: not a replay
+            raise EventRefused.of(event_id, exc) from exc
         await self._announce({"kind": "status", "ticket": row.number, "status": status})
         return self._view(row)
 

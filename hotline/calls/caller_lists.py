@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hotline.calls.models import CallerListEntry, CallRecord
 from hotline.core.db.engine import SessionFactory
+from hotline.core.db.integrity import is_duplicate
 
 KINDS: tuple[str, ...] = ("vip", "elderly", "watch", "blocked", "no_revisit")  # no_revisit: opted out (R-REV-4)
 NUMBER = re.compile(r"^\+?\d{3,20}$")
@@ -64,8 +65,10 @@ class CallerLists:
             async with self.sessions.begin() as s:
                 s.add(CallerListEntry(number=number, kind=kind, note=note, added_by=added_by,
                                       added_at=datetime.now(UTC)))
-        except IntegrityError:
-            return False
+        except IntegrityError as exc:
+            if is_duplicate(exc, CallerListEntry.__tablename__, "number", "kind"):
+                return False
+            raise
         return True
 
     async def remove(self, number: str, kind: str) -> bool:

@@ -9,6 +9,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -50,6 +51,8 @@ class Recording(Base):
     """A recording of a call: the WAV Asterisk writes (`recording`), then the compact stored copy (`stored`)."""
 
     __tablename__ = "recordings"
+    __table_args__ = (Index("ix_recordings_due", "status", "next_attempt_at"),
+                      Index("ix_recordings_backup_due", "status", "backup_state", "backup_next_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     call_id: Mapped[str] = mapped_column(ForeignKey("calls.call_id", ondelete="CASCADE"), index=True)
@@ -58,7 +61,8 @@ class Recording(Base):
     started_at: Mapped[datetime] = mapped_column(index=True)
     size_bytes: Mapped[int | None]
     sha256: Mapped[str | None] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default="recording", index=True)  # recording | stored
+    # recording | stored | expired | dead (gave up after the attempt cap: the WAV stays, see `error`)
+    status: Mapped[str] = mapped_column(String(16), default="recording", index=True)
     wav_path: Mapped[str | None] = mapped_column(Text)
     duration_s: Mapped[float | None]
     stored_at: Mapped[datetime | None]
@@ -69,6 +73,13 @@ class Recording(Base):
     review: Mapped[bool] = mapped_column(Boolean, default=False, index=True)  # flagged for quality review
     waveform_path: Mapped[str | None] = mapped_column(Text)
     expired_at: Mapped[datetime | None]  # audio deleted by the retention policy; the row stays as evidence
+    next_attempt_at: Mapped[datetime | None]  # after a failure: not tried again before
+    key_id: Mapped[str | None] = mapped_column(String(16))  # the key the stored files are sealed with; None: plain
+    backup_path: Mapped[str | None] = mapped_column(Text)  # the copy in the backup store
+    backup_state: Mapped[str | None] = mapped_column(String(16))  # None: due | done | dead (see backup_error)
+    backup_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    backup_next_at: Mapped[datetime | None]
+    backup_error: Mapped[str | None] = mapped_column(Text)
     call: Mapped[CallRecord] = relationship(back_populates="recordings")
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hotline.calls.models import CallRecord, Rating, Recording
 from hotline.core.db.engine import SessionFactory
+from hotline.core.db.integrity import is_duplicate, violation
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -103,8 +104,9 @@ class CallRecords:
                     s.add(CallRecord(call_id=call_id, sip_call_id=sip_call_id, caller=caller, dialled=dialled,
                                      started_at=started_at, answered_at=started_at, route_mode=route_mode,
                                      route_skill=route_skill, steps=[]))
-        except IntegrityError:
-            pass  # the other writer was first
+        except IntegrityError as exc:
+            if not is_duplicate(exc, CallRecord.__tablename__, "call_id"):
+                raise  # not the other writer: a real fault, never taken for "already there"
 
     async def _update(self, call_id: str, **values: Any) -> None:
         async with self._locked(call_id), self.sessions.begin() as s:
@@ -147,7 +149,9 @@ class CallRecords:
                 row.rating, row.rating_status = rating, "rated"
                 row.steps = [*row.steps, {"at": at.isoformat(), "step": "rated", "detail": {"rating": rating}}]
         except IntegrityError as exc:
-            raise RatingRefused(f"call {call_id} is already rated") from exc
+            if is_duplicate(exc, Rating.__tablename__, "call_id"):
+                raise RatingRefused(f"call {call_id} is already rated") from exc
+            raise RatingRefused(f"the rating of call {call_id} cannot be stored: {violation(exc).describe()}") from exc
 
     async def add_recording(self, call_id: str, path: str, format: str) -> int:
         """Link a recording file to the call (once per path)."""

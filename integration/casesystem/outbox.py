@@ -92,14 +92,20 @@ class OutboxWorker(LoopWorker):
         return self._settings.poll_s
 
     async def _heads(self) -> list[OutboxMessage]:
-        """The oldest undelivered message of each ticket, if it is due and not dead."""
+        """The oldest undelivered message of each ticket, unless the ticket has a dead one.
+
+        Dead messages are left out by the query itself (on ix_case_outbox_pending), not after it: dead
+        letters piling up at the head of the table can never hide the messages written after them."""
+        dead_tickets = select(OutboxMessage.ticket_id).where(OutboxMessage.delivered_at.is_(None),
+                                                             OutboxMessage.dead.is_(True))
         async with self._sessions() as s:
-            rows = (await s.scalars(select(OutboxMessage).where(OutboxMessage.delivered_at.is_(None))
-                                    .order_by(OutboxMessage.id).limit(500))).all()
+            rows = (await s.scalars(select(OutboxMessage).where(
+                OutboxMessage.delivered_at.is_(None), OutboxMessage.dead.is_(False),
+                OutboxMessage.ticket_id.not_in(dead_tickets)).order_by(OutboxMessage.id).limit(500))).all()
         heads: dict[int, OutboxMessage] = {}
         for row in rows:
             heads.setdefault(row.ticket_id, row)
-        due = [m for m in heads.values() if not m.dead]
+        due = list(heads.values())
         if due and due[0].next_attempt_at > _now():
             return []  # the oldest is backing off: nothing may overtake it
         return sorted(due, key=lambda m: m.id)

@@ -104,6 +104,17 @@ async def test_a_restart_neither_repeats_nor_skips(tasks: RevisitTasks) -> None:
     assert await tasks.recover() == 0
 
 
+async def test_a_call_cut_by_every_restart_is_not_placed_for_ever(tasks: RevisitTasks) -> None:
+    [task_id] = await tasks.add(check_rows([{"number": "13800138012"}]))
+    for n in (1, 2):  # the service dies during this task's call each time
+        assert [t.id for t in await tasks.due(datetime.now(UTC), 10)] == [task_id]
+        assert await tasks.begin(task_id, f"c-crash-{n}")
+        assert await tasks.recover() == 1
+    [row] = await tasks.listing()
+    assert (row["status"], row["result"], row["attempts"]) == ("failed", "exhausted", 2), "capped like any retry"
+    assert await tasks.due(datetime.now(UTC), 10) == []
+
+
 class _Gates:
     now: Pressure | None = Pressure()
 

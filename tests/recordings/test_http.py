@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +20,9 @@ from hotline.core.web.audit import AuditLog
 from hotline.core.web.tokens import ApiTokens
 from recordings import http as recordings_http
 from recordings.catalog import RecordingCatalog
+from recordings.keyring import Keyring
+from recordings.sealed_store import SealedStore
+from recordings.sealing import seal
 from recordings.store import LocalStore
 from tests.webapp import web_app
 from tickets import http as tickets_http
@@ -44,7 +49,7 @@ class Api:
 @pytest.fixture
 async def api(tmp_path: Path, sqlite_sessions: SessionFactory) -> AsyncIterator[Api]:
     sessions = sqlite_sessions
-    store = LocalStore(tmp_path / "store")
+    store = SealedStore(LocalStore(tmp_path / "store"), Keyring.plain())  # as the service opens it, without keys
     paths = {}
     for key, data in (("a.opus", AUDIO), ("a.png", b"\x89PNG\r\n\x1a\n"), ("b.opus", AUDIO)):
         scratch = store.scratch(key)
@@ -88,6 +93,22 @@ async def test_byte_ranges_are_served_exactly(api: Api) -> None:
         assert r.status == 416 and r.headers["Content-Range"] == "bytes */1024"
     async with api.client.get("/api/recordings/1/audio", headers={**sup, "Range": "pages=1-2"}) as r:
         assert r.status == 416
+
+
+async def test_a_recording_sealed_with_a_key_not_given_is_refused_plainly(api: Api) -> None:
+    async with api.sessions() as s:
+        stored = Path((await s.get_one(Recording, 1)).path)
+    stored.chmod(0o644)
+    with io.BytesIO(AUDIO) as plain, stored.open("wb") as out:
+        seal(plain, out, os.urandom(32))
+    auditor = await api.as_("auditor")
+    async with api.client.get("/api/recordings/1/audio", headers=auditor) as r:
+        body = await r.json()
+        assert r.status == 503 and body["error"]["id"] == "recording_key_missing", body
+        assert "HOTLINE_RECORDINGS_KEY" in body["error"]["message"]
+    stored.write_bytes(stored.read_bytes()[:30])  # not even a whole record: cut short
+    async with api.client.get("/api/recordings/1/audio", headers=auditor) as r:
+        assert r.status == 503 and (await r.json())["error"]["id"] == "audio_altered"
 
 
 async def test_waveform_review_filter_and_expired_audio(api: Api) -> None:

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from recordings.keyring import Keyring
 from recordings.s3store import S3Settings, S3Store, StorageUnavailable
+from recordings.sealed_store import BROKEN, SealedStore
 from recordings.store import Store, sha256_of
 from tests.recordings.moto import Moto, start_moto
 
@@ -157,3 +160,33 @@ async def test_put_with_the_server_down_keeps_the_scratch_file(tmp_path: Path) -
     finally:
         moto.stop()
         s3.close()
+
+
+async def test_uploads_ask_for_server_side_encryption_and_check_it(store: S3Store) -> None:
+    location = await store.put(write_scratch(store, "2026/11/27/sse.opus"), "2026/11/27/sse.opus", "audio/ogg")
+    head = store._client.head_object(Bucket=store.bucket, Key=store.object_key(location))
+    assert head["ServerSideEncryption"] == "AES256", "SSE-S3 by default"
+    kms = S3Settings(endpoint_url=None, bucket="b", access_key=None, secret_key=None, scratch_dir=Path("/tmp"),
+                     sse="aws:kms", kms_key_id="hotline-recordings-key")
+    assert kms.sse_args() == {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": "hotline-recordings-key"}
+    ignored = {**head, "ServerSideEncryption": None}  # a store that quietly ignores the request
+    with pytest.raises(StorageUnavailable, match="not 'AES256' as asked"):
+        store._check_sse("k", ignored)
+    with pytest.raises(ValueError, match="AES256, aws:kms or none"):
+        S3Settings(endpoint_url=None, bucket="b", access_key=None, secret_key=None, scratch_dir=Path("/tmp"),
+                   sse="yes")
+
+
+async def test_sealed_over_object_storage_reads_ranges_and_finds_tampering(store: S3Store) -> None:
+    sealed = SealedStore(store, Keyring.from_env({"HOTLINE_RECORDINGS_KEY": os.urandom(32).hex()}))
+    scratch = sealed.scratch("2026/11/27/sealed.opus")
+    scratch.write_bytes(CONTENT)
+    location = await sealed.put(scratch, "2026/11/27/sealed.opus", "audio/ogg")
+    raw, _ = await read_all(store, location)
+    assert not raw.startswith(CONTENT[:100]) and await sealed.size(location) == len(CONTENT)
+    assert await sealed.sha256(location) == hashlib.sha256(CONTENT).hexdigest()
+    assert b"".join([b async for b in sealed.read(location, 65000, 140000)]) == CONTENT[65000:140001]
+    tampered = store.scratch("2026/11/27/sealed.opus")
+    tampered.write_bytes(raw[:-1] + bytes([raw[-1] ^ 1]))
+    await store.put(tampered, "2026/11/27/sealed.opus", "audio/ogg")
+    assert await sealed.sha256(location) == BROKEN

@@ -40,8 +40,9 @@ class Place:
                                       max_backoff_s=1.0)
 
 
-@pytest.fixture
-async def place(tmp_path: Path) -> AsyncIterator[Place]:
+@pytest.fixture(name="place")
+async def place_fixture(tmp_path: Path) -> AsyncIterator[Place]:
+    """A fresh SQLite database with the schema, and folders for WAVs, the store and logs."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"
     await upgrade(url)
     engine = create_engine(url)
@@ -133,7 +134,7 @@ async def test_storage_down_is_retried_and_reported_then_stored(place: Place) ->
             if backlog["failing"]:
                 break
             await asyncio.sleep(0.1)
-        assert backlog == {"waiting": 1, "failing": 1}, "the operator sees the failing recording"
+        assert backlog == {"waiting": 1, "failing": 1, "dead": 0}, "the operator sees the failing recording"
         row = await row_of(place, "short-call")
         assert row.attempts >= 1 and row.error and wav.exists(), "nothing deleted while it fails"
         place.store.unlink()
