@@ -12,6 +12,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
 from hotline.app.access import POLICY
+from hotline.core.web import audit_api
 from hotline.core.web.audit import AuditLog
 from hotline.core.web.auth import TOKENS, authenticate
 from hotline.core.web.errors import Handler, json_errors
@@ -86,12 +87,17 @@ async def openapi(request: web.Request) -> web.Response:
     return web.Response(body=request.app[DOCUMENT], content_type="application/json")
 
 
+def service_tables() -> list[RouteTable]:
+    """The service's own routes: health, metrics, the document, the audit log."""
+    return [shell, audit_api.table]
+
+
 def public_paths(tables: Sequence[RouteTable]) -> frozenset[str]:
     return frozenset(r.path for t in tables for r in t.routes if r.public)
 
 
 def build_app(parts: WebParts) -> web.Application:
-    tables = [shell, *parts.tables]
+    tables = [*service_tables(), *parts.tables]
     app = web.Application(middlewares=[_metrics_middleware(parts.registry), json_errors,
                                        authenticate(public_paths(tables))])
     app[TOKENS] = parts.tokens
@@ -108,4 +114,4 @@ def build_app(parts: WebParts) -> web.Application:
 
 def api_document(tables: Sequence[RouteTable]) -> dict[str, object]:
     """The OpenAPI document of these route tables and the service's own routes."""
-    return openapi_document([shell, *tables], title=TITLE, version=VERSION)
+    return openapi_document([*service_tables(), *tables], title=TITLE, version=VERSION)

@@ -135,7 +135,7 @@ async def api(tmp_path: Path) -> AsyncIterator[Api]:
     engine = create_engine(url)
     sessions = session_factory(engine)
     tokens, audit, acd = ApiTokens(sessions), AuditLog(sessions), ScriptedAcd()
-    app = web_app(sessions, tokens, acd_http.routes(acd), teams=TEAMS, audit=audit)
+    app = web_app(sessions, tokens, acd_http.routes(acd, frozenset({"9001"})), teams=TEAMS, audit=audit)
     async with TestClient(TestServer(app)) as client:
         yield Api(client, acd, tokens, audit)
     await engine.dispose()
