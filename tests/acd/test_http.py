@@ -88,6 +88,8 @@ class ScriptedAcd:
 
     async def agent_leaves(self, call_id: str) -> str:
         self._act("leave", call_id)
+        if call_id not in self.calls:
+            raise NotWithAgent(f"call {call_id} is not with an agent")
         return self.calls[call_id]
 
     async def consult(self, call_id: str, *, agent: str | None = None,
