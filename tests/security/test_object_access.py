@@ -67,6 +67,9 @@ async def test_an_agent_links_to_their_ticket_only_calls_they_took(api: Api) -> 
     assert [s for s, _ in refused] == [403, 403] and {b["error"]["id"] for _, b in refused} == {"forbidden"}, \
         "another agent's call and no call at all: the same answer"
     assert await api.status("POST", "/api/tickets/3/calls", "agent-8001", {"call_id": "c2"}) == 403, "not their ticket"
+    assert await api.call("GET", "/api/calls/c3", "agent-8001") == await api.call("GET", "/api/calls/c404",
+                                                                                 "agent-8001"), "no probing"
+    assert await api.status("GET", "/api/calls/c404", "admin") == 404
     status, ticket = await api.call("POST", "/api/tickets/1/calls", "agent-8001", {"call_id": "c2"})
     assert status == 200 and ticket["calls"] == ["c1", "c2"]
     ticket_body = {"channel": "电话", "calls": ["c3"]}
