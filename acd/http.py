@@ -166,6 +166,8 @@ async def spy(request: web.Request, grant: Grant) -> web.Response:
         raise Invalid(f"phone {ask.phone} is not a supervisor's phone (the dialplan's supervisors:); listening "
                       "in rings only those", error_id="not_a_supervisor_phone",
                       fields=[{"field": "phone", "message": "not a supervisor's phone"}])
+    own = grant.who.agent_id  # a token made for a supervisor's phone (`--agent 9001`) listens from that one only
+    grant.require(own is None or own == ask.phone, f"you listen in from your own phone, {own}")
     with refusals("spy"):
         await request.app[ACD].spy(agent, ask.phone, ask.mode)
     return web.json_response({"agent": agent, "phone": ask.phone, "mode": ask.mode, "ringing": True}, status=202)

@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     create = tsub.add_parser("create", help="create a token (printed once)")
     create.add_argument("--name", required=True)
     create.add_argument("--role", required=True, choices=["agent", "supervisor", "engineer", "auditor", "admin"])
-    create.add_argument("--agent", help="agent id (role agent)")
+    create.add_argument("--agent", help="agent id (role agent); a supervisor's own phone (listens in only from it)")
     create.add_argument("--group", help="the team a supervisor looks after (default: the whole centre)")
     create.set_defaults(func=lambda a: asyncio.run(_create(a)))
     tsub.add_parser("list", help="list tokens").set_defaults(func=lambda a: asyncio.run(_list()))

@@ -142,8 +142,13 @@ async def test_listening_in_rings_only_a_supervisors_phone(api: Api) -> None:
     assert await api.status("POST", "/api/agents/8001/spy", "supervisor-centre", {"mode": "barge", "phone": "9001"}) \
         == 202
     assert api.acd.done == [("spy", "8001", "9001", "barge")]
+    assert await api.status("POST", "/api/agents/8001/spy", "supervisor-9002", {"phone": "9001"}) == 403, \
+        "a token made for phone 9002 rings no other supervisor's phone"
+    assert await api.status("POST", "/api/agents/8001/spy", "supervisor-9002", {"phone": "9002"}) == 202
     spied = await api.audit.search(AuditFilter(action="agents.spy.barge"), 10)
     assert [r["detail"]["phone"] for r in reversed(spied)] == ["8002", "12345", "110", "9001"]
+    assert [(r["detail"]["phone"], r["allowed"]) for r in reversed(
+        await api.audit.search(AuditFilter(actor="supervisor-9002"), 10))] == [("9001", False), ("9002", True)]
 
 
 async def test_an_auditor_places_a_legal_hold_but_does_not_release_it(api: Api) -> None:

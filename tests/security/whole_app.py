@@ -4,7 +4,7 @@ principals of the access tests: two teams, their objects seeded as rows, one tok
 Team 一组 has agents 8001 and 8002, team 二组 agent 8003. Call c1 (caller 13800000001) was taken by 8001,
 c3 (caller 13800000003) by 8003; each has a stored recording (ids 1 and 3) and a ticket its agent created
 (ids 1 and 3). The ACD is the scripted one of the ACD's route tests (c1 with 8001, c3 with 8003); duty calls
-are refused before they would ring (the seeded tickets are not urgent). Supervisor phone: 9001.
+are refused before they would ring (the seeded tickets are not urgent). Supervisor phones: 9001, 9002.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ from tickets.service import Tickets
 from tickets.timelimits import TimeLimits
 
 TEAMS = {"8001": "一组", "8002": "一组", "8003": "二组"}
-SUPERVISOR_PHONES = frozenset({"9001"})
+SUPERVISOR_PHONES = frozenset({"9001", "9002"})
 AT = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 CALLERS = {"c1": "13800000001", "c3": "13800000003"}
 
@@ -77,6 +77,7 @@ PRINCIPALS = (
     Principal("auditor", "auditor"),
     Principal("admin", "admin"),
 )
+PHONE_SUPERVISOR = Principal("supervisor-9002", "supervisor", agent="9002")  # a token for their own phone
 
 
 async def seed(sessions: SessionFactory, store: LocalStore) -> None:
@@ -121,7 +122,7 @@ async def whole_app(sessions: SessionFactory, tokens: ApiTokens, audit: AuditLog
     store, acd = LocalStore(folder / "store"), ScriptedAcd()
     await seed(sessions, store)
     bearer = {p.name: "Bearer " + await tokens.create(name=p.name, role=p.role, agent_id=p.agent, group=p.group)
-              for p in PRINCIPALS}
+              for p in (*PRINCIPALS, PHONE_SUPERVISOR)}
     app = build_app(WebParts(domain_tables(sessions, store, acd), tokens, audit, HealthRegistry(), CollectorRegistry(),
                              Teams(TEAMS)))
     return app, acd, bearer
