@@ -15,7 +15,7 @@ import contextlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, Literal, Protocol
 
-from aiohttp import web
+from aiohttp import WSCloseCode, web
 from pydantic import BaseModel
 
 from acd.router import CALL_OWNED, NotWithAgent
@@ -44,8 +44,10 @@ from acd.store import today
 from acd.threeway import ThreeWayRefused
 from hotline.core.errors import BadRequest, Conflict, Invalid, NotFound
 from hotline.core.web.bodies import read_body, read_query
+from hotline.core.web.feed import FanOut
 from hotline.core.web.policy import Grant, Scope, guarded
 from hotline.core.web.routes import Handler, RouteTable
+from hotline.core.web.sockets import SOCKETS
 
 
 class AgentControl(Protocol):
@@ -71,6 +73,7 @@ class AgentControl(Protocol):
 
 ACD = web.AppKey("acd", AgentControl)
 SUPERVISOR_PHONES = web.AppKey("supervisor_phones", frozenset[str])  # the dialplan's `supervisors:`
+FEED = web.AppKey("acd_feed", FanOut)  # the one subscription to the ACD's events, shared by the sockets
 
 
 
@@ -193,16 +196,21 @@ async def stats(request: web.Request, grant: Grant) -> web.Response:
            status=101)
 @guarded("acd.events", resource="acd/events")
 async def live_events(request: web.Request, grant: Grant) -> web.StreamResponse:
-    """The feed runs until the client goes away; its audit row is written when it opens."""
+    """The feed runs until the client goes away, its token is revoked (4401) or it falls behind (1008); all
+    sockets share one subscription; a token or the service over its socket cap gets 429. Its audit row is
+    written when it opens."""
+    sockets = request.app[SOCKETS]
+    sockets.admit(grant.who)
     await grant.audit_now(request)
-    ws = web.WebSocketResponse(heartbeat=20)
+    ws = web.WebSocketResponse(heartbeat=20, max_msg_size=4096)  # the client has nothing to say (1009 beyond)
     await ws.prepare(request)
-    async with request.app[ACD].events() as feed:
+    async with sockets.hold(grant.who, ws), request.app[FEED].listen() as feed:
 
         async def pump() -> None:
             async for event in feed:
                 if _sees(grant, event):
                     await ws.send_json(event)
+            await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"too slow for the live feed")
 
         pumping = asyncio.create_task(pump())
         try:
@@ -249,7 +257,7 @@ def _bring_in(what: Literal["three_way", "consult"], summary: str, answer: type[
     """The route that brings a second party, named in the body, into the agent's call; 202 while it rings."""
 
     @table.post(f"/api/calls/{{call_id}}/{what.replace('_', '-')}", summary=summary, body=SecondParty,
-                response=answer, status=202)
+                response=answer, status=202, errors=(409, 429))  # 403/429: the dial-out check (toll fraud)
     @guarded(f"calls.{what}", resource="calls/{call_id}")
     async def bring_in(request: web.Request, grant: Grant) -> web.Response:
         call_id, _ = await _talking_agent(request, grant,
@@ -309,4 +317,5 @@ def routes(acd: AgentControl, supervisor_phones: frozenset[str] = frozenset()) -
     bound = RouteTable(table.tag, list(table.routes))
     bound.provide(ACD, acd)
     bound.provide(SUPERVISOR_PHONES, supervisor_phones)
+    bound.provide(FEED, FanOut(acd.events))
     return bound

@@ -206,13 +206,16 @@ async def resume(request: web.Request, grant: Grant) -> web.Response:
     return _switch(request, False)
 
 
+CSV_MAX_BYTES = 8 * 1024 * 1024  # a CSV upload may be larger than other bodies (the app's client_max_size)
+
+
 def _is_csv(request: web.Request) -> bool:
     return request.content_type == "text/csv"
 
 
 async def _csv_rows(request: web.Request) -> list[Any]:
     """The records of a CSV upload (a UTF-8 byte order mark is dropped)."""
-    text = await text_body(request, UPLOAD_HELP)
+    text = await text_body(request, UPLOAD_HELP, limit=CSV_MAX_BYTES)
     try:
         return list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
     except csv.Error as exc:  # a field over the csv module's limit
@@ -222,7 +225,7 @@ async def _csv_rows(request: web.Request) -> list[Any]:
 async def _import(request: web.Request, grant: Grant, name: str, rows: list[Any]) -> web.Response:
     """A campaign of the upload's rows, all or nothing."""
     try:
-        checked = check_rows(rows)
+        checked = check_rows(rows, request.app[REVISITS].dialer.dialable)
     except BadUpload as exc:
         raise BadRows(exc) from None
     made, ids = await request.app[REVISITS].campaigns.create(name, checked, grant.who.name)

@@ -239,7 +239,7 @@ duty_table = RouteTable("tickets")  # with a duty caller
 
 @duty_table.post("/api/tickets/{ticket_id}/duty-call", summary="urgent ticket: ring the agent's phone (or "
                  "`phone`), then the handling unit's duty phone, which hears the opening words (B.2.1); outcome "
-                 "on the timeline", body=DutyCallIn, response=DutyCallStarted, status=202, errors=(409,))
+                 "on the timeline", body=DutyCallIn, response=DutyCallStarted, status=202, errors=(409, 429))
 @guarded("tickets.duty_call", resource="tickets/{ticket_id}")
 async def duty_call(request: web.Request, grant: Grant) -> web.Response:
     ticket = await _ticket(request, grant, "tickets.duty_call", write=True)
@@ -270,7 +270,7 @@ async def outbox(request: web.Request, grant: Grant) -> web.Response:
 
 
 @case_table.post("/api/case-system/outbox/{message_id}/replay", summary="put a dead message back in line",
-                 response=Replayed)
+                 response=Replayed, errors=(400,))
 @guarded("case.replay", resource="case-system/outbox/{message_id}")
 async def replay(request: web.Request, grant: Grant) -> web.Response:
     message_id = path_id(request, "message_id", "case-system message")

@@ -15,6 +15,8 @@ from hotline.core.web.policy import Policy, Rule, Scope, rule
 OWN, TEAM, ALL = Scope.OWN, Scope.TEAM, Scope.ALL
 
 RULES: tuple[Rule, ...] = (
+    # the service itself (hotline/app/web.py)
+    rule("tokens.rotate", "rotate an API token", admin=ALL),
     # calls and callers (hotline/calls)
     rule("calls.list", "list call records", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),
     rule("calls.get", "read a call record", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),

@@ -80,12 +80,15 @@ Ctrl-C stops everything.""",
 
 
 async def _ensure_admin_token(stack: object, path: Path) -> str:
-    """On the first run, create an admin API token and keep it in a 0600 file."""
+    """On the first run, create an admin API token and keep it in a 0600 file; a new one when the kept one has
+    expired or was revoked."""
     from hotline.app.stack import Stack
 
     assert isinstance(stack, Stack) and stack.tokens is not None
     if path.exists():
-        return f"API token in {path}"
+        if await stack.tokens.verify(path.read_text().strip()) is not None:
+            return f"API token in {path}"
+        path.unlink()  # expired or revoked: replaced below
     token = await stack.tokens.create(name="admin", role="admin")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:

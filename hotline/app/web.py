@@ -7,25 +7,46 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from pydantic import BaseModel
+from pydantic import Field as PydField
 
 from hotline.app.access import POLICY
+from hotline.core.errors import NotFound
 from hotline.core.web import audit_api
 from hotline.core.web.audit import AuditLog
-from hotline.core.web.auth import TOKENS, authenticate
+from hotline.core.web.auth import THROTTLE, TOKENS, authenticate
+from hotline.core.web.bodies import Query, path_id, read_query
 from hotline.core.web.errors import Handler, json_errors
 from hotline.core.web.health import HealthRegistry
-from hotline.core.web.policy import AUDIT, TEAMS, Policy, Teams
+from hotline.core.web.policy import AUDIT, TEAMS, Grant, Policy, Teams, guarded
 from hotline.core.web.policy import POLICY as POLICY_KEY
 from hotline.core.web.routes import RouteTable, openapi_document
-from hotline.core.web.tokens import ApiTokens
+from hotline.core.web.sockets import SOCKETS, OpenSockets, SocketLimits
+from hotline.core.web.throttle import FailureThrottle, ThrottleLimits
+from hotline.core.web.tokens import Actor, ApiTokens
 
 HEALTH = web.AppKey("health", HealthRegistry)
 REGISTRY = web.AppKey("registry", CollectorRegistry)
 DOCUMENT = web.AppKey("openapi_document", bytes)  # generated once, when the app is built
 TITLE, VERSION = "12345 hotline (voice side)", "0.2.0"
+
+
+@dataclass(frozen=True)
+class RequestLimits:
+    """What one request may bring: a bigger body is 413, a longer line or header field or more headers 400
+    (answered by aiohttp's parser, before any handler)."""
+
+    body_bytes: int = 1024 * 1024  # a route may read more itself (bodies.text_body's `limit`: CSV uploads)
+    line_bytes: int = 8190  # the request line and each header line
+    field_bytes: int = 8190  # one header's value
+    headers: int = 64
+
+
+LIMITS = web.AppKey("request_limits", RequestLimits)
 
 
 @dataclass(frozen=True)
@@ -39,6 +60,9 @@ class WebParts:
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     teams: Teams = field(default_factory=Teams)
     policy: Policy = POLICY
+    limits: RequestLimits = field(default_factory=RequestLimits)
+    sockets: SocketLimits = field(default_factory=SocketLimits.from_env)
+    throttle: ThrottleLimits = field(default_factory=ThrottleLimits)
 
 
 def _metrics_middleware(registry: CollectorRegistry) -> web.middleware:  # type: ignore[valid-type]
@@ -87,6 +111,30 @@ async def openapi(request: web.Request) -> web.Response:
     return web.Response(body=request.app[DOCUMENT], content_type="application/json")
 
 
+class RotateQuery(Query):
+    grace_s: float = PydField(0.0, ge=0, le=30 * 86400, description="seconds the old token still works")
+
+
+class Rotated(BaseModel):
+    id: int
+    token: str
+    replaces: int
+
+
+@shell.post("/api/tokens/{token_id:[0-9]+}/rotate", summary="a new token for the same principal; the old one is "
+            "revoked, or expires after ?grace_s=", query=RotateQuery, response=Rotated, status=201)
+@guarded("tokens.rotate", resource="tokens/{token_id}")
+async def rotate_token(request: web.Request, grant: Grant) -> web.Response:
+    grace = read_query(request.query, RotateQuery).grace_s
+    old = path_id(request, "token_id", "token")
+    issued = await request.app[TOKENS].rotate(old, grace=timedelta(seconds=grace),
+                                              by=Actor(grant.who.name, grant.role, request.remote))
+    if issued is None:
+        raise NotFound(f"no live token {old}")
+    grant.note(new=issued.id, grace_s=grace)
+    return web.json_response({"id": issued.id, "token": issued.token, "replaces": old}, status=201)
+
+
 def service_tables() -> list[RouteTable]:
     """The service's own routes: health, metrics, the document, the audit log."""
     return [shell, audit_api.table]
@@ -99,8 +147,15 @@ def public_paths(tables: Sequence[RouteTable]) -> frozenset[str]:
 def build_app(parts: WebParts) -> web.Application:
     tables = [*service_tables(), *parts.tables]
     app = web.Application(middlewares=[_metrics_middleware(parts.registry), json_errors,
-                                       authenticate(public_paths(tables))])
+                                       authenticate(public_paths(tables))], client_max_size=parts.limits.body_bytes,
+                          handler_args={"max_line_size": parts.limits.line_bytes,
+                                        "max_field_size": parts.limits.field_bytes,
+                                        "max_headers": parts.limits.headers})
     app[TOKENS] = parts.tokens
+    app[LIMITS] = parts.limits
+    app[THROTTLE] = FailureThrottle(parts.throttle)
+    app[SOCKETS] = sockets = OpenSockets(parts.tokens.live, parts.sockets)
+    app.cleanup_ctx.append(sockets.running)
     app[HEALTH] = parts.health
     app[REGISTRY] = parts.registry
     app[AUDIT] = parts.audit

@@ -218,7 +218,8 @@ async def test_supervisors_listen_in_on_their_teams_agents(api: Api) -> None:
     api.acd.refuse = ValueError("supervisor phone 9001 could not be called")
     status, body = await api.post("/api/agents/8001/spy", sup, {"phone": "9001"})
     assert status == 400 and error_id(body) == "cannot_spy"
-    actions = [(e["action"], e["allowed"]) for e in reversed(await api.audit.recent())]
+    actions = [(e["action"], e["allowed"]) for e in reversed(await api.audit.recent())
+               if not e["action"].startswith("tokens.")]
     assert actions == [("agents.spy", False), ("agents.spy", False), ("agents.spy", True), ("agents.spy", True),
                        ("agents.spy", True), ("agents.spy.whisper", True), ("agents.spy.listen", True),
                        ("agents.spy.listen", True)]
@@ -290,7 +291,8 @@ async def test_a_consultation_ends_completed_or_cancelled_and_the_agent_leaves_a
     status, body = await api.post("/api/calls/c1/leave", mine)
     assert status == 409 and error_id(body) == "cannot_leave"
     assert (await api.post("/api/calls/c1/consult/other", mine))[0] == 404
-    actions = [(e["action"], e["allowed"]) for e in reversed(await api.audit.recent())]
+    actions = [(e["action"], e["allowed"]) for e in reversed(await api.audit.recent())
+               if not e["action"].startswith("tokens.")]
     assert actions == [("calls.consult_complete", True), ("calls.consult_cancel", True), ("calls.leave", True),
                        ("calls.consult_complete", False), ("calls.consult_complete", True),
                        ("calls.consult_cancel", True), ("calls.leave", True)]
@@ -328,7 +330,8 @@ async def test_the_live_feed_shows_an_agent_their_own_and_a_supervisor_their_tea
     assert len(await watch(await api.token("supervisor"))) == 4
     refused = await api.client.get("/api/acd/events", headers=await api.token("engineer"))
     assert refused.status == 403
-    rows = [(e["role"], e["action"], e["allowed"]) for e in await api.audit.recent()]  # written as each opened
+    rows = [(e["role"], e["action"], e["allowed"]) for e in await api.audit.recent()  # written as each opened
+            if not e["action"].startswith("tokens.")]
     assert sorted(rows, key=str) == sorted([("agent", "acd.events", True), ("supervisor", "acd.events", True),
                                             ("supervisor", "acd.events", True), ("engineer", "acd.events", False)],
                                            key=str)

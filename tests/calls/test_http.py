@@ -103,7 +103,7 @@ async def test_a_team_supervisor_pages_through_their_teams_calls_only(api: Api) 
 async def test_every_access_is_audited_allowed_or_not(api: Api) -> None:
     await api.client.get("/api/calls/c1", headers=await api.token("agent", agent="8001"))
     await api.client.get("/api/calls?caller=13800000001", headers=await api.token("auditor"))
-    entries = await api.audit.recent()
+    entries = [e for e in await api.audit.recent() if not e["action"].startswith("tokens.")]
     assert [(e["action"], e["allowed"], e["role"]) for e in entries] == [
         ("calls.list", True, "auditor"), ("calls.get", False, "agent")]
     assert entries[1]["resource"] == "calls/c1" and entries[1]["remote"] == "127.0.0.1"

@@ -160,7 +160,7 @@ async def test_every_access_is_audited_under_the_recording(api: Api) -> None:
         listed = (await r.json())["recordings"]
     assert [(x["id"], x["agent"], x["group"]) for x in listed] == [(1, "8001", "一组")]
     seen = [(e["actor"], e["action"], e["resource"], e["allowed"], e["detail"].get("range"))
-            for e in reversed(await AuditLog(api.sessions).recent())]
+            for e in reversed(await AuditLog(api.sessions).recent()) if not e["action"].startswith("tokens.")]
     assert seen == [("agent-r", "recordings.download", "recordings/1", True, "bytes=0-9"),
                     ("agent-r", "recordings.listen", "recordings/1", False, "bytes=0-9"),
                     ("agent-r", "recordings.waveform", "recordings/1", True, "bytes=0-9"),

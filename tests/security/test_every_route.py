@@ -21,7 +21,7 @@ import schemathesis
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import HealthCheck, settings
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from acd import http as acd_http
 from callback import http as callback_http
@@ -36,15 +36,15 @@ from hotline.core.web.routes import Route
 from hotline.core.web.tokens import ApiTokens
 from recordings import http as recordings_http
 from tests.app.test_access_table import all_routes
-from tests.security.whole_app import PRINCIPALS, Principal, whole_app
+from tests.security.whole_app import PRINCIPALS, SPARE_TOKEN, Principal, whole_app
 from tests.webapp import ThreadedServer
 from tickets import http as tickets_http
 
 _PARAM = re.compile(r"\{(\w+)(?::[^}]+)?\}")
 OTHER_TEAMS = {"call_id": "c3", "agent": "8003", "ticket_id": "3", "recording_id": "3", "number": "13800000003",
-               "kind": "vip", "message_id": "1", "campaign_id": "1"}
+               "kind": "vip", "message_id": "1", "campaign_id": "1", "token_id": str(SPARE_TOKEN)}
 MISSING = {"call_id": "c404", "agent": "8999", "ticket_id": "999", "recording_id": "999", "number": "13900000404",
-           "kind": "vip", "message_id": "999", "campaign_id": "999"}
+           "kind": "vip", "message_id": "999", "campaign_id": "999", "token_id": "999"}
 OBJECTS = {"call_id", "agent", "ticket_id", "recording_id", "number"}  # parameters naming someone's object
 BODIES: dict[tuple[str, str], Any] = {  # a valid body, so that a refusal is about who asks, not what is sent
     ("POST", "/api/caller-lists"): {"number": "13800000009", "kind": "vip"},
@@ -103,6 +103,15 @@ async def walk(sqlite_sessions: SessionFactory, tmp_path: Path) -> AsyncIterator
         yield Walk(client, bearer), sqlite_sessions
 
 
+async def _audit_rows(sessions: SessionFactory) -> tuple[int, int]:
+    """Audit rows of requests (not the case system's webhook, not a token's own issue or rotation): all, and
+    the refusals."""
+    async with sessions() as s:
+        rows = (await s.scalars(select(AuditEntry).where(AuditEntry.role != "integration"))).all()
+    requests = [r for r in rows if "token_role" not in r.detail]
+    return len(requests), sum(1 for r in requests if not r.allowed)
+
+
 def _installed(app: web.Application) -> set[tuple[str, str]]:
     return {(r.method, r.resource.canonical) for r in app.router.routes() if r.resource is not None
             and r.method != "HEAD"}
@@ -117,6 +126,7 @@ async def test_the_walk_covers_every_route(walk: tuple[Walk, SessionFactory]) ->
 
 async def test_every_route_as_every_role_answers_as_the_access_table_says(walk: tuple[Walk, SessionFactory]) -> None:
     api, sessions = walk
+    before = await _audit_rows(sessions)  # the tokens' issue
     wrong: list[str] = []
     guarded_calls = 0
     for route in all_routes():
@@ -144,10 +154,7 @@ async def test_every_route_as_every_role_answers_as_the_access_table_says(walk: 
                 if not ok:
                     wrong.append(f"{route.method} {path} as {who.name}: {status}, expected {expected}")
     assert wrong == [], "\n".join(wrong)
-    async with sessions() as s:
-        rows = await s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.role != "integration"))
-        refused = await s.scalar(select(func.count()).select_from(AuditEntry).where(
-            AuditEntry.allowed.is_(False), AuditEntry.role != "integration"))
+    rows, refused = (a - b for a, b in zip(await _audit_rows(sessions), before, strict=True))
     assert (rows, refused) == (guarded_calls, api.refused), "one audit row per request, each refusal one of them"
 
 
@@ -155,7 +162,8 @@ async def test_every_route_as_every_role_answers_as_the_access_table_says(walk: 
 
 document = api_document([calls_http.table, acd_http.table, tickets_http.table, callback_http.table,
                          recordings_http.table])
-schema = schemathesis.openapi.from_dict(document)
+# (rotating tokens is left out: a generated id would revoke the principals' own tokens halfway)
+schema = schemathesis.openapi.from_dict(document).exclude(path_regex=r"^/api/tokens/")
 
 
 class WholeServer(ThreadedServer):

@@ -35,6 +35,7 @@ from hotline.core.web.audit import AuditLog
 from hotline.core.web.health import HealthRegistry
 from hotline.core.web.policy import Teams
 from hotline.core.web.routes import RouteTable
+from hotline.core.web.throttle import ThrottleLimits
 from hotline.core.web.tokens import ApiTokens
 from integration.casesystem.client import CaseSystemClient
 from integration.casesystem.mapping import CaseMapping
@@ -44,6 +45,7 @@ from recordings.catalog import RecordingCatalog
 from recordings.store import LocalStore
 from tests.acd.test_http import ScriptedAcd
 from tests.callback.test_http import calm
+from tests.dialplans.unlimited import unlimited_guard
 from tickets import http as tickets_http
 from tickets.catalogue import Catalogue
 from tickets.duty_call import DutyCaller
@@ -78,6 +80,8 @@ PRINCIPALS = (
     Principal("admin", "admin"),
 )
 PHONE_SUPERVISOR = Principal("supervisor-9002", "supervisor", agent="9002")  # a token for their own phone
+UNTHROTTLED = ThrottleLimits(failures=10**9)  # these tests fail on purpose, thousands of times, from one address
+SPARE_TOKEN = len(PRINCIPALS) + 2  # the id of the token made after the principals' (no one's)
 
 
 async def seed(sessions: SessionFactory, store: LocalStore) -> None:
@@ -105,10 +109,10 @@ def domain_tables(sessions: SessionFactory, store: LocalStore, acd: ScriptedAcd)
     tickets = Tickets(sessions, Catalogue.shipped(), TimeLimits.load("beijing", WorkCalendar()))
     outbox = OutboxWorker(sessions, CaseSystemClient("http://127.0.0.1:9", "s", mapping))  # never started
     calls = CallRecords(sessions)
-    duty = DutyCaller(None, None, tickets, None, plan, None, calls)  # type: ignore[arg-type]
+    duty = DutyCaller(None, None, tickets, None, plan, None, calls, unlimited_guard(plan))  # type: ignore[arg-type]
     revisits = RevisitTasks(sessions, RevisitSettings(quiet_s=0))
     dialer = Dialer(revisits, None, None, None, plan, RevisitPrompts(Path("/nonexistent"), "/x"),  # type: ignore[arg-type]
-                    calm)
+                    calm, dialout=unlimited_guard(plan))
     return [calls_http.routes(calls, CallerLists(sessions)),
             acd_http.routes(acd, SUPERVISOR_PHONES),
             tickets_http.routes(tickets, tickets_http.CaseLink(outbox, mapping, "webhook-secret"), duty),
@@ -123,6 +127,7 @@ async def whole_app(sessions: SessionFactory, tokens: ApiTokens, audit: AuditLog
     await seed(sessions, store)
     bearer = {p.name: "Bearer " + await tokens.create(name=p.name, role=p.role, agent_id=p.agent, group=p.group)
               for p in (*PRINCIPALS, PHONE_SUPERVISOR)}
+    await tokens.create(name="spare", role="engineer")  # SPARE_TOKEN: one a test may rotate
     app = build_app(WebParts(domain_tables(sessions, store, acd), tokens, audit, HealthRegistry(), CollectorRegistry(),
-                             Teams(TEAMS)))
+                             Teams(TEAMS), throttle=UNTHROTTLED))
     return app, acd, bearer

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from aiohttp import web
 from sqlalchemy import select
 
 from hotline.core.db.engine import SessionFactory
@@ -67,3 +68,6 @@ class AuditLog:
 def _entry(r: AuditEntry) -> dict[str, Any]:
     return {"id": r.id, "at": r.at.isoformat(), "actor": r.actor, "role": r.role, "action": r.action,
             "resource": r.resource, "allowed": r.allowed, "remote": r.remote, "detail": r.detail}
+
+
+AUDIT = web.AppKey("audit", AuditLog)

@@ -11,9 +11,9 @@ from typing import Annotated, Any
 from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, Field
 
-from hotline.core.web.audit import AuditFilter
+from hotline.core.web.audit import AUDIT, AuditFilter
 from hotline.core.web.bodies import Query, read_query
-from hotline.core.web.policy import AUDIT, Grant, guarded
+from hotline.core.web.policy import Grant, guarded
 from hotline.core.web.routes import RouteTable
 
 PAGE_MAX = 500

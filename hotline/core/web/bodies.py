@@ -53,11 +53,35 @@ def _invalid(exc: ValidationError, error_id: str, status: int) -> Invalid:
                    status=status)
 
 
-async def text_body(request: web.Request, refusal: str, *, error_id: str = "bad_request") -> str:
+def too_large(limit: int) -> BadRequest:
+    return BadRequest(f"the body is larger than {limit} bytes", error_id="body_too_large", status=413)
+
+
+async def _raw(request: web.Request, limit: int | None) -> bytes:
+    """The body's bytes, up to the app's `client_max_size` or `limit` (a route's own, larger one): 413
+    beyond it."""
+    if limit is None:
+        try:
+            return await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            raise too_large(request.client_max_size) from None
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large(limit)
+    raw = bytearray()
+    while chunk := await request.content.read(64 * 1024):
+        raw += chunk
+        if len(raw) > limit:
+            raise too_large(limit)
+    return bytes(raw)
+
+
+async def text_body(request: web.Request, refusal: str, *, error_id: str = "bad_request",
+                    limit: int | None = None) -> str:
     """The body as text in its declared charset; 400 (`refusal`) when it cannot be decoded, whether the
-    bytes or the charset are unknown."""
+    bytes or the charset are unknown; 413 when larger than the app allows (or `limit`)."""
+    raw = await _raw(request, limit)
     try:
-        return await request.text()
+        return raw.decode(request.charset or "utf-8")
     except (UnicodeDecodeError, LookupError):
         raise BadRequest(refusal, error_id=error_id) from None
 

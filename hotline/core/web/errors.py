@@ -22,6 +22,8 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return await handler(request)
     except DomainError as exc:
         return web.json_response(exc.body(), status=exc.code)
+    except web.HTTPRequestEntityTooLarge as exc:  # a body read past the app's client_max_size
+        return error(413, "body_too_large", exc.text or "the body is too large")
     except web.HTTPNotFound:
         return error(404, "not_found", f"no route {request.path}")
     except web.HTTPMethodNotAllowed as exc:

@@ -27,6 +27,7 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]  # None: no expiry (a machine token made so on purpose)
 
 
 class AuditEntry(Base):

@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from hotline.core.errors import DomainError, Forbidden
-from hotline.core.web.audit import AuditLog
+from hotline.core.web.audit import AUDIT
 from hotline.core.web.auth import principal
 from hotline.core.web.tokens import ROLES, Principal
 
@@ -90,7 +90,6 @@ class Teams:
 
 
 POLICY = web.AppKey("policy", Policy)
-AUDIT = web.AppKey("audit", AuditLog)
 TEAMS = web.AppKey("teams", Teams)
 
 

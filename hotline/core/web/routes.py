@@ -133,7 +133,7 @@ def _operation(route: Route, schemas: _Schemas) -> dict[str, Any]:
     if route.public:
         op["security"] = []
     else:
-        op["responses"].update({"401": _ERROR, "403": _ERROR})
+        op["responses"].update({"401": _ERROR, "403": _ERROR, "429": _ERROR})  # 429: an address throttled
     if params := _parameters(route, schemas):
         op["parameters"] = params
         op["responses"].update({"400": _ERROR, "404": _ERROR})  # a malformed id (bad_param), or no such thing
@@ -143,7 +143,7 @@ def _operation(route: Route, schemas: _Schemas) -> dict[str, Any]:
         content = {"application/json": {"schema": schemas.ref(route.body, "validation")}}
         content.update({kind: {"schema": {"type": "string"}} for kind in route.consumes})
         op["requestBody"] = {"required": True, "content": content}
-        op["responses"].update({"400": _ERROR, "422": _ERROR})
+        op["responses"].update({"400": _ERROR, "413": _ERROR, "422": _ERROR})
     op["responses"].update({str(status): _ERROR for status in route.errors})
     return op
 
