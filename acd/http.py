@@ -42,7 +42,7 @@ from acd.schemas import (
 )
 from acd.store import today
 from acd.threeway import ThreeWayRefused
-from hotline.core.errors import BadRequest, Conflict, NotFound
+from hotline.core.errors import BadRequest, Conflict, Invalid, NotFound
 from hotline.core.web.bodies import read_body, read_query
 from hotline.core.web.feed import FanOut
 from hotline.core.web.policy import Grant, Scope, guarded
@@ -72,6 +72,7 @@ class AgentControl(Protocol):
 
 
 ACD = web.AppKey("acd", AgentControl)
+SUPERVISOR_PHONES = web.AppKey("supervisor_phones", frozenset[str])  # the dialplan's `supervisors:`
 FEED = web.AppKey("acd_feed", FanOut)  # the one subscription to the ACD's events, shared by the sockets
 
 
@@ -164,6 +165,12 @@ async def spy(request: web.Request, grant: Grant) -> web.Response:
     ask = await read_body(request, SpyRequest, error_id="bad_json", status=400)
     grant.action = f"agents.spy.{ask.mode}"
     grant.note(phone=ask.phone)
+    if ask.phone not in request.app.get(SUPERVISOR_PHONES, frozenset()):
+        raise Invalid(f"phone {ask.phone} is not a supervisor's phone (the dialplan's supervisors:); listening "
+                      "in rings only those", error_id="not_a_supervisor_phone",
+                      fields=[{"field": "phone", "message": "not a supervisor's phone"}])
+    own = grant.who.agent_id  # a token made for a supervisor's phone (`--agent 9001`) listens from that one only
+    grant.require(own is None or own == ask.phone, f"you listen in from your own phone, {own}")
     with refusals("spy"):
         await request.app[ACD].spy(agent, ask.phone, ask.mode)
     return web.json_response({"agent": agent, "phone": ask.phone, "mode": ask.mode, "ringing": True}, status=202)
@@ -305,9 +312,10 @@ consult_complete = _end_consult("complete", "hand the caller over to the consult
 consult_cancel = _end_consult("cancel", "end the consultation; the agent is back with the caller", ConsultCancelled)
 
 
-def routes(acd: AgentControl) -> RouteTable:
-    """The ACD's routes, bound to its router."""
+def routes(acd: AgentControl, supervisor_phones: frozenset[str] = frozenset()) -> RouteTable:
+    """The ACD's routes, bound to its router; spying rings only `supervisor_phones`."""
     bound = RouteTable(table.tag, list(table.routes))
     bound.provide(ACD, acd)
+    bound.provide(SUPERVISOR_PHONES, supervisor_phones)
     bound.provide(FEED, FanOut(acd.events))
     return bound

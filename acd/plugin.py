@@ -36,7 +36,8 @@ async def load(deps: Deps) -> Brought:
             report = await acd.resync()
             started.services.publish(LiveChannels(frozenset(report.alive)))
 
-    return Brought(routes=[http.routes(acd)], on_asterisk=[route, resync], closers=[acd.close],
+    spies = frozenset(sup.id for sup in dialplan.supervisors)  # the phones listening in may ring
+    return Brought(routes=[http.routes(acd, spies)], on_asterisk=[route, resync], closers=[acd.close],
                    health={"acd_router": acd.check})
 
 

@@ -1,8 +1,10 @@
 """Tickets over HTTP: drafts, submission, timeline, the repeat-caller view, the case-system outbox, and
 the case system's signed webhook.
 
-Agents write and read the tickets they created; supervisors and admins all; auditors read all but
-confidential ones (those only supervisors, admins and the creating agent). The access table decides;
+Agents write and read the tickets they created and link only calls they took; a team supervisor the
+tickets created by the team's agents (or themself), other supervisors and admins all; auditors read all but
+confidential ones (those only supervisors, admins and the creating agent), and place legal holds but do
+not release them. The access table decides;
 every access is audited. The ticket form keeps its own checks (`tickets.form`, 422 `bad_ticket` naming
 each field); `tickets.schemas` describes bodies and answers for the OpenAPI document. The webhook carries
 no token: it is signed (HMAC), each event id is accepted once, and each refusal is audited.
@@ -71,11 +73,28 @@ def _me(grant: Grant) -> str:
     return grant.who.agent_id or grant.who.name
 
 
+def _reaches(grant: Grant, row: Ticket) -> bool:
+    """A ticket belongs to its creator: within reach when the grant covers that agent, or it is the
+    principal's own (a supervisor's ticket has their name)."""
+    return grant.covers_agent(row.created_by) or row.created_by == _me(grant)
+
+
 def _may_read(grant: Grant, row: Ticket) -> bool:
     """Within the grant's reach; a confidential ticket only with `tickets.confidential` or as its agent."""
     if row.confidential and not grant.may("tickets.confidential"):
-        return grant.scope is Scope.OWN and grant.covers_agent(row.created_by)
-    return grant.covers_agent(row.created_by)
+        return grant.scope is Scope.OWN and _reaches(grant, row)
+    return _reaches(grant, row)
+
+
+async def _own_calls(request: web.Request, grant: Grant, call_ids: list[str] | None) -> None:
+    """Refuse (403) calls out of the grant's reach: an agent links only calls they took, a team supervisor
+    their team's. A call that does not exist gets the same answer, so call ids cannot be probed."""
+    if not call_ids or grant.agents_in_reach() is None:
+        return
+    agents = await request.app[TICKETS].call_agents(call_ids)
+    for call_id in call_ids:
+        grant.require(call_id in agents and grant.covers_agent(agents[call_id]),
+                      f"call {call_id} is not one you may link: only calls you (or your team) handled")
 
 
 def _ticket_id(request: web.Request) -> int:
@@ -92,7 +111,7 @@ async def _ticket(request: web.Request, grant: Grant, action: str, *, write: boo
         raise
     grant.note(number=ticket.row.number)
     if write:
-        grant.require(grant.covers_agent(ticket.row.created_by), "you may not change this ticket")
+        grant.require(_reaches(grant, ticket.row), "you may not change this ticket")
     else:
         grant.require(_may_read(grant, ticket.row), "you may not read this ticket")
     return ticket
@@ -117,7 +136,9 @@ ticket_table = RouteTable("tickets")  # served whatever else is configured
                    body=TicketIn, response=TicketOut, status=201)
 @guarded("tickets.create", resource="tickets")
 async def create(request: web.Request, grant: Grant) -> web.Response:
-    ticket = await request.app[TICKETS].create(await _form(request), _me(grant))
+    form = await _form(request)
+    await _own_calls(request, grant, form.calls)
+    ticket = await request.app[TICKETS].create(form, _me(grant))
     grant.resource = f"tickets/{ticket.id}"
     grant.note(number=ticket.row.number)
     return web.json_response(ticket.to_json(), status=201)
@@ -136,7 +157,9 @@ async def get(request: web.Request, grant: Grant) -> web.Response:
 @guarded("tickets.write", resource="tickets/{ticket_id}")
 async def update(request: web.Request, grant: Grant) -> web.Response:
     found = await _ticket(request, grant, "tickets.update", write=True)
-    ticket = await request.app[TICKETS].update(found.id, await _form(request), _me(grant))
+    form = await _form(request)
+    await _own_calls(request, grant, form.calls)
+    ticket = await request.app[TICKETS].update(found.id, form, _me(grant))
     return web.json_response(ticket.to_json())
 
 
@@ -157,9 +180,10 @@ async def submit(request: web.Request, grant: Grant) -> web.Response:
 async def link_call(request: web.Request, grant: Grant) -> web.Response:
     found = await _ticket(request, grant, "tickets.link_call", write=True)
     link = await read_body(request, LinkCall, error_id="bad_json", status=400)
-    form = read_form({"calls": [link.call_id]}, request.app[TICKETS].catalogue)
-    ticket = await request.app[TICKETS].link_call(found.id, (form.calls or [""])[0], _me(grant))
     grant.note(call_id=link.call_id)
+    form = read_form({"calls": [link.call_id]}, request.app[TICKETS].catalogue)
+    await _own_calls(request, grant, form.calls)
+    ticket = await request.app[TICKETS].link_call(found.id, (form.calls or [""])[0], _me(grant))
     return web.json_response(ticket.to_json())
 
 
@@ -175,26 +199,36 @@ async def timeline(request: web.Request, grant: Grant) -> web.Response:
 
 
 @ticket_table.put("/api/tickets/{ticket_id}/legal-hold", summary="keep (hold, with a reason) or release the "
-                  "ticket's recordings past the retention period", body=LegalHoldIn, response=LegalHoldOut)
+                  "ticket's recordings past the retention period (auditors place holds, they do not release "
+                  "them)", body=LegalHoldIn, response=LegalHoldOut)
 @guarded("tickets.legal_hold", resource="tickets/{ticket_id}")
 async def legal_hold(request: web.Request, grant: Grant) -> web.Response:
-    ticket_id = _ticket_id(request)
+    _ticket_id(request)
     hold = await read_body(request, LegalHoldIn, error_id="bad_request", status=400)
-    if hold.hold and not hold.reason:
-        raise BadRequest("a hold needs a reason of at most 200 characters")
     grant.note(hold=hold.hold, reason=hold.reason)
-    ticket = await request.app[TICKETS].legal_hold(ticket_id, hold.hold, hold.reason, grant.who.name)
+    if not hold.hold:
+        grant.action = "tickets.legal_hold_release"
+        grant.require(grant.may("tickets.legal_hold_release"),
+                      f"role {grant.role} may place a legal hold but not release one")
+    elif not hold.reason:
+        raise BadRequest("a hold needs a reason of at most 200 characters")
+    found = await _ticket(request, grant, grant.action, write=True)
+    ticket = await request.app[TICKETS].legal_hold(found.id, hold.hold, hold.reason, grant.who.name)
     return web.json_response({"ticket": ticket.row.number, "legal_hold": ticket.row.legal_hold,
                               "reason": ticket.row.legal_hold_reason})
 
 
-@ticket_table.get("/api/callers/{number}/history", summary="screen pop: a number's recent calls and tickets",
+@ticket_table.get("/api/callers/{number}/history", summary="screen pop: a number's recent calls and tickets "
+                  "(agents: callers they handle or handled; team supervisors: their team's)",
                   response=CallerHistory, errors=(400,))
 @guarded("callers.history", resource="callers/{number}")
 async def caller_history(request: web.Request, grant: Grant) -> web.Response:
     number = request.match_info["number"]
     if not _NUMBER.fullmatch(number):
         raise BadRequest("number must be digits", error_id="bad_param")
+    agents = grant.agents_in_reach()
+    grant.require(agents is None or await request.app[TICKETS].handled(number, agents),
+                  "you may read the history of callers you (or your team) handled only")
     history = await request.app[TICKETS].of_caller(number)
     if not grant.may("tickets.confidential"):
         history["tickets"] = [t for t in history["tickets"] if not t["confidential"]]

@@ -9,7 +9,7 @@ robot plans its call there), and may show a ticket's revisits through `revisits_
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -238,6 +238,19 @@ class Tickets:
         async with self.sessions() as s:
             rows = await s.execute(select(Ticket.id, Ticket.number).where(Ticket.id.in_(set(ticket_ids))))
             return {ticket_id: number for ticket_id, number in rows}
+
+    async def call_agents(self, call_ids: Iterable[str]) -> dict[str, str | None]:
+        """The agent of each of these calls that exists, by call id."""
+        async with self.sessions() as s:
+            rows = await s.execute(select(CallRecord.call_id, CallRecord.agent)
+                                   .where(CallRecord.call_id.in_(set(call_ids))))
+            return {call_id: agent for call_id, agent in rows}
+
+    async def handled(self, number: str, agents: Collection[str]) -> bool:
+        """Whether one of `agents` has taken (or is taking) a call from `number`."""
+        async with self.sessions() as s:
+            return await s.scalar(select(CallRecord.call_id).where(
+                CallRecord.caller == number, CallRecord.agent.in_(agents)).limit(1)) is not None
 
     async def of_caller(self, number: str, limit: int = 20) -> dict[str, Any]:
         """The repeat-caller view for a screen pop: recent calls and tickets of one number (indexed)."""

@@ -1,7 +1,9 @@
 """The access table: every action of the API, which roles may take it, and how far each reaches.
 
-`own`: the agent's own calls, tickets and recordings; `team`: the supervisor's team (a supervisor with no
-team: the whole centre); `all`: everything. A role not in a row is refused (403) and the refusal audited.
+`own`: the agent's own calls, tickets and recordings (a caller's history: a caller the agent handled);
+`team`: the supervisor's team (a supervisor with no team: the whole centre); `all`: everything. A ticket
+belongs to whoever created it (`created_by`): a team supervisor reaches the tickets created by the team's
+agents or by themself. A role not in a row is refused (403) and the refusal audited.
 Routes name their action with `@guarded(...)`; `tests/app/test_access_table.py` checks that every route is
 in this table and prints it into the README.
 """
@@ -36,13 +38,14 @@ RULES: tuple[Rule, ...] = (
     rule("calls.consult_end", "complete or cancel a consult", agent=OWN, supervisor=TEAM, admin=ALL),
     rule("calls.leave", "leave a three-way call", agent=OWN, supervisor=TEAM, admin=ALL),
     # tickets and the case system (tickets, integration/casesystem)
-    rule("tickets.create", "create tickets", agent=OWN, supervisor=ALL, admin=ALL),
-    rule("tickets.read", "read tickets", agent=OWN, supervisor=ALL, auditor=ALL, admin=ALL),
-    rule("tickets.write", "change tickets", agent=OWN, supervisor=ALL, admin=ALL),
+    rule("tickets.create", "create tickets", agent=OWN, supervisor=TEAM, admin=ALL),
+    rule("tickets.read", "read tickets", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),
+    rule("tickets.write", "change tickets", agent=OWN, supervisor=TEAM, admin=ALL),
     rule("tickets.confidential", "read confidential tickets and their calls", supervisor=ALL, admin=ALL),
-    rule("tickets.duty_call", "call a ticket's handling unit", agent=OWN, supervisor=ALL, admin=ALL),
-    rule("tickets.legal_hold", "put a ticket's recordings on legal hold", supervisor=ALL, auditor=ALL, admin=ALL),
-    rule("callers.history", "read a caller's history", agent=ALL, supervisor=ALL, auditor=ALL, admin=ALL),
+    rule("tickets.duty_call", "call a ticket's handling unit", agent=OWN, supervisor=TEAM, admin=ALL),
+    rule("tickets.legal_hold", "put a ticket's recordings on legal hold", supervisor=TEAM, auditor=ALL, admin=ALL),
+    rule("tickets.legal_hold_release", "release a ticket's legal hold", supervisor=TEAM, admin=ALL),
+    rule("callers.history", "read a caller's history", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),
     rule("case.outbox", "see messages to the case system", supervisor=ALL, admin=ALL),
     rule("case.replay", "replay messages to the case system", supervisor=ALL, admin=ALL),
     # the revisit robot (callback): supervisors and admins operate it, auditors follow it
@@ -61,6 +64,8 @@ RULES: tuple[Rule, ...] = (
     # .download or .waveform
     rule("recordings.search", "search recordings", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),
     rule("recordings.play", "play recordings", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),
+    # the audit log (hotline/core/web): reading it is audited too
+    rule("audit.read", "read the audit log", auditor=ALL, admin=ALL),
 )
 
 POLICY = Policy(RULES)

@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     create = tsub.add_parser("create", help="create a token (printed once)")
     create.add_argument("--name", required=True)
     create.add_argument("--role", required=True, choices=["agent", "supervisor", "engineer", "auditor", "admin"])
-    create.add_argument("--agent", help="agent id (role agent)")
+    create.add_argument("--agent", help="agent id (role agent); a supervisor's own phone (listens in only from it)")
     create.add_argument("--group", help="the team a supervisor looks after (default: the whole centre)")
     create.add_argument("--days", type=float, help="lifetime in days (default HOTLINE_TOKEN_DAYS, 90)")
     create.add_argument("--machine", action="store_true",

@@ -16,6 +16,7 @@ from pydantic import Field as PydField
 
 from hotline.app.access import POLICY
 from hotline.core.errors import NotFound
+from hotline.core.web import audit_api
 from hotline.core.web.audit import AuditLog
 from hotline.core.web.auth import THROTTLE, TOKENS, authenticate
 from hotline.core.web.bodies import Query, path_id, read_query
@@ -134,12 +135,17 @@ async def rotate_token(request: web.Request, grant: Grant) -> web.Response:
     return web.json_response({"id": issued.id, "token": issued.token, "replaces": old}, status=201)
 
 
+def service_tables() -> list[RouteTable]:
+    """The service's own routes: health, metrics, the document, the audit log."""
+    return [shell, audit_api.table]
+
+
 def public_paths(tables: Sequence[RouteTable]) -> frozenset[str]:
     return frozenset(r.path for t in tables for r in t.routes if r.public)
 
 
 def build_app(parts: WebParts) -> web.Application:
-    tables = [shell, *parts.tables]
+    tables = [*service_tables(), *parts.tables]
     app = web.Application(middlewares=[_metrics_middleware(parts.registry), json_errors,
                                        authenticate(public_paths(tables))], client_max_size=parts.limits.body_bytes,
                           handler_args={"max_line_size": parts.limits.line_bytes,
@@ -163,4 +169,4 @@ def build_app(parts: WebParts) -> web.Application:
 
 def api_document(tables: Sequence[RouteTable]) -> dict[str, object]:
     """The OpenAPI document of these route tables and the service's own routes."""
-    return openapi_document([shell, *tables], title=TITLE, version=VERSION)
+    return openapi_document([*service_tables(), *tables], title=TITLE, version=VERSION)

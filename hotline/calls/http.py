@@ -93,9 +93,9 @@ async def list_calls(request: web.Request, grant: Grant) -> web.Response:
 async def get_call(request: web.Request, grant: Grant) -> web.Response:
     call_id = request.match_info["call_id"]
     call = await request.app[CALLS].get(call_id)
-    if call is None:
+    if call is None or not grant.covers_agent(call.agent):  # to those who see only some: no call looks the same
+        grant.require(call is None and grant.agents_in_reach() is None, "you may not read this call record")
         raise NotFound(f"no call {call_id}", error_id="call_not_found")
-    grant.require(grant.covers_agent(call.agent), "you may not read this call record")
     return web.json_response(call.to_json())
 
 

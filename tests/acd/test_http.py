@@ -88,6 +88,8 @@ class ScriptedAcd:
 
     async def agent_leaves(self, call_id: str) -> str:
         self._act("leave", call_id)
+        if call_id not in self.calls:
+            raise NotWithAgent(f"call {call_id} is not with an agent")
         return self.calls[call_id]
 
     async def consult(self, call_id: str, *, agent: str | None = None,
@@ -135,7 +137,7 @@ async def api(tmp_path: Path) -> AsyncIterator[Api]:
     engine = create_engine(url)
     sessions = session_factory(engine)
     tokens, audit, acd = ApiTokens(sessions), AuditLog(sessions), ScriptedAcd()
-    app = web_app(sessions, tokens, acd_http.routes(acd), teams=TEAMS, audit=audit)
+    app = web_app(sessions, tokens, acd_http.routes(acd, frozenset({"9001"})), teams=TEAMS, audit=audit)
     async with TestClient(TestServer(app)) as client:
         yield Api(client, acd, tokens, audit)
     await engine.dispose()

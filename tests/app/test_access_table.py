@@ -9,7 +9,7 @@ from pathlib import Path
 
 from hotline.app.access import POLICY
 from hotline.app.plugins import PLUGINS
-from hotline.app.web import shell
+from hotline.app.web import service_tables
 from hotline.core.web.routes import Route
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -18,7 +18,7 @@ SECTION = re.compile(r"(<!-- access-table -->\n).*?(<!-- /access-table -->)", re
 
 def all_routes() -> list[Route]:
     """The routes of every domain in the plugin list (their `http.table`) and the service's own."""
-    routes = list(shell.routes)
+    routes = [r for t in service_tables() for r in t.routes]
     for plugin in PLUGINS:
         package = {"calls": "hotline.calls", "world": "integration.world"}.get(plugin.name, plugin.name)
         try:

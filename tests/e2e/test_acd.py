@@ -127,6 +127,8 @@ async def test_a_supervisor_listens_in_on_their_own_phone(stack: Stack, world_ca
     assert (await api(stack, "POST", "/api/agents/8001/spy", agent, body))[0] == 403
     assert (await api(stack, "POST", "/api/agents/8002/spy", sup, body))[0] == 409  # 8002 is not on a call
     assert (await api(stack, "POST", "/api/agents/8001/spy", sup, {"mode": "shout", "phone": "9001"}))[0] == 400
+    for phone in ("8002", "13600136011"):  # an agent's phone, any number: only the dialplan's supervisors ring
+        assert (await api(stack, "POST", "/api/agents/8001/spy", sup, {"mode": "listen", "phone": phone}))[0] == 422
     assert (await api(stack, "POST", "/api/agents/8001/spy", sup, body))[0] == 202
     outcome = await call.outcome()
     assert outcome.record is not None and outcome.record.agent == "8001"

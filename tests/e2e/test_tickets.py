@@ -160,7 +160,8 @@ async def test_a_call_becomes_two_tickets_delivered_once_with_status_coming_back
     status, relinked = await api(stack, "POST", f"/api/tickets/{second['id']}/calls", agent,
                                  {"call_id": record.call_id})
     assert status == 200 and isinstance(relinked, dict) and relinked["calls"] == [record.call_id], "no duplicate"
-    assert (await api(stack, "POST", f"/api/tickets/{second['id']}/calls", agent, {"call_id": "x"}))[0] == 422
+    assert (await api(stack, "POST", f"/api/tickets/{second['id']}/calls", agent, {"call_id": "x"}))[0] == 403, \
+        "no such call: the answer for another agent's"
     _, shown = await api(stack, "GET", f"/api/tickets/{second['id']}", agent)
     assert isinstance(shown, dict)
     assert shown["call_details"][0]["agent"] == "8001" and shown["call_details"][0]["recordings"], shown
@@ -169,6 +170,9 @@ async def test_a_call_becomes_two_tickets_delivered_once_with_status_coming_back
     assert status == 200 and isinstance(history, dict)
     assert record.call_id in [c["call_id"] for c in history["calls"]]
     assert {t["number"] for t in history["tickets"]} >= {first["number"], second["number"]}
+    other = await stack.tokens.create(name="wang", role="agent", agent_id="8002")  # never took this caller
+    assert (await api(stack, "GET", "/api/callers/13800138201/history", other))[0] == 403
+    assert (await api(stack, "POST", "/api/tickets", other, consultation(record.call_id)))[0] == 403, "8001's call"
 
 
 async def test_the_case_system_down_then_slow_loses_nothing_and_repeats_nothing(stack: Stack) -> None:

@@ -139,6 +139,8 @@ async def test_legal_hold_needs_the_right_role_and_a_reason(api: Api) -> None:
         ticket = await s.get_one(Ticket, 7)
     assert ticket.legal_hold and ticket.legal_hold_reason == "行政复议证据"
     async with api.client.put("/api/tickets/7/legal-hold", json={"hold": False}, headers=auditor) as r:
+        assert r.status == 403, "auditors place holds, they do not release them"
+    async with api.client.put("/api/tickets/7/legal-hold", json={"hold": False}, headers=await api.as_("admin")) as r:
         assert r.status == 200 and (await r.json())["legal_hold"] is False
 
 

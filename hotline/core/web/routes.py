@@ -136,7 +136,7 @@ def _operation(route: Route, schemas: _Schemas) -> dict[str, Any]:
         op["responses"].update({"401": _ERROR, "403": _ERROR, "429": _ERROR})  # 429: an address throttled
     if params := _parameters(route, schemas):
         op["parameters"] = params
-        op["responses"]["404"] = _ERROR
+        op["responses"].update({"400": _ERROR, "404": _ERROR})  # a malformed id (bad_param), or no such thing
     if route.query is not None:
         op["responses"]["400"] = _ERROR
     if route.body is not None:

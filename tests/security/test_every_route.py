@@ -1,0 +1,203 @@
+"""Threat: a role reaching what the access table keeps from it, or a request that breaks the service.
+
+Every route of every domain, called by every role and scope (an agent, an agent of the other team, a team
+supervisor, a whole-centre supervisor, an engineer, an auditor, an admin) with the ids of the other team's
+objects and with ids that do not exist: 401 without a valid token, 403 exactly where the access table
+refuses the role or the object is out of the principal's reach, never a 5xx, each refusal audited. Then
+schemathesis generates requests (valid and not) for every operation and sends each as every principal the
+table lets in (and one it refuses, and none): no 5xx.
+Runs on a real SQLite database (tests/security/whole_app.py); the ACD is scripted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from hypothesis import HealthCheck, settings
+from sqlalchemy import select
+
+from acd import http as acd_http
+from callback import http as callback_http
+from hotline.app.access import POLICY
+from hotline.app.web import api_document
+from hotline.calls import http as calls_http
+from hotline.core.db.engine import SessionFactory
+from hotline.core.web.audit import AuditLog
+from hotline.core.web.models import AuditEntry
+from hotline.core.web.policy import Scope
+from hotline.core.web.routes import Route
+from hotline.core.web.tokens import ApiTokens
+from recordings import http as recordings_http
+from tests.app.test_access_table import all_routes
+from tests.security.whole_app import PRINCIPALS, SPARE_TOKEN, Principal, whole_app
+from tests.webapp import ThreadedServer
+from tickets import http as tickets_http
+
+_PARAM = re.compile(r"\{(\w+)(?::[^}]+)?\}")
+OTHER_TEAMS = {"call_id": "c3", "agent": "8003", "ticket_id": "3", "recording_id": "3", "number": "13800000003",
+               "kind": "vip", "message_id": "1", "campaign_id": "1", "token_id": str(SPARE_TOKEN)}
+MISSING = {"call_id": "c404", "agent": "8999", "ticket_id": "999", "recording_id": "999", "number": "13900000404",
+           "kind": "vip", "message_id": "999", "campaign_id": "999", "token_id": "999"}
+OBJECTS = {"call_id", "agent", "ticket_id", "recording_id", "number"}  # parameters naming someone's object
+BODIES: dict[tuple[str, str], Any] = {  # a valid body, so that a refusal is about who asks, not what is sent
+    ("POST", "/api/caller-lists"): {"number": "13800000009", "kind": "vip"},
+    ("POST", "/api/agents/{agent}/state"): {"state": "paused", "reason": "培训"},
+    ("POST", "/api/agents/{agent}/wrap-up"): {"extend_s": 30},
+    ("POST", "/api/agents/{agent}/spy"): {"mode": "listen", "phone": "9001"},
+    ("POST", "/api/calls/{call_id}/transfer"): {"skill": "general"},
+    ("POST", "/api/calls/{call_id}/three-way"): {"agent": "8002"},
+    ("POST", "/api/calls/{call_id}/consult"): {"agent": "8002"},
+    ("POST", "/api/tickets"): {"channel": "网站", "request_type": "咨询", "category": "010101", "title": "护照",
+                               "content": {"description": "如何办理护照"},
+                               "petitioner": {"name": "李", "phone": "13800000001", "revisit_consent": True}},
+    ("PATCH", "/api/tickets/{ticket_id}"): {"title": "护照"},
+    ("POST", "/api/tickets/{ticket_id}/calls"): {"call_id": "c3"},
+    ("PUT", "/api/tickets/{ticket_id}/legal-hold"): {"hold": True, "reason": "行政复议证据"},
+    ("POST", "/api/tickets/{ticket_id}/duty-call"): {},
+    ("POST", "/api/revisits/campaigns"): {"name": "x", "tasks": [{"number": "13900000001"}]},
+    ("POST", "/api/revisits/tasks"): [{"number": "13900000001"}],
+}
+
+
+def _path(route: Route, ids: dict[str, str]) -> str:
+    return _PARAM.sub(lambda m: ids[m.group(1)], route.path)
+
+
+def _scope(route: Route, who: Principal) -> Scope | None:
+    """The principal's scope for the route's action; None: the table refuses the role."""
+    return POLICY[route.action].grants.get(who.role) if route.action else Scope.ALL
+
+
+def _narrow(route: Route, who: Principal) -> bool:
+    """Whether the principal reaches only some of the objects the route's path can name (own or a team's)."""
+    scope = _scope(route, who)
+    narrow = scope is Scope.OWN or (scope is Scope.TEAM and who.group is not None)
+    return narrow and bool(OBJECTS & set(_PARAM.findall(route.path)))
+
+
+class Walk:
+    def __init__(self, client: TestClient[web.Request, web.Application], bearer: dict[str, str]) -> None:
+        self.client, self.bearer, self.refused = client, bearer, 0
+
+    async def status(self, route: Route, path: str, authorization: str | None) -> int:
+        headers = {"Authorization": authorization} if authorization else {}
+        async with self.client.request(route.method, path, headers=headers,
+                                       json=BODIES.get((route.method, route.path))) as r:
+            await r.read()
+            if r.status == 403:
+                self.refused += 1
+            return r.status
+
+
+@pytest.fixture
+async def walk(sqlite_sessions: SessionFactory, tmp_path: Path) -> AsyncIterator[tuple[Walk, SessionFactory]]:
+    app, _, bearer = await whole_app(sqlite_sessions, ApiTokens(sqlite_sessions), AuditLog(sqlite_sessions), tmp_path)
+    async with TestClient(TestServer(app)) as client:
+        yield Walk(client, bearer), sqlite_sessions
+
+
+async def _audit_rows(sessions: SessionFactory) -> tuple[int, int]:
+    """Audit rows of requests (not the case system's webhook, not a token's own issue or rotation): all, and
+    the refusals."""
+    async with sessions() as s:
+        rows = (await s.scalars(select(AuditEntry).where(AuditEntry.role != "integration"))).all()
+    requests = [r for r in rows if "token_role" not in r.detail]
+    return len(requests), sum(1 for r in requests if not r.allowed)
+
+
+def _installed(app: web.Application) -> set[tuple[str, str]]:
+    return {(r.method, r.resource.canonical) for r in app.router.routes() if r.resource is not None
+            and r.method != "HEAD"}
+
+
+async def test_the_walk_covers_every_route(walk: tuple[Walk, SessionFactory]) -> None:
+    """Whatever a domain adds is walked: the app of these tests installs every route there is."""
+    every = {(r.method, re.sub(r"\{(\w+):[^}]+\}", r"{\1}", r.path)) for r in all_routes()}
+    installed = {(m, re.sub(r"\{(\w+):[^}]+\}", r"{\1}", p)) for m, p in _installed(walk[0].client.app)}
+    assert every == installed
+
+
+async def test_every_route_as_every_role_answers_as_the_access_table_says(walk: tuple[Walk, SessionFactory]) -> None:
+    api, sessions = walk
+    before = await _audit_rows(sessions)  # the tokens' issue
+    wrong: list[str] = []
+    guarded_calls = 0
+    for route in all_routes():
+        for ids in (OTHER_TEAMS, MISSING):
+            path = _path(route, ids)
+            status = await api.status(route, path, None)
+            if route.public:
+                if status >= 500:
+                    wrong.append(f"{route.method} {path} without a token: {status}")
+                continue
+            if status != 401 or await api.status(route, path, "Bearer hl_not-a-token") != 401:
+                wrong.append(f"{route.method} {path} without a valid token: {status}")
+            for who in PRINCIPALS:
+                status = await api.status(route, path, api.bearer[who.name])
+                guarded_calls += 1
+                if _scope(route, who) is None:
+                    expected = "403"
+                    ok = status == 403
+                elif ids is OTHER_TEAMS and _narrow(route, who) and not who.reaches_8003:
+                    expected, ok = "403 (out of reach)", status == 403
+                elif ids is MISSING and _narrow(route, who):
+                    expected, ok = "403 or 404 (nothing to reach)", status in (403, 404)
+                else:
+                    expected, ok = "not 403, not 5xx", status != 403 and status < 500
+                if not ok:
+                    wrong.append(f"{route.method} {path} as {who.name}: {status}, expected {expected}")
+    assert wrong == [], "\n".join(wrong)
+    rows, refused = (a - b for a, b in zip(await _audit_rows(sessions), before, strict=True))
+    assert (rows, refused) == (guarded_calls, api.refused), "one audit row per request, each refusal one of them"
+
+
+# --- generated requests: no 5xx for any role ---
+
+document = api_document([calls_http.table, acd_http.table, tickets_http.table, callback_http.table,
+                         recordings_http.table])
+# (rotating tokens is left out: a generated id would revoke the principals' own tokens halfway)
+schema = schemathesis.openapi.from_dict(document).exclude(path_regex=r"^/api/tokens/")
+
+
+class WholeServer(ThreadedServer):
+    """The whole app in a thread of its own, for schemathesis; a token per principal."""
+
+    bearer: dict[str, str]
+
+    async def app(self, sessions: SessionFactory, tokens: ApiTokens) -> web.Application:
+        app, _, self.bearer = await whole_app(sessions, tokens, AuditLog(sessions), self._folder)
+        return app
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[WholeServer]:
+    with WholeServer.running("hotline-every-route-") as running:
+        yield running
+
+
+def _senders(case: schemathesis.Case[Any], bearer: dict[str, str]) -> list[str | None]:
+    """Every principal the table lets take the operation, one it refuses (refused before anything is read),
+    and no token."""
+    action = case.operation.definition.raw.get("x-access-action")
+    grants = POLICY[action].grants if action else {}
+    allowed = [bearer[p.name] for p in PRINCIPALS if p.role in grants]
+    refused = [bearer[p.name] for p in PRINCIPALS if p.role not in grants][:1]
+    return [*allowed, *refused, None]
+
+
+@schema.parametrize()
+@settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck))
+def test_generated_requests_never_break_the_service_for_any_role(case: schemathesis.Case[Any],
+                                                                 server: WholeServer) -> None:
+    for authorization in _senders(case, server.bearer):
+        headers = {"Authorization": authorization} if authorization else {}
+        response = case.call(base_url=f"http://127.0.0.1:{server.port}", headers=headers)
+        assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.status_code} " \
+                                           f"{response.text[:300]}"

@@ -1,0 +1,133 @@
+"""Every domain's routes in one app on a real, migrated SQLite database and a local recording store, with the
+principals of the access tests: two teams, their objects seeded as rows, one token per role and scope.
+
+Team 一组 has agents 8001 and 8002, team 二组 agent 8003. Call c1 (caller 13800000001) was taken by 8001,
+c3 (caller 13800000003) by 8003; each has a stored recording (ids 1 and 3) and a ticket its agent created
+(ids 1 and 3). The ACD is the scripted one of the ACD's route tests (c1 with 8001, c3 with 8003); duty calls
+are refused before they would ring (the seeded tickets are not urgent). Supervisor phones: 9001, 9002.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+
+from acd import http as acd_http
+from callback import http as callback_http
+from callback.dialer import Dialer, RevisitPrompts
+from callback.http import RevisitOps
+from callback.tasks import RevisitTasks
+from dialplans.calendar import WorkCalendar
+from dialplans.loader import load_dialplan
+from dialplans.model import RevisitSettings
+from hotline.app.settings import Settings
+from hotline.app.web import WebParts, build_app
+from hotline.calls import http as calls_http
+from hotline.calls.caller_lists import CallerLists
+from hotline.calls.models import CallRecord, Recording
+from hotline.calls.records import CallRecords
+from hotline.core.db.engine import SessionFactory
+from hotline.core.web.audit import AuditLog
+from hotline.core.web.health import HealthRegistry
+from hotline.core.web.policy import Teams
+from hotline.core.web.routes import RouteTable
+from hotline.core.web.throttle import ThrottleLimits
+from hotline.core.web.tokens import ApiTokens
+from integration.casesystem.client import CaseSystemClient
+from integration.casesystem.mapping import CaseMapping
+from integration.casesystem.outbox import OutboxWorker
+from recordings import http as recordings_http
+from recordings.catalog import RecordingCatalog
+from recordings.store import LocalStore
+from tests.acd.test_http import ScriptedAcd
+from tests.callback.test_http import calm
+from tests.dialplans.unlimited import unlimited_guard
+from tickets import http as tickets_http
+from tickets.catalogue import Catalogue
+from tickets.duty_call import DutyCaller
+from tickets.models import Ticket, TicketCall
+from tickets.service import Tickets
+from tickets.timelimits import TimeLimits
+
+TEAMS = {"8001": "一组", "8002": "一组", "8003": "二组"}
+SUPERVISOR_PHONES = frozenset({"9001", "9002"})
+AT = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+CALLERS = {"c1": "13800000001", "c3": "13800000003"}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A token for the tests, and whether it reaches the other team's (二组's, agent 8003's) objects."""
+
+    name: str
+    role: str
+    agent: str | None = None
+    group: str | None = None
+    reaches_8003: bool = True
+
+
+PRINCIPALS = (
+    Principal("agent-8001", "agent", agent="8001", reaches_8003=False),
+    Principal("agent-8003", "agent", agent="8003"),  # an agent of the other team: 8003's objects are theirs
+    Principal("supervisor-一组", "supervisor", group="一组", reaches_8003=False),
+    Principal("supervisor-centre", "supervisor"),
+    Principal("engineer", "engineer"),
+    Principal("auditor", "auditor"),
+    Principal("admin", "admin"),
+)
+PHONE_SUPERVISOR = Principal("supervisor-9002", "supervisor", agent="9002")  # a token for their own phone
+UNTHROTTLED = ThrottleLimits(failures=10**9)  # these tests fail on purpose, thousands of times, from one address
+SPARE_TOKEN = len(PRINCIPALS) + 2  # the id of the token made after the principals' (no one's)
+
+
+async def seed(sessions: SessionFactory, store: LocalStore) -> None:
+    """The two teams' calls, recordings and tickets."""
+    async with sessions.begin() as s:
+        for call_id, agent in (("c1", "8001"), ("c3", "8003")):
+            s.add(CallRecord(call_id=call_id, caller=CALLERS[call_id], dialled="12345", started_at=AT, agent=agent,
+                             steps=[]))
+        await s.flush()
+        for n, call_id, agent in ((1, "c1", "8001"), (3, "c3", "8003")):
+            scratch = store.scratch(f"{call_id}.opus")
+            scratch.write_bytes(b"OggS" + bytes(64))
+            path = await store.put(scratch, f"{call_id}.opus", "")
+            s.add(Recording(id=n, call_id=call_id, path=path, format="opus", started_at=AT, status="stored"))
+            s.add(Ticket(id=n, number=f"T{n}", status="submitted", channel="电话", urgency="一般", created_by=agent,
+                         petitioner_phone=CALLERS[call_id], created_at=AT, updated_at=AT))
+        await s.flush()
+        for n, call_id in ((1, "c1"), (3, "c3")):
+            s.add(TicketCall(ticket_id=n, call_id=call_id, linked_at=AT))
+
+
+def domain_tables(sessions: SessionFactory, store: LocalStore, acd: ScriptedAcd) -> list[RouteTable]:
+    """Every domain's route table, bound to real services (the ACD scripted)."""
+    mapping, plan = CaseMapping.load(), load_dialplan(Settings().core.dialplan_file)
+    tickets = Tickets(sessions, Catalogue.shipped(), TimeLimits.load("beijing", WorkCalendar()))
+    outbox = OutboxWorker(sessions, CaseSystemClient("http://127.0.0.1:9", "s", mapping))  # never started
+    calls = CallRecords(sessions)
+    duty = DutyCaller(None, None, tickets, None, plan, None, calls, unlimited_guard(plan))  # type: ignore[arg-type]
+    revisits = RevisitTasks(sessions, RevisitSettings(quiet_s=0))
+    dialer = Dialer(revisits, None, None, None, plan, RevisitPrompts(Path("/nonexistent"), "/x"),  # type: ignore[arg-type]
+                    calm, dialout=unlimited_guard(plan))
+    return [calls_http.routes(calls, CallerLists(sessions)),
+            acd_http.routes(acd, SUPERVISOR_PHONES),
+            tickets_http.routes(tickets, tickets_http.CaseLink(outbox, mapping, "webhook-secret"), duty),
+            callback_http.routes(RevisitOps(revisits, dialer)),
+            recordings_http.routes(RecordingCatalog(sessions, store))]
+
+
+async def whole_app(sessions: SessionFactory, tokens: ApiTokens, audit: AuditLog, folder: Path,
+                    ) -> tuple[web.Application, ScriptedAcd, dict[str, str]]:
+    """The app, its scripted ACD, and an Authorization header value per principal's name."""
+    store, acd = LocalStore(folder / "store"), ScriptedAcd()
+    await seed(sessions, store)
+    bearer = {p.name: "Bearer " + await tokens.create(name=p.name, role=p.role, agent_id=p.agent, group=p.group)
+              for p in (*PRINCIPALS, PHONE_SUPERVISOR)}
+    await tokens.create(name="spare", role="engineer")  # SPARE_TOKEN: one a test may rotate
+    app = build_app(WebParts(domain_tables(sessions, store, acd), tokens, audit, HealthRegistry(), CollectorRegistry(),
+                             Teams(TEAMS), throttle=UNTHROTTLED))
+    return app, acd, bearer
