@@ -34,6 +34,8 @@ from hotline.core.asterisk.ami import AmiClient
 from hotline.core.asterisk.datadirs import DataDirs
 from hotline.core.asterisk.root import AsteriskRoot, find_root
 from hotline.core.asterisk.sandbox import AsteriskInstance
+from hotline.core.asterisk.sipbans import BANS_FILE, BanPolicy, SipBans, ban_file
+from hotline.core.asterisk.sipguard import SipGuard
 from hotline.core.audio.prompts import PromptRenderer
 from hotline.core.db.engine import SessionFactory, create_engine, session_factory
 from hotline.core.embedded.redis_server import RedisServer
@@ -77,6 +79,7 @@ class Stack(NamedServices):
         self.agi: AgiServer | None = None
         self.hotline: AsteriskInstance | None = None
         self.render_context: RenderContext | None = None
+        self.sip_guard: SipGuard | None = None
         self.sessions: SessionFactory | None = None
 
     def service(self, kind: type[T]) -> T:
@@ -173,12 +176,19 @@ class Stack(NamedServices):
             recordings_dir=data.inner_of("recordings"), sounds_dir=deps.sounds, agent_secrets=secrets.agent_secrets,
             carrier_uri=self.settings.acd.carrier_uri or (f"sip:{s.bind_host}:{s.ports.world_sip}" if s.with_world
                                                           else ""))
-        self.hotline = hotline = AsteriskInstance(deps.root, "hotline", render(dialplan, ctx),
+        bans = SipBans(deps.redis, BanPolicy(s.sip.ban_after, s.sip.ban_window_s, s.sip.ban_s))
+        banned = await bans.current()
+        self.hotline = hotline = AsteriskInstance(deps.root, "hotline", {**render(dialplan, ctx),
+                                                                         BANS_FILE: ban_file(banned)},
                                                   inner_dir=data.instance("hotline"))
         adopted = await hotline.start_or_adopt()
         self._closers.append(hotline.stop)
         await self.ami.connect()
         self._closers.append(self.ami.close)
+        self.sip_guard = guard = SipGuard(bans, self.ami, hotline, [m for t in dialplan.trunks for m in t.match],
+                                          banned)
+        guard.start()
+        self._closers.append(guard.close)
         return hotline, adopted
 
     async def _start_web(self, tables: list[RouteTable], deps: Deps) -> None:

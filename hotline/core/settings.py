@@ -56,6 +56,24 @@ class Ports:
 
 
 @dataclass(frozen=True)
+class SipEdgeSettings:
+    """The hotline's SIP edge: failed-authentication bans, and SIP over TLS with SRTP for the phones when a
+    certificate is given (files on the host; copied into the Asterisk root)."""
+
+    ban_after: int = env_field("SIP_BAN_AFTER", "10", int)  # failed authentications from one address …
+    ban_window_s: float = env_field("SIP_BAN_WINDOW_S", "60", float)  # … within this many seconds …
+    ban_s: float = env_field("SIP_BAN_S", "900", float)  # … refuse it for this long
+    tls_cert: str = env_field("SIP_TLS_CERT", "")  # PEM certificate (chain) of the hotline; "" = no TLS
+    tls_key: str = env_field("SIP_TLS_KEY", "")
+    tls_ca: str = env_field("SIP_TLS_CA", "")  # CA of the phones' certificates, when they present one
+    tls_port: int = env_field("SIP_TLS_PORT", "5061", int)
+
+    @property
+    def tls(self) -> bool:
+        return bool(self.tls_cert)
+
+
+@dataclass(frozen=True)
 class CoreSettings:
     """Where the deployment lives and how its parts are reached; immutable, passed in at construction."""
 
@@ -85,6 +103,7 @@ class CoreSettings:
     redis_url: str = field(default_factory=lambda: env("REDIS_URL", ""))
     asterisk_root: str = field(default_factory=lambda: env("ASTERISK_ROOT", ""))
     with_world: bool = field(default_factory=lambda: env("WORLD", "1") == "1")
+    sip: SipEdgeSettings = field(default_factory=SipEdgeSettings)
 
     @property
     def db_url(self) -> str:

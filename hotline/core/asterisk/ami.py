@@ -53,9 +53,9 @@ class AmiDisconnected(AmiError):
     """The connection dropped while the action was pending; it was NOT re-sent."""
 
 
-# Event classes we act on. Leaving out `dialplan` (Newexten, VarSet) and `agi` (AGIExecStart/End) spares
-# Asterisk and us several events per dialplan step and per AGI command.
-DEFAULT_EVENTS = "system,call,user,agent,dtmf,reporting"
+# Event classes we act on (`security`: failed SIP authentications, for the SIP guard). Leaving out `dialplan`
+# (Newexten, VarSet) and `agi` (AGIExecStart/End) spares Asterisk and us several events per step and command.
+DEFAULT_EVENTS = "system,call,user,agent,dtmf,reporting,security"
 
 
 class OriginateReason(enum.IntEnum):
