@@ -80,6 +80,7 @@ async def _apply_async(path: Path | None) -> int:
     from dialplans.apply import ApplyRefused, ApplyRolledBack, apply_dialplan
     from dialplans.render import RenderContext
     from dialplans.secrets import load_or_create_secrets
+    from dialplans.siptls import SipTls
     from hotline.core.asterisk.ami import AmiClient
     from hotline.core.asterisk.reload import AmiReloader
 
@@ -99,7 +100,8 @@ async def _apply_async(path: Path | None) -> int:
     rc = state["render_context"]
     ctx = RenderContext(rc["bind_host"], rc["sip_port"], rc["ami_port"], secrets.ami_user, secrets.ami_secret,
                         rc["agi_host"], rc["agi_port"], rc["recordings_dir"], rc["sounds_dir"],
-                        secrets.agent_secrets, rc.get("carrier_uri", ""), agi_key=secrets.agi_key)
+                        secrets.agent_secrets, rc.get("carrier_uri", ""), agi_key=secrets.agi_key,
+                        tls=SipTls(**rc["tls"]) if rc.get("tls") else None)
     creds = state["hotline_ami"]
     ami = AmiClient(creds["host"], int(creds["port"]), creds["username"], creds["secret"], name="apply")
     await ami.connect()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from dialplans.model import LINKAGE_NUMBERS, Dialplan, Number
+from dialplans.siptls import SipTls, phone_context, phone_media, secure_only, tls_transport
 from hotline.core.asterisk.agi.protocol import KEY_PARAM
 from hotline.core.asterisk.sipbans import BANS_FILE
 
@@ -36,6 +37,7 @@ class RenderContext:
     agent_secrets: Mapping[str, str] = field(default_factory=dict)
     carrier_uri: str = ""  # outbound calls (linkage transfers) go to the first trunk at this URI
     agi_key: str = ""  # the deployment's FastAGI key: the AGI server runs no flow for a session without it
+    tls: SipTls | None = None  # phones over TLS with SRTP only (dialplans.siptls)
 
     def agi(self, route: str, query: str) -> str:
         """The URL of an AGI flow, with the key last (the server checks and strips it)."""
@@ -76,6 +78,8 @@ type=transport
 protocol=udp
 bind={ctx.bind_host}:{ctx.sip_port}
 """]
+    if ctx.tls is not None:
+        out.append(tls_transport(ctx.tls, ctx.bind_host))
     for i, trunk in enumerate(plan.trunks):
         outbound = ctx.carrier_uri if i == 0 else ""
         aor = f"aors={trunk.name}\n" if outbound else ""
@@ -117,8 +121,7 @@ contact={outbound}
 [{phone}]
 type=endpoint
 identify_by=username
-transport=transport-udp
-context={context}
+{phone_media(ctx.tls)}context={phone_context(ctx.tls, context)}
 disallow=all
 allow=alaw,ulaw
 dtmf_mode=rfc4733
@@ -336,6 +339,8 @@ exten => *43,1,Answer()
 """)
     for agent in plan.agents:
         out.append(f"exten => {agent.id},1,Dial(PJSIP/{agent.id},30)\n same => n,Hangup()\n")
+    if ctx.tls is not None:
+        out.append(secure_only(("agents", "supervisors")))
     return "".join(out)
 
 

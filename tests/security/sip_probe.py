@@ -8,14 +8,18 @@ stranger, a scanner or a phone; an INVITE that is answered is acknowledged and h
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
+import os
 import re
 import uuid
 from dataclasses import dataclass, field
 
 _SDP = ("v=0\r\no=probe 1 1 IN IP4 {ip}\r\ns=probe\r\nc=IN IP4 {ip}\r\nt=0 0\r\n"
-        "m=audio {port} RTP/AVP 8 0 101\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:0 PCMU/8000\r\n"
-        "a=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n")
+        "m=audio {port} {profile} 8 0 101\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:0 PCMU/8000\r\n"
+        "a=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n{crypto}")
+# an SDES key line (RFC 4568) for an SRTP offer: 30 bytes of key and salt, base64
+_CRYPTO = "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:{key}\r\n"
 
 
 @dataclass
@@ -57,10 +61,11 @@ def _challenge(message: str) -> dict[str, str]:
 
 
 async def sip_request(method: str, *, source: str, host: str, port: int, user: str, to_user: str | None = None,
-                      password: str | None = None, timeout: float = 3.0, hold_s: float = 2.0) -> Probe:
+                      password: str | None = None, timeout: float = 3.0, hold_s: float = 2.0,
+                      srtp: bool = False) -> Probe:
     """`method` (REGISTER or INVITE) from `source` to `host:port` as `user` (From and, for REGISTER, To);
     INVITE goes to `to_user`. A 401/407 is answered once when `password` is given; an answered INVITE is
-    hung up after `hold_s` seconds."""
+    hung up after `hold_s` seconds. `srtp`: the INVITE offers SDES-SRTP media (RTP/SAVP with a key)."""
     loop = asyncio.get_running_loop()
     transport, proto = await loop.create_datagram_endpoint(_Udp, local_addr=(source, 0))
     local_port = transport.get_extra_info("sockname")[1]
@@ -72,7 +77,9 @@ async def sip_request(method: str, *, source: str, host: str, port: int, user: s
         auth = ""
         for cseq in (1, 2):
             branch = f"z9hG4bK{uuid.uuid4().hex[:12]}"
-            body = _SDP.format(ip=source, port=local_port + 2) if method == "INVITE" else ""
+            crypto = _CRYPTO.format(key=base64.b64encode(os.urandom(30)).decode()) if srtp else ""
+            body = _SDP.format(ip=source, port=local_port + 2, profile="RTP/SAVP" if srtp else "RTP/AVP",
+                               crypto=crypto) if method == "INVITE" else ""
             request = (f"{method} {target} SIP/2.0\r\nVia: SIP/2.0/UDP {source}:{local_port};branch={branch};rport\r\n"
                        f"Max-Forwards: 70\r\nFrom: <sip:{user}@{host}>;tag={tag}\r\nTo: <{to}>\r\n"
                        f"Call-ID: {probe.call_id}\r\nCSeq: {cseq} {method}\r\n"
