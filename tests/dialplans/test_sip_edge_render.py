@@ -10,18 +10,24 @@ import pytest
 from dialplans.confcheck import check_rendered
 from dialplans.loader import check_dialplan, load_dialplan
 from dialplans.render import RenderContext, render
+from dialplans.siptls import SipTls
 from hotline.core.asterisk.sipbans import BANS_FILE
 
 SHIPPED = Path(__file__).resolve().parents[2] / "dialplans" / "hotline.yaml"
 TRUNK = "    match: [127.0.0.1]"
 
 
-def pjsip_and_manager(bind: str = "127.0.0.1") -> tuple[str, str]:
+def rendered(bind: str = "127.0.0.1", tls: SipTls | None = None) -> dict[str, str]:
     plan = load_dialplan(SHIPPED)
     phones = [*(a.id for a in plan.agents), *(s.id for s in plan.supervisors)]
     files = render(plan, RenderContext(bind, 5060, 5038, "hotline", "s3cret", "127.0.0.1", 4573, "/r", "/s",
-                                       {p: f"pw{p}" for p in phones}))
+                                       {p: f"pw{p}" for p in phones}, tls=tls))
     assert check_rendered(files) == []
+    return files
+
+
+def pjsip_and_manager(bind: str = "127.0.0.1") -> tuple[str, str]:
+    files = rendered(bind)
     return files["pjsip.conf"], files["manager.conf"]
 
 
@@ -92,3 +98,27 @@ def test_a_wide_match_said_on_purpose_passes_and_a_bad_flag_is_located(tmp_path:
     plan_file = tmp_path / "hotline.yaml"
     plan_file.write_text(SHIPPED.read_text().replace(TRUNK, "    match: [10.0.0.0/8]\n    allow_wide_match: true"))
     assert load_dialplan(plan_file).trunks[0].allow_wide_match
+
+
+@pytest.mark.parametrize("ca", ["/srv/tls/ca.pem", ""])
+def test_with_tls_the_phones_are_reached_over_tls_with_srtp_only_and_the_carrier_stays_on_udp(ca: str) -> None:
+    files = rendered(tls=SipTls("/srv/tls/cert.pem", "/srv/tls/key.pem", ca, 5061))
+    pjsip, extensions = files["pjsip.conf"], files["extensions.conf"]
+    transport = section(pjsip, "transport-tls", "transport")
+    assert "protocol=tls\nbind=127.0.0.1:5061\n" in transport and "method=tlsv1_2\n" in transport
+    assert "cert_file=/srv/tls/cert.pem\npriv_key_file=/srv/tls/key.pem\n" in transport
+    assert ("require_client_cert=yes" in transport) == bool(ca) and ("verify_client=yes" in transport) == bool(ca)
+    for phone, context in (("8001", "agents"), ("9001", "supervisors")):
+        endpoint = section(pjsip, phone, "endpoint")
+        assert "transport=transport-tls\nmedia_encryption=sdes\nmedia_encryption_optimistic=no\n" in endpoint
+        assert f"context={context}-tls\n" in endpoint
+        assert f"[{context}-tls]\nexten => _[*0-9].,1,GotoIf($[\"${{CHANNEL(pjsip,secure)}}\" = \"1\"]?{context}," \
+               in extensions
+    assert "transport=transport-udp\n" in section(pjsip, "carrier", "endpoint")
+    assert "media_encryption" not in section(pjsip, "carrier", "endpoint")
+
+
+def test_without_tls_nothing_of_it_is_rendered() -> None:
+    files = rendered()
+    assert "transport-tls" not in files["pjsip.conf"] and "media_encryption" not in files["pjsip.conf"]
+    assert "-tls]" not in files["extensions.conf"]

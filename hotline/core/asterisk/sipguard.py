@@ -14,9 +14,9 @@ import ipaddress
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
-from hotline.core.asterisk.ami import AmiClient, AmiMessage, Subscription
-from hotline.core.asterisk.sandbox import AsteriskInstance
+from hotline.core.asterisk.ami import AmiMessage, EventHandler
 from hotline.core.asterisk.sipbans import BANS_FILE, SipBans, ban_file
 from hotline.core.workers import LoopWorker
 
@@ -27,6 +27,25 @@ FAILURE_EVENTS = ("InvalidAccountID", "ChallengeResponseFailed", "InvalidPasswor
 MAX_REST_S = 30.0
 
 __all__ = ["BANS_FILE", "FAILURE_EVENTS", "GuardStats", "SipGuard", "source_address"]
+
+
+class Ami(Protocol):
+    """What the guard needs of the AMI client."""
+
+    def subscribe(self, event: str, handler: EventHandler) -> Cancellable: ...
+
+    async def action(self, action: str, fields: Mapping[str, str | list[str]] | None = None, *,
+                     timeout: float | None = None) -> AmiMessage: ...
+
+
+class Cancellable(Protocol):
+    def cancel(self) -> None: ...
+
+
+class Configs(Protocol):
+    """What the guard needs of the hotline's Asterisk: (re)writing one of its config files."""
+
+    def write_configs(self, configs: Mapping[str, str]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -41,7 +60,7 @@ class SipGuard(LoopWorker):
 
     name = "sip-guard"
 
-    def __init__(self, bans: SipBans, ami: AmiClient, hotline: AsteriskInstance,
+    def __init__(self, bans: SipBans, ami: Ami, hotline: Configs,
                  never_ban: Iterable[str] = (), applied: Mapping[str, float] | None = None) -> None:
         """`applied`: the bans the hotline's Asterisk was started with; `never_ban`: the carriers' networks."""
         super().__init__()
@@ -50,7 +69,7 @@ class SipGuard(LoopWorker):
         self._lock = asyncio.Lock()
         self._applied = dict(applied or {})
         self._failures = self._banned_total = 0
-        self._subs: list[Subscription] = []
+        self._subs: list[Cancellable] = []
 
     def start(self) -> None:
         if not self._subs:
