@@ -42,10 +42,18 @@ class SipBans:
         await self.redis.expire(key, max(1, int(self.policy.window_s) + 1))
         return int(await self.redis.zcard(key))
 
-    async def ban(self, address: str) -> float:
-        """Ban `address` for the policy's period (its failures start again from none); when the ban ends."""
-        until = self.clock() + self.policy.ban_s
-        await self.redis.hset(f"{PREFIX}bans", address, f"{until:.3f}")
+    async def ban(self, address: str) -> float | None:
+        """Ban `address` for the policy's period (its failures start again from none); when the ban ends, or
+        None when it is banned already (failures of requests sent before the ban took hold come late)."""
+        now, key = self.clock(), f"{PREFIX}bans"
+        current = await self.redis.hget(key, address)
+        if current is not None and float(current) > now:
+            return None
+        if current is not None:
+            await self.redis.hdel(key, address)  # an ended ban the guard has not lifted yet
+        until = now + self.policy.ban_s
+        if not await self.redis.hsetnx(key, address, f"{until:.3f}"):
+            return None  # another failure of the same burst banned it just now
         await self.redis.delete(f"{PREFIX}fail:{address}")
         return until
 

@@ -99,6 +99,8 @@ class SipGuard(LoopWorker):
         if count < self.bans.policy.after:
             return
         until = await self.bans.ban(str(address))
+        if until is None:
+            return
         self._banned_total += 1
         log.warning("SIP address %s refused for %.0f s: %d failed authentications within %.0f s (last: %s %s)",
                     address, until - self.bans.clock(), count, self.bans.policy.window_s,

@@ -50,11 +50,13 @@ async def test_a_ban_lasts_its_period_and_clears_the_count(bans: tuple[SipBans, 
         await state.failed("192.0.2.7")
     until = await state.ban("192.0.2.7")
     assert until == clock.now + 900
+    assert await state.ban("192.0.2.7") is None, "banned once, however many failures come late"
     assert await state.current() == {"192.0.2.7": until}
     assert await state.failed("192.0.2.7") == 1, "the count starts again"
     clock.now += 900
     assert await state.current() == {}
     assert await state.redis.hlen("sipguard:bans") == 0, "an ended ban is removed"
+    assert await state.ban("192.0.2.7") == clock.now + 900, "and may come again"
 
 
 def test_the_ban_file_is_a_pjsip_acl_denying_each_banned_address() -> None:
