@@ -53,6 +53,7 @@ def _check(args: argparse.Namespace) -> int:
 def _render(args: argparse.Namespace) -> int:
     from dialplans.render import RenderContext, render
     from dialplans.secrets import load_or_create_secrets
+    from dialplans.siptls import SipTls
 
     settings = CoreSettings()
     try:
@@ -64,7 +65,9 @@ def _render(args: argparse.Namespace) -> int:
     ctx = RenderContext(settings.bind_host, settings.ports.hotline_sip, settings.ports.hotline_ami,
                         secrets.ami_user, secrets.ami_secret, settings.bind_host, settings.ports.agi,
                         "/srv/hotline-data/recordings", "/srv/hotline-data/sounds", secrets.agent_secrets,
-                        agi_key=secrets.agi_key)
+                        agi_key=secrets.agi_key, tls=SipTls(settings.sip.tls_cert, settings.sip.tls_key,
+                                                            settings.sip.tls_ca, settings.sip.tls_port)
+                        if settings.sip.tls else None)
     args.out.mkdir(parents=True, exist_ok=True)
     for name, text in render(plan, ctx).items():
         (args.out / name).write_text(text)

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from prometheus_client import generate_latest
 
 from hotline.app.stack import Stack
 from hotline.core.asterisk.sipbans import BANS_FILE, PREFIX
@@ -132,6 +133,8 @@ async def test_a_failed_authentication_storm_bans_its_address_and_no_other(stack
     assert "SIP address 127.0.0.2 refused for 900 s" in caplog.text
     assert "deny=127.0.0.2/32" in (stack.hotline.etc_dir / BANS_FILE).read_text()
     assert guard.stats().bans == 1 and guard.stats().failures >= policy.after
+    metrics = generate_latest(stack.registry).decode()
+    assert "hotline_sip_bans_total 1.0" in metrics and "hotline_sip_banned 1.0" in metrics
 
     assert await register(stack, "127.0.0.2", "9001", secret(stack, "9001")) == 403, "the right password too"
     assert await register(stack, HOTLINE, "9001", secret(stack, "9001")) == 200, "the carrier's address"
