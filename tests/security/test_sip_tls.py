@@ -6,6 +6,7 @@ phone calling over plain UDP with the right password is refused."""
 from __future__ import annotations
 
 import asyncio
+import ssl
 import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -120,3 +121,31 @@ async def test_a_phone_calls_over_tls_with_srtp_and_never_over_plain_udp(stack: 
         assert insecure == ["8002"], "the SRTP offer over UDP reached the check, which refused it"
     finally:
         sub.cancel()
+
+
+async def tls_hello(stack: Stack, folder: Path, with_certificate: bool) -> str:
+    """Open TLS to the hotline's SIP port trusting the test CA, with or without a client certificate, and send
+    OPTIONS; the first line of the answer, or the TLS error."""
+    context = ssl.create_default_context(cafile=str(folder / "ca.pem"))
+    if with_certificate:
+        context.load_cert_chain(str(folder / "cert.pem"), str(folder / "key.pem"))
+    port = stack.settings.core.sip.tls_port
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(HOTLINE, port, ssl=context), 5)
+        writer.write((f"OPTIONS sip:{HOTLINE}:{port};transport=tls SIP/2.0\r\n"
+                      f"Via: SIP/2.0/TLS {HOTLINE}:1;branch=z9hG4bKtlsprobe1\r\nMax-Forwards: 70\r\n"
+                      f"From: <sip:probe@{HOTLINE}>;tag=1\r\nTo: <sip:{HOTLINE}>\r\nCall-ID: tls-probe\r\n"
+                      "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n").encode())
+        await writer.drain()
+        line = (await asyncio.wait_for(reader.readline(), 5)).decode().strip()
+        writer.close()
+        return line or "closed"
+    except (ssl.SSLError, ConnectionError, asyncio.IncompleteReadError) as exc:
+        return f"refused: {type(exc).__name__}"
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_the_tls_port_takes_only_clients_with_a_certificate_of_the_ca(stack: Stack) -> None:
+    folder = Path(stack.settings.core.sip.tls_ca).parent
+    assert (await tls_hello(stack, folder, with_certificate=True)).startswith("SIP/2.0 ")
+    assert (await tls_hello(stack, folder, with_certificate=False)).startswith("refused")
