@@ -189,8 +189,8 @@ class Stack(NamedServices):
         self._closers.append(hotline.stop)
         await self.ami.connect()
         self._closers.append(self.ami.close)
-        self.sip_guard = guard = SipGuard(bans, self.ami, hotline, [m for t in dialplan.trunks for m in t.match],
-                                          banned)
+        self.sip_guard = guard = SipGuard(bans, self.ami, hotline,
+                                          [*(m for t in dialplan.trunks for m in t.match), *s.sip.ban_exempt], banned)
         guard.start()
         self._closers.append(guard.close)
         return hotline, adopted

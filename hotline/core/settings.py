@@ -63,6 +63,8 @@ class SipEdgeSettings:
     ban_after: int = env_field("SIP_BAN_AFTER", "10", int)  # failed authentications from one address …
     ban_window_s: float = env_field("SIP_BAN_WINDOW_S", "60", float)  # … within this many seconds …
     ban_s: float = env_field("SIP_BAN_S", "900", float)  # … refuse it for this long
+    # networks never banned besides the carriers' (comma-separated), e.g. the agents' own LAN
+    ban_exempt: tuple[str, ...] = env_field("SIP_BAN_EXEMPT", "", lambda v: tuple(filter(None, v.split(","))))
     tls_cert: str = env_field("SIP_TLS_CERT", "")  # PEM certificate (chain) of the hotline; "" = no TLS
     tls_key: str = env_field("SIP_TLS_KEY", "")
     tls_ca: str = env_field("SIP_TLS_CA", "")  # CA of the phones' certificates, when they present one

@@ -2,9 +2,10 @@
 
 Asterisk reports each failed SIP authentication as an AMI security event (an unknown user, a wrong digest).
 The guard counts them per source address (`SipBans`); the failure that reaches the policy's count bans the
-address: the bans are written as a PJSIP ACL (`BANS_FILE`, included by pjsip.conf) and res_pjsip reloaded,
-so every request from there — a correct password too — gets 403 before any authentication. As a worker it
-lifts bans when they end. Carriers' addresses are never banned: a forged source must not cut the carrier off.
+address. As a worker it brings the bans into the hotline's Asterisk — a PJSIP ACL (`BANS_FILE`, included by
+pjsip.conf) and a res_pjsip reload, one for a whole burst — so every request from a banned address, a correct
+password too, gets 403 before any authentication; and it lifts bans when they end. Carriers' addresses (and
+any the deployment exempts) are never banned: a forged source must not cut the carrier off.
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ class SipGuard(LoopWorker):
 
     def __init__(self, bans: SipBans, ami: Ami, hotline: Configs,
                  never_ban: Iterable[str] = (), applied: Mapping[str, float] | None = None) -> None:
-        """`applied`: the bans the hotline's Asterisk was started with; `never_ban`: the carriers' networks."""
+        """`applied`: the bans the hotline's Asterisk was started with; `never_ban`: the carriers' networks and
+        any the deployment exempts (a forged source address must not cut them off)."""
         super().__init__()
         self.bans, self._ami, self._hotline = bans, ami, hotline
         self._never = [net for net in map(_network, never_ban) if net is not None]
@@ -105,8 +107,7 @@ class SipGuard(LoopWorker):
         log.warning("SIP address %s refused for %.0f s: %d failed authentications within %.0f s (last: %s %s)",
                     address, until - self.bans.clock(), count, self.bans.policy.window_s,
                     event.get("Event"), event.get("AccountID", ""))
-        await self.apply()
-        self.wake()
+        self.wake()  # the worker applies it: the bans of one burst take one reload
 
     async def apply(self) -> None:
         """Bring the hotline's ACL in line with the bans in force (rewrite and reload only on a change)."""

@@ -13,6 +13,7 @@ from hotline.core.asterisk.sipguard import source_address
 from hotline.core.embedded.redis_server import RedisServer
 from hotline.core.netutil import free_port
 from hotline.core.redis_client import redis_client
+from hotline.core.settings import SipEdgeSettings
 
 
 class Clock:
@@ -72,3 +73,11 @@ def test_the_ban_file_is_a_pjsip_acl_denying_each_banned_address() -> None:
                                                   ("", None), ("IPV4/UDP/not-an-address/5060", None)])
 def test_the_source_address_of_a_security_event(remote: str, address: str | None) -> None:
     assert source_address(remote) == (ipaddress.ip_address(address) if address else None)
+
+
+def test_the_policy_and_exempt_networks_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert SipEdgeSettings().ban_exempt == () and SipEdgeSettings().ban_after == 10
+    monkeypatch.setenv("HOTLINE_SIP_BAN_EXEMPT", "10.20.0.0/16,192.0.2.5")
+    monkeypatch.setenv("HOTLINE_SIP_BAN_AFTER", "5")
+    edge = SipEdgeSettings()
+    assert edge.ban_exempt == ("10.20.0.0/16", "192.0.2.5") and edge.ban_after == 5 and not edge.tls

@@ -78,10 +78,13 @@ async def test_the_failure_reaching_the_count_bans_and_reloads_once(guard: tuple
         await g.on_failure(failure("192.0.2.7", event))
     assert etc.written == [] and ami.commands == []
     await g.on_failure(failure("192.0.2.7", FAILURE_EVENTS[2]))
+    await g.on_failure(failure("192.0.2.7"))  # late in the same burst
+    assert etc.written == [], "the worker applies the bans"
+    await g.step()
     assert len(etc.written) == 1 and "deny=192.0.2.7/32" in etc.written[0]
     assert ami.commands == ["module reload res_pjsip.so"]
-    assert g.stats() == GuardStats(failures=3, bans=1, banned=1)
-    await g.apply()
+    assert g.stats() == GuardStats(failures=4, bans=1, banned=1)
+    await g.step()
     assert len(ami.commands) == 1, "no change, no reload"
 
 
@@ -100,6 +103,7 @@ async def test_a_ban_is_lifted_when_it_ends(guard: tuple[SipGuard, FakeAmi, Fake
     g, ami, etc, clock = guard
     for _ in range(3):
         await g.on_failure(failure("192.0.2.7"))
+    await g.step()
     clock.now += 890
     assert await g.step() == pytest.approx(10.1), "the next step comes when the ban ends"
     clock.now += 11
