@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from acd.store import AcdStore
 from acd.tasks import TaskSet
 from acd.threeway import ThreeWayRefused, record_step, release_party, take_party
+from dialplans.dialout import DialOutGuard
 from hotline.calls.records import CallRecords
 from hotline.core.asterisk.ami import AmiClient, AmiError, AmiMessage
 from hotline.core.logged import logged
@@ -46,8 +47,9 @@ class ConsultLeg:
 
 class Consult:
     def __init__(self, store: AcdStore, ami: AmiClient, calls: CallRecords, wrap_up_s: float,
-                 poke: Callable[[], None]) -> None:
+                 poke: Callable[[], None], dialout: DialOutGuard) -> None:
         self._store, self._ami, self._calls, self._wrap_up_s, self._poke = store, ami, calls, wrap_up_s, poke
+        self._dialout = dialout
         self._legs: dict[str, ConsultLeg] = {}
         self._tasks = TaskSet()
         ami.subscribe("UserEvent", self._on_user_event)
@@ -56,7 +58,7 @@ class Consult:
     async def start(self, call_id: str, *, agent: str | None = None, number: str | None = None) -> dict[str, str]:
         """Put the citizen on hold and ring the party for the agent. ValueError for a bad party,
         ThreeWayRefused when the call or the seat cannot take it now."""
-        call, party, token = await take_party(self._store, call_id, agent, number, "consult")
+        call, party, token = await take_party(self._store, self._dialout, call_id, agent, number, "consult")
         leg = ConsultLeg(call_id, party, agent is not None, token)
         self._legs[call_id] = leg
         await self._store.note_call(call_id, consult=party)

@@ -242,7 +242,7 @@ def _bring_in(what: Literal["three_way", "consult"], summary: str, answer: type[
     """The route that brings a second party, named in the body, into the agent's call; 202 while it rings."""
 
     @table.post(f"/api/calls/{{call_id}}/{what.replace('_', '-')}", summary=summary, body=SecondParty,
-                response=answer, status=202)
+                response=answer, status=202, errors=(409, 429))  # 403/429: the dial-out check (toll fraud)
     @guarded(f"calls.{what}", resource="calls/{call_id}")
     async def bring_in(request: web.Request, grant: Grant) -> web.Response:
         call_id, _ = await _talking_agent(request, grant,

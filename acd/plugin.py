@@ -8,6 +8,7 @@ from acd.policy import RoutingPolicy
 from acd.router import Router, RouterSettings
 from acd.settings import AcdSettings
 from acd.store import AcdStore
+from dialplans.dialout import DialOutGuard
 from dialplans.model import Dialplan
 from hotline.calls.plugin import LiveChannels
 from hotline.calls.records import CallRecords
@@ -23,7 +24,7 @@ async def load(deps: Deps) -> Brought:
         await store.add_agent(agent.id, dict(agent.skills))
     acd = deps.publish(Router(store, deps.ami, deps.get(CallRecords),
                               RouterSettings(ring_timeout_s=settings.ring_timeout_s, wrap_up_s=settings.wrap_up_s),
-                              RoutingPolicy(dialplan.skills)))
+                              RoutingPolicy(dialplan.skills), deps.get(DialOutGuard)))
 
     async def route(_: Started) -> None:
         acd.start()

@@ -22,6 +22,7 @@ from acd.resync import LiveChannel, Resync, ResyncReport
 from acd.store import AcdStore, Reservation, SkillLoad
 from acd.tasks import TaskSet
 from acd.threeway import ThreeWay, ThreeWaySettings
+from dialplans.dialout import DialOutGuard
 from dialplans.model import LINKAGE_NUMBERS
 from hotline.calls.records import CallRecords
 from hotline.core.asterisk.ami import AmiClient, AmiDisconnected, AmiError, AmiMessage
@@ -62,7 +63,7 @@ class Router(LoopWorker):
     max_backoff_s = 5.0  # callers wait: a failing pass (Redis away) is tried again within seconds
 
     def __init__(self, store: AcdStore, ami: AmiClient, calls: CallRecords, settings: RouterSettings,
-                 policy: RoutingPolicy) -> None:
+                 policy: RoutingPolicy, dialout: DialOutGuard) -> None:
         super().__init__()
         self._store = store
         self._policy = policy
@@ -75,9 +76,10 @@ class Router(LoopWorker):
         self._following: set[str] = set()  # agents whose conversation a resync follows
         self._routing = asyncio.Event()  # cleared while a resync after an AMI reconnect runs
         self._routing.set()
-        self._consult = Consult(store, ami, calls, settings.wrap_up_s, self.poke)
+        self._dialout = dialout
+        self._consult = Consult(store, ami, calls, settings.wrap_up_s, self.poke, dialout)
         self._three_way = ThreeWay(store, ami, calls, ThreeWaySettings(settings.ring_timeout_s, settings.wrap_up_s),
-                                   self.poke)
+                                   self.poke, dialout)
 
     def start(self) -> None:
         self._ami.subscribe("Hangup", self._on_hangup)
@@ -212,6 +214,7 @@ class Router(LoopWorker):
         ValueError for another number, NotWithAgent when the call is not with an agent."""
         if number not in LINKAGE_NUMBERS:
             raise ValueError(f"linkage number must be one of {', '.join(LINKAGE_NUMBERS)}")
+        self._dialout.screen("linkage", number)  # an emergency transfer is never held back by the hourly limit
         agent = await self.call_agent(call_id)
         if agent is None:
             raise NotWithAgent(f"call {call_id} is not with an agent now")

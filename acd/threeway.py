@@ -12,35 +12,36 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from acd.store import AcdStore
 from acd.tasks import TaskSet
+from dialplans.dialout import DialOutGuard
 from hotline.calls.records import CallRecords
 from hotline.core.asterisk.ami import AmiClient, AmiError
 from hotline.core.logged import logged
 
 log = logging.getLogger(__name__)
-OUTSIDE_NUMBER = re.compile(r"^\d{3,20}$")
 
 
 class ThreeWayRefused(RuntimeError):
     """The call is not with an agent, a three-way call is already on, or the party cannot be taken."""
 
 
-async def take_party(store: AcdStore, call_id: str, agent: str | None, number: str | None,
+async def take_party(store: AcdStore, dialout: DialOutGuard, call_id: str, agent: str | None, number: str | None,
                      reason: str) -> tuple[dict[str, str], str, str | None]:
     """Check a second party for an agent's call (a seat, claimed from the ready agents, or an outside
-    number): the call's live state, the party, and the seat's token. ValueError for a bad party,
-    ThreeWayRefused when the call is not with an agent, already has one, or the seat is not ready."""
+    number, which passes the dial-out check for `reason` and counts against the agent's hour): the call's
+    live state, the party, and the seat's token. ValueError for a bad party, DialOutRefused for a number
+    that may not be dialled, ThreeWayRefused when the call is not with an agent, already has one, or the
+    seat is not ready."""
     if (agent is None) == (number is None):
         raise ValueError("name one party: an agent (expert or sub-centre seat) or an outside number")
     if agent is not None and not await store.agent(agent):
         raise ValueError(f"no agent {agent}")
-    if number is not None and not OUTSIDE_NUMBER.match(number):
-        raise ValueError("an outside number is 3 to 20 digits")
+    if number is not None:
+        dialout.screen(reason, number)
     call = await store.call(call_id)
     if call.get("state") != "connected" or not call.get("agent_channel"):
         raise ThreeWayRefused(f"call {call_id} is not with an agent now")
@@ -49,6 +50,8 @@ async def take_party(store: AcdStore, call_id: str, agent: str | None, number: s
     if agent == call.get("agent"):
         raise ValueError("the call's own agent is already on it")
     token = None
+    if number is not None:
+        await dialout.check(reason, number, agent=call.get("agent") or None)
     if agent is not None:
         token = await store.claim(agent, call_id, reason)
         if token is None:
@@ -82,15 +85,16 @@ class ThreeWaySettings:
 
 class ThreeWay:
     def __init__(self, store: AcdStore, ami: AmiClient, calls: CallRecords, settings: ThreeWaySettings,
-                 poke: Callable[[], None]) -> None:
+                 poke: Callable[[], None], dialout: DialOutGuard) -> None:
         self._store, self._ami, self._calls, self._settings = store, ami, calls, settings
+        self._dialout = dialout
         self._poke = poke
         self._legs = TaskSet()
 
     async def add(self, call_id: str, *, agent: str | None = None, number: str | None = None) -> dict[str, str]:
         """Ring the third party into the call; returns at once (the outcome goes on the call record).
         ValueError for a bad party, ThreeWayRefused when the call or the seat cannot take it now."""
-        call, party, token = await take_party(self._store, call_id, agent, number, "three_way")
+        call, party, token = await take_party(self._store, self._dialout, call_id, agent, number, "three_way")
         await self._store.note_call(call_id, third=party)
         self._legs.spawn(self._ring(call_id, call, party, agent, token))
         return {"call_id": call_id, "third": party, "status": "ringing"}

@@ -30,6 +30,7 @@ from callback.early_media import NOTHING_HEARD, early_media_in_growing_wav
 from callback.outcome import classify, classify_dial
 from callback.pressure import Pressure
 from callback.tasks import DueTask, RevisitTasks
+from dialplans.dialout import DialOutGuard, DialOutRefused, DialRateExceeded
 from dialplans.model import Dialplan
 from hotline.calls.records import CallRecords
 from hotline.core.asterisk.ami import AmiClient, AmiError, AmiMessage, OriginateReason
@@ -44,6 +45,7 @@ CONTEXT = "hotline-revisit"
 DIAL_CONTEXT = "hotline-revisit-dial"
 TICK_S = 0.2
 UNKNOWN = "pressure_unknown"
+RATE_PAUSE_S = 60.0  # past the hour's limit of calls out: look again after this long, not every tick
 
 
 @dataclass(frozen=True)
@@ -77,8 +79,9 @@ class Dialer(LoopWorker):
     def __init__(self, tasks: RevisitTasks, ami: AmiClient, calls: CallRecords, renderer: PromptRenderer,
                  plan: Dialplan, prompts: RevisitPrompts, pressure: Callable[[], Awaitable[Pressure]],
                  to_host: Callable[[str], Path] = Path,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), *, dialout: DialOutGuard) -> None:
         super().__init__()
+        self._dialout = dialout
         self._tasks, self._ami, self._calls, self._renderer = tasks, ami, calls, renderer
         self._plan, self._prompts, self._pressure, self._clock = plan, prompts, pressure, clock
         self._to_host = to_host
@@ -89,6 +92,7 @@ class Dialer(LoopWorker):
         self.pressure = Pressure()  # as last read
         self._active: set[asyncio.Task[None]] = set()
         self._next_slot = 0.0
+        self._limited_until = 0.0  # past the hourly dial-out limit: no new call before this (monotonic)
         self._recovered = False
 
     async def close(self, grace_s: float = 15.0) -> None:
@@ -176,6 +180,9 @@ class Dialer(LoopWorker):
         if held_back:
             self.state = "yielding"  # inbound first (R-ACC-8)
             return 0
+        if time.monotonic() < self._limited_until:
+            self.state = "rate_limited"  # the hour's calls out are spent (dial_out.per_hour.revisit)
+            return 0
         self.state = "running"
         room = self.settings.max_concurrent - len(self._active)
         if room <= 0:
@@ -187,6 +194,10 @@ class Dialer(LoopWorker):
                 await asyncio.sleep(delay)
             if self.paused or await self._held_back():
                 break
+            if not await self._may_dial(task):
+                if self.state == "rate_limited":
+                    break
+                continue
             self._next_slot = time.monotonic() + 1.0 / self.settings.calls_per_second
             call_id = f"revisit-{uuid.uuid4().hex[:16]}"
             if not await self._tasks.begin(task.id, call_id):
@@ -196,6 +207,23 @@ class Dialer(LoopWorker):
             leg.add_done_callback(self._active.discard)
             started += 1
         return started
+
+    def dialable(self, number: str) -> str | None:
+        """Why the robot may not dial `number` (None: it may); for checking uploads before they are stored."""
+        return self._dialout.policy.refusal("revisit", number)
+
+    async def _may_dial(self, task: DueTask) -> bool:
+        """The dial-out check (toll fraud): a number that may not be dialled fails its task, never rung; past
+        the hour's limit the robot waits (state `rate_limited`) and the task stays due."""
+        try:
+            await self._dialout.check("revisit", task.number)
+        except DialRateExceeded:
+            self.state, self._limited_until = "rate_limited", time.monotonic() + RATE_PAUSE_S
+            return False
+        except DialOutRefused as exc:
+            await self._tasks.refuse(task.id, exc.id)
+            return False
+        return True
 
     async def _call(self, task: DueTask, call_id: str) -> None:
         display = self._plan.centre.display_number

@@ -222,7 +222,7 @@ async def _csv_rows(request: web.Request) -> list[Any]:
 async def _import(request: web.Request, grant: Grant, name: str, rows: list[Any]) -> web.Response:
     """A campaign of the upload's rows, all or nothing."""
     try:
-        checked = check_rows(rows)
+        checked = check_rows(rows, request.app[REVISITS].dialer.dialable)
     except BadUpload as exc:
         raise BadRows(exc) from None
     made, ids = await request.app[REVISITS].campaigns.create(name, checked, grant.who.name)

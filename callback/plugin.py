@@ -16,6 +16,7 @@ from callback.pressure import InboundPressure
 from callback.requests import CallbackRequests
 from callback.settings import CallbackSettings
 from callback.tasks import RevisitTasks
+from dialplans.dialout import DialOutGuard
 from dialplans.model import Dialplan
 from hotline.calls.records import CallRecords
 from hotline.core.plugin import Brought, Deps, Plugin
@@ -35,7 +36,8 @@ async def load(deps: Deps) -> Brought:
     flow = RevisitFlow(calls, tasks, deps.get(Router), deps.sounds, prompts, dialplan.rating.labels, data.host,
                        dialplan.revisit.skill)
     dialer = deps.publish(Dialer(tasks, deps.ami, calls, deps.renderer, dialplan, prompts,
-                                 InboundPressure(deps.get(AcdStore), dialplan.revisit), data.host))
+                                 InboundPressure(deps.get(AcdStore), dialplan.revisit), data.host,
+                                 dialout=deps.get(DialOutGuard)))
     planner = RevisitPlanner(deps.sessions, dialplan.revisit)
     dialling = deps.get(CallbackSettings).dialer
     workers: list[Worker] = [dialer, planner] if dialling else [planner]

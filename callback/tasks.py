@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,7 +33,7 @@ from tickets.timeline import RevisitResult, record_revisit
 OPEN = ("pending", "retry")
 REACHED = ("completed", "refused", "human", "hung_up")  # a person answered and pressed something
 _ACTIVE = select(RevisitCampaign.id).where(RevisitCampaign.state == "active")  # campaigns the dialer works
-NUMBER = re.compile(r"^\d{5,20}$")
+NUMBER = re.compile(r"[0-9]{5,20}", re.ASCII)  # ASCII digits only: no full-width or other scripts' digits
 UPLOAD_FIELDS = ("number", "salutation", "topic", "reason")
 MAX_UPLOAD = 5000
 
@@ -46,8 +46,9 @@ class BadUpload(ValueError):
         self.rows = rows
 
 
-def check_rows(rows: list[Any]) -> list[dict[str, str]]:
-    """Validated task rows from an upload (JSON objects or CSV records); BadUpload naming every bad row."""
+def check_rows(rows: list[Any], refusal: Callable[[str], str | None] | None = None) -> list[dict[str, str]]:
+    """Validated task rows from an upload (JSON objects or CSV records); BadUpload naming every bad row.
+    `refusal` says why a number may not be dialled (the dial-out check; the dialer checks again)."""
     if not rows:
         raise BadUpload([{"row": 0, "error": "no tasks in the upload"}])
     if len(rows) > MAX_UPLOAD:
@@ -63,8 +64,10 @@ def check_rows(rows: list[Any]) -> list[dict[str, str]]:
         problems = [f"unknown field {u}" for u in sorted(str(u) for u in unknown - {None})]
         if None in unknown:  # csv.DictReader's key for values beyond the header
             problems.append("more values than the header has columns")
-        if not NUMBER.match(number):
+        if not NUMBER.fullmatch(number):
             problems.append("number must be 5-20 digits")
+        elif refusal is not None and (why := refusal(number)) is not None:
+            problems.append(f"number_not_allowed: {why}")
         for key, limit in (("salutation", 64), ("topic", 100), ("reason", 32)):
             value = row.get(key, "")
             if not isinstance(value, str) or len(value) > limit:
@@ -145,6 +148,19 @@ class RevisitTasks:
             if not taken.rowcount:  # type: ignore[attr-defined]
                 return False
             s.add(RevisitAttempt(task_id=task_id, call_id=call_id, started_at=now))
+        return True
+
+    async def refuse(self, task_id: int, reason: str) -> bool:
+        """The task's number may not be dialled (`reason`, e.g. number_not_allowed): failed, never called.
+        False when the task is not open any more."""
+        now = _now()
+        async with self.sessions.begin() as s:
+            task = await s.get(RevisitTask, task_id, with_for_update=True)
+            if task is None or task.status not in OPEN:
+                return False
+            task.status, task.result, task.last_outcome, task.finished_at = "failed", reason, reason, now
+            await _report(s, task, now)
+            await _finish_when_done(s, task.campaign_id)
         return True
 
     async def ended(self, call_id: str, outcome: str, cause: int | None = None) -> str:

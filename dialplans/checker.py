@@ -16,6 +16,7 @@ from typing import Any, TypeVar, cast
 import yaml
 
 from dialplans.model import Window
+from hotline.core.control import has_control
 
 T = TypeVar("T")
 
@@ -123,6 +124,10 @@ class Checker:
             value = str(value)
         if not isinstance(value, str) or not value:
             self.err(node.line, f"{where} must be a non-empty text", f"give {where} a value in quotes")
+            return default
+        if has_control(value):
+            self.err(node.line, f"{where} contains a control character (line break, tab, escape…)",
+                     f"write {where} on one line in quotes, without control characters")
             return default
         if pattern is not None and not pattern.match(value):
             self.err(node.line, f"{where} '{value}' is not valid", fix or f"match {pattern.pattern}")

@@ -208,6 +208,26 @@ class Priorities:
         return max((getattr(self, label, 0) for label in labels), default=0)
 
 
+DIAL_PURPOSES: tuple[str, ...] = ("three_way", "consult", "linkage", "callback", "revisit", "duty_call")
+DIAL_CLASSES: tuple[str, ...] = ("national", "fixed", "mobile", "short", "units", "linkage")
+
+
+@dataclass(frozen=True)
+class DialOut:
+    """What each purpose may dial out (`dial_out:`; checked by `dialplans.dialout`): classes (national, fixed,
+    mobile, short, units, linkage) and digit patterns; calls per hour for each agent (`agent`) and for each
+    machine purpose (`revisit`, `callback`)."""
+
+    allow: tuple[tuple[str, tuple[str, ...]], ...] = (
+        ("three_way", ("national", "short", "units")), ("consult", ("national", "short", "units")),
+        ("linkage", ("linkage",)), ("callback", ("national",)), ("revisit", ("national",)),
+        ("duty_call", ("units",)))
+    per_hour: dict[str, int] = field(default_factory=lambda: {"agent": 30, "revisit": 600, "callback": 200})
+
+    def allowed(self, purpose: str) -> tuple[str, ...] | None:
+        return dict(self.allow).get(purpose)
+
+
 @dataclass(frozen=True)
 class Dialplan:
     """Everything `dialplans/hotline.yaml` says."""
@@ -227,6 +247,7 @@ class Dialplan:
     workdays: tuple[date, ...] = ()  # weekend days worked in exchange for a holiday (调休上班)
     units: tuple[Unit, ...] = ()
     revisit: RevisitSettings = RevisitSettings()
+    dial_out: DialOut = DialOut()
 
     def unit(self, name: str) -> Unit | None:
         return next((u for u in self.units if u.name == name), None)

@@ -10,6 +10,8 @@ from datetime import time
 from dialplans.checker import Checker, Node
 from dialplans.model import (
     CALL_SOURCES,
+    DIAL_CLASSES,
+    DIAL_PURPOSES,
     FAILSAFES,
     GREETINGS,
     MODES,
@@ -17,6 +19,7 @@ from dialplans.model import (
     SEATS,
     Agent,
     Centre,
+    DialOut,
     Dialplan,
     Holiday,
     Menu,
@@ -40,7 +43,8 @@ _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 _ROUTE = re.compile(r"^[a-z][a-z0-9_/-]*$")
 _HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 TOP_KEYS = ("centre", "trunks", "skills", "numbers", "agents", "holidays", "prompts", "recording", "rating",
-            "priorities", "queue", "supervisors", "workdays", "units", "revisit")
+            "priorities", "queue", "supervisors", "workdays", "units", "revisit",
+            "dial_out")
 REQUIRED_KEYS = ("centre", "trunks", "skills", "numbers", "prompts")
 
 
@@ -61,7 +65,46 @@ def build(c: Checker, top: dict[str, Node]) -> Dialplan:
                     tuple(c.each(top.get("supervisors"), "supervisors", _supervisor)),
                     tuple(c.day(node, "workdays") for node in c.seq(top.get("workdays"), "workdays")),
                     tuple(c.each(top.get("units"), "units", _unit)),
-                    _revisit(c, top["revisit"]) if "revisit" in top else RevisitSettings())
+                    _revisit(c, top["revisit"]) if "revisit" in top else RevisitSettings(),
+                    _dial_out(c, top["dial_out"]) if "dial_out" in top else DialOut())
+
+
+_DIAL_PATTERN = re.compile(r"[0-9\[\]{}(),|?-]+")
+
+
+def _dial_out(c: Checker, node: Node) -> DialOut:
+    m = c.mapping(node, "dial_out", ("allow", "per_hour"), ())
+    base = DialOut()
+    allow = dict(base.allow)
+    raw = c.mapping(m["allow"], "dial_out.allow", DIAL_PURPOSES, ()) if "allow" in m else {}
+    for purpose, entries in raw.items():
+        if purpose in DIAL_PURPOSES:
+            allow[purpose] = tuple(_dial_entry(c, item, f"dial_out.allow.{purpose}")
+                                   for item in c.seq(entries, f"dial_out.allow.{purpose}"))
+    limits = dict(base.per_hour)
+    raw = c.mapping(m["per_hour"], "dial_out.per_hour", ("agent", *DIAL_PURPOSES), ()) if "per_hour" in m else {}
+    for key, value in raw.items():
+        limits[key] = c.count(value, f"dial_out.per_hour.{key}", limits.get(key, 0))
+        if limits[key] < 1:
+            c.err(value.line, f"dial_out.per_hour.{key} must be 1 or more", "write the calls allowed in an hour")
+    return DialOut(tuple(allow.items()), limits)
+
+
+def _dial_entry(c: Checker, node: Node, where: str) -> str:
+    """A class of numbers, or a pattern of digits matched against the whole number."""
+    entry = c.text(node, where)
+    if entry in DIAL_CLASSES or not entry:
+        return entry
+    if not _DIAL_PATTERN.fullmatch(entry):
+        c.err(node.line, f"{where} '{entry}' is neither a class nor a pattern of digits",
+              f"use one of {', '.join(DIAL_CLASSES)}, or digits and [0-9]{{n}} as in \"9555[0-9]\"")
+        return "(?!)"
+    try:
+        re.compile(entry)
+    except re.error as exc:
+        c.err(node.line, f"{where} pattern '{entry}' does not compile: {exc}", "check brackets and braces")
+        return "(?!)"
+    return entry
 
 
 def _centre(c: Checker, top: dict[str, Node]) -> Centre:
@@ -79,7 +122,7 @@ def _prompts(c: Checker, node: Node) -> dict[str, str]:
         return {}
     prompts: dict[str, str] = {}
     for key, value in entries.items():
-        if not _IDENT.match(key):
+        if not _IDENT.fullmatch(key):
             c.err(value.line, f"prompt key '{key}' is not valid", "use lower-case letters, digits and _")
         prompts[key] = c.text(value, f"prompts.{key}")
     return prompts

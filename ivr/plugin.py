@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from acd.router import Router
 from callback.requests import CallbackRequests
+from dialplans.dialout import DialOutGuard
 from dialplans.model import Dialplan
 from hotline.calls.caller_lists import CallerLists
 from hotline.calls.records import CallRecords
@@ -28,7 +29,8 @@ async def load(deps: Deps) -> Brought:
     requests = deps.get(CallbackRequests)
     messages = VoiceMessages(calls, sounds, acd, requests, dialplan.queue,
                              data.inner_of("recordings") + "/messages", data.host)
-    offer = SelfService(calls, sounds, deps.get(Tickets), requests, acd) if dialplan.queue.self_service else None
+    offer = SelfService(calls, sounds, deps.get(Tickets), requests, acd, deps.get(DialOutGuard).policy) \
+        if dialplan.queue.self_service else None
     return Brought(flows={
         "ivr/inbound": InboundFlow(calls, sounds, dialplan, acd, deps.get(CallerLists), messages),
         "ivr/rating": RatingFlow(calls, sounds, dialplan.rating.labels),

@@ -77,7 +77,7 @@ class LocalStore:
         with part.open("rb+") as f:
             os.fsync(f.fileno())
         os.replace(part, final)
-        final.chmod(0o444)
+        final.chmod(0o400)  # read-only, and the service's user's only
         dir_fd = os.open(final.parent, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
@@ -107,7 +107,7 @@ class LocalStore:
     async def delete(self, location: str) -> None:
         path = Path(location)
         if path.exists():
-            path.chmod(0o644)
+            path.chmod(0o600)
             path.unlink(missing_ok=True)
 
     async def clean_scratch(self) -> int:

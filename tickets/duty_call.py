@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from dialplans.calendar import CHINA
+from dialplans.dialout import DialOutGuard
 from dialplans.model import Dialplan
 from hotline.calls.records import CallRecords
 from hotline.core.asterisk.ami import AmiClient, AmiMessage
@@ -57,8 +58,9 @@ class DutyCallPlaces:
 
 class DutyCaller:
     def __init__(self, ami: AmiClient, agents: AgentStates, tickets: Tickets, renderer: PromptRenderer,
-                 plan: Dialplan, places: DutyCallPlaces, calls: CallRecords) -> None:
+                 plan: Dialplan, places: DutyCallPlaces, calls: CallRecords, dialout: DialOutGuard) -> None:
         self._ami, self._agents, self._tickets, self._renderer = ami, agents, tickets, renderer
+        self._dialout = dialout
         self._calls = calls
         self._plan, self._places = plan, places
         self._tasks: set[asyncio.Task[None]] = set()
@@ -77,6 +79,7 @@ class DutyCaller:
         state = (await self._agents.agents()).get(phone)
         if state is not None and state.get("state") not in FREE_STATES:
             raise DutyCallRefused(f"phone {phone} is {state.get('state')}; try when the call has ended")
+        await self._dialout.check("duty_call", unit.duty_number, agent=phone)  # nothing rings when refused
         task = asyncio.create_task(self._call(ticket, unit.name, unit.duty_number, phone, by, state))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

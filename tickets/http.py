@@ -205,7 +205,7 @@ duty_table = RouteTable("tickets")  # with a duty caller
 
 @duty_table.post("/api/tickets/{ticket_id}/duty-call", summary="urgent ticket: ring the agent's phone (or "
                  "`phone`), then the handling unit's duty phone, which hears the opening words (B.2.1); outcome "
-                 "on the timeline", body=DutyCallIn, response=DutyCallStarted, status=202, errors=(409,))
+                 "on the timeline", body=DutyCallIn, response=DutyCallStarted, status=202, errors=(409, 429))
 @guarded("tickets.duty_call", resource="tickets/{ticket_id}")
 async def duty_call(request: web.Request, grant: Grant) -> web.Response:
     ticket = await _ticket(request, grant, "tickets.duty_call", write=True)
@@ -236,7 +236,7 @@ async def outbox(request: web.Request, grant: Grant) -> web.Response:
 
 
 @case_table.post("/api/case-system/outbox/{message_id}/replay", summary="put a dead message back in line",
-                 response=Replayed)
+                 response=Replayed, errors=(400,))
 @guarded("case.replay", resource="case-system/outbox/{message_id}")
 async def replay(request: web.Request, grant: Grant) -> web.Response:
     message_id = path_id(request, "message_id", "case-system message")
@@ -252,13 +252,17 @@ async def _refused_event(request: web.Request, reason: str, **detail: object) ->
                                     detail={"reason": reason, **detail})
 
 
-def _inbound(mapping: CaseMapping, raw: bytes) -> InboundEvent:
+async def _inbound(request: web.Request, mapping: CaseMapping, raw: bytes) -> InboundEvent:
+    """The signed body as an event; a body that is not one is a 400, logged and audited."""
     try:
         return mapping.event(json.loads(raw))
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise BadRequest("the event must be JSON", error_id="bad_json") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        refusal = BadRequest("the event must be a JSON object", error_id="bad_json")
     except BadEvent as exc:
-        raise BadRequest(str(exc), error_id="bad_event") from None
+        refusal = BadRequest(str(exc), error_id="bad_event")
+    log.warning("case-system event refused from %s: %s", request.remote, refusal)
+    await _refused_event(request, str(refusal))
+    raise refusal
 
 
 @case_table.post(WEBHOOK_PATH, summary="the case system's webhook: status changes, signed (X-Signature-Timestamp, "
@@ -272,7 +276,7 @@ async def case_event(request: web.Request) -> web.Response:
         log.warning("case-system webhook refused from %s: %s", request.remote, exc)
         await _refused_event(request, str(exc))
         raise DomainError(str(exc), error_id="bad_signature", status=401) from None
-    event = _inbound(link.mapping, raw)
+    event = await _inbound(request, link.mapping, raw)
     try:
         ticket = await request.app[TICKETS].case_event(
             event.event_id, event.ticket, event.status, event.at,

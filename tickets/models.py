@@ -45,6 +45,7 @@ class Ticket(Base):
     submitted_at: Mapped[datetime | None]
     deadlines: Mapped[dict[str, Any]] = mapped_column(default=dict)
     case_number: Mapped[str | None] = mapped_column(String(64), unique=True)
+    redacted_at: Mapped[datetime | None]  # personal fields blanked by the retention policy (tickets.retention)
     calls: Mapped[list[TicketCall]] = relationship(order_by="TicketCall.linked_at", lazy="selectin",
                                                    cascade="all, delete-orphan")
 

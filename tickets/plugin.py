@@ -6,6 +6,7 @@ from pathlib import Path
 
 from acd.router import Router
 from dialplans.calendar import WorkCalendar
+from dialplans.dialout import DialOutGuard
 from dialplans.model import Dialplan
 from dialplans.secrets import Secrets
 from hotline.calls.records import CallRecords
@@ -58,7 +59,7 @@ async def load(deps: Deps) -> Brought:
     data = deps.data
     duty = DutyCaller(deps.ami, deps.get(Router), tickets, deps.renderer, dialplan, DutyCallPlaces(
         data.host(data.inner_of("duty-prompts")), data.inner_of("duty-prompts"), data.inner_of("recordings"),
-        data.host(data.inner_of("recordings"))), deps.get(CallRecords))
+        data.host(data.inner_of("recordings"))), deps.get(CallRecords), deps.get(DialOutGuard))
 
     async def case_system() -> PartHealth:
         backlog = await outbox.backlog()

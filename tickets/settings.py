@@ -1,4 +1,5 @@
-"""The tickets' section of the settings (`HOTLINE_TIME_LIMITS`: beijing | tangshan)."""
+"""The tickets' section of the settings (`HOTLINE_TIME_LIMITS`: beijing | tangshan;
+`HOTLINE_RETENTION_TICKETS_DAYS`)."""
 
 from __future__ import annotations
 
@@ -10,3 +11,10 @@ from hotline.core.settings import env_field
 @dataclass(frozen=True)
 class TicketSettings:
     time_limits: str = env_field("TIME_LIMITS", "beijing")
+    # closed tickets' personal fields (name, phone, address, title, content) are blanked after this many
+    # days (0: kept for ever); the ticket, its number, category and timeline stay
+    personal_days: int = env_field("RETENTION_TICKETS_DAYS", "0", int)
+
+    def __post_init__(self) -> None:
+        if self.personal_days < 0:
+            raise ValueError("HOTLINE_RETENTION_TICKETS_DAYS is days ≥ 0 (0: keep for ever)")

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from acd.settings import AcdSettings
 from callback.settings import CallbackSettings
+from hotline.calls.settings import CallSettings
+from hotline.core.retention import RetentionSettings
 from hotline.core.settings import CoreSettings, Ports, default_cache_dir
 from integration.casesystem.settings import CaseSystemSettings
 from recordings.settings import RecordingSettings
@@ -24,3 +26,5 @@ class Settings:
     case_system: CaseSystemSettings = field(default_factory=CaseSystemSettings)
     recordings: RecordingSettings = field(default_factory=RecordingSettings)
     callback: CallbackSettings = field(default_factory=CallbackSettings)
+    calls: CallSettings = field(default_factory=CallSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)

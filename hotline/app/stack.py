@@ -33,6 +33,7 @@ from hotline.app.web import WebParts, build_app
 from hotline.core.asterisk.agi import AgiServer, Router
 from hotline.core.asterisk.agi.server import Flow
 from hotline.core.asterisk.ami import AmiClient
+from hotline.core.asterisk.baseconf import logger_conf
 from hotline.core.asterisk.datadirs import DataDirs
 from hotline.core.asterisk.root import AsteriskRoot, find_root
 from hotline.core.asterisk.sandbox import AsteriskInstance
@@ -124,6 +125,7 @@ class Stack(NamedServices):
     async def _core(self) -> tuple[Deps, Secrets]:
         """Folders, secrets, Redis, the database, prompts and the AMI client: what every domain uses."""
         sections, s = self.settings, self.settings.core
+        os.umask(0o077)  # every file the service and its children (Asterisk, Redis, workers) make: its user only
         s.home.mkdir(parents=True, exist_ok=True)
         s.home.chmod(0o700)  # the database, recordings, Redis data, secrets: the service's user only
         s.run_dir.mkdir(parents=True, exist_ok=True)
@@ -143,7 +145,7 @@ class Stack(NamedServices):
         self._closers.append(engine.dispose)
         self.sessions = sessions = session_factory(engine)
         self.tokens = ApiTokens(sessions)
-        live_state = redis_client(self.redis_url)
+        live_state = redis_client(self.redis_url, timeout_s=s.redis_timeout_s)
         self._closers.append(live_state.aclose)
         self.ami = AmiClient(s.bind_host, s.ports.hotline_ami, secrets.ami_user, secrets.ami_secret, name="hotline")
         running = await AsteriskInstance(root, "hotline", {}, inner_dir=data.instance("hotline")).running()
@@ -151,7 +153,7 @@ class Stack(NamedServices):
                     renderer=PromptRenderer(root, default_cache_dir() / "prompts", recorded_dir(s)),
                     sounds=data.inner_of("sounds"), asterisk_running=running is not None, services=self.services)
         for section in (dialplan, secrets, sections.acd, sections.tickets, sections.case_system, sections.recordings,
-                        sections.callback):
+                        sections.callback, sections.calls, sections.retention):
             deps.publish(section)
         return deps, secrets
 
@@ -182,9 +184,10 @@ class Stack(NamedServices):
             self.services.publish(ctx.tls)  # the simulated world's phones use it too
         bans = SipBans(deps.redis, BanPolicy(s.sip.ban_after, s.sip.ban_window_s, s.sip.ban_s))
         banned = await bans.current()
-        self.hotline = hotline = AsteriskInstance(deps.root, "hotline", {**render(dialplan, ctx),
-                                                                         BANS_FILE: ban_file(banned)},
-                                                  inner_dir=data.instance("hotline"))
+        configs = {**render(dialplan, ctx), BANS_FILE: ban_file(banned)}
+        if s.asterisk_full_log:
+            configs["logger.conf"] = logger_conf(full=True)
+        self.hotline = hotline = AsteriskInstance(deps.root, "hotline", configs, inner_dir=data.instance("hotline"))
         adopted = await hotline.start_or_adopt()
         self._closers.append(hotline.stop)
         await self.ami.connect()

@@ -103,8 +103,12 @@ class CoreSettings:
     )
     database_url: str = field(default_factory=lambda: env("DATABASE_URL", ""))
     redis_url: str = field(default_factory=lambda: env("REDIS_URL", ""))
+    # a Redis command (or connect) unanswered this long fails, unretried: a stalled Redis means the fail-safe
+    redis_timeout_s: float = env_field("REDIS_TIMEOUT_S", "2", float)
     asterisk_root: str = field(default_factory=lambda: env("ASTERISK_ROOT", ""))
     with_world: bool = field(default_factory=lambda: env("WORLD", "1") == "1")
+    # the hotline Asterisk's full verbose log (callers' numbers, keys pressed): for debugging only
+    asterisk_full_log: bool = env_flag("ASTERISK_FULL_LOG", False)
     sip: SipEdgeSettings = field(default_factory=SipEdgeSettings)
 
     @property

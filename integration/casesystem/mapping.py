@@ -92,10 +92,12 @@ class CaseMapping:
         for required in ("event_id", "ticket", "status"):
             if not isinstance(values.get(required), str) or not values[required]:
                 raise BadEvent(f"'{self.inbound[required]}' is required (text)")
+        if len(values["event_id"]) > 64 or len(values["ticket"]) > 32 or len(str(values.get("case_number") or "")) > 64:
+            raise BadEvent("event id and case number are at most 64 characters, the ticket number 32")
         status = self.statuses.get(values["status"])
         if status is None:
             raise BadEvent(f"unknown status '{values['status']}'; known: {', '.join(self.statuses)}")
-        return InboundEvent(str(values["event_id"])[:64], str(values["ticket"]),
+        return InboundEvent(values["event_id"], values["ticket"],
                             str(values["case_number"]) if values.get("case_number") else None, status,
                             _time(values.get("at")), str(values.get("note") or "")[:500])
 

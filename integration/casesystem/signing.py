@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 from collections.abc import Mapping
 
 TIMESTAMP = "X-Signature-Timestamp"
 SIGNATURE = "X-Signature"
 MAX_SKEW_S = 300
+_STAMP = re.compile(r"[0-9]{1,12}")  # ASCII only: str.isdigit() also takes '１' and '²' (int() fails on the latter)
+_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
 
 
 class BadSignature(ValueError):
@@ -30,12 +33,12 @@ def sign(secret: str, body: bytes, now: float | None = None) -> dict[str, str]:
 
 def verify(secret: str, headers: Mapping[str, str], body: bytes, now: float | None = None) -> None:
     """Raise BadSignature unless the headers sign `body` within the allowed clock skew."""
-    stamp, given = headers.get(TIMESTAMP, ""), headers.get(SIGNATURE, "")
-    if not stamp.isdigit() or not given:
-        raise BadSignature(f"send {TIMESTAMP} and {SIGNATURE}")
+    stamp, given = headers.get(TIMESTAMP, "").strip(), headers.get(SIGNATURE, "").strip()
+    if not _STAMP.fullmatch(stamp) or not _DIGEST.fullmatch(given):
+        raise BadSignature(f"send {TIMESTAMP} (Unix seconds) and {SIGNATURE} (64 hex digits)")
     skew = abs((now if now is not None else time.time()) - int(stamp))
     if skew > MAX_SKEW_S:
         raise BadSignature(f"timestamp is {int(skew)} s away from now (at most {MAX_SKEW_S} s)")
     expected = hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, given):
+    if not hmac.compare_digest(expected, given.lower()):
         raise BadSignature("signature does not match")

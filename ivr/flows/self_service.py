@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
+from dialplans.dialout import DialOutPolicy
 from hotline.calls.caller_lists import NUMBER as CALLABLE
 from hotline.calls.records import CallRecords
 from hotline.core.asterisk.agi import AgiCall
@@ -50,6 +51,7 @@ class SelfService:
     tickets: TicketProgress
     callbacks: CallbackBook
     queue: QueueExit
+    dial_out: DialOutPolicy  # a callback is booked only to a number the centre may call back (toll fraud)
 
     def _prompt(self, key: str) -> str:
         return f"{self.sounds_dir}/{key}"
@@ -79,7 +81,8 @@ class SelfService:
 
     async def _callback(self, call: AgiCall, call_id: str) -> bool:
         caller = call.env.get("agi_callerid", "")
-        if not CALLABLE.match(caller):  # withheld or odd caller id: we could not call back
+        # withheld, odd or forged caller id (international, premium): we could not, or may not, call back
+        if not CALLABLE.match(caller) or self.dial_out.refusal("callback", caller.removeprefix("+86")) is not None:
             await self.calls.step(call_id, "callback_refused", {"number": mask_number(caller)})
             await call.stream_file(self._prompt("callback_unavailable"))
             return False

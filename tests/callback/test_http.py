@@ -29,6 +29,7 @@ from hotline.app.web import api_document
 from hotline.core.db.engine import SessionFactory
 from hotline.core.web.audit import AuditLog
 from hotline.core.web.tokens import ApiTokens
+from tests.dialplans.unlimited import unlimited_guard
 from tests.webapp import ThreadedServer, web_app
 
 ROWS = [{"number": "13900000001", "salutation": "王先生", "topic": "路灯不亮"}, {"number": "13900000002"}]
@@ -42,8 +43,9 @@ async def calm() -> Pressure:
 def revisit_app(sessions: SessionFactory, tokens: ApiTokens) -> tuple[web.Application, RevisitOps]:
     """The web app with the revisit routes; the dialer is never started."""
     tasks = RevisitTasks(sessions, RevisitSettings(quiet_s=0))
-    dialer = Dialer(tasks, None, None, None, load_dialplan(Settings().core.dialplan_file),  # type: ignore[arg-type]
-                    RevisitPrompts(Path("/nonexistent"), "/x"), calm)
+    plan = load_dialplan(Settings().core.dialplan_file)
+    dialer = Dialer(tasks, None, None, None, plan, RevisitPrompts(Path("/nonexistent"), "/x"),  # type: ignore[arg-type]
+                    calm, dialout=unlimited_guard(plan))
     ops = RevisitOps(tasks, dialer)
     return web_app(sessions, tokens, callback_http.routes(ops)), ops
 

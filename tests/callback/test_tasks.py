@@ -20,11 +20,13 @@ from callback.campaigns import RevisitCampaigns
 from callback.dialer import Dialer, RevisitPrompts
 from callback.pressure import Pressure
 from callback.tasks import BadUpload, RevisitTasks, check_rows
+from dialplans.dialout import DialOutGuard, DialOutPolicy, HourlyCount
 from dialplans.loader import load_dialplan
 from dialplans.model import RevisitSettings, ServiceLevelYield
 from hotline.app.plugins import upgrade_database as upgrade
 from hotline.calls.models import CallerListEntry
 from hotline.core.db.engine import create_engine, session_factory
+from tests.dialplans.unlimited import unlimited_guard
 
 SHIPPED = Path(__file__).resolve().parents[2] / "dialplans" / "hotline.yaml"
 
@@ -115,7 +117,7 @@ def _dialer(tasks: RevisitTasks, at: datetime, gates: _Gates, **revisit: Any) ->
     plan = load_dialplan(SHIPPED)
     plan = replace(plan, revisit=replace(plan.revisit, **revisit))
     return Dialer(tasks, None, None, None, plan, RevisitPrompts(Path("/nonexistent"), "/x"),  # type: ignore[arg-type]
-                  gates.pressure, clock=lambda: at)
+                  gates.pressure, clock=lambda: at, dialout=unlimited_guard(plan))
 
 
 async def test_the_dialer_keeps_calling_hours_holidays_inbound_first_and_pause(tasks: RevisitTasks) -> None:
@@ -182,3 +184,32 @@ async def test_a_late_word_about_an_earlier_call_does_not_touch_the_next_one(tas
     assert await tasks.begin(task_id, "second")  # the retry starts before the dialer is done with the first
     assert await tasks.ended("first", "answered") == "calling", "the first call's late report changes nothing"
     assert await tasks.ended("second", "completed") == "done"
+
+
+class _Hour(HourlyCount):
+    """An hour with `left` calls out still allowed; counts what was asked."""
+
+    def __init__(self, left: int) -> None:
+        self.left, self.asked = left, 0
+
+    async def take(self, subject: str, limit: int, now: float | None = None) -> bool:
+        self.asked += 1
+        self.left -= 1
+        return self.left >= 0
+
+
+async def test_the_dialer_fails_a_task_it_may_not_dial_and_waits_out_the_hourly_limit(tasks: RevisitTasks) -> None:
+    afternoon = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # 15:00 on a Monday
+    forbidden, allowed = await tasks.add([{"number": n, "salutation": "", "topic": "", "reason": "campaign"}
+                                          for n in ("0044207946000", "13800138031")])
+    plan = load_dialplan(SHIPPED)
+    hour = _Hour(left=0)  # the robot's calls this hour are spent
+    dialer = Dialer(tasks, None, None, None, plan, RevisitPrompts(Path("/nonexistent"), "/x"),  # type: ignore[arg-type]
+                    _Gates().pressure, clock=lambda: afternoon, dialout=DialOutGuard(DialOutPolicy.of(plan), hour))
+    assert await dialer.tick() == 0 and dialer.status()["state"] == "rate_limited"
+    rows = {r["id"]: r for r in await tasks.listing()}
+    assert (rows[forbidden]["status"], rows[forbidden]["result"], rows[forbidden]["attempts"]) == \
+        ("failed", "number_not_allowed", 0), "refused, never dialled"
+    assert (rows[allowed]["status"], rows[allowed]["attempts"]) == ("pending", 0), "waits for the next hour"
+    assert await dialer.tick() == 0 and dialer.status()["state"] == "rate_limited"
+    assert hour.asked == 1, "the limit is looked at again after a while, not on every tick"

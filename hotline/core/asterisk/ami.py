@@ -23,6 +23,7 @@ from typing import Any, Literal, TypeAlias
 from panoramisk import actions as pactions
 from panoramisk.ami_protocol import AMIProtocol
 
+from hotline.core.control import has_control
 from hotline.core.logged import logged
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,18 @@ class AmiTimeout(AmiError):
 
 class AmiDisconnected(AmiError):
     """The connection dropped while the action was pending; it was NOT re-sent."""
+
+
+class AmiUnsafeField(AmiError, ValueError):
+    """An action field carries a control character (CR, LF, NUL…): it could end the action early and smuggle
+    in another one, so nothing was sent."""
+
+
+def unsafe_fields(fields: Mapping[str, Any]) -> list[str]:
+    """The names of the fields whose name or value (or one of its values) has a control character."""
+    def values(v: Any) -> list[Any]:
+        return list(v) if isinstance(v, list | tuple) else [v]
+    return [str(k) for k, v in fields.items() if has_control(str(k)) or any(has_control(str(i)) for i in values(v))]
 
 
 # Event classes we act on (`security`: failed SIP authentications, for the SIP guard). Leaving out `dialplan`
@@ -308,6 +321,9 @@ class AmiClient:
         return [m for m in items[1:] if not str(m.get("Event", "")).endswith("Complete")]
 
     async def _send(self, fields: Mapping[str, Any], timeout: float, as_list: bool | None = None) -> Any:
+        unsafe = unsafe_fields(fields)
+        if unsafe:
+            raise AmiUnsafeField(f"{fields.get('Action')}: control character in {', '.join(unsafe)}; not sent")
         protocol = self._protocol
         if protocol is None or (self._state not in ("connected", "connecting")):
             raise AmiDisconnected(f"AMI {self.name} is {self._state}")

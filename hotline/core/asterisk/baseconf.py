@@ -27,6 +27,15 @@ NOLOAD = (
 )
 
 
+def logger_conf(full: bool = False) -> str:
+    """Asterisk's logs: notices, warnings and errors in `messages`, rotated by timestamp on `logger rotate`
+    (messages.<epoch>, then deleted after the logs' retention period). The full log of verbose call lines
+    (callers' numbers, keys pressed) only when debugging (`full`: HOTLINE_ASTERISK_FULL_LOG=1)."""
+    verbose = "full => notice,warning,error,verbose(3),dtmf\n" if full else ""
+    return (f"[general]\ndateformat=%F %T.%3q\nrotatestrategy=timestamp\n\n[logfiles]\n"
+            f"messages => notice,warning,error\n{verbose}console => notice,warning,error\n")
+
+
 def base_configs(inner_dir: str) -> dict[str, str]:
     """asterisk.conf pointing every directory into `inner_dir`, plus quiet module and log settings."""
     noload = "\n".join(f"noload => {m}.so" for m in NOLOAD)
@@ -51,8 +60,7 @@ hideconnect = yes
 transmit_silence = yes
 """,
         "modules.conf": f"[modules]\nautoload=yes\n{noload}\n",
-        "logger.conf": "[general]\ndateformat=%F %T.%3q\n\n[logfiles]\nfull => notice,warning,error,verbose(3),dtmf\n"
-        "console => notice,warning,error\n",
+        "logger.conf": logger_conf(),
         "queues.conf": "[general]\n",
         "confbridge.conf": "[general]\n",
         "amd.conf": "[general]\n",

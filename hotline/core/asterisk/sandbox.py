@@ -65,7 +65,7 @@ class AsteriskInstance:
 
     @property
     def log_file(self) -> Path:
-        return self.dir / "log" / "full"
+        return self.dir / "log" / "messages"
 
     def inner(self, host_path: Path) -> str:
         """The path as Asterisk sees it inside the chroot."""
@@ -125,12 +125,12 @@ class AsteriskInstance:
         self.dir.chmod(0o700)  # its configs hold the AMI secret, phones' passwords, the FastAGI key
         for name, text in {**base_configs(self._inner_dir), **self._configs}.items():
             _write_private(self.etc_dir / name, text)
-        console = open(self._console, "wb")  # noqa: SIM115 - handed to the child process
+        console = open(self._console, "ab")  # noqa: SIM115 - handed to the child; appends: rotated by truncation
         try:
             self._proc = await asyncio.create_subprocess_exec(
-                "chroot", str(self.root.path), "/usr/sbin/asterisk", "-C", self._conf, "-f", "-n", "-vvv",
+                "chroot", str(self.root.path), "/usr/sbin/asterisk", "-C", self._conf, "-f", "-n",
                 stdin=asyncio.subprocess.DEVNULL, stdout=console, stderr=asyncio.subprocess.STDOUT,
-                start_new_session=True,
+                start_new_session=True, umask=0o077,  # its logs, recordings, astdb: the service's user only
             )
         finally:
             console.close()

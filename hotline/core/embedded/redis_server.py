@@ -33,6 +33,11 @@ class RedisServer:
         return self._password_file.read_text().strip()
 
     @property
+    def pid(self) -> int | None:
+        """The process id of the redis-server this object started (None: not started here, or stopped)."""
+        return self._proc.pid if self._proc is not None else None
+
+    @property
     def url(self) -> str:
         return f"redis://:{self.password}@{self.host}:{self.port}/0"
 
@@ -55,6 +60,7 @@ class RedisServer:
 
     async def start(self, timeout: float = 15.0) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
+        self.dir.chmod(0o700)  # the queue, agents' states and callers' numbers in its append-only files
         conf = self.dir / "redis.conf"
         conf.write_text(
             f"bind {self.host}\nport {self.port}\nprotected-mode yes\nrequirepass {self.password}\n"
@@ -63,7 +69,7 @@ class RedisServer:
         conf.chmod(0o600)
         self._proc = await asyncio.create_subprocess_exec(
             "redis-server", str(conf), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-            start_new_session=True,
+            start_new_session=True, umask=0o077,  # its dump, append-only and log files: the service's user only
         )
         client = aioredis.from_url(self.url)
         try:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from hotline.core.asterisk.agi.errors import AgiCommandError, AgiHangup, AgiTimeout
 from hotline.core.asterisk.agi.protocol import Request, Result, parse_result, quote
+from hotline.core.control import has_control
 
 HANGUP_SETTLE_S = 0.5  # how long a hang-up may take to reach this half of the call
 
@@ -32,6 +33,8 @@ class AgiCall:
         """Send one raw command and return its parsed 200 result."""
         if self.hungup:
             raise AgiHangup("the call has ended")
+        if has_control(line):  # a line break would end this command and start another
+            raise AgiCommandError(f"control character in the {line.split(' ', 1)[0]} command; not sent")
         async with self._lock:
             try:
                 async with asyncio.timeout(timeout or self._timeout):

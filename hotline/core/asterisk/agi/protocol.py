@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
+from hotline.core.control import CONTROL
+
 _RESULT = re.compile(r"^200 result=(-?\d+)(.*)$")
 
 
@@ -43,8 +45,9 @@ class Request:
 
 
 def quote(value: str) -> str:
-    """Quote an argument for an AGI command line."""
-    clean = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+    """Quote an argument for an AGI command line; control characters (line breaks among them) become spaces,
+    so a value from data can never end the command and start another."""
+    clean = CONTROL.sub(" ", value.replace("\\", "\\\\").replace('"', '\\"'))
     return f'"{clean}"'
 
 
