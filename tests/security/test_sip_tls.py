@@ -51,12 +51,6 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
         yield s
 
 
-@pytest.fixture(scope="module")
-def world_caller(stack: Stack) -> WorldCaller:
-    assert stack.world_ami is not None and stack.data is not None and stack.calls is not None
-    return WorldCaller(stack.world_ami, stack.data.inner_of("heard"), stack.data.host, stack.calls)
-
-
 async def hotline_channel(stack: Stack, prefix: str, timeout: float = 15.0) -> str:
     """The name of the hotline's first channel starting with `prefix`, waiting for it."""
     assert stack.ami is not None
