@@ -53,6 +53,7 @@ def _check(args: argparse.Namespace) -> int:
 def _render(args: argparse.Namespace) -> int:
     from dialplans.render import RenderContext, render
     from dialplans.secrets import load_or_create_secrets
+    from dialplans.siptls import SipTls
 
     settings = CoreSettings()
     try:
@@ -64,7 +65,9 @@ def _render(args: argparse.Namespace) -> int:
     ctx = RenderContext(settings.bind_host, settings.ports.hotline_sip, settings.ports.hotline_ami,
                         secrets.ami_user, secrets.ami_secret, settings.bind_host, settings.ports.agi,
                         "/srv/hotline-data/recordings", "/srv/hotline-data/sounds", secrets.agent_secrets,
-                        agi_key=secrets.agi_key)
+                        agi_key=secrets.agi_key, tls=SipTls(settings.sip.tls_cert, settings.sip.tls_key,
+                                                            settings.sip.tls_ca, settings.sip.tls_port)
+                        if settings.sip.tls else None)
     args.out.mkdir(parents=True, exist_ok=True)
     for name, text in render(plan, ctx).items():
         (args.out / name).write_text(text)
@@ -80,6 +83,7 @@ async def _apply_async(path: Path | None) -> int:
     from dialplans.apply import ApplyRefused, ApplyRolledBack, apply_dialplan
     from dialplans.render import RenderContext
     from dialplans.secrets import load_or_create_secrets
+    from dialplans.siptls import SipTls
     from hotline.core.asterisk.ami import AmiClient
     from hotline.core.asterisk.reload import AmiReloader
 
@@ -99,7 +103,8 @@ async def _apply_async(path: Path | None) -> int:
     rc = state["render_context"]
     ctx = RenderContext(rc["bind_host"], rc["sip_port"], rc["ami_port"], secrets.ami_user, secrets.ami_secret,
                         rc["agi_host"], rc["agi_port"], rc["recordings_dir"], rc["sounds_dir"],
-                        secrets.agent_secrets, rc.get("carrier_uri", ""), agi_key=secrets.agi_key)
+                        secrets.agent_secrets, rc.get("carrier_uri", ""), agi_key=secrets.agi_key,
+                        tls=SipTls(**rc["tls"]) if rc.get("tls") else None)
     creds = state["hotline_ami"]
     ami = AmiClient(creds["host"], int(creds["port"]), creds["username"], creds["secret"], name="apply")
     await ami.connect()

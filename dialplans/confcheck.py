@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 from asterisk.config import Config, ParseError
 
+_DIRECTIVE = re.compile(r"^#(try)?include\s")
+
 
 class _Config(Config):
     """pyst2's parser, reading the file without leaking its handle."""
 
     def load(self) -> None:
-        with open(self.filename, encoding="utf-8") as f:
-            self.raw_lines = f.readlines()
+        with open(self.filename, encoding="utf-8") as f:  # Asterisk's #include lines are not pyst2's: comments
+            self.raw_lines = [";" + line if _DIRECTIVE.match(line) else line for line in f]
 
 
 def check_conf_file(path: Path) -> list[str]:

@@ -37,6 +37,7 @@ class Trunk:
     match: tuple[str, ...]
     codecs: tuple[str, ...] = ("alaw", "ulaw")
     dtmf_mode: str = "rfc4733"
+    allow_wide_match: bool = False  # `match` may be wider than /16 (IPv6 /48) or a host name: said on purpose
 
 
 @dataclass(frozen=True)

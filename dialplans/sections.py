@@ -3,6 +3,7 @@ in `dialplans.crosscheck`."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import time
 
@@ -212,12 +213,33 @@ def _rating(c: Checker, node: Node) -> RatingSettings:
 
 
 def _trunk(c: Checker, node: Node, where: str) -> Trunk:
-    m = c.mapping(node, where, ("name", "match", "codecs", "dtmf_mode"), ("name", "match"))
-    match = tuple(c.text(v, f"{where}.match") for v in c.seq(m.get("match"), f"{where}.match"))
+    m = c.mapping(node, where, ("name", "match", "codecs", "dtmf_mode", "allow_wide_match"), ("name", "match"))
+    wide = c.flag(m.get("allow_wide_match"), f"{where}.allow_wide_match", False)
+    match = tuple(_match(c, v, f"{where}.match", wide) for v in c.seq(m.get("match"), f"{where}.match"))
     codecs = tuple(c.choice(v, f"{where}.codecs", ("alaw", "ulaw", "g722", "opus", "gsm"), "alaw")
                    for v in c.seq(m.get("codecs"), f"{where}.codecs")) or ("alaw", "ulaw")
     return Trunk(c.text(m.get("name"), f"{where}.name", "", _IDENT), match, codecs,
-                 c.choice(m.get("dtmf_mode"), f"{where}.dtmf_mode", ("rfc4733", "inband", "info", "auto"), "rfc4733"))
+                 c.choice(m.get("dtmf_mode"), f"{where}.dtmf_mode", ("rfc4733", "inband", "info", "auto"), "rfc4733"),
+                 wide)
+
+
+def _match(c: Checker, node: Node, where: str, wide: bool) -> str:
+    """One address or network calls are taken from without authentication: the carrier's, not a catch-all."""
+    text = c.text(node, where)
+    if wide or not text:
+        return text
+    fix = ("list the carrier's own addresses (an IPv4 network of /16 or narrower, IPv6 /48 or narrower), "
+           "or add allow_wide_match: true to the trunk if every address in it really is the carrier's")
+    try:
+        net = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        c.err(node.line, f"{where} '{text}' is not an IP address or network (a host name's addresses can change)",
+              fix)
+        return text
+    if net.prefixlen < (16 if net.version == 4 else 48):
+        c.err(node.line, f"{where} '{text}' takes calls without authentication from {net.num_addresses:,} "
+              "addresses", fix)
+    return text
 
 
 def _skill(c: Checker, node: Node, where: str) -> Skill:

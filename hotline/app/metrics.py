@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 class CoreCollector(Collector):
-    """AMI connection and FastAGI session figures."""
+    """AMI connection, FastAGI session and SIP guard figures."""
 
     def __init__(self, stack: Stack) -> None:
         self._stack = stack
@@ -34,3 +34,10 @@ class CoreCollector(Collector):
                                       value=st.failed)
             yield CounterMetricFamily("hotline_agi_sessions_forbidden", "FastAGI sessions refused: no or a wrong key",
                                       value=st.forbidden)
+        guard = self._stack.sip_guard
+        if guard is not None:
+            sip = guard.stats()
+            yield CounterMetricFamily("hotline_sip_auth_failures", "Failed SIP authentications since start",
+                                      value=sip.failures)
+            yield CounterMetricFamily("hotline_sip_bans", "SIP source addresses banned since start", value=sip.bans)
+            yield GaugeMetricFamily("hotline_sip_banned", "SIP source addresses refused now", value=sip.banned)

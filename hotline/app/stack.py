@@ -12,6 +12,7 @@ import json
 import logging
 import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import asdict
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -21,6 +22,7 @@ from dialplans.loader import load_dialplan
 from dialplans.model import Dialplan
 from dialplans.render import RenderContext, render
 from dialplans.secrets import Secrets, load_or_create_secrets
+from dialplans.siptls import install as install_tls
 from hotline.app.access import POLICY
 from hotline.app.health import core_health
 from hotline.app.metrics import CoreCollector
@@ -35,6 +37,8 @@ from hotline.core.asterisk.baseconf import logger_conf
 from hotline.core.asterisk.datadirs import DataDirs
 from hotline.core.asterisk.root import AsteriskRoot, find_root
 from hotline.core.asterisk.sandbox import AsteriskInstance
+from hotline.core.asterisk.sipbans import BANS_FILE, BanPolicy, SipBans, ban_file
+from hotline.core.asterisk.sipguard import SipGuard
 from hotline.core.audio.prompts import PromptRenderer
 from hotline.core.db.engine import SessionFactory, create_engine, session_factory
 from hotline.core.embedded.redis_server import RedisServer
@@ -78,6 +82,7 @@ class Stack(NamedServices):
         self.agi: AgiServer | None = None
         self.hotline: AsteriskInstance | None = None
         self.render_context: RenderContext | None = None
+        self.sip_guard: SipGuard | None = None
         self.sessions: SessionFactory | None = None
 
     def service(self, kind: type[T]) -> T:
@@ -174,8 +179,12 @@ class Stack(NamedServices):
             agi_host="127.0.0.1" if s.agi_bind in ("0.0.0.0", "") else s.agi_bind,
             recordings_dir=data.inner_of("recordings"), sounds_dir=deps.sounds, agent_secrets=secrets.agent_secrets,
             carrier_uri=self.settings.acd.carrier_uri or (f"sip:{s.bind_host}:{s.ports.world_sip}" if s.with_world
-                                                          else ""))
-        configs = render(dialplan, ctx)
+                                                          else ""), tls=install_tls(s.sip, data))
+        if ctx.tls is not None:
+            self.services.publish(ctx.tls)  # the simulated world's phones use it too
+        bans = SipBans(deps.redis, BanPolicy(s.sip.ban_after, s.sip.ban_window_s, s.sip.ban_s))
+        banned = await bans.current()
+        configs = {**render(dialplan, ctx), BANS_FILE: ban_file(banned)}
         if s.asterisk_full_log:
             configs["logger.conf"] = logger_conf(full=True)
         self.hotline = hotline = AsteriskInstance(deps.root, "hotline", configs, inner_dir=data.instance("hotline"))
@@ -183,6 +192,10 @@ class Stack(NamedServices):
         self._closers.append(hotline.stop)
         await self.ami.connect()
         self._closers.append(self.ami.close)
+        self.sip_guard = guard = SipGuard(bans, self.ami, hotline,
+                                          [*(m for t in dialplan.trunks for m in t.match), *s.sip.ban_exempt], banned)
+        guard.start()
+        self._closers.append(guard.close)
         return hotline, adopted
 
     async def _start_web(self, tables: list[RouteTable], deps: Deps) -> None:
@@ -214,7 +227,7 @@ class Stack(NamedServices):
             "hotline_sip": {"host": s.bind_host, "port": s.ports.hotline_sip},
             "world_ami": world.creds if world is not None else None,
             "main_number": self.dialplan.centre.main_number if self.dialplan else "12345",
-            "render_context": {k: v for k, v in vars(self.render_context).items()
+            "render_context": {k: v for k, v in asdict(self.render_context).items()
                                if k not in ("ami_secret", "agent_secrets", "agi_key")} if self.render_context else None,
         }
 

@@ -56,6 +56,26 @@ class Ports:
 
 
 @dataclass(frozen=True)
+class SipEdgeSettings:
+    """The hotline's SIP edge: failed-authentication bans, and SIP over TLS with SRTP for the phones when a
+    certificate is given (files on the host; copied into the Asterisk root)."""
+
+    ban_after: int = env_field("SIP_BAN_AFTER", "10", int)  # failed authentications from one address …
+    ban_window_s: float = env_field("SIP_BAN_WINDOW_S", "60", float)  # … within this many seconds …
+    ban_s: float = env_field("SIP_BAN_S", "900", float)  # … refuse it for this long
+    # networks never banned besides the carriers' (comma-separated), e.g. the agents' own LAN
+    ban_exempt: tuple[str, ...] = env_field("SIP_BAN_EXEMPT", "", lambda v: tuple(filter(None, v.split(","))))
+    tls_cert: str = env_field("SIP_TLS_CERT", "")  # PEM certificate (chain) of the hotline; "" = no TLS
+    tls_key: str = env_field("SIP_TLS_KEY", "")
+    tls_ca: str = env_field("SIP_TLS_CA", "")  # CA of the phones' certificates, when they present one
+    tls_port: int = env_field("SIP_TLS_PORT", "5061", int)
+
+    @property
+    def tls(self) -> bool:
+        return bool(self.tls_cert)
+
+
+@dataclass(frozen=True)
 class CoreSettings:
     """Where the deployment lives and how its parts are reached; immutable, passed in at construction."""
 
@@ -89,6 +109,7 @@ class CoreSettings:
     with_world: bool = field(default_factory=lambda: env("WORLD", "1") == "1")
     # the hotline Asterisk's full verbose log (callers' numbers, keys pressed): for debugging only
     asterisk_full_log: bool = env_flag("ASTERISK_FULL_LOG", False)
+    sip: SipEdgeSettings = field(default_factory=SipEdgeSettings)
 
     @property
     def db_url(self) -> str:

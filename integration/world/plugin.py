@@ -11,8 +11,10 @@ from typing import Any
 from acd.router import Router
 from dialplans.model import Dialplan
 from dialplans.secrets import Secrets
+from dialplans.siptls import SipTls
 from hotline.core.asterisk.ami import AmiClient
 from hotline.core.asterisk.sandbox import AsteriskInstance
+from hotline.core.netutil import free_port
 from hotline.core.plugin import Brought, Deps, Plugin, Started
 from hotline.core.web.health import PartHealth
 from integration.world.commands import register
@@ -61,7 +63,8 @@ async def load(deps: Deps) -> Brought:
         ctx = WorldContext(bind_host=core.bind_host, sip_port=core.ports.world_sip, ami_port=core.ports.world_ami,
                            ami_user="world", ami_secret=secrets.world_ami_secret, hotline_host=core.bind_host,
                            hotline_sip_port=core.ports.hotline_sip, agent_secrets=secrets.agent_secrets,
-                           announcements=announcements)
+                           announcements=announcements, hotline_tls=started.services.find(SipTls),
+                           tls_port=free_port() if started.services.find(SipTls) else 0)
         world = AsteriskInstance(deps.root, "world", render_world(ctx), inner_dir=data.instance("world"))
         await world.start_or_adopt()
         brought.closers.append(world.stop)

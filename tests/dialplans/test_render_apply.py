@@ -80,7 +80,7 @@ def test_rendered_configs_parse_and_keep_the_failsafe_contract() -> None:
     assert "AGI(agi://127.0.0.1:4573/ivr/inbound?number=${EXTEN}&mode=sub_centre&skill=tax" in ext
     assert 'GotoIf($["${HOTLINE_FLOW_STATUS}" = "ok"]?flow-ok)' in ext
     assert "[hotline-failsafe]" in ext
-    assert "bindaddr=127.0.0.1" in files["manager.conf"] and "permit=127.0.0.0/255.0.0.0" in files["manager.conf"]
+    assert "bindaddr=127.0.0.1" in files["manager.conf"] and "permit=127.0.0.1/32" in files["manager.conf"]
     for agent in plan.agents:
         assert files["pjsip.conf"].count(f"password=pw-{agent.id}-x") == 1
     with pytest.raises(ValueError, match="no generated secret"):

@@ -66,9 +66,9 @@ def unsafe_fields(fields: Mapping[str, Any]) -> list[str]:
     return [str(k) for k, v in fields.items() if has_control(str(k)) or any(has_control(str(i)) for i in values(v))]
 
 
-# Event classes we act on. Leaving out `dialplan` (Newexten, VarSet) and `agi` (AGIExecStart/End) spares
-# Asterisk and us several events per dialplan step and per AGI command.
-DEFAULT_EVENTS = "system,call,user,agent,dtmf,reporting"
+# Event classes we act on (`security`: failed SIP authentications, for the SIP guard). Leaving out `dialplan`
+# (Newexten, VarSet) and `agi` (AGIExecStart/End) spares Asterisk and us several events per step and command.
+DEFAULT_EVENTS = "system,call,user,agent,dtmf,reporting,security"
 
 
 class OriginateReason(enum.IntEnum):
