@@ -363,9 +363,14 @@ def _record(plan: Dialplan, ctx: RenderContext) -> str:
             " same => n,UserEvent(HotlineRecording,CallId: ${HOTLINE_CALL_ID},Path: ${HOTLINE_RECORDING})\n")
 
 
+def ami_host(bind_host: str) -> str:
+    """The one address an AMI listens on and takes logins from: the bind address, loopback for 'any'."""
+    return "127.0.0.1" if ipaddress.ip_address(bind_host).is_unspecified else bind_host
+
+
 def _manager(ctx: RenderContext) -> str:
     """AMI for the service alone: on its address (loopback by default), logins from that one address."""
-    host = "127.0.0.1" if ipaddress.ip_address(ctx.bind_host).is_unspecified else ctx.bind_host
+    host = ami_host(ctx.bind_host)
     permit = f"permit={ipaddress.ip_network(host).with_prefixlen}"
     return f"""{HEADER}[general]
 enabled=yes
