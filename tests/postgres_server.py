@@ -10,6 +10,12 @@ import secrets
 import shutil
 from pathlib import Path
 
+import pytest
+
+# fixture params for "on both databases": the PostgreSQL half carries the `postgres` mark, so
+# `make test-fast` (-m "not postgres") runs the SQLite half with no database server
+BOTH_DATABASES = ("sqlite", pytest.param("postgres", marks=pytest.mark.postgres))
+
 
 def _bin(name: str) -> str:
     found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))

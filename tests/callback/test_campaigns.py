@@ -21,7 +21,7 @@ from hotline.app.plugins import upgrade_database as upgrade
 from hotline.calls.models import CallerListEntry, CallRecord
 from hotline.core.db.engine import SessionFactory, create_engine, session_factory
 from hotline.core.netutil import free_port
-from tests.postgres_server import PostgresServer
+from tests.postgres_server import BOTH_DATABASES, PostgresServer
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
@@ -119,7 +119,7 @@ def test_a_campaign_has_a_name() -> None:
             check_name(bad)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=BOTH_DATABASES)
 async def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """An empty database of the test's own."""
     if request.param == "sqlite":

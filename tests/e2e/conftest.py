@@ -20,6 +20,7 @@ from hotline.core.settings import CoreSettings
 from integration.casesystem.settings import CaseSystemSettings
 from integration.world.call import WorldCaller
 from recordings.settings import RecordingSettings
+from tests.postgres_server import BOTH_DATABASES
 
 
 def stack_settings(home: Path, database_url: str = "", dialplan_file: Path | None = None,
@@ -35,9 +36,10 @@ def stack_settings(home: Path, database_url: str = "", dialplan_file: Path | Non
                     recordings=RecordingSettings(max_backoff_s=2.0), callback=CallbackSettings(dialer=revisit_dialer))
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+@pytest.fixture(scope="module", params=BOTH_DATABASES)
 def database_url(request: pytest.FixtureRequest) -> str:
-    """Every end-to-end module runs on SQLite and on PostgreSQL."""
+    """The modules that take this fixture run on SQLite and on PostgreSQL (first call, tickets: where the database
+    does more than store rows); the others start their own stack on SQLite."""
     if request.param == "sqlite":
         return ""
     return str(request.getfixturevalue("postgres_url"))

@@ -23,13 +23,13 @@ from hotline.core.db.engine import SessionFactory, create_engine, session_factor
 from hotline.core.db.integrity import Violation, is_duplicate, violation
 from hotline.core.netutil import free_port
 from integration.casesystem.receipts import EventRefused, EventSeen, receive_once
-from tests.postgres_server import PostgresServer
+from tests.postgres_server import BOTH_DATABASES, PostgresServer
 from tickets.models import TicketEvent
 
 AT = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+@pytest.fixture(scope="module", params=BOTH_DATABASES)
 def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A migrated database per kind for this module (one PostgreSQL server of its own)."""
     import asyncio

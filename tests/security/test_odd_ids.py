@@ -45,7 +45,6 @@ async def app(database_url: str) -> AsyncIterator[TicketApp]:
         yield running
 
 
-@pytest.mark.postgres
 async def test_odd_ids_never_reach_the_database_as_errors(app: TicketApp) -> None:
     for raw in ODD[:3] + TOO_BIG:
         for method, path in (("GET", f"/api/tickets/{raw}"), ("GET", f"/api/tickets/{raw}/timeline"),

@@ -29,14 +29,14 @@ from hotline.core.netutil import free_port
 from integration.world.call import WorldCaller
 from recordings.sealing import MAGIC, key_id_of
 from tests.e2e.conftest import running_stack, stack_settings
-from tests.postgres_server import PostgresServer
+from tests.postgres_server import BOTH_DATABASES, PostgresServer
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]
 
 KEY = os.urandom(32)
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+@pytest.fixture(scope="module", params=BOTH_DATABASES)
 def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """On SQLite and on PostgreSQL, like every end-to-end module; a PostgreSQL server of the module's own, as
     verify-backup checks every recording in the database (other modules' have no copy here)."""

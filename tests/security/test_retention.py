@@ -33,6 +33,7 @@ from hotline.core.retention import AUDIT_MIN_DAYS, KindReport, RetentionSettings
 from hotline.core.web.models import AuditEntry
 from integration.casesystem.models import OutboxMessage
 from integration.casesystem.retention import REDACTED
+from tests.postgres_server import BOTH_DATABASES
 from tickets.models import Ticket, TicketCall
 
 NOW = datetime(1990, 6, 1, tzinfo=UTC)
@@ -44,7 +45,7 @@ def ago(days: int) -> datetime:
     return NOW - timedelta(days=days)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=BOTH_DATABASES)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"
@@ -192,7 +193,6 @@ async def last_audit_id(sessions: SessionFactory) -> int:
         return await s.scalar(select(func.max(AuditEntry.id))) or 0
 
 
-@pytest.mark.postgres
 async def test_a_dry_run_counts_and_changes_nothing(sessions: SessionFactory, seeded: Seeded, tmp_path: Path) -> None:
     asterisk, own = seed_logs(tmp_path)
     before, files, mark = await snapshot(sessions, seeded), sorted(tmp_path.rglob("*")), await last_audit_id(sessions)
@@ -207,7 +207,6 @@ async def test_a_dry_run_counts_and_changes_nothing(sessions: SessionFactory, se
         (f"retention.{kind}", True, counts[0]) for kind, counts in EXPECTED.items()]
 
 
-@pytest.mark.postgres
 async def test_a_run_changes_exactly_the_rows_past_their_period_and_not_held(sessions: SessionFactory, seeded: Seeded,
                                                                              tmp_path: Path) -> None:
     asterisk, own = seed_logs(tmp_path)

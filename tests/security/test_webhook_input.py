@@ -19,7 +19,6 @@ from tests.security.ticket_app import WEBHOOK_SECRET, TicketApp, database_url, t
 from tickets.http import WEBHOOK_PATH
 
 __all__ = ["database_url"]
-pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture

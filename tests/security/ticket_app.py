@@ -20,6 +20,7 @@ from hotline.core.web.tokens import ApiTokens
 from integration.casesystem.client import CaseSystemClient
 from integration.casesystem.mapping import CaseMapping
 from integration.casesystem.outbox import OutboxWorker
+from tests.postgres_server import BOTH_DATABASES
 from tests.webapp import web_app
 from tickets import http as tickets_http
 from tickets.catalogue import Catalogue
@@ -29,7 +30,7 @@ from tickets.timelimits import TimeLimits
 WEBHOOK_SECRET = "webhook-secret-for-tests"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=BOTH_DATABASES)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Each test on SQLite and on PostgreSQL (import this fixture into the module)."""
     if request.param == "sqlite":
