@@ -62,7 +62,7 @@ async def _run(settings: Settings) -> int:
     print(
         f"""
 12345 hotline is up.
-  SIP      sip:12345@{host}:{ports.hotline_sip}   (any SIP client on loopback; carrier matched by address)
+  SIP      sip:12345@{host}:{ports.hotline_sip}   (from 127.0.0.1: the demo trunk's `match`)
   Web      http://{host}:{ports.http}/api/health   /metrics   /api/openapi.json
   Admin    {token_note}
   Try      .venv/bin/hotline call 12345 --from 13800138000 --dtmf 1
