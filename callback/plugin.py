@@ -34,7 +34,7 @@ async def load(deps: Deps) -> Brought:
     if (tickets := deps.find(Tickets)) is not None:  # closed and expired tickets are revisited (timeline)
         tickets.on_closed.append(closed_listener(dialplan.revisit.tickets_sample_rate))
         tickets.revisits_of = tasks.of_ticket
-        expiry.append(ExpiredTickets(deps.sessions, deps.get(CallbackSettings).expiry_every_s))
+        expiry.append(deps.publish(ExpiredTickets(deps.sessions, deps.get(CallbackSettings).expiry_every_s)))
     prompts = RevisitPrompts(data.host(data.inner_of("revisit-prompts")), data.inner_of("revisit-prompts"))
     flow = RevisitFlow(calls, tasks, deps.get(Router), deps.sounds, prompts, dialplan.rating.labels, data.host,
                        dialplan.revisit.skill)
