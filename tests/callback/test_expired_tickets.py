@@ -5,6 +5,7 @@ tickets revisited by the configured rate."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from callback.closure import closed_listener
 from callback.expiry import ExpiredTickets, expired
 from callback.models import RevisitTask
 from dialplans.calendar import WorkCalendar
+from dialplans.loader import check_dialplan, load_dialplan
 from hotline.core.db.engine import SessionFactory
 from tickets.catalogue import Catalogue
 from tickets.form import read_form
@@ -104,3 +106,15 @@ async def test_closed_tickets_are_revisited_by_the_configured_share(tickets: Tic
     left_out = [i for i in ids if any(e["kind"] == "revisit_skipped" and e["detail"]["reason"] == "not_sampled"
                                       for e in await tickets.timeline(i))]
     assert len(left_out) == 40 - planned, "each ticket left out says why"
+
+
+def test_the_share_of_closed_tickets_is_read_and_checked(tmp_path: Path) -> None:
+    file = Path(__file__).resolve().parents[2] / "dialplans" / "hotline.yaml"
+    assert load_dialplan(file).revisit.tickets_sample_rate == 1.0, "Tangshan 7.7.1: all"
+    shipped = file.read_text()
+    for value, errors in (("0.3", 0), ("1.5", 1)):
+        path = tmp_path / f"{value}.yaml"
+        path.write_text(shipped.replace("tickets_sample_rate: 1.0", f"tickets_sample_rate: {value}"))
+        found = check_dialplan(path)
+        assert len(found) == errors and all("tickets_sample_rate" in e.message for e in found)
+    assert load_dialplan(tmp_path / "0.3.yaml").revisit.tickets_sample_rate == 0.3
