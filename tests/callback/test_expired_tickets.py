@@ -4,6 +4,8 @@ tickets revisited by the configured rate."""
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,10 @@ from callback.expiry import ExpiredTickets, expired
 from callback.models import RevisitTask
 from dialplans.calendar import WorkCalendar
 from dialplans.loader import check_dialplan, load_dialplan
-from hotline.core.db.engine import SessionFactory
+from hotline.app.plugins import upgrade_database as upgrade
+from hotline.core.db.engine import SessionFactory, create_engine, session_factory
+from hotline.core.netutil import free_port
+from tests.postgres_server import BOTH_DATABASES, PostgresServer
 from tickets.catalogue import Catalogue
 from tickets.form import read_form
 from tickets.service import Tickets, TicketView
@@ -28,6 +33,25 @@ LATER = datetime.now(UTC) + timedelta(days=30)  # every Beijing time limit has p
 @pytest.fixture
 def tickets(sqlite_sessions: SessionFactory) -> Tickets:
     return Tickets(sqlite_sessions, Catalogue.shipped(), TimeLimits.load("beijing", WorkCalendar()))
+
+
+@pytest.fixture(params=BOTH_DATABASES)
+async def on_both(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Tickets]:
+    """Tickets on a migrated SQLite or PostgreSQL database of the test's own (the scan's query runs on both)."""
+    server = None
+    url = f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"
+    if request.param == "postgres":
+        server = PostgresServer(Path(tempfile.mkdtemp(prefix="hotline-pg-")), free_port())
+        await server.start()
+        url = server.url
+    await upgrade(url)
+    engine = create_engine(url)
+    try:
+        yield Tickets(session_factory(engine), Catalogue.shipped(), TimeLimits.load("beijing", WorkCalendar()))
+    finally:
+        await engine.dispose()
+        if server is not None:
+            await server.stop()
 
 
 async def submitted(tickets: Tickets, **petitioner: Any) -> TicketView:
@@ -47,7 +71,8 @@ async def kinds(tickets: Tickets, ticket_id: int) -> list[str]:
     return [e["kind"] for e in await tickets.timeline(ticket_id)]
 
 
-async def test_an_open_ticket_past_its_time_limit_is_revisited_once(tickets: Tickets) -> None:
+async def test_an_open_ticket_past_its_time_limit_is_revisited_once(on_both: Tickets) -> None:
+    tickets = on_both
     ticket = await submitted(tickets)
     worker = ExpiredTickets(tickets.sessions)
     assert await worker.scan() == 0, "not expired yet"
@@ -58,7 +83,8 @@ async def test_an_open_ticket_past_its_time_limit_is_revisited_once(tickets: Tic
     assert line.count("time_limit_expired") == 1 and line[-1] == "revisit_planned"
 
 
-async def test_closed_and_draft_tickets_do_not_expire(tickets: Tickets) -> None:
+async def test_closed_and_draft_tickets_do_not_expire(on_both: Tickets) -> None:
+    tickets = on_both
     done = await submitted(tickets)
     await tickets.case_event("c1", done.row.number, "closed", datetime.now(UTC), {})
     await tickets.create(read_form({"title": "草稿"}, tickets.catalogue), "8001")
@@ -66,7 +92,8 @@ async def test_closed_and_draft_tickets_do_not_expire(tickets: Tickets) -> None:
     assert "time_limit_expired" not in await kinds(tickets, done.id)
 
 
-async def test_the_exclusions_stay_and_are_written_once(tickets: Tickets) -> None:
+async def test_the_exclusions_stay_and_are_written_once(on_both: Tickets) -> None:
+    tickets = on_both
     secret = await submitted(tickets, confidential=True)
     grid = await submitted(tickets, channel="网格")
     firm = await submitted(tickets, enterprise=True)
@@ -79,7 +106,8 @@ async def test_the_exclusions_stay_and_are_written_once(tickets: Tickets) -> Non
         assert [e["detail"]["reason"] for e in line if e["kind"] == "revisit_skipped"] == [why]
 
 
-async def test_the_case_systems_overdue_counts_before_our_deadline(tickets: Tickets) -> None:
+async def test_the_case_systems_overdue_counts_before_our_deadline(on_both: Tickets) -> None:
+    tickets = on_both
     ticket = await submitted(tickets)
     await tickets.case_event("o1", ticket.row.number, "overdue", datetime.now(UTC), {})
     assert await ExpiredTickets(tickets.sessions).scan() == 1
