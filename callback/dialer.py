@@ -61,11 +61,17 @@ class RevisitPrompts:
         return f"{call_id}-{part}"
 
 
+OPENING = "您好，我是12345市民服务热线回访人员，请问您是{name}吗？"
+UNNAMED = "诉求人"  # whom the opening asks for when the task names nobody
+
+
 def petitioner_texts(plan: Dialplan, task: DueTask, call_id: str) -> dict[str, str]:
-    """The opening (whom we ask for) and the contact question (which issue), filled in for this task."""
-    name = task.salutation or "诉求人本人"
+    """The opening (B.4.1's greeting and "are you X?", short enough to be heard within 8 s of the answer;
+    consent is asked by the shared `revisit_consent` right after it) and the contact question (which issue),
+    filled in for this task."""
+    name = task.salutation or UNNAMED
     topic = task.topic or "您反映的"
-    opening = plan.prompts.get("revisit_opening", "您好，我是12345市民服务热线的回访人员，请问您是{name}吗？")
+    opening = plan.prompts.get("revisit_opening", OPENING)
     contacted = plan.prompts.get("revisit_contacted", "针对您之前反映的{topic}问题，承办单位是否联系或尝试与您联系？")
     return {RevisitPrompts.name(call_id, "opening"): opening.replace("{name}", name),
             RevisitPrompts.name(call_id, "contacted"): contacted.replace("{topic}", topic)}

@@ -1,7 +1,9 @@
 """The revisit robot's conversation (R-REV-3, Beijing draft B.4), by keypad, in Chinese.
 
 Reached from `[hotline-revisit]` as `agi://…/ivr/revisit?call=<call id>` once the petitioner answers.
-Opening (is this X? consent), then: did the unit contact you (1/2), is it solved (1/2), how satisfied
+Opening (B.4.1, "您好，我是12345市民服务热线回访人员，请问您是XX先生/女士吗？", heard within 8 s of the
+answer) and at once the consent keys ("本次联系您是为了做回访调查。是本人并同意请按1…"; a key during either
+counts), then: did the unit contact you (1/2), is it solved (1/2), how satisfied
 (1–5, the rating's labels), and for 4–5 which aspect (efficiency / attitude / quality); closing words.
 Neutral wording, every option read out (5.5.4). A question is asked again once on silence or a wrong
 key; 0 at any point hands the petitioner to a person (the ACD's revisit skill). Each answer is stored
@@ -77,8 +79,9 @@ class RevisitFlow:
 
     async def _survey(self, call: AgiCall, call_id: str) -> str:
         try:
-            consent = await self._ask(call, call_id, "consent", f"{self.prompts.inner}/"
-                                      f"{RevisitPrompts.name(call_id, 'opening')}", "12")
+            opening = f"{self.prompts.inner}/{RevisitPrompts.name(call_id, 'opening')}"
+            consent = await self._ask(call, call_id, "consent", opening, "12",
+                                      then=f"{self.sounds_dir}/revisit_consent")
             if consent == "2":
                 await self.tasks.answer(call_id, "consent", False)
                 await call.stream_file(f"{self.sounds_dir}/revisit_declined")
@@ -105,11 +108,18 @@ class RevisitFlow:
         await call.stream_file(f"{self.sounds_dir}/revisit_closing")
         return "completed"
 
-    async def _ask(self, call: AgiCall, call_id: str, question: str, prompt: str, valid: str) -> str:
-        """A valid key for `question`; asked at most twice. WantsPerson on 0, NoAnswer after two misses."""
+    async def _ask(self, call: AgiCall, call_id: str, question: str, prompt: str, valid: str,
+                   then: str | None = None) -> str:
+        """A valid key for `question`; asked at most twice. WantsPerson on 0, NoAnswer after two misses. With
+        `then` (the keys to press) the first asking plays `prompt` and `then`, the second `then` alone; a key
+        during either counts."""
         for attempt in (1, 2):
             await self.calls.step(call_id, "revisit_ask", {"question": question, "attempt": attempt})
-            key = await call.stream_file(prompt, escape_digits=valid + TO_PERSON)
+            key = None
+            for part in ([prompt] if then is None else [prompt, then] if attempt == 1 else [then]):
+                key = await call.stream_file(part, escape_digits=valid + TO_PERSON)
+                if key is not None:
+                    break
             if key is None:
                 key = await call.wait_for_digit(KEY_WAIT_MS)
             await self.calls.step(call_id, "revisit_key", {"question": question, "key": key})

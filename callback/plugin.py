@@ -7,9 +7,10 @@ from pathlib import Path
 from acd.router import Router
 from acd.store import AcdStore
 from callback import http
-from callback.closure import plan_for_closed
+from callback.closure import closed_listener
 from callback.commands import register
 from callback.dialer import Dialer, RevisitPrompts
+from callback.expiry import ExpiredTickets
 from callback.flow import RevisitFlow
 from callback.planner import RevisitPlanner
 from callback.pressure import InboundPressure
@@ -29,9 +30,11 @@ async def load(deps: Deps) -> Brought:
     dialplan, calls, data = deps.get(Dialplan), deps.get(CallRecords), deps.data
     deps.publish(CallbackRequests(deps.sessions))
     tasks = deps.publish(RevisitTasks(deps.sessions, dialplan.revisit))
-    if (tickets := deps.find(Tickets)) is not None:  # closed tickets are revisited; their timeline shows it
-        tickets.on_closed.append(plan_for_closed)
+    expiry: list[Worker] = []
+    if (tickets := deps.find(Tickets)) is not None:  # closed and expired tickets are revisited (timeline)
+        tickets.on_closed.append(closed_listener(dialplan.revisit.tickets_sample_rate))
         tickets.revisits_of = tasks.of_ticket
+        expiry.append(deps.publish(ExpiredTickets(deps.sessions, deps.get(CallbackSettings).expiry_every_s)))
     prompts = RevisitPrompts(data.host(data.inner_of("revisit-prompts")), data.inner_of("revisit-prompts"))
     flow = RevisitFlow(calls, tasks, deps.get(Router), deps.sounds, prompts, dialplan.rating.labels, data.host,
                        dialplan.revisit.skill)
@@ -40,7 +43,7 @@ async def load(deps: Deps) -> Brought:
                                  dialout=deps.get(DialOutGuard)))
     planner = RevisitPlanner(deps.sessions, dialplan.revisit)
     dialling = deps.get(CallbackSettings).dialer
-    workers: list[Worker] = [dialer, planner] if dialling else [planner]
+    workers: list[Worker] = [dialer, planner, *expiry] if dialling else [planner, *expiry]
     health: dict[str, Check] = {"revisit_planner": planner.check}
     if dialling:
         health["revisit_dialer"] = dialer.check

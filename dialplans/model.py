@@ -171,6 +171,8 @@ class RevisitSettings:
     sample_rate: float = 0.05
     # yield_below_sl, yield_sl_window_s, yield_sl_min_offered in the file
     service_level: ServiceLevelYield = ServiceLevelYield()
+    # the share of closed tickets revisited (R-REV-1; Beijing 5.5.1 全部或抽样, Tangshan 7.7.1 100 %: 1.0)
+    tickets_sample_rate: float = 1.0
 
     def open_at(self, moment: time) -> bool:
         return any(start <= moment < end for start, end in self.hours)

@@ -137,7 +137,7 @@ def _recording(c: Checker, node: Node) -> Recording:
 def _revisit(c: Checker, node: Node) -> RevisitSettings:
     keys = ("hours", "on_holidays", "max_attempts", "retry_after_s", "quiet_s", "calls_per_second",
             "max_concurrent", "yield_waiting", "skill", "ring_timeout_s", "from_calls", "sample_rate",
-            "yield_below_sl", "yield_sl_window_s", "yield_sl_min_offered")
+            "yield_below_sl", "yield_sl_window_s", "yield_sl_min_offered", "tickets_sample_rate")
     m = c.mapping(node, "revisit", keys, ())
     base = RevisitSettings()
     hours = base.hours
@@ -169,7 +169,9 @@ def _revisit(c: Checker, node: Node) -> RevisitSettings:
         tuple(c.choice(item, "revisit.from_calls", CALL_SOURCES, "unrated") for item in c.seq(m["from_calls"],
               "revisit.from_calls")) if "from_calls" in m else base.from_calls,
         c.share(m.get("sample_rate"), "revisit.sample_rate", base.sample_rate),
-        _service_level(c, m, base.service_level))
+        _service_level(c, m, base.service_level),
+        tickets_sample_rate=c.share(m.get("tickets_sample_rate"), "revisit.tickets_sample_rate",
+                                    base.tickets_sample_rate))
 
 
 def _service_level(c: Checker, m: dict[str, Node], base: ServiceLevelYield) -> ServiceLevelYield:

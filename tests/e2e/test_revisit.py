@@ -15,6 +15,7 @@ import pytest
 import pytest_asyncio
 
 from callback.early_media import early_media_in_growing_wav
+from callback.expiry import ExpiredTickets
 from callback.outcome import classify_dial
 from hotline.app.stack import Stack
 from hotline.core.asterisk.ami import AmiMessage
@@ -22,6 +23,7 @@ from integration.world.call import WorldCaller
 from tests.e2e.conftest import api, only_ready, running_stack, stack_settings, wait_for_step
 from tests.e2e.test_first_call import stored_recording
 from tests.e2e.test_tickets import cases, consultation, eventually, submitted, timeline
+from tickets.models import Ticket
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]
 
@@ -199,6 +201,55 @@ async def test_a_closed_ticket_is_revisited_and_the_answers_reach_the_case_syste
     line = await timeline(stack, agent, ticket["id"])
     revisited = next(e for e in line["timeline"] if e["kind"] == "revisited")
     assert revisited["detail"]["result"] == "completed" and line["revisits"][0]["status"] == "done"
+
+
+async def test_tickets_past_their_time_limit_are_revisited_by_the_robot(stack: Stack) -> None:
+    """R-REV-1 (Beijing 5.5.1 办理时限期满后…回访): one ticket's handling time limit passes, the case system
+    reports another overdue; neither is closed, and the robot calls both petitioners once."""
+    assert stack.tokens is not None and stack.refcase is not None and stack.sessions is not None
+    agent = await stack.tokens.create(name="rv-agent-late", role="agent", agent_id="8001")
+    late, overdue = "13700000041", "13700000042"
+    for number in (late, overdue):
+        await behave(stack, number, ANSWERS)
+    tickets = {number: await submitted(stack, agent, {**consultation(), "petitioner": {
+        "name": name, "phone": number, "revisit_consent": True}}) for number, name in ((late, "钱先生"),
+                                                                                       (overdue, "孙女士"))}
+    async with stack.sessions.begin() as s:  # time passes: the feedback deadline is behind the first ticket
+        row = await s.get(Ticket, tickets[late]["id"])
+        assert row is not None
+        row.deadlines = {**row.deadlines, "feedback": "2026-01-05T01:00:00+00:00"}
+
+    async def case_no() -> str | None:
+        found = [c for c in await cases(stack) if c["external_id"] == tickets[overdue]["number"]]
+        return found[0]["case_no"] if found else None
+
+    number = await eventually(case_no, what="the ticket at the case system")
+    await stack.refcase.admin("POST", f"/admin/cases/{number}/status", {"status": "overdue", "note": "超期"})
+
+    async def is_overdue() -> bool:
+        return (await timeline(stack, agent, tickets[overdue]["id"]))["status"] == "overdue"
+
+    await eventually(is_overdue, what="the case system's overdue on the ticket")
+    worker = stack.services.find(ExpiredTickets)
+    assert worker is not None
+    worker.wake()  # the service's own worker, now rather than at its next minute
+
+    sup = await stack.tokens.create(name="rv-sup-late", role="supervisor")
+
+    async def both_done() -> dict[str, Any] | None:
+        found = {n: t for n, t in (await tasks_of(stack, sup)).items() if n in tickets}
+        return found if len(found) == 2 and all(t["status"] == "done" for t in found.values()) else None
+
+    done = await eventually(both_done, timeout=90, what="both expired tickets revisited")
+    assert {(n, t["reason"], t["result"], t["attempts"]) for n, t in done.items()} == {
+        (late, "time_limit_expired", "completed", 1), (overdue, "time_limit_expired", "completed", 1)}
+    for number in tickets:
+        kinds = [e["kind"] for e in (await timeline(stack, agent, tickets[number]["id"]))["timeline"]]
+        assert kinds.count("time_limit_expired") == 1 and "revisit_planned" in kinds and "revisited" in kinds
+    worker.wake()
+    await asyncio.sleep(1)
+    assert stack.revisits is not None
+    assert sum(t["number"] in tickets for t in await stack.revisits.listing(limit=1000)) == 2, "once per ticket"
 
 
 CARRIER: dict[str, tuple[str, bool]] = {  # the carrier's behaviour: (the outcome, whether a SIT precedes it)
