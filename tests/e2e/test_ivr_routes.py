@@ -205,11 +205,15 @@ async def test_waiting_callers_hear_how_many_are_ahead_and_the_wait_of_the_last_
     # 2 places × 240 s per place (the mean of the last half hour) ÷ 1 (nobody ready now: the window's staffing)
     assert told == {"seconds": 480, "prompt": "queue_wait_8"}, told
     await live.delete("acd:answered:general")
-    await live.aclose()
     await first.hangup()
     await only_ready(stack, "8001")  # the music and announcements end when the agent's bridge takes the caller
     answered = await wait_for_step(stack, await second.answered(), "agent")
     assert answered.agent == "8001"
+    [sample] = await acd.answered_waits("general")  # the real answer is the next callers' history
+    waited = (datetime.fromisoformat(next(s["at"] for s in answered.steps if s["step"] == "agent"))
+              - datetime.fromisoformat(next(s["at"] for s in answered.steps if s["step"] == "queued")))
+    assert (sample.places, sample.agents) == (2, 1) and abs(sample.waited_ms / 1000 - waited.total_seconds()) < 3
+    await live.aclose()
     await second.hangup()
     assert "position" not in steps((await first.outcome()).record)  # nobody was ahead of the first caller
     await second.outcome()
