@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from acd.connection import connection_rate
+from acd.connection import ConnectionFigures, connection_rate
+from acd.store import today
 from hotline.app.plugins import upgrade_database as upgrade
 from hotline.calls.models import CallRecord
 from hotline.core.db.engine import SessionFactory, create_engine, session_factory
@@ -38,8 +39,8 @@ async def sessions(database_url: str) -> AsyncIterator[SessionFactory]:
 
 
 def call(name: str, ago: timedelta, *, agent: str | None = None, outcome: str | None = None, ended: bool = True,
-         mode: str | None = "main") -> CallRecord:
-    started = UNTIL - ago
+         mode: str | None = "main", until: datetime = UNTIL) -> CallRecord:
+    started = until - ago
     return CallRecord(call_id=f"rate-{name}", caller="13800138000", dialled="12345", started_at=started,
                       answered_at=started, ended_at=started + timedelta(minutes=3) if ended else None,
                       route_mode=mode, agent=agent, outcome=outcome, steps=[])
@@ -73,3 +74,26 @@ async def test_the_rate_counts_the_last_24_hours_of_callers_who_asked_for_an_age
     assert (later.asked, later.answered) == (6, 3)
     shifted = await connection_rate(sessions, UNTIL + 20 * H)  # 4 h back: answered, silent, hung up, after…
     assert (shifted.asked, shifted.answered) == (4, 3)
+
+
+async def test_metrics_carry_the_24_hour_rate_beside_todays_15_s_rate(sqlite_sessions: SessionFactory) -> None:
+    async with sqlite_sessions.begin() as s:
+        now = datetime.now(UTC)
+        s.add_all([call("m-answered", H, agent="8001", outcome="connected", until=now),
+                   call("m-lost", H, outcome="abandoned_in_queue", until=now)])
+    days: list[str] = []
+
+    async def day_stats(day: str) -> dict[str, dict[str, float]]:
+        days.append(day)
+        return {"general": {"sl_15s": 0.8}, "tax": {"sl_15s": 1.0}}
+
+    figures = ConnectionFigures(sqlite_sessions, day_stats)
+    assert list(figures.collect()) == [], "nothing before the first refresh"
+    await figures.step()
+    found = {sample.name: sample for metric in figures.collect() for sample in metric.samples}
+    assert days == [today()]
+    assert found["hotline_connection_rate_24h"].value == 0.5
+    assert (found["hotline_connection_asked_24h"].value, found["hotline_connection_answered_24h"].value) == (2, 1)
+    rates = {s.labels["skill"]: s.value for m in figures.collect() for s in m.samples
+             if s.name == "hotline_acd_answered_15s_rate"}
+    assert rates == {"general": 0.8, "tax": 1.0}
