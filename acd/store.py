@@ -262,10 +262,13 @@ class AcdStore:
         if ahead is None or not call.get("skill"):
             return None
         at = now if now is not None else now_ms()
-        history = await self.answered_waits(call["skill"], at)
+        return expected_wait_s(await self.answered_waits(call["skill"], at), ahead=ahead,
+                               agents_now=await self._able_agents(call), now_ms=at)
+
+    async def _able_agents(self, call: dict[str, str]) -> int:
+        """Agents ready or serving now who may take this caller (any of its pools, widening included)."""
         pools = pool_skills(call.get("pools") or f"{call['skill']}:1:0")
-        return expected_wait_s(history, ahead=ahead, agents_now=able_agents((await self.agents()).values(), pools),
-                               now_ms=at)
+        return able_agents((await self.agents()).values(), pools)
 
     async def answered_waits(self, skill: str, now: int | None = None) -> list[AnsweredWait]:
         """The skill's answered callers of the last `WINDOW_S` (older samples are dropped here)."""
@@ -285,9 +288,8 @@ class AcdStore:
         call = await self.call(call_id)
         if not call.get("skill") or not call.get("entered"):
             return
-        pools = pool_skills(call.get("pools") or f"{call['skill']}:1:0")
-        agents = able_agents((await self.agents()).values(), pools)
-        sample = AnsweredWait(at, max(0, at - int(call["entered"])), int(call.get("places") or 1), agents)
+        sample = AnsweredWait(at, max(0, at - int(call["entered"])), int(call.get("places") or 1),
+                              await self._able_agents(call))
         await self.note_answered_wait(call_id, sample, call["skill"])
 
     async def skill_load(self, skill: str) -> SkillLoad:
