@@ -18,6 +18,7 @@ from typing import Any, Literal, Protocol
 from aiohttp import WSCloseCode, web
 from pydantic import BaseModel
 
+from acd.connection import ConnectionRate
 from acd.router import CALL_OWNED, NotWithAgent
 from acd.schemas import (
     AgentLeft,
@@ -58,6 +59,7 @@ class AgentControl(Protocol):
     async def hand_to_silent_check(self, call_id: str) -> bool: ...
     def events(self) -> contextlib.AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]: ...
     async def stats(self, day: str) -> dict[str, dict[str, float]]: ...
+    async def connection_rate(self) -> ConnectionRate: ...
     async def spy(self, agent: str, phone: str, mode: str) -> None: ...
     async def transfer_to_skill(self, call_id: str, skill: str) -> None: ...
     async def transfer_to_linkage(self, call_id: str, number: str) -> None: ...
@@ -183,12 +185,15 @@ async def queue(request: web.Request, grant: Grant) -> web.Response:
 
 
 @table.get("/api/acd/stats", summary="service level per skill for a day: offered, answered, answered_15s, "
-           "abandoned, deflected, sl_15s, abandon_rate, wait_avg_s", query=StatsQuery, response=Stats)
+           "abandoned, deflected, sl_15s, abandon_rate, wait_avg_s; and the 24-hour connection rate (R-ACC-3)",
+           query=StatsQuery, response=Stats)
 @guarded("acd.stats")
 async def stats(request: web.Request, grant: Grant) -> web.Response:
     q = read_query(request.query, StatsQuery)
     day = q.day.isoformat() if q.day is not None else today()
-    return web.json_response({"day": day, "skills": await request.app[ACD].stats(day)})
+    acd = request.app[ACD]
+    return web.json_response({"day": day, "skills": await acd.stats(day),
+                              "connection_24h": (await acd.connection_rate()).to_json()})
 
 
 @table.get("/api/acd/events", summary="websocket: live queue and agent events (queued, offered, connected, "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from acd import http
+from acd.connection import ConnectionFigures
 from acd.phones import PhoneWatch
 from acd.policy import RoutingPolicy
 from acd.router import Router, RouterSettings
@@ -37,8 +38,9 @@ async def load(deps: Deps) -> Brought:
             started.services.publish(LiveChannels(frozenset(report.alive)))
 
     spies = frozenset(sup.id for sup in dialplan.supervisors)  # the phones listening in may ring
+    figures = ConnectionFigures(deps.sessions, store.stats)
     return Brought(routes=[http.routes(acd, spies)], on_asterisk=[route, resync], closers=[acd.close],
-                   health={"acd_router": acd.check})
+                   workers=[figures], collectors=[figures], health={"acd_router": acd.check})
 
 
 plugin = Plugin("acd", load)

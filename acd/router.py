@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from acd.connection import ConnectionRate, connection_rate
 from acd.consult import Consult
 from acd.policy import RoutingPolicy
 from acd.resync import LiveChannel, Resync, ResyncReport
@@ -264,6 +265,10 @@ class Router(LoopWorker):
 
     async def stats(self, day: str) -> dict[str, dict[str, float]]:
         return await self._store.stats(day)
+
+    async def connection_rate(self) -> ConnectionRate:
+        """Calls answered by an agent of those that asked for one, the last 24 hours (see acd.connection)."""
+        return await connection_rate(self._calls.sessions)
 
     async def position(self, call_id: str) -> int | None:
         return await self._store.position(call_id)

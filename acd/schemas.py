@@ -105,9 +105,21 @@ class SkillStats(BaseModel):
     wait_avg_s: float
 
 
+class ConnectionRateOut(BaseModel):
+    """呼叫接通率 of the 24 hours ending now (GB/T 003 5.2.3.3, target ≥ 0.95): see acd.connection."""
+
+    since: str
+    until: str
+    asked: int = Field(description="inbound calls that asked for an agent (not deflected, not still waiting)")
+    answered: int = Field(description="of those, the calls an agent answered")
+    rate: float = Field(description="answered ÷ asked; 1.0 when nobody asked")
+    target: float
+
+
 class Stats(BaseModel):
     day: str
     skills: dict[str, SkillStats]
+    connection_24h: ConnectionRateOut
 
 
 class SpyRinging(BaseModel):

@@ -149,13 +149,15 @@ return 1
 """
 
 
-# ARGV: call_id, channel, skill, caller, entered_ms, rank, pools, day.
+# ARGV: call_id, channel, skill, caller, entered_ms, rank, pools, day. `places`: the caller's place at entry
+# (1 = first), for the expected wait (acd.waits).
 ENQUEUE = _PUBLISH + """
 redis.call('HSET', 'acd:call:' .. ARGV[1], 'channel', ARGV[2], 'skill', ARGV[3], 'caller', ARGV[4],
            'entered', ARGV[5], 'rank', ARGV[6], 'pools', ARGV[7], 'state', 'waiting', 'agent', '', 'token', '')
 redis.call('ZADD', 'acd:waiting', ARGV[6], ARGV[1])
 redis.call('ZADD', 'acd:waiting:' .. ARGV[3], ARGV[6], ARGV[1])
 redis.call('SADD', 'acd:waiting_skills', ARGV[3])
+redis.call('HSET', 'acd:call:' .. ARGV[1], 'places', redis.call('ZRANK', 'acd:waiting:' .. ARGV[3], ARGV[1]) + 1)
 redis.call('HINCRBY', 'acd:stats:' .. ARGV[8] .. ':' .. ARGV[3], 'offered', 1)
 redis.call('SADD', 'acd:stats:' .. ARGV[8], ARGV[3])
 publish({event = 'queued', call = ARGV[1], skill = ARGV[3], rank = tonumber(ARGV[6])})

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -34,9 +35,12 @@ from acd.scripts import (
     SL_THRESHOLD_MS,
     WAITING,
 )
+from acd.waits import WINDOW_S, AnsweredWait, able_agents, expected_wait_s, pool_skills
 from hotline.core.clock import china_today
+from hotline.core.logged import logged
 
 __all__ = ["EVENTS", "SL_THRESHOLD_MS", "WAITING", "AcdStore", "Reservation", "SkillLoad", "now_ms", "today"]
+log = logging.getLogger(__name__)
 MAX_WRAP_UP_S = 600  # after-call work may be extended, but not beyond ten minutes from now
 PRIORITY_STEP_MS = 600_000  # one priority level counts as ten minutes of waiting
 
@@ -183,9 +187,12 @@ class AcdStore:
 
     async def connected(self, r: Reservation) -> bool:
         """The agent answered; False when the caller is gone (hung up while the phone rang)."""
-        if not await self._connected(args=[r.call_id, r.token, now_ms(), today()]):
+        at = now_ms()
+        if not await self._connected(args=[r.call_id, r.token, at, today()]):
             return False
         await self.set_agent_state(r.agent, "on_call", token=r.token)
+        with logged(log, "keeping the answered wait of call %s", r.call_id):  # a figure never holds a call back
+            await self._sample_answer(r.call_id, at)
         return True
 
     async def forget_call(self, call_id: str, *, deflected: bool = False) -> str | None:
@@ -246,22 +253,44 @@ class AcdStore:
         await self.redis.hincrby(key, "talk_ms", talk_ms)
         await self.redis.hincrby(key, "talked", 1)
 
-    async def expected_wait_s(self, call_id: str, day: str | None = None) -> float | None:
-        """How long this waiting caller should still wait: (callers ahead + 1) × the skill's average talk
-        time today ÷ agents signed in with the skill; the day's average wait when no talk is known yet;
-        None when nothing is known or the caller is not waiting."""
+    async def expected_wait_s(self, call_id: str, now: int | None = None) -> float | None:
+        """How long this waiting caller should still wait, from the skill's answered waits of the last half
+        hour and the agents able to take the caller now (formula in acd.waits); None when no caller was
+        answered in the window or the caller is not waiting."""
         ahead = await self.position(call_id)
-        skill = str(await self.redis.hget(f"{PREFIX}call:{call_id}", "skill") or "")
-        if ahead is None or not skill:
+        call = await self.call(call_id)
+        if ahead is None or not call.get("skill"):
             return None
-        stats = await self.redis.hgetall(f"{PREFIX}stats:{day or today()}:{skill}")
-        raw = {str(k): int(v) for k, v in stats.items()}
-        staffed = (await self.skill_load(skill)).staffed
-        if raw.get("talked") and staffed:
-            return (ahead + 1) * raw["talk_ms"] / raw["talked"] / 1000 / staffed
-        if raw.get("answered"):
-            return raw.get("wait_ms", 0) / raw["answered"] / 1000
-        return None
+        at = now if now is not None else now_ms()
+        return expected_wait_s(await self.answered_waits(call["skill"], at), ahead=ahead,
+                               agents_now=await self._able_agents(call), now_ms=at)
+
+    async def _able_agents(self, call: dict[str, str]) -> int:
+        """Agents ready or serving now who may take this caller (any of its pools, widening included)."""
+        pools = pool_skills(call.get("pools") or f"{call['skill']}:1:0")
+        return able_agents((await self.agents()).values(), pools)
+
+    async def answered_waits(self, skill: str, now: int | None = None) -> list[AnsweredWait]:
+        """The skill's answered callers of the last `WINDOW_S` (older samples are dropped here)."""
+        at = now if now is not None else now_ms()
+        key = f"{PREFIX}answered:{skill}"
+        await self.redis.zremrangebyscore(key, "-inf", at - WINDOW_S * 1000)
+        got = await self.redis.zrangebyscore(key, at - WINDOW_S * 1000, "+inf", withscores=True)
+        return [AnsweredWait.parse(str(pair[0]), float(pair[1])) for pair in got]
+
+    async def note_answered_wait(self, call_id: str, sample: AnsweredWait, skill: str) -> None:
+        """Keep one answered caller's wait for the expected wait of the next half hour."""
+        key = f"{PREFIX}answered:{skill}"
+        await self.redis.zadd(key, {sample.member(call_id): sample.at_ms})
+        await self.redis.expire(key, 2 * WINDOW_S)
+
+    async def _sample_answer(self, call_id: str, at: int) -> None:
+        call = await self.call(call_id)
+        if not call.get("skill") or not call.get("entered"):
+            return
+        sample = AnsweredWait(at, max(0, at - int(call["entered"])), int(call.get("places") or 1),
+                              await self._able_agents(call))
+        await self.note_answered_wait(call_id, sample, call["skill"])
 
     async def skill_load(self, skill: str) -> SkillLoad:
         """Agents signed in with the skill and callers waiting for it."""

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from acd import http as acd_http
+from acd.connection import ConnectionRate
 from acd.router import NotWithAgent
 from acd.store import today
 from acd.threeway import ThreeWayRefused
@@ -71,6 +73,9 @@ class ScriptedAcd:
 
     async def stats(self, day: str) -> dict[str, dict[str, float]]:
         return {"general": {"offered": 2, "answered": 1, "day": float(day.replace("-", ""))}}
+
+    async def connection_rate(self) -> ConnectionRate:
+        return ConnectionRate(datetime(2026, 11, 21, tzinfo=UTC), datetime(2026, 11, 22, tzinfo=UTC), 20, 19)
 
     async def spy(self, agent: str, phone: str, mode: str) -> None:
         self._act("spy", agent, phone, mode)
@@ -305,6 +310,7 @@ async def test_the_queue_and_statistics_are_for_supervisors_and_auditors(api: Ap
     assert (await api.get("/api/acd/queue", await api.token("agent", "8001")))[0] == 403
     status, body = await api.get("/api/acd/stats?day=2026-11-22", auditor)
     assert status == 200 and body["day"] == "2026-11-22" and body["skills"]["general"]["day"] == 20261122
+    assert body["connection_24h"]["rate"] == 0.95 and body["connection_24h"]["asked"] == 20
     assert (await api.get("/api/acd/stats", auditor))[1]["day"] == today()
     status, body = await api.get("/api/acd/stats?day=22.11.2026", auditor)
     assert status == 400 and error_id(body) == "bad_param" and body["error"]["fields"][0]["field"] == "day"

@@ -92,6 +92,8 @@ async def test_the_live_feed_and_service_level_follow_a_real_call(stack: Stack, 
     async with aiohttp.ClientSession() as http:
         sup_ws = await http.ws_connect(f"{base}/api/acd/events", headers={"Authorization": f"Bearer {sup}"})
         agent_ws = await http.ws_connect(f"{base}/api/acd/events", headers={"Authorization": f"Bearer {other_agent}"})
+        async with http.get(f"{base}/api/acd/stats", headers={"Authorization": f"Bearer {sup}"}) as r:
+            before = (await r.json())["connection_24h"]
         outcome = await world_caller.call("12345", "13600136009", listen_s=8)
         assert outcome.record is not None and outcome.record.agent == "8002"
         seen: list[dict[str, object]] = []
@@ -106,11 +108,17 @@ async def test_the_live_feed_and_service_level_follow_a_real_call(stack: Stack, 
         await sup_ws.close()
         await agent_ws.close()
         async with http.get(f"{base}/api/acd/stats", headers={"Authorization": f"Bearer {sup}"}) as r:
-            general = (await r.json())["skills"]["general"]
+            body = await r.json()
+            general, after = body["skills"]["general"], body["connection_24h"]
+        async with http.get(f"{base}/metrics") as r:
+            assert "hotline_connection_rate_24h " in await r.text()
         async with http.get(f"{base}/api/acd/stats", headers={"Authorization": f"Bearer {other_agent}"}) as r:
             assert r.status == 403
     assert general["answered"] >= 1 and general["answered_15s"] >= 1 and 0 < general["sl_15s"] <= 1
     assert general["offered"] >= general["answered"]
+    # R-ACC-3: the answered call counts in the 24-hour connection rate, asked and answered
+    assert after["answered"] >= before["answered"] + 1 and after["asked"] >= before["asked"] + 1, (before, after)
+    assert after["rate"] == round(after["answered"] / after["asked"], 4) and after["target"] == 0.95
 
 
 async def test_a_supervisor_listens_in_on_their_own_phone(stack: Stack, world_caller: WorldCaller) -> None:

@@ -16,7 +16,8 @@ import pytest
 import pytest_asyncio
 import yaml
 
-from acd.store import AcdStore, today
+from acd.store import AcdStore, now_ms, today
+from acd.waits import AnsweredWait
 from hotline.app.settings import Settings
 from hotline.app.stack import Stack
 from hotline.calls.records import CallView
@@ -182,24 +183,37 @@ async def test_caller_lists_refuse_blocked_numbers_warn_watched_ones_and_put_vip
     assert (await api(stack, "DELETE", "/api/caller-lists/blocked/13500135020", sup))[0] == 404
 
 
-async def test_waiting_callers_hear_how_many_are_ahead(stack: Stack, world_caller: WorldCaller) -> None:
+async def test_waiting_callers_hear_how_many_are_ahead_and_the_wait_of_the_last_half_hour(
+        stack: Stack, world_caller: WorldCaller) -> None:
     await only_ready(stack)
     first = await world_caller.start("12345", "13500135030", script="wait:30")
     first_sip = await first.answered()
     await wait_for_step(stack, first_sip, "queued")
-    live = redis_client(stack.redis_url)  # today's talks on general averaged ten minutes (seeded here)
-    await AcdStore(live).talked("general", 6_000_000, day=today())
-    await live.aclose()
+    live = redis_client(stack.redis_url)  # a scripted history of the general queue
+    acd = AcdStore(live)
+    await acd.talked("general", 6_000_000, day=today())  # the day's talks averaged 100 minutes: not used any more
+    await live.delete("acd:answered:general")  # the callers answered by the earlier tests
+    at = now_ms()
+    for minutes_ago, waited_s in ((5, 200), (12, 280), (50, 20), (90, 20)):  # the last two are out of the window
+        await acd.note_answered_wait(f"seed-{minutes_ago}", AnsweredWait(at - minutes_ago * 60_000, waited_s * 1000,
+                                                                         places=1, agents=1), "general")
     second = await world_caller.start("12345", "13500135031", script="wait:30")
     record = await wait_for_step(stack, await second.answered(), "expected_wait", timeout=45)
     said = next(s for s in record.steps if s["step"] == "position")["detail"]
     assert said == {"ahead": 1, "prompt": "queue_position_1"}
     told = next(s for s in record.steps if s["step"] == "expected_wait")["detail"]
-    assert told["prompt"].startswith("queue_wait_") and told["seconds"] >= 60, told
+    # 2 places × 240 s per place (the mean of the last half hour) ÷ 1 (nobody ready now: the window's staffing)
+    assert told == {"seconds": 480, "prompt": "queue_wait_8"}, told
+    await live.delete("acd:answered:general")
     await first.hangup()
     await only_ready(stack, "8001")  # the music and announcements end when the agent's bridge takes the caller
     answered = await wait_for_step(stack, await second.answered(), "agent")
     assert answered.agent == "8001"
+    [sample] = await acd.answered_waits("general")  # the real answer is the next callers' history
+    waited = (datetime.fromisoformat(next(s["at"] for s in answered.steps if s["step"] == "agent"))
+              - datetime.fromisoformat(next(s["at"] for s in answered.steps if s["step"] == "queued")))
+    assert (sample.places, sample.agents) == (2, 1) and abs(sample.waited_ms / 1000 - waited.total_seconds()) < 3
+    await live.aclose()
     await second.hangup()
     assert "position" not in steps((await first.outcome()).record)  # nobody was ahead of the first caller
     await second.outcome()
