@@ -3,8 +3,9 @@
 The standard (000 6.2.1): "诉求人重复投诉、情绪激动或者辱骂工作人员时，可启动对应的“暂停/停止/中止”等程序";
 and the warning of D.4.3 ("我们的电话有全程录音功能，并能显示来电号码"). A supervisor decides; each decision is a
 row (who, why, when, until when) and is never changed, so the history of a number is the list of its rows.
-The latest decision governs: a warning makes the caller hear the warning and flags the call to the agent;
-pause / stop / suspend refuse the caller with a polite prompt until `ends_at`; a lift ends what was in force.
+The latest decision still running governs: a warning makes the caller hear the warning and flags the call to
+the agent; pause / stop / suspend refuse the caller with a polite prompt until `ends_at` (then the warning
+before it applies again); a lift ends everything decided before it.
 Expiry needs no worker: a measure whose end has passed no longer applies when the next call asks.
 """
 
@@ -67,10 +68,14 @@ def _utc(at: datetime) -> datetime:
 
 
 def governing(decisions: list[Decision], now: datetime) -> Decision | None:
-    """The measure in force at `now`: the latest decision taken by then, if it is not a lift and has not ended."""
-    taken = [d for d in decisions if d.decided_at <= now]
-    latest = max(taken, key=lambda d: (d.decided_at, d.id), default=None)
-    return latest if latest is not None and latest.in_force(now) else None
+    """The measure in force at `now`: the latest decision taken by then that has not ended. A lift ends every
+    measure decided before it; a refusal that ran out leaves the warning before it (the caller stays warned)."""
+    for d in sorted((d for d in decisions if d.decided_at <= now), key=lambda d: (d.decided_at, d.id), reverse=True):
+        if d.measure == "lift":
+            return None
+        if d.in_force(now):
+            return d
+    return None
 
 
 class CallerMeasures:
