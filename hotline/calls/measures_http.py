@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, Field, model_validator
 
 from hotline.calls.caller_lists import NUMBER
 from hotline.calls.measures import CallerMeasures, MeasureRefused
-from hotline.core.errors import Conflict, Invalid
+from hotline.core.errors import BadRequest, Conflict, Invalid
 from hotline.core.web.bodies import Body, read_body
 from hotline.core.web.policy import Grant, guarded
 from hotline.core.web.routes import RouteTable
@@ -49,6 +49,13 @@ class Lift(Body):
     reason: Reason
 
 
+def _number(request: web.Request) -> str:
+    number = request.match_info["number"]
+    if not NUMBER.match(number):
+        raise BadRequest("number must be 3-20 digits (an optional leading +)", error_id="bad_number")
+    return number
+
+
 table = RouteTable("calls")
 
 
@@ -63,7 +70,7 @@ async def in_force(request: web.Request, grant: Grant) -> web.Response:
 @table.get("/api/caller-measures/{number}", summary="a number's measures: the one in force and every decision")
 @guarded("caller_measures.read", resource="caller-measures/{number}")
 async def history(request: web.Request, grant: Grant) -> web.Response:
-    number, measures = request.match_info["number"], request.app[MEASURES]
+    number, measures = _number(request), request.app[MEASURES]
     decisions = await measures.history(number)
     now = datetime.now(UTC)
     current = await measures.in_force(number, now)
@@ -94,9 +101,10 @@ async def decide(request: web.Request, grant: Grant) -> web.Response:
             status=201)
 @guarded("caller_measures.lift", resource="caller-measures/{number}")
 async def lift(request: web.Request, grant: Grant) -> web.Response:
+    number = _number(request)
     body = await read_body(request, Lift, error_id="bad_lift")
     try:
-        decision = await request.app[MEASURES].lift(request.match_info["number"], body.reason, grant.who.name)
+        decision = await request.app[MEASURES].lift(number, body.reason, grant.who.name)
     except MeasureRefused as exc:
         grant.note(refused=exc.error_id, reason=body.reason)
         raise Conflict(str(exc), error_id=exc.error_id) from None

@@ -83,3 +83,10 @@ async def test_bad_decisions_get_a_clear_4xx_and_leave_nothing(api: Api, body: d
     status, answer = await api.as_("supervisor", "POST", "/api/caller-measures", body)
     assert 400 <= status < 500 and answer["error"]["id"], answer
     assert (await api.as_("supervisor", "GET", f"/api/caller-measures/{NUMBER}"))[1]["history"] == []
+
+
+async def test_a_bad_number_in_the_path_is_a_400(api: Api) -> None:
+    status, answer = await api.as_("auditor", "GET", "/api/caller-measures/not-a-number")
+    assert (status, answer["error"]["id"]) == (400, "bad_number")
+    status, answer = await api.as_("supervisor", "POST", "/api/caller-measures/x1/lift", {"reason": "误判"})
+    assert (status, answer["error"]["id"]) == (400, "bad_number")
