@@ -156,10 +156,11 @@ class Router(LoopWorker):
         await self._three_way.close()
         await self._consult.close()
 
-    async def enqueue(self, call_id: str, *, channel: str, skill: str, caller: str, priority: int = 0) -> None:
+    async def enqueue(self, call_id: str, *, channel: str, skill: str, caller: str, priority: int = 0,
+                      flags: str = "") -> None:
         skill = self._policy.route_skill(skill)
         await self._store.enqueue(call_id, channel=channel, skill=skill, caller=caller, priority=priority,
-                                  pools=self._policy.pools(skill))
+                                  pools=self._policy.pools(skill), flags=flags)
         log.info("call %s from %s queued for %s", call_id, mask_number(caller), skill)
         self.poke()
 

@@ -62,8 +62,9 @@ for _, head in ipairs(heads) do
     for s in string.gmatch(redis.call('HGET', akey, 'skills') or '', '[^,]+') do
       redis.call('ZREM', 'acd:ready:' .. s, best)
     end
+    local flags = redis.call('HGET', ckey, 'flags') or ''
     publish({event = 'offered', call = call, agent = best, skill = redis.call('HGET', ckey, 'skill'),
-             waited_ms = waited})
+             waited_ms = waited, flags = flags, watch = string.find(',' .. flags .. ',', ',watch,', 1, true) ~= nil})
     return {call, best, tostring(token), redis.call('HGET', ckey, 'channel'), redis.call('HGET', ckey, 'caller')}
   end
 end
@@ -149,11 +150,13 @@ return 1
 """
 
 
-# ARGV: call_id, channel, skill, caller, entered_ms, rank, pools, day. `places`: the caller's place at entry
-# (1 = first), for the expected wait (acd.waits).
+# ARGV: call_id, channel, skill, caller, entered_ms, rank, pools, day, flags (the caller's labels, e.g.
+# watch: shown with the offer; '' keeps those the call already has, as after a transfer). `places`: the
+# caller's place at entry (1 = first), for the expected wait (acd.waits).
 ENQUEUE = _PUBLISH + """
 redis.call('HSET', 'acd:call:' .. ARGV[1], 'channel', ARGV[2], 'skill', ARGV[3], 'caller', ARGV[4],
            'entered', ARGV[5], 'rank', ARGV[6], 'pools', ARGV[7], 'state', 'waiting', 'agent', '', 'token', '')
+if ARGV[9] and ARGV[9] ~= '' then redis.call('HSET', 'acd:call:' .. ARGV[1], 'flags', ARGV[9]) end
 redis.call('ZADD', 'acd:waiting', ARGV[6], ARGV[1])
 redis.call('ZADD', 'acd:waiting:' .. ARGV[3], ARGV[6], ARGV[1])
 redis.call('SADD', 'acd:waiting_skills', ARGV[3])

@@ -158,11 +158,13 @@ class AcdStore:
         return {name: await self.agent(name) for name in names}
 
     async def enqueue(self, call_id: str, *, channel: str, skill: str, caller: str, priority: int = 0,
-                      pools: str = "") -> None:
-        """A caller waits for `skill`; `pools` (see acd.policy) says who may take the call and when."""
+                      pools: str = "", flags: str = "") -> None:
+        """A caller waits for `skill`; `pools` (see acd.policy) says who may take the call and when; `flags` (the
+        caller's labels, e.g. `watch`) go with the offer to the agent."""
         entered = now_ms()
         rank = entered - priority * PRIORITY_STEP_MS
-        await self._enqueue(args=[call_id, channel, skill, caller, entered, rank, pools or f"{skill}:1:0", today()])
+        await self._enqueue(args=[call_id, channel, skill, caller, entered, rank, pools or f"{skill}:1:0", today(),
+                                  flags])
 
     async def reserve(self, heads: int = 2, scan: int = 20) -> Reservation | None:
         """Pair the first routable caller with an agent, atomically; None when nobody can be paired now."""

@@ -17,7 +17,7 @@ FAILSAFES: tuple[str, ...] = ("apology", "queue")
 GREETINGS: tuple[str, ...] = ("new_year", "festival", "none")
 REQUIRED_PROMPTS: tuple[str, ...] = ("greeting", "apology", "goodbye", "transition", "rating", "rating_invalid",
                                      "rating_thanks", "silent_prompt", "silent_goodbye", "blocked",
-                                     "watch_warning", "queue_position", "queue_position_many")
+                                     "watch_warning", "service_suspended", "queue_position", "queue_position_many")
 # Rating labels for keys 1-5 (the Beijing draft, 003); the Liaoning variant (000) says 理解 for 3.
 # Emergency linkage numbers agents transfer to in one key (R-ACC-5): police, fire, ambulance, traffic police.
 LINKAGE_NUMBERS: tuple[str, ...] = ("110", "119", "120", "122")

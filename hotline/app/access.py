@@ -23,6 +23,9 @@ RULES: tuple[Rule, ...] = (
     rule("caller_lists.read", "read caller lists", supervisor=ALL, auditor=ALL, admin=ALL),
     rule("caller_lists.add", "change caller lists", supervisor=ALL, admin=ALL),
     rule("caller_lists.remove", "change caller lists", supervisor=ALL, admin=ALL),
+    rule("caller_measures.read", "read measures on nuisance callers", supervisor=ALL, auditor=ALL, admin=ALL),
+    rule("caller_measures.decide", "warn, pause, stop or suspend a nuisance caller", supervisor=ALL, admin=ALL),
+    rule("caller_measures.lift", "lift a measure on a nuisance caller", supervisor=ALL, admin=ALL),
     # the ACD: agents, queues, calls in progress (acd)
     rule("agents.list", "see agents", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),
     rule("agents.state", "change an agent's state", agent=OWN, supervisor=TEAM, admin=ALL),

@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from hotline.calls.models import CallerListEntry, CallRecord
+from hotline.calls.measures import Decision, governing
+from hotline.calls.models import CallerListEntry, CallerMeasure, CallRecord
 from hotline.core.db.engine import SessionFactory
 from hotline.core.db.integrity import is_duplicate
 
@@ -29,17 +30,24 @@ class CallerStanding:
 
     kinds: frozenset[str]
     repeat_caller: bool
+    measure: Decision | None = None  # the measure in force on the number (R-ACC-7), see hotline.calls.measures
 
     @property
     def blocked(self) -> bool:
         return "blocked" in self.kinds
 
     @property
+    def refused(self) -> bool:
+        """Under a pause / stop / suspension of service now."""
+        return self.measure is not None and self.measure.refuses
+
+    @property
     def watched(self) -> bool:
-        return "watch" in self.kinds
+        return "watch" in self.kinds or (self.measure is not None and self.measure.measure == "warning")
 
     def labels(self) -> list[str]:
-        return sorted(self.kinds | ({"repeat_caller"} if self.repeat_caller else set()))
+        return sorted(self.kinds | ({"repeat_caller"} if self.repeat_caller else set())
+                      | ({"watch"} if self.watched else set()))
 
 
 class CallerLists:
@@ -87,10 +95,11 @@ class CallerLists:
                  "added_at": r.added_at.isoformat()} for r in rows]
 
     async def standing(self, number: str, *, exclude_call: str, now: datetime) -> CallerStanding:
-        """The caller's lists, and whether they called in the last 24 hours (a repeat caller)."""
+        """The caller's lists, the measure in force, and whether they called in the last 24 hours (a repeat caller)."""
         async with self.sessions() as s:
             kinds = (await s.scalars(select(CallerListEntry.kind).where(CallerListEntry.number == number))).all()
             earlier = await s.scalar(select(func.count()).select_from(CallRecord).where(
                 CallRecord.caller == number, CallRecord.started_at >= now - REPEAT_WINDOW,
                 CallRecord.call_id != exclude_call))
-        return CallerStanding(frozenset(kinds), bool(earlier))
+            measures = (await s.scalars(select(CallerMeasure).where(CallerMeasure.number == number))).all()
+        return CallerStanding(frozenset(kinds), bool(earlier), governing([Decision.of(m) for m in measures], now))

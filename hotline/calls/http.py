@@ -11,7 +11,9 @@ from typing import Annotated, Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, Field
 
+from hotline.calls import measures_http
 from hotline.calls.caller_lists import KINDS, NUMBER, CallerLists
+from hotline.calls.measures import CallerMeasures
 from hotline.calls.records import CallRecords
 from hotline.core.errors import Conflict, NotFound
 from hotline.core.web.bodies import Body, Query, read_body, read_query
@@ -57,6 +59,9 @@ class CallOut(BaseModel):
     failsafe_reason: str | None
     steps: list[dict[str, Any]]
     recordings: list[dict[str, Any]]
+    flags: list[str] = Field(description="the caller's labels when the call came in (vip, elderly, watch …)")
+    watch: bool = Field(description="the caller is watched or warned (R-ACC-7): the agent is told")
+    measure: dict[str, Any] | None = Field(description="the measure on the caller in force at the call, if any")
 
 
 class CallList(BaseModel):
@@ -130,13 +135,18 @@ async def remove_entry(request: web.Request, grant: Grant) -> web.Response:
     return web.json_response({"number": number, "kind": kind, "removed": True})
 
 
-table = RouteTable("calls", [*call_table.routes, *list_table.routes])  # every route (the access table's test)
+# every route (the access table's test)
+table = RouteTable("calls", [*call_table.routes, *list_table.routes, *measures_http.table.routes])
 
 
-def routes(calls: CallRecords, lists: CallerLists | None = None) -> RouteTable:
-    """The calls domain's routes, bound to its services (the caller lists' only with `lists`)."""
-    bound = RouteTable(table.tag, [*call_table.routes, *(list_table.routes if lists else [])])
+def routes(calls: CallRecords, lists: CallerLists | None = None, measures: CallerMeasures | None = None) -> RouteTable:
+    """The calls domain's routes, bound to its services (the caller lists' only with `lists`, the measures on
+    nuisance callers only with `measures`)."""
+    bound = RouteTable(table.tag, [*call_table.routes, *(list_table.routes if lists else []),
+                                   *(measures_http.table.routes if measures else [])])
     bound.provide(CALLS, calls)
     if lists is not None:
         bound.provide(LISTS, lists)
+    if measures is not None:
+        bound.provide(measures_http.MEASURES, measures)
     return bound

@@ -109,3 +109,23 @@ class CallerListEntry(Base):
     note: Mapped[str] = mapped_column(String(200), default="")
     added_by: Mapped[str] = mapped_column(String(64))
     added_at: Mapped[datetime]
+
+
+class CallerMeasure(Base):
+    """One decision on a nuisance caller (R-ACC-7): a warning, a pause / stop / suspension of service for a
+    set period, or the lifting of the measure in force; who decided and why. Rows are never changed: the
+    latest decision for a number governs until its `ends_at` passes."""
+
+    __tablename__ = "caller_measures"
+    __table_args__ = (
+        Index("ix_caller_measures_number_decided", "number", "decided_at"),
+        CheckConstraint("measure IN ('warning', 'pause', 'stop', 'suspend', 'lift')", name="ck_caller_measures_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(32))
+    measure: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(500))
+    decided_by: Mapped[str] = mapped_column(String(64))
+    decided_at: Mapped[datetime]
+    ends_at: Mapped[datetime | None]  # None: until lifted or replaced (a warning); refusals always end

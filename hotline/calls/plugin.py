@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from hotline.calls import http
 from hotline.calls.caller_lists import CallerLists
 from hotline.calls.lifecycle import CallLifecycle
+from hotline.calls.measures import CallerMeasures
 from hotline.calls.records import CallRecords
 from hotline.core.plugin import Brought, Deps, Plugin, Started
 
@@ -21,6 +22,7 @@ class LiveChannels:
 async def load(deps: Deps) -> Brought:
     calls = deps.publish(CallRecords(deps.sessions))
     lists = deps.publish(CallerLists(deps.sessions))
+    measures = deps.publish(CallerMeasures(deps.sessions))
     lifecycle = CallLifecycle(calls, deps.data.host)
 
     async def follow(_: Started) -> None:
@@ -31,7 +33,7 @@ async def load(deps: Deps) -> Brought:
         if started.adopted and (live := started.services.find(LiveChannels)) is not None:
             await lifecycle.resync(live.ids)
 
-    return Brought(routes=[http.routes(calls, lists)], on_asterisk=[follow], on_ready=[close_ended],
+    return Brought(routes=[http.routes(calls, lists, measures)], on_asterisk=[follow], on_ready=[close_ended],
                    closers=[lifecycle.close], health={"call_lifecycle": lifecycle.check})
 
 

@@ -43,6 +43,19 @@ class CallView:
     steps: list[dict[str, Any]]
     recordings: list[dict[str, Any]]
 
+    def _detail(self, step: str) -> dict[str, Any] | None:
+        return next((s.get("detail") or {} for s in self.steps if s.get("step") == step), None)
+
+    @property
+    def flags(self) -> list[str]:
+        """The caller's labels when the call came in (vip, elderly, repeat_caller, watch …)."""
+        return list((self._detail("caller_lists") or {}).get("labels", []))
+
+    @property
+    def measure(self) -> dict[str, Any] | None:
+        """The measure on the caller in force when the call came in (R-ACC-7), if any."""
+        return self._detail("measure")
+
     @classmethod
     def of(cls, row: CallRecord) -> CallView:
         return cls(
@@ -67,6 +80,7 @@ class CallView:
             "rating_status": self.rating_status,
             "outcome": self.outcome, "hangup_cause": self.hangup_cause, "failsafe_reason": self.failsafe_reason,
             "steps": self.steps, "recordings": self.recordings,
+            "flags": self.flags, "watch": "watch" in self.flags, "measure": self.measure,
         }
 
 

@@ -35,9 +35,17 @@ KEYS = "0123456789*#"
 class Queue(Protocol):
     """Where callers wait for an agent (the ACD)."""
 
-    async def enqueue(self, call_id: str, *, channel: str, skill: str, caller: str, priority: int = 0) -> None: ...
+    async def enqueue(self, call_id: str, *, channel: str, skill: str, caller: str, priority: int = 0,
+                      flags: str = "") -> None: ...
 
     async def skill_load(self, skill: str) -> SkillLoad: ...
+
+
+def measure_detail(standing: CallerStanding) -> dict[str, object]:
+    """The measure in force on the caller, as written on the call record (the agent's call view shows it)."""
+    m = standing.measure
+    assert m is not None
+    return {"measure": m.measure, "decision": m.id, "until": m.ends_at.isoformat() if m.ends_at else None}
 
 
 @dataclass(frozen=True)
@@ -67,8 +75,8 @@ class InboundFlow:
         opened = asyncio.create_task(self._open_record(call, call_id, sip_call_id, caller, dialled, first_prompt, now))
         try:
             standing = await self._standing(caller, call_id, now)
-            if standing.blocked:
-                await self._refuse(call, call_id, opened)
+            if standing.blocked or standing.refused:
+                await self._refuse(call, call_id, opened, standing)
                 return
             keys = await self._greet(call, number, first_prompt, warn=standing.watched)
             await opened
@@ -77,13 +85,15 @@ class InboundFlow:
             if labels:
                 await self.calls.step(call_id, "caller_lists", {"labels": labels})
                 await call.set_variable("HOTLINE_CALLER_FLAGS", ",".join(labels))
+            if standing.measure is not None:
+                await self.calls.step(call_id, "measure", measure_detail(standing))
             skill = call.params.get("skill") or "general"
             if number is not None and number.menu is not None:
                 skill = await self._menu(call, call_id, number.menu, keys) or skill
             skill = await self._route(call_id, number, skill)
             priority = self.dialplan.priorities.of(labels)
             await self.queue.enqueue(call_id, channel=call.env.get("agi_channel", ""), skill=skill, caller=caller,
-                                     priority=priority)
+                                     priority=priority, flags=",".join(labels))
             await call.set_variable("HOTLINE_SKILL", skill)
             await call.set_variable("HOTLINE_NEXT", QUEUE_CONTEXT)
             await self.calls.step(call_id, "queued", {"skill": skill, "priority": priority})
@@ -108,12 +118,19 @@ class InboundFlow:
             return CallerStanding(frozenset(), repeat_caller=False)
         return await self.lists.standing(caller, exclude_call=call_id, now=now)
 
-    async def _refuse(self, call: AgiCall, call_id: str, opened: asyncio.Task[None]) -> None:
-        """A blocked number hears a polite refusal and the call ends (R-ACC-7)."""
+    async def _refuse(self, call: AgiCall, call_id: str, opened: asyncio.Task[None], standing: CallerStanding) -> None:
+        """A blocked number, or one under a pause / stop / suspension of service while it lasts, hears a polite
+        refusal and the call ends (R-ACC-7: "可启动对应的“暂停/停止/中止”等程序")."""
         await opened
-        await self.calls.step(call_id, "blocked", {"prompt": "blocked"})
-        await self.calls.set_outcome(call_id, "blocked")
-        await call.stream_file(self._prompt("blocked"))
+        if standing.blocked or standing.measure is None:
+            await self.calls.step(call_id, "blocked", {"prompt": "blocked"})
+            await self.calls.set_outcome(call_id, "blocked")
+            prompt = "blocked"
+        else:
+            await self.calls.step(call_id, "measure", {"prompt": "service_suspended", **measure_detail(standing)})
+            await self.calls.set_outcome(call_id, f"measure_{standing.measure.measure}")
+            prompt = "service_suspended"
+        await call.stream_file(self._prompt(prompt))
         await call.hangup()
 
     async def _open_record(self, call: AgiCall, call_id: str, sip_call_id: str | None, caller: str, dialled: str,

@@ -48,6 +48,8 @@ MISSING = {"call_id": "c404", "agent": "8999", "ticket_id": "999", "recording_id
 OBJECTS = {"call_id", "agent", "ticket_id", "recording_id", "number"}  # parameters naming someone's object
 BODIES: dict[tuple[str, str], Any] = {  # a valid body, so that a refusal is about who asks, not what is sent
     ("POST", "/api/caller-lists"): {"number": "13800000009", "kind": "vip"},
+    ("POST", "/api/caller-measures"): {"number": "13800000009", "measure": "warning", "reason": "辱骂话务员"},
+    ("POST", "/api/caller-measures/{number}/lift"): {"reason": "已道歉"},
     ("POST", "/api/agents/{agent}/state"): {"state": "paused", "reason": "培训"},
     ("POST", "/api/agents/{agent}/wrap-up"): {"extend_s": 30},
     ("POST", "/api/agents/{agent}/spy"): {"mode": "listen", "phone": "9001"},

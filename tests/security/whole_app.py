@@ -28,6 +28,7 @@ from hotline.app.settings import Settings
 from hotline.app.web import WebParts, build_app
 from hotline.calls import http as calls_http
 from hotline.calls.caller_lists import CallerLists
+from hotline.calls.measures import CallerMeasures
 from hotline.calls.models import CallRecord, Recording
 from hotline.calls.records import CallRecords
 from hotline.core.db.engine import SessionFactory
@@ -113,7 +114,7 @@ def domain_tables(sessions: SessionFactory, store: LocalStore, acd: ScriptedAcd)
     revisits = RevisitTasks(sessions, RevisitSettings(quiet_s=0))
     dialer = Dialer(revisits, None, None, None, plan, RevisitPrompts(Path("/nonexistent"), "/x"),  # type: ignore[arg-type]
                     calm, dialout=unlimited_guard(plan))
-    return [calls_http.routes(calls, CallerLists(sessions)),
+    return [calls_http.routes(calls, CallerLists(sessions), CallerMeasures(sessions)),
             acd_http.routes(acd, SUPERVISOR_PHONES),
             tickets_http.routes(tickets, tickets_http.CaseLink(outbox, mapping, "webhook-secret"), duty),
             callback_http.routes(RevisitOps(revisits, dialer)),
