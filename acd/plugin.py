@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from acd import http
+from acd.emergency import EmergencyFlags
 from acd.phones import PhoneWatch
 from acd.policy import RoutingPolicy
 from acd.router import Router, RouterSettings
@@ -37,7 +38,8 @@ async def load(deps: Deps) -> Brought:
             started.services.publish(LiveChannels(frozenset(report.alive)))
 
     spies = frozenset(sup.id for sup in dialplan.supervisors)  # the phones listening in may ring
-    return Brought(routes=[http.routes(acd, spies)], on_asterisk=[route, resync], closers=[acd.close],
+    flags = deps.publish(EmergencyFlags(deps.redis, deps.get(CallRecords), dialplan.priorities.emergency_flag_h))
+    return Brought(routes=[http.routes(acd, spies, flags)], on_asterisk=[route, resync], closers=[acd.close],
                    health={"acd_router": acd.check})
 
 
