@@ -1,7 +1,7 @@
 """Agents, the queue and calls in progress over HTTP: `/api/agents` (states, wrap-up, listening in),
 `/api/acd/queue`, `/api/acd/stats` (service level per skill), `/api/acd/events` (websocket live feed), and
 what an agent does with the caller they talk to: `/api/calls/{call_id}/silent`, `/transfer`, `/three-way`,
-`/leave`, `/consult` (and `/consult/complete`, `/consult/cancel`).
+`/leave`, `/consult` (and `/consult/complete`, `/consult/cancel`), `/flag-emergency` (`acd.emergency`).
 
 An agent acts on themself and on the calls they are talking on, a supervisor on their team's agents and
 calls (a supervisor without a team: everyone's), admins on all. The access table decides; every access is
@@ -19,6 +19,7 @@ from aiohttp import WSCloseCode, web
 from pydantic import BaseModel
 
 from acd.connection import ConnectionRate
+from acd.emergency import EmergencyFlags, NoCallerNumber, UnknownCall
 from acd.router import CALL_OWNED, NotWithAgent
 from acd.schemas import (
     AgentLeft,
@@ -26,6 +27,8 @@ from acd.schemas import (
     ConsultCancelled,
     ConsultCompleted,
     ConsultRinging,
+    EmergencyFlag,
+    EmergencyFlagged,
     HandedOver,
     SecondParty,
     SpyRequest,
@@ -76,6 +79,7 @@ class AgentControl(Protocol):
 ACD = web.AppKey("acd", AgentControl)
 SUPERVISOR_PHONES = web.AppKey("supervisor_phones", frozenset[str])  # the dialplan's `supervisors:`
 FEED = web.AppKey("acd_feed", FanOut)  # the one subscription to the ACD's events, shared by the sockets
+EMERGENCIES = web.AppKey("acd_emergencies", EmergencyFlags)
 
 
 
@@ -317,9 +321,29 @@ consult_complete = _end_consult("complete", "hand the caller over to the consult
 consult_cancel = _end_consult("cancel", "end the consultation; the agent is back with the caller", ConsultCancelled)
 
 
-def routes(acd: AgentControl, supervisor_phones: frozenset[str] = frozenset()) -> RouteTable:
+@table.post("/api/calls/{call_id}/flag-emergency", summary="flag the caller an emergency: their calls in the next "
+            "hours queue before VIPs (the call's agent or a supervisor)", body=EmergencyFlag,
+            response=EmergencyFlagged, errors=(404, 409))
+@guarded("calls.flag_emergency", resource="calls/{call_id}")
+async def flag_emergency(request: web.Request, grant: Grant) -> web.Response:
+    call_id, _ = await _talking_agent(request, grant, "only the call's agent or a supervisor may flag its caller")
+    flag = await read_body(request, EmergencyFlag, optional=True, error_id="bad_json", status=400)
+    try:
+        until = await request.app[EMERGENCIES].flag_caller_of(call_id, by=grant.who.name, note=flag.note)
+    except UnknownCall as exc:
+        raise NotFound(str(exc), error_id="call_not_found") from exc
+    except NoCallerNumber as exc:
+        raise Conflict(str(exc), error_id="no_caller_number") from exc
+    grant.note(note=flag.note, until=until.isoformat())
+    return web.json_response({"call_id": call_id, "flagged_until": until.isoformat()})
+
+
+def routes(acd: AgentControl, supervisor_phones: frozenset[str] = frozenset(),
+           emergencies: EmergencyFlags | None = None) -> RouteTable:
     """The ACD's routes, bound to its router; spying rings only `supervisor_phones`."""
     bound = RouteTable(table.tag, list(table.routes))
+    if emergencies is not None:
+        bound.provide(EMERGENCIES, emergencies)
     bound.provide(ACD, acd)
     bound.provide(SUPERVISOR_PHONES, supervisor_phones)
     bound.provide(FEED, FanOut(acd.events))

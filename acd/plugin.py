@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from acd import http
 from acd.connection import ConnectionFigures
+from acd.emergency import EmergencyFlags
 from acd.phones import PhoneWatch
 from acd.policy import RoutingPolicy
 from acd.router import Router, RouterSettings
@@ -39,7 +40,8 @@ async def load(deps: Deps) -> Brought:
 
     spies = frozenset(sup.id for sup in dialplan.supervisors)  # the phones listening in may ring
     figures = ConnectionFigures(deps.sessions, store.stats)
-    return Brought(routes=[http.routes(acd, spies)], on_asterisk=[route, resync], closers=[acd.close],
+    flags = deps.publish(EmergencyFlags(deps.redis, deps.get(CallRecords), dialplan.priorities.emergency_flag_h))
+    return Brought(routes=[http.routes(acd, spies, flags)], on_asterisk=[route, resync], closers=[acd.close],
                    workers=[figures], collectors=[figures], health={"acd_router": acd.check})
 
 

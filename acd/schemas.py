@@ -129,6 +129,15 @@ class SpyRinging(BaseModel):
     ringing: bool
 
 
+class EmergencyFlag(Body):
+    note: Annotated[str, Field(max_length=200, description="why: what the emergency is")] = ""
+
+
+class EmergencyFlagged(BaseModel):
+    call_id: str
+    flagged_until: str
+
+
 class HandedOver(BaseModel):
     call_id: str
     handed_over: bool

@@ -60,7 +60,7 @@ def _no_duplicates(refs: _Refs) -> None:
 
 
 def _numbers(refs: _Refs) -> None:
-    """The main number is listed; each number's skill, overflow and trunk exist."""
+    """The main number is listed; each number's skill, overflow, trunk and emergency hint prompt exist."""
     c, plan = refs.c, refs.plan
     if plan.centre.main_number not in refs.numbers:
         c.err(refs.top["centre"].line, f"main number {plan.centre.main_number} is not listed under numbers",
@@ -74,6 +74,9 @@ def _numbers(refs: _Refs) -> None:
         if n.trunk and n.trunk not in refs.trunks:
             c.err(refs.line("numbers", i, "trunk"), f"number {n.number} names trunk '{n.trunk}' which is "
                   "not defined", f"use one of {', '.join(refs.trunks)}")
+        if n.emergency_hint and n.emergency_hint not in plan.prompts:
+            c.err(refs.line("numbers", i, "emergency_hint"), f"number {n.number} emergency_hint prompt "
+                  f"'{n.emergency_hint}' is not under prompts:", f"add {n.emergency_hint}: <the Chinese text>")
 
 
 def _menus(refs: _Refs) -> None:

@@ -75,6 +75,7 @@ class Menu:
     prompt: str  # a key under prompts:
     options: tuple[tuple[str, str], ...]  # (key, skill)
     timeout_s: int = 4
+    emergency: tuple[str, ...] = ()  # keys that also mark the call an emergency (R-ACD-1): queued before VIPs
 
     def skill_for(self, key: str | None) -> str | None:
         return dict(self.options).get(key or "")
@@ -92,7 +93,8 @@ class Number:
     flow: str = "ivr/inbound"
     trunk: str | None = None
     full_at: int = 10  # sub-centre: callers already waiting for the skill at which new ones overflow
-    emergency_hint: bool = False  # play the 110/119/120/122 hint after the greeting (R-ACC-5)
+    # R-ACC-5: the prompt telling callers to dial 110/119/120/122, played once they are queued ("" = none)
+    emergency_hint: str = ""
     menu: Menu | None = None
 
 
@@ -200,14 +202,27 @@ class QueueSettings:
 
 @dataclass(frozen=True)
 class Priorities:
-    """Queue priority levels by who is calling (each level counts as ten minutes of waiting)."""
+    """Queue priority levels by who is calling (each level counts as ten minutes of waiting).
 
+    R-ACD-1 names "emergencies, repeat callers, elderly lines"; an emergency (紧急诉求, 003 5.2: "遇紧急诉求，及时上报
+    管理人员") comes before a VIP: a caller whose number starts with one of `emergency_callers`, who pressed
+    a menu key marked `emergency`, or whom an agent flagged on an earlier call within `emergency_flag_h` hours."""
+
+    emergency: int = 4
     vip: int = 2
     elderly: int = 2
     repeat_caller: int = 1
+    emergency_callers: tuple[str, ...] = ()  # numbers or prefixes (a hospital's or a care home's lines)
+    emergency_flag_h: int = 24
 
     def of(self, labels: list[str]) -> int:
-        return max((getattr(self, label, 0) for label in labels), default=0)
+        return max((getattr(self, label, 0) for label in labels if label in PRIORITY_LABELS), default=0)
+
+    def emergency_caller(self, number: str) -> bool:
+        return any(number.startswith(prefix) for prefix in self.emergency_callers)
+
+
+PRIORITY_LABELS: tuple[str, ...] = ("emergency", "vip", "elderly", "repeat_caller")
 
 
 DIAL_PURPOSES: tuple[str, ...] = ("three_way", "consult", "linkage", "callback", "revisit", "duty_call")

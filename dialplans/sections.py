@@ -15,6 +15,7 @@ from dialplans.model import (
     FAILSAFES,
     GREETINGS,
     MODES,
+    PRIORITY_LABELS,
     RATING_LABELS,
     SEATS,
     Agent,
@@ -39,6 +40,7 @@ from dialplans.model import (
 )
 
 _NUMBER = re.compile(r"^\d{3,11}$")
+_PREFIX = re.compile(r"^\+?\d{2,20}$")
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 _ROUTE = re.compile(r"^[a-z][a-z0-9_/-]*$")
 _HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
@@ -202,8 +204,15 @@ def _queue(c: Checker, node: Node) -> QueueSettings:
 
 
 def _priorities(c: Checker, node: Node) -> Priorities:
-    m = c.mapping(node, "priorities", ("vip", "elderly", "repeat_caller"), ())
-    return Priorities(**{key: c.count(value, f"priorities.{key}", 0) for key, value in m.items()})
+    m = c.mapping(node, "priorities", (*PRIORITY_LABELS, "emergency_callers", "emergency_flag_h"), ())
+    levels = {key: c.count(m[key], f"priorities.{key}", 0) for key in PRIORITY_LABELS if key in m}
+    callers = tuple(c.text(n, "priorities.emergency_callers", "", _PREFIX, "digits, e.g. \"0108765\"")
+                    for n in c.seq(m.get("emergency_callers"), "priorities.emergency_callers"))
+    hours = c.count(m.get("emergency_flag_h"), "priorities.emergency_flag_h", 24)
+    if not 1 <= hours <= 720:
+        c.err(m["emergency_flag_h"].line, "priorities.emergency_flag_h must be 1 to 720 hours",
+              "an agent's emergency flag lasts this long (24 is a day)")
+    return Priorities(**levels, emergency_callers=callers, emergency_flag_h=hours)
 
 
 def _rating(c: Checker, node: Node) -> RatingSettings:
@@ -286,12 +295,22 @@ def _number(c: Checker, node: Node, where: str) -> Number:
                   c.text(m.get("flow"), f"number {number} flow", "ivr/inbound", _ROUTE),
                   c.text(m.get("trunk"), f"number {number} trunk", "") or None,
                   c.count(m.get("full_at"), f"number {number} full_at", 10),
-                  c.flag(m.get("emergency_hint"), f"number {number} emergency_hint", False),
+                  _emergency_hint(c, m.get("emergency_hint"), f"number {number} emergency_hint"),
                   _menu(c, m["menu"], f"number {number} menu") if "menu" in m else None)
 
 
+def _emergency_hint(c: Checker, node: Node | None, where: str) -> str:
+    """R-ACC-5: `true` plays the prompt `emergency_hint`, a prompt key plays that prompt (the number's own
+    text), `false` or nothing plays none."""
+    if node is None or node.value is False:
+        return ""
+    if node.value is True:
+        return "emergency_hint"
+    return c.text(node, where, "", _IDENT, "true, false, or a key under prompts: such as emergency_hint_12345")
+
+
 def _menu(c: Checker, node: Node, where: str) -> Menu:
-    m = c.mapping(node, where, ("prompt", "options", "timeout"), ("prompt", "options"))
+    m = c.mapping(node, where, ("prompt", "options", "timeout", "emergency"), ("prompt", "options"))
     options: list[tuple[str, str]] = []
     raw = m.get("options")
     if raw is not None and not isinstance(raw.value, dict):
@@ -304,7 +323,12 @@ def _menu(c: Checker, node: Node, where: str) -> Menu:
     timeout = c.count(m.get("timeout"), f"{where} timeout", 4)
     if not 1 <= timeout <= 10:
         c.err(node.line, f"{where} timeout must be 1 to 10 seconds", "callers should reach the queue quickly")
-    return Menu(c.text(m.get("prompt"), f"{where} prompt", "", _IDENT), tuple(options), timeout)
+    emergency = tuple(c.text(n, f"{where} emergency") for n in c.seq(m.get("emergency"), f"{where} emergency"))
+    for key in emergency:
+        if key not in dict(options):
+            c.err(m["emergency"].line, f"{where} emergency key '{key}' is not one of its options",
+                  "list keys of options: the key picks a skill and marks the call an emergency")
+    return Menu(c.text(m.get("prompt"), f"{where} prompt", "", _IDENT), tuple(options), timeout, emergency)
 
 
 def _agent(c: Checker, node: Node, where: str) -> Agent:

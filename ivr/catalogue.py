@@ -23,7 +23,7 @@ from hotline.core.settings import CoreSettings
 # key: where the citizen (or petitioner, or unit) hears it
 USES: dict[str, str] = {
     "greeting": "every call, first words", "greeting_new_year": "New Year / Spring Festival greeting",
-    "greeting_festival": "other holidays' greeting", "emergency_hint": "after the greeting, if enabled",
+    "greeting_festival": "other holidays' greeting", "emergency_hint": "once queued, on numbers with emergency_hint",
     "transition": "merged numbers in their transition window", "goodbye": "end of a call",
     "apology": "a broken flow (fail-safe)", "rating": "after the agent hangs up",
     "rating_invalid": "a wrong rating key", "rating_thanks": "after the rating",

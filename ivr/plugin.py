@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from acd.emergency import EmergencyFlags
 from acd.router import Router
 from callback.requests import CallbackRequests
 from dialplans.dialout import DialOutGuard
@@ -32,7 +33,8 @@ async def load(deps: Deps) -> Brought:
     offer = SelfService(calls, sounds, deps.get(Tickets), requests, acd, deps.get(DialOutGuard).policy) \
         if dialplan.queue.self_service else None
     return Brought(flows={
-        "ivr/inbound": InboundFlow(calls, sounds, dialplan, acd, deps.get(CallerLists), messages),
+        "ivr/inbound": InboundFlow(calls, sounds, dialplan, acd, deps.get(CallerLists), messages,
+                                     deps.get(EmergencyFlags)),
         "ivr/rating": RatingFlow(calls, sounds, dialplan.rating.labels),
         "ivr/position": PositionFlow(calls, sounds, acd, offer),
         "ivr/requeue": RequeueFlow(calls, acd),

@@ -40,6 +40,8 @@ RULES: tuple[Rule, ...] = (
     rule("calls.consult", "consult before transferring a call", agent=OWN, supervisor=TEAM, admin=ALL),
     rule("calls.consult_end", "complete or cancel a consult", agent=OWN, supervisor=TEAM, admin=ALL),
     rule("calls.leave", "leave a three-way call", agent=OWN, supervisor=TEAM, admin=ALL),
+    rule("calls.flag_emergency", "flag a call's caller an emergency (priority)", agent=OWN, supervisor=TEAM,
+         admin=ALL),
     # tickets and the case system (tickets, integration/casesystem)
     rule("tickets.create", "create tickets", agent=OWN, supervisor=TEAM, admin=ALL),
     rule("tickets.read", "read tickets", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),

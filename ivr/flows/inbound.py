@@ -7,6 +7,14 @@ interrupts it (barge-in) and is written on the call record. A number may have on
 (R-ACC-3): a key picks the skill; no key, or a wrong key twice, goes to the number's own skill.
 Sub-centre numbers overflow to the 12345 seats when their department's seats are closed or full.
 Over capacity, a queued caller may leave a voice message instead (`ivr/flows/voice_message.py`).
+
+Priorities (R-ACD-1 "priorities (emergencies, repeat callers, elderly lines)"): the caller's labels
+(vip, elderly, repeat caller; `emergency` for a number the dialplan lists, a menu key marked emergency, or
+a caller an agent flagged, `acd.emergency`) give the queue priority, the highest label counting.
+The emergency hint (R-ACC-5, 004 "逐步建立12345热线与110、119、120、122等紧急热线的联动机制"; the hotline takes
+"非紧急诉求"; 001 5.3 d) does not take "属于110、119、120、122等紧急热线电话受理范围的诉求") is the number's
+`emergency_hint` prompt, played once the caller is queued: it tells them to dial the emergency line
+without delaying their place in the queue (GB/T 33358: in the queue within 5 s).
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Protocol
 
+from acd.emergency import EmergencyFlags
 from acd.store import SkillLoad
 from dialplans.model import Dialplan, Menu, Number
 from dialplans.render import QUEUE_CONTEXT
@@ -58,6 +67,7 @@ class InboundFlow:
     queue: Queue
     lists: CallerLists
     messages: VoiceMessages | None = None  # over capacity: a voice message instead of the wait
+    emergencies: EmergencyFlags | None = None  # callers agents flagged as emergencies
 
     def _prompt(self, key: str) -> str:
         return f"{self.sounds_dir}/{key}"
@@ -82,6 +92,8 @@ class InboundFlow:
             await opened
             await self._record_prompts(call_id, first_prompt, keys)
             labels = standing.labels()
+            if await self._emergency_caller(caller):
+                labels = sorted({*labels, "emergency"})
             if labels:
                 await self.calls.step(call_id, "caller_lists", {"labels": labels})
                 await call.set_variable("HOTLINE_CALLER_FLAGS", ",".join(labels))
@@ -89,7 +101,11 @@ class InboundFlow:
                 await self.calls.step(call_id, "measure", measure_detail(standing))
             skill = call.params.get("skill") or "general"
             if number is not None and number.menu is not None:
-                skill = await self._menu(call, call_id, number.menu, keys) or skill
+                picked, key = await self._menu(call, call_id, number.menu, keys)
+                skill = picked or skill
+                if key in number.menu.emergency and "emergency" not in labels:
+                    labels = sorted({*labels, "emergency"})
+                    await self.calls.step(call_id, "emergency_key", {"key": key})
             skill = await self._route(call_id, number, skill)
             priority = self.dialplan.priorities.of(labels)
             await self.queue.enqueue(call_id, channel=call.env.get("agi_channel", ""), skill=skill, caller=caller,
@@ -98,11 +114,13 @@ class InboundFlow:
             await call.set_variable("HOTLINE_NEXT", QUEUE_CONTEXT)
             await self.calls.step(call_id, "queued", {"skill": skill, "priority": priority})
             await self.calls.set_outcome(call_id, "queued")
-            if self.messages is not None:
-                try:
+            try:
+                if number is not None and number.emergency_hint:
+                    await self._hint(call, call_id, number.emergency_hint)
+                if self.messages is not None:
                     await self.messages.offer(call, call_id, caller, skill)
-                except AgiHangup:
-                    return  # an agent's bridge took the caller mid-offer, or they hung up: both are recorded
+            except AgiHangup:
+                return  # an agent's bridge took the queued caller mid-prompt, or they hung up: both are recorded
         except AgiHangup:
             await opened
             await self.calls.end(call_id, "abandoned", datetime.now(UTC))
@@ -112,6 +130,19 @@ class InboundFlow:
                 opened.cancel()
             await self.calls.end(call_id, "failsafe", datetime.now(UTC), failsafe_reason=type(exc).__name__)
             raise
+
+    async def _emergency_caller(self, caller: str) -> bool:
+        """A number the dialplan lists as an emergency line, or a caller an agent flagged (R-ACD-1)."""
+        if not NUMBER.match(caller):
+            return False
+        if self.dialplan.priorities.emergency_caller(caller):
+            return True
+        return self.emergencies is not None and await self.emergencies.flagged(caller)
+
+    async def _hint(self, call: AgiCall, call_id: str, prompt: str) -> None:
+        """The emergency hint (R-ACC-5), heard in the queue: an agent's bridge may take the caller mid-way."""
+        await self.calls.step(call_id, "emergency_hint", {"prompt": prompt})
+        await call.stream_file(self._prompt(prompt))
 
     async def _standing(self, caller: str, call_id: str, now: datetime) -> CallerStanding:
         if not NUMBER.match(caller):
@@ -160,8 +191,6 @@ class InboundFlow:
             played.append(self._greeting(china_today()))
         if warn:
             played.append("watch_warning")
-        if number is not None and number.emergency_hint:
-            played.append("emergency_hint")
         heard: list[tuple[str, str | None]] = []
         for prompt in played:
             key = await call.stream_file(self._prompt(prompt), escape_digits=KEYS)
@@ -177,12 +206,14 @@ class InboundFlow:
             # Keys are noted (the caller may be impatient); a number's menu may use the first one.
             await self.calls.step(call_id, "digit", {"digit": keys[0], "keys": keys, "barge_in": True})
 
-    async def _menu(self, call: AgiCall, call_id: str, menu: Menu, heard: list[tuple[str, str | None]]) -> str | None:
-        """The skill the caller picked; None (the number's own skill) after no key or two wrong ones."""
+    async def _menu(self, call: AgiCall, call_id: str, menu: Menu,
+                    heard: list[tuple[str, str | None]]) -> tuple[str | None, str | None]:
+        """(The skill the caller picked, its key); (None, None), the number's own skill, after no key or two
+        wrong ones."""
         early = next((k for _, k in heard if k), None)
         if menu.skill_for(early) is not None:  # keyed during the greeting: barge-in counts
             await self.calls.step(call_id, "menu_key", {"key": early, "valid": True, "barge_in": True})
-            return menu.skill_for(early)
+            return menu.skill_for(early), early
         for attempt in (1, 2):
             await self.calls.step(call_id, "menu", {"prompt": menu.prompt, "attempt": attempt})
             key = await call.stream_file(self._prompt(menu.prompt), escape_digits=KEYS)
@@ -191,10 +222,10 @@ class InboundFlow:
             chosen = menu.skill_for(key)
             await self.calls.step(call_id, "menu_key", {"key": key, "valid": chosen is not None})
             if chosen is not None or key is None:
-                return chosen  # no key: straight to the queue
+                return chosen, key if chosen is not None else None  # no key: straight to the queue
             if attempt == 1:
                 await call.stream_file(self._prompt("menu_invalid"))
-        return None
+        return None, None
 
     async def _route(self, call_id: str, number: Number | None, skill: str) -> str:
         """The skill the caller queues for; sub-centre calls overflow to 12345 when closed or full."""

@@ -37,7 +37,7 @@ async def test_citizen_hears_greeting_presses_key_and_is_recorded(stack: Stack, 
     assert record.answered_at is not None and record.ended_at is not None
     assert record.outcome == "connected", "an agent's phone answered"
     assert record.agent in ("8001", "8002", "8003"), "a general-skilled agent"
-    assert data["steps"] == ["greeting", "digit", "queued", "agent"]
+    assert data["steps"] == ["greeting", "digit", "queued", "emergency_hint", "agent"]
     assert len(record.recordings) == 1 and record.route["mode"] == "main"
     wav = Path(record.recordings[0]["path"])
     assert wav.suffix == ".wav"

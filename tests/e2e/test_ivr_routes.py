@@ -121,7 +121,7 @@ async def test_garbage_keys_during_the_greeting_are_noted_and_the_caller_still_q
     outcome = await world_caller.call("12345", "13500135006", script=f"noise/wait:1/dtmf:{storm}/wait:10")
     record = outcome.record
     assert record is not None and record.agent == "8002", record
-    assert steps(record)[:4] == ["greeting", "digit", "queued", "agent"]
+    assert steps(record)[:5] == ["greeting", "digit", "queued", "emergency_hint", "agent"]
     digit = next(s for s in record.steps if s["step"] == "digit")
     assert digit["detail"]["barge_in"] and digit["detail"]["digit"] == "*"
 
@@ -132,9 +132,9 @@ async def test_hang_ups_during_the_greeting_and_in_the_queue_keep_the_record(sta
     early = await world_caller.call("12345", "13500135007", script="wait:1")
     assert early.record is not None and early.record.outcome == "abandoned"
     assert early.record.ended_at is not None and early.record.hangup_cause
-    waited = await world_caller.call("12345", "13500135008", script="wait:8")
+    waited = await world_caller.call("12345", "13500135008", script="wait:18")  # greeting, hint, first offer
     assert waited.record is not None and waited.record.outcome == "abandoned_in_queue"
-    assert steps(waited.record)[:3] == ["greeting", "queued", "self_service_offer"], "offered self-service"
+    assert steps(waited.record)[:4] == ["greeting", "queued", "emergency_hint", "self_service_offer"], "self-service"
     assert stack.acd is not None and await stack.acd.waiting() == []
 
 
