@@ -338,12 +338,10 @@ async def flag_emergency(request: web.Request, grant: Grant) -> web.Response:
     return web.json_response({"call_id": call_id, "flagged_until": until.isoformat()})
 
 
-def routes(acd: AgentControl, supervisor_phones: frozenset[str] = frozenset(),
-           emergencies: EmergencyFlags | None = None) -> RouteTable:
+def routes(acd: AgentControl, supervisor_phones: frozenset[str], emergencies: EmergencyFlags) -> RouteTable:
     """The ACD's routes, bound to its router; spying rings only `supervisor_phones`."""
     bound = RouteTable(table.tag, list(table.routes))
-    if emergencies is not None:
-        bound.provide(EMERGENCIES, emergencies)
+    bound.provide(EMERGENCIES, emergencies)
     bound.provide(ACD, acd)
     bound.provide(SUPERVISOR_PHONES, supervisor_phones)
     bound.provide(FEED, FanOut(acd.events))

@@ -17,16 +17,38 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from acd import http as acd_http
 from acd.connection import ConnectionRate
+from acd.emergency import EmergencyFlags
 from acd.router import NotWithAgent
 from acd.store import today
 from acd.threeway import ThreeWayRefused
 from hotline.app.plugins import upgrade_database as upgrade
-from hotline.core.db.engine import create_engine, session_factory
+from hotline.calls.records import CallRecords
+from hotline.core.db.engine import SessionFactory, create_engine, session_factory
 from hotline.core.web.audit import AuditLog
 from hotline.core.web.tokens import ApiTokens
 from tests.webapp import web_app
 
 TEAMS = {"8001": "一组", "8002": "一组", "8003": "二组"}
+
+
+class MemoryKeys:
+    """The two Redis commands emergency flags use, in memory (expiry is not modelled)."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+
+    async def set(self, key: str, value: str, ex: int | None = None) -> bool:
+        self.values[key] = value
+        return True
+
+    async def exists(self, key: str) -> int:
+        return int(key in self.values)
+
+
+def emergency_flags(sessions: SessionFactory) -> EmergencyFlags:
+    """Emergency flags over `MemoryKeys`, for route tests without a redis-server (tests/acd/test_emergency.py
+    has the real one)."""
+    return EmergencyFlags(MemoryKeys(), CallRecords(sessions), 24)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -142,7 +164,8 @@ async def api(tmp_path: Path) -> AsyncIterator[Api]:
     engine = create_engine(url)
     sessions = session_factory(engine)
     tokens, audit, acd = ApiTokens(sessions), AuditLog(sessions), ScriptedAcd()
-    app = web_app(sessions, tokens, acd_http.routes(acd, frozenset({"9001"})), teams=TEAMS, audit=audit)
+    routes = acd_http.routes(acd, frozenset({"9001"}), emergency_flags(sessions))
+    app = web_app(sessions, tokens, routes, teams=TEAMS, audit=audit)
     async with TestClient(TestServer(app)) as client:
         yield Api(client, acd, tokens, audit)
     await engine.dispose()

@@ -35,6 +35,7 @@ from hotline.core.web.health import HealthRegistry
 from hotline.core.web.models import ApiToken
 from hotline.core.web.sockets import REVOKED, SOCKETS, SocketLimits
 from hotline.core.web.tokens import ApiTokens
+from tests.acd.test_http import emergency_flags
 from tests.e2e.conftest import running_stack, stack_settings
 
 LIMITS = SocketLimits(per_token={"agent": 2, "supervisor": 5, "admin": 5}, total=12, check_every_s=0.3)
@@ -67,7 +68,8 @@ async def store(redis_url: str) -> AsyncIterator[AcdStore]:
 async def serving(sessions: SessionFactory, store: AcdStore, limits: SocketLimits = LIMITS) -> AsyncIterator[Client]:
     """The web app with the ACD's routes on the real store (only its live feed is used here)."""
     acd = cast(acd_http.AgentControl, store)
-    app = build_app(WebParts([acd_http.routes(acd)], ApiTokens(sessions), AuditLog(sessions), HealthRegistry(),
+    routes = acd_http.routes(acd, frozenset(), emergency_flags(sessions))
+    app = build_app(WebParts([routes], ApiTokens(sessions), AuditLog(sessions), HealthRegistry(),
                              CollectorRegistry(), sockets=limits))
     async with TestClient(TestServer(app)) as client:
         yield client

@@ -44,7 +44,7 @@ from integration.casesystem.outbox import OutboxWorker
 from recordings import http as recordings_http
 from recordings.catalog import RecordingCatalog
 from recordings.store import LocalStore
-from tests.acd.test_http import ScriptedAcd
+from tests.acd.test_http import ScriptedAcd, emergency_flags
 from tests.callback.test_http import calm
 from tests.dialplans.unlimited import unlimited_guard
 from tickets import http as tickets_http
@@ -115,7 +115,7 @@ def domain_tables(sessions: SessionFactory, store: LocalStore, acd: ScriptedAcd)
     dialer = Dialer(revisits, None, None, None, plan, RevisitPrompts(Path("/nonexistent"), "/x"),  # type: ignore[arg-type]
                     calm, dialout=unlimited_guard(plan))
     return [calls_http.routes(calls, CallerLists(sessions), CallerMeasures(sessions)),
-            acd_http.routes(acd, SUPERVISOR_PHONES),
+            acd_http.routes(acd, SUPERVISOR_PHONES, emergency_flags(sessions)),
             tickets_http.routes(tickets, tickets_http.CaseLink(outbox, mapping, "webhook-secret"), duty),
             callback_http.routes(RevisitOps(revisits, dialer)),
             recordings_http.routes(RecordingCatalog(sessions, store))]
