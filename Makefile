@@ -6,9 +6,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 3
 
-.PHONY: setup system asterisk-root venv run test test-fast lint bench clean lock audit
+.PHONY: setup system asterisk-root venv pages run test test-fast lint bench clean lock audit
 
-setup: system asterisk-root venv
+setup: system asterisk-root venv pages
 
 system:
 	@bash scripts/setup-system.sh
@@ -17,6 +17,16 @@ asterisk-root: system
 	@bash scripts/build-asterisk-root.sh >/dev/null
 
 venv: $(STAMP)
+
+# The pages' browser libraries (Vue, Element Plus, ECharts, SIP.js) from npm, exactly as web/package-lock.json
+# pins them; the service serves them from web/node_modules (no CDN, no bundler).
+PAGES_STAMP := web/node_modules/.installed
+pages: $(PAGES_STAMP)
+
+$(PAGES_STAMP): web/package.json web/package-lock.json
+	@echo "setup: installing the pages' libraries into web/node_modules from web/package-lock.json"
+	@cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(PAGES_STAMP)
 
 # Installs exactly what requirements.lock pins, every file checked against its hash; then the project itself
 # (no dependencies of its own: they are all in the lock).
