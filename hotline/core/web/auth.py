@@ -58,7 +58,8 @@ async def failed(request: web.Request, response: web.Response) -> web.Response:
 
 def authenticate(public: frozenset[tuple[str, str]]) -> Middleware:
     """The middleware: 401 without a valid token (`auth_expired` for an expired one) or session, except on
-    `public` routes (method, path); 429 for an address throttled after failing too often. A bearer token wins over a cookie."""
+    `public` routes (method, path); 429 for an address throttled after failing too often. A bearer token wins
+    over a cookie."""
 
     @web.middleware
     async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
