@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -19,6 +20,7 @@ from sqlalchemy import select
 from acd import http as acd_http
 from acd.store import AcdStore
 from hotline.core.accounts.passwords import Passwords
+from hotline.core.accounts.settings import AccountSettings
 from hotline.core.db.engine import SessionFactory
 from hotline.core.web.models import AuditEntry
 from hotline.core.web.sockets import REVOKED, SocketLimits
@@ -117,6 +119,24 @@ async def test_a_cookie_websocket_opens_only_from_the_services_own_origin(client
     ws = await client.ws_connect("/api/acd/events", headers=own_origin(client))
     assert not ws.closed
     await ws.close()
+
+
+async def test_behind_a_trusted_proxy_the_public_origin_and_the_forwarded_host_are_the_services_own(
+        sqlite_sessions: SessionFactory, tmp_path: Path) -> None:
+    settings = replace(AccountSettings(), trust_proxy=True, public_origins=("https://12345.example.gov.cn",))
+    async with accounts_of(sqlite_sessions, tmp_path, settings) as made:
+        await made.add("li.na", "agent", agent="8001")
+        async with serving(sqlite_sessions, made) as client:
+            await log_in(client, "li.na")
+            for headers in ({"Origin": "https://12345.example.gov.cn"},
+                            {"Origin": "https://desk.example", "X-Forwarded-Host": "desk.example",
+                             "X-Forwarded-Proto": "https"}):
+                ws = await client.ws_connect("/api/acd/events", headers=headers)
+                await ws.close()
+            with pytest.raises(WSServerHandshakeError) as refused:  # the proxy said http, the page says https
+                await client.ws_connect("/api/acd/events", headers={"Origin": "https://desk.example",
+                                                                    "X-Forwarded-Host": "desk.example"})
+            assert refused.value.status == 403
 
 
 async def test_a_cross_site_sign_in_is_refused(client: Client) -> None:
