@@ -292,3 +292,13 @@ async def test_a_session_ends_after_the_idle_time_and_after_twelve_hours_anyway(
     accounts.clock.advance(480 * 60 + 1)
     async with client.get("/api/session") as r:
         assert r.status == 401, "a shift unused"
+
+
+async def test_a_session_has_the_socket_cap_of_its_role(client: Client) -> None:
+    await log_in(client, "li.na")
+    opened = [await client.ws_connect("/api/acd/events", headers=own_origin(client)) for _ in range(2)]
+    with pytest.raises(WSServerHandshakeError) as refused:
+        await client.ws_connect("/api/acd/events", headers=own_origin(client))
+    assert refused.value.status == 429
+    for ws in opened:
+        await ws.close()
