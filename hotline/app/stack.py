@@ -211,7 +211,7 @@ class Stack(NamedServices):
         assert self.users is not None
         self.accounts = accounts = sign_in(self.users, deps.redis, self.settings.accounts)
         app = build_app(WebParts(tables, self.tokens, AuditLog(deps.sessions), self.health, self.registry, teams,
-                                 self.policy, accounts=accounts))
+                                 self.policy, accounts=accounts, trust_proxy=self.settings.core.trust_proxy))
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         self._serving_closers.append(runner.cleanup)

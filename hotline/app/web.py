@@ -26,6 +26,7 @@ from hotline.core.web.errors import Handler, json_errors
 from hotline.core.web.health import HealthRegistry
 from hotline.core.web.policy import AUDIT, TEAMS, Grant, Policy, Teams, guarded
 from hotline.core.web.policy import POLICY as POLICY_KEY
+from hotline.core.web.proxy import forwarded
 from hotline.core.web.routes import RouteTable, openapi_document
 from hotline.core.web.sockets import SOCKETS, OpenSockets, SocketLimits
 from hotline.core.web.throttle import FailureThrottle, ThrottleLimits
@@ -66,6 +67,7 @@ class WebParts:
     sockets: SocketLimits = field(default_factory=SocketLimits.from_env)
     throttle: ThrottleLimits = field(default_factory=ThrottleLimits)
     accounts: SignIn | None = None  # people's sign-in (sessions need Redis); None: bearer tokens only
+    trust_proxy: bool = False  # believe X-Forwarded-For / -Proto / -Host (HOTLINE_TRUST_PROXY)
 
 
 def _metrics_middleware(registry: CollectorRegistry) -> web.middleware:  # type: ignore[valid-type]
@@ -150,7 +152,8 @@ def public_paths(tables: Sequence[RouteTable]) -> frozenset[tuple[str, str]]:
 
 def build_app(parts: WebParts) -> web.Application:
     tables = [*service_tables(accounts=parts.accounts is not None), *parts.tables]
-    app = web.Application(middlewares=[_metrics_middleware(parts.registry), json_errors,
+    proxied = [forwarded()] if parts.trust_proxy else []
+    app = web.Application(middlewares=[*proxied, _metrics_middleware(parts.registry), json_errors,
                                        authenticate(public_paths(tables))], client_max_size=parts.limits.body_bytes,
                           handler_args={"max_line_size": parts.limits.line_bytes,
                                         "max_field_size": parts.limits.field_bytes,

@@ -93,7 +93,7 @@ SESSION_PRINCIPALS = (  # people signed in from a page: their `name` is the user
 SESSION_PASSWORD = "walk-every-route-1"
 USER_8003 = 1  # the id of agent 8003's account
 SESSION_USERS = frozenset(range(USER_8003 + 1, USER_8003 + 1 + len(SESSION_PRINCIPALS)))  # theirs
-WALK_ACCOUNTS = replace(AccountSettings(), lock_after=10**9, trust_proxy=False, public_origins=())  # fail at will
+WALK_ACCOUNTS = replace(AccountSettings(), lock_after=10**9, public_origins=())  # they fail on purpose too
 PHONE_SUPERVISOR = Principal("supervisor-9002", "supervisor", agent="9002")  # a token for their own phone
 UNTHROTTLED = ThrottleLimits(failures=10**9)  # these tests fail on purpose, thousands of times, from one address
 SPARE_TOKEN = len(PRINCIPALS) + 2  # the id of the token made after the principals' (no one's)

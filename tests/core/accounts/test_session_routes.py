@@ -62,20 +62,13 @@ async def test_sign_in_gives_the_user_the_csrf_token_and_a_strict_httponly_cooki
 
 
 async def test_the_cookie_is_secure_over_https_behind_a_trusted_proxy_only(sqlite_sessions: SessionFactory,
-                                                                         tmp_path: Path) -> None:
-    from dataclasses import replace
-
-    from hotline.core.accounts.settings import AccountSettings
-
+                                                                         accounts: Accounts) -> None:
     for trusted in (False, True):
-        settings = replace(AccountSettings(), trust_proxy=trusted, public_origins=())
-        async with accounts_of(sqlite_sessions, tmp_path / str(trusted), settings) as made:
-            await made.add(f"proxy{int(trusted)}", "engineer")
-            async with client_of(app_with(sqlite_sessions, made)) as c, c.post(
-                    "/api/session", json={"username": f"proxy{int(trusted)}", "password": PASSWORD},
-                    headers={"X-Forwarded-Proto": "https"}) as r:
-                assert r.status == 200
-                assert ("Secure" in r.headers["Set-Cookie"]) is trusted
+        async with client_of(app_with(sqlite_sessions, accounts, trust_proxy=trusted)) as c, c.post(
+                "/api/session", json={"username": "wang.fang", "password": PASSWORD},
+                headers={"X-Forwarded-Proto": "https"}) as r:
+            assert r.status == 200
+            assert ("Secure" in r.headers["Set-Cookie"]) is trusted
 
 
 async def test_a_session_reaches_guarded_routes_as_its_user_and_signing_out_ends_it(

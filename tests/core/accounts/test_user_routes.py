@@ -68,6 +68,9 @@ async def test_an_admin_creates_disables_enables_and_resets_anyone(desk: Any, ac
     new_id = made["user"]["id"]
     status, _ = await admin.call("POST", "/api/users", {"username": "zhao.lei", "role": "agent", "agent_id": "1"})
     assert status == 409
+    status, taken = await admin.call("POST", "/api/users", {"username": "copy.8001", "role": "agent",
+                                                            "agent_id": "8001"})
+    assert status == 409 and taken["error"]["id"] == "agent_taken", "one account per agent"
     assert (await admin.call("POST", f"/api/users/{new_id}/disable"))[1]["disabled"] is True
     assert (await admin.call("POST", f"/api/users/{new_id}/enable"))[1]["disabled"] is False
     status, reset = await admin.call("POST", f"/api/users/{new_id}/reset-password")
