@@ -25,8 +25,8 @@ from hotline.core.web.tokens import Principal
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_HEADER = "X-CSRF-Token"
-# what a user who must change their password may still do: see the session, change it, sign out
 CURRENT = web.RequestKey("session", Session)  # the session of a cookie request, for the session routes
+# what a user who must change their password may still do: see the session, change it, sign out
 GATE_OPEN = frozenset({("GET", "/api/session"), ("DELETE", "/api/session"), ("POST", "/api/session/password"),
                        ("POST", "/api/session/everywhere")})
 
