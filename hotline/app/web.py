@@ -22,6 +22,8 @@ from hotline.core.web.auth import THROTTLE, TOKENS, authenticate
 from hotline.core.web.bodies import Query, path_id, read_query
 from hotline.core.web.errors import Handler, json_errors
 from hotline.core.web.health import HealthRegistry
+from hotline.core.web.pages import Pages
+from hotline.core.web.pages import routes as page_routes
 from hotline.core.web.policy import AUDIT, TEAMS, Grant, Policy, Teams, guarded
 from hotline.core.web.policy import POLICY as POLICY_KEY
 from hotline.core.web.routes import RouteTable, openapi_document
@@ -63,6 +65,7 @@ class WebParts:
     limits: RequestLimits = field(default_factory=RequestLimits)
     sockets: SocketLimits = field(default_factory=SocketLimits.from_env)
     throttle: ThrottleLimits = field(default_factory=ThrottleLimits)
+    pages: Pages = field(default_factory=Pages)
 
 
 def _metrics_middleware(registry: CollectorRegistry) -> web.middleware:  # type: ignore[valid-type]
@@ -146,8 +149,10 @@ def public_paths(tables: Sequence[RouteTable]) -> frozenset[str]:
 
 def build_app(parts: WebParts) -> web.Application:
     tables = [*service_tables(), *parts.tables]
-    app = web.Application(middlewares=[_metrics_middleware(parts.registry), json_errors,
-                                       authenticate(public_paths(tables))], client_max_size=parts.limits.body_bytes,
+    pages = page_routes(parts.pages)
+    public = public_paths(tables) | {path for path, _ in pages}
+    app = web.Application(middlewares=[_metrics_middleware(parts.registry), json_errors, authenticate(public)],
+                          client_max_size=parts.limits.body_bytes,
                           handler_args={"max_line_size": parts.limits.line_bytes,
                                         "max_field_size": parts.limits.field_bytes,
                                         "max_headers": parts.limits.headers})
@@ -164,6 +169,8 @@ def build_app(parts: WebParts) -> web.Application:
     app[DOCUMENT] = json.dumps(openapi_document(tables, title=TITLE, version=VERSION)).encode()
     for table in tables:
         table.install(app)
+    for path, handler in pages:
+        app.router.add_get(path, handler)
     return app
 
 
