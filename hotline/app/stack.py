@@ -13,6 +13,7 @@ import logging
 import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -49,6 +50,7 @@ from hotline.core.plugin import Brought, Deps, Plugin, Services, Started
 from hotline.core.redis_client import redis_client
 from hotline.core.web.audit import AuditLog
 from hotline.core.web.health import HealthRegistry
+from hotline.core.web.pages import Pages
 from hotline.core.web.policy import Policy, Teams
 from hotline.core.web.routes import RouteTable
 from hotline.core.web.tokens import ApiTokens
@@ -120,7 +122,8 @@ class Stack(NamedServices):
             self.health.register(name, check)
         for collector in [CoreCollector(self), *(c for b in loaded for c in b.collectors)]:
             self.registry.register(collector)
-        await self._start_web([t for b in loaded for t in b.routes], deps)
+        await self._start_web([t for b in loaded for t in b.routes], {n: f for b in loaded for n, f in b.pages.items()},
+                              deps)
         for b in loaded:
             for worker in b.workers:
                 worker.start()
@@ -205,13 +208,14 @@ class Stack(NamedServices):
         self._closers.append(guard.close)
         return hotline, adopted
 
-    async def _start_web(self, tables: list[RouteTable], deps: Deps) -> None:
+    async def _start_web(self, tables: list[RouteTable], pages: dict[str, Path], deps: Deps) -> None:
         assert self.tokens is not None and self.dialplan is not None
         teams = Teams({a.id: a.group for a in self.dialplan.agents if a.group})
         assert self.users is not None
         self.accounts = accounts = sign_in(self.users, deps.redis, self.settings.accounts)
         app = build_app(WebParts(tables, self.tokens, AuditLog(deps.sessions), self.health, self.registry, teams,
-                                 self.policy, accounts=accounts, trust_proxy=self.settings.core.trust_proxy))
+                                 self.policy, pages=Pages(pages, home="desk" if "desk" in pages else None),
+                                 accounts=accounts, trust_proxy=self.settings.core.trust_proxy))
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         self._serving_closers.append(runner.cleanup)

@@ -24,6 +24,8 @@ from hotline.core.web.auth import SESSIONS, THROTTLE, TOKENS, authenticate
 from hotline.core.web.bodies import Query, path_id, read_query
 from hotline.core.web.errors import Handler, json_errors
 from hotline.core.web.health import HealthRegistry
+from hotline.core.web.pages import Pages
+from hotline.core.web.pages import routes as page_routes
 from hotline.core.web.policy import AUDIT, TEAMS, Grant, Policy, Teams, guarded
 from hotline.core.web.policy import POLICY as POLICY_KEY
 from hotline.core.web.proxy import forwarded
@@ -66,6 +68,7 @@ class WebParts:
     limits: RequestLimits = field(default_factory=RequestLimits)
     sockets: SocketLimits = field(default_factory=SocketLimits.from_env)
     throttle: ThrottleLimits = field(default_factory=ThrottleLimits)
+    pages: Pages = field(default_factory=Pages)
     accounts: SignIn | None = None  # people's sign-in (sessions need Redis); None: bearer tokens only
     trust_proxy: bool = False  # believe X-Forwarded-For / -Proto / -Host (HOTLINE_TRUST_PROXY)
 
@@ -152,9 +155,11 @@ def public_paths(tables: Sequence[RouteTable]) -> frozenset[tuple[str, str]]:
 
 def build_app(parts: WebParts) -> web.Application:
     tables = [*service_tables(accounts=parts.accounts is not None), *parts.tables]
+    pages = page_routes(parts.pages)
+    public = public_paths(tables) | {("GET", path) for path, _ in pages}
     proxied = [forwarded()] if parts.trust_proxy else []
     app = web.Application(middlewares=[*proxied, _metrics_middleware(parts.registry), json_errors,
-                                       authenticate(public_paths(tables))], client_max_size=parts.limits.body_bytes,
+                                       authenticate(public)], client_max_size=parts.limits.body_bytes,
                           handler_args={"max_line_size": parts.limits.line_bytes,
                                         "max_field_size": parts.limits.field_bytes,
                                         "max_headers": parts.limits.headers})
@@ -173,6 +178,8 @@ def build_app(parts: WebParts) -> web.Application:
     app[DOCUMENT] = json.dumps(openapi_document(tables, title=TITLE, version=VERSION)).encode()
     for table in tables:
         table.install(app)
+    for path, handler in pages:
+        app.router.add_get(path, handler)
     return app
 
 
