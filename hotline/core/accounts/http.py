@@ -147,12 +147,13 @@ async def change_password(request: web.Request, grant: Grant) -> web.Response:
 
 def reaches(grant: Grant, user: UserView) -> bool:
     """Whether the grant covers this user: everyone for admins (and auditors reading); for a supervisor the
-    agents of their team (the user's own team, else the dialplan's grouping), every agent without a team."""
+    agents of their team (the agent's team as the access checks know it, else the account's), every agent
+    without a team."""
     if grant.scope is Scope.ALL:
         return True
     if grant.scope is Scope.OWN:
         return user.id == grant.who.user_id
-    team = user.team or (grant.teams.of(user.agent_id) if user.agent_id else None)
+    team = (grant.teams.of(user.agent_id) if user.agent_id else None) or user.team
     return user.role == "agent" and (grant.who.group is None or team == grant.who.group)
 
 
