@@ -339,3 +339,16 @@ async def test_an_ended_session_is_told_to_sign_in_again_without_blocking_the_ad
                 assert r.status == 401 and await error_id(r) == "session_expired"
                 assert "hotline_session=\"\"" in r.headers["Set-Cookie"], "the page's cookie is cleared"
         await log_in(client, "li.na")
+
+
+async def test_a_locked_agent_is_let_back_in_by_a_reset(client: Client, accounts: Accounts) -> None:
+    """The helpdesk case: the agent locked themself out; their supervisor resets the password."""
+    await accounts.add("sup.one", "supervisor", team="一组")
+    for _ in range(5):
+        async with client.post("/api/session", json={"username": "li.na", "password": "wrong-wrong"}) as r:
+            assert r.status == 401
+    body = await log_in(client, "sup.one")
+    async with client.post(f"/api/users/{accounts.made['li.na'].id}/reset-password", headers=csrf(body)) as r:
+        assert r.status == 200
+        one_time = (await r.json())["password"]
+    assert (await log_in(client, "li.na", one_time))["must_change_password"] is True
