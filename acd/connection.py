@@ -31,7 +31,7 @@ from hotline.core.workers import LoopWorker
 
 WINDOW = timedelta(hours=24)
 TARGET = 0.95  # the standard's floor
-OUTGOING_MODES = ("revisit", "duty_call")
+OUTGOING_MODES = ("revisit", "duty_call", "callback")  # calls the hotline places
 DayStats = Callable[[str], Awaitable[dict[str, dict[str, float]]]]
 
 

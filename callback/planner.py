@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 LOOK_BACK = timedelta(days=1)
 SETTLE = timedelta(seconds=5)  # the rating flow and the hang-up are written by then
 PHONE = re.compile(r"^\d{5,20}$")
-NOT_REVISITED = ("revisit", "duty_call")
+NOT_REVISITED = ("revisit", "duty_call", "callback")  # calls the hotline placed: never revisited
 MODES = {"unrated": "robot", "bad_rating": "robot", "sampling": "robot", "abandoned": "human"}
 
 

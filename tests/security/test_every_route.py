@@ -42,9 +42,11 @@ from tickets import http as tickets_http
 
 _PARAM = re.compile(r"\{(\w+)(?::[^}]+)?\}")
 OTHER_TEAMS = {"call_id": "c3", "agent": "8003", "ticket_id": "3", "recording_id": "3", "number": "13800000003",
-               "kind": "vip", "message_id": "1", "campaign_id": "1", "token_id": str(SPARE_TOKEN)}
+               "kind": "vip", "message_id": "1", "campaign_id": "1", "token_id": str(SPARE_TOKEN),
+               "callback_id": "1"}
 MISSING = {"call_id": "c404", "agent": "8999", "ticket_id": "999", "recording_id": "999", "number": "13900000404",
-           "kind": "vip", "message_id": "999", "campaign_id": "999", "token_id": "999"}
+           "kind": "vip", "message_id": "999", "campaign_id": "999", "token_id": "999",
+           "callback_id": "999"}
 OBJECTS = {"call_id", "agent", "ticket_id", "recording_id", "number"}  # parameters naming someone's object
 BODIES: dict[tuple[str, str], Any] = {  # a valid body, so that a refusal is about who asks, not what is sent
     ("POST", "/api/caller-lists"): {"number": "13800000009", "kind": "vip"},
@@ -65,6 +67,7 @@ BODIES: dict[tuple[str, str], Any] = {  # a valid body, so that a refusal is abo
     ("POST", "/api/tickets/{ticket_id}/duty-call"): {},
     ("POST", "/api/revisits/campaigns"): {"name": "x", "tasks": [{"number": "13900000001"}]},
     ("POST", "/api/revisits/tasks"): [{"number": "13900000001"}],
+    ("POST", "/api/callbacks/{callback_id}/outcome"): {"outcome": "reached"},
 }
 
 
