@@ -53,7 +53,7 @@ class AgentBusy(Conflict):
 
 @dataclass(frozen=True)
 class CalloutSettings:
-    agent_ring_s: float = 20.0  # the agent's own phone
+    agent_ring_s: float = 15.0  # the agent's own phone (the ACD's ring timeout)
     citizen_ring_s: int = 45  # the citizen's phone, once the agent answered
 
 

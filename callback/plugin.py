@@ -6,9 +6,10 @@ import logging
 from pathlib import Path
 
 from acd.router import Router
+from acd.settings import AcdSettings
 from acd.store import AcdStore
 from callback import http
-from callback.callout import CallbackDialler
+from callback.callout import CallbackDialler, CalloutSettings
 from callback.closure import closed_listener
 from callback.commands import register
 from callback.dialer import Dialer, RevisitPrompts
@@ -41,7 +42,8 @@ async def load(deps: Deps) -> Brought:
     worklist = deps.publish(Worklist(deps.sessions, publish=feed))
     figures = CallbackFigures(deps.sessions)
     router.day_reports["callbacks"] = figures.day  # beside the queue figures in /api/acd/stats
-    dialler = CallbackDialler(worklist, deps.ami, calls, router, deps.get(DialOutGuard), dialplan)
+    dialler = CallbackDialler(worklist, deps.ami, calls, router, deps.get(DialOutGuard), dialplan,
+                              CalloutSettings(agent_ring_s=deps.get(AcdSettings).ring_timeout_s))
     desk = CallbackDesk(worklist, dialler, lambda: deps.find(StoredAudio))  # type: ignore[type-abstract]
 
     async def recover(_: Started) -> None:

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import aiohttp
 import pytest
 import pytest_asyncio
 import yaml
@@ -215,3 +216,38 @@ async def test_no_answer_and_busy_put_the_item_back_with_a_due_time_and_odd_numb
     status, refused = await api(stack, "POST", f"/api/callbacks/{odd['id']}/dial", who["8002"])
     assert status == 403 and refused["error"]["id"] == "number_not_allowed", refused  # type: ignore[index]
     assert await agent_state(stack, "8002") == "paused", "nothing rang; the agent is as they were"
+
+
+@pytest.mark.timeout(180)
+async def test_a_voice_message_is_heard_by_its_claimer_and_an_absent_agent_keeps_the_item(
+        stack: Stack, world_caller: WorldCaller) -> None:
+    assert stack.acd is not None
+    who = await tokens(stack)
+    await only_ready(stack, "8001")
+    await stack.acd.set_agent_state("8003", "signed_out")  # nobody with social security: over capacity
+    left = await world_caller.call("12333", "13500135060", script="wait:6/dtmf:1/wait:5/say:demo-thanks/dtmf:#/wait:6")
+    await stack.acd.set_agent_state("8003", "paused", reason="test")
+    record = left.record
+    assert record is not None and record.outcome == "voice_message", record
+    item = await item_of(stack, who["8002"], lambda i: i["call"] and i["call"]["call_id"] == record.call_id)
+    assert (item["kind"], item["has_message"]) == ("voice_message", True)
+    one = f"/api/callbacks/{item['id']}"
+    assert (await api(stack, "POST", one + "/claim", who["8002"]))[0] == 200
+    async with aiohttp.ClientSession() as http:
+        base = f"http://127.0.0.1:{stack.settings.core.ports.http}"
+        async with http.get(base + one + "/message", headers={"Authorization": f"Bearer {who['8002']}"}) as r:
+            audio = await r.read()
+            assert r.status == 200 and r.content_type in ("audio/wav", "audio/ogg"), (r.status, audio[:200])
+        async with http.get(base + one + "/message", headers={"Authorization": f"Bearer {who['8001']}"}) as r:
+            assert r.status == 403, "only the claimer (and supervisors) hear it"
+    assert len(audio) > 4000 and audio[:4] in (b"RIFF", b"OggS")
+
+    await world(stack, "WORLD_AWAY_8002", "1")  # the agent's phone rings out
+    status, dialling = await api(stack, "POST", one + "/dial", who["8002"])
+    assert status == 202, dialling
+    attempt = await attempt_ended(stack, who["8002"], item["id"], str(dialling["call_id"]))  # type: ignore[index]
+    await world(stack, "WORLD_AWAY_8002", "")
+    assert attempt["dial_status"].startswith("AGENT_"), attempt
+    status, again = await api(stack, "GET", one, who["8002"])
+    assert (again["status"], again["claimed_by"], again["attempts"]) == ("claimed", "8002", 0), again  # type: ignore[index]
+    await until(lambda: _is(stack, "8002", "paused"), "agent 8002 as before")
