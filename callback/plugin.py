@@ -16,6 +16,7 @@ from callback.dialer import Dialer, RevisitPrompts
 from callback.expiry import ExpiredTickets
 from callback.figures import CallbackFigures
 from callback.flow import RevisitFlow
+from callback.lapses import LapsedClaims
 from callback.planner import RevisitPlanner
 from callback.pressure import InboundPressure
 from callback.requests import CallbackRequests
@@ -69,8 +70,8 @@ async def load(deps: Deps) -> Brought:
     health: dict[str, Check] = {"revisit_planner": planner.check}
     if dialling:
         health["revisit_dialer"] = dialer.check
-    return Brought(routes=[http.routes(http.RevisitOps(tasks, dialer), desk)],
-                   flows={"ivr/revisit": flow}, workers=[*workers, figures], health=health, collectors=[figures],
+    return Brought(routes=[http.routes(http.RevisitOps(tasks, dialer), desk)], flows={"ivr/revisit": flow},
+                   workers=[*workers, figures, LapsedClaims(worklist)], health=health, collectors=[figures],
                    on_asterisk=[dialler.attach, recover], closers=[dialler.close])
 
 

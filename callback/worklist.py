@@ -120,6 +120,9 @@ class Worklist:
                  publish: Publish | None = None) -> None:
         self.sessions, self._clock, self._publish = sessions, clock, publish
 
+    def now(self) -> datetime:
+        return self._clock()
+
     # reading
 
     def _scope(self, view: View | None, viewer: Viewer, cutoff: datetime) -> list[ColumnElement[bool]]:
@@ -312,6 +315,19 @@ class Worklist:
                       "call_id": attempt.call_id}
         await self._changed("callback_outcome", item_id, agent, outcome=outcome, status=result["status"])
         return result
+
+    async def announce_lapsed(self, since: datetime) -> datetime:
+        """Tell the desks about claims that lapsed (15 minutes without a call) after `since`; returns the time
+        up to which they were looked for (the next `since`)."""
+        now = self._clock()
+        async with self.sessions() as s:
+            rows = (await s.execute(select(RevisitTask.id, RevisitTask.claimed_by).where(
+                RevisitTask.mode == "human", RevisitTask.reason.in_(KINDS), RevisitTask.status.in_(OPEN),
+                RevisitTask.claimed_by.is_not(None), RevisitTask.claimed_at >= since - CLAIM_FOR,
+                RevisitTask.claimed_at < now - CLAIM_FOR))).all()
+        for item_id, agent in rows:
+            await self._changed("callback_released", item_id, agent, lapsed=True)
+        return now
 
     async def recover(self) -> int:
         """After a restart: calls the service was following are gone; their items go back to their claimers."""

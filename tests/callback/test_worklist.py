@@ -217,3 +217,17 @@ async def test_the_days_figures(work: tuple[Worklist, list[dict[str, Any]]], sql
            if s.name.endswith("_total")}
     assert got[("hotline_callbacks_received", "callback_request")] == 3
     assert got[("hotline_callbacks_reached", "callback_request")] == 1
+
+
+async def test_a_lapsed_claim_is_announced_once(work: tuple[Worklist, list[dict[str, Any]]],
+                                                sqlite_sessions: SessionFactory, clock: Clock) -> None:
+    worklist, published = work
+    one = await item(sqlite_sessions)
+    await worklist.claim(one, "8001")
+    since = await worklist.announce_lapsed(clock())
+    clock.move(minutes=16)
+    since = await worklist.announce_lapsed(since)
+    clock.move(minutes=1)
+    await worklist.announce_lapsed(since)
+    assert [(e["event"], e.get("lapsed")) for e in published] == [("callback_claimed", None),
+                                                                   ("callback_released", True)]
