@@ -5,7 +5,10 @@ figures; and the robot keeps ignoring these items."""
 from __future__ import annotations
 
 import asyncio
+import tempfile
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +27,10 @@ from callback.worklist import (
     Worklist,
 )
 from dialplans.model import RevisitSettings
-from hotline.core.db.engine import SessionFactory
+from hotline.app.plugins import upgrade_database as upgrade
+from hotline.core.db.engine import SessionFactory, create_engine, session_factory
+from hotline.core.netutil import free_port
+from tests.postgres_server import BOTH_DATABASES, PostgresServer
 
 T0 = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # 10:00 in China
 ALL = Viewer(None, None)
@@ -46,14 +52,34 @@ def clock() -> Clock:
     return Clock()
 
 
+@pytest.fixture(params=BOTH_DATABASES)
+async def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SessionFactory]:
+    """A migrated database of the test's own: SQLite, and PostgreSQL (row locks, conditional updates)."""
+    server = None
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"
+    else:
+        server = PostgresServer(Path(tempfile.mkdtemp(prefix="hotline-pg-")), free_port())
+        await server.start()
+        url = server.url
+    await upgrade(url)
+    engine = create_engine(url)
+    try:
+        yield session_factory(engine)
+    finally:
+        await engine.dispose()
+        if server is not None:
+            await server.stop()
+
+
 @pytest.fixture
-async def work(sqlite_sessions: SessionFactory, clock: Clock) -> tuple[Worklist, list[dict[str, Any]]]:
+async def work(sessions: SessionFactory, clock: Clock) -> tuple[Worklist, list[dict[str, Any]]]:
     published: list[dict[str, Any]] = []
 
     async def publish(event: dict[str, Any]) -> None:
         published.append(event)
 
-    return Worklist(sqlite_sessions, clock, publish), published
+    return Worklist(sessions, clock, publish), published
 
 
 async def item(sessions: SessionFactory, number: str = "13800138000", kind: str = "callback_request",
@@ -69,9 +95,9 @@ def agent(name: str) -> Viewer:
 
 
 async def test_one_agent_at_a_time_and_a_claim_lapses_after_15_minutes(
-        work: tuple[Worklist, list[dict[str, Any]]], sqlite_sessions: SessionFactory, clock: Clock) -> None:
+        work: tuple[Worklist, list[dict[str, Any]]], sessions: SessionFactory, clock: Clock) -> None:
     worklist, published = work
-    one = await item(sqlite_sessions)
+    one = await item(sessions)
     results = await asyncio.gather(worklist.claim(one, "8001"), worklist.claim(one, "8002"), return_exceptions=True)
     assert sorted(type(r).__name__ for r in results) == ["AlreadyClaimed", "dict"], results
     winner = next(r["claimed_by"] for r in results if isinstance(r, dict))
@@ -95,9 +121,9 @@ async def test_one_agent_at_a_time_and_a_claim_lapses_after_15_minutes(
 
 
 async def test_no_answer_and_busy_come_back_due_later_and_the_third_attempt_closes(
-        work: tuple[Worklist, list[dict[str, Any]]], sqlite_sessions: SessionFactory, clock: Clock) -> None:
+        work: tuple[Worklist, list[dict[str, Any]]], sessions: SessionFactory, clock: Clock) -> None:
     worklist, _ = work
-    one = await item(sqlite_sessions)
+    one = await item(sessions)
     await worklist.claim(one, "8001")
     with pytest.raises(NoCall):
         await worklist.outcome(one, "8001", "no_answer")  # dial first
@@ -131,10 +157,10 @@ async def test_no_answer_and_busy_come_back_due_later_and_the_third_attempt_clos
 
 
 async def test_due_items_come_first_and_reached_or_wrong_number_close_them(
-        work: tuple[Worklist, list[dict[str, Any]]], sqlite_sessions: SessionFactory, clock: Clock) -> None:
+        work: tuple[Worklist, list[dict[str, Any]]], sessions: SessionFactory, clock: Clock) -> None:
     worklist, _ = work
-    later = await item(sqlite_sessions, "13800138001", at=T0)
-    first = await item(sqlite_sessions, "13800138002", "voice_message", at=T0 - timedelta(minutes=5))
+    later = await item(sessions, "13800138001", at=T0)
+    first = await item(sessions, "13800138002", "voice_message", at=T0 - timedelta(minutes=5))
     await worklist.claim(later, "8001")
     await worklist.begin_call(later, "8001", "cb-1")
     await worklist.call_ended("cb-1", "BUSY")
@@ -155,9 +181,9 @@ async def test_due_items_come_first_and_reached_or_wrong_number_close_them(
     assert (await worklist.outcome(later, "8001", "wrong_number"))["status"] == "failed"
 
 
-async def test_who_sees_what(work: tuple[Worklist, list[dict[str, Any]]], sqlite_sessions: SessionFactory) -> None:
+async def test_who_sees_what(work: tuple[Worklist, list[dict[str, Any]]], sessions: SessionFactory) -> None:
     worklist, _ = work
-    mine, theirs, free = [await item(sqlite_sessions, f"1380013800{i}") for i in range(3)]
+    mine, theirs, free = [await item(sessions, f"1380013800{i}") for i in range(3)]
     await worklist.claim(mine, "8001")
     await worklist.claim(theirs, "8003")
     assert {i["id"] for i in await worklist.listing(agent("8001"))} == {mine, free}
@@ -171,10 +197,10 @@ async def test_who_sees_what(work: tuple[Worklist, list[dict[str, Any]]], sqlite
 
 
 async def test_the_robot_ignores_them_and_a_restart_gives_calls_back(
-        work: tuple[Worklist, list[dict[str, Any]]], sqlite_sessions: SessionFactory, clock: Clock) -> None:
+        work: tuple[Worklist, list[dict[str, Any]]], sessions: SessionFactory, clock: Clock) -> None:
     worklist, _ = work
-    one = await item(sqlite_sessions)
-    robot = RevisitTasks(sqlite_sessions, RevisitSettings(quiet_s=0))
+    one = await item(sessions)
+    robot = RevisitTasks(sessions, RevisitSettings(quiet_s=0))
     assert await robot.due(clock() + timedelta(days=1), 10) == []
     await worklist.claim(one, "8001")
     await worklist.begin_call(one, "8001", "cb-1")
@@ -186,9 +212,9 @@ async def test_the_robot_ignores_them_and_a_restart_gives_calls_back(
 
 
 async def test_new_items_are_published(work: tuple[Worklist, list[dict[str, Any]]],
-                                       sqlite_sessions: SessionFactory) -> None:
+                                       sessions: SessionFactory) -> None:
     worklist, published = work
-    requests = CallbackRequests(sqlite_sessions, worklist._publish)
+    requests = CallbackRequests(sessions, worklist._publish)
     await requests.request_callback("in-1", "+8613800138001")
     await requests.voice_message("in-2", "13800138002")
     assert [(e["event"], e["kind"]) for e in published] == [("callback_new", "callback_request"),
@@ -196,22 +222,22 @@ async def test_new_items_are_published(work: tuple[Worklist, list[dict[str, Any]
     assert [i["number"] for i in await worklist.listing(ALL)] == ["13800138001", "13800138002"]
 
 
-async def test_the_days_figures(work: tuple[Worklist, list[dict[str, Any]]], sqlite_sessions: SessionFactory,
+async def test_the_days_figures(work: tuple[Worklist, list[dict[str, Any]]], sessions: SessionFactory,
                                 clock: Clock) -> None:
     worklist, _ = work
-    reached, busy = [await item(sqlite_sessions, f"1380013800{i}") for i in range(2)]
-    await item(sqlite_sessions, "13800138009", "voice_message")
-    await item(sqlite_sessions, "13800138008", at=T0 - timedelta(days=1))  # another day
+    reached, busy = [await item(sessions, f"1380013800{i}") for i in range(2)]
+    await item(sessions, "13800138009", "voice_message")
+    await item(sessions, "13800138008", at=T0 - timedelta(days=1))  # another day
     for n, (one, dial, said) in enumerate(((reached, "ANSWER", "reached"), (busy, "BUSY", "busy"))):
         await worklist.claim(one, "8001")
         await worklist.begin_call(one, "8001", f"cb-{n}")
         await worklist.call_ended(f"cb-{n}", dial)
         await worklist.outcome(one, "8001", said)  # type: ignore[arg-type]
-    figures = await CallbackFigures(sqlite_sessions).day("2026-11-27")
+    figures = await CallbackFigures(sessions).day("2026-11-27")
     assert figures["all"] == {"received": 3, "called_back": 2, "reached": 1, "closed": 1, "success_rate": 1.0}
     assert figures["voice_message"] == {"received": 1, "called_back": 0, "reached": 0, "closed": 0,
                                         "success_rate": None}
-    counters = CallbackFigures(sqlite_sessions)
+    counters = CallbackFigures(sessions)
     await counters.step()
     got = {(m.name, s.labels["kind"]): s.value for m in counters.collect() for s in m.samples
            if s.name.endswith("_total")}
@@ -220,9 +246,9 @@ async def test_the_days_figures(work: tuple[Worklist, list[dict[str, Any]]], sql
 
 
 async def test_a_lapsed_claim_is_announced_once(work: tuple[Worklist, list[dict[str, Any]]],
-                                                sqlite_sessions: SessionFactory, clock: Clock) -> None:
+                                                sessions: SessionFactory, clock: Clock) -> None:
     worklist, published = work
-    one = await item(sqlite_sessions)
+    one = await item(sessions)
     await worklist.claim(one, "8001")
     since = await worklist.announce_lapsed(clock())
     clock.move(minutes=16)
