@@ -115,6 +115,33 @@ def _is_message(r: Recording) -> bool:
     return r.path.endswith(MESSAGE_SUFFIX) or (r.wav_path or "").endswith(MESSAGE_SUFFIX)
 
 
+def _shown(task: RevisitTask, call: CallRecord | None, now: datetime) -> dict[str, Any]:
+    """An item as the work list shows it, with the call it came from."""
+    cutoff = now - CLAIM_FOR
+    status = public_status(task, cutoff)
+    return {
+        "id": task.id, "kind": task.reason, "number": task.number, "status": status,
+        "created_at": _iso(task.created_at),
+        "due_at": _iso(task.next_attempt_at or task.created_at) if task.status in OPEN else None,
+        "attempts": task.attempts, "max_attempts": MAX_ATTEMPTS,
+        "claimed_by": task.claimed_by if status in ("claimed", "calling") or task.status in CLOSED else None,
+        "claimed_until": _iso(task.claimed_at + CLAIM_FOR) if status == "claimed" and task.claimed_at else None,
+        "outcome": task.result if task.status in CLOSED else task.last_outcome,
+        "has_message": call is not None and any(_is_message(r) for r in call.recordings),
+        "call": None if call is None else {
+            "call_id": call.call_id, "started_at": _iso(call.started_at), "dialled": call.dialled,
+            "skill": call.route_skill, "mode": call.route_mode, "waited_s": _waited_s(call, task.created_at)},
+    }
+
+
+async def _calls_of(s: AsyncSession, call_ids: list[str]) -> dict[str, CallRecord]:
+    """The call records the items came from (with their recordings), in one query."""
+    if not call_ids:
+        return {}
+    rows = (await s.scalars(select(CallRecord).where(CallRecord.call_id.in_(call_ids)))).all()
+    return {c.call_id: c for c in rows}
+
+
 class Worklist:
     def __init__(self, sessions: SessionFactory, clock: Callable[[], datetime] = _now,
                  publish: Publish | None = None) -> None:
@@ -150,7 +177,8 @@ class Worklist:
         async with self.sessions() as s:
             tasks = (await s.scalars(select(RevisitTask).where(*where).order_by(due, RevisitTask.id)
                                      .limit(limit))).all()
-            return [await self._shown(s, t, now) for t in tasks]
+            calls = await _calls_of(s, [t.call_id for t in tasks if t.call_id])
+        return [_shown(t, calls.get(t.call_id or ""), now) for t in tasks]
 
     async def get(self, item_id: int, viewer: Viewer) -> dict[str, Any]:
         """One item with its attempts; NotFound when it does not exist or the viewer may not see it."""
@@ -159,7 +187,8 @@ class Worklist:
             task = await self._visible(s, item_id, viewer, now)
             attempts = (await s.scalars(select(RevisitAttempt).where(RevisitAttempt.task_id == item_id)
                                         .order_by(RevisitAttempt.id))).all()
-            shown = await self._shown(s, task, now)
+            calls = await _calls_of(s, [task.call_id] if task.call_id else [])
+        shown = _shown(task, calls.get(task.call_id or ""), now)
         shown["attempt_list"] = [{"call_id": a.call_id, "agent": a.agent, "started_at": _iso(a.started_at),
                                   "ended_at": _iso(a.ended_at), "dial_status": a.dial_status, "outcome": a.outcome,
                                   "note": a.note} for a in attempts]
@@ -174,24 +203,6 @@ class Worklist:
             if task is not None:
                 return task
         raise NotFound(f"no callback {item_id}", error_id="callback_not_found")
-
-    async def _shown(self, s: AsyncSession, task: RevisitTask, now: datetime) -> dict[str, Any]:
-        call = await s.get(CallRecord, task.call_id) if task.call_id else None
-        cutoff = now - CLAIM_FOR
-        status = public_status(task, cutoff)
-        return {
-            "id": task.id, "kind": task.reason, "number": task.number, "status": status,
-            "created_at": _iso(task.created_at),
-            "due_at": _iso(task.next_attempt_at or task.created_at) if task.status in OPEN else None,
-            "attempts": task.attempts, "max_attempts": MAX_ATTEMPTS,
-            "claimed_by": task.claimed_by if status in ("claimed", "calling") or task.status in CLOSED else None,
-            "claimed_until": _iso(task.claimed_at + CLAIM_FOR) if status == "claimed" and task.claimed_at else None,
-            "outcome": task.result if task.status in CLOSED else task.last_outcome,
-            "has_message": call is not None and any(_is_message(r) for r in call.recordings),
-            "call": None if call is None else {
-                "call_id": call.call_id, "started_at": _iso(call.started_at), "dialled": call.dialled,
-                "skill": call.route_skill, "mode": call.route_mode, "waited_s": _waited_s(call, task.created_at)},
-        }
 
     async def message(self, item_id: int) -> Recording | None:
         """The voice message's recording row (None for a callback request, or a message not recorded)."""
