@@ -163,7 +163,7 @@ async def one(request: web.Request, grant: Grant) -> web.Response:
 
 
 @table.post(ONE + "/claim", summary="claim the item (one agent at a time; 409 already_claimed; the claim lapses "
-            "after 15 minutes without a call)", response=Claimed)
+            "after 15 minutes without a call)", response=Claimed, errors=(409,))
 @guarded("callbacks.claim", resource=AUDITED)
 async def claim(request: web.Request, grant: Grant) -> web.Response:
     claimed = await request.app[DESK].worklist.claim(path_id(request, "callback_id", "callback"), _agent(grant))
@@ -171,7 +171,7 @@ async def claim(request: web.Request, grant: Grant) -> web.Response:
 
 
 @table.post(ONE + "/release", summary="give the item back to the list (its claimer, or a supervisor of the "
-            "claimer's team)", response=Released)
+            "claimer's team)", response=Released, errors=(409,))
 @guarded("callbacks.release", resource=AUDITED)
 async def release(request: web.Request, grant: Grant) -> web.Response:
     item_id = path_id(request, "callback_id", "callback")
@@ -220,7 +220,7 @@ async def message(request: web.Request, grant: Grant) -> web.StreamResponse:
 
 @table.post(ONE + "/dial", summary="call the citizen back: the agent's own phone rings, then the citizen's with "
             "the centre's display number; recorded; 202 with the call id (409 not_claimed / agent_busy; 403 "
-            "number_not_allowed, 429 dial_rate_exceeded)", response=Dialling, status=202, errors=(429,))
+            "number_not_allowed, 429 dial_rate_exceeded)", response=Dialling, status=202, errors=(409,))
 @guarded("callbacks.dial", resource=AUDITED)
 async def dial(request: web.Request, grant: Grant) -> web.Response:
     started = await request.app[DESK].dialler.dial(path_id(request, "callback_id", "callback"), _agent(grant))
@@ -230,7 +230,7 @@ async def dial(request: web.Request, grant: Grant) -> web.Response:
 
 @table.post(ONE + "/outcome", summary="how the agent's last call went: reached (done; write the ticket for the "
             "call id), no_answer / busy (due again after 10 min, 30 min, 2 h; failed after 3), wrong_number "
-            "(failed)", body=OutcomeBody, response=OutcomeOut)
+            "(failed)", body=OutcomeBody, response=OutcomeOut, errors=(409,))
 @guarded("callbacks.outcome", resource=AUDITED)
 async def outcome(request: web.Request, grant: Grant) -> web.Response:
     item_id = path_id(request, "callback_id", "callback")
