@@ -128,11 +128,13 @@ return 1
 """
 
 
-# ARGV: agent, token, now_ms, reason, call_id. Takes a ready agent for a call the router did not offer
-# (a three-way call): atomically, so the router cannot offer them another caller at the same moment.
+# ARGV: agent, token, now_ms, reason, call_id[, states]. Takes an agent for a call the router did not offer
+# (a three-way call; an agent's own call out, which may start from a pause too: `states`, comma-separated,
+# 'ready' by default): atomically, so the router cannot offer them another caller at the same moment.
 CLAIM = _PUBLISH + """
 local akey = 'acd:agent:' .. ARGV[1]
-if redis.call('HGET', akey, 'state') ~= 'ready' then return 0 end
+local state = redis.call('HGET', akey, 'state')
+if not state or not string.find(',' .. (ARGV[6] or 'ready') .. ',', ',' .. state .. ',', 1, true) then return 0 end
 redis.call('HSET', akey, 'state', 'on_call', 'since', ARGV[3], 'reason', ARGV[4], 'token', ARGV[2], 'call', ARGV[5])
 for s in string.gmatch(redis.call('HGET', akey, 'skills') or '', '[^,]+') do
   redis.call('ZREM', 'acd:ready:' .. s, ARGV[1])

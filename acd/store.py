@@ -139,10 +139,15 @@ class AcdStore:
                 return
             await asyncio.sleep(min(left, 1.0))
 
-    async def claim(self, agent: str, call_id: str, reason: str) -> str | None:
-        """A ready agent taken for `call_id` outside the queue (a three-way call); their token, or None."""
+    async def claim(self, agent: str, call_id: str, reason: str, states: tuple[str, ...] = ("ready",)) -> str | None:
+        """An agent in one of `states` taken for `call_id` outside the queue (a three-way call, a call out);
+        their token, or None."""
         token = f"x{uuid.uuid4().hex[:12]}"
-        return token if await self._claim(args=[agent, token, now_ms(), reason, call_id]) else None
+        return token if await self._claim(args=[agent, token, now_ms(), reason, call_id, ",".join(states)]) else None
+
+    async def publish(self, event: dict[str, Any]) -> None:
+        """An event of a domain above the ACD (a callback claimed…) on the live feed, stamped like the ACD's own."""
+        await self.redis.publish(EVENTS, json.dumps({**event, "at_ms": now_ms()}, ensure_ascii=False))
 
     async def note_call(self, call_id: str, **fields: str) -> bool:
         """Extra live facts about a connected call (the agent's channel, a three-way party); False if gone."""

@@ -294,6 +294,21 @@ exten => _X.,1,NoOp(three-way call of ${{HOTLINE_CALL_ID}} to ${{EXTEN}})
  same => n,Dial(PJSIP/${{EXTEN}}@{trunk},45)
  same => n,Hangup()
 
+; People call citizens back (issue 16): the service originates the agent's phone (PJSIP/<agent>, channel id =
+; the call id) into here; once the agent answers, the citizen is dialled through the carrier with the centre's
+; display number. The citizen's leg is recorded from their answer like an inbound caller's (callback-answered,
+; run by Dial's U() on that leg), and how the dial ended is announced (HotlineCallbackDial).
+[hotline-callback]
+exten => _X.,1,NoOp(callback ${{HOTLINE_CALL_ID}} of item ${{HOTLINE_CALLBACK}})
+ same => n,Set(CALLERID(all)="{plan.centre.display_number}" <{plan.centre.display_number}>)
+ same => n,Dial(PJSIP/${{EXTEN}}@{trunk},${{HOTLINE_RING_S}},U(hotline-callback-answered^s^1))
+ same => n,Hangup()
+exten => h,1,{_CALLBACK_DIAL_EVENT}
+
+[hotline-callback-answered]
+exten => s,1,UserEvent(HotlineCallbackAnswered,CallId: ${{HOTLINE_CALL_ID}})
+{_record(plan, ctx)} same => n,Return()
+
 ; Consult (attended) transfers (R-ACD-3): the agent's leg starts Asterisk's attended transfer (AMI Atxfer)
 ; into Local/<party>@hotline-consult-seat|out while the citizen hears music on hold; these ring the party and
 ; tell the service (HotlineConsult, HotlineConsultEnded); the agent hanging up hands the citizen over.
@@ -346,6 +361,8 @@ exten => *43,1,Answer()
 
 _CONSULT_ENDED_EVENT = ("UserEvent(HotlineConsultEnded,CallId: ${HOTLINE_CONSULT_CALL},"
                         "Target: ${HOTLINE_CONSULT_TARGET},Status: ${DIALSTATUS})")
+_CALLBACK_DIAL_EVENT = ("UserEvent(HotlineCallbackDial,CallId: ${HOTLINE_CALL_ID},Status: ${DIALSTATUS},"
+                        "Cause: ${HANGUPCAUSE},Talked: ${ANSWEREDTIME})")
 _REVISIT_DIAL_EVENT = ("UserEvent(HotlineRevisitDial,CallId: ${HOTLINE_CALL_ID},Status: ${DIALSTATUS},"
                        "Cause: ${HANGUPCAUSE},Early: ${HOTLINE_EARLY})")
 

@@ -66,6 +66,14 @@ RULES: tuple[Rule, ...] = (
     rule("callers.history", "read a caller's history", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),
     rule("case.outbox", "see messages to the case system", supervisor=ALL, admin=ALL),
     rule("case.replay", "replay messages to the case system", supervisor=ALL, admin=ALL),
+    # people calling back (callback, issue 16): agents claim, dial and close items; supervisors follow their team
+    rule("callbacks.list", "see the callback work list", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),
+    rule("callbacks.read", "see a callback item", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),
+    rule("callbacks.claim", "claim a callback item", agent=OWN),
+    rule("callbacks.release", "release a callback item", agent=OWN, supervisor=TEAM, admin=ALL),
+    rule("callbacks.message", "listen to a voice message", agent=OWN, supervisor=TEAM, admin=ALL),
+    rule("callbacks.dial", "call a citizen back", agent=OWN),
+    rule("callbacks.outcome", "record how a callback went", agent=OWN),
     # the revisit robot (callback): supervisors and admins operate it, auditors follow it
     rule("revisits.progress", "see revisit progress", supervisor=ALL, auditor=ALL, admin=ALL),
     rule("revisits.pause", "pause the revisit dialer", supervisor=ALL, admin=ALL),

@@ -62,9 +62,10 @@ from tickets import http as tickets_http
 _PARAM = re.compile(r"\{(\w+)(?::[^}]+)?\}")
 OTHER_TEAMS = {"call_id": "c3", "agent": "8003", "ticket_id": "3", "recording_id": "3", "number": "13800000003",
                "kind": "vip", "message_id": "1", "campaign_id": "1", "token_id": str(SPARE_TOKEN),
-               "user_id": str(USER_8003)}
+               "user_id": str(USER_8003), "callback_id": "1"}
 MISSING = {"call_id": "c404", "agent": "8999", "ticket_id": "999", "recording_id": "999", "number": "13900000404",
-           "kind": "vip", "message_id": "999", "campaign_id": "999", "token_id": "999", "user_id": "999"}
+           "kind": "vip", "message_id": "999", "campaign_id": "999", "token_id": "999", "user_id": "999",
+           "callback_id": "999"}
 OBJECTS = {"call_id", "agent", "ticket_id", "recording_id", "number", "user_id"}  # naming someone's object
 BODIES: dict[tuple[str, str], Any] = {  # a valid body, so that a refusal is about who asks, not what is sent
     ("POST", "/api/caller-lists"): {"number": "13800000009", "kind": "vip"},
@@ -88,6 +89,7 @@ BODIES: dict[tuple[str, str], Any] = {  # a valid body, so that a refusal is abo
     ("POST", "/api/session"): {"username": "nobody.here", "password": "not-a-password"},
     ("POST", "/api/session/password"): {"old": "not-the-password", "new": "a-new-password-42"},
     ("POST", "/api/users"): {"username": "walk.new", "role": "agent", "agent_id": "8002"},
+    ("POST", "/api/callbacks/{callback_id}/outcome"): {"outcome": "reached"},
 }
 ENDS_SESSION = {("DELETE", "/api/session"), ("POST", "/api/session/everywhere")}
 

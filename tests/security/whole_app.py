@@ -50,6 +50,7 @@ from recordings import http as recordings_http
 from recordings.catalog import RecordingCatalog
 from recordings.store import LocalStore
 from tests.acd.test_http import ScriptedAcd, emergency_flags
+from tests.callback.desk import callback_desk
 from tests.callback.test_http import calm
 from tests.dialplans.unlimited import unlimited_guard
 from tickets import http as tickets_http
@@ -131,7 +132,7 @@ def domain_tables(sessions: SessionFactory, store: LocalStore, acd: ScriptedAcd)
     return [calls_http.routes(calls, CallerLists(sessions), CallerMeasures(sessions)),
             acd_http.routes(acd, SUPERVISOR_PHONES, emergency_flags(sessions)),
             tickets_http.routes(tickets, tickets_http.CaseLink(outbox, mapping, "webhook-secret"), duty),
-            callback_http.routes(RevisitOps(revisits, dialer)),
+            callback_http.routes(RevisitOps(revisits, dialer), callback_desk(sessions, calls, plan)),
             recordings_http.routes(RecordingCatalog(sessions, store))]
 
 
