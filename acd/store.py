@@ -30,8 +30,10 @@ from acd.scripts import (
     FORGET,
     NOTE,
     PREFIX,
+    REMOVE_AGENT,
     REQUEUE,
     RESERVE,
+    SET_AGENT,
     SL_THRESHOLD_MS,
     WAITING,
 )
@@ -92,16 +94,18 @@ class AcdStore:
         self._connected = redis.register_script(CONNECTED)
         self._claim = redis.register_script(CLAIM)
         self._note = redis.register_script(NOTE)
+        self._set_agent = redis.register_script(SET_AGENT)
+        self._remove_agent = redis.register_script(REMOVE_AGENT)
 
     async def add_agent(self, agent: str, skills: dict[str, int]) -> None:
-        """Make an agent known (signed out) with their skills and levels (1-5)."""
-        key = f"{PREFIX}agent:{agent}"
-        old = [k for k in await self.redis.hkeys(key) if str(k).startswith("lvl:")]
-        if old:
-            await self.redis.hdel(key, *old)
-        await self.redis.hset(key, mapping={"skills": ",".join(skills),
-                                            **{f"lvl:{skill}": level for skill, level in skills.items()}})
-        await self.redis.hsetnx(key, "state", "signed_out")
+        """Make an agent known (signed out) with their skills and levels (1-5), or change them: a ready agent
+        is offered the new skills' calls at once."""
+        pairs = [str(x) for skill_level in skills.items() for x in skill_level]
+        await self._set_agent(args=[agent, ",".join(skills), *pairs])
+
+    async def remove_agent(self, agent: str, reason: str) -> bool:
+        """The agent leaves the ACD (signed out for good, offered nothing more); False if unknown."""
+        return bool(await self._remove_agent(args=[agent, reason]))
 
     async def set_agent_state(self, agent: str, state: str, *, token: str = "", reason: str = "") -> bool:
         return bool(await self._agent_state(args=[agent, token, state, now_ms(), reason]))

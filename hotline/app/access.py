@@ -42,6 +42,17 @@ RULES: tuple[Rule, ...] = (
     rule("calls.leave", "leave a three-way call", agent=OWN, supervisor=TEAM, admin=ALL),
     rule("calls.flag_emergency", "flag a call's caller an emergency (priority)", agent=OWN, supervisor=TEAM,
          admin=ALL),
+    # the agent directory (acd/directory): agents, skills and levels, teams, their phones
+    rule("directory.agents.list", "see the agent directory", agent=OWN, supervisor=TEAM, engineer=ALL, auditor=ALL,
+         admin=ALL),
+    rule("directory.agents.read", "see an agent of the directory", agent=OWN, supervisor=TEAM, engineer=ALL,
+         auditor=ALL, admin=ALL),
+    rule("directory.agents.create", "add agents to the directory", supervisor=TEAM, admin=ALL),
+    rule("directory.agents.update", "change an agent of the directory", supervisor=TEAM, admin=ALL),
+    rule("directory.agents.deactivate", "deactivate an agent", supervisor=TEAM, admin=ALL),
+    rule("directory.agents.phone_secret", "give an agent's phone a new password", supervisor=TEAM, admin=ALL),
+    rule("directory.teams.list", "see the teams", supervisor=ALL, engineer=ALL, auditor=ALL, admin=ALL),
+    rule("directory.teams.create", "add a team", supervisor=ALL, admin=ALL),
     # tickets and the case system (tickets, integration/casesystem)
     rule("tickets.create", "create tickets", agent=OWN, supervisor=TEAM, admin=ALL),
     rule("tickets.read", "read tickets", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),
