@@ -49,7 +49,9 @@ class PhoneSync(LoopWorker):
         """The phones' files from the directory's active agents, for Asterisk's start (remembers `ctx`)."""
         self._ctx = ctx
         active = await self._directory.agents(active_only=True)
-        self.phones = self._directory.secrets.of([*(a.id for a in active), *(s.id for s in self._supervisors)])
+        everyone = [*(a.id for a in active), *(s.id for s in self._supervisors)]
+        self._directory.secrets.ensure(everyone)  # (the file's phones have theirs from the start)
+        self.phones = self._directory.secrets.of(everyone)
         browsers = {a.id for a in active if a.phone == "webrtc"}
         self.sip_phones = {phone: secret for phone, secret in self.phones.items() if phone not in browsers}
         return render_phones([a.as_agent() for a in active], self._supervisors,
