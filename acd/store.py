@@ -158,8 +158,13 @@ class AcdStore:
         return {str(k): str(v) for k, v in raw.items()}
 
     async def agents(self) -> dict[str, dict[str, str]]:
+        """Every agent's hash, in one round trip after the scan (a centre has hundreds of agents)."""
         names = sorted([str(k).rsplit(":", 1)[1] async for k in self.redis.scan_iter(f"{PREFIX}agent:*")])
-        return {name: await self.agent(name) for name in names}
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for name in names:
+                pipe.hgetall(f"{PREFIX}agent:{name}")  # type: ignore[unused-awaitable]  # queued, not sent
+            rows = await pipe.execute()
+        return {name: {str(k): str(v) for k, v in raw.items()} for name, raw in zip(names, rows, strict=True)}
 
     async def enqueue(self, call_id: str, *, channel: str, skill: str, caller: str, priority: int = 0,
                       pools: str = "", flags: str = "") -> None:
