@@ -1,7 +1,7 @@
 """The agent directory: agents (their number, name, seat, team, skills and levels, phone kind, active) and teams.
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-11-27
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from hotline.core.db.base import UtcDateTime
 
 revision = "0019"
-down_revision = "0017"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

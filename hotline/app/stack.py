@@ -13,6 +13,7 @@ import logging
 import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -31,6 +32,9 @@ from hotline.app.named import NamedServices
 from hotline.app.plugins import PLUGINS, upgrade_database
 from hotline.app.settings import Settings, default_cache_dir
 from hotline.app.web import WebParts, build_app
+from hotline.core.accounts.build import sign_in
+from hotline.core.accounts.signin import SignIn
+from hotline.core.accounts.users import Users
 from hotline.core.asterisk.agi import AgiServer, Router
 from hotline.core.asterisk.agi.server import Flow
 from hotline.core.asterisk.ami import AmiClient
@@ -47,6 +51,7 @@ from hotline.core.plugin import Brought, Deps, Plugin, Services, Started
 from hotline.core.redis_client import redis_client
 from hotline.core.web.audit import AuditLog
 from hotline.core.web.health import HealthRegistry
+from hotline.core.web.pages import Pages
 from hotline.core.web.policy import Policy, Teams
 from hotline.core.web.routes import RouteTable
 from hotline.core.web.tokens import ApiTokens
@@ -85,6 +90,8 @@ class Stack(NamedServices):
         self.render_context: RenderContext | None = None
         self.sip_guard: SipGuard | None = None
         self.sessions: SessionFactory | None = None
+        self.users: Users | None = None  # people who sign in (`hotline user …`, the first admin)
+        self.accounts: SignIn | None = None
 
     def service(self, kind: type[T]) -> T:
         """What a domain published (`stack.service(Tickets)`)."""
@@ -116,7 +123,8 @@ class Stack(NamedServices):
             self.health.register(name, check)
         for collector in [CoreCollector(self), *(c for b in loaded for c in b.collectors)]:
             self.registry.register(collector)
-        await self._start_web([t for b in loaded for t in b.routes], deps)
+        await self._start_web([t for b in loaded for t in b.routes], {n: f for b in loaded for n, f in b.pages.items()},
+                              deps)
         for b in loaded:
             for worker in b.workers:
                 worker.start()
@@ -146,6 +154,7 @@ class Stack(NamedServices):
         self._closers.append(engine.dispose)
         self.sessions = sessions = session_factory(engine)
         self.tokens = ApiTokens(sessions)
+        self.users = users = Users(sessions)
         live_state = redis_client(self.redis_url, timeout_s=s.redis_timeout_s)
         self._closers.append(live_state.aclose)
         self.ami = AmiClient(s.bind_host, s.ports.hotline_ami, secrets.ami_user, secrets.ami_secret, name="hotline")
@@ -156,6 +165,7 @@ class Stack(NamedServices):
         for section in (dialplan, secrets, sections.acd, sections.tickets, sections.case_system, sections.recordings,
                         sections.callback, sections.calls, sections.retention):
             deps.publish(section)
+        deps.publish(users)
         return deps, secrets
 
     async def _load(self, plugin: Plugin, deps: Deps) -> Brought:
@@ -201,11 +211,14 @@ class Stack(NamedServices):
         self._closers.append(guard.close)
         return hotline, adopted
 
-    async def _start_web(self, tables: list[RouteTable], deps: Deps) -> None:
+    async def _start_web(self, tables: list[RouteTable], pages: dict[str, Path], deps: Deps) -> None:
         assert self.tokens is not None and self.dialplan is not None
         teams = self.services.find(Teams) or Teams({a.id: a.group for a in self.dialplan.agents if a.group})
+        assert self.users is not None
+        self.accounts = accounts = sign_in(self.users, deps.redis, self.settings.accounts)
         app = build_app(WebParts(tables, self.tokens, AuditLog(deps.sessions), self.health, self.registry, teams,
-                                 self.policy))
+                                 self.policy, pages=Pages(pages, home="desk" if "desk" in pages else None),
+                                 accounts=accounts))
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         self._serving_closers.append(runner.cleanup)

@@ -101,6 +101,7 @@ class Brought:
     on_asterisk: list[Hook] = field(default_factory=list)  # in plugin order, once AMI is connected
     on_ready: list[Hook] = field(default_factory=list)  # after every plugin's on_asterisk hooks
     closers: list[Closer] = field(default_factory=list)  # stopped in reverse order
+    pages: dict[str, Path] = field(default_factory=dict)  # page folders served at /<name>/ (hotline.core.web.pages)
 
 
 @dataclass(frozen=True)
