@@ -63,7 +63,8 @@ async def load(deps: Deps) -> Brought:
     flags = deps.publish(EmergencyFlags(deps.redis, deps.get(CallRecords), dialplan.priorities.emergency_flag_h))
     return Brought(routes=[http.routes(acd, spies, flags), directory_http.routes(directory)],
                    on_asterisk=[route, resync], closers=[acd.close], workers=[figures, phones], collectors=[figures],
-                   health={"acd_router": acd.check, "directory_phones": phones.check})
+                   health={"acd_router": acd.check, "directory_phones": phones.check},
+                   pages={"agents": Path(__file__).parent / "pages" / "agents"})  # 坐席管理
 
 
 plugin = Plugin("acd", load, commands=[directory_commands.register],

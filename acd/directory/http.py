@@ -22,6 +22,7 @@ from acd.directory.schemas import (
     NewAgent,
     NewTeam,
     PhoneSecret,
+    SkillsOut,
     TeamOut,
     TeamsOut,
 )
@@ -160,6 +161,13 @@ async def rotate_phone_secret(request: web.Request, grant: Grant) -> web.Respons
     grant.note(rotated=True)
     return web.json_response({"agent": agent, "username": agent, "secret": secret},
                              headers={"Cache-Control": "no-store"})
+
+
+@table.get("/api/directory/skills", summary="the skills an agent may have (the dialplan file's) and their labels",
+           response=SkillsOut)
+@guarded("directory.skills.list")
+async def list_skills(request: web.Request, grant: Grant) -> web.Response:
+    return web.json_response({"skills": request.app[DIRECTORY].skills()})
 
 
 @table.get("/api/directory/teams", summary="the teams and their number of active agents", response=TeamsOut)

@@ -106,3 +106,12 @@ class TeamOut(BaseModel):
 
 class TeamsOut(BaseModel):
     teams: list[TeamOut]
+
+
+class SkillOut(BaseModel):
+    id: str
+    label: str
+
+
+class SkillsOut(BaseModel):
+    skills: list[SkillOut]

@@ -8,7 +8,7 @@ with the agents it touched.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -106,6 +106,7 @@ class Rules:
 
     skills: frozenset[str]
     reserved: Mapping[str, str]
+    labels: Mapping[str, str] = field(default_factory=dict)  # skill → what people call it (社保, 税务 …)
 
     @classmethod
     def of(cls, plan: Dialplan) -> Rules:
@@ -114,7 +115,7 @@ class Rules:
         reserved = {**{n: "a linkage number" for n in LINKAGE_NUMBERS},
                     **{n.number: "a hotline number" for n in plan.numbers},
                     **{s.id: "a supervisor's phone" for s in plan.supervisors}}
-        return cls(frozenset(s.id for s in plan.skills), reserved)
+        return cls(frozenset(s.id for s in plan.skills), reserved, {s.id: s.label for s in plan.skills})
 
 
 class AgentDirectory:
@@ -140,6 +141,10 @@ class AgentDirectory:
         if row is None:
             raise UnknownAgent(f"no agent {agent}")
         return AgentEntry.of(row)
+
+    def skills(self) -> list[dict[str, str]]:
+        """The skills an agent may have (the dialplan file's), with their labels."""
+        return [{"id": skill, "label": self._rules.labels.get(skill, skill)} for skill in sorted(self._rules.skills)]
 
     async def teams(self) -> list[dict[str, Any]]:
         """Every team with its number of active agents."""

@@ -64,6 +64,8 @@ RULES: tuple[Rule, ...] = (
     rule("directory.agents.update", "change an agent of the directory", supervisor=TEAM, admin=ALL),
     rule("directory.agents.deactivate", "deactivate an agent", supervisor=TEAM, admin=ALL),
     rule("directory.agents.phone_secret", "give an agent's phone a new password", supervisor=TEAM, admin=ALL),
+    rule("directory.skills.list", "see the skills agents may have", agent=ALL, supervisor=ALL, engineer=ALL,
+         auditor=ALL, admin=ALL),
     rule("directory.teams.list", "see the teams", supervisor=ALL, engineer=ALL, auditor=ALL, admin=ALL),
     rule("directory.teams.create", "add a team", supervisor=ALL, admin=ALL),
     # tickets and the case system (tickets, integration/casesystem)
