@@ -7,19 +7,20 @@ with the agents it touched.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+import contextlib
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from acd.directory.models import DirectoryAgent, Team
 from acd.directory.secrets import PhoneSecrets
 from dialplans.model import Agent, Dialplan
 from hotline.core.db.engine import SessionFactory
-
-MAX_BULK = 1000  # agents one bulk request may add
+from hotline.core.db.integrity import is_duplicate
 
 
 @dataclass(frozen=True)
@@ -157,15 +158,26 @@ class AgentDirectory:
                 for t in teams]
 
     async def add_team(self, name: str, by: str) -> dict[str, Any]:
-        async with self._sessions.begin() as s:
-            if await s.get(Team, name) is not None:
-                raise Refused([Problem("name", f"team {name} exists", kind="exists")], exists=True)
-            team = Team(name=name, created_at=datetime.now(UTC), created_by=by)
-            s.add(team)
+        with _same_moment("teams", "name", f"team {name} was added by someone else at the same moment", False):
+            async with self._sessions.begin() as s:
+                if await s.get(Team, name) is not None:
+                    raise Refused([Problem("name", f"team {name} exists", kind="exists")], exists=True)
+                team = Team(name=name, created_at=datetime.now(UTC), created_by=by)
+                s.add(team)
         return {"name": name, "agents": 0, "created_at": team.created_at.isoformat()}
 
     async def add(self, drafts: Sequence[AgentDraft], by: str, *, bulk: bool = False) -> list[AgentEntry]:
         """Add agents, all or none: every bad row is named; their phones' secrets are generated."""
+        ids = [d.id for d in drafts]
+        with _same_moment("agents", "id", "an agent of this request was added by someone else at the same moment",
+                          bulk):
+            rows = await self._insert(drafts, by, bulk)
+        self.secrets.ensure(ids)
+        entries = [AgentEntry.of(r) for r in rows]
+        await self._changed(entries)
+        return entries
+
+    async def _insert(self, drafts: Sequence[AgentDraft], by: str, bulk: bool) -> list[DirectoryAgent]:
         problems: list[Problem] = []
         ids = [d.id for d in drafts]
         async with self._sessions.begin() as s:
@@ -186,10 +198,7 @@ class AgentDirectory:
                                    phone=d.phone, active=d.active, created_at=now, updated_at=now, updated_by=by)
                     for d in drafts]
             s.add_all(rows)
-        self.secrets.ensure(ids)
-        entries = [AgentEntry.of(r) for r in rows]
-        await self._changed(entries)
-        return entries
+        return rows
 
     async def change(self, agent: str, by: str, **fields: Any) -> AgentEntry:
         """Change some of name, seat, team (None: no team), skills, phone, active."""
@@ -202,11 +211,14 @@ class AgentDirectory:
                                    None, new=False)
             if problems:
                 raise Refused(problems)
+            back = fields.get("active") is True and not row.active
             for name, value in fields.items():
                 setattr(row, name, dict(value) if name == "skills" else value)
             row.updated_at, row.updated_by = datetime.now(UTC), by
             entry = AgentEntry.of(row)
-        if entry.active:
+        if back:  # an agent back from deactivation gets a new password, never the one they left with
+            self.secrets.rotate(agent)
+        elif entry.active:
             self.secrets.ensure([agent])
         await self._changed([entry])
         return entry
@@ -252,3 +264,14 @@ class AgentDirectory:
     async def _changed(self, entries: Sequence[AgentEntry]) -> None:
         for listener in self.listeners:
             await listener(entries)
+
+
+@contextlib.contextmanager
+def _same_moment(table: str, column: str, message: str, bulk: bool) -> Iterator[None]:
+    """A row another request inserted between our check and our insert: the same refusal as if we had seen it."""
+    try:
+        yield
+    except IntegrityError as exc:
+        if not is_duplicate(exc, table, column):
+            raise
+        raise Refused([Problem(column, message, kind="exists")], exists=not bulk) from None

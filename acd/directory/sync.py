@@ -1,9 +1,9 @@
 """The directory's phones in Asterisk: rendered into their own files (dialplans.phones) and reloaded on change.
 
 A burst of changes (a bulk import, a supervisor editing several agents) makes one render and one reload: a
-change wakes the worker, which waits `quiet_s` for more before it renders. A reload keeps every channel, so
-calls in progress and waiting callers go on. Followers (the simulated world's phones) hear the SIP phones (not
-the browser softphones) and their passwords after each reload.
+change wakes the worker, which renders once no change came for `quiet_s`, at most `most_s` after the first.
+A reload keeps every channel, so calls in progress and waiting callers go on. Followers (the simulated world's
+phones) hear the SIP phones (not the browser softphones) and their passwords after each reload.
 """
 
 from __future__ import annotations
@@ -31,12 +31,15 @@ class PhoneSync(LoopWorker):
     name = "directory-phones"
     max_backoff_s = 10.0
 
-    def __init__(self, directory: AgentDirectory, supervisors: Sequence[Supervisor], quiet_s: float = 0.3) -> None:
+    def __init__(self, directory: AgentDirectory, supervisors: Sequence[Supervisor], quiet_s: float = 0.3,
+                 most_s: float = 1.0) -> None:
         super().__init__()
         self._directory = directory
         self._supervisors = tuple(supervisors)
-        self._quiet_s = quiet_s
+        self._quiet_s = quiet_s  # render once no change came for this long ...
+        self._most_s = most_s  # ... or this long after the first change of the burst
         self._dirty = False
+        self._again = False  # a change came while the burst was being waited out
         self._ctx: RenderContext | None = None
         self._hotline: AsteriskInstance | None = None
         self._reloader: AmiReloader | None = None
@@ -63,13 +66,23 @@ class PhoneSync(LoopWorker):
 
     async def changed(self, _: Sequence[AgentEntry] = ()) -> None:
         """A directory listener: render and reload soon."""
-        self._dirty = True
+        self._dirty = self._again = True
         self.wake()
+
+    async def _burst_over(self) -> None:
+        """Until no change came for `quiet_s`, or `most_s` after the first: the burst makes one render."""
+        loop = asyncio.get_running_loop()
+        first = loop.time()
+        while True:
+            self._again = False
+            await asyncio.sleep(min(self._quiet_s, max(0.0, first + self._most_s - loop.time())))
+            if not self._again or loop.time() - first >= self._most_s:
+                return
 
     async def step(self) -> float:
         if not self._dirty or self._ctx is None or self._hotline is None or self._reloader is None:
             return IDLE_S
-        await asyncio.sleep(self._quiet_s)  # more changes of the same burst join this render
+        await self._burst_over()
         self._dirty = False
         try:
             self._hotline.write_configs(await self.files(self._ctx))

@@ -137,7 +137,7 @@ class Recorder:
 
 async def test_a_burst_of_changes_makes_one_render_and_reload(directory: AgentDirectory) -> None:
     await directory.seed(PLAN.agents)
-    sync = PhoneSync(directory, PLAN.supervisors, quiet_s=0.3)
+    sync = PhoneSync(directory, PLAN.supervisors, quiet_s=0.5, most_s=10)  # (a slow machine: the burst holds)
     directory.listeners.append(sync.changed)
     ctx = RenderContext("127.0.0.1", 5060, 5038, "hotline", "s", "127.0.0.1", 4573, "/r", "/s")
     start = await sync.files(ctx)
@@ -168,3 +168,20 @@ async def test_a_burst_of_changes_makes_one_render_and_reload(directory: AgentDi
     assert "exten => 8119,1,Dial(PJSIP/8119,30)" in files[PHONES_EXTENSIONS]
     assert "8100" in sync.phones and "8100" not in followed[0] and "8119" in followed[0], \
         "the world plays SIP phones, not the browsers'"
+
+
+async def test_two_adds_of_one_number_at_once_make_one_agent_and_one_conflict(directory: AgentDirectory) -> None:
+    await directory.add_team("一组", "admin")
+    got = await asyncio.gather(directory.add([draft("8100")], "a"), directory.add([draft("8100")], "b"),
+                               return_exceptions=True)
+    assert sorted(type(g).__name__ for g in got) == ["Refused", "list"]
+    assert next(g for g in got if isinstance(g, Refused)).exists
+
+
+async def test_an_agent_back_from_deactivation_gets_a_new_password(directory: AgentDirectory) -> None:
+    await directory.seed(PLAN.agents)
+    old = directory.secrets.get("8001")
+    await directory.change("8001", "sup", active=False)
+    assert directory.secrets.get("8001") == old  # (not rendered while inactive)
+    await directory.change("8001", "sup", active=True)
+    assert directory.secrets.get("8001") not in (None, old)
