@@ -11,14 +11,14 @@ import contextlib
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from acd.directory.models import DirectoryAgent, Team
 from acd.directory.secrets import PhoneSecrets
-from dialplans.model import Agent, Dialplan
+from dialplans.model import LINKAGE_NUMBERS, Agent, Dialplan, PhoneKind, Seat
 from hotline.core.db.engine import SessionFactory
 from hotline.core.db.integrity import is_duplicate
 
@@ -44,8 +44,8 @@ class AgentEntry:
 
     def as_agent(self) -> Agent:
         """The dialplan's view of the agent (what the phones' configs are rendered from)."""
-        return Agent(self.id, self.name, self.seat, tuple(self.skills.items()), self.team or "",  # type: ignore[arg-type]
-                     self.phone)  # type: ignore[arg-type]
+        return Agent(self.id, self.name, cast(Seat, self.seat), tuple(self.skills.items()), self.team or "",
+                     cast(PhoneKind, self.phone))
 
     @classmethod
     def of(cls, row: DirectoryAgent) -> AgentEntry:
@@ -111,8 +111,6 @@ class Rules:
 
     @classmethod
     def of(cls, plan: Dialplan) -> Rules:
-        from dialplans.model import LINKAGE_NUMBERS
-
         reserved = {**{n: "a linkage number" for n in LINKAGE_NUMBERS},
                     **{n.number: "a hotline number" for n in plan.numbers},
                     **{s.id: "a supervisor's phone" for s in plan.supervisors}}
@@ -120,6 +118,8 @@ class Rules:
 
 
 class AgentDirectory:
+    """Agents and teams in the database; `listeners` hear of every change; `secrets` holds the phones' passwords."""
+
     def __init__(self, sessions: SessionFactory, rules: Rules, secrets: PhoneSecrets) -> None:
         self._sessions = sessions
         self._rules = rules
