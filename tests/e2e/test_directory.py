@@ -136,3 +136,25 @@ async def test_a_deactivated_agent_gets_no_offers_and_a_change_keeps_calls_and_w
     first_outcome, second_outcome = await talking.outcome(), await waiting.outcome()
     assert first_outcome.record is not None and first_outcome.record.agent == "8002"
     assert second_outcome.record is not None and second_outcome.record.agent == "8002", second_outcome.record
+
+
+async def test_an_agent_deactivated_while_talking_finishes_the_call_and_the_acd_goes_on(
+        stack: Stack, world_caller: WorldCaller) -> None:
+    assert stack.tokens is not None and stack.acd is not None and stack.hotline is not None
+    sup = await stack.tokens.create(name="二组组长", role="supervisor", group="二组")
+    await only_ready(stack, "8003")
+    talking = await world_caller.start("12345", "13600136301", script=citizen_script("1", 10))
+    call_id = await wait_call_state(stack, "connected")
+    assert (await stack.service(AcdStore).call(call_id))["agent"] == "8003"
+    before = stack.service(PhoneSync).renders
+    assert (await api(stack, "POST", "/api/directory/agents/8003/deactivate", sup))[0] == 200
+    await rendered_since(stack, before)
+    assert "8003" not in await stack.acd.agents()
+    assert "PJSIP/8003-" in await stack.hotline.cli("core show channels"), "the agent's leg outlived the reload"
+    assert await call_state(stack, call_id) == "connected"
+    outcome = await talking.outcome()
+    assert outcome.record is not None and outcome.record.agent == "8003" and outcome.record.ended_at is not None
+
+    await only_ready(stack, "8002")  # the ACD goes on with the others
+    after = await world_caller.call("12345", "13600136302", dtmf="1", listen_s=4)
+    assert after.record is not None and after.record.agent == "8002"
