@@ -21,6 +21,7 @@ from dialplans.model import Dialplan
 from dialplans.secrets import load_phone_secrets
 from hotline.core.db.engine import create_engine, session_factory
 from hotline.core.settings import CoreSettings
+from hotline.core.web.audit import AuditLog
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -50,7 +51,11 @@ async def _import(plan_file: Path | None) -> int:
         return 1
     directory, engine = _directory(settings, plan)
     try:
-        added = await directory.seed(plan.agents)
+        added = await directory.seed(plan.agents, by="cli")
+        if added:
+            await AuditLog(session_factory(engine)).record(
+                actor="cli", role="admin", action="directory.agents.import", resource="directory/agents", allowed=True,
+                remote=None, detail={"added": [a.id for a in added], "file": str(plan_file or settings.dialplan_file)})
     except DBAPIError as exc:
         print(f"the database is not ready ({exc.orig}): run `hotline db upgrade` first", file=sys.stderr)
         return 1

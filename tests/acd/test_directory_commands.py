@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -40,3 +41,7 @@ def test_the_file_is_imported_once_and_listed_without_passwords(tmp_path: Path) 
     assert stat.S_IMODE(os.stat(tmp_path / "secrets.json").st_mode) == 0o600
     table = hotline(tmp_path, "agents", "list").stdout
     assert "8003" in table and "social_security:5" in table and "5 agents, 5 active" in table
+    with sqlite3.connect(tmp_path / "hotline.db") as db:
+        rows = db.execute("SELECT actor, detail FROM audit_log WHERE action = 'directory.agents.import'").fetchall()
+    assert [(actor, json.loads(detail)["added"]) for actor, detail in rows] == [
+        ("cli", ["8001", "8002", "8003", "8004"]), ("cli", ["8005"])]
