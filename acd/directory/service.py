@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from acd.directory.models import DirectoryAgent, Team
 from acd.directory.secrets import PhoneSecrets
-from dialplans.model import LINKAGE_NUMBERS, Agent, Dialplan, PhoneKind, Seat
+from dialplans.model import LINKAGE_NUMBERS, Agent, Dialplan, Phone, Seat
 from hotline.core.db.engine import SessionFactory
 from hotline.core.db.integrity import is_duplicate
 
@@ -45,7 +45,7 @@ class AgentEntry:
     def as_agent(self) -> Agent:
         """The dialplan's view of the agent (what the phones' configs are rendered from)."""
         return Agent(self.id, self.name, cast(Seat, self.seat), tuple(self.skills.items()), self.team or "",
-                     cast(PhoneKind, self.phone))
+                     cast(Phone, self.phone))
 
     @classmethod
     def of(cls, row: DirectoryAgent) -> AgentEntry:
