@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from dialplans.model import LINKAGE_NUMBERS, Dialplan, Number
-from dialplans.siptls import SipTls, phone_context, phone_media, secure_only, tls_transport
+from dialplans.phones import PHONES_EXTENSIONS, PHONES_PJSIP, render_phones
+from dialplans.siptls import SipTls, secure_only, tls_transport
 from hotline.core.asterisk.agi.protocol import KEY_PARAM
 from hotline.core.asterisk.sipbans import BANS_FILE
 
@@ -45,8 +46,10 @@ class RenderContext:
 
 
 def render(plan: Dialplan, ctx: RenderContext) -> dict[str, str]:
-    """File name → text for pjsip, extensions, manager, musiconhold and confbridge."""
+    """File name → text for pjsip, extensions, manager, musiconhold and confbridge, and the phones' files of the
+    file's agents and supervisors (the running service renders those from the agent directory instead)."""
     return {
+        **render_phones(plan.agents, plan.supervisors, ctx),
         "pjsip.conf": _pjsip(plan, ctx),
         "extensions.conf": _extensions(plan, ctx),
         "manager.conf": _manager(ctx),
@@ -110,40 +113,9 @@ match={','.join(trunk.match)}
 type=aor
 contact={outbound}
 """)
-    phones = [(a.id, f"agent {a.id} ({a.seat} seat)", "agents") for a in plan.agents]
-    phones += [(sup.id, f"supervisor {sup.id}", "supervisors") for sup in plan.supervisors]
-    for phone, label, context in phones:
-        secret = ctx.agent_secrets.get(phone)
-        if not secret:
-            raise ValueError(f"no generated secret for phone {phone}")
-        out.append(f"""
-; {label}
-[{phone}]
-type=endpoint
-identify_by=username
-{phone_media(ctx.tls)}context={phone_context(ctx.tls, context)}
-disallow=all
-allow=alaw,ulaw
-dtmf_mode=rfc4733
-direct_media=no
-rtp_symmetric=yes
-force_rport=yes
-rewrite_contact=yes
-auth={phone}-auth
-aors={phone}
-callerid="{phone}" <{phone}>
-
-[{phone}-auth]
-type=auth
-auth_type=userpass
-username={phone}
-password={secret}
-
-[{phone}]
-type=aor
-max_contacts=1
-remove_existing=yes
-qualify_frequency=30
+    out.append(f"""
+; agents' and supervisors' phones: rendered from the agent directory on every change (dialplans.phones)
+#include {PHONES_PJSIP}
 """)
     return "".join(out)
 
@@ -227,9 +199,6 @@ exten => s,1,NoOp(revisit call ${{HOTLINE_CALL_ID}} for task ${{HOTLINE_REVISIT_
         f" same => n,GotoIf($[\"${{HOTLINE_NEXT}}\" != \"\"]?${{HOTLINE_NEXT}})\n"
         f" same => n,Playback({sounds}/apology)\n same => n(done),Hangup()\n" for n in LINKAGE_NUMBERS)
     every = plan.queue.announce_every
-    consult_seats = "".join(  # exact extensions: the transfer dials at once, with no wait for more digits
-        f"exten => {a.id},1,Set(HOTLINE_CONSULT_TARGET=PJSIP/{a.id})\n same => n,Goto(hotline-consult-dial,s,1)\n"
-        for a in plan.agents)
     queue_loop = (f" same => n(announce),AGI({ctx.agi('ivr/position', requeue)})\n"
                   f" same => n,MusicOnHold(default,{every})\n same => n,Goto(announce)\n") if every else (
                   " same => n,MusicOnHold(default)\n same => n,Hangup()\n")
@@ -313,7 +282,8 @@ exten => s,1,UserEvent(HotlineCallbackAnswered,CallId: ${{HOTLINE_CALL_ID}})
 ; into Local/<party>@hotline-consult-seat|out while the citizen hears music on hold; these ring the party and
 ; tell the service (HotlineConsult, HotlineConsultEnded); the agent hanging up hands the citizen over.
 [hotline-consult-seat]
-{consult_seats}
+; (one extension per seat: extensions_phones.conf)
+
 [hotline-consult-out]
 exten => _X.,1,Set(CALLERID(num)={plan.centre.display_number})
  same => n,Set(HOTLINE_CONSULT_TARGET=PJSIP/${{EXTEN}}@{trunk})
@@ -352,8 +322,8 @@ exten => *43,1,Answer()
  same => n,Echo()
  same => n,Hangup()
 """)
-    for agent in plan.agents:
-        out.append(f"exten => {agent.id},1,Dial(PJSIP/{agent.id},30)\n same => n,Hangup()\n")
+    out.append(f"; calls between seats and consult targets, one per seat, follow the agent directory\n"
+               f"#include {PHONES_EXTENSIONS}\n")
     if ctx.tls is not None:
         out.append(secure_only(("agents", "supervisors")))
     return "".join(out)
