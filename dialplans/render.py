@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from dialplans.model import LINKAGE_NUMBERS, Dialplan, Number
 from dialplans.siptls import SipTls, phone_context, phone_media, secure_only, tls_transport
+from dialplans.webrtc import http_conf, webrtc_endpoint_lines, webrtc_phones, ws_transport
 from hotline.core.asterisk.agi.protocol import KEY_PARAM
 from hotline.core.asterisk.sipbans import BANS_FILE
 
@@ -38,6 +39,7 @@ class RenderContext:
     carrier_uri: str = ""  # outbound calls (linkage transfers) go to the first trunk at this URI
     agi_key: str = ""  # the deployment's FastAGI key: the AGI server runs no flow for a session without it
     tls: SipTls | None = None  # phones over TLS with SRTP only (dialplans.siptls)
+    http_port: int = 0  # Asterisk's HTTP on loopback, for the browser phones' websocket (dialplans.webrtc)
 
     def agi(self, route: str, query: str) -> str:
         """The URL of an AGI flow, with the key last (the server checks and strips it)."""
@@ -50,6 +52,7 @@ def render(plan: Dialplan, ctx: RenderContext) -> dict[str, str]:
         "pjsip.conf": _pjsip(plan, ctx),
         "extensions.conf": _extensions(plan, ctx),
         "manager.conf": _manager(ctx),
+        "http.conf": http_conf(ctx.http_port, bool(webrtc_phones(plan))),
         # the agent's leg may start an attended transfer (consult; started over AMI Atxfer, which sends these
         # keys for the agent); completing is the agent's leg hanging up
         "features.conf": HEADER + "[general]\ntransferdigittimeout=3\natxferdropcall=no\n"
@@ -80,6 +83,9 @@ bind={ctx.bind_host}:{ctx.sip_port}
 """]
     if ctx.tls is not None:
         out.append(tls_transport(ctx.tls, ctx.bind_host))
+    browsers = webrtc_phones(plan)
+    if browsers:
+        out.append(ws_transport())
     for i, trunk in enumerate(plan.trunks):
         outbound = ctx.carrier_uri if i == 0 else ""
         aor = f"aors={trunk.name}\n" if outbound else ""
@@ -116,13 +122,15 @@ contact={outbound}
         secret = ctx.agent_secrets.get(phone)
         if not secret:
             raise ValueError(f"no generated secret for phone {phone}")
+        # a browser phone: WebRTC's DTLS-SRTP always, its signalling behind the service's own (HTTPS) origin
+        media = (webrtc_endpoint_lines() + f"context={context}\n" if phone in browsers
+                 else f"{phone_media(ctx.tls)}context={phone_context(ctx.tls, context)}\n")
         out.append(f"""
-; {label}
+; {label}{" (browser phone, WebRTC)" if phone in browsers else ""}
 [{phone}]
 type=endpoint
 identify_by=username
-{phone_media(ctx.tls)}context={phone_context(ctx.tls, context)}
-disallow=all
+{media}disallow=all
 allow=alaw,ulaw
 dtmf_mode=rfc4733
 direct_media=no

@@ -15,6 +15,7 @@ from dialplans.model import (
     FAILSAFES,
     GREETINGS,
     MODES,
+    PHONES,
     PRIORITY_LABELS,
     RATING_LABELS,
     SEATS,
@@ -332,7 +333,7 @@ def _menu(c: Checker, node: Node, where: str) -> Menu:
 
 
 def _agent(c: Checker, node: Node, where: str) -> Agent:
-    m = c.mapping(node, where, ("id", "name", "seat", "skills", "group"), ("id", "name", "seat", "skills"))
+    m = c.mapping(node, where, ("id", "name", "seat", "skills", "group", "phone"), ("id", "name", "seat", "skills"))
     agent = c.text(m.get("id"), f"{where}.id", "", re.compile(r"^\d{3,6}$"), "digits, e.g. \"8001\"")
     skills: list[tuple[str, int]] = []
     if "skills" in m:
@@ -347,7 +348,8 @@ def _agent(c: Checker, node: Node, where: str) -> Agent:
                 skills.append((skill, level.value))
     return Agent(agent, c.text(m.get("name"), f"agent {agent} name"),
                  c.choice(m.get("seat"), f"agent {agent} seat", SEATS, "general"),  # type: ignore[arg-type]
-                 tuple(skills), c.text(m.get("group"), f"agent {agent} group") if "group" in m else "")
+                 tuple(skills), c.text(m.get("group"), f"agent {agent} group") if "group" in m else "",
+                 c.choice(m.get("phone"), f"agent {agent} phone", PHONES, "sip"))  # type: ignore[arg-type]
 
 
 def _holiday(c: Checker, node: Node, where: str) -> Holiday:

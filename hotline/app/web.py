@@ -4,6 +4,7 @@ and request metrics; health, metrics and the OpenAPI document generated from the
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -150,7 +151,8 @@ def public_paths(tables: Sequence[RouteTable]) -> frozenset[str]:
 def build_app(parts: WebParts) -> web.Application:
     tables = [*service_tables(), *parts.tables]
     pages = page_routes(parts.pages)
-    public = public_paths(tables) | {path for path, _ in pages}
+    # the middleware compares a route's canonical form, without the parameters' patterns (`{path:.+}` → `{path}`)
+    public = public_paths(tables) | {re.sub(r"\{(\w+):[^}]*\}", r"{\1}", path) for path, _ in pages}
     app = web.Application(middlewares=[_metrics_middleware(parts.registry), json_errors, authenticate(public)],
                           client_max_size=parts.limits.body_bytes,
                           handler_args={"max_line_size": parts.limits.line_bytes,

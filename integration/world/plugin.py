@@ -12,6 +12,7 @@ from acd.router import Router
 from dialplans.model import Dialplan
 from dialplans.secrets import Secrets
 from dialplans.siptls import SipTls
+from dialplans.webrtc import webrtc_phones
 from hotline.core.asterisk.ami import AmiClient
 from hotline.core.asterisk.sandbox import AsteriskInstance
 from hotline.core.netutil import free_port
@@ -37,7 +38,8 @@ async def _demo_agents_ready(hotline: AsteriskInstance, acd: Router, dialplan: D
     """Once the world's phones have registered, their signed-out agents sign in ready (after a restart the
     others keep the state they are in)."""
     states = await acd.agents()
-    waiting = {a.id for a in dialplan.agents if states.get(a.id, {}).get("state", "signed_out") == "signed_out"}
+    waiting = {a.id for a in dialplan.agents if states.get(a.id, {}).get("state", "signed_out") == "signed_out"
+               and a.phone == "sip"}  # a browser phone is the agent's page, not the world's
     deadline = asyncio.get_running_loop().time() + timeout
     while waiting and asyncio.get_running_loop().time() < deadline:
         contacts = await hotline.cli("pjsip show contacts")
@@ -55,6 +57,8 @@ async def load(deps: Deps) -> Brought:
     if not deps.core.with_world:
         return Brought()
     core, data, secrets = deps.core, deps.data, deps.get(Secrets)
+    browsers = webrtc_phones(deps.get(Dialplan))  # those phones are browsers: the world does not play them
+    phones = {phone: secret for phone, secret in secrets.agent_secrets.items() if phone not in browsers}
     brought = Brought()
 
     async def start(started: Started) -> None:
@@ -62,7 +66,7 @@ async def load(deps: Deps) -> Brought:
         await deps.renderer.render_all(CARRIER_ANNOUNCEMENTS, data.host(announcements))
         ctx = WorldContext(bind_host=core.bind_host, sip_port=core.ports.world_sip, ami_port=core.ports.world_ami,
                            ami_user="world", ami_secret=secrets.world_ami_secret, hotline_host=core.bind_host,
-                           hotline_sip_port=core.ports.hotline_sip, agent_secrets=secrets.agent_secrets,
+                           hotline_sip_port=core.ports.hotline_sip, agent_secrets=phones,
                            announcements=announcements, hotline_tls=started.services.find(SipTls),
                            tls_port=free_port() if started.services.find(SipTls) else 0)
         world = AsteriskInstance(deps.root, "world", render_world(ctx), inner_dir=data.instance("world"))

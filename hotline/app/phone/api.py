@@ -1,0 +1,136 @@
+"""The browser phone's two routes: `GET /api/desk/phone` (the signed-in agent's own phone: SIP credentials and a
+one-time websocket ticket) and `GET /sip` (the websocket, opened with that ticket, relayed to Asterisk)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import aiohttp
+from aiohttp import web
+from pydantic import BaseModel
+
+from hotline.app.phone.relay import SUBPROTOCOL, RelayLimits, connect_upstream, relay
+from hotline.app.phone.tickets import Holder, PhoneTickets
+from hotline.core.errors import Conflict, NotFound
+from hotline.core.web.audit import AUDIT
+from hotline.core.web.auth import THROTTLE
+from hotline.core.web.bodies import Query
+from hotline.core.web.errors import error
+from hotline.core.web.policy import Grant, guarded
+from hotline.core.web.routes import RouteTable
+
+
+@dataclass
+class BrowserPhones:
+    """The browser phones of this hotline: which agents have one, their SIP secrets, where Asterisk's websocket
+    is; and the relays open now, by agent (so a sign-out can cut them)."""
+
+    phones: frozenset[str]
+    secrets: Mapping[str, str]
+    asterisk_ws: str  # ws://127.0.0.1:<port>/ws
+    tickets: PhoneTickets
+    limits: RelayLimits = field(default_factory=RelayLimits)
+    open: dict[str, set[web.WebSocketResponse]] = field(default_factory=dict)
+
+    async def drop(self, agent: str) -> int:
+        """Close the agent's phone sockets (the page reconnects with a fresh ticket if it still may)."""
+        sockets = list(self.open.get(agent, ()))
+        await asyncio.gather(*(ws.close(code=4401, message=b"signed out") for ws in sockets))
+        return len(sockets)
+
+
+PHONES = web.AppKey("browser_phones", BrowserPhones)
+table = RouteTable("desk")
+
+
+class DeskPhone(BaseModel):
+    agent: str
+    uri: str
+    username: str
+    password: str
+    ws_url: str
+    ice_servers: list[dict[str, object]]
+    ticket_ttl_s: int
+
+
+class SipQuery(Query):
+    ticket: str = ""
+
+
+@table.get("/api/desk/phone", summary="the signed-in agent's browser phone: SIP credentials and a one-time ticket "
+           "(60 s) for the /sip websocket", response=DeskPhone, errors=(409,))
+@guarded("desk.phone", resource="desk/phone")
+async def desk_phone(request: web.Request, grant: Grant) -> web.Response:
+    phones = request.app[PHONES]
+    agent = grant.who.agent_id
+    if agent is None:
+        raise NotFound("this sign-in has no phone (no agent number)", error_id="no_phone")
+    if agent not in phones.phones or agent not in phones.secrets:
+        raise Conflict(f"agent {agent}'s phone is a SIP phone, not the browser (phone: webrtc in the dialplan file)",
+                       error_id="not_a_browser_phone")
+    ticket = await phones.tickets.issue(grant.who, agent)
+    grant.note(agent=agent)
+    host = request.url.host or "hotline.invalid"
+    return web.json_response(DeskPhone(
+        agent=agent, uri=f"sip:{agent}@{host}", username=agent, password=phones.secrets[agent],
+        ws_url=f"/sip?ticket={ticket}", ice_servers=[], ticket_ttl_s=phones.tickets.ttl_s).model_dump())
+
+
+@table.get("/sip", summary="websocket (subprotocol sip): the browser phone's SIP, relayed to the hotline's Asterisk; "
+           "opened with a ticket from /api/desk/phone (401 without a valid unused one)", query=SipQuery,
+           public=True, status=101, errors=(502,))
+async def sip_socket(request: web.Request) -> web.StreamResponse:
+    phones, audit, throttle = request.app[PHONES], request.app[AUDIT], request.app[THROTTLE]
+    remote = request.remote or "?"
+    if wait := throttle.blocked_for(remote):
+        return error(429, "auth_throttled", f"too many failed tickets from this address; try in {wait:.0f} s")
+    holder = await phones.tickets.take(request.query.get("ticket", ""))
+    if holder is None:
+        throttle.failed(remote)
+        await audit.record(actor="anonymous", role="none", action="phone.sip", resource="sip", allowed=False,
+                           remote=remote, detail={"refused": "ticket_invalid"})
+        return error(401, "ticket_invalid", "the phone's ticket is unknown, expired or used: ask /api/desk/phone")
+    async with aiohttp.ClientSession() as http:
+        try:
+            asterisk = await connect_upstream(http, phones.asterisk_ws, phones.limits)
+        except (aiohttp.ClientError, TimeoutError):
+            return error(502, "phone_unavailable", "the hotline's phone service is not answering; try again")
+        return await _relay(request, phones, holder, asterisk)
+
+
+async def _relay(request: web.Request, phones: BrowserPhones, holder: Holder,
+                 asterisk: aiohttp.ClientWebSocketResponse) -> web.StreamResponse:
+    audit, remote = request.app[AUDIT], request.remote
+
+    async def audited(allowed: bool, **detail: object) -> None:
+        await audit.record(actor=holder.name, role=holder.role, action="phone.sip", resource=f"phones/{holder.agent}",
+                           allowed=allowed, remote=remote, detail=detail)
+
+    async def refused(reason: str) -> None:
+        await audited(False, refused="not_your_phone", reason=reason[:200])
+
+    browser = web.WebSocketResponse(protocols=(SUBPROTOCOL,), max_msg_size=phones.limits.message_bytes,
+                                    heartbeat=phones.limits.heartbeat_s)
+    await audited(True)
+    await browser.prepare(request)
+    held = phones.open.setdefault(holder.agent, set())
+    held.add(browser)
+    try:
+        await relay(browser, asterisk, holder.agent, refused)
+    finally:
+        held.discard(browser)
+        if not held:
+            phones.open.pop(holder.agent, None)
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await asterisk.close()
+    return browser
+
+
+def routes(phones: BrowserPhones) -> RouteTable:
+    """The phone's routes, bound to this hotline's browser phones."""
+    bound = RouteTable(table.tag, table.routes)
+    bound.provide(PHONES, phones)
+    return bound

@@ -1,0 +1,24 @@
+"""The browser phone part: its routes (`/api/desk/phone`, `/sip`) and its page folder (`/phone/`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dialplans.model import Dialplan
+from dialplans.secrets import Secrets
+from dialplans.webrtc import HTTP_HOST, WS_PATH, webrtc_phones
+from hotline.app.phone.api import BrowserPhones, routes
+from hotline.app.phone.tickets import PhoneTickets
+from hotline.core.plugin import Brought, Deps, Plugin
+
+STATIC = Path(__file__).parent / "static"
+
+
+async def load(deps: Deps) -> Brought:
+    phones = deps.publish(BrowserPhones(webrtc_phones(deps.get(Dialplan)), deps.get(Secrets).agent_secrets,
+                                        f"ws://{HTTP_HOST}:{deps.core.ports.hotline_http}{WS_PATH}",
+                                        PhoneTickets(deps.redis)))
+    return Brought(routes=[routes(phones)], pages={"phone": STATIC})
+
+
+plugin = Plugin("phone", load)
