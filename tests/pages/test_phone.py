@@ -22,7 +22,7 @@ import pytest_asyncio
 import yaml
 from playwright.async_api import BrowserContext, Page
 
-from hotline.app.phone.api import BrowserPhones
+from hotline.app.phone.http import BrowserPhones
 from hotline.app.settings import Settings
 from hotline.app.stack import Stack
 from hotline.core.audio.speech import speech_in_growing_wav
@@ -122,7 +122,8 @@ async def registered_over_ws(stack: Stack) -> bool:
 
 async def test_a_citizens_call_rings_in_the_page_and_carries_audio_both_ways(
         stack: Stack, world_caller: WorldCaller, tmp_path: Path) -> None:
-    assert stack.acd is not None and stack.calls is not None and stack.data is not None
+    acd = stack.acd
+    assert acd is not None and stack.calls is not None and stack.data is not None
     test = "phone_call"
     async with chromium(microphone_wav=speech_wav(tmp_path)) as browser:
         context = await browser.new_context(locale="zh-CN")
@@ -164,7 +165,7 @@ async def test_a_citizens_call_rings_in_the_page_and_carries_audio_both_ways(
             await screenshot(page, test, "4-ended")
 
             async def wrapping_up() -> bool:
-                return (await stack.acd.agents()).get(AGENT, {}).get("state") == "wrap_up"
+                return (await acd.agents()).get(AGENT, {}).get("state") == "wrap_up"
 
             await until(wrapping_up, 10, "the ACD has 8005 in wrap-up")
             await citizen.outcome()

@@ -7,7 +7,7 @@ from pathlib import Path
 from dialplans.model import Dialplan
 from dialplans.secrets import Secrets
 from dialplans.webrtc import HTTP_HOST, WS_PATH, webrtc_phones
-from hotline.app.phone.api import BrowserPhones, routes
+from hotline.app.phone.http import BrowserPhones, routes
 from hotline.app.phone.tickets import PhoneTickets
 from hotline.core.plugin import Brought, Deps, Plugin
 

@@ -88,7 +88,8 @@ class Phone extends EventTarget {
       delegate: {
         onInvite: (invitation) => this._incoming(invitation),
         onDisconnect: (error) => {
-          if (ua === this._ua) this._dropped(error ? String(error.message || error) : "连接断开");
+          if (error) console.warn("phone: websocket closed", error.message || error);
+          if (ua === this._ua) this._dropped("与服务器的连接断开");
         },
       },
     });
@@ -96,7 +97,8 @@ class Phone extends EventTarget {
     try {
       await ua.start();
     } catch (error) {
-      this._dropped(`连接失败: ${error.message || error}`);
+      console.warn("phone: could not connect", error.message || error);
+      this._dropped("无法连接服务器");
       return;
     }
     if (ua !== this._ua) return;
@@ -115,7 +117,10 @@ class Phone extends EventTarget {
       requestDelegate: {
         onReject: (response) => this._dropped(`注册被拒绝 (${response.message.statusCode})`),
       },
-    }).catch((error) => this._dropped(`注册失败: ${error.message || error}`));
+    }).catch((error) => {
+      console.warn("phone: REGISTER failed", error.message || error);
+      this._dropped("注册失败");
+    });
   }
 
   async stop() {
@@ -165,7 +170,8 @@ class Phone extends EventTarget {
         this._set("failed", String(error.message || error));
         return;
       }
-      this._dropped(`获取连接票据失败: ${error.message || error}`);
+      console.warn("phone: no fresh ticket", error.message || error);
+      this._dropped("获取连接票据失败");
       return;
     }
     await this.start();
