@@ -74,7 +74,7 @@ def world_caller(stack: Stack) -> WorldCaller:
 
 
 def base(stack: Stack) -> str:
-    return f"http://127.0.0.1:{stack.settings.core.ports.http}"
+    return stack.settings.core.web_url
 
 
 async def agent_token(stack: Stack, agent: str = AGENT) -> str:
