@@ -115,6 +115,26 @@ async def until(check: Callable[[], Awaitable[bool]], timeout_s: float, what: st
         await asyncio.sleep(0.25)
 
 
+@contextlib.asynccontextmanager
+async def ami_events(stack: Stack, name: str) -> AsyncIterator[list[dict[str, str]]]:
+    """The hotline's AMI events of this name while the block runs."""
+    assert stack.ami is not None
+    seen: list[dict[str, str]] = []
+    sub = stack.ami.subscribe(name, lambda e: seen.append(dict(e)))
+    try:
+        yield seen
+    finally:
+        sub.cancel()
+
+
+def has(events: list[dict[str, str]], **fields: str) -> Callable[[], Awaitable[bool]]:
+    """A check for `until`: an event whose fields start with these values has come."""
+    async def check() -> bool:
+        return any(all(str(e.get(k, "")).startswith(v) for k, v in fields.items()) for e in events)
+
+    return check
+
+
 async def registered_over_ws(stack: Stack) -> bool:
     return any(c.get("Endpoint") == AGENT and "transport=ws" in c.get("Uri", "").lower()
                and c.get("Status") == "Reachable" for c in await contacts(stack))
@@ -158,7 +178,15 @@ async def test_a_citizens_call_rings_in_the_page_and_carries_audio_both_ways(
 
             assert await page.evaluate("hotlinePhone.mute(true)") is True
             assert await page.evaluate("hotlinePhone.mute(false)") is False
-            assert await page.evaluate("hotlinePhone.sendDtmf('5')") is True
+            async with ami_events(stack, "DTMFEnd") as keys:
+                await page.click("[data-test='key-5']")  # in a call the keypad sends RFC 4733 DTMF
+                await until(has(keys, Digit="5", Direction="Received"), 5, "Asterisk gets the key")
+            microphones = await page.evaluate("hotlinePhone.devices()")
+            assert microphones, "the fake microphone is listed"
+            await page.evaluate(f"hotlinePhone.useMicrophone('{microphones[-1]['deviceId']}')")
+            sent = await page.evaluate("hotlinePhone.inboundAudio()")
+            await asyncio.sleep(1.5)
+            assert (await page.evaluate("hotlinePhone.inboundAudio()"))["packetsReceived"] > sent["packetsReceived"]
 
             await page.click("[data-test=hangup]")
             await page_state(page, "registered")
@@ -185,11 +213,14 @@ async def test_hold_is_a_re_invite_and_the_call_goes_on(stack: Stack, world_call
             await page_state(page, "ringing", 30)
             await page.click("[data-test=answer]")
             await page_state(page, "talking")
-            await page.click("[data-test=hold]")
-            await page_state(page, "held")
-            await screenshot(page, "phone_hold", "held")
-            await page.click("[data-test=hold]")
-            await page_state(page, "talking")
+            async with ami_events(stack, "Hold") as held, ami_events(stack, "Unhold") as resumed:
+                await page.click("[data-test=hold]")
+                await page_state(page, "held")
+                await until(has(held, Channel=f"PJSIP/{AGENT}-"), 5, "Asterisk puts the citizen on hold")
+                await screenshot(page, "phone_hold", "held")
+                await page.click("[data-test=hold]")
+                await page_state(page, "talking")
+                await until(has(resumed, Channel=f"PJSIP/{AGENT}-"), 5, "and takes them off hold")
             await page.click("[data-test=hangup]")
             await page_state(page, "registered")
             await citizen.outcome()
@@ -287,4 +318,26 @@ async def test_a_dropped_websocket_reconnects_and_registers_again(stack: Stack, 
             await page_state(page, "registered", 20)
             await screenshot(page, "phone_reconnect", "2-registered-again")
             await until(lambda: registered_over_ws(stack), 10, "Asterisk sees the contact again")
+        await context.close()
+
+
+async def test_a_feature_code_dialled_in_the_page_changes_the_agents_state(stack: Stack) -> None:
+    acd = stack.acd
+    assert acd is not None
+    await acd.set_agent_state(AGENT, "paused", reason="test")
+    async with chromium() as browser:
+        context = await browser.new_context(locale="zh-CN")
+        async with phone_page(stack, context) as page:
+            await page_state(page, "registered")
+            for key in "*21":
+                await page.click(f"[data-test='key-{key}']")
+            assert await page.locator("input[data-test=dial], [data-test=dial] input").first.input_value() == "*21"
+            await page.click("[data-test=call]")
+
+            async def ready() -> bool:
+                return (await acd.agents()).get(AGENT, {}).get("state") == "ready"
+
+            await until(ready, 15, "*21 from the page signs 8005 in ready")
+            await page_state(page, "registered", 20)  # the prompt played, Asterisk hung up
+            await screenshot(page, "phone_feature_code", "ready")
         await context.close()
