@@ -191,9 +191,10 @@ def _unit(c: Checker, node: Node, where: str) -> Unit:
 
 
 def _supervisor(c: Checker, node: Node, where: str) -> Supervisor:
-    m = c.mapping(node, where, ("id", "name"), ("id", "name"))
+    m = c.mapping(node, where, ("id", "name", "phone"), ("id", "name"))
     phone = c.text(m.get("id"), f"{where}.id", "", re.compile(r"^\d{3,6}$"), "digits, e.g. \"9001\"")
-    return Supervisor(phone, c.text(m.get("name"), f"supervisor {phone} name"))
+    return Supervisor(phone, c.text(m.get("name"), f"supervisor {phone} name"),
+                      c.choice(m.get("phone"), f"supervisor {phone} phone", PHONES, "sip"))  # type: ignore[arg-type]
 
 
 def _queue(c: Checker, node: Node) -> QueueSettings:

@@ -16,8 +16,9 @@ HTTP_HOST = "127.0.0.1"
 
 
 def webrtc_phones(plan: Dialplan) -> frozenset[str]:
-    """The agents whose phone is the browser."""
-    return frozenset(a.id for a in plan.agents if a.phone == "webrtc")
+    """The agents' and supervisors' phones that are browsers."""
+    agents = {a.id for a in plan.agents if a.phone == "webrtc"}
+    return frozenset(agents | {s.id for s in plan.supervisors if s.phone == "webrtc"})
 
 
 def http_conf(port: int, enabled: bool) -> str:

@@ -23,7 +23,8 @@ def context(plan: Dialplan, tls: SipTls | None = None) -> RenderContext:
 
 
 def with_browser_phone(plan: Dialplan) -> Dialplan:
-    return replace(plan, agents=(*plan.agents[:1], replace(plan.agents[1], phone="webrtc"), *plan.agents[2:]))
+    return replace(plan, agents=(*plan.agents[:1], replace(plan.agents[1], phone="webrtc"), *plan.agents[2:]),
+                   supervisors=tuple(replace(s, phone="webrtc") for s in plan.supervisors))
 
 
 def test_only_browser_phones_get_webrtc_and_http_stays_on_loopback() -> None:
@@ -35,6 +36,8 @@ def test_only_browser_phones_get_webrtc_and_http_stays_on_loopback() -> None:
                  "ice_support=yes", "use_avpf=yes", "rtcp_mux=yes", "context=agents", "allow=alaw,ulaw",
                  "dtmf_mode=rfc4733"):
         assert f"{line}\n" in browser, line
+    supervisor = section(files["pjsip.conf"], "9001", "endpoint")
+    assert "webrtc=yes\n" in supervisor and "context=supervisors\n" in supervisor
     assert "webrtc" not in desk and "transport=transport-tls\n" in desk and "media_encryption=sdes\n" in desk
     assert "protocol=ws\n" in section(files["pjsip.conf"], "transport-ws", "transport")
     http = files["http.conf"]

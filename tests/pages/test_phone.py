@@ -22,6 +22,7 @@ import pytest_asyncio
 import yaml
 from playwright.async_api import BrowserContext, Page
 
+from bench.phones import answer_to_audio_ms, open_phone, wait_state
 from hotline.app.phone.http import BrowserPhones
 from hotline.app.settings import Settings
 from hotline.app.stack import Stack
@@ -34,14 +35,18 @@ from tests.e2e.conftest import api, only_ready, running_stack, stack_settings
 pytestmark = [pytest.mark.asterisk, pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
 
 AGENT = "8005"
+OTHERS = ("8006", "8007")  # more browser phones, for several pages in one browser
+SUPERVISOR = "9005"
 CITIZEN_SAYS = "/".join(["say:demo-thanks"] * 25)  # the citizen talks on (about 3 s a sentence)
 
 
 def webrtc_dialplan(folder: Path) -> Path:
-    """The shipped dialplan plus agent 8005, whose phone is the browser."""
+    """The shipped dialplan plus agents 8005-8007 and supervisor 9005, whose phones are browsers."""
     plan = yaml.safe_load(Settings().core.dialplan_file.read_text(encoding="utf-8"))
-    plan["agents"].append({"id": AGENT, "name": "陈静", "seat": "general", "group": "一组",
-                           "skills": {"general": 4}, "phone": "webrtc"})
+    for agent in (AGENT, *OTHERS):
+        plan["agents"].append({"id": agent, "name": f"坐席{agent}", "seat": "general", "group": "一组",
+                               "skills": {"general": 4}, "phone": "webrtc"})
+    plan["supervisors"].append({"id": SUPERVISOR, "name": "周敏", "phone": "webrtc"})
     path = folder / "hotline.yaml"
     path.write_text(yaml.safe_dump(plan, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
@@ -268,7 +273,12 @@ async def test_only_a_browser_phone_and_only_ones_own(stack: Stack) -> None:
     auditor = await stack.tokens.create(name="aud", role="auditor")
     assert (await api(stack, "GET", "/api/desk/phone", auditor))[0] == 403
     sup = await stack.tokens.create(name="sup", role="supervisor")
-    assert (await api(stack, "GET", "/api/desk/phone", sup))[0] == 404
+    assert (await api(stack, "GET", "/api/desk/phone", sup))[0] == 404  # no phone of their own
+    desk_sup = await stack.tokens.create(name="sip-sup", role="supervisor", agent_id="9001")
+    assert (await api(stack, "GET", "/api/desk/phone", desk_sup))[0] == 409
+    web_sup = await stack.tokens.create(name="web-sup", role="supervisor", agent_id=SUPERVISOR)
+    status, body = await api(stack, "GET", "/api/desk/phone", web_sup)
+    assert status == 200 and body["agent"] == SUPERVISOR  # type: ignore[index]
     status, body = await api(stack, "GET", "/api/desk/phone", await agent_token(stack))
     assert status == 200 and body["agent"] == AGENT and body["username"] == AGENT  # type: ignore[index]
     assert body["uri"] == f"sip:{AGENT}@127.0.0.1" and body["password"]  # type: ignore[index]
@@ -341,3 +351,28 @@ async def test_a_feature_code_dialled_in_the_page_changes_the_agents_state(stack
             await page_state(page, "registered", 20)  # the prompt played, Asterisk hung up
             await screenshot(page, "phone_feature_code", "ready")
         await context.close()
+
+
+async def test_several_phone_pages_in_one_browser_and_the_answer_to_audio_time(
+        stack: Stack, world_caller: WorldCaller, tmp_path: Path) -> None:
+    """Three agents' pages in one browser all register; the one that is ready takes the call, and the page hears
+    the citizen soon after the click (what `python -m bench desk` measures as answer_to_audio_ms)."""
+    async with chromium(microphone_wav=speech_wav(tmp_path)) as browser:
+        pages = {agent: await open_phone(browser, base(stack), await agent_token(stack, agent))
+                 for agent in (AGENT, *OTHERS)}
+        for page in pages.values():
+            await wait_state(page, "registered")
+        await only_ready(stack, OTHERS[0])
+        citizen = await world_caller.start("12345", "13800138007", script=CITIZEN_SAYS)
+        await citizen.answered()
+        await wait_state(pages[OTHERS[0]], "ringing", 30)
+        ms = await answer_to_audio_ms(pages[OTHERS[0]])
+        print(f"answer to the citizen's audio in the page: {ms:.0f} ms")
+        assert 0 < ms < 5000
+        assert await pages[AGENT].get_attribute("[data-test=state]", "data-state") == "registered"
+        await screenshot(pages[OTHERS[0]], "phone_several", "talking")
+        await pages[OTHERS[0]].click("[data-test=hangup]")
+        await wait_state(pages[OTHERS[0]], "registered")
+        await citizen.outcome()
+        for page in pages.values():
+            await page.context.close()
