@@ -376,3 +376,16 @@ async def test_several_phone_pages_in_one_browser_and_the_answer_to_audio_time(
         await citizen.outcome()
         for page in pages.values():
             await page.context.close()
+
+
+async def test_a_revoked_sign_in_closes_the_phone_and_the_page_says_so(stack: Stack) -> None:
+    assert stack.tokens is not None
+    issued = await stack.tokens.issue(name="agent-8005-revoked", role="agent", agent_id=AGENT)
+    async with chromium() as browser:
+        page = await open_phone(browser, base(stack), issued.token)
+        await wait_state(page, "registered")
+        await stack.tokens.revoke(issued.id)
+        await wait_state(page, "failed", 15)  # the socket closed (4401), no new ticket for a revoked token
+        assert "登录已失效" in await page.inner_text("[data-test=failed]")
+        await screenshot(page, "phone_revoked", "failed")
+        await page.context.close()

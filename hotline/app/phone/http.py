@@ -21,6 +21,7 @@ from hotline.core.web.bodies import Query
 from hotline.core.web.errors import error
 from hotline.core.web.policy import Grant, guarded
 from hotline.core.web.routes import RouteTable
+from hotline.core.web.sockets import SOCKETS
 
 
 @dataclass
@@ -119,7 +120,9 @@ async def _relay(request: web.Request, phones: BrowserPhones, holder: Holder,
     held = phones.open.setdefault(holder.agent, set())
     held.add(browser)
     try:
-        await relay(browser, asterisk, holder.agent, refused)
+        # counted with the principal's other sockets: a revoked token or an ended session closes it (4401)
+        async with request.app[SOCKETS].hold(holder.principal(), browser):
+            await relay(browser, asterisk, holder.agent, refused)
     finally:
         held.discard(browser)
         if not held:

@@ -29,9 +29,11 @@ class Holder:
     name: str
     role: str
     group: str | None = None
+    session: str | None = None  # signed in with a session cookie: its key (sign-out closes the phone's socket)
+    user_id: int | None = None
 
     def principal(self) -> Principal:
-        return Principal(self.token_id, self.name, self.role, self.agent, self.group)
+        return Principal(self.token_id, self.name, self.role, self.agent, self.group, self.session, self.user_id)
 
 
 def _key(ticket: str) -> str:
@@ -46,7 +48,7 @@ class PhoneTickets:
     async def issue(self, who: Principal, agent: str) -> str:
         """A new ticket for `agent`'s phone, good once for `ttl_s` seconds."""
         ticket = secrets.token_urlsafe(24)
-        holder = Holder(agent, who.token_id, who.name, who.role, who.group)
+        holder = Holder(agent, who.token_id, who.name, who.role, who.group, who.session, who.user_id)
         await self._redis.set(_key(ticket), json.dumps(asdict(holder)), ex=self.ttl_s)
         return ticket
 

@@ -16,6 +16,12 @@ const LABELS = {
   reconnecting: ["连接中断，正在重连", "danger"],
   failed: ["连接失败", "danger"],
 };
+const REFUSALS = {
+  401: "登录已失效，请重新登录",
+  403: "此账号无权使用网页电话",
+  404: "此账号没有坐席电话",
+  409: "本坐席登记的是 SIP 话机，不是网页电话",
+};
 const KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
 
 class Permanent extends Error {
@@ -32,9 +38,9 @@ async function fetchPhone() {
   const response = await fetch("/api/desk/phone", { headers, credentials: "same-origin" });
   const body = await response.json().catch(() => ({}));
   if (response.ok) return body;
-  const message = (body.error && body.error.message) || `HTTP ${response.status}`;
-  if ([401, 403, 404, 409].includes(response.status)) throw new Permanent(message);
-  throw new Error(message);
+  const permanent = REFUSALS[response.status];
+  if (permanent) throw new Permanent(permanent);
+  throw new Error(`服务暂时不可用（${response.status}）`);
 }
 
 const Page = {
@@ -47,12 +53,14 @@ const Page = {
           <span>注册状态：<el-tag :type="label[1]" data-test="state" :data-state="ui.state">{{ label[0] }}</el-tag></span>
         </div>
       </template>
-      <el-alert v-if="ui.signIn" type="info" :closable="false" show-icon title="请先登录" :description="ui.signIn" />
+      <el-alert v-if="ui.signIn" type="info" :closable="false" show-icon title="请先登录" data-test="sign-in">
+        <p>{{ ui.signIn }}</p><el-link type="primary" href="/">前往登录</el-link></el-alert>
       <el-alert v-if="ui.micDenied" type="error" :closable="false" show-icon data-test="mic-denied"
         title="麦克风不可用" description="浏览器没有允许使用麦克风：请在地址栏的权限设置中允许麦克风，然后刷新页面。" />
       <el-alert v-if="ui.state === 'reconnecting'" type="warning" :closable="false" show-icon data-test="reconnecting"
         title="连接中断，正在重连" :description="ui.reason" />
-      <el-alert v-if="ui.state === 'failed'" type="error" :closable="false" show-icon title="连接失败" :description="ui.reason" />
+      <el-alert v-if="ui.state === 'failed'" type="error" :closable="false" show-icon title="连接失败" data-test="failed">
+        <p>{{ ui.reason }}</p><el-link type="primary" href="/">重新登录</el-link></el-alert>
 
       <div v-if="ui.caller" class="row">
         <span class="caller" data-test="caller">{{ ui.caller }}</span>
