@@ -26,6 +26,7 @@ from bench.phones import answer_to_audio_ms, open_phone, wait_state
 from hotline.app.phone.http import BrowserPhones
 from hotline.app.settings import Settings
 from hotline.app.stack import Stack
+from hotline.core.accounts.users import NewUser
 from hotline.core.audio.speech import speech_in_growing_wav
 from hotline.core.web.audit import AuditFilter, AuditLog
 from integration.world.call import WorldCaller
@@ -389,3 +390,33 @@ async def test_a_revoked_sign_in_closes_the_phone_and_the_page_says_so(stack: St
         assert "登录已失效" in await page.inner_text("[data-test=failed]")
         await screenshot(page, "phone_revoked", "failed")
         await page.context.close()
+
+
+SIGN_IN = """async ([username, password]) => {
+  const r = await fetch("/api/session", {method: "POST", headers: {"Content-Type": "application/json"},
+                                         body: JSON.stringify({username, password})});
+  return [r.status, await r.json()];
+}"""
+SIGN_OUT_EVERYWHERE = """async (csrf) => (await fetch("/api/session/everywhere",
+  {method: "POST", headers: {"X-CSRF-Token": csrf}})).status"""
+
+
+async def test_an_agent_signed_in_with_a_session_gets_the_phone_and_signing_out_everywhere_ends_it(
+        stack: Stack) -> None:
+    assert stack.users is not None
+    password = "长城-correct-horse-8005"
+    await stack.users.create(NewUser("chenjing", "agent", name="陈静", agent_id=AGENT, password=password))
+    async with chromium() as browser:
+        context = await browser.new_context(locale="zh-CN")
+        page = await context.new_page()
+        await page.goto(f"{base(stack)}/phone/")
+        await page.wait_for_selector("[data-test=sign-in]")  # no session yet: 请先登录
+        status, session = await page.evaluate(SIGN_IN, ["chenjing", password])
+        assert status == 200 and session["user"]["agent_id"] == AGENT, session
+        await page.reload()
+        await wait_state(page, "registered")  # the cookie alone: no token anywhere in the page
+        await screenshot(page, "phone_session", "1-registered")
+        assert await page.evaluate(SIGN_OUT_EVERYWHERE, session["csrf_token"]) == 204
+        await wait_state(page, "failed", 15)
+        await screenshot(page, "phone_session", "2-signed-out")
+        await context.close()
