@@ -9,8 +9,9 @@
 //
 // Hold is a re-INVITE with a=sendonly (Asterisk plays music on hold to the citizen), the microphone also muted;
 // DTMF is RFC 4733 (the RTP sender's insertDTMF), which the agents' endpoints expect (dtmf_mode=rfc4733).
-// A dropped websocket or a failed registration reconnects with a fresh one-time ticket (`refreshTicket`) after
-// 1, 2, 5, 10, 10 … seconds.
+// A dropped websocket or a failed registration reconnects with a fresh one-time ticket (`refreshTicket`, an async
+// function giving /api/desk/phone's answer) after 1, 2, 5, 10, 10 … seconds; when it throws an error with
+// `permanent` or an HTTP `status` of 401/403/404/409 (signed out, not a browser phone) the phone is "failed".
 
 import { Inviter, Registerer, RegistererState, SessionState, UserAgent, Web } from "sip.js";
 
@@ -166,7 +167,8 @@ class Phone extends EventTarget {
         iceServers: fresh.ice_servers || fresh.iceServers || this.options.iceServers,
       });
     } catch (error) {
-      if (error && error.permanent) {
+      // refused for good (signed out, not a browser phone): no more tries; anything else (network) is retried
+      if (error && (error.permanent || [401, 403, 404, 409].includes(error.status))) {
         this._set("failed", String(error.message || error));
         return;
       }
