@@ -420,3 +420,28 @@ async def test_an_agent_signed_in_with_a_session_gets_the_phone_and_signing_out_
         await wait_state(page, "failed", 15)
         await screenshot(page, "phone_session", "2-signed-out")
         await context.close()
+
+
+async def test_closing_the_page_pauses_a_ready_agent_and_opening_it_again_makes_them_ready(stack: Stack) -> None:
+    """The tab closed: the websocket goes, Asterisk drops the contact, the ACD pauses the agent (nobody is offered
+    to a seat without a phone); the page back: registered again, ready again."""
+    acd = stack.acd
+    assert acd is not None
+
+    def state_is(wanted: str) -> Callable[[], Awaitable[bool]]:
+        async def check() -> bool:
+            return (await acd.agents()).get(AGENT, {}).get("state") == wanted
+
+        return check
+
+    async with chromium() as browser:
+        token = await agent_token(stack)
+        page = await open_phone(browser, base(stack), token)
+        await wait_state(page, "registered")
+        await only_ready(stack, AGENT)
+        await page.context.close()
+        await until(state_is("paused"), 45, "the agent whose page closed is paused")
+        page = await open_phone(browser, base(stack), token)
+        await wait_state(page, "registered")
+        await until(state_is("ready"), 15, "the agent is ready again once the page registered")
+        await page.context.close()
