@@ -445,3 +445,13 @@ async def test_closing_the_page_pauses_a_ready_agent_and_opening_it_again_makes_
         await wait_state(page, "registered")
         await until(state_is("ready"), 15, "the agent is ready again once the page registered")
         await page.context.close()
+
+
+async def test_an_oversized_message_closes_the_phone_socket(stack: Stack) -> None:
+    ws = await open_sip(stack, await ticket(stack, await agent_token(stack)))
+    assert not isinstance(ws, int)
+    padded = register_as(AGENT).replace("Content-Length: 0", "X-Pad: " + "a" * 40_000 + "\r\nContent-Length: 0")
+    await ws.send_str(padded)  # over the relay's 32 KiB cap
+    closing = await ws.receive(timeout=5)
+    assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED) and ws.close_code == 1009
+    await close_sip(ws)
