@@ -52,7 +52,7 @@ def render(plan: Dialplan, ctx: RenderContext) -> dict[str, str]:
         "pjsip.conf": _pjsip(plan, ctx),
         "extensions.conf": _extensions(plan, ctx),
         "manager.conf": _manager(ctx),
-        "http.conf": http_conf(ctx.http_port, bool(webrtc_phones(plan))),
+        "http.conf": http_conf(ctx.http_port),
         # the agent's leg may start an attended transfer (consult; started over AMI Atxfer, which sends these
         # keys for the agent); completing is the agent's leg hanging up
         "features.conf": HEADER + "[general]\ntransferdigittimeout=3\natxferdropcall=no\n"
@@ -84,7 +84,7 @@ bind={ctx.bind_host}:{ctx.sip_port}
     if ctx.tls is not None:
         out.append(tls_transport(ctx.tls, ctx.bind_host))
     browsers = webrtc_phones(plan)
-    if browsers:
+    if ctx.http_port:
         out.append(ws_transport())
     for i, trunk in enumerate(plan.trunks):
         outbound = ctx.carrier_uri if i == 0 else ""

@@ -2,11 +2,16 @@
 (which the service relays to the browsers at `/sip`, so Asterisk's HTTP never leaves loopback), the `ws`
 transport, and the endpoint lines a WebRTC phone needs (DTLS-SRTP, ICE, AVPF, RTCP mux, G.711).
 
-A phone whose dialplan entry says `phone: webrtc` gets these lines instead of the UDP ones; every other phone
-is rendered as before.
+A phone whose entry says `phone: webrtc` gets these lines instead of the UDP ones; every other phone is
+rendered as before. The HTTP server and the transport are there whenever the service gives Asterisk an HTTP
+port, so a phone can become a browser phone with a reload (the directory), not a restart.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
 
 from dialplans.model import Dialplan
 
@@ -21,9 +26,27 @@ def webrtc_phones(plan: Dialplan) -> frozenset[str]:
     return frozenset(agents | {s.id for s in plan.supervisors if s.phone == "webrtc"})
 
 
-def http_conf(port: int, enabled: bool) -> str:
-    """Asterisk's HTTP server: on loopback only, no status page, no static files; off without browser phones."""
-    if not enabled or not port:
+class PhoneBook(Protocol):
+    """Which phones are browsers, and their SIP secrets (the dialplan file's lists, or the agent directory)."""
+
+    def browser_secret(self, phone: str) -> str | None:
+        """The SIP secret of `phone` if it is a browser phone, else None."""
+
+
+@dataclass(frozen=True)
+class DialplanPhones:
+    """The browser phones the dialplan file lists."""
+
+    browsers: frozenset[str]
+    secrets: Mapping[str, str]
+
+    def browser_secret(self, phone: str) -> str | None:
+        return self.secrets.get(phone) if phone in self.browsers else None
+
+
+def http_conf(port: int) -> str:
+    """Asterisk's HTTP server: on loopback only, no status page, no static files; off without a port."""
+    if not port:
         return "[general]\nenabled=no\n"
     return (f"[general]\nenabled=yes\nbindaddr={HTTP_HOST}\nbindport={port}\nservername=12345-hotline\n"
             "enablestatic=no\nenable_status=no\nsessionlimit=1000\nsession_inactivity=60000\n"

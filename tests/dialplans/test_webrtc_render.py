@@ -1,5 +1,5 @@
 """Browser phones in the rendered configs: only agents marked `phone: webrtc` get the WebRTC endpoint lines, the
-websocket transport exists only then, and Asterisk's HTTP is on loopback only (off without browser phones)."""
+websocket transport and Asterisk's HTTP (loopback only) are there whenever the service gives an HTTP port."""
 
 from __future__ import annotations
 
@@ -45,11 +45,13 @@ def test_only_browser_phones_get_webrtc_and_http_stays_on_loopback() -> None:
     assert "enable_status=no\n" in http and "enablestatic=no\n" in http
 
 
-def test_without_browser_phones_nothing_changes_and_http_is_off() -> None:
+def test_without_browser_phones_the_phones_are_unchanged_and_without_a_port_http_is_off() -> None:
     plan = load_dialplan(SHIPPED)
     files = render(plan, context(plan))
-    assert "transport-ws" not in files["pjsip.conf"] and "webrtc" not in files["pjsip.conf"]
-    assert files["http.conf"] == "[general]\nenabled=no\n"
+    assert "webrtc" not in files["pjsip.conf"], "no phone is a browser"
+    assert "protocol=ws\n" in files["pjsip.conf"], "but one can become one with a reload"
+    files = render(plan, replace(context(plan), http_port=0))
+    assert "transport-ws" not in files["pjsip.conf"] and files["http.conf"] == "[general]\nenabled=no\n"
 
 
 def test_the_file_says_which_phone_and_refuses_others(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from callback.tasks import RevisitTasks
 from dialplans.calendar import WorkCalendar
 from dialplans.loader import load_dialplan
 from dialplans.model import RevisitSettings
+from dialplans.webrtc import DialplanPhones
 from hotline.app.phone import http as phone_http
 from hotline.app.phone.tickets import PhoneTickets
 from hotline.app.settings import Settings
@@ -122,8 +123,8 @@ def domain_tables(sessions: SessionFactory, store: LocalStore, acd: ScriptedAcd)
             callback_http.routes(RevisitOps(revisits, dialer)),
             recordings_http.routes(RecordingCatalog(sessions, store)),
             # 8001's phone is the browser; Asterisk's websocket is not there (a valid ticket gets 502)
-            phone_http.routes(phone_http.BrowserPhones(frozenset({"8001"}), {"8001": "pw"}, "ws://127.0.0.1:9/ws",
-                                                       PhoneTickets(MemoryKeys())))]  # type: ignore[arg-type]
+            phone_http.routes(phone_http.BrowserPhones(DialplanPhones(frozenset({"8001"}), {"8001": "pw"}),
+                                                       "ws://127.0.0.1:9/ws", PhoneTickets(MemoryKeys())))]  # type: ignore[arg-type]
 
 
 async def whole_app(sessions: SessionFactory, tokens: ApiTokens, audit: AuditLog, folder: Path,

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import aiohttp
 from aiohttp import web
 from pydantic import BaseModel
 
+from dialplans.webrtc import PhoneBook
 from hotline.app.phone.relay import SUBPROTOCOL, RelayLimits, connect_upstream, relay
 from hotline.app.phone.tickets import Holder, PhoneTickets
 from hotline.core.errors import Conflict, NotFound
@@ -26,11 +26,10 @@ from hotline.core.web.sockets import SOCKETS
 
 @dataclass
 class BrowserPhones:
-    """The browser phones of this hotline: which agents have one, their SIP secrets, where Asterisk's websocket
-    is; and the relays open now, by agent (so a sign-out can cut them)."""
+    """The browser phones of this hotline (which phones are browsers, their SIP secrets), where Asterisk's
+    websocket is; and the relays open now, by agent (so a sign-out can cut them)."""
 
-    phones: frozenset[str]
-    secrets: Mapping[str, str]
+    book: PhoneBook
     asterisk_ws: str  # ws://127.0.0.1:<port>/ws
     tickets: PhoneTickets
     limits: RelayLimits = field(default_factory=RelayLimits)
@@ -69,14 +68,15 @@ async def desk_phone(request: web.Request, grant: Grant) -> web.Response:
     agent = grant.who.agent_id
     if agent is None:
         raise NotFound("this sign-in has no phone (no agent number)", error_id="no_phone")
-    if agent not in phones.phones or agent not in phones.secrets:
+    secret = phones.book.browser_secret(agent)
+    if secret is None:
         raise Conflict(f"agent {agent}'s phone is a SIP phone, not the browser (phone: webrtc in the dialplan file)",
                        error_id="not_a_browser_phone")
     ticket = await phones.tickets.issue(grant.who, agent)
     grant.note(agent=agent)
     host = request.url.host or "hotline.invalid"
     return web.json_response(DeskPhone(
-        agent=agent, uri=f"sip:{agent}@{host}", username=agent, password=phones.secrets[agent],
+        agent=agent, uri=f"sip:{agent}@{host}", username=agent, password=secret,
         ws_url=f"/sip?ticket={ticket}", ice_servers=[], ticket_ttl_s=phones.tickets.ttl_s).model_dump())
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from dialplans.model import Dialplan
 from dialplans.secrets import Secrets
-from dialplans.webrtc import HTTP_HOST, WS_PATH, webrtc_phones
+from dialplans.webrtc import HTTP_HOST, WS_PATH, DialplanPhones, PhoneBook, webrtc_phones
 from hotline.app.phone.http import BrowserPhones, routes
 from hotline.app.phone.tickets import PhoneTickets
 from hotline.core.plugin import Brought, Deps, Plugin
@@ -15,8 +15,10 @@ STATIC = Path(__file__).parent / "static"
 
 
 async def load(deps: Deps) -> Brought:
-    phones = deps.publish(BrowserPhones(webrtc_phones(deps.get(Dialplan)), deps.get(Secrets).agent_secrets,
-                                        f"ws://{HTTP_HOST}:{deps.core.ports.hotline_http}{WS_PATH}",
+    # the agent directory's phone book when a domain publishes one, else the dialplan file's lists
+    book = deps.find(PhoneBook) or DialplanPhones(  # type: ignore[type-abstract]
+        webrtc_phones(deps.get(Dialplan)), deps.get(Secrets).agent_secrets)
+    phones = deps.publish(BrowserPhones(book, f"ws://{HTTP_HOST}:{deps.core.ports.hotline_http}{WS_PATH}",
                                         PhoneTickets(deps.redis)))
     return Brought(routes=[routes(phones)], pages={"phone": STATIC})
 
