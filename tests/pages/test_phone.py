@@ -240,11 +240,11 @@ async def ticket(stack: Stack, token: str) -> str:
     return str(body["ws_url"])
 
 
-async def open_sip(stack: Stack, ws_url: str) -> aiohttp.ClientWebSocketResponse | int:
+async def open_sip(stack: Stack, ws_url: str, origin: str | None = None) -> aiohttp.ClientWebSocketResponse | int:
     """The websocket, or the HTTP status it was refused with."""
     http = aiohttp.ClientSession()
     try:
-        ws = await http.ws_connect(base(stack) + ws_url, protocols=("sip",))
+        ws = await http.ws_connect(base(stack) + ws_url, protocols=("sip",), origin=origin)
     except aiohttp.WSServerHandshakeError as exc:
         await http.close()
         return exc.status
@@ -265,6 +265,11 @@ async def test_the_sip_socket_takes_one_valid_ticket_once(stack: Stack) -> None:
     assert not isinstance(ws, int) and ws.protocol == "sip"
     await close_sip(ws)
     assert await open_sip(stack, url) == 401, "a ticket is good once"
+    url = await ticket(stack, await agent_token(stack))
+    assert await open_sip(stack, url, origin="https://evil.example") == 403, "another site's page"
+    ws = await open_sip(stack, url, origin=base(stack))  # the refusal did not spend the ticket; our own page
+    assert not isinstance(ws, int)
+    await close_sip(ws)
 
 
 async def test_only_a_browser_phone_and_only_ones_own(stack: Stack) -> None:

@@ -14,6 +14,8 @@ from pydantic import BaseModel
 from dialplans.webrtc import PhoneBook
 from hotline.app.phone.relay import SUBPROTOCOL, RelayLimits, connect_upstream, relay
 from hotline.app.phone.tickets import Holder, PhoneTickets
+from hotline.core.accounts.http import SIGN_IN
+from hotline.core.accounts.origins import own_origin, trusted_origin
 from hotline.core.errors import Conflict, NotFound
 from hotline.core.web.audit import AUDIT
 from hotline.core.web.auth import THROTTLE
@@ -88,6 +90,10 @@ async def sip_socket(request: web.Request) -> web.StreamResponse:
     remote = request.remote or "?"
     if wait := throttle.blocked_for(remote):
         return error(429, "auth_throttled", f"too many failed tickets from this address; try in {wait:.0f} s")
+    if request.headers.get("Origin") and not _own_origin(request):  # a browser on another site: never
+        await audit.record(actor="anonymous", role="none", action="phone.sip", resource="sip", allowed=False,
+                           remote=remote, detail={"refused": "origin", "origin": request.headers["Origin"][:200]})
+        return error(403, "origin_refused", "the phone's websocket opens from the hotline's own pages only")
     holder = await phones.tickets.take(request.query.get("ticket", ""))
     if holder is None:
         throttle.failed(remote)
@@ -100,6 +106,14 @@ async def sip_socket(request: web.Request) -> web.StreamResponse:
         except (aiohttp.ClientError, TimeoutError):
             return error(502, "phone_unavailable", "the hotline's phone service is not answering; try again")
         return await _relay(request, phones, holder, asterisk)
+
+
+def _own_origin(request: web.Request) -> bool:
+    """The Origin is the service's own, or a public origin the accounts' settings name (behind a proxy)."""
+    sign_in = request.app.get(SIGN_IN)
+    if sign_in is not None:
+        return trusted_origin(request, sign_in.settings)
+    return request.headers.get("Origin", "").strip().lower().rstrip("/") == own_origin(request)
 
 
 async def _relay(request: web.Request, phones: BrowserPhones, holder: Holder,
