@@ -34,6 +34,7 @@ class BrowserPhones:
     book: PhoneBook
     asterisk_ws: str  # ws://127.0.0.1:<port>/ws
     tickets: PhoneTickets
+    ice_servers: list[dict[str, object]] = field(default_factory=list)  # hotline.app.phone.ice
     limits: RelayLimits = field(default_factory=RelayLimits)
     open: dict[str, set[web.WebSocketResponse]] = field(default_factory=dict)
 
@@ -79,7 +80,7 @@ async def desk_phone(request: web.Request, grant: Grant) -> web.Response:
     host = request.url.host or "hotline.invalid"
     return web.json_response(DeskPhone(
         agent=agent, uri=f"sip:{agent}@{host}", username=agent, password=secret,
-        ws_url=f"/sip?ticket={ticket}", ice_servers=[], ticket_ttl_s=phones.tickets.ttl_s).model_dump())
+        ws_url=f"/sip?ticket={ticket}", ice_servers=phones.ice_servers, ticket_ttl_s=phones.tickets.ttl_s).model_dump())
 
 
 @table.get("/sip", summary="websocket (subprotocol sip): the browser phone's SIP, relayed to the hotline's Asterisk; "

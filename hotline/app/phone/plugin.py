@@ -8,6 +8,7 @@ from dialplans.model import Dialplan
 from dialplans.secrets import Secrets
 from dialplans.webrtc import HTTP_HOST, WS_PATH, DialplanPhones, PhoneBook, webrtc_phones
 from hotline.app.phone.http import BrowserPhones, routes
+from hotline.app.phone.ice import ice_servers
 from hotline.app.phone.tickets import PhoneTickets
 from hotline.core.plugin import Brought, Deps, Plugin
 
@@ -19,7 +20,7 @@ async def load(deps: Deps) -> Brought:
     book = deps.find(PhoneBook) or DialplanPhones(  # type: ignore[type-abstract]
         webrtc_phones(deps.get(Dialplan)), deps.get(Secrets).agent_secrets)
     phones = deps.publish(BrowserPhones(book, f"ws://{HTTP_HOST}:{deps.core.ports.hotline_http}{WS_PATH}",
-                                        PhoneTickets(deps.redis)))
+                                        PhoneTickets(deps.redis), ice_servers()))
     return Brought(routes=[routes(phones)], pages={"phone": STATIC})
 
 
