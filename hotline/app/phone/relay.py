@@ -49,8 +49,10 @@ async def relay(browser: web.WebSocketResponse, asterisk: aiohttp.ClientWebSocke
 
     async def from_browser() -> None:
         async for msg in browser:
+            if msg.type is WSMsgType.ERROR:  # over the size cap (aiohttp closes with 1009) or a broken frame
+                return
             if msg.type is not WSMsgType.TEXT:
-                reason = "binary or control frame"
+                reason = "a binary frame"
             else:
                 reason = refusal(msg.data, agent) or ""
                 if not reason:
