@@ -11,6 +11,7 @@ import yaml
 from dialplans.confcheck import check_rendered
 from dialplans.loader import check_dialplan, load_dialplan
 from dialplans.model import Dialplan
+from dialplans.phones import PHONES_PJSIP
 from dialplans.render import RenderContext, render
 from dialplans.siptls import SipTls
 from tests.dialplans.test_sip_edge_render import SHIPPED, section
@@ -31,12 +32,13 @@ def test_only_browser_phones_get_webrtc_and_http_stays_on_loopback() -> None:
     plan = with_browser_phone(load_dialplan(SHIPPED))
     files = render(plan, context(plan, SipTls("/c.pem", "/k.pem")))
     assert check_rendered(files) == []
-    browser, desk = section(files["pjsip.conf"], "8002", "endpoint"), section(files["pjsip.conf"], "8001", "endpoint")
+    phones = files[PHONES_PJSIP]
+    browser, desk = section(phones, "8002", "endpoint"), section(phones, "8001", "endpoint")
     for line in ("transport=transport-ws", "webrtc=yes", "dtls_auto_generate_cert=yes", "media_encryption=dtls",
                  "ice_support=yes", "use_avpf=yes", "rtcp_mux=yes", "context=agents", "allow=alaw,ulaw",
                  "dtmf_mode=rfc4733"):
         assert f"{line}\n" in browser, line
-    supervisor = section(files["pjsip.conf"], "9001", "endpoint")
+    supervisor = section(phones, "9001", "endpoint")
     assert "webrtc=yes\n" in supervisor and "context=supervisors\n" in supervisor
     assert "webrtc" not in desk and "transport=transport-tls\n" in desk and "media_encryption=sdes\n" in desk
     assert "protocol=ws\n" in section(files["pjsip.conf"], "transport-ws", "transport")
@@ -48,7 +50,7 @@ def test_only_browser_phones_get_webrtc_and_http_stays_on_loopback() -> None:
 def test_without_browser_phones_the_phones_are_unchanged_and_without_a_port_http_is_off() -> None:
     plan = load_dialplan(SHIPPED)
     files = render(plan, context(plan))
-    assert "webrtc" not in files["pjsip.conf"], "no phone is a browser"
+    assert "webrtc" not in files[PHONES_PJSIP], "no phone is a browser"
     assert "protocol=ws\n" in files["pjsip.conf"], "but one can become one with a reload"
     files = render(plan, replace(context(plan), http_port=0))
     assert "transport-ws" not in files["pjsip.conf"] and files["http.conf"] == "[general]\nenabled=no\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from acd.directory.sync import PhoneSync
 from dialplans.model import Dialplan
 from dialplans.secrets import Secrets
 from dialplans.webrtc import HTTP_HOST, WS_PATH, DialplanPhones, PhoneBook, webrtc_phones
@@ -16,9 +17,9 @@ STATIC = Path(__file__).parent / "static"
 
 
 async def load(deps: Deps) -> Brought:
-    # the agent directory's phone book when a domain publishes one, else the dialplan file's lists
-    book = deps.find(PhoneBook) or DialplanPhones(  # type: ignore[type-abstract]
-        webrtc_phones(deps.get(Dialplan)), deps.get(Secrets).agent_secrets)
+    # the agent directory's phones as last rendered into Asterisk, else the dialplan file's lists
+    book: PhoneBook = deps.find(PhoneSync) or DialplanPhones(webrtc_phones(deps.get(Dialplan)),
+                                                             deps.get(Secrets).agent_secrets)
     phones = deps.publish(BrowserPhones(book, f"ws://{HTTP_HOST}:{deps.core.ports.hotline_http}{WS_PATH}",
                                         PhoneTickets(deps.redis), ice_servers()))
     return Brought(routes=[routes(phones)], pages={"phone": STATIC})
