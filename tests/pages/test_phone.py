@@ -460,3 +460,34 @@ async def test_an_oversized_message_closes_the_phone_socket(stack: Stack) -> Non
     closing = await ws.receive(timeout=5)
     assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED) and ws.close_code == 1009
     await close_sip(ws)
+
+
+async def test_an_agent_added_in_the_directory_with_a_browser_phone_registers_from_the_page(stack: Stack) -> None:
+    """No file edit, no restart: the admin adds 8010 with phone webrtc (and later switches 8001 to the browser);
+    the phones are rendered and reloaded, the world stops playing 8001's phone, and each page registers."""
+    assert stack.tokens is not None
+    admin = await stack.tokens.create(name="admin", role="admin")
+    status, body = await api(stack, "POST", "/api/directory/agents", admin, {
+        "id": "8010", "name": "孙丽", "seat": "general", "team": "一组", "skills": {"general": 3}, "phone": "webrtc"})
+    assert status == 201, body
+    status, body = await api(stack, "PATCH", "/api/directory/agents/8001", admin, {"phone": "webrtc"})
+    assert status == 200, body
+    async with chromium() as browser:
+        for agent in ("8010", "8001"):
+            async def phone_ready(agent: str = agent) -> bool:  # the directory's burst rendered and reloaded
+                token = await agent_token(stack, agent)
+                return (await api(stack, "GET", "/api/desk/phone", token))[0] == 200
+
+            await until(phone_ready, 15, f"{agent}'s phone is a browser phone")
+            page = await open_phone(browser, base(stack), await agent_token(stack, agent))
+            await wait_state(page, "registered")
+            await screenshot(page, "phone_directory", f"registered-{agent}")
+
+            async def over_ws(agent: str = agent) -> bool:
+                uris = [c.get("Uri", "").lower() for c in await contacts(stack) if c.get("Endpoint") == agent]
+                return bool(uris) and all("transport=ws" in uri for uri in uris)
+
+            await until(over_ws, 10, f"Asterisk has {agent}'s contact from the browser only")
+            await page.context.close()
+    status, body = await api(stack, "PATCH", "/api/directory/agents/8001", admin, {"phone": "sip"})
+    assert status == 200, body  # (8001's desk phone again, for the other tests)
