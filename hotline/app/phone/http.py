@@ -18,7 +18,7 @@ from hotline.core.accounts.http import SIGN_IN
 from hotline.core.accounts.origins import own_origin, trusted_origin
 from hotline.core.errors import Conflict, NotFound
 from hotline.core.web.audit import AUDIT
-from hotline.core.web.auth import THROTTLE
+from hotline.core.web.auth import THROTTLE, failed, throttled
 from hotline.core.web.bodies import Query
 from hotline.core.web.errors import error
 from hotline.core.web.policy import Grant, guarded
@@ -90,17 +90,15 @@ async def sip_socket(request: web.Request) -> web.StreamResponse:
     phones, audit, throttle = request.app[PHONES], request.app[AUDIT], request.app[THROTTLE]
     remote = request.remote or "?"
     if wait := throttle.blocked_for(remote):
-        return error(429, "auth_throttled", f"too many failed tickets from this address; try in {wait:.0f} s")
+        return throttled(wait)
     if request.headers.get("Origin") and not _own_origin(request):  # a browser on another site: never
         await audit.record(actor="anonymous", role="none", action="phone.sip", resource="sip", allowed=False,
                            remote=remote, detail={"refused": "origin", "origin": request.headers["Origin"][:200]})
         return error(403, "origin_refused", "the phone's websocket opens from the hotline's own pages only")
     holder = await phones.tickets.take(request.query.get("ticket", ""))
-    if holder is None:
-        throttle.failed(remote)
-        await audit.record(actor="anonymous", role="none", action="phone.sip", resource="sip", allowed=False,
-                           remote=remote, detail={"refused": "ticket_invalid"})
-        return error(401, "ticket_invalid", "the phone's ticket is unknown, expired or used: ask /api/desk/phone")
+    if holder is None:  # counted against the address like a bad token (the block that follows is audited)
+        return await failed(request, error(401, "ticket_invalid",
+                                           "the phone's ticket is unknown, expired or used: ask /api/desk/phone"))
     async with aiohttp.ClientSession() as http:
         try:
             asterisk = await connect_upstream(http, phones.asterisk_ws, phones.limits)
