@@ -103,6 +103,9 @@ RULES: tuple[Rule, ...] = (
     # .download or .waveform
     rule("recordings.search", "search recordings", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),
     rule("recordings.play", "play recordings", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),
+    # the softphone in the page (hotline/app/phone): an agent's own browser phone (a supervisor's, if a browser)
+    rule("desk.phone", "get one's own browser phone (SIP credentials, a websocket ticket)", agent=OWN,
+         supervisor=OWN),
     # the audit log (hotline/core/web): reading it is audited too
     rule("audit.read", "read the audit log", auditor=ALL, admin=ALL),
 )
