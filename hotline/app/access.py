@@ -69,6 +69,11 @@ RULES: tuple[Rule, ...] = (
     # .download or .waveform
     rule("recordings.search", "search recordings", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),
     rule("recordings.play", "play recordings", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),
+    # the agent desk (desk): the screen pop of a call (the call's agent), the phrases, targets and form choices
+    rule("desk.pop", "see a call's screen pop (caller, line, flags, history)", agent=OWN, supervisor=TEAM,
+         admin=ALL),
+    rule("desk.reference", "read the desk's phrases, transfer targets and ticket form", agent=ALL,
+         supervisor=ALL, admin=ALL),
     # the audit log (hotline/core/web): reading it is audited too
     rule("audit.read", "read the audit log", auditor=ALL, admin=ALL),
 )
