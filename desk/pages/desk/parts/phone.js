@@ -1,0 +1,30 @@
+// The softphone in the page (/phone/phone.js, the phone part) behind one small adapter: without it, or when the
+// agent uses a desk phone, the desk still works and the call rings on that phone.
+import { api } from "/common/api.js";
+
+export const PHONE_STATES = {
+  none: "使用桌面话机", loading: "话机加载中", registering: "注册中", connecting: "注册中", registered: "已注册",
+  ready: "已注册", ringing: "振铃中", incoming: "振铃中", in_call: "通话中", talking: "通话中", held: "保持中",
+  disconnected: "断开", reconnecting: "断开，重连中", unregistered: "断开", failed: "断开", stopped: "已停止",
+  microphone_denied: "麦克风被拒绝",
+};
+
+export async function startPhone(user, audioElement, on) {
+  let module;
+  try {
+    module = await import("/phone/phone.js");
+  } catch (err) {
+    return null;  // no page phone served: the desk phone rings
+  }
+  const ticket = () => api("GET", "/api/desk/phone");
+  const config = await ticket();
+  const phone = module.createPhone({
+    wsUrl: config.ws_url, uri: config.uri, username: config.username, password: config.password,
+    displayName: user.name || config.agent, audioElement, iceServers: config.ice_servers, refreshTicket: ticket,
+  });
+  for (const name of ["state", "incoming", "ended", "microphone-denied"]) {
+    phone.addEventListener(name, (event) => on(name, event.detail, phone));
+  }
+  await phone.start();
+  return phone;
+}
