@@ -19,7 +19,7 @@ from hotline.core.db.engine import SessionFactory
 from tickets.models import Ticket, TicketCall
 
 HISTORY = 10  # earlier calls shown
-KEY_STEPS = ("menu_key", "digit", "self_service", "emergency_key")
+KEY_STEPS = ("menu_key", "self_service")  # a key during the greeting is recorded again as its menu key
 LIVE = ("offered", "connected")
 
 
