@@ -55,7 +55,8 @@ async def test_the_pop_reaches_only_the_offered_agent_with_everything_on_it(stac
         assert (await api(stack, "POST", "/api/caller-lists", sup, {"number": CITIZEN, "kind": kind}))[0] == 201
     await only_ready(stack, "8002")
     earlier = await world_caller.call("12345", CITIZEN, listen_s=20)
-    assert earlier.record is not None and earlier.record.agent == "8002", (earlier.record.outcome, earlier.record.steps)
+    assert earlier.record is not None
+    assert earlier.record.agent == "8002", (earlier.record.outcome, earlier.record.steps)
     mine = await stack.tokens.create(name="wang", role="agent", agent_id="8001")
     other = await stack.tokens.create(name="li", role="agent", agent_id="8002")
     base = f"http://127.0.0.1:{stack.settings.core.ports.http}"
