@@ -78,7 +78,7 @@ const Desk = {
       try {
         const phone = await startPhone(desk.user, document.getElementById("remote-audio"), onPhone);
         rememberPhone(phone);
-        desk.phoneState = phone ? phone.state || "registering" : "none";
+        desk.phoneState = phone ? phone.state : "none";
       } catch (err) {
         desk.phoneState = "failed";
         ElMessage({ type: "error", message: `网页话机启动失败：${err.text || err.message || err}`, showClose: true });
@@ -87,10 +87,13 @@ const Desk = {
 
     function onPhone(name, detail, phone) {
       if (name === "state") {
-        desk.phoneState = typeof detail === "string" ? detail : phone.state;
-        if (!["ringing", "incoming"].includes(desk.phoneState)) desk.incoming = null;
+        desk.phoneState = (detail && detail.state) || phone.state;
+        if (desk.phoneState !== "ringing") desk.incoming = null;
       } else if (name === "incoming") {
         desk.incoming = detail || {};
+        const headers = Object.fromEntries(Object.entries(desk.incoming.headers || {}).map(([k, v]) => [k.toLowerCase(), v]));
+        const callId = headers["x-hotline-call"];  // the offer says which call it is: the pop need not wait for the feed
+        if (callId) openCall(callId, "ringing");
       } else if (name === "ended") {
         desk.incoming = null;
         desk.muted = false;

@@ -1,8 +1,9 @@
 // The desk's header: who is at the desk, their state with 就绪 / 小休 (reasons) / 话后处理 time left and 延长,
 // the phone's state with mute, hold, keypad and microphone, and 退出.
 import { computed } from "vue";
+import { ElMessage } from "element-plus";
 import { signOut } from "/common/api.js";
-import { PHONE_STATES } from "./phone.js";
+import { PHONE_OK, PHONE_STATES } from "./phone.js";
 import { desk, extendWrapUp, PAUSE_REASONS, setState, STATE_LABELS } from "./store.js";
 
 const STATE_TYPES = { ready: "success", paused: "warning", offered: "danger", on_call: "danger", wrap_up: "primary",
@@ -59,20 +60,22 @@ export const DeskHeader = {
     const stateType = computed(() => STATE_TYPES[desk.agentState.state] || "info");
     const wrapLeft = computed(() => Math.max(0, Math.ceil((desk.agentState.wrapUntil - desk.now) / 1000)));
     const phoneLabel = computed(() => PHONE_STATES[desk.phoneState] || desk.phoneState);
-    const phoneType = computed(() => (["registered", "ready", "in_call", "talking"].includes(desk.phoneState) ? "success"
-      : ["none", "loading", "registering", "connecting"].includes(desk.phoneState) ? "info" : "danger"));
+    const phoneType = computed(() => (PHONE_OK.includes(desk.phoneState) ? "success"
+      : ["none", "loading", "connecting"].includes(desk.phoneState) ? "info" : "danger"));
     const busy = computed(() => ["offered", "on_call"].includes(desk.agentState.state));
 
     async function listMicrophones(open) {
-      if (open && desk.phone) desk.microphones = (await desk.phone.devices()).filter((d) => d.kind === "audioinput");
+      if (open && desk.phone) desk.microphones = await desk.phone.devices();
     }
     return {
       desk, keys, stateLabel, stateType, wrapLeft, phoneLabel, phoneType, busy, reasons: PAUSE_REASONS,
       ready: () => setState("ready"),
       pause: (reason) => setState("paused", reason),
       extend: () => extendWrapUp(60),
-      toggleMute: () => { desk.muted = !desk.muted; desk.phone.mute(desk.muted); },
-      toggleHold: () => { desk.held = !desk.held; desk.phone.hold(desk.held); },
+      async toggleMute() { desk.muted = await desk.phone.mute(!desk.muted); },
+      async toggleHold() {
+        try { desk.held = await desk.phone.hold(!desk.held); } catch (err) { ElMessage.error(`保持失败：${err.message || err}`); }
+      },
       dtmf: (key) => desk.phone.sendDtmf(key),
       listMicrophones,
       useMicrophone: (id) => desk.phone.useMicrophone(id),

@@ -3,11 +3,11 @@
 import { api } from "/common/api.js";
 
 export const PHONE_STATES = {
-  none: "使用桌面话机", loading: "话机加载中", registering: "注册中", connecting: "注册中", registered: "已注册",
-  ready: "已注册", ringing: "振铃中", incoming: "振铃中", in_call: "通话中", talking: "通话中", held: "保持中",
-  disconnected: "断开", reconnecting: "断开，重连中", unregistered: "断开", failed: "断开", stopped: "已停止",
+  none: "使用桌面话机", loading: "加载中", offline: "离线", connecting: "注册中", registered: "已注册",
+  ringing: "振铃中", talking: "通话中", held: "保持中", reconnecting: "断开，重连中", failed: "断开",
   microphone_denied: "麦克风被拒绝",
 };
+export const PHONE_OK = ["registered", "ringing", "talking", "held"];
 
 export async function startPhone(user, audioElement, on) {
   let module;

@@ -91,7 +91,7 @@ export const CallerPanel = {
     async function answer() {
       if (desk.phone && desk.incoming) {
         try {
-          await desk.phone.answer();
+          if (!(await desk.phone.answer())) ElMessage.error("接听失败：麦克风不可用，或来电已结束");
         } catch (err) {
           ElMessage.error(`接听失败：${err.message || err}`);
         }

@@ -1,6 +1,6 @@
 // The desk's one state: who is signed in, the agent's ACD state, the call on the desk and its screen pop, the
 // live feed and the phone. Every change the page makes goes through the API; the feed says what happened.
-import { markRaw, reactive } from "vue";
+import { markRaw, nextTick, reactive } from "vue";
 import { ElMessage } from "element-plus";
 import { api, ApiError } from "/common/api.js";
 
@@ -71,21 +71,38 @@ export async function extendWrapUp(seconds = 60) {
   if (done) desk.agentState.wrapUntil = Date.now() + done.left_s * 1000;
 }
 
-// A call comes onto the desk (offered, found after a reload, or a callback): its pop is fetched at once.
+// A call comes onto the desk (offered, rung on the page phone, found after a reload, or a callback): its pop is
+// fetched at once. `offeredAtMs`: when the ACD offered it (the feed's at_ms), for the offer → caller-visible time.
 export function openCall(id, state, offeredAtMs) {
-  const received = Date.now();
-  desk.call = { id, state, pop: null, popError: "", consult: null, threeWay: null };
+  if (desk.call && desk.call.id === id) {
+    if (offeredAtMs) desk.call.offeredAt = offeredAtMs;
+    if (state === "ringing" || state === "talking") desk.call.state = state;
+    noteTiming();
+    return;
+  }
+  desk.call = { id, state, pop: null, popError: "", consult: null, threeWay: null, offeredAt: offeredAtMs || 0,
+                shownAt: 0 };
   desk.ticketCall = id;
   localStorage.setItem(LAST_CALL + desk.agent, id);
-  loadPop(id).then(() => {
-    if (offeredAtMs) desk.timings.push({ call: id, offered_ms: offeredAtMs, received_ms: received, shown_ms: Date.now() });
-  });
+  loadPop(id);
+}
+
+function noteTiming() {
+  const call = desk.call;
+  if (!call || !call.offeredAt || !call.shownAt || desk.timings.some((t) => t.call === call.id)) return;
+  desk.timings.push({ call: call.id, offered_ms: call.offeredAt, shown_ms: call.shownAt,
+                      pop_ms: call.shownAt - call.offeredAt });
 }
 
 export async function loadPop(id) {
   try {
     const pop = await api("GET", `/api/desk/pop/${encodeURIComponent(id)}`);
-    if (desk.call && desk.call.id === id) desk.call.pop = pop;
+    if (desk.call && desk.call.id === id) {
+      desk.call.pop = pop;
+      await nextTick();  // on screen
+      desk.call.shownAt = Date.now();
+      noteTiming();
+    }
     if (!desk.recent.some((c) => c.id === id)) desk.recent.unshift({ id, caller: pop.caller, at: pop.started_at });
     desk.recent.splice(10);
   } catch (err) {
