@@ -28,6 +28,7 @@ export const desk = reactive({
   timings: [],  // offer → caller visible, per call (the bench reads window.hotlineDesk)
   now: Date.now(),
   tab: "tickets",
+  callbackChanges: 0,  // bumped by the feed's callback events: the work list reloads
 });
 
 // A refused action as a toast with the API's reason; true when it went through.
@@ -147,6 +148,7 @@ export function onFeedEvent(event) {
       }
       break;
     default:
+      if (String(event.event).startsWith("callback")) desk.callbackChanges += 1;
       break;
   }
 }
