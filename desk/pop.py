@@ -21,6 +21,7 @@ from tickets.models import Ticket, TicketCall
 HISTORY = 10  # earlier calls shown
 KEY_STEPS = ("menu_key", "self_service")  # a key during the greeting is recorded again as its menu key
 LIVE = ("offered", "connected")
+OUTBOUND = ("callback", "revisit")  # calls the hotline placed: the line is the display number it called from
 
 
 class LiveCalls(Protocol):
@@ -100,6 +101,7 @@ class ScreenPop:
             "call_id": row.call_id, "caller": row.caller, "state": live.get("state") or ("ended" if row.ended_at
                                                                                         else "connected"),
             "agent": live.get("agent") or row.agent, "started_at": row.started_at.isoformat(),
+            "direction": "outbound" if row.route_mode in OUTBOUND else "inbound",
             "line": self._lines.of(row.dialled).to_json(),
             "route": {"mode": row.route_mode, "skill": skill, "skill_label": self._lines.skill_label(skill),
                       "prompt": row.route_prompt, "overflow": row.route_overflow,

@@ -1,6 +1,6 @@
 // The softphone in the page (/phone/phone.js, the phone part) behind one small adapter: without it, or when the
 // agent uses a desk phone, the desk still works and the call rings on that phone.
-import { api } from "/common/api.js";
+import { api, ApiError } from "/common/api.js";
 
 export const PHONE_STATES = {
   none: "使用桌面话机", loading: "加载中", offline: "离线", connecting: "注册中", registered: "已注册",
@@ -17,7 +17,13 @@ export async function startPhone(user, audioElement, on) {
     return null;  // no page phone served: the desk phone rings
   }
   const ticket = () => api("GET", "/api/desk/phone");
-  const config = await ticket();
+  let config;
+  try {
+    config = await ticket();
+  } catch (err) {  // this agent's phone is a SIP phone on the desk (the dialplan file says which)
+    if (err instanceof ApiError && ["not_a_browser_phone", "no_phone"].includes(err.id)) return null;
+    throw err;
+  }
   const phone = module.createPhone({
     wsUrl: config.ws_url, uri: config.uri, username: config.username, password: config.password,
     displayName: user.name || config.agent, audioElement, iceServers: config.ice_servers, refreshTicket: ticket,

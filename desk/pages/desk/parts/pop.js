@@ -46,7 +46,7 @@ export const CallerPanel = {
           <span v-if="!pop.flags.labels.length" class="hl-muted">无标记</span>
         </div>
         <el-descriptions :column="1" size="small" border class="facts">
-          <el-descriptions-item label="呼入热线"><span data-test="pop-line">{{ pop.line ? pop.line.label : '—' }}</span></el-descriptions-item>
+          <el-descriptions-item :label="pop.direction === 'outbound' ? '外呼号码' : '呼入热线'"><span data-test="pop-line">{{ lineLabel }}</span></el-descriptions-item>
           <el-descriptions-item label="路由与按键"><span data-test="pop-route">{{ route }}</span></el-descriptions-item>
           <el-descriptions-item label="等待时长"><span data-test="pop-waited">{{ seconds(pop.waited_ms) }}</span></el-descriptions-item>
           <el-descriptions-item label="呼入时间">{{ clock(pop.started_at) }}</el-descriptions-item>
@@ -88,6 +88,11 @@ export const CallerPanel = {
       if (p.route.transferred_from) parts.push(`由坐席 ${p.route.transferred_from} 转入`);
       return parts.join(" · ");
     });
+    const lineLabel = computed(() => {
+      const p = pop.value;
+      if (!p.line) return "—";
+      return p.direction === "outbound" ? `回电 · 以 ${p.line.number} 外呼` : p.line.label;
+    });
     async function answer() {
       if (desk.phone && desk.incoming) {
         try {
@@ -99,7 +104,7 @@ export const CallerPanel = {
         ElMessage.info(desk.phone ? "网页话机尚未振铃，请稍候" : "请在桌面话机上接听");
       }
     }
-    return { desk, call, pop, stateLabel, stateType, route, answer, clock, seconds,
+    return { desk, call, pop, stateLabel, stateType, route, lineLabel, answer, clock, seconds,
              flagType: (kind) => FLAG_TYPES[kind] || "info" };
   },
 };
