@@ -55,7 +55,7 @@ export const DeskHeader = {
     const keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
     const stateLabel = computed(() => {
       const s = desk.agentState;
-      return STATE_LABELS[s.state] + (s.state === "paused" && s.reason ? `（${s.reason}）` : "");
+      return `状态：${STATE_LABELS[s.state]}` + (s.state === "paused" && s.reason ? `（${s.reason}）` : "");
     });
     const stateType = computed(() => STATE_TYPES[desk.agentState.state] || "info");
     const wrapLeft = computed(() => Math.max(0, Math.ceil((desk.agentState.wrapUntil - desk.now) / 1000)));

@@ -48,8 +48,12 @@ export async function loadReference() {
   Object.assign(desk.reference, { phrases, targets, form });
 }
 
+let changes = 0;  // local state changes: a refresh that started before one is stale when it answers
+
 export async function refreshAgent() {
+  const started = changes;
   const { agents } = await api("GET", "/api/agents");
+  if (started !== changes) return;
   const mine = agents.find((a) => a.agent === desk.agent);
   if (!mine) return;
   desk.agentState.state = mine.state;
@@ -63,13 +67,19 @@ export async function refreshAgent() {
 export async function setState(state, reason = "") {
   const done = await act(state === "ready" ? "就绪" : state === "paused" ? "小休" : "签出", "POST",
                          `/api/agents/${desk.agent}/state`, { state, reason });
-  if (done) Object.assign(desk.agentState, { state, reason });
+  if (done) {
+    changes += 1;
+    Object.assign(desk.agentState, { state, reason });
+  }
   return done;
 }
 
 export async function extendWrapUp(seconds = 60) {
   const done = await act("延长话后处理", "POST", `/api/agents/${desk.agent}/wrap-up`, { extend_s: seconds });
-  if (done) desk.agentState.wrapUntil = Date.now() + done.left_s * 1000;
+  if (done) {
+    changes += 1;
+    desk.agentState.wrapUntil = Date.now() + done.left_s * 1000;
+  }
 }
 
 // A call comes onto the desk (offered, rung on the page phone, found after a reload, or a callback): its pop is
@@ -120,11 +130,15 @@ export function onFeedEvent(event) {
   const mine = event.agent === desk.agent;
   const current = desk.call && desk.call.id === event.call;
   switch (event.event) {
-    case "offered":
-      if (mine) openCall(event.call, "ringing", event.at_ms);
+    case "offered":  // the ACD reserved the agent for this call: no separate agent event comes
+      if (mine) {
+        desk.agentState.state = "offered";
+        openCall(event.call, "ringing", event.at_ms);
+      }
       break;
     case "connected":
       if (mine) {
+        desk.agentState.state = "on_call";
         if (!current) openCall(event.call, "talking");
         else desk.call.state = "talking";
       }
