@@ -97,7 +97,8 @@ export const CallControl = {
       } else {
         const party = dialog.partyKind === "agent" ? { agent: dialog.agent } : { number: String(dialog.number).trim() };
         if (!party.agent && !party.number) return ElMessage.warning("请选择或输入对象");
-        const label = party.agent || party.number;
+        const seat = seats.value.find((s) => s.agent === party.agent);
+        const label = seat ? `${seat.name} ${seat.agent}` : party.number;
         const what = dialog.kind === "consult" ? "咨询" : "三方通话";
         if (await act(what, "POST", path(dialog.kind === "consult" ? "consult" : "three-way"), party)) {
           ElMessage.success(dialog.kind === "consult" ? "来电人已保持，正在呼叫咨询对象" : "正在呼叫第三方");
@@ -149,7 +150,10 @@ export const CallControl = {
             (v) => (v || "").length <= 200 || "最多 200 字" }));
       } catch { return; }
       const done = await act("紧急标记", "POST", path("flag-emergency"), { note: note || "" });
-      if (done) ElMessage.success(`已标记，有效至 ${new Date(done.flagged_until).toLocaleString("zh-CN")}`);
+      if (done) {
+        const until = new Date(done.flagged_until).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
+        ElMessage.success(`已标记，有效至 ${until}：该来电人再次来电将优先接入`);
+      }
     }
     async function hangup() {
       try { await desk.phone.hangup(); } catch (err) { ElMessage.error(`挂断失败：${err.message || err}`); }
