@@ -17,6 +17,19 @@ OWN, TEAM, ALL = Scope.OWN, Scope.TEAM, Scope.ALL
 RULES: tuple[Rule, ...] = (
     # the service itself (hotline/app/web.py)
     rule("tokens.rotate", "rotate an API token", admin=ALL),
+    # people's accounts (hotline/core/accounts): one's own session, and users (a supervisor: their team's agents)
+    rule("session.read", "see one's own session", agent=OWN, supervisor=OWN, engineer=OWN, auditor=OWN, admin=OWN),
+    rule("session.end", "sign out", agent=OWN, supervisor=OWN, engineer=OWN, auditor=OWN, admin=OWN),
+    rule("session.everywhere", "sign out everywhere", agent=OWN, supervisor=OWN, engineer=OWN, auditor=OWN,
+         admin=OWN),
+    rule("session.password", "change one's own password", agent=OWN, supervisor=OWN, engineer=OWN, auditor=OWN,
+         admin=OWN),
+    rule("users.list", "see user accounts", supervisor=TEAM, auditor=ALL, admin=ALL),
+    rule("users.read", "see a user account", supervisor=TEAM, auditor=ALL, admin=ALL),
+    rule("users.create", "create user accounts", supervisor=TEAM, admin=ALL),
+    rule("users.disable", "disable a user account", supervisor=TEAM, admin=ALL),
+    rule("users.enable", "enable a user account", supervisor=TEAM, admin=ALL),
+    rule("users.reset_password", "reset a user's password", supervisor=TEAM, admin=ALL),
     # calls and callers (hotline/calls)
     rule("calls.list", "list call records", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),
     rule("calls.get", "read a call record", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from acd.settings import AcdSettings
 from callback.settings import CallbackSettings
 from hotline.calls.settings import CallSettings
+from hotline.core.accounts.settings import AccountSettings
 from hotline.core.retention import RetentionSettings
 from hotline.core.settings import CoreSettings, Ports, default_cache_dir
 from integration.casesystem.settings import CaseSystemSettings
@@ -28,3 +29,4 @@ class Settings:
     callback: CallbackSettings = field(default_factory=CallbackSettings)
     calls: CallSettings = field(default_factory=CallSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    accounts: AccountSettings = field(default_factory=AccountSettings)

@@ -31,6 +31,9 @@ from hotline.app.named import NamedServices
 from hotline.app.plugins import PLUGINS, upgrade_database
 from hotline.app.settings import Settings, default_cache_dir
 from hotline.app.web import WebParts, build_app
+from hotline.core.accounts.build import sign_in
+from hotline.core.accounts.signin import SignIn
+from hotline.core.accounts.users import Users
 from hotline.core.asterisk.agi import AgiServer, Router
 from hotline.core.asterisk.agi.server import Flow
 from hotline.core.asterisk.ami import AmiClient
@@ -86,6 +89,8 @@ class Stack(NamedServices):
         self.render_context: RenderContext | None = None
         self.sip_guard: SipGuard | None = None
         self.sessions: SessionFactory | None = None
+        self.users: Users | None = None  # people who sign in (`hotline user …`, the first admin)
+        self.accounts: SignIn | None = None
 
     def service(self, kind: type[T]) -> T:
         """What a domain published (`stack.service(Tickets)`)."""
@@ -148,6 +153,7 @@ class Stack(NamedServices):
         self._closers.append(engine.dispose)
         self.sessions = sessions = session_factory(engine)
         self.tokens = ApiTokens(sessions)
+        self.users = users = Users(sessions)
         live_state = redis_client(self.redis_url, timeout_s=s.redis_timeout_s)
         self._closers.append(live_state.aclose)
         self.ami = AmiClient(s.bind_host, s.ports.hotline_ami, secrets.ami_user, secrets.ami_secret, name="hotline")
@@ -158,6 +164,7 @@ class Stack(NamedServices):
         for section in (dialplan, secrets, sections.acd, sections.tickets, sections.case_system, sections.recordings,
                         sections.callback, sections.calls, sections.retention):
             deps.publish(section)
+        deps.publish(users)
         return deps, secrets
 
     async def _load(self, plugin: Plugin, deps: Deps) -> Brought:
@@ -204,8 +211,11 @@ class Stack(NamedServices):
     async def _start_web(self, tables: list[RouteTable], pages: dict[str, Path], deps: Deps) -> None:
         assert self.tokens is not None and self.dialplan is not None
         teams = Teams({a.id: a.group for a in self.dialplan.agents if a.group})
+        assert self.users is not None
+        self.accounts = accounts = sign_in(self.users, deps.redis, self.settings.accounts)
         app = build_app(WebParts(tables, self.tokens, AuditLog(deps.sessions), self.health, self.registry, teams,
-                                 self.policy, pages=Pages(pages, home="desk" if "desk" in pages else None)))
+                                 self.policy, pages=Pages(pages, home="desk" if "desk" in pages else None),
+                                 accounts=accounts))
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         self._serving_closers.append(runner.cleanup)

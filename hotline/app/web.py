@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -15,10 +15,12 @@ from pydantic import BaseModel
 from pydantic import Field as PydField
 
 from hotline.app.access import POLICY
+from hotline.core.accounts import http as accounts_http
+from hotline.core.accounts.signin import SignIn
 from hotline.core.errors import NotFound
 from hotline.core.web import audit_api
 from hotline.core.web.audit import AuditLog
-from hotline.core.web.auth import THROTTLE, TOKENS, authenticate
+from hotline.core.web.auth import SESSIONS, THROTTLE, TOKENS, authenticate
 from hotline.core.web.bodies import Query, path_id, read_query
 from hotline.core.web.errors import Handler, json_errors
 from hotline.core.web.health import HealthRegistry
@@ -66,6 +68,7 @@ class WebParts:
     sockets: SocketLimits = field(default_factory=SocketLimits.from_env)
     throttle: ThrottleLimits = field(default_factory=ThrottleLimits)
     pages: Pages = field(default_factory=Pages)
+    accounts: SignIn | None = None  # people's sign-in (sessions need Redis); None: bearer tokens only
 
 
 def _metrics_middleware(registry: CollectorRegistry) -> web.middleware:  # type: ignore[valid-type]
@@ -138,19 +141,20 @@ async def rotate_token(request: web.Request, grant: Grant) -> web.Response:
     return web.json_response({"id": issued.id, "token": issued.token, "replaces": old}, status=201)
 
 
-def service_tables() -> list[RouteTable]:
-    """The service's own routes: health, metrics, the document, the audit log."""
-    return [shell, audit_api.table]
+def service_tables(*, accounts: bool = True) -> list[RouteTable]:
+    """The service's own routes: health, metrics, the document, the audit log, people's accounts."""
+    return [shell, audit_api.table, *([accounts_http.table] if accounts else [])]
 
 
-def public_paths(tables: Sequence[RouteTable]) -> frozenset[str]:
-    return frozenset(r.path for t in tables for r in t.routes if r.public)
+def public_paths(tables: Sequence[RouteTable]) -> frozenset[tuple[str, str]]:
+    """The public routes, by method and path (signing in is public, reading the session is not)."""
+    return frozenset((r.method, r.path) for t in tables for r in t.routes if r.public)
 
 
 def build_app(parts: WebParts) -> web.Application:
-    tables = [*service_tables(), *parts.tables]
+    tables = [*service_tables(accounts=parts.accounts is not None), *parts.tables]
     pages = page_routes(parts.pages)
-    public = public_paths(tables) | {path for path, _ in pages}
+    public = public_paths(tables) | {("GET", path) for path, _ in pages}
     app = web.Application(middlewares=[_metrics_middleware(parts.registry), json_errors, authenticate(public)],
                           client_max_size=parts.limits.body_bytes,
                           handler_args={"max_line_size": parts.limits.line_bytes,
@@ -159,7 +163,9 @@ def build_app(parts: WebParts) -> web.Application:
     app[TOKENS] = parts.tokens
     app[LIMITS] = parts.limits
     app[THROTTLE] = FailureThrottle(parts.throttle)
-    app[SOCKETS] = sockets = OpenSockets(parts.tokens.live, parts.sockets)
+    app[SOCKETS] = sockets = OpenSockets(_live_check(parts), parts.sockets)
+    if parts.accounts is not None:
+        app[SESSIONS] = app[accounts_http.SIGN_IN] = parts.accounts
     app.cleanup_ctx.append(sockets.running)
     app[HEALTH] = parts.health
     app[REGISTRY] = parts.registry
@@ -172,6 +178,20 @@ def build_app(parts: WebParts) -> web.Application:
     for path, handler in pages:
         app.router.add_get(path, handler)
     return app
+
+
+def _live_check(parts: WebParts) -> Callable[[Collection[str]], Awaitable[set[str]]]:
+    """Which principal keys of open sockets still hold: live tokens, live sessions."""
+
+    async def live(keys: Collection[str]) -> set[str]:
+        tokens = [int(k.removeprefix("token:")) for k in keys if k.startswith("token:")]
+        alive = {f"token:{t}" for t in await parts.tokens.live(tokens)}
+        sessions = [k.removeprefix("session:") for k in keys if k.startswith("session:")]
+        if parts.accounts is not None and sessions:
+            alive |= {f"session:{k}" for k in await parts.accounts.live(sessions)}
+        return alive
+
+    return live
 
 
 def api_document(tables: Sequence[RouteTable]) -> dict[str, object]:

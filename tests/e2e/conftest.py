@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 import pytest_asyncio
+import yaml
 
 from acd.settings import AcdSettings
 from callback.settings import CallbackSettings
@@ -21,6 +23,15 @@ from integration.casesystem.settings import CaseSystemSettings
 from integration.world.call import WorldCaller
 from recordings.settings import RecordingSettings
 from tests.postgres_server import BOTH_DATABASES
+
+
+def edited_dialplan(folder: Path, edit: Callable[[dict[str, Any]], None]) -> Path:
+    """The shipped dialplan changed by `edit` (on its parsed YAML), written to `folder/hotline.yaml`."""
+    plan = yaml.safe_load(Settings().core.dialplan_file.read_text(encoding="utf-8"))
+    edit(plan)
+    path = folder / "hotline.yaml"
+    path.write_text(yaml.safe_dump(plan, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
 
 
 def stack_settings(home: Path, database_url: str = "", dialplan_file: Path | None = None,

@@ -10,29 +10,26 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
-import yaml
 
 from acd.store import AcdStore, now_ms, today
 from acd.waits import AnsweredWait
-from hotline.app.settings import Settings
 from hotline.app.stack import Stack
 from hotline.calls.records import CallView
 from hotline.core.asterisk.ami import AmiError
 from hotline.core.clock import china_today
 from hotline.core.redis_client import redis_client
 from integration.world.call import WorldCaller
-from tests.e2e.conftest import api, only_ready, running_stack, stack_settings, steps, wait_for_step
+from tests.e2e.conftest import api, edited_dialplan, only_ready, running_stack, stack_settings, steps, wait_for_step
 from tests.e2e.test_first_call import stored_recording
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]
 
 
-def dialplan_for_today(folder: Path) -> Path:
-    plan = yaml.safe_load(Settings().core.dialplan_file.read_text(encoding="utf-8"))
+def for_today(plan: dict[str, Any]) -> None:
     today = china_today()
     plan["holidays"].insert(0, {"name": "春节", "from": today - timedelta(days=1), "until": today + timedelta(days=1),
                                 "greeting": "new_year"})
@@ -43,15 +40,12 @@ def dialplan_for_today(folder: Path) -> Path:
     for number in plan["numbers"]:
         if number["mode"] == "whole_merge":
             number["transition"] = {"from": today - timedelta(days=10), "until": today + timedelta(days=80)}
-    path = folder / "hotline.yaml"
-    path.write_text(yaml.safe_dump(plan, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return path
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
     home = tmp_path_factory.mktemp("home")
-    async with running_stack(stack_settings(home, dialplan_file=dialplan_for_today(home))) as s:
+    async with running_stack(stack_settings(home, dialplan_file=edited_dialplan(home, for_today))) as s:
         yield s
 
 

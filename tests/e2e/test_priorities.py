@@ -9,25 +9,22 @@ here (a caller list, the call history): the module runs on SQLite.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
-import yaml
 
-from hotline.app.settings import Settings
 from hotline.app.stack import Stack
 from hotline.calls.records import CallView
 from integration.world.call import WorldCaller
-from tests.e2e.conftest import api, only_ready, running_stack, stack_settings, steps, wait_for_step
+from tests.e2e.conftest import api, edited_dialplan, only_ready, running_stack, stack_settings, steps, wait_for_step
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]
 
 EMERGENCY_LINES = "1350019"  # the dialplan's emergency_callers prefix in this module
 
 
-def priority_dialplan(folder: Path) -> Path:
-    plan = yaml.safe_load(Settings().core.dialplan_file.read_text(encoding="utf-8"))
+def with_priorities(plan: dict[str, Any]) -> None:
     plan["priorities"]["emergency_callers"] = [EMERGENCY_LINES]
     for number in plan["numbers"]:
         if number["number"] == "12329":
@@ -36,15 +33,12 @@ def priority_dialplan(folder: Path) -> Path:
         if number["number"] == "12333":
             number["emergency_hint"] = "emergency_hint_12333"
     plan["prompts"]["emergency_hint_12333"] = "如遇工伤急救等紧急情况，请直接拨打120。"
-    path = folder / "hotline.yaml"
-    path.write_text(yaml.safe_dump(plan, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return path
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
     home = tmp_path_factory.mktemp("home")
-    async with running_stack(stack_settings(home, dialplan_file=priority_dialplan(home))) as s:
+    async with running_stack(stack_settings(home, dialplan_file=edited_dialplan(home, with_priorities))) as s:
         yield s
 
 

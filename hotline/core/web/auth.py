@@ -1,9 +1,12 @@
-"""Bearer-token authentication on every route but the public ones (health, metrics, the OpenAPI document,
-signed webhooks), which the route tables mark; an address that keeps failing is throttled (429, audited)."""
+"""Authentication on every route but the public ones (health, metrics, the OpenAPI document, sign-in, signed
+webhooks), which the route tables mark: a bearer token (machines, scripts), or a person's session cookie
+(pages), checked by the app's `SessionAuth` with its CSRF and origin rules. Both give handlers a `Principal`.
+An address that keeps failing is throttled (429, audited)."""
 
 from __future__ import annotations
 
 import math
+from typing import Protocol
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
@@ -13,7 +16,18 @@ from hotline.core.web.errors import Handler, error
 from hotline.core.web.throttle import FailureThrottle
 from hotline.core.web.tokens import ApiTokens, Principal, Refused
 
+SESSION_COOKIE = "hotline_session"
+
+
+class SessionAuth(Protocol):
+    """Who a session cookie signs in: the principal, or the response refusing the request (401 when the
+    session is unknown or over, counted against the address like a bad token; 403 for CSRF or origin)."""
+
+    async def principal(self, request: web.Request, session_id: str) -> Principal | web.Response: ...
+
+
 TOKENS = web.AppKey("tokens", ApiTokens)
+SESSIONS = web.AppKey("session_auth", SessionAuth)
 THROTTLE = web.AppKey("auth_throttle", FailureThrottle)
 PRINCIPAL = web.RequestKey("principal", Principal)
 
@@ -24,13 +38,13 @@ def principal(request: web.Request) -> Principal:
     return request[PRINCIPAL]
 
 
-def _throttled(seconds: float) -> web.Response:
+def throttled(seconds: float) -> web.Response:
     response = error(429, "auth_throttled", "too many failed authentications from this address; try later")
     response.headers["Retry-After"] = str(math.ceil(seconds))
     return response
 
 
-async def _failed(request: web.Request, response: web.Response) -> web.Response:
+async def failed(request: web.Request, response: web.Response) -> web.Response:
     """Count the failure against the address; the one that starts a block is audited."""
     remote = request.remote or "?"
     if request.app[THROTTLE].failed(remote):
@@ -42,24 +56,36 @@ async def _failed(request: web.Request, response: web.Response) -> web.Response:
     return response
 
 
-def authenticate(public: frozenset[str]) -> Middleware:
-    """The middleware: 401 without a valid token (`auth_expired` for an expired one), except on `public`
-    paths; 429 for an address throttled after failing too often."""
+def authenticate(public: frozenset[tuple[str, str]]) -> Middleware:
+    """The middleware: 401 without a valid token (`auth_expired` for an expired one) or session, except on
+    `public` routes (method, path); 429 for an address throttled after failing too often. A bearer token wins
+    over a cookie."""
 
     @web.middleware
     async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
         resource = request.match_info.route.resource
-        if resource is not None and resource.canonical in public:
+        method = "GET" if request.method == "HEAD" else request.method
+        if resource is not None and (method, resource.canonical) in public:
             return await handler(request)
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
+        cookie = request.cookies.get(SESSION_COOKIE) if not header else None
+        sessions = request.app.get(SESSIONS)
+        if cookie and sessions is not None:
+            if wait := request.app[THROTTLE].blocked_for(request.remote or "?"):
+                return throttled(wait)
+            found = await sessions.principal(request, cookie)
+            if isinstance(found, web.Response):
+                return await failed(request, found) if found.status == 401 else found
+            request[PRINCIPAL] = found
+            return await handler(request)
         if scheme.lower() != "bearer" or not token:
-            return error(401, "auth_required", "send Authorization: Bearer <token>")
+            return error(401, "auth_required", "send Authorization: Bearer <token>, or sign in")
         if wait := request.app[THROTTLE].blocked_for(request.remote or "?"):
-            return _throttled(wait)  # no token is looked up for a throttled address
+            return throttled(wait)  # no token is looked up for a throttled address
         who = await request.app[TOKENS].check(token.strip())
         if isinstance(who, Refused):
-            return await _failed(request, error(401, who.value, _MESSAGES[who]))
+            return await failed(request, error(401, who.value, _MESSAGES[who]))
         request[PRINCIPAL] = who
         return await handler(request)
 

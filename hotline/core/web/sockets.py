@@ -1,5 +1,6 @@
-"""Open websockets, counted and watched: a cap per token (by role) and in total (429 with the reason beyond
-it), and a socket whose token is revoked or expires is closed (4401) within `check_every_s`."""
+"""Open websockets, counted and watched: a cap per token or session (by role) and in total (429 with the reason
+beyond it); a socket whose token is revoked or expires, or whose session ends, is closed (4401) within
+`check_every_s` (at once when the session is signed out here)."""
 
 from __future__ import annotations
 
@@ -42,50 +43,57 @@ class TooManySockets(DomainError):
     status, error_id = 429, "too_many_sockets"
 
 
-LiveCheck = Callable[[Collection[int]], Awaitable[set[int]]]
+LiveCheck = Callable[[Collection[str]], Awaitable[set[str]]]  # which principal keys still hold
 
 
 class OpenSockets:
-    """The websockets open in this process, by token."""
+    """The websockets open in this process, by principal key (`Principal.key`: a token or a session)."""
 
     def __init__(self, live: LiveCheck, limits: SocketLimits | None = None) -> None:
         self._live = live
         self.limits = limits or SocketLimits()
-        self._open: dict[int, set[web.WebSocketResponse]] = {}
+        self._open: dict[str, set[web.WebSocketResponse]] = {}
 
-    def count(self, token_id: int | None = None) -> int:
-        if token_id is not None:
-            return len(self._open.get(token_id, ()))
+    def count(self, key: str | None = None) -> int:
+        if key is not None:
+            return len(self._open.get(key, ()))
         return sum(len(s) for s in self._open.values())
 
     def admit(self, who: Principal) -> None:
         """Refuse (429) a socket over the caps, before it is opened."""
         cap = self.limits.per_token.get(who.role, 1)
-        if self.count(who.token_id) >= cap:
-            raise TooManySockets(f"this token has {cap} live sockets open already, the most a {who.role} may")
+        if self.count(who.key) >= cap:
+            raise TooManySockets(f"this token or session has {cap} live sockets open already, the most a "
+                                 f"{who.role} may")
         if self.count() >= self.limits.total:
             raise TooManySockets(f"the service has {self.limits.total} live sockets open, the most it serves")
 
     @contextlib.asynccontextmanager
     async def hold(self, who: Principal, ws: web.WebSocketResponse) -> AsyncIterator[None]:
         """Count `ws` (admitted before) against its token while it is open."""
-        self._open.setdefault(who.token_id, set()).add(ws)
+        self._open.setdefault(who.key, set()).add(ws)
         try:
             yield
         finally:
-            held = self._open.get(who.token_id, set())
+            held = self._open.get(who.key, set())
             held.discard(ws)
             if not held:
-                self._open.pop(who.token_id, None)
+                self._open.pop(who.key, None)
 
     async def sweep(self) -> int:
-        """Close the sockets of tokens revoked or expired since they opened; how many were closed."""
+        """Close the sockets of tokens revoked or expired and of sessions ended since they opened; how many were
+        closed."""
         if not self._open:
             return 0
         asked = list(self._open)  # (sockets opened while the database answers are checked next time)
         alive = await self._live(asked)
-        dead = [ws for token in asked if token not in alive for ws in list(self._open.get(token, ()))]
-        await asyncio.gather(*(ws.close(code=REVOKED, message=b"token revoked or expired") for ws in dead))
+        return await self.close([key for key in asked if key not in alive])
+
+    async def close(self, keys: Collection[str]) -> int:
+        """Close the sockets of these principal keys now (4401); how many were closed."""
+        dead = [(key, ws) for key in keys for ws in list(self._open.get(key, ()))]
+        await asyncio.gather(*(ws.close(code=REVOKED, message=b"signed out" if key.startswith("session:")
+                                        else b"token revoked or expired") for key, ws in dead))
         return len(dead)
 
     async def watch(self) -> None:

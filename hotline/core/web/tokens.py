@@ -31,6 +31,13 @@ class Principal:
     role: str
     agent_id: str | None
     group: str | None = None  # a supervisor's team (None: the whole centre)
+    session: str | None = None  # a person signed in with a session cookie: the session's key (token_id is 0)
+    user_id: int | None = None  # … and their user
+
+    @property
+    def key(self) -> str:
+        """What this principal's websockets are counted and closed by: its token or its session."""
+        return f"session:{self.session}" if self.session is not None else f"token:{self.token_id}"
 
 
 class Refused(StrEnum):
