@@ -4,6 +4,7 @@ and request metrics; health, metrics and the OpenAPI document generated from the
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
@@ -154,7 +155,8 @@ def public_paths(tables: Sequence[RouteTable]) -> frozenset[tuple[str, str]]:
 def build_app(parts: WebParts) -> web.Application:
     tables = [*service_tables(accounts=parts.accounts is not None), *parts.tables]
     pages = page_routes(parts.pages)
-    public = public_paths(tables) | {("GET", path) for path, _ in pages}
+    # the middleware compares a route's canonical form, without the parameters' patterns (`{path:.+}` → `{path}`)
+    public = public_paths(tables) | {("GET", re.sub(r"\{(\w+):[^}]*\}", r"{\1}", path)) for path, _ in pages}
     app = web.Application(middlewares=[_metrics_middleware(parts.registry), json_errors, authenticate(public)],
                           client_max_size=parts.limits.body_bytes,
                           handler_args={"max_line_size": parts.limits.line_bytes,
