@@ -21,6 +21,10 @@ from callback import http as callback_http
 from callback.dialer import Dialer, RevisitPrompts
 from callback.http import RevisitOps
 from callback.tasks import RevisitTasks
+from desk import http as desk_http
+from desk.form import ticket_form
+from desk.lines import Lines
+from desk.pop import PopWords, ScreenPop
 from dialplans.calendar import WorkCalendar
 from dialplans.loader import load_dialplan
 from dialplans.model import RevisitSettings
@@ -46,6 +50,7 @@ from recordings.catalog import RecordingCatalog
 from recordings.store import LocalStore
 from tests.acd.test_http import ScriptedAcd, emergency_flags
 from tests.callback.test_http import calm
+from tests.desk.test_http import MemoryLive
 from tests.dialplans.unlimited import unlimited_guard
 from tickets import http as tickets_http
 from tickets.catalogue import Catalogue
@@ -118,7 +123,9 @@ def domain_tables(sessions: SessionFactory, store: LocalStore, acd: ScriptedAcd)
             acd_http.routes(acd, SUPERVISOR_PHONES, emergency_flags(sessions)),
             tickets_http.routes(tickets, tickets_http.CaseLink(outbox, mapping, "webhook-secret"), duty),
             callback_http.routes(RevisitOps(revisits, dialer)),
-            recordings_http.routes(RecordingCatalog(sessions, store))]
+            recordings_http.routes(RecordingCatalog(sessions, store)),
+            desk_http.routes(desk_http.DeskParts(ScreenPop(sessions, MemoryLive(), Lines(plan), PopWords({}, (), "")),
+                                                 plan, ticket_form(plan, Catalogue.shipped())))]
 
 
 async def whole_app(sessions: SessionFactory, tokens: ApiTokens, audit: AuditLog, folder: Path,
