@@ -239,6 +239,27 @@ async def test_call_control_from_the_desk(stack: Stack, world_caller: WorldCalle
         await second.outcome()
 
 
+async def test_the_phones_feature_codes_and_the_page_agree(stack: Stack, world_caller: WorldCaller) -> None:
+    """*21 ready and *22 pause dialled on 刘洋's desk phone show on his page; his page's 小休 reaches the ACD."""
+    password = await person(stack, "liuyang", "刘洋", agent_id="8004", team="二组")
+    async with chromium() as browser:
+        page = await browser.new_page(viewport={"width": 1440, "height": 960}, locale="zh-CN")
+        await sign_in(page, base(stack), "liuyang", password, change_to=NEW_PASSWORD)
+        state = page.locator("[data-test=agent-state]")
+        for code, shown in (("*21", "状态：就绪"), ("*22", "状态：小休")):
+            call = await world_caller.start(code, "8004", script="wait:3", via="phone-8004", timeout_s=30)
+            await expect(state).to_contain_text(shown, timeout=15_000)
+            await call.outcome()
+        await page.click("[data-test=ready]")
+        await agent_state(stack, "8004", "ready")
+        await page.click("[data-test=pause]")
+        await page.locator(".el-dropdown-menu__item:visible").filter(has_text="培训").click()
+        await expect(state).to_have_text("状态：小休（培训）")
+        await agent_state(stack, "8004", "paused")
+        assert stack.acd is not None and (await stack.acd.agents())["8004"]["reason"] == "培训"
+        await screenshot(page, TEST, "14-paused-for-training")
+
+
 async def test_wrong_passwords_lock_the_account(stack: Stack) -> None:
     password = await person(stack, "zhangmin", "张敏", agent_id="8003", team="二组")
     async with chromium() as browser:

@@ -33,11 +33,19 @@ export const ERROR_TEXT = {
   bad_state: "状态无效",
   bad_json: "请求内容有误",
   bad_param: "参数有误",
-  dial_out_refused: "该号码不允许外呼",
-  dial_out_limit: "外呼次数已达上限",
   weak_password: "新密码不符合要求",
   password_mismatch: "原密码不正确",
   not_found: "找不到",
+  wrong_password: "原密码不正确",
+  password_change_required: "请先修改密码",
+  origin_refused: "请从热线自己的页面登录",
+  no_session: "未登录",
+  already_claimed: "该事项已被其他坐席领取",
+  not_claimed: "请先领取该事项",
+  no_call: "该事项还没有接通的回电",
+  number_not_allowed: "该号码不允许外呼",
+  dial_rate_exceeded: "外呼过于频繁，请稍后再试",
+  not_a_browser_phone: "该坐席使用桌面话机",
 };
 
 export class ApiError extends Error {
@@ -101,6 +109,16 @@ export async function session() {
   } catch (err) {
     if (err.status === 401) return null;
     throw err;
+  }
+}
+
+// Every session of this person ends (other browsers and tabs too).
+export async function signOutEverywhere() {
+  try {
+    await api("POST", "/api/session/everywhere", undefined, { signIn: false });
+  } finally {
+    keepCsrf("");
+    location.assign("/login/");
   }
 }
 

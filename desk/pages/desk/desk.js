@@ -55,7 +55,7 @@ const Desk = {
 
     async function start() {
       const me = await session();
-      if (!me) return goSignIn();
+      if (!me || me.must_change_password) return goSignIn();
       desk.user = me.user;
       desk.agent = me.user.agent_id || null;
       roleLabel.value = ROLES[me.user.role] || me.user.role;

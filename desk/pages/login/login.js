@@ -119,8 +119,11 @@ const Login = {
       }
     }
 
-    session().then((me) => {  // already signed in (another tab): straight on
-      if (me && !me.must_change_password) location.assign(nextPage(me.user));
+    session().then((me) => {  // already signed in (another tab): straight on, or to the password change
+      if (!me) return;
+      if (!me.must_change_password) location.assign(nextPage(me.user));
+      user = me.user;
+      changing.value = true;
     }).catch(() => {});
     return { login, pw, error, busy, changing, form, change, rules, pwRules, signIn, changePassword,
              minPassword: MIN_PASSWORD };

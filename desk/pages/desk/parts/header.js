@@ -2,7 +2,7 @@
 // the phone's state with mute, hold, keypad and microphone, and 退出.
 import { computed } from "vue";
 import { ElMessage } from "element-plus";
-import { signOut } from "/common/api.js";
+import { signOut, signOutEverywhere } from "/common/api.js";
 import { PHONE_OK, PHONE_STATES } from "./phone.js";
 import { desk, extendWrapUp, PAUSE_REASONS, setState, STATE_LABELS } from "./store.js";
 
@@ -49,7 +49,12 @@ export const DeskHeader = {
     </div>
     <el-tag :type="desk.feed === 'open' ? 'success' : 'danger'" effect="plain" size="small" data-test="feed-state">
       {{ desk.feed === 'open' ? '实时连接正常' : '实时连接中断，重连中' }}</el-tag>
-    <el-button class="quit" text @click="quit" data-test="sign-out">退出</el-button>
+    <el-dropdown class="quit" split-button type="primary" @click="quit" @command="quitEverywhere">
+      <span data-test="sign-out">退出</span>
+      <template #dropdown><el-dropdown-menu>
+        <el-dropdown-item command="everywhere" data-test="sign-out-everywhere">退出所有设备</el-dropdown-item>
+      </el-dropdown-menu></template>
+    </el-dropdown>
   </header>`,
   setup() {
     const keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
@@ -64,6 +69,16 @@ export const DeskHeader = {
       : ["none", "loading", "connecting"].includes(desk.phoneState) ? "info" : "danger"));
     const busy = computed(() => ["offered", "on_call"].includes(desk.agentState.state));
 
+    // signing out of the desk signs the agent out of the ACD too (not mid-call: the call ends first)
+    async function leave(how) {
+      if (["offered", "on_call"].includes(desk.agentState.state)) {
+        ElMessage.warning("通话中不能退出，请先结束通话");
+        return;
+      }
+      if (desk.agentState.state !== "signed_out") await setState("signed_out");
+      if (desk.phone) await desk.phone.stop();
+      await how();
+    }
     async function listMicrophones(open) {
       if (open && desk.phone) desk.microphones = await desk.phone.devices();
     }
@@ -79,13 +94,8 @@ export const DeskHeader = {
       dtmf: (key) => desk.phone.sendDtmf(key),
       listMicrophones,
       useMicrophone: (id) => desk.phone.useMicrophone(id),
-      async quit() {
-        if (desk.agentState.state !== "signed_out" && !["offered", "on_call"].includes(desk.agentState.state)) {
-          await setState("signed_out");
-        }
-        if (desk.phone) await desk.phone.stop();
-        await signOut();
-      },
+      quit: () => leave(signOut),
+      quitEverywhere: () => leave(signOutEverywhere),
     };
   },
 };
