@@ -87,12 +87,13 @@ export async function extendWrapUp(seconds = 60) {
 export function openCall(id, state, offeredAtMs) {
   if (desk.call && desk.call.id === id) {
     if (offeredAtMs) desk.call.offeredAt = offeredAtMs;
+    if (offeredAtMs) desk.call.fedAt = Date.now();
     if (state === "ringing" || state === "talking") desk.call.state = state;
     noteTiming();
     return;
   }
   desk.call = { id, state, pop: null, popError: "", consult: null, threeWay: null, offeredAt: offeredAtMs || 0,
-                shownAt: 0 };
+                openedAt: Date.now(), fedAt: offeredAtMs ? Date.now() : 0, shownAt: 0 };
   desk.ticketCall = id;
   localStorage.setItem(LAST_CALL + desk.agent, id);
   loadPop(id);
@@ -101,8 +102,11 @@ export function openCall(id, state, offeredAtMs) {
 function noteTiming() {
   const call = desk.call;
   if (!call || !call.offeredAt || !call.shownAt || desk.timings.some((t) => t.call === call.id)) return;
+  // pop_ms: offer → caller on screen; of it, feed_ms: offer → the feed's event here, opened_ms: offer → the
+  // call opened on the desk (by the feed or, sooner, the page phone's ringing)
   desk.timings.push({ call: call.id, offered_ms: call.offeredAt, shown_ms: call.shownAt,
-                      pop_ms: call.shownAt - call.offeredAt });
+                      pop_ms: call.shownAt - call.offeredAt, feed_ms: call.fedAt - call.offeredAt,
+                      opened_ms: call.openedAt - call.offeredAt });
 }
 
 export async function loadPop(id) {
