@@ -21,7 +21,8 @@ def _shipped() -> dict[str, Any]:
 
 
 def phrases(plan: Dialplan, today: date) -> dict[str, Any]:
-    """The groups of phrases, the greeting of the day first, and the words never to say (服务禁语)."""
+    """The groups of phrases, the greeting of the day first, the words never to say (服务禁语), and the
+    recorded-line warning a watched caller hears."""
     data = _shipped()
     centre = plan.centre.name
 
@@ -35,4 +36,5 @@ def phrases(plan: Dialplan, today: date) -> dict[str, Any]:
     groups = [{"name": g["name"], "phrases": [{**p, "text": fill(p["text"])} for p in g["phrases"]]}
               for g in data["groups"]]
     groups[0]["phrases"].insert(0, greeting)
-    return {"groups": groups, "forbidden": list(data.get("forbidden", []))}
+    return {"groups": groups, "forbidden": list(data.get("forbidden", [])),
+            "watch_warning": plan.prompts.get("watch_warning", "")}  # what a watched caller heard (R-ACC-7)

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import raiseload
 
 from desk.lines import Lines
 from desk.words import FLAGS, OUTCOMES, TICKET_STATUSES
@@ -75,8 +76,9 @@ class ScreenPop:
     async def agent_of(self, call_id: str) -> tuple[str | None, dict[str, str], CallRecord | None]:
         """Who the call is with (offered to, talking with, or last answered by), its live state and record."""
         live = await self._live.call(call_id)
-        async with self._sessions() as s:
-            row = await s.get(CallRecord, call_id)
+        async with self._sessions() as s:  # the record without its recordings (not shown in the pop)
+            row = await s.scalar(select(CallRecord).options(raiseload(CallRecord.recordings))
+                                 .where(CallRecord.call_id == call_id))
         if row is None and not live:
             raise NoSuchCall(call_id)
         agent = live.get("agent") if live.get("state") in LIVE else None
@@ -126,7 +128,8 @@ class ScreenPop:
 
     async def _history(self, s: AsyncSession, row: CallRecord, confidential: bool) -> dict[str, Any]:
         """The caller's earlier calls, each with its tickets; and their tickets by phone linked to none of those."""
-        earlier = (await s.scalars(select(CallRecord).where(CallRecord.caller == row.caller,
+        earlier = (await s.scalars(select(CallRecord).options(raiseload(CallRecord.recordings))
+                                   .where(CallRecord.caller == row.caller,
                                                             CallRecord.call_id != row.call_id)
                                    .order_by(CallRecord.started_at.desc()).limit(HISTORY))).all()
         ids = [c.call_id for c in earlier]

@@ -11,7 +11,8 @@ import { DeskHeader } from "./parts/header.js";
 import { startPhone } from "./parts/phone.js";
 import { PhrasePanel } from "./parts/phrases.js";
 import { CallerPanel } from "./parts/pop.js";
-import { desk, lastCall, loadPop, loadReference, onFeedEvent, openCall, refreshAgent, rememberPhone } from "./parts/store.js";
+import { desk, lastCall, loadPop, loadReference, onFeedEvent, openCall, refreshAgent, rememberPhone,
+         showQuick } from "./parts/store.js";
 import { TicketForm, TicketTabs } from "./parts/tickets.js";
 
 const Desk = {
@@ -93,7 +94,10 @@ const Desk = {
         desk.incoming = detail || {};
         const headers = Object.fromEntries(Object.entries(desk.incoming.headers || {}).map(([k, v]) => [k.toLowerCase(), v]));
         const callId = headers["x-hotline-call"];  // the offer says which call it is: the pop need not wait for the feed
-        if (callId) openCall(callId, "ringing");
+        if (callId) {
+          openCall(callId, "ringing");
+          if (desk.incoming.from) showQuick({ caller: desk.incoming.from, flags: [], watch: false, waited_ms: null });
+        }
       } else if (name === "ended") {
         desk.incoming = null;
         desk.muted = false;

@@ -4,6 +4,7 @@ import { computed } from "vue";
 import { ElMessage } from "element-plus";
 import { desk } from "./store.js";
 
+const FLAG_LABELS = { vip: "VIP", elderly: "老年人", watch: "重点关注", repeat_caller: "重复来电", emergency: "紧急" };
 const FLAG_TYPES = { vip: "warning", elderly: "success", watch: "danger", emergency: "danger", repeat_caller: "info" };
 
 export function clock(iso) {
@@ -28,23 +29,25 @@ export const CallerPanel = {
     <div v-if="!call" class="idle hl-muted" data-test="idle">暂无来电。点击“就绪”开始接听。</div>
     <template v-else>
       <div v-if="call.state === 'ringing'" class="ringing" data-test="ringing">
-        <div class="ring-title">新来电 · {{ pop ? pop.caller : '…' }}</div>
+        <div class="ring-title">新来电 · {{ caller || '…' }}</div>
         <el-button type="success" size="large" @click="answer" data-test="answer">接听</el-button>
         <div class="hl-muted ring-hint">{{ desk.phone ? (desk.incoming ? '网页话机振铃中' : '等待话机振铃…') : '请在桌面话机上接听' }}</div>
       </div>
-      <el-alert v-if="pop && pop.flags.watch" type="error" :closable="false" show-icon class="watch" data-test="watch-warning"
+      <el-alert v-if="watch" type="error" :closable="false" show-icon class="watch" data-test="watch-warning"
                 title="重点关注来电 · 通话录音提示">
-        <div>该来电人已在重点关注名单（或已被警示），系统已向其播放：“{{ pop.flags.warning }}”</div>
+        <div>该来电人已在重点关注名单（或已被警示），系统已向其播放：“{{ pop ? pop.flags.warning : (desk.reference.phrases || {}).watch_warning }}”</div>
         <div>请规范用语，必要时使用“恶意骚扰”服务用语。</div>
       </el-alert>
       <el-alert v-if="call.popError" type="error" :closable="false" :title="'来电信息读取失败：' + call.popError"/>
+      <template v-if="caller">
+        <div class="number hl-mono" data-test="pop-number">{{ caller }}</div>
+        <div class="flags" data-test="pop-flags">
+          <el-tag v-for="f in flags" :key="f.kind" :type="flagType(f.kind)" effect="dark">{{ f.label }}</el-tag>
+          <span v-if="!flags.length" class="hl-muted">无标记</span>
+        </div>
+      </template>
       <el-skeleton v-if="!pop && !call.popError" :rows="4" animated/>
       <template v-if="pop">
-        <div class="number hl-mono" data-test="pop-number">{{ pop.caller }}</div>
-        <div class="flags" data-test="pop-flags">
-          <el-tag v-for="f in pop.flags.labels" :key="f.kind" :type="flagType(f.kind)" effect="dark">{{ f.label }}</el-tag>
-          <span v-if="!pop.flags.labels.length" class="hl-muted">无标记</span>
-        </div>
         <el-descriptions :column="1" size="small" border class="facts">
           <el-descriptions-item :label="pop.direction === 'outbound' ? '外呼号码' : '呼入热线'"><span data-test="pop-line">{{ lineLabel }}</span></el-descriptions-item>
           <el-descriptions-item label="路由与按键"><span data-test="pop-route">{{ route }}</span></el-descriptions-item>
@@ -75,6 +78,11 @@ export const CallerPanel = {
   setup() {
     const call = computed(() => desk.call);
     const pop = computed(() => desk.call && desk.call.pop);
+    const quick = computed(() => desk.call && desk.call.quick);
+    const caller = computed(() => (pop.value ? pop.value.caller : quick.value && quick.value.caller));
+    const flags = computed(() => (pop.value ? pop.value.flags.labels
+      : (quick.value ? quick.value.flags.map((kind) => ({ kind, label: FLAG_LABELS[kind] || kind })) : [])));
+    const watch = computed(() => (pop.value ? pop.value.flags.watch : !!(quick.value && quick.value.watch)));
     const labels = { ringing: "振铃中", talking: "通话中", ended: "已结束", missed: "未接通" };
     const types = { ringing: "danger", talking: "success", ended: "info", missed: "warning" };
     const stateLabel = computed(() => labels[desk.call.state] || desk.call.state);
@@ -104,7 +112,7 @@ export const CallerPanel = {
         ElMessage.info(desk.phone ? "网页话机尚未振铃，请稍候" : "请在桌面话机上接听");
       }
     }
-    return { desk, call, pop, stateLabel, stateType, route, lineLabel, answer, clock, seconds,
+    return { desk, call, pop, caller, flags, watch, stateLabel, stateType, route, lineLabel, answer, clock, seconds,
              flagType: (kind) => FLAG_TYPES[kind] || "info" };
   },
 };

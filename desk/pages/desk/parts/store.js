@@ -83,40 +83,59 @@ export async function extendWrapUp(seconds = 60) {
 }
 
 // A call comes onto the desk (offered, rung on the page phone, found after a reload, or a callback): its pop is
-// fetched at once. `offeredAtMs`: when the ACD offered it (the feed's at_ms), for the offer → caller-visible time.
-export function openCall(id, state, offeredAtMs) {
-  if (desk.call && desk.call.id === id) {
-    if (offeredAtMs) desk.call.offeredAt = offeredAtMs;
-    if (offeredAtMs) desk.call.fedAt = Date.now();
-    if (state === "ringing" || state === "talking") desk.call.state = state;
-    noteTiming();
-    return;
+// fetched at once. `offer`: the feed's offered event (when the ACD offered it, the caller's number and flags),
+// shown at once while the full pop loads.
+export function openCall(id, state, offer) {
+  if (!(desk.call && desk.call.id === id)) {
+    desk.call = { id, state, pop: null, quick: null, popError: "", consult: null, threeWay: null, offeredAt: 0,
+                  openedAt: Date.now(), fedAt: 0, shownAt: 0, fullAt: 0 };
+    desk.ticketCall = id;
+    localStorage.setItem(LAST_CALL + desk.agent, id);
+    loadPop(id);
+  } else if (state === "ringing" || state === "talking") {
+    desk.call.state = state;
   }
-  desk.call = { id, state, pop: null, popError: "", consult: null, threeWay: null, offeredAt: offeredAtMs || 0,
-                openedAt: Date.now(), fedAt: offeredAtMs ? Date.now() : 0, shownAt: 0 };
-  desk.ticketCall = id;
-  localStorage.setItem(LAST_CALL + desk.agent, id);
-  loadPop(id);
+  if (offer) {
+    Object.assign(desk.call, { offeredAt: offer.at_ms, fedAt: Date.now() });
+    if (offer.caller) showQuick({ caller: offer.caller, flags: (offer.flags || "").split(",").filter(Boolean),
+                                  watch: !!offer.watch, waited_ms: offer.waited_ms });
+  }
+  noteTiming();
+}
+
+// The caller's number and flags before the full pop has come (from the offer, or the ringing phone's caller ID).
+export function showQuick(quick) {
+  const call = desk.call;
+  if (!call || call.pop || call.quick) return;
+  call.quick = quick;
+  shown(call);
+}
+
+async function shown(call) {
+  await nextTick();  // on screen
+  if (!call.shownAt) call.shownAt = Date.now();
+  noteTiming();
 }
 
 function noteTiming() {
   const call = desk.call;
-  if (!call || !call.offeredAt || !call.shownAt || desk.timings.some((t) => t.call === call.id)) return;
-  // pop_ms: offer → caller on screen; of it, feed_ms: offer → the feed's event here, opened_ms: offer → the
-  // call opened on the desk (by the feed or, sooner, the page phone's ringing)
+  if (!call || !call.offeredAt || !call.shownAt || !call.fullAt || desk.timings.some((t) => t.call === call.id)) return;
+  // pop_ms: offer → the caller's number on screen; full_ms: → the whole pop (line, history); feed_ms: → the
+  // feed's event here; opened_ms: → the call opened on the desk (by the feed or, sooner, the page phone's ringing)
   desk.timings.push({ call: call.id, offered_ms: call.offeredAt, shown_ms: call.shownAt,
-                      pop_ms: call.shownAt - call.offeredAt, feed_ms: call.fedAt - call.offeredAt,
-                      opened_ms: call.openedAt - call.offeredAt });
+                      pop_ms: call.shownAt - call.offeredAt, full_ms: call.fullAt - call.offeredAt,
+                      feed_ms: call.fedAt - call.offeredAt, opened_ms: call.openedAt - call.offeredAt });
 }
 
 export async function loadPop(id) {
   try {
     const pop = await api("GET", `/api/desk/pop/${encodeURIComponent(id)}`);
-    if (desk.call && desk.call.id === id) {
-      desk.call.pop = pop;
-      await nextTick();  // on screen
-      desk.call.shownAt = Date.now();
-      noteTiming();
+    const call = desk.call;
+    if (call && call.id === id) {
+      call.pop = pop;
+      await nextTick();
+      call.fullAt = Date.now();
+      await shown(call);
     }
     if (!desk.recent.some((c) => c.id === id)) desk.recent.unshift({ id, caller: pop.caller, at: pop.started_at });
     desk.recent.splice(10);
@@ -137,7 +156,7 @@ export function onFeedEvent(event) {
     case "offered":  // the ACD reserved the agent for this call: no separate agent event comes
       if (mine) {
         desk.agentState.state = "offered";
-        openCall(event.call, "ringing", event.at_ms);
+        openCall(event.call, "ringing", event);
       }
       break;
     case "connected":
