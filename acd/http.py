@@ -200,9 +200,8 @@ async def stats(request: web.Request, grant: Grant) -> web.Response:
                               "connection_24h": (await acd.connection_rate()).to_json()})
 
 
-@table.get("/api/acd/events", summary="websocket: live queue and agent events (queued, offered (with the caller's "
-           "number and flags), connected, requeued, abandoned, ended, agent); an agent sees only their own, a "
-           "supervisor their team's",
+@table.get("/api/acd/events", summary="websocket: live queue and agent events (queued, offered, connected, "
+           "requeued, abandoned, ended, agent); an agent sees only their own, a supervisor their team's",
            status=101)
 @guarded("acd.events", resource="acd/events")
 async def live_events(request: web.Request, grant: Grant) -> web.StreamResponse:
