@@ -25,8 +25,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from hotline.app.db_commands import register as register_db
     from hotline.app.plugins import PLUGINS
+    from hotline.app.user_commands import register as register_users
 
     register_db(sub)
+    register_users(sub)
     for plugin in PLUGINS:
         for register in plugin.commands:
             register(sub)
@@ -58,6 +60,7 @@ async def _run(settings: Settings) -> int:
     log.info("starting the hotline stack in %s", settings.core.home)
     await stack.start()
     token_note = await _ensure_admin_token(stack, settings.core.home / "admin-token")
+    first_note = await _first_admin(stack, settings.core.home / "first-admin-password")
     ports, host = settings.core.ports, settings.core.bind_host
     print(
         f"""
@@ -65,6 +68,7 @@ async def _run(settings: Settings) -> int:
   SIP      sip:12345@{host}:{ports.hotline_sip}   (from 127.0.0.1: the demo trunk's `match`)
   Web      http://{host}:{ports.http}/api/health   /metrics   /api/openapi.json
   Admin    {token_note}
+  Users    {first_note}
   Try      .venv/bin/hotline call 12345 --from 13800138000 --dtmf 1
 Ctrl-C stops everything.""",
         flush=True,
@@ -77,6 +81,17 @@ Ctrl-C stops everything.""",
     log.info("stopping")
     await stack.close()
     return 0
+
+
+async def _first_admin(stack: object, path: Path) -> str:
+    """With no users yet: `admin` with a generated password in a 0600 file (changed at first sign-in)."""
+    from hotline.app.stack import Stack
+    from hotline.core.accounts.first import ensure_first_admin
+
+    assert isinstance(stack, Stack) and stack.users is not None
+    if await ensure_first_admin(stack.users, path) or path.exists():
+        return f"first sign-in: user admin, password in {path}"
+    return "people sign in with their accounts (hotline user create … makes more)"
 
 
 async def _ensure_admin_token(stack: object, path: Path) -> str:

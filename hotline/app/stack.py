@@ -215,7 +215,7 @@ class Stack(NamedServices):
         self.accounts = accounts = sign_in(self.users, deps.redis, self.settings.accounts)
         app = build_app(WebParts(tables, self.tokens, AuditLog(deps.sessions), self.health, self.registry, teams,
                                  self.policy, pages=Pages(pages, home="desk" if "desk" in pages else None),
-                                 accounts=accounts))
+                                 accounts=accounts, trust_proxy=self.settings.core.trust_proxy))
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         self._serving_closers.append(runner.cleanup)

@@ -29,6 +29,7 @@ from hotline.core.web.pages import Pages
 from hotline.core.web.pages import routes as page_routes
 from hotline.core.web.policy import AUDIT, TEAMS, Grant, Policy, Teams, guarded
 from hotline.core.web.policy import POLICY as POLICY_KEY
+from hotline.core.web.proxy import forwarded
 from hotline.core.web.routes import RouteTable, openapi_document
 from hotline.core.web.sockets import SOCKETS, OpenSockets, SocketLimits
 from hotline.core.web.throttle import FailureThrottle, ThrottleLimits
@@ -70,6 +71,7 @@ class WebParts:
     throttle: ThrottleLimits = field(default_factory=ThrottleLimits)
     pages: Pages = field(default_factory=Pages)
     accounts: SignIn | None = None  # people's sign-in (sessions need Redis); None: bearer tokens only
+    trust_proxy: bool = False  # believe X-Forwarded-For / -Proto / -Host (HOTLINE_TRUST_PROXY)
 
 
 def _metrics_middleware(registry: CollectorRegistry) -> web.middleware:  # type: ignore[valid-type]
@@ -157,8 +159,9 @@ def build_app(parts: WebParts) -> web.Application:
     pages = page_routes(parts.pages)
     # the middleware compares a route's canonical form, without the parameters' patterns (`{path:.+}` → `{path}`)
     public = public_paths(tables) | {("GET", re.sub(r"\{(\w+):[^}]*\}", r"{\1}", path)) for path, _ in pages}
-    app = web.Application(middlewares=[_metrics_middleware(parts.registry), json_errors, authenticate(public)],
-                          client_max_size=parts.limits.body_bytes,
+    proxied = [forwarded()] if parts.trust_proxy else []
+    app = web.Application(middlewares=[*proxied, _metrics_middleware(parts.registry), json_errors,
+                                       authenticate(public)], client_max_size=parts.limits.body_bytes,
                           handler_args={"max_line_size": parts.limits.line_bytes,
                                         "max_field_size": parts.limits.field_bytes,
                                         "max_headers": parts.limits.headers})

@@ -110,6 +110,8 @@ class CoreSettings:
     # the hotline Asterisk's full verbose log (callers' numbers, keys pressed): for debugging only
     asterisk_full_log: bool = env_flag("ASTERISK_FULL_LOG", False)
     sip: SipEdgeSettings = field(default_factory=SipEdgeSettings)
+    # behind a reverse proxy that sets X-Forwarded-For / -Proto / -Host (believed only then): hotline/core/web/proxy.py
+    trust_proxy: bool = env_field("TRUST_PROXY", "", lambda v: v not in ("", "0"))
 
     @property
     def db_url(self) -> str:

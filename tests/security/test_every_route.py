@@ -1,22 +1,25 @@
 """Threat: a role reaching what the access table keeps from it, or a request that breaks the service.
 
 Every route of every domain, called by every role and scope (an agent, an agent of the other team, a team
-supervisor, a whole-centre supervisor, an engineer, an auditor, an admin) with the ids of the other team's
-objects and with ids that do not exist: 401 without a valid token, 403 exactly where the access table
-refuses the role or the object is out of the principal's reach, never a 5xx, each refusal audited. Then
-schemathesis generates requests (valid and not) for every operation and sends each as every principal the
-table lets in (and one it refuses, and none): no 5xx.
+supervisor, a whole-centre supervisor, an engineer, an auditor, an admin, with bearer tokens; an agent and a
+team supervisor signed in with a session cookie and CSRF token) with the ids of the other team's objects and
+with ids that do not exist: 401 without a valid token or session, 403 exactly where the access table refuses
+the role or the object is out of the principal's reach, never a 5xx, each refusal audited. Then schemathesis
+generates requests (valid and not) for every operation and sends each as every principal the table lets in
+(and one it refuses, and none; and a freshly signed-in session): no 5xx.
 Runs on a real SQLite database (tests/security/whole_app.py); the ACD is scripted.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 import schemathesis
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -29,24 +32,41 @@ from desk import http as desk_http
 from hotline.app.access import POLICY
 from hotline.app.web import api_document
 from hotline.calls import http as calls_http
+from hotline.core.accounts.build import sign_in
+from hotline.core.accounts.passwords import Passwords
+from hotline.core.accounts.users import Users
 from hotline.core.db.engine import SessionFactory
 from hotline.core.web.audit import AuditLog
 from hotline.core.web.models import AuditEntry
+from hotline.core.web.pages import Pages
+from hotline.core.web.pages import routes as page_routes
 from hotline.core.web.policy import Scope
 from hotline.core.web.routes import Route
 from hotline.core.web.tokens import ApiTokens
 from recordings import http as recordings_http
 from tests.app.test_access_table import all_routes
-from tests.security.whole_app import PRINCIPALS, SPARE_TOKEN, Principal, whole_app
+from tests.core.accounts.serving import CHEAP, redis_server
+from tests.security.whole_app import (
+    PRINCIPALS,
+    SESSION_PASSWORD,
+    SESSION_PRINCIPALS,
+    SESSION_USERS,
+    SPARE_TOKEN,
+    USER_8003,
+    WALK_ACCOUNTS,
+    Principal,
+    whole_app,
+)
 from tests.webapp import ThreadedServer
 from tickets import http as tickets_http
 
 _PARAM = re.compile(r"\{(\w+)(?::[^}]+)?\}")
 OTHER_TEAMS = {"call_id": "c3", "agent": "8003", "ticket_id": "3", "recording_id": "3", "number": "13800000003",
-               "kind": "vip", "message_id": "1", "campaign_id": "1", "token_id": str(SPARE_TOKEN)}
+               "kind": "vip", "message_id": "1", "campaign_id": "1", "token_id": str(SPARE_TOKEN),
+               "user_id": str(USER_8003)}
 MISSING = {"call_id": "c404", "agent": "8999", "ticket_id": "999", "recording_id": "999", "number": "13900000404",
-           "kind": "vip", "message_id": "999", "campaign_id": "999", "token_id": "999"}
-OBJECTS = {"call_id", "agent", "ticket_id", "recording_id", "number"}  # parameters naming someone's object
+           "kind": "vip", "message_id": "999", "campaign_id": "999", "token_id": "999", "user_id": "999"}
+OBJECTS = {"call_id", "agent", "ticket_id", "recording_id", "number", "user_id"}  # naming someone's object
 BODIES: dict[tuple[str, str], Any] = {  # a valid body, so that a refusal is about who asks, not what is sent
     ("POST", "/api/caller-lists"): {"number": "13800000009", "kind": "vip"},
     ("POST", "/api/caller-measures"): {"number": "13800000009", "measure": "warning", "reason": "辱骂话务员"},
@@ -66,7 +86,11 @@ BODIES: dict[tuple[str, str], Any] = {  # a valid body, so that a refusal is abo
     ("POST", "/api/tickets/{ticket_id}/duty-call"): {},
     ("POST", "/api/revisits/campaigns"): {"name": "x", "tasks": [{"number": "13900000001"}]},
     ("POST", "/api/revisits/tasks"): [{"number": "13900000001"}],
+    ("POST", "/api/session"): {"username": "nobody.here", "password": "not-a-password"},
+    ("POST", "/api/session/password"): {"old": "not-the-password", "new": "a-new-password-42"},
+    ("POST", "/api/users"): {"username": "walk.new", "role": "agent", "agent_id": "8002"},
 }
+ENDS_SESSION = {("DELETE", "/api/session"), ("POST", "/api/session/everywhere")}
 
 
 def _path(route: Route, ids: dict[str, str]) -> str:
@@ -85,13 +109,33 @@ def _narrow(route: Route, who: Principal) -> bool:
     return narrow and bool(OBJECTS & set(_PARAM.findall(route.path)))
 
 
+def session_headers(cookie: str, csrf: str) -> dict[str, str]:
+    return {"Cookie": f"hotline_session={cookie}", "X-CSRF-Token": csrf}
+
+
 class Walk:
     def __init__(self, client: TestClient[web.Request, web.Application], bearer: dict[str, str]) -> None:
         self.client, self.bearer, self.refused = client, bearer, 0
+        self.sessions: dict[str, dict[str, str]] = {}
 
-    async def status(self, route: Route, path: str, authorization: str | None) -> int:
-        headers = {"Authorization": authorization} if authorization else {}
-        async with self.client.request(route.method, path, headers=headers,
+    async def sign_in(self, who: Principal) -> None:
+        """A session for a session principal (its cookie kept here, not in the client's jar)."""
+        async with self.client.post("/api/session", json={"username": who.name, "password": SESSION_PASSWORD}) as r:
+            assert r.status == 200, await r.text()
+            self.sessions[who.name] = session_headers(r.cookies["hotline_session"].value,
+                                                      (await r.json())["csrf_token"])
+        self.client.session.cookie_jar.clear()
+
+    async def status_as(self, route: Route, path: str, who: Principal) -> int:
+        if not who.session:
+            return await self.status(route, path, {"Authorization": self.bearer[who.name]})
+        status = await self.status(route, path, self.sessions[who.name])
+        if (route.method, route.path) in ENDS_SESSION and status == 204:
+            await self.sign_in(who)
+        return status
+
+    async def status(self, route: Route, path: str, headers: dict[str, str] | None) -> int:
+        async with self.client.request(route.method, path, headers=headers or {},
                                        json=BODIES.get((route.method, route.path))) as r:
             await r.read()
             if r.status == 403:
@@ -101,23 +145,31 @@ class Walk:
 
 @pytest.fixture
 async def walk(sqlite_sessions: SessionFactory, tmp_path: Path) -> AsyncIterator[tuple[Walk, SessionFactory]]:
-    app, _, bearer = await whole_app(sqlite_sessions, ApiTokens(sqlite_sessions), AuditLog(sqlite_sessions), tmp_path)
-    async with TestClient(TestServer(app)) as client:
-        yield Walk(client, bearer), sqlite_sessions
+    async with redis_server(tmp_path) as redis:
+        accounts = sign_in(Users(sqlite_sessions, Passwords(CHEAP)), redis, WALK_ACCOUNTS)
+        app, _, bearer = await whole_app(sqlite_sessions, ApiTokens(sqlite_sessions), AuditLog(sqlite_sessions),
+                                         tmp_path, accounts)
+        async with TestClient(TestServer(app)) as client:
+            walk = Walk(client, bearer)
+            for who in SESSION_PRINCIPALS:
+                await walk.sign_in(who)
+            yield walk, sqlite_sessions
 
 
 async def _audit_rows(sessions: SessionFactory) -> tuple[int, int]:
-    """Audit rows of requests (not the case system's webhook, not a token's own issue or rotation): all, and
-    the refusals."""
+    """Audit rows of requests (not the case system's webhook, not a token's own issue or rotation, not the
+    accounts' own rows: sign-ins, account changes): all, and the refusals."""
     async with sessions() as s:
         rows = (await s.scalars(select(AuditEntry).where(AuditEntry.role != "integration"))).all()
-    requests = [r for r in rows if "token_role" not in r.detail]
+    requests = [r for r in rows if "token_role" not in r.detail and not r.action.startswith("accounts.")]
     return len(requests), sum(1 for r in requests if not r.allowed)
 
 
 def _installed(app: web.Application) -> set[tuple[str, str]]:
+    """The API's routes the app installs (not the pages' files: hotline/core/web/pages.py, public, no data)."""
+    files = {("GET", re.sub(r"\{(\w+):[^}]+\}", r"{\1}", path)) for path, _ in page_routes(Pages())}
     return {(r.method, r.resource.canonical) for r in app.router.routes() if r.resource is not None
-            and r.method != "HEAD"}
+            and r.method != "HEAD"} - files
 
 
 async def test_the_walk_covers_every_route(walk: tuple[Walk, SessionFactory]) -> None:
@@ -140,10 +192,11 @@ async def test_every_route_as_every_role_answers_as_the_access_table_says(walk: 
                 if status >= 500:
                     wrong.append(f"{route.method} {path} without a token: {status}")
                 continue
-            if status != 401 or await api.status(route, path, "Bearer hl_not-a-token") != 401:
-                wrong.append(f"{route.method} {path} without a valid token: {status}")
-            for who in PRINCIPALS:
-                status = await api.status(route, path, api.bearer[who.name])
+            if status != 401 or await api.status(route, path, {"Authorization": "Bearer hl_not-a-token"}) != 401 \
+                    or await api.status(route, path, session_headers("not-a-session", "x")) != 401:
+                wrong.append(f"{route.method} {path} without a valid token or session: {status}")
+            for who in (*PRINCIPALS, *SESSION_PRINCIPALS):
+                status = await api.status_as(route, path, who)
                 guarded_calls += 1
                 if _scope(route, who) is None:
                     expected = "403"
@@ -154,6 +207,8 @@ async def test_every_route_as_every_role_answers_as_the_access_table_says(walk: 
                     expected, ok = "403 or 404 (nothing to reach)", status in (403, 404)
                 else:
                     expected, ok = "not 403, not 5xx", status != 403 and status < 500
+                if status == 401:
+                    expected, ok = "signed in (not 401)", False
                 if not ok:
                     wrong.append(f"{route.method} {path} as {who.name}: {status}, expected {expected}")
     assert wrong == [], "\n".join(wrong)
@@ -170,13 +225,29 @@ schema = schemathesis.openapi.from_dict(document).exclude(path_regex=r"^/api/tok
 
 
 class WholeServer(ThreadedServer):
-    """The whole app in a thread of its own, for schemathesis; a token per principal."""
+    """The whole app in a thread of its own, for schemathesis; a token per principal, and people's sign-in on
+    a redis-server of its own."""
 
     bearer: dict[str, str]
 
     async def app(self, sessions: SessionFactory, tokens: ApiTokens) -> web.Application:
-        app, _, self.bearer = await whole_app(sessions, tokens, AuditLog(sessions), self._folder)
+        redis = contextlib.AsyncExitStack()
+        accounts = sign_in(Users(sessions, Passwords(CHEAP)), await redis.enter_async_context(
+            redis_server(self._folder)), WALK_ACCOUNTS)
+        app, _, self.bearer = await whole_app(sessions, tokens, AuditLog(sessions), self._folder, accounts)
+
+        async def stop_redis(_: web.Application) -> None:
+            await redis.aclose()
+
+        app.on_cleanup.append(stop_redis)
         return app
+
+    def signed_in(self, who: Principal) -> dict[str, str]:
+        """A fresh session's cookie and CSRF token (a generated request may have ended the last one)."""
+        r = requests.post(f"http://127.0.0.1:{self.port}/api/session",
+                          json={"username": who.name, "password": SESSION_PASSWORD}, timeout=10)
+        assert r.status_code == 200, r.text
+        return session_headers(r.cookies["hotline_session"] or "", r.json()["csrf_token"])
 
 
 @pytest.fixture(scope="module")
@@ -185,22 +256,24 @@ def server() -> Iterator[WholeServer]:
         yield running
 
 
-def _senders(case: schemathesis.Case[Any], bearer: dict[str, str]) -> list[str | None]:
+def _senders(case: schemathesis.Case[Any], server: WholeServer) -> list[dict[str, str]]:
     """Every principal the table lets take the operation, one it refuses (refused before anything is read),
-    and no token."""
+    no token, and a session principal the table lets in (signed in afresh)."""
     action = case.operation.definition.raw.get("x-access-action")
     grants = POLICY[action].grants if action else {}
-    allowed = [bearer[p.name] for p in PRINCIPALS if p.role in grants]
-    refused = [bearer[p.name] for p in PRINCIPALS if p.role not in grants][:1]
-    return [*allowed, *refused, None]
+    allowed = [{"Authorization": server.bearer[p.name]} for p in PRINCIPALS if p.role in grants]
+    refused = [{"Authorization": server.bearer[p.name]} for p in PRINCIPALS if p.role not in grants][:1]
+    people = [server.signed_in(p) for p in SESSION_PRINCIPALS if p.role in grants][:1]
+    return [*allowed, *refused, {}, *people]
 
 
 @schema.parametrize()
 @settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck))
 def test_generated_requests_never_break_the_service_for_any_role(case: schemathesis.Case[Any],
                                                                  server: WholeServer) -> None:
-    for authorization in _senders(case, server.bearer):
-        headers = {"Authorization": authorization} if authorization else {}
+    if str((case.path_parameters or {}).get("user_id")) in {str(u) for u in SESSION_USERS}:
+        case.path_parameters = {**(case.path_parameters or {}), "user_id": str(USER_8003)}  # theirs stay usable
+    for headers in _senders(case, server):
         response = case.call(base_url=f"http://127.0.0.1:{server.port}", headers=headers)
         assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.status_code} " \
                                            f"{response.text[:300]}"

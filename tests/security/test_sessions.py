@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -19,6 +20,7 @@ from sqlalchemy import select
 from acd import http as acd_http
 from acd.store import AcdStore
 from hotline.core.accounts.passwords import Passwords
+from hotline.core.accounts.settings import AccountSettings
 from hotline.core.db.engine import SessionFactory
 from hotline.core.web.models import AuditEntry
 from hotline.core.web.sockets import REVOKED, SocketLimits
@@ -117,6 +119,39 @@ async def test_a_cookie_websocket_opens_only_from_the_services_own_origin(client
     ws = await client.ws_connect("/api/acd/events", headers=own_origin(client))
     assert not ws.closed
     await ws.close()
+
+
+async def test_behind_a_trusted_proxy_the_public_origin_and_the_forwarded_host_are_the_services_own(
+        sqlite_sessions: SessionFactory, tmp_path: Path) -> None:
+    settings = replace(AccountSettings(), public_origins=("https://12345.example.gov.cn",))
+    async with accounts_of(sqlite_sessions, tmp_path, settings) as made:
+        await made.add("li.na", "agent", agent="8001")
+        async with serving(sqlite_sessions, made, trust_proxy=True) as client:
+            await log_in(client, "li.na")
+            for headers in ({"Origin": "https://12345.example.gov.cn"},
+                            {"Origin": "https://desk.example", "X-Forwarded-Host": "desk.example",
+                             "X-Forwarded-Proto": "https"}):
+                ws = await client.ws_connect("/api/acd/events", headers=headers)
+                await ws.close()
+            with pytest.raises(WSServerHandshakeError) as refused:  # the proxy said http, the page says https
+                await client.ws_connect("/api/acd/events", headers={"Origin": "https://desk.example",
+                                                                    "X-Forwarded-Host": "desk.example"})
+            assert refused.value.status == 403
+
+
+async def test_behind_a_trusted_proxy_each_browser_is_throttled_by_its_own_address(
+        sqlite_sessions: SessionFactory, accounts: Accounts) -> None:
+    """The proxy's own address is every request's: only the address it forwards tells guessers apart."""
+    for trusted in (True, False):
+        async with serving(sqlite_sessions, accounts, throttle=ThrottleLimits(failures=2),
+                           trust_proxy=trusted) as client:
+            for n in range(2):
+                async with client.post("/api/session", json={"username": f"guess{n}", "password": "x"},
+                                       headers={"X-Forwarded-For": "10.9.9.9, 203.0.113.7"}) as r:
+                    assert r.status == 401
+            async with client.post("/api/session", json={"username": "li.na", "password": PASSWORD},
+                                   headers={"X-Forwarded-For": "203.0.113.8"}) as r:
+                assert r.status == (200 if trusted else 429)
 
 
 async def test_a_cross_site_sign_in_is_refused(client: Client) -> None:
@@ -272,3 +307,48 @@ async def test_a_session_ends_after_the_idle_time_and_after_twelve_hours_anyway(
     accounts.clock.advance(480 * 60 + 1)
     async with client.get("/api/session") as r:
         assert r.status == 401, "a shift unused"
+
+
+async def test_a_session_has_the_socket_cap_of_its_role(client: Client) -> None:
+    await log_in(client, "li.na")
+    opened = [await client.ws_connect("/api/acd/events", headers=own_origin(client)) for _ in range(2)]
+    with pytest.raises(WSServerHandshakeError) as refused:
+        await client.ws_connect("/api/acd/events", headers=own_origin(client))
+    assert refused.value.status == 429
+    for ws in opened:
+        await ws.close()
+
+
+async def test_signing_in_on_a_browser_ends_the_session_it_had(client: Client, accounts: Accounts) -> None:
+    """A shared desk: the next person's sign-in ends the last one's session, not only the cookie."""
+    await accounts.add("zhou.min", "agent", agent="8002")
+    before = await issued(client)
+    async with client.post("/api/session", json={"username": "zhou.min", "password": PASSWORD},
+                           cookies={"hotline_session": before}) as r:
+        assert r.status == 200
+    async with client.get("/api/session", cookies={"hotline_session": before}) as r:
+        assert r.status == 401
+
+
+async def test_an_ended_session_is_told_to_sign_in_again_without_blocking_the_address(
+        sqlite_sessions: SessionFactory, accounts: Accounts) -> None:
+    """Many agents share one address; pages left open after their sessions ended must not lock it."""
+    async with serving(sqlite_sessions, accounts, throttle=ThrottleLimits(failures=3)) as client:
+        for _ in range(10):
+            async with client.get("/api/calls", cookies={"hotline_session": "ended-long-ago"}) as r:
+                assert r.status == 401 and await error_id(r) == "session_expired"
+                assert "hotline_session=\"\"" in r.headers["Set-Cookie"], "the page's cookie is cleared"
+        await log_in(client, "li.na")
+
+
+async def test_a_locked_agent_is_let_back_in_by_a_reset(client: Client, accounts: Accounts) -> None:
+    """The helpdesk case: the agent locked themself out; their supervisor resets the password."""
+    await accounts.add("sup.one", "supervisor", team="一组")
+    for _ in range(5):
+        async with client.post("/api/session", json={"username": "li.na", "password": "wrong-wrong"}) as r:
+            assert r.status == 401
+    body = await log_in(client, "sup.one")
+    async with client.post(f"/api/users/{accounts.made['li.na'].id}/reset-password", headers=csrf(body)) as r:
+        assert r.status == 200
+        one_time = (await r.json())["password"]
+    assert (await log_in(client, "li.na", one_time))["must_change_password"] is True

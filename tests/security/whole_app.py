@@ -5,11 +5,13 @@ Team 一组 has agents 8001 and 8002, team 二组 agent 8003. Call c1 (caller 13
 c3 (caller 13800000003) by 8003; each has a stored recording (ids 1 and 3) and a ticket its agent created
 (ids 1 and 3). The ACD is the scripted one of the ACD's route tests (c1 with 8001, c3 with 8003); duty calls
 are refused before they would ring (the seeded tickets are not urgent). Supervisor phones: 9001, 9002.
+With people's accounts (a `SignIn` given): user 1 is agent 8003's account (team 二组), and the session
+principals (an agent of 一组, 一组's supervisor) have accounts that sign in with `SESSION_PASSWORD`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,6 +37,9 @@ from hotline.calls.caller_lists import CallerLists
 from hotline.calls.measures import CallerMeasures
 from hotline.calls.models import CallRecord, Recording
 from hotline.calls.records import CallRecords
+from hotline.core.accounts.settings import AccountSettings
+from hotline.core.accounts.signin import SignIn
+from hotline.core.accounts.users import NewUser, Users
 from hotline.core.db.engine import SessionFactory
 from hotline.core.web.audit import AuditLog
 from hotline.core.web.health import HealthRegistry
@@ -74,6 +79,7 @@ class Principal:
     agent: str | None = None
     group: str | None = None
     reaches_8003: bool = True
+    session: bool = False  # signs in with a user name and password (a cookie and CSRF token), not a token
 
 
 PRINCIPALS = (
@@ -85,6 +91,14 @@ PRINCIPALS = (
     Principal("auditor", "auditor"),
     Principal("admin", "admin"),
 )
+SESSION_PRINCIPALS = (  # people signed in from a page: their `name` is the user name
+    Principal("web.agent.8001", "agent", agent="8001", group="一组", reaches_8003=False, session=True),
+    Principal("web.supervisor.1", "supervisor", group="一组", reaches_8003=False, session=True),
+)
+SESSION_PASSWORD = "walk-every-route-1"
+USER_8003 = 1  # the id of agent 8003's account
+SESSION_USERS = frozenset(range(USER_8003 + 1, USER_8003 + 1 + len(SESSION_PRINCIPALS)))  # theirs
+WALK_ACCOUNTS = replace(AccountSettings(), lock_after=10**9, public_origins=())  # they fail on purpose too
 PHONE_SUPERVISOR = Principal("supervisor-9002", "supervisor", agent="9002")  # a token for their own phone
 UNTHROTTLED = ThrottleLimits(failures=10**9)  # these tests fail on purpose, thousands of times, from one address
 SPARE_TOKEN = len(PRINCIPALS) + 2  # the id of the token made after the principals' (no one's)
@@ -128,14 +142,24 @@ def domain_tables(sessions: SessionFactory, store: LocalStore, acd: ScriptedAcd)
                                                  plan, ticket_form(plan, Catalogue.shipped())))]
 
 
+async def seed_users(users: Users) -> None:
+    """Agent 8003's account (USER_8003) and the session principals' accounts."""
+    await users.create(NewUser("agent.8003", "agent", "8003", "8003", "二组", SESSION_PASSWORD))
+    for who in SESSION_PRINCIPALS:
+        await users.create(NewUser(who.name, who.role, who.name, who.agent, who.group, SESSION_PASSWORD))
+
+
 async def whole_app(sessions: SessionFactory, tokens: ApiTokens, audit: AuditLog, folder: Path,
-                    ) -> tuple[web.Application, ScriptedAcd, dict[str, str]]:
-    """The app, its scripted ACD, and an Authorization header value per principal's name."""
+                    accounts: SignIn | None = None) -> tuple[web.Application, ScriptedAcd, dict[str, str]]:
+    """The app, its scripted ACD, and an Authorization header value per principal's name; with `accounts`,
+    people's sign-in and the seeded users."""
     store, acd = LocalStore(folder / "store"), ScriptedAcd()
     await seed(sessions, store)
     bearer = {p.name: "Bearer " + await tokens.create(name=p.name, role=p.role, agent_id=p.agent, group=p.group)
               for p in (*PRINCIPALS, PHONE_SUPERVISOR)}
     await tokens.create(name="spare", role="engineer")  # SPARE_TOKEN: one a test may rotate
+    if accounts is not None:
+        await seed_users(accounts.users)
     app = build_app(WebParts(domain_tables(sessions, store, acd), tokens, audit, HealthRegistry(), CollectorRegistry(),
-                             Teams(TEAMS), throttle=UNTHROTTLED))
+                             Teams(TEAMS), throttle=UNTHROTTLED, accounts=accounts))
     return app, acd, bearer

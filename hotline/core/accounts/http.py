@@ -147,12 +147,13 @@ async def change_password(request: web.Request, grant: Grant) -> web.Response:
 
 def reaches(grant: Grant, user: UserView) -> bool:
     """Whether the grant covers this user: everyone for admins (and auditors reading); for a supervisor the
-    agents of their team (the user's own team, else the dialplan's grouping), every agent without a team."""
+    agents of their team (the agent's team as the access checks know it, else the account's), every agent
+    without a team."""
     if grant.scope is Scope.ALL:
         return True
     if grant.scope is Scope.OWN:
         return user.id == grant.who.user_id
-    team = user.team or (grant.teams.of(user.agent_id) if user.agent_id else None)
+    team = (grant.teams.of(user.agent_id) if user.agent_id else None) or user.team
     return user.role == "agent" and (grant.who.group is None or team == grant.who.group)
 
 
@@ -211,19 +212,24 @@ async def disable_user(request: web.Request, grant: Grant) -> web.Response:
     return web.json_response(disabled.to_json())
 
 
-@table.post("/api/users/{user_id}/enable", summary="enable a disabled user again", response=UserInfo)
+@table.post("/api/users/{user_id}/enable", summary="enable a disabled user again (and lift a lockout)",
+            response=UserInfo, errors=(409,))
 @guarded("users.enable", resource="users/{user_id}")
 async def enable_user(request: web.Request, grant: Grant) -> web.Response:
     user = await _user_in_reach(request, grant)
-    return web.json_response((await request.app[SIGN_IN].users.enable(user.id, by=_actor(request, grant))).to_json())
+    sign_in = request.app[SIGN_IN]
+    enabled = await sign_in.users.enable(user.id, by=_actor(request, grant))
+    await sign_in.lockout.lift(user.username)
+    return web.json_response(enabled.to_json())
 
 
 @table.post("/api/users/{user_id}/reset-password", summary="a new one-time password (shown once, changed at the "
-            "next sign-in); the user's sessions end", response=WithPassword)
+            "next sign-in); the user's sessions end, a lockout is lifted", response=WithPassword)
 @guarded("users.reset_password", resource="users/{user_id}")
 async def reset_password(request: web.Request, grant: Grant) -> web.Response:
     user = await _user_in_reach(request, grant)
     sign_in = request.app[SIGN_IN]
     reset, password = await sign_in.users.reset_password(user.id, by=_actor(request, grant))
     await sign_in.end_sessions(request, user.id)
+    await sign_in.lockout.lift(user.username)
     return web.json_response({"user": reset.to_json(), "password": password})

@@ -45,3 +45,7 @@ class Lockout:
     async def succeeded(self, username: str) -> None:
         """A correct password clears the name's failures."""
         await self._redis.delete(FAILURES + username)
+
+    async def lift(self, username: str) -> None:
+        """An administrator's reset or enable: the name may try again now."""
+        await self._redis.delete(FAILURES + username, LOCKED + username)

@@ -87,6 +87,13 @@ class SessionStore:
             queued(p.delete(SESSION + key), p.srem(OF_USER + str(user_id), key))
             await p.execute()
 
+    async def forget(self, session_id: str) -> None:
+        """End the session of this id, if it is one."""
+        key = digest(session_id)
+        user = await self._redis.hget(SESSION + key, "user")
+        if user is not None:
+            await self.end(key, int(user))
+
     async def end_all(self, user_id: int, *, but: str | None = None) -> list[str]:
         """End every session of the user (except `but`); the keys of those ended."""
         keys = [text(k) for k in await self._redis.smembers(OF_USER + str(user_id)) if text(k) != but]

@@ -1,4 +1,5 @@
-"""How long sessions last, when an account locks, and which origins and proxies are trusted."""
+"""How long sessions last, when an account locks, and where pages may be served from besides the service's
+own origin."""
 
 from __future__ import annotations
 
@@ -18,8 +19,6 @@ class AccountSettings:
     lock_after: int = env_field("LOCK_AFTER", "5", int)  # wrong passwords for one user name …
     lock_window_min: float = env_field("LOCK_WINDOW_MIN", "15", float)  # … within this long …
     lock_min: float = env_field("LOCK_MIN", "15", float)  # … lock it for this long
-    # X-Forwarded-Proto / X-Forwarded-Host are believed only behind a reverse proxy that sets them
-    trust_proxy: bool = env_field("TRUST_PROXY", "", lambda v: v not in ("", "0"))
     # where pages are served from when it is not the request's own host (comma-separated), for websocket Origins
     public_origins: tuple[str, ...] = env_field("PUBLIC_ORIGIN", "", _origins)
 

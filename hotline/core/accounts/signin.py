@@ -25,8 +25,8 @@ from hotline.core.web.tokens import Principal
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_HEADER = "X-CSRF-Token"
-# what a user who must change their password may still do: see the session, change it, sign out
 CURRENT = web.RequestKey("session", Session)  # the session of a cookie request, for the session routes
+# what a user who must change their password may still do: see the session, change it, sign out
 GATE_OPEN = frozenset({("GET", "/api/session"), ("DELETE", "/api/session"), ("POST", "/api/session/password"),
                        ("POST", "/api/session/everywhere")})
 
@@ -75,19 +75,23 @@ class SignIn:
                               allowed=False)
             return error(403, "account_disabled", "该账号已停用，请联系管理员")
         await self.lockout.succeeded(name)
+        if earlier := request.cookies.get(SESSION_COOKIE):
+            await self.store.forget(earlier)  # someone else's (or one's own) session on this browser ends
         opened = await self.store.open(user.id, user.generation)
         await self._audit(request, "accounts.login", actor=name, role=user.role, resource=resource, allowed=True,
                           session=opened.session.key[:12])
         response = web.json_response(session_body(user, opened.session))
         response.set_cookie(SESSION_COOKIE, opened.id, path="/", httponly=True, samesite="Strict",
-                            secure=over_https(request, self.settings), max_age=math.ceil(self.store.lifetime_s))
+                            secure=over_https(request), max_age=math.ceil(self.store.lifetime_s))
         return response
 
     def signed_out(self, request: web.Request) -> web.Response:
         """204 with the cookie cleared."""
-        response = web.Response(status=204)
-        response.del_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="Strict",
-                            secure=over_https(request, self.settings))
+        return self._clear(request, web.Response(status=204))
+
+    @staticmethod
+    def _clear(request: web.Request, response: web.Response) -> web.Response:
+        response.del_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="Strict", secure=over_https(request))
         return response
 
     async def end_sessions(self, request: web.Request, user_id: int, *, but: str | None = None) -> None:
@@ -102,7 +106,7 @@ class SignIn:
         if session is None or user is None or user.disabled or user.generation != session.generation:
             if session is not None:
                 await self.store.end(session.key, session.user_id)
-            return error(401, "session_expired", "登录已失效，请重新登录")
+            return self._clear(request, error(401, "session_expired", "登录已失效，请重新登录"))
         who = Principal(0, user.username, user.role, user.agent_id, user.team, session=session.key, user_id=user.id)
         resource = request.path.removeprefix("/api/")[:200]
         if request.method in UNSAFE and not hmac.compare_digest(

@@ -127,6 +127,9 @@ class Users:
         async with self._sessions.begin() as s:
             if await s.scalar(select(User.id).where(User.username == username)) is not None:
                 raise Conflict(f"user name {username} is taken", error_id="username_taken")
+            if new.agent_id and await s.scalar(select(User.username).where(User.agent_id == new.agent_id,
+                                                                           User.disabled_at.is_(None))):
+                raise Conflict(f"agent {new.agent_id} has an account already", error_id="agent_taken")
             row = User(username=username, name=new.name or username, role=new.role, agent_id=new.agent_id or None,
                        team=new.team or None, password_hash=hashed, must_change_password=one_time is not None,
                        created_at=now, password_changed_at=now, session_generation=0)
@@ -193,6 +196,9 @@ class Users:
         """Disable, enable, or only end the sessions (every change but enabling raises the generation)."""
         async with self._sessions.begin() as s:
             row = await _row(s, user_id)
+            if disabled is False and row.agent_id and await s.scalar(select(User.username).where(
+                    User.agent_id == row.agent_id, User.disabled_at.is_(None), User.id != row.id)):
+                raise Conflict(f"agent {row.agent_id} has another account now", error_id="agent_taken")
             if disabled is not None:
                 row.disabled_at = (row.disabled_at or datetime.now(UTC)) if disabled else None
             if disabled is not False:

@@ -21,7 +21,9 @@ SESSION_COOKIE = "hotline_session"
 
 class SessionAuth(Protocol):
     """Who a session cookie signs in: the principal, or the response refusing the request (401 when the
-    session is unknown or over, counted against the address like a bad token; 403 for CSRF or origin)."""
+    session is unknown or over; 403 for CSRF or origin). An ended session is not counted against the address
+    (session ids are 256 random bits, not guessed; a page left open after a shift must not block the centre's
+    shared address), a wrong password is."""
 
     async def principal(self, request: web.Request, session_id: str) -> Principal | web.Response: ...
 
@@ -76,7 +78,7 @@ def authenticate(public: frozenset[tuple[str, str]]) -> Middleware:
                 return throttled(wait)
             found = await sessions.principal(request, cookie)
             if isinstance(found, web.Response):
-                return await failed(request, found) if found.status == 401 else found
+                return found
             request[PRINCIPAL] = found
             return await handler(request)
         if scheme.lower() != "bearer" or not token:

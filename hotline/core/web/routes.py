@@ -158,10 +158,13 @@ def openapi_document(tables: Iterable[RouteTable], *, title: str, version: str) 
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version},
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                                           # people signed in (POST /api/session); unsafe methods also send
+                                           # the session's X-CSRF-Token
+                                           "session": {"type": "apiKey", "in": "cookie", "name": "hotline_session"}},
                        "responses": {"Error": {"description": "error", "content": {"application/json": {
                            "schema": {"$ref": "#/components/schemas/Error"}}}}},
                        "schemas": schemas.components},
-        "security": [{"bearer": []}],
+        "security": [{"bearer": []}, {"session": []}],
         "paths": paths,
     }

@@ -88,17 +88,18 @@ async def accounts_of(sessions: SessionFactory, folder: Path,
                       settings: AccountSettings | None = None) -> AsyncIterator[Accounts]:
     async with redis_server(folder) as redis:
         clock, users = Clock(), Users(sessions, Passwords(CHEAP))
-        s = settings or replace(AccountSettings(), trust_proxy=False, public_origins=())
+        s = settings or replace(AccountSettings(), public_origins=())
         yield Accounts(users, sign_in(users, redis, s, clock), clock, redis)
 
 
 def app_with(sessions: SessionFactory, accounts: Accounts, *tables: RouteTable, teams: dict[str, str] | None = None,
-             throttle: ThrottleLimits | None = None, sockets: SocketLimits | None = None) -> web.Application:
+             throttle: ThrottleLimits | None = None, sockets: SocketLimits | None = None,
+             trust_proxy: bool = False) -> web.Application:
     """The calls routes (a guarded route to reach) and `tables`, with sign-in."""
     calls = calls_http.routes(CallRecords(sessions))
     return build_app(WebParts([calls, *tables], ApiTokens(sessions), AuditLog(sessions), HealthRegistry(),
                               CollectorRegistry(), Teams(teams or {}), throttle=throttle or ThrottleLimits(),
-                              sockets=sockets or SocketLimits(), accounts=accounts.sign_in))
+                              sockets=sockets or SocketLimits(), accounts=accounts.sign_in, trust_proxy=trust_proxy))
 
 
 @contextlib.asynccontextmanager

@@ -38,6 +38,11 @@ async def client(sqlite_sessions: SessionFactory, accounts: Accounts) -> AsyncIt
         yield c
 
 
+async def audit_rows(sessions: SessionFactory) -> list[AuditEntry]:
+    async with sessions() as s:
+        return list((await s.scalars(select(AuditEntry).order_by(AuditEntry.id))).all())
+
+
 async def actions(sessions: SessionFactory) -> list[str]:
     async with sessions() as s:
         return list((await s.scalars(select(AuditEntry.action).order_by(AuditEntry.id))).all())
@@ -62,20 +67,13 @@ async def test_sign_in_gives_the_user_the_csrf_token_and_a_strict_httponly_cooki
 
 
 async def test_the_cookie_is_secure_over_https_behind_a_trusted_proxy_only(sqlite_sessions: SessionFactory,
-                                                                         tmp_path: Path) -> None:
-    from dataclasses import replace
-
-    from hotline.core.accounts.settings import AccountSettings
-
+                                                                         accounts: Accounts) -> None:
     for trusted in (False, True):
-        settings = replace(AccountSettings(), trust_proxy=trusted, public_origins=())
-        async with accounts_of(sqlite_sessions, tmp_path / str(trusted), settings) as made:
-            await made.add(f"proxy{int(trusted)}", "engineer")
-            async with client_of(app_with(sqlite_sessions, made)) as c, c.post(
-                    "/api/session", json={"username": f"proxy{int(trusted)}", "password": PASSWORD},
-                    headers={"X-Forwarded-Proto": "https"}) as r:
-                assert r.status == 200
-                assert ("Secure" in r.headers["Set-Cookie"]) is trusted
+        async with client_of(app_with(sqlite_sessions, accounts, trust_proxy=trusted)) as c, c.post(
+                "/api/session", json={"username": "wang.fang", "password": PASSWORD},
+                headers={"X-Forwarded-Proto": "https"}) as r:
+            assert r.status == 200
+            assert ("Secure" in r.headers["Set-Cookie"]) is trusted
 
 
 async def test_a_session_reaches_guarded_routes_as_its_user_and_signing_out_ends_it(
@@ -118,7 +116,8 @@ async def test_a_bearer_token_has_no_session_but_works_as_before(client: Client,
         assert r.status == 401 and await error_id(r) == "auth_required"
 
 
-async def test_changing_the_password_checks_the_old_one_and_the_rules(client: Client, accounts: Accounts) -> None:
+async def test_changing_the_password_checks_the_old_one_and_the_rules(client: Client, accounts: Accounts,
+                                                                     sqlite_sessions: SessionFactory) -> None:
     body = await log_in(client, "wang.fang")
     for old, new, status, why in ((PASSWORD, "short", 422, "weak_password"),
                                   (PASSWORD, "wang.fang-2026", 422, "weak_password"),
@@ -133,7 +132,16 @@ async def test_changing_the_password_checks_the_old_one_and_the_rules(client: Cl
         assert r.status == 200, "the session that changed the password goes on"
     async with client.post("/api/session", json={"username": "wang.fang", "password": PASSWORD}) as r:
         assert r.status == 401
-    await log_in(client, "wang.fang", "a-fine-new-one-7")
+    body = await log_in(client, "wang.fang", "a-fine-new-one-7")
+    async with client.post("/api/session/everywhere", headers=csrf(body)) as r:
+        assert r.status == 204
+    rows = await audit_rows(sqlite_sessions)
+    actions = [r.action for r in rows]
+    for action in ("accounts.password", "session.password", "accounts.everywhere", "session.everywhere",
+                   "accounts.login_failed"):
+        assert action in actions
+    text = " ".join(f"{r.actor} {r.resource} {r.detail}" for r in rows)
+    assert PASSWORD not in text and "a-fine-new-one-7" not in text, "never a password"
 
 
 async def test_a_one_time_password_must_be_changed_before_anything_else(client: Client, accounts: Accounts) -> None:
