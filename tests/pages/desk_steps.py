@@ -7,14 +7,19 @@ from playwright.async_api import Page, expect
 
 from hotline.app.stack import Stack
 from hotline.core.accounts.users import NewUser
+from hotline.core.web.tokens import CLI
 
 NEW_PASSWORD = "坐席-desk-password-16"
 
 
 async def person(stack: Stack, username: str, name: str, role: str = "agent", agent_id: str | None = None,
                  team: str | None = None) -> str:
-    """A user account as an admin makes it; its one-time password (changed at first sign-in)."""
+    """A user account as an admin makes it (or, made before, its password reset); its one-time password,
+    changed at the next sign-in."""
     assert stack.users is not None
+    known = await stack.users.named(username)
+    if known is not None:
+        return (await stack.users.reset_password(known.id, by=CLI))[1]
     _, password = await stack.users.create(NewUser(username, role, name, agent_id, team))
     assert password is not None
     return password

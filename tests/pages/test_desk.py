@@ -185,11 +185,11 @@ async def test_call_control_from_the_desk(stack: Stack, world_caller: WorldCalle
     """Flag the caller an emergency, consult the expert 张敏 and come back, bring her in three-way and leave the
     two talking; on the next call, one key to 110."""
     assert stack.acd is not None
-    password = await person(stack, "wangfang2", "王芳", agent_id="8001", team="一组")
+    password = await person(stack, "wangfang", "王芳", agent_id="8001", team="一组")
     await only_ready(stack)
     async with chromium() as browser:
         page = await browser.new_page(viewport={"width": 1440, "height": 960}, locale="zh-CN")
-        await sign_in(page, base(stack), "wangfang2", password, change_to=NEW_PASSWORD)
+        await sign_in(page, base(stack), "wangfang", password, change_to=NEW_PASSWORD + "-call-control")
         await page.click("[data-test=ready]")
         await agent_state(stack, "8001", "ready")
         call = await world_caller.start("12345", "13800138077", script="wait:90")
