@@ -240,7 +240,8 @@ async def test_call_control_from_the_desk(stack: Stack, world_caller: WorldCalle
 
 
 async def test_the_phones_feature_codes_and_the_page_agree(stack: Stack, world_caller: WorldCaller) -> None:
-    """*21 ready and *22 pause dialled on 刘洋's desk phone show on his page; his page's 小休 reaches the ACD."""
+    """*21 ready and *22 pause dialled on 刘洋's desk phone show on his page; his page's 小休 reaches the ACD, and
+    so does 退出."""
     password = await person(stack, "liuyang", "刘洋", agent_id="8004", team="二组")
     async with chromium() as browser:
         page = await browser.new_page(viewport={"width": 1440, "height": 960}, locale="zh-CN")
@@ -258,6 +259,10 @@ async def test_the_phones_feature_codes_and_the_page_agree(stack: Stack, world_c
         await agent_state(stack, "8004", "paused")
         assert stack.acd is not None and (await stack.acd.agents())["8004"]["reason"] == "培训"
         await screenshot(page, TEST, "14-paused-for-training")
+        await expect(page.locator(".el-dropdown-menu:visible")).to_have_count(0)  # the reasons' menu has closed
+        await page.click("[data-test=sign-out]")  # signing out of the desk signs out of the ACD too
+        await page.wait_for_url(f"{base(stack)}/login/")
+        await agent_state(stack, "8004", "signed_out")
 
 
 async def test_wrong_passwords_lock_the_account(stack: Stack) -> None:

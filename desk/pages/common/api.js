@@ -95,7 +95,10 @@ export async function api(method, path, body, { signIn = true } = {}) {
   throw new ApiError(response.status, error.id || String(response.status), error.message || "", error.fields, extra);
 }
 
+let leaving = false;  // signing out on purpose: the requests and sockets it ends send nobody anywhere
+
 export function goSignIn() {
+  if (leaving) return;
   const here = location.pathname + location.search;
   location.assign(`/login/?next=${encodeURIComponent(here)}`);
 }
@@ -114,6 +117,7 @@ export async function session() {
 
 // Every session of this person ends (other browsers and tabs too).
 export async function signOutEverywhere() {
+  leaving = true;
   try {
     await api("POST", "/api/session/everywhere", undefined, { signIn: false });
   } finally {
@@ -123,6 +127,7 @@ export async function signOutEverywhere() {
 }
 
 export async function signOut() {
+  leaving = true;
   try {
     await api("DELETE", "/api/session", undefined, { signIn: false });
   } finally {

@@ -1,10 +1,11 @@
 // The desk's header: who is at the desk, their state with 就绪 / 小休 (reasons) / 话后处理 time left and 延长,
 // the phone's state with mute, hold, keypad and microphone, and 退出.
 import { computed } from "vue";
-import { ElMessage } from "element-plus";
+import { ElMessage, ElMessageBox } from "element-plus";
 import { signOut, signOutEverywhere } from "/common/api.js";
 import { PHONE_OK, PHONE_STATES } from "./phone.js";
-import { desk, extendWrapUp, PAUSE_REASONS, setState, STATE_LABELS } from "./store.js";
+import { desk, extendWrapUp, forgetLastCall, PAUSE_REASONS, setState, STATE_LABELS } from "./store.js";
+import { forgetDrafts, unsubmitted } from "./tickets.js";
 
 const STATE_TYPES = { ready: "success", paused: "warning", offered: "danger", on_call: "danger", wrap_up: "primary",
                       signed_out: "info" };
@@ -75,6 +76,15 @@ export const DeskHeader = {
         ElMessage.warning("通话中不能退出，请先结束通话");
         return;
       }
+      const open = unsubmitted();
+      if (open) {
+        try {
+          await ElMessageBox.confirm(`本机还有 ${open} 张未提交的工单草稿。退出后本机草稿将清除（已“保存草稿”的仍在系统中）。`,
+                                     "确认退出", { type: "warning", confirmButtonText: "退出", cancelButtonText: "返回" });
+        } catch { return; }
+      }
+      forgetDrafts();
+      forgetLastCall();
       if (desk.agentState.state !== "signed_out") await setState("signed_out");
       if (desk.phone) await desk.phone.stop();
       await how();

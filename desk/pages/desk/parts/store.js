@@ -144,6 +144,10 @@ export async function loadPop(id) {
   }
 }
 
+export function forgetLastCall() {
+  localStorage.removeItem(LAST_CALL + desk.agent);
+}
+
 export function lastCall() {
   return localStorage.getItem(LAST_CALL + desk.agent);
 }

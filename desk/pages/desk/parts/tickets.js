@@ -46,6 +46,16 @@ watch(drafts, () => {
   localStorage.setItem(STORE + loadedFor, JSON.stringify(drafts));
 }, { deep: true });
 
+// Drafts on this computer not yet submitted (a shared desk: they go when the agent signs out).
+export function unsubmitted() {
+  return Object.values(load(desk.agent)).flat().filter((t) => t.status === "draft").length;
+}
+
+export function forgetDrafts() {
+  for (const key of Object.keys(drafts)) delete drafts[key];
+  localStorage.removeItem(STORE + desk.agent);
+}
+
 // What the API would refuse, found before sending (tickets.form.read_form and missing_for_submit).
 export function check(form, meta, { submit }) {
   const errors = {};
