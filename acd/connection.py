@@ -25,13 +25,13 @@ from sqlalchemy import and_, func, or_, select
 
 from acd.store import today
 from hotline.calls.models import CallRecord
+from hotline.calls.records import OUTBOUND_MODES
 from hotline.core.clock import now
 from hotline.core.db.engine import SessionFactory
 from hotline.core.workers import LoopWorker
 
 WINDOW = timedelta(hours=24)
 TARGET = 0.95  # the standard's floor
-OUTGOING_MODES = ("revisit", "duty_call")
 DayStats = Callable[[str], Awaitable[dict[str, dict[str, float]]]]
 
 
@@ -60,7 +60,7 @@ async def connection_rate(sessions: SessionFactory, until: datetime | None = Non
                and_(CallRecord.outcome == "queued", CallRecord.ended_at.is_not(None)))
     query = select(func.count(), func.count().filter(answered)).where(
         CallRecord.started_at > since, CallRecord.started_at <= end,
-        or_(CallRecord.route_mode.is_(None), CallRecord.route_mode.not_in(OUTGOING_MODES)),
+        or_(CallRecord.route_mode.is_(None), CallRecord.route_mode.not_in(OUTBOUND_MODES)),
         or_(answered, left))
     async with sessions() as s:
         asked, took = (await s.execute(query)).one()

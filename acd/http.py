@@ -62,6 +62,7 @@ class AgentControl(Protocol):
     async def hand_to_silent_check(self, call_id: str) -> bool: ...
     def events(self) -> contextlib.AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]: ...
     async def stats(self, day: str) -> dict[str, dict[str, float]]: ...
+    async def reports(self, day: str) -> dict[str, Any]: ...
     async def connection_rate(self) -> ConnectionRate: ...
     async def spy(self, agent: str, phone: str, mode: str) -> None: ...
     async def transfer_to_skill(self, call_id: str, skill: str) -> None: ...
@@ -110,6 +111,8 @@ async def _talking_agent(request: web.Request, grant: Grant, refusal: str) -> tu
 def _sees(grant: Grant, event: dict[str, Any]) -> bool:
     """Whether the live feed shows `event`: an agent only their own, a supervisor their team's agents and
     the queue."""
+    if str(event.get("event", "")).startswith("callback_"):
+        return True  # the callback work list is the centre's: every desk keeps it up to date
     agent = event.get("agent")
     if agent is None:
         return grant.scope is not Scope.OWN
@@ -189,7 +192,8 @@ async def queue(request: web.Request, grant: Grant) -> web.Response:
 
 
 @table.get("/api/acd/stats", summary="service level per skill for a day: offered, answered, answered_15s, "
-           "abandoned, deflected, sl_15s, abandon_rate, wait_avg_s; and the 24-hour connection rate (R-ACC-3)",
+           "abandoned, deflected, sl_15s, abandon_rate, wait_avg_s; the 24-hour connection rate (R-ACC-3); the day's "
+           "callbacks (received, called back, reached, success rate)",
            query=StatsQuery, response=Stats)
 @guarded("acd.stats")
 async def stats(request: web.Request, grant: Grant) -> web.Response:
@@ -197,11 +201,13 @@ async def stats(request: web.Request, grant: Grant) -> web.Response:
     day = q.day.isoformat() if q.day is not None else today()
     acd = request.app[ACD]
     return web.json_response({"day": day, "skills": await acd.stats(day),
-                              "connection_24h": (await acd.connection_rate()).to_json()})
+                              "connection_24h": (await acd.connection_rate()).to_json(), **await acd.reports(day)})
 
 
 @table.get("/api/acd/events", summary="websocket: live queue and agent events (queued, offered, connected, "
-           "requeued, abandoned, ended, agent); an agent sees only their own, a supervisor their team's",
+           "requeued, abandoned, ended, agent); an agent sees only their own, a supervisor their team's; "
+           "everyone sees the callback work list's (callback_new, _claimed, _released, _calling, _call_ended, "
+           "_outcome)",
            status=101)
 @guarded("acd.events", resource="acd/events")
 async def live_events(request: web.Request, grant: Grant) -> web.StreamResponse:

@@ -1,9 +1,17 @@
-"""The ACD: one queue per skill in Redis, our own router, agents' phones watched, its routes."""
+"""The ACD: one queue per skill in Redis, our own router, agents' phones watched, the agent directory, its routes."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from acd import http
 from acd.connection import ConnectionFigures
+from acd.directory import commands as directory_commands
+from acd.directory import http as directory_http
+from acd.directory.follow import AcdFollows, TeamsFollow
+from acd.directory.secrets import PhoneSecrets
+from acd.directory.service import AgentDirectory, Rules
+from acd.directory.sync import PhoneSync
 from acd.emergency import EmergencyFlags
 from acd.phones import PhoneWatch
 from acd.policy import RoutingPolicy
@@ -12,9 +20,12 @@ from acd.settings import AcdSettings
 from acd.store import AcdStore
 from dialplans.dialout import DialOutGuard
 from dialplans.model import Dialplan
+from dialplans.secrets import Secrets
 from hotline.calls.plugin import LiveChannels
 from hotline.calls.records import CallRecords
+from hotline.core.asterisk.reload import AmiReloader
 from hotline.core.plugin import Brought, Deps, Plugin, Started
+from hotline.core.web.policy import Teams
 
 
 async def load(deps: Deps) -> Brought:
@@ -22,15 +33,24 @@ async def load(deps: Deps) -> Brought:
     store = deps.publish(AcdStore(deps.redis))
     if not deps.asterisk_running:  # the calls in Redis are alive only if the Asterisk holding them still runs
         await store.reset_calls()
-    for agent in dialplan.agents:
-        await store.add_agent(agent.id, dict(agent.skills))
+    secrets = PhoneSecrets(deps.core.home / "secrets.json", deps.get(Secrets).agent_secrets)
+    directory = deps.publish(AgentDirectory(deps.sessions, Rules.of(dialplan), secrets))
+    await directory.seed(dialplan.agents)  # the file's agents seed the directory; after that the directory wins
+    everyone = await directory.agents()
+    members = {a.id: a.team for a in everyone if a.team}
+    deps.publish(Teams(members))  # the access checks' teams: the map follows the directory
     acd = deps.publish(Router(store, deps.ami, deps.get(CallRecords),
                               RouterSettings(ring_timeout_s=settings.ring_timeout_s, wrap_up_s=settings.wrap_up_s),
                               RoutingPolicy(dialplan.skills), deps.get(DialOutGuard)))
+    follows = AcdFollows(store, acd.poke)
+    await follows.align(everyone)
+    phones = deps.publish(PhoneSync(directory, dialplan.supervisors))
+    directory.listeners += [TeamsFollow(members), follows, phones.changed]
 
-    async def route(_: Started) -> None:
+    async def route(started: Started) -> None:
         acd.start()
         PhoneWatch(store, deps.ami, acd.poke).attach()
+        phones.attach(started.hotline, AmiReloader(deps.ami, dialplan.centre.main_number))
 
     async def resync(started: Started) -> None:
         """After a restart: waiting callers keep their place, talking agents are followed to wrap-up."""
@@ -41,8 +61,11 @@ async def load(deps: Deps) -> Brought:
     spies = frozenset(sup.id for sup in dialplan.supervisors)  # the phones listening in may ring
     figures = ConnectionFigures(deps.sessions, store.stats)
     flags = deps.publish(EmergencyFlags(deps.redis, deps.get(CallRecords), dialplan.priorities.emergency_flag_h))
-    return Brought(routes=[http.routes(acd, spies, flags)], on_asterisk=[route, resync], closers=[acd.close],
-                   workers=[figures], collectors=[figures], health={"acd_router": acd.check})
+    return Brought(routes=[http.routes(acd, spies, flags), directory_http.routes(directory)],
+                   on_asterisk=[route, resync], closers=[acd.close], workers=[figures, phones], collectors=[figures],
+                   health={"acd_router": acd.check, "directory_phones": phones.check},
+                   pages={"agents": Path(__file__).parent / "pages" / "agents"})  # 坐席管理
 
 
-plugin = Plugin("acd", load)
+plugin = Plugin("acd", load, commands=[directory_commands.register],
+                migrations=Path(__file__).parent / "migrations")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -78,6 +78,8 @@ class Router(LoopWorker):
         self._routing = asyncio.Event()  # cleared while a resync after an AMI reconnect runs
         self._routing.set()
         self._dialout = dialout
+        # figures of the domains above the ACD for /api/acd/stats, by name: day (YYYY-MM-DD) → figures
+        self.day_reports: dict[str, Callable[[str], Awaitable[dict[str, Any]]]] = {}
         self._consult = Consult(store, ami, calls, settings.wrap_up_s, self.poke, dialout)
         self._three_way = ThreeWay(store, ami, calls, ThreeWaySettings(settings.ring_timeout_s, settings.wrap_up_s),
                                    self.poke, dialout)
@@ -261,8 +263,31 @@ class Router(LoopWorker):
         log.info("call %s moved from agent %s to %s", call_id, call.get("agent"), context)
         return call
 
+    async def take_for_call_out(self, agent: str, call_id: str, reason: str) -> tuple[str, dict[str, str]] | None:
+        """The agent taken (on_call: no caller is offered to them) for a call they place themselves (a
+        callback), from ready or a pause; (fencing token, their state before), or None when they are ringing,
+        talking, wrapping up or signed out."""
+        before = await self._store.agent(agent)
+        token = await self._store.claim(agent, call_id, reason, states=("ready", "paused"))
+        return None if token is None else (token, before)
+
+    async def after_call_out(self, agent: str, token: str, before: dict[str, str], talked: bool) -> None:
+        """The agent's call out is over: wrap-up when they talked, then back as they were (ready, or paused
+        with their reason)."""
+        if talked and await self._store.start_wrap_up(agent, token, self._settings.wrap_up_s):
+            await self._store.wait_out_wrap_up(agent)
+        paused = before.get("state") == "paused"
+        if await self._store.set_agent_state(agent, "paused" if paused else "ready", token=token,
+                                             reason=before.get("reason", "") if paused else "") and not paused:
+            self.poke()
+
     def events(self) -> contextlib.AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]:
         return self._store.events()
+
+    async def reports(self, day: str) -> dict[str, Any]:
+        """The day's figures of the domains above the ACD (`day_reports`, registered by their plugins: the
+        callbacks), shown beside the queue statistics."""
+        return {name: await report(day) for name, report in sorted(self.day_reports.items())}
 
     async def stats(self, day: str) -> dict[str, dict[str, float]]:
         return await self._store.stats(day)

@@ -116,10 +116,24 @@ class ConnectionRateOut(BaseModel):
     target: float
 
 
+class CallbackFigures(BaseModel):
+    """People calling back, one kind or all, on the day: items received, called back (dialled by an agent),
+    reached, closed (reached, wrong number or attempts used up) and the success rate reached ÷ closed."""
+
+    received: int
+    called_back: int
+    reached: int
+    closed: int
+    success_rate: float | None = Field(description="reached ÷ closed; null when nothing was closed")
+
+
 class Stats(BaseModel):
     day: str
     skills: dict[str, SkillStats]
     connection_24h: ConnectionRateOut
+    callbacks: Annotated[dict[str, CallbackFigures] | None, Field(
+        description="by kind (callback_request, voice_message) and `all`; present when the callback domain "
+                    "is loaded")] = None
 
 
 class SpyRinging(BaseModel):

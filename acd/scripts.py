@@ -129,11 +129,13 @@ return 1
 """
 
 
-# ARGV: agent, token, now_ms, reason, call_id. Takes a ready agent for a call the router did not offer
-# (a three-way call): atomically, so the router cannot offer them another caller at the same moment.
+# ARGV: agent, token, now_ms, reason, call_id[, states]. Takes an agent for a call the router did not offer
+# (a three-way call; an agent's own call out, which may start from a pause too: `states`, comma-separated,
+# 'ready' by default): atomically, so the router cannot offer them another caller at the same moment.
 CLAIM = _PUBLISH + """
 local akey = 'acd:agent:' .. ARGV[1]
-if redis.call('HGET', akey, 'state') ~= 'ready' then return 0 end
+local state = redis.call('HGET', akey, 'state')
+if not state or not string.find(',' .. (ARGV[6] or 'ready') .. ',', ',' .. state .. ',', 1, true) then return 0 end
 redis.call('HSET', akey, 'state', 'on_call', 'since', ARGV[3], 'reason', ARGV[4], 'token', ARGV[2], 'call', ARGV[5])
 for s in string.gmatch(redis.call('HGET', akey, 'skills') or '', '[^,]+') do
   redis.call('ZREM', 'acd:ready:' .. s, ARGV[1])
@@ -187,4 +189,38 @@ elseif state then
   publish({event = 'ended', call = ARGV[1], skill = skill})
 end
 return state
+"""
+
+# ARGV: agent, skills (comma-separated), then skill, level pairs. Makes the agent known (signed out) or changes
+# their skills and levels; a ready agent moves to the new skills' ready sets at once, keeping their idle time.
+SET_AGENT = """
+local akey = 'acd:agent:' .. ARGV[1]
+local state = redis.call('HGET', akey, 'state')
+for s in string.gmatch(redis.call('HGET', akey, 'skills') or '', '[^,]+') do
+  redis.call('ZREM', 'acd:ready:' .. s, ARGV[1])
+end
+for _, f in ipairs(redis.call('HKEYS', akey)) do
+  if string.sub(f, 1, 4) == 'lvl:' then redis.call('HDEL', akey, f) end
+end
+redis.call('HSET', akey, 'skills', ARGV[2])
+for i = 3, #ARGV, 2 do redis.call('HSET', akey, 'lvl:' .. ARGV[i], ARGV[i + 1]) end
+if not state then redis.call('HSET', akey, 'state', 'signed_out') end
+if state == 'ready' then
+  local since = redis.call('HGET', akey, 'since') or '0'
+  for s in string.gmatch(ARGV[2], '[^,]+') do redis.call('ZADD', 'acd:ready:' .. s, since, ARGV[1]) end
+end
+return 1
+"""
+
+# ARGV: agent, reason. The agent leaves the ACD (deactivated in the directory): out of every ready set, no more
+# offers; a call they are on goes on in Asterisk, and the later steps of it find no agent to move.
+REMOVE_AGENT = _PUBLISH + """
+local akey = 'acd:agent:' .. ARGV[1]
+if redis.call('EXISTS', akey) == 0 then return 0 end
+for s in string.gmatch(redis.call('HGET', akey, 'skills') or '', '[^,]+') do
+  redis.call('ZREM', 'acd:ready:' .. s, ARGV[1])
+end
+redis.call('DEL', akey)
+publish({event = 'agent', agent = ARGV[1], state = 'signed_out', reason = ARGV[2]})
+return 1
 """

@@ -30,8 +30,10 @@ from acd.scripts import (
     FORGET,
     NOTE,
     PREFIX,
+    REMOVE_AGENT,
     REQUEUE,
     RESERVE,
+    SET_AGENT,
     SL_THRESHOLD_MS,
     WAITING,
 )
@@ -92,16 +94,18 @@ class AcdStore:
         self._connected = redis.register_script(CONNECTED)
         self._claim = redis.register_script(CLAIM)
         self._note = redis.register_script(NOTE)
+        self._set_agent = redis.register_script(SET_AGENT)
+        self._remove_agent = redis.register_script(REMOVE_AGENT)
 
     async def add_agent(self, agent: str, skills: dict[str, int]) -> None:
-        """Make an agent known (signed out) with their skills and levels (1-5)."""
-        key = f"{PREFIX}agent:{agent}"
-        old = [k for k in await self.redis.hkeys(key) if str(k).startswith("lvl:")]
-        if old:
-            await self.redis.hdel(key, *old)
-        await self.redis.hset(key, mapping={"skills": ",".join(skills),
-                                            **{f"lvl:{skill}": level for skill, level in skills.items()}})
-        await self.redis.hsetnx(key, "state", "signed_out")
+        """Make an agent known (signed out) with their skills and levels (1-5), or change them: a ready agent
+        is offered the new skills' calls at once."""
+        pairs = [str(x) for skill_level in skills.items() for x in skill_level]
+        await self._set_agent(args=[agent, ",".join(skills), *pairs])
+
+    async def remove_agent(self, agent: str, reason: str) -> bool:
+        """The agent leaves the ACD (signed out for good, offered nothing more); False if unknown."""
+        return bool(await self._remove_agent(args=[agent, reason]))
 
     async def set_agent_state(self, agent: str, state: str, *, token: str = "", reason: str = "") -> bool:
         return bool(await self._agent_state(args=[agent, token, state, now_ms(), reason]))
@@ -139,10 +143,15 @@ class AcdStore:
                 return
             await asyncio.sleep(min(left, 1.0))
 
-    async def claim(self, agent: str, call_id: str, reason: str) -> str | None:
-        """A ready agent taken for `call_id` outside the queue (a three-way call); their token, or None."""
+    async def claim(self, agent: str, call_id: str, reason: str, states: tuple[str, ...] = ("ready",)) -> str | None:
+        """An agent in one of `states` taken for `call_id` outside the queue (a three-way call, a call out);
+        their token, or None."""
         token = f"x{uuid.uuid4().hex[:12]}"
-        return token if await self._claim(args=[agent, token, now_ms(), reason, call_id]) else None
+        return token if await self._claim(args=[agent, token, now_ms(), reason, call_id, ",".join(states)]) else None
+
+    async def publish(self, event: dict[str, Any]) -> None:
+        """An event of a domain above the ACD (a callback claimed…) on the live feed, stamped like the ACD's own."""
+        await self.redis.publish(EVENTS, json.dumps({**event, "at_ms": now_ms()}, ensure_ascii=False))
 
     async def note_call(self, call_id: str, **fields: str) -> bool:
         """Extra live facts about a connected call (the agent's channel, a three-way party); False if gone."""
@@ -154,8 +163,13 @@ class AcdStore:
         return {str(k): str(v) for k, v in raw.items()}
 
     async def agents(self) -> dict[str, dict[str, str]]:
+        """Every agent's hash, in one round trip after the scan (a centre has hundreds of agents)."""
         names = sorted([str(k).rsplit(":", 1)[1] async for k in self.redis.scan_iter(f"{PREFIX}agent:*")])
-        return {name: await self.agent(name) for name in names}
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for name in names:
+                pipe.hgetall(f"{PREFIX}agent:{name}")  # type: ignore[unused-awaitable]  # queued, not sent
+            rows = await pipe.execute()
+        return {name: {str(k): str(v) for k, v in raw.items()} for name, raw in zip(names, rows, strict=True)}
 
     async def enqueue(self, call_id: str, *, channel: str, skill: str, caller: str, priority: int = 0,
                       pools: str = "", flags: str = "") -> None:

@@ -1,4 +1,5 @@
-"""The revisit robot over HTTP: progress, pause / resume, campaigns, task upload (JSON or CSV), results export.
+"""The revisit robot over HTTP: progress, pause / resume, campaigns, task upload (JSON or CSV), results export
+(the domain's table also carries the callback work list's routes, `callback.worklist_http`).
 
 Over all campaigns: `GET /api/revisits` progress and the dialer's state; `POST /api/revisits/pause` and
 `/resume` (the dialer's master switch); `POST /api/revisits/tasks` an upload that becomes a campaign of
@@ -22,9 +23,11 @@ from typing import Annotated, Any, ClassVar, Literal
 from aiohttp import web
 from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
 
+from callback import worklist_http
 from callback.campaigns import NAME_LIMIT, STATES, Campaign, CampaignFinished, RevisitCampaigns, check_name
 from callback.dialer import Dialer
 from callback.tasks import MAX_UPLOAD, BadUpload, RevisitTasks, check_rows
+from callback.worklist_http import DESK, CallbackDesk
 from hotline.core.clock import china_now
 from hotline.core.errors import BadRequest, Conflict, Invalid, NotFound
 from hotline.core.web.bodies import Body, Query, path_id, read_body, read_query, text_body
@@ -330,8 +333,12 @@ async def campaign_tasks(request: web.Request, grant: Grant) -> web.Response:
     return await _export(request, (await _campaign(request)).id)
 
 
-def routes(ops: RevisitOps) -> RouteTable:
-    """The revisit robot's routes, bound to its tasks and dialer."""
+table.routes.extend(worklist_http.table.routes)  # the domain's other routes: people calling back
+
+
+def routes(ops: RevisitOps, desk: CallbackDesk) -> RouteTable:
+    """The domain's routes: the revisit robot's, bound to its tasks and dialer, and the callback work list's."""
     bound = RouteTable(table.tag, table.routes)
     bound.provide(REVISITS, ops)
+    bound.provide(DESK, desk)
     return bound

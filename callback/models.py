@@ -62,6 +62,9 @@ class RevisitTask(Base):
     campaign_id: Mapped[int] = mapped_column(
         ForeignKey("revisit_campaigns.id", name="fk_revisit_tasks_campaign"), index=True, default=RULES_CAMPAIGN,
         server_default=str(RULES_CAMPAIGN))
+    # a person's callback (mode human): the agent working it, since when (callback.worklist: 15 min without a call)
+    claimed_by: Mapped[str | None] = mapped_column(String(32), index=True)
+    claimed_at: Mapped[datetime | None]
 
 
 class RevisitAttempt(Base):
@@ -76,3 +79,7 @@ class RevisitAttempt(Base):
     ended_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(32))  # answered | no_answer | busy | invalid_number …
     cause: Mapped[int | None]
+    # an agent's callback: who called, how the dial to the citizen ended (ANSWER, NOANSWER…), their note
+    agent: Mapped[str | None] = mapped_column(String(32))
+    dial_status: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(String(500))

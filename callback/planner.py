@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from callback.models import RevisitTask
 from dialplans.model import RevisitSettings
 from hotline.calls.models import CallerListEntry, CallRecord
+from hotline.calls.records import OUTBOUND_MODES
 from hotline.core.db.engine import SessionFactory
 from hotline.core.db.integrity import is_duplicate
 from hotline.core.workers import LoopWorker
@@ -28,7 +29,6 @@ log = logging.getLogger(__name__)
 LOOK_BACK = timedelta(days=1)
 SETTLE = timedelta(seconds=5)  # the rating flow and the hang-up are written by then
 PHONE = re.compile(r"^\d{5,20}$")
-NOT_REVISITED = ("revisit", "duty_call")
 MODES = {"unrated": "robot", "bad_rating": "robot", "sampling": "robot", "abandoned": "human"}
 
 
@@ -77,7 +77,7 @@ class RevisitPlanner(LoopWorker):
         async with self._sessions() as s:
             calls = (await s.scalars(select(CallRecord).where(
                 CallRecord.ended_at.is_not(None), CallRecord.ended_at >= since, CallRecord.ended_at <= until,
-                or_(CallRecord.route_mode.is_(None), CallRecord.route_mode.not_in(NOT_REVISITED)),
+                or_(CallRecord.route_mode.is_(None), CallRecord.route_mode.not_in(OUTBOUND_MODES)),
                 and_(CallRecord.call_id.not_in(planned)), CallRecord.caller.not_in(refused)))).all()
         made = 0
         for call in calls:

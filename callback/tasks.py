@@ -257,7 +257,8 @@ class RevisitTasks:
         used up their attempts (a call that brings the service down each time is not placed for ever)."""
         now = _now()
         async with self.sessions.begin() as s:
-            stuck = (await s.scalars(select(RevisitTask).where(RevisitTask.status == "calling")
+            stuck = (await s.scalars(select(RevisitTask).where(RevisitTask.status == "calling",
+                                                               RevisitTask.mode == "robot")
                                      .with_for_update())).all()
             for task in stuck:
                 open_attempts = (await s.scalars(select(RevisitAttempt).where(

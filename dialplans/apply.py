@@ -1,4 +1,6 @@
-"""Apply an edited dialplan to a running Asterisk: check, render, diff, reload, roll back on failure."""
+"""Apply an edited dialplan to a running Asterisk: check, render, diff, reload, roll back on failure.
+
+The phones' files (dialplans.phones) are left alone: the running service renders them from the agent directory."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import Protocol
 
 from dialplans.confcheck import check_rendered
 from dialplans.loader import DialplanError, load_dialplan
+from dialplans.phones import PHONE_FILES
 from dialplans.render import RenderContext, render
 
 log = logging.getLogger(__name__)
@@ -51,7 +54,8 @@ async def apply_dialplan(path: Path, etc_dir: Path, ctx: RenderContext, reloader
         plan = load_dialplan(path)
     except DialplanInvalid as exc:
         raise ApplyRefused([str(e) for e in exc.errors]) from None
-    files = render(plan, ctx)
+    # the phones' files belong to the agent directory of the running service: an edit of the file does not touch them
+    files = {name: text for name, text in render(plan, ctx).items() if name not in PHONE_FILES}
     problems = check_rendered(files)
     if problems:
         raise ApplyRefused(problems)

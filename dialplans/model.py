@@ -10,11 +10,13 @@ Mode = Literal["main", "whole_merge", "dual", "sub_centre"]
 Seat = Literal["general", "expert", "sub_centre"]
 Failsafe = Literal["apology", "queue"]
 Greeting = Literal["new_year", "festival", "none"]
+Phone = Literal["sip", "webrtc"]  # an agent's phone: a desk/soft phone over SIP, or the browser (WebRTC)
 
 MODES: tuple[str, ...] = ("main", "whole_merge", "dual", "sub_centre")
 SEATS: tuple[str, ...] = ("general", "expert", "sub_centre")
 FAILSAFES: tuple[str, ...] = ("apology", "queue")
 GREETINGS: tuple[str, ...] = ("new_year", "festival", "none")
+PHONES: tuple[str, ...] = ("sip", "webrtc")
 REQUIRED_PROMPTS: tuple[str, ...] = ("greeting", "apology", "goodbye", "transition", "rating", "rating_invalid",
                                      "rating_thanks", "silent_prompt", "silent_goodbye", "blocked",
                                      "watch_warning", "service_suspended", "queue_position", "queue_position_many")
@@ -105,6 +107,7 @@ class Agent:
     seat: Seat
     skills: tuple[tuple[str, int], ...]
     group: str = ""  # the team (班组) whose supervisor looks after this agent
+    phone: Phone = "sip"  # webrtc: the softphone in the desk page (over the service's /sip websocket)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from dialplans.model import LINKAGE_NUMBERS, Dialplan, Number
-from dialplans.siptls import SipTls, phone_context, phone_media, secure_only, tls_transport
+from dialplans.phones import PHONES_EXTENSIONS, PHONES_PJSIP, render_phones
+from dialplans.siptls import SipTls, secure_only, tls_transport
 from hotline.core.asterisk.agi.protocol import KEY_PARAM
 from hotline.core.asterisk.sipbans import BANS_FILE
 
@@ -45,8 +46,10 @@ class RenderContext:
 
 
 def render(plan: Dialplan, ctx: RenderContext) -> dict[str, str]:
-    """File name → text for pjsip, extensions, manager, musiconhold and confbridge."""
+    """File name → text for pjsip, extensions, manager, musiconhold and confbridge, and the phones' files of the
+    file's agents and supervisors (the running service renders those from the agent directory instead)."""
     return {
+        **render_phones(plan.agents, plan.supervisors, ctx),
         "pjsip.conf": _pjsip(plan, ctx),
         "extensions.conf": _extensions(plan, ctx),
         "manager.conf": _manager(ctx),
@@ -110,40 +113,9 @@ match={','.join(trunk.match)}
 type=aor
 contact={outbound}
 """)
-    phones = [(a.id, f"agent {a.id} ({a.seat} seat)", "agents") for a in plan.agents]
-    phones += [(sup.id, f"supervisor {sup.id}", "supervisors") for sup in plan.supervisors]
-    for phone, label, context in phones:
-        secret = ctx.agent_secrets.get(phone)
-        if not secret:
-            raise ValueError(f"no generated secret for phone {phone}")
-        out.append(f"""
-; {label}
-[{phone}]
-type=endpoint
-identify_by=username
-{phone_media(ctx.tls)}context={phone_context(ctx.tls, context)}
-disallow=all
-allow=alaw,ulaw
-dtmf_mode=rfc4733
-direct_media=no
-rtp_symmetric=yes
-force_rport=yes
-rewrite_contact=yes
-auth={phone}-auth
-aors={phone}
-callerid="{phone}" <{phone}>
-
-[{phone}-auth]
-type=auth
-auth_type=userpass
-username={phone}
-password={secret}
-
-[{phone}]
-type=aor
-max_contacts=1
-remove_existing=yes
-qualify_frequency=30
+    out.append(f"""
+; agents' and supervisors' phones: rendered from the agent directory on every change (dialplans.phones)
+#include {PHONES_PJSIP}
 """)
     return "".join(out)
 
@@ -227,9 +199,6 @@ exten => s,1,NoOp(revisit call ${{HOTLINE_CALL_ID}} for task ${{HOTLINE_REVISIT_
         f" same => n,GotoIf($[\"${{HOTLINE_NEXT}}\" != \"\"]?${{HOTLINE_NEXT}})\n"
         f" same => n,Playback({sounds}/apology)\n same => n(done),Hangup()\n" for n in LINKAGE_NUMBERS)
     every = plan.queue.announce_every
-    consult_seats = "".join(  # exact extensions: the transfer dials at once, with no wait for more digits
-        f"exten => {a.id},1,Set(HOTLINE_CONSULT_TARGET=PJSIP/{a.id})\n same => n,Goto(hotline-consult-dial,s,1)\n"
-        for a in plan.agents)
     queue_loop = (f" same => n(announce),AGI({ctx.agi('ivr/position', requeue)})\n"
                   f" same => n,MusicOnHold(default,{every})\n same => n,Goto(announce)\n") if every else (
                   " same => n,MusicOnHold(default)\n same => n,Hangup()\n")
@@ -294,11 +263,27 @@ exten => _X.,1,NoOp(three-way call of ${{HOTLINE_CALL_ID}} to ${{EXTEN}})
  same => n,Dial(PJSIP/${{EXTEN}}@{trunk},45)
  same => n,Hangup()
 
+; People call citizens back (issue 16): the service originates the agent's phone (PJSIP/<agent>, channel id =
+; the call id) into here; once the agent answers, the citizen is dialled through the carrier with the centre's
+; display number. The citizen's leg is recorded from their answer like an inbound caller's (callback-answered,
+; run by Dial's U() on that leg), and how the dial ended is announced (HotlineCallbackDial).
+[hotline-callback]
+exten => _X.,1,NoOp(callback ${{HOTLINE_CALL_ID}} of item ${{HOTLINE_CALLBACK}})
+ same => n,Set(CALLERID(all)="{plan.centre.display_number}" <{plan.centre.display_number}>)
+ same => n,Dial(PJSIP/${{EXTEN}}@{trunk},${{HOTLINE_RING_S}},U(hotline-callback-answered^s^1))
+ same => n,Hangup()
+exten => h,1,{_CALLBACK_DIAL_EVENT}
+
+[hotline-callback-answered]
+exten => s,1,UserEvent(HotlineCallbackAnswered,CallId: ${{HOTLINE_CALL_ID}})
+{_record(plan, ctx)} same => n,Return()
+
 ; Consult (attended) transfers (R-ACD-3): the agent's leg starts Asterisk's attended transfer (AMI Atxfer)
 ; into Local/<party>@hotline-consult-seat|out while the citizen hears music on hold; these ring the party and
 ; tell the service (HotlineConsult, HotlineConsultEnded); the agent hanging up hands the citizen over.
 [hotline-consult-seat]
-{consult_seats}
+; (one extension per seat: extensions_phones.conf)
+
 [hotline-consult-out]
 exten => _X.,1,Set(CALLERID(num)={plan.centre.display_number})
  same => n,Set(HOTLINE_CONSULT_TARGET=PJSIP/${{EXTEN}}@{trunk})
@@ -337,8 +322,8 @@ exten => *43,1,Answer()
  same => n,Echo()
  same => n,Hangup()
 """)
-    for agent in plan.agents:
-        out.append(f"exten => {agent.id},1,Dial(PJSIP/{agent.id},30)\n same => n,Hangup()\n")
+    out.append(f"; calls between seats and consult targets, one per seat, follow the agent directory\n"
+               f"#include {PHONES_EXTENSIONS}\n")
     if ctx.tls is not None:
         out.append(secure_only(("agents", "supervisors")))
     return "".join(out)
@@ -346,6 +331,8 @@ exten => *43,1,Answer()
 
 _CONSULT_ENDED_EVENT = ("UserEvent(HotlineConsultEnded,CallId: ${HOTLINE_CONSULT_CALL},"
                         "Target: ${HOTLINE_CONSULT_TARGET},Status: ${DIALSTATUS})")
+_CALLBACK_DIAL_EVENT = ("UserEvent(HotlineCallbackDial,CallId: ${HOTLINE_CALL_ID},Status: ${DIALSTATUS},"
+                        "Cause: ${HANGUPCAUSE},Talked: ${ANSWEREDTIME})")
 _REVISIT_DIAL_EVENT = ("UserEvent(HotlineRevisitDial,CallId: ${HOTLINE_CALL_ID},Status: ${DIALSTATUS},"
                        "Cause: ${HANGUPCAUSE},Early: ${HOTLINE_EARLY})")
 

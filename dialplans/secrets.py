@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dialplans.model import Dialplan
 
@@ -41,11 +43,33 @@ def load_or_create_secrets(path: Path, plan: Dialplan) -> Secrets:
                         for key in ("intake", "webhook", "admin")},
     }
     if fresh != data:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(fresh, f, indent=2)
-        tmp.replace(path)
+        _write(path, fresh)
     return Secrets(str(fresh["ami_user"]), str(fresh["ami_secret"]), {k: str(v) for k, v in agents.items()},
                    dict(fresh["case_system"]), str(fresh["world_ami_secret"]), str(fresh["agi_key"]))
+
+
+def new_phone_secret() -> str:
+    """A phone's SIP password: generated, never a fixed default."""
+    return _token()
+
+
+def save_phone_secrets(path: Path, phones: Mapping[str, str]) -> None:
+    """Set these phones' SIP passwords in the secrets file (others kept), written whole and 0600."""
+    data: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    data["agents"] = {**dict(data.get("agents") or {}), **phones}
+    _write(path, data)
+
+
+def _write(path: Path, data: Mapping[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(data, f, indent=2)
+    tmp.replace(path)
+
+
+def load_phone_secrets(path: Path) -> dict[str, str]:
+    """The phones' passwords in the secrets file (empty when there is none yet)."""
+    data = json.loads(path.read_text()) if path.exists() else {}
+    return {str(k): str(v) for k, v in dict(data.get("agents") or {}).items()}

@@ -18,6 +18,7 @@ from aiohttp import web
 from aiohttp.payload import AsyncIterablePayload
 from pydantic import BaseModel, Field
 
+from hotline.calls.audio import MEDIA_TYPES
 from hotline.core.errors import BadRequest, DomainError, NotFound
 from hotline.core.web.bodies import Query, path_id, read_query
 from hotline.core.web.policy import Grant, guarded
@@ -26,7 +27,6 @@ from recordings.catalog import Found, RecordingCatalog
 from recordings.sealing import KeyUnknown, SealBroken
 
 RECORDINGS = web.AppKey("recordings", RecordingCatalog)
-MEDIA_TYPES = {"opus": "audio/ogg", "mp3": "audio/mpeg", "wav": "audio/wav"}
 
 
 class SearchQuery(Query):

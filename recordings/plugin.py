@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hotline.calls.audio import StoredAudio
 from hotline.core.plugin import Brought, Deps, Plugin, Started
 from hotline.core.web.health import PartHealth
 from recordings import http
@@ -22,6 +23,7 @@ async def load(deps: Deps) -> Brought:
                                     fmt=s.format, max_backoff_s=s.max_backoff_s, keep_years=s.keep_years,
                                     max_attempts=s.max_attempts)
     catalog = RecordingCatalog(deps.sessions, store.open())  # malformed keys stop the service here
+    deps.publish(catalog.store, StoredAudio)  # a voice message on the callback work list is played from it
     store.open_backup()  # a bad backup target stops the service now, not the worker later
 
     async def start(_: Started) -> None:

@@ -74,9 +74,9 @@ class DutyCaller:
         unit = self._plan.unit(row.handling_unit)
         if unit is None:
             raise DutyCallRefused(f"no duty phone for handling unit '{row.handling_unit}' (units: in the dialplan)")
-        if phone not in {a.id for a in self._plan.agents} | {sup.id for sup in self._plan.supervisors}:
+        state = (await self._agents.agents()).get(phone)  # the ACD's agents: the directory's active ones
+        if state is None and phone not in {sup.id for sup in self._plan.supervisors}:
             raise DutyCallRefused(f"no phone {phone} among the agents and supervisors")
-        state = (await self._agents.agents()).get(phone)
         if state is not None and state.get("state") not in FREE_STATES:
             raise DutyCallRefused(f"phone {phone} is {state.get('state')}; try when the call has ended")
         await self._dialout.check("duty_call", unit.duty_number, agent=phone)  # nothing rings when refused

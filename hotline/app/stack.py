@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
+from acd.directory.sync import PhoneSync
 from dialplans.loader import load_dialplan
 from dialplans.model import Dialplan
 from dialplans.render import RenderContext, render
@@ -195,6 +196,8 @@ class Stack(NamedServices):
         bans = SipBans(deps.redis, BanPolicy(s.sip.ban_after, s.sip.ban_window_s, s.sip.ban_s))
         banned = await bans.current()
         configs = {**render(dialplan, ctx), BANS_FILE: ban_file(banned)}
+        if (phones := self.services.find(PhoneSync)) is not None:  # the phones as the agent directory has them
+            configs.update(await phones.files(ctx))
         if s.asterisk_full_log:
             configs["logger.conf"] = logger_conf(full=True)
         self.hotline = hotline = AsteriskInstance(deps.root, "hotline", configs, inner_dir=data.instance("hotline"))
@@ -210,7 +213,7 @@ class Stack(NamedServices):
 
     async def _start_web(self, tables: list[RouteTable], pages: dict[str, Path], deps: Deps) -> None:
         assert self.tokens is not None and self.dialplan is not None
-        teams = Teams({a.id: a.group for a in self.dialplan.agents if a.group})
+        teams = self.services.find(Teams) or Teams({a.id: a.group for a in self.dialplan.agents if a.group})
         assert self.users is not None
         self.accounts = accounts = sign_in(self.users, deps.redis, self.settings.accounts)
         app = build_app(WebParts(tables, self.tokens, AuditLog(deps.sessions), self.health, self.registry, teams,

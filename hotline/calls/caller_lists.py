@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from hotline.calls.measures import Decision, governing
 from hotline.calls.models import CallerListEntry, CallerMeasure, CallRecord
+from hotline.calls.records import OUTBOUND_MODES
 from hotline.core.db.engine import SessionFactory
 from hotline.core.db.integrity import is_duplicate
 
@@ -100,6 +101,7 @@ class CallerLists:
             kinds = (await s.scalars(select(CallerListEntry.kind).where(CallerListEntry.number == number))).all()
             earlier = await s.scalar(select(func.count()).select_from(CallRecord).where(
                 CallRecord.caller == number, CallRecord.started_at >= now - REPEAT_WINDOW,
-                CallRecord.call_id != exclude_call))
+                CallRecord.call_id != exclude_call,  # the calls the hotline placed to them are not theirs
+                or_(CallRecord.route_mode.is_(None), CallRecord.route_mode.not_in(OUTBOUND_MODES))))
             measures = (await s.scalars(select(CallerMeasure).where(CallerMeasure.number == number))).all()
         return CallerStanding(frozenset(kinds), bool(earlier), governing([Decision.of(m) for m in measures], now))

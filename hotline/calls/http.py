@@ -62,6 +62,9 @@ class CallOut(BaseModel):
     flags: list[str] = Field(description="the caller's labels when the call came in (vip, elderly, watch …)")
     watch: bool = Field(description="the caller is watched or warned (R-ACC-7): the agent is told")
     measure: dict[str, Any] | None = Field(description="the measure on the caller in force at the call, if any")
+    direction: Literal["inbound", "outbound"] = Field(description="outbound: a call the hotline placed (a callback "
+                                                      "by an agent, a revisit, a duty call); `caller` is then the "
+                                                      "number called")
 
 
 class CallList(BaseModel):

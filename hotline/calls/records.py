@@ -17,6 +17,8 @@ from hotline.calls.models import CallRecord, Rating, Recording
 from hotline.core.db.engine import SessionFactory
 from hotline.core.db.integrity import is_duplicate, violation
 
+OUTBOUND_MODES = ("revisit", "duty_call", "callback")  # route modes of the calls the hotline places
+
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
@@ -81,6 +83,7 @@ class CallView:
             "outcome": self.outcome, "hangup_cause": self.hangup_cause, "failsafe_reason": self.failsafe_reason,
             "steps": self.steps, "recordings": self.recordings,
             "flags": self.flags, "watch": "watch" in self.flags, "measure": self.measure,
+            "direction": "outbound" if self.route.get("mode") in OUTBOUND_MODES else "inbound",
         }
 
 

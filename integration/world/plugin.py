@@ -4,10 +4,14 @@ citizens, agents' phones and petitioners; `hotline call` places a test call from
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import functools
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from acd.directory.sync import PhoneSync
 from acd.router import Router
 from dialplans.model import Dialplan
 from dialplans.secrets import Secrets
@@ -37,7 +41,7 @@ async def _demo_agents_ready(hotline: AsteriskInstance, acd: Router, dialplan: D
     """Once the world's phones have registered, their signed-out agents sign in ready (after a restart the
     others keep the state they are in)."""
     states = await acd.agents()
-    waiting = {a.id for a in dialplan.agents if states.get(a.id, {}).get("state", "signed_out") == "signed_out"}
+    waiting = {a.id for a in dialplan.agents if states.get(a.id, {}).get("state") == "signed_out"}  # (active ones)
     deadline = asyncio.get_running_loop().time() + timeout
     while waiting and asyncio.get_running_loop().time() < deadline:
         contacts = await hotline.cli("pjsip show contacts")
@@ -51,6 +55,12 @@ async def _demo_agents_ready(hotline: AsteriskInstance, acd: Router, dialplan: D
         log.warning("demo agents' phones not registered: %s", ", ".join(sorted(waiting)))
 
 
+async def _follow_phones(world: AsteriskInstance, ami: AmiClient, ctx: WorldContext, phones: Mapping[str, str]) -> None:
+    """The world's phones follow the agent directory: one registered phone per active agent, with its password."""
+    world.write_configs({"pjsip.conf": render_world(dataclasses.replace(ctx, agent_secrets=phones))["pjsip.conf"]})
+    await ami.action("Command", {"Command": "module reload res_pjsip.so"}, timeout=15)
+
+
 async def load(deps: Deps) -> Brought:
     if not deps.core.with_world:
         return Brought()
@@ -60,9 +70,11 @@ async def load(deps: Deps) -> Brought:
     async def start(started: Started) -> None:
         announcements = data.inner_of("world-announcements")  # the carrier's 空号 / 关机 … in Chinese
         await deps.renderer.render_all(CARRIER_ANNOUNCEMENTS, data.host(announcements))
+        phones = deps.find(PhoneSync)  # the world plays the directory's SIP phones, and follows it
         ctx = WorldContext(bind_host=core.bind_host, sip_port=core.ports.world_sip, ami_port=core.ports.world_ami,
                            ami_user="world", ami_secret=secrets.world_ami_secret, hotline_host=core.bind_host,
-                           hotline_sip_port=core.ports.hotline_sip, agent_secrets=secrets.agent_secrets,
+                           hotline_sip_port=core.ports.hotline_sip,
+                           agent_secrets=phones.sip_phones if phones is not None else secrets.agent_secrets,
                            announcements=announcements, hotline_tls=started.services.find(SipTls),
                            tls_port=free_port() if started.services.find(SipTls) else 0)
         world = AsteriskInstance(deps.root, "world", render_world(ctx), inner_dir=data.instance("world"))
@@ -73,6 +85,8 @@ async def load(deps: Deps) -> Brought:
         brought.closers.append(ami.close)
         started.services.publish(World(world, ami, {"host": core.bind_host, "port": ctx.ami_port,
                                                     "username": ctx.ami_user, "secret": ctx.ami_secret}))
+        if phones is not None:
+            phones.followers.append(functools.partial(_follow_phones, world, ami, ctx))
         await _demo_agents_ready(started.hotline, deps.get(Router), deps.get(Dialplan))
 
     async def health() -> PartHealth:

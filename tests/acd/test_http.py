@@ -96,6 +96,9 @@ class ScriptedAcd:
     async def stats(self, day: str) -> dict[str, dict[str, float]]:
         return {"general": {"offered": 2, "answered": 1, "day": float(day.replace("-", ""))}}
 
+    async def reports(self, day: str) -> dict[str, Any]:
+        return {}
+
     async def connection_rate(self) -> ConnectionRate:
         return ConnectionRate(datetime(2026, 11, 21, tzinfo=UTC), datetime(2026, 11, 22, tzinfo=UTC), 20, 19)
 

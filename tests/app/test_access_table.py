@@ -7,6 +7,7 @@ import importlib
 import re
 from pathlib import Path
 
+from acd.directory import http as directory_http
 from hotline.app.access import POLICY
 from hotline.app.plugins import PLUGINS
 from hotline.app.web import service_tables
@@ -26,6 +27,7 @@ def all_routes() -> list[Route]:
         except ModuleNotFoundError:
             continue
         routes += module.table.routes
+    routes += directory_http.table.routes  # the ACD's second table: the agent directory
     return routes
 
 

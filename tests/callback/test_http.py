@@ -26,9 +26,11 @@ from dialplans.loader import load_dialplan
 from dialplans.model import RevisitSettings
 from hotline.app.settings import Settings
 from hotline.app.web import api_document
+from hotline.calls.records import CallRecords
 from hotline.core.db.engine import SessionFactory
 from hotline.core.web.audit import AuditLog
 from hotline.core.web.tokens import ApiTokens
+from tests.callback.desk import callback_desk
 from tests.dialplans.unlimited import unlimited_guard
 from tests.webapp import ThreadedServer, web_app
 
@@ -47,7 +49,8 @@ def revisit_app(sessions: SessionFactory, tokens: ApiTokens) -> tuple[web.Applic
     dialer = Dialer(tasks, None, None, None, plan, RevisitPrompts(Path("/nonexistent"), "/x"),  # type: ignore[arg-type]
                     calm, dialout=unlimited_guard(plan))
     ops = RevisitOps(tasks, dialer)
-    return web_app(sessions, tokens, callback_http.routes(ops)), ops
+    desk = callback_desk(sessions, CallRecords(sessions), plan)
+    return web_app(sessions, tokens, callback_http.routes(ops, desk)), ops
 
 
 @dataclass

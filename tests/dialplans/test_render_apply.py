@@ -12,6 +12,7 @@ from dialplans.apply import ApplyRefused, ApplyRolledBack, apply_dialplan
 from dialplans.confcheck import check_conf_file, check_rendered
 from dialplans.loader import check_dialplan, load_dialplan
 from dialplans.model import Dialplan
+from dialplans.phones import PHONES_EXTENSIONS, PHONES_PJSIP
 from dialplans.render import RenderContext, render
 from dialplans.secrets import load_or_create_secrets
 
@@ -82,7 +83,10 @@ def test_rendered_configs_parse_and_keep_the_failsafe_contract() -> None:
     assert "[hotline-failsafe]" in ext
     assert "bindaddr=127.0.0.1" in files["manager.conf"] and "permit=127.0.0.1/32" in files["manager.conf"]
     for agent in plan.agents:
-        assert files["pjsip.conf"].count(f"password=pw-{agent.id}-x") == 1
+        assert files[PHONES_PJSIP].count(f"password=pw-{agent.id}-x") == 1
+        assert f"exten => {agent.id},1,Dial(PJSIP/{agent.id},30)" in files[PHONES_EXTENSIONS]
+    assert f"#include {PHONES_PJSIP}" in files["pjsip.conf"] and "password=" not in files["pjsip.conf"]
+    assert f"#include {PHONES_EXTENSIONS}" in ext
     with pytest.raises(ValueError, match="no generated secret"):
         render(plan, ctx({}))
 

@@ -9,6 +9,7 @@ import pytest
 
 from dialplans.confcheck import check_rendered
 from dialplans.loader import check_dialplan, load_dialplan
+from dialplans.phones import PHONES_PJSIP
 from dialplans.render import RenderContext, render
 from dialplans.siptls import SipTls
 from hotline.core.asterisk.sipbans import BANS_FILE
@@ -28,7 +29,13 @@ def rendered(bind: str = "127.0.0.1", tls: SipTls | None = None) -> dict[str, st
 
 def pjsip_and_manager(bind: str = "127.0.0.1") -> tuple[str, str]:
     files = rendered(bind)
-    return files["pjsip.conf"], files["manager.conf"]
+    return pjsip_read(files), files["manager.conf"]
+
+
+def pjsip_read(files: dict[str, str]) -> str:
+    """pjsip.conf as Asterisk reads it: with the phones' file it includes."""
+    assert f"#include {PHONES_PJSIP}" in files["pjsip.conf"]
+    return files["pjsip.conf"] + files[PHONES_PJSIP]
 
 
 def section(conf: str, name: str, kind: str) -> str:
@@ -103,7 +110,7 @@ def test_a_wide_match_said_on_purpose_passes_and_a_bad_flag_is_located(tmp_path:
 @pytest.mark.parametrize("ca", ["/srv/tls/ca.pem", ""])
 def test_with_tls_the_phones_are_reached_over_tls_with_srtp_only_and_the_carrier_stays_on_udp(ca: str) -> None:
     files = rendered(tls=SipTls("/srv/tls/cert.pem", "/srv/tls/key.pem", ca, 5061))
-    pjsip, extensions = files["pjsip.conf"], files["extensions.conf"]
+    pjsip, extensions = pjsip_read(files), files["extensions.conf"]
     transport = section(pjsip, "transport-tls", "transport")
     assert "protocol=tls\nbind=127.0.0.1:5061\n" in transport and "method=tlsv1_2\n" in transport
     assert "cert_file=/srv/tls/cert.pem\npriv_key_file=/srv/tls/key.pem\n" in transport

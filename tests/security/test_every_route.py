@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, settings
 from sqlalchemy import select
 
 from acd import http as acd_http
+from acd.directory import http as directory_http
 from callback import http as callback_http
 from desk import http as desk_http
 from hotline.app.access import POLICY
@@ -63,9 +64,10 @@ from tickets import http as tickets_http
 _PARAM = re.compile(r"\{(\w+)(?::[^}]+)?\}")
 OTHER_TEAMS = {"call_id": "c3", "agent": "8003", "ticket_id": "3", "recording_id": "3", "number": "13800000003",
                "kind": "vip", "message_id": "1", "campaign_id": "1", "token_id": str(SPARE_TOKEN),
-               "user_id": str(USER_8003)}
+               "user_id": str(USER_8003), "callback_id": "1"}
 MISSING = {"call_id": "c404", "agent": "8999", "ticket_id": "999", "recording_id": "999", "number": "13900000404",
-           "kind": "vip", "message_id": "999", "campaign_id": "999", "token_id": "999", "user_id": "999"}
+           "kind": "vip", "message_id": "999", "campaign_id": "999", "token_id": "999", "user_id": "999",
+           "callback_id": "999"}
 OBJECTS = {"call_id", "agent", "ticket_id", "recording_id", "number", "user_id"}  # naming someone's object
 BODIES: dict[tuple[str, str], Any] = {  # a valid body, so that a refusal is about who asks, not what is sent
     ("POST", "/api/caller-lists"): {"number": "13800000009", "kind": "vip"},
@@ -89,6 +91,13 @@ BODIES: dict[tuple[str, str], Any] = {  # a valid body, so that a refusal is abo
     ("POST", "/api/session"): {"username": "nobody.here", "password": "not-a-password"},
     ("POST", "/api/session/password"): {"old": "not-the-password", "new": "a-new-password-42"},
     ("POST", "/api/users"): {"username": "walk.new", "role": "agent", "agent_id": "8002"},
+    ("POST", "/api/callbacks/{callback_id}/outcome"): {"outcome": "reached"},
+    ("POST", "/api/directory/agents"): {"id": "8555", "name": "新人", "seat": "general", "team": "一组",
+                                        "skills": {"general": 2}},
+    ("POST", "/api/directory/agents/bulk"): {"agents": [{"id": "8556", "name": "新人", "seat": "general",
+                                                         "team": "一组", "skills": {"general": 2}}]},
+    ("PATCH", "/api/directory/agents/{agent}"): {"name": "改名"},
+    ("POST", "/api/directory/teams"): {"name": "三组"},
 }
 ENDS_SESSION = {("DELETE", "/api/session"), ("POST", "/api/session/everywhere")}
 
@@ -218,8 +227,8 @@ async def test_every_route_as_every_role_answers_as_the_access_table_says(walk: 
 
 # --- generated requests: no 5xx for any role ---
 
-document = api_document([calls_http.table, acd_http.table, tickets_http.table, callback_http.table,
-                         recordings_http.table, desk_http.table])
+document = api_document([calls_http.table, acd_http.table, directory_http.table, tickets_http.table,
+                         callback_http.table, recordings_http.table, desk_http.table])
 # (rotating tokens is left out: a generated id would revoke the principals' own tokens halfway)
 schema = schemathesis.openapi.from_dict(document).exclude(path_regex=r"^/api/tokens/")
 

@@ -3,8 +3,9 @@ principals of the access tests: two teams, their objects seeded as rows, one tok
 
 Team 一组 has agents 8001 and 8002, team 二组 agent 8003. Call c1 (caller 13800000001) was taken by 8001,
 c3 (caller 13800000003) by 8003; each has a stored recording (ids 1 and 3) and a ticket its agent created
-(ids 1 and 3). The ACD is the scripted one of the ACD's route tests (c1 with 8001, c3 with 8003); duty calls
-are refused before they would ring (the seeded tickets are not urgent). Supervisor phones: 9001, 9002.
+(ids 1 and 3). The agent directory has the three agents in their teams. The ACD is the scripted one of the
+ACD's route tests (c1 with 8001, c3 with 8003); duty calls are refused before they would ring (the seeded
+tickets are not urgent). Supervisor phones: 9001, 9002.
 With people's accounts (a `SignIn` given): user 1 is agent 8003's account (team 二组), and the session
 principals (an agent of 一组, 一组's supervisor) have accounts that sign in with `SESSION_PASSWORD`.
 """
@@ -19,6 +20,9 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from acd import http as acd_http
+from acd.directory import http as directory_http
+from acd.directory.secrets import PhoneSecrets
+from acd.directory.service import AgentDirectory, Rules
 from callback import http as callback_http
 from callback.dialer import Dialer, RevisitPrompts
 from callback.http import RevisitOps
@@ -29,7 +33,7 @@ from desk.lines import Lines
 from desk.pop import PopWords, ScreenPop
 from dialplans.calendar import WorkCalendar
 from dialplans.loader import load_dialplan
-from dialplans.model import RevisitSettings
+from dialplans.model import Agent, RevisitSettings
 from hotline.app.settings import Settings
 from hotline.app.web import WebParts, build_app
 from hotline.calls import http as calls_http
@@ -54,6 +58,7 @@ from recordings import http as recordings_http
 from recordings.catalog import RecordingCatalog
 from recordings.store import LocalStore
 from tests.acd.test_http import ScriptedAcd, emergency_flags
+from tests.callback.desk import callback_desk
 from tests.callback.test_http import calm
 from tests.desk.test_http import MemoryLive
 from tests.dialplans.unlimited import unlimited_guard
@@ -136,7 +141,7 @@ def domain_tables(sessions: SessionFactory, store: LocalStore, acd: ScriptedAcd)
     return [calls_http.routes(calls, CallerLists(sessions), CallerMeasures(sessions)),
             acd_http.routes(acd, SUPERVISOR_PHONES, emergency_flags(sessions)),
             tickets_http.routes(tickets, tickets_http.CaseLink(outbox, mapping, "webhook-secret"), duty),
-            callback_http.routes(RevisitOps(revisits, dialer)),
+            callback_http.routes(RevisitOps(revisits, dialer), callback_desk(sessions, calls, plan)),
             recordings_http.routes(RecordingCatalog(sessions, store)),
             desk_http.routes(desk_http.DeskParts(ScreenPop(sessions, MemoryLive(), Lines(plan), PopWords({}, (), "")),
                                                  plan, ticket_form(plan, Catalogue.shipped())))]
@@ -155,11 +160,16 @@ async def whole_app(sessions: SessionFactory, tokens: ApiTokens, audit: AuditLog
     people's sign-in and the seeded users."""
     store, acd = LocalStore(folder / "store"), ScriptedAcd()
     await seed(sessions, store)
+    directory = AgentDirectory(sessions, Rules.of(load_dialplan(Settings().core.dialplan_file)),
+                               PhoneSecrets(folder / "secrets.json", {}))
+    await directory.seed(Agent(agent, f"坐席{agent}", "general", (("general", 3),), team)
+                         for agent, team in TEAMS.items())
     bearer = {p.name: "Bearer " + await tokens.create(name=p.name, role=p.role, agent_id=p.agent, group=p.group)
               for p in (*PRINCIPALS, PHONE_SUPERVISOR)}
     await tokens.create(name="spare", role="engineer")  # SPARE_TOKEN: one a test may rotate
     if accounts is not None:
         await seed_users(accounts.users)
-    app = build_app(WebParts(domain_tables(sessions, store, acd), tokens, audit, HealthRegistry(), CollectorRegistry(),
-                             Teams(TEAMS), throttle=UNTHROTTLED, accounts=accounts))
+    tables = [*domain_tables(sessions, store, acd), directory_http.routes(directory)]
+    app = build_app(WebParts(tables, tokens, audit, HealthRegistry(), CollectorRegistry(), Teams(TEAMS),
+                             throttle=UNTHROTTLED, accounts=accounts))
     return app, acd, bearer

@@ -1,0 +1,75 @@
+"""The phones' part of the hotline's configs, in files of their own so they can follow the agent directory:
+each agent's and supervisor's PJSIP endpoint (`pjsip_phones.conf`, included from pjsip.conf) and the dialplan
+lines per seat (`extensions_phones.conf`, included from extensions.conf: calls between seats in `[agents]`,
+consult targets in `[hotline-consult-seat]`). Rendered from the dialplan file's lists by `hotline dialplan
+render`, and from the directory (acd.directory) by the running service on every change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from dialplans.model import Agent, Supervisor
+from dialplans.siptls import phone_context, phone_media
+
+if TYPE_CHECKING:
+    from dialplans.render import RenderContext
+
+PHONES_PJSIP = "pjsip_phones.conf"
+PHONES_EXTENSIONS = "extensions_phones.conf"
+PHONE_FILES: tuple[str, ...] = (PHONES_PJSIP, PHONES_EXTENSIONS)
+HEADER = "; Generated from the agent directory (the dialplan file's agents: seed it). Do not edit.\n"
+
+
+def render_phones(agents: Sequence[Agent], supervisors: Sequence[Supervisor], ctx: RenderContext) -> dict[str, str]:
+    """File name → text of the phones' endpoints and their dialplan lines; every phone needs a secret."""
+    return {PHONES_PJSIP: _pjsip(agents, supervisors, ctx), PHONES_EXTENSIONS: _extensions(agents)}
+
+
+def _pjsip(agents: Sequence[Agent], supervisors: Sequence[Supervisor], ctx: RenderContext) -> str:
+    phones = [(a.id, f"agent {a.id} ({a.seat} seat)", "agents") for a in agents]
+    phones += [(sup.id, f"supervisor {sup.id}", "supervisors") for sup in supervisors]
+    out = [HEADER]
+    for phone, label, context in phones:
+        secret = ctx.agent_secrets.get(phone)
+        if not secret:
+            raise ValueError(f"no generated secret for phone {phone}")
+        out.append(f"""
+; {label}
+[{phone}]
+type=endpoint
+identify_by=username
+{phone_media(ctx.tls)}context={phone_context(ctx.tls, context)}
+disallow=all
+allow=alaw,ulaw
+dtmf_mode=rfc4733
+direct_media=no
+rtp_symmetric=yes
+force_rport=yes
+rewrite_contact=yes
+auth={phone}-auth
+aors={phone}
+callerid="{phone}" <{phone}>
+
+[{phone}-auth]
+type=auth
+auth_type=userpass
+username={phone}
+password={secret}
+
+[{phone}]
+type=aor
+max_contacts=1
+remove_existing=yes
+qualify_frequency=30
+""")
+    return "".join(out)
+
+
+def _extensions(agents: Sequence[Agent]) -> str:
+    """Calls between seats, and each seat as a consult target (exact extensions: the transfer dials at once)."""
+    seats = "".join(f"exten => {a.id},1,Dial(PJSIP/{a.id},30)\n same => n,Hangup()\n" for a in agents)
+    consult = "".join(f"exten => {a.id},1,Set(HOTLINE_CONSULT_TARGET=PJSIP/{a.id})\n"
+                      " same => n,Goto(hotline-consult-dial,s,1)\n" for a in agents)
+    return f"{HEADER}\n[agents]\n{seats}\n[hotline-consult-seat]\n{consult}"
