@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from acd.directory.service import AgentDirectory
 from desk.phrases import phrases
 from desk.pop import NoSuchCall, ScreenPop
 from desk.targets import transfer_targets
@@ -28,6 +29,7 @@ class DeskParts:
     pop: ScreenPop
     plan: Dialplan
     ticket_form: dict[str, Any]
+    directory: AgentDirectory
 
 
 DESK = web.AppKey("desk", DeskParts)
@@ -68,7 +70,9 @@ async def service_phrases(request: web.Request, grant: Grant) -> web.Response:
            "sub-centre seats, handling units' duty numbers, the linkage numbers 110/119/120/122")
 @guarded("desk.reference", resource="desk/transfer-targets")
 async def targets(request: web.Request, grant: Grant) -> web.Response:
-    return web.json_response(transfer_targets(request.app[DESK].plan, me=grant.who.agent_id))
+    desk = request.app[DESK]
+    seats = await desk.directory.agents(active_only=True)
+    return web.json_response(transfer_targets(desk.plan, seats, me=grant.who.agent_id))
 
 
 @table.get("/api/desk/ticket-form", summary="the ticket form's choices and checks: request types, urgencies, "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from acd.directory.service import AgentDirectory
 from acd.store import AcdStore
 from desk import http
 from desk.form import ticket_form
@@ -20,11 +21,10 @@ PAGES = Path(__file__).parent / "pages"
 async def load(deps: Deps) -> Brought:
     plan = deps.get(Dialplan)
     tickets = deps.find(Tickets)
-    words = PopWords({a.id: a.name for a in plan.agents}, tuple(plan.rating.labels),
-                     plan.prompts.get("watch_warning", "本热线全程录音，并能显示来电号码，请您文明通话。"))
+    words = PopWords(tuple(plan.rating.labels), plan.prompts.get("watch_warning", ""))
     pop = ScreenPop(deps.sessions, deps.get(AcdStore), Lines(plan), words)
     form = ticket_form(plan, tickets.catalogue if tickets is not None else Catalogue.shipped())
-    return Brought(routes=[http.routes(http.DeskParts(pop, plan, form))],
+    return Brought(routes=[http.routes(http.DeskParts(pop, plan, form, deps.get(AgentDirectory)))],
                    pages={"desk": PAGES / "desk", "login": PAGES / "login", "common": PAGES / "common"})
 
 

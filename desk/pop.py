@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
 
+from acd.directory.models import DirectoryAgent
 from desk.lines import Lines
 from desk.words import FLAGS, OUTCOMES, TICKET_STATUSES
 from hotline.calls.models import CallRecord
@@ -37,9 +38,8 @@ class NoSuchCall(LookupError):
 
 @dataclass(frozen=True)
 class PopWords:
-    """What the pop says in the dialplan's words: agents' names, rating labels, the recorded-line warning."""
+    """What the pop says in the dialplan's words: rating labels, the recorded-line warning."""
 
-    agent_names: Mapping[str, str]
     rating_labels: tuple[str, ...]
     watch_warning: str
 
@@ -142,7 +142,11 @@ class ScreenPop:
         for call_id, ticket in linked:
             per_call.setdefault(call_id, []).append(self._ticket(ticket, confidential))
             shown.add(ticket.id)
-        names, labels = self._words.agent_names, self._words.rating_labels
+        agents = {c.agent for c in earlier if c.agent}
+        rows = (await s.execute(select(DirectoryAgent.id, DirectoryAgent.name)
+                                .where(DirectoryAgent.id.in_(agents)))).all() if agents else []
+        names = {agent: name for agent, name in rows}
+        labels = self._words.rating_labels
         calls = [{"call_id": c.call_id, "started_at": c.started_at.isoformat(), "dialled": c.dialled,
                   "agent": c.agent, "agent_name": names.get(c.agent or ""), "outcome": c.outcome,
                   "outcome_label": OUTCOMES.get(c.outcome or "", c.outcome or ""), "rating": c.rating,

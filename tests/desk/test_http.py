@@ -7,12 +7,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from acd.directory.secrets import PhoneSecrets
+from acd.directory.service import AgentDirectory, Rules
 from desk import http as desk_http
 from desk.form import ticket_form
 from desk.lines import Lines
@@ -64,11 +67,13 @@ class Api:
 
 
 @pytest.fixture
-async def api(sqlite_sessions: SessionFactory) -> AsyncIterator[Api]:
+async def api(sqlite_sessions: SessionFactory, tmp_path: Path) -> AsyncIterator[Api]:
     tokens, audit, live = ApiTokens(sqlite_sessions), AuditLog(sqlite_sessions), MemoryLive()
-    words = PopWords({a.id: a.name for a in PLAN.agents}, tuple(PLAN.rating.labels), PLAN.prompts["watch_warning"])
+    words = PopWords(tuple(PLAN.rating.labels), PLAN.prompts["watch_warning"])
     pop = ScreenPop(sqlite_sessions, live, Lines(PLAN), words)
-    parts = desk_http.DeskParts(pop, PLAN, ticket_form(PLAN, Catalogue.shipped()))
+    directory = AgentDirectory(sqlite_sessions, Rules.of(PLAN), PhoneSecrets(tmp_path / "secrets.json", {}))
+    await directory.seed(PLAN.agents)  # as the service does on its first start
+    parts = desk_http.DeskParts(pop, PLAN, ticket_form(PLAN, Catalogue.shipped()), directory)
     app = web_app(sqlite_sessions, tokens, desk_http.routes(parts), teams=TEAMS, audit=audit)
     async with TestClient(TestServer(app)) as client:
         yield Api(client, tokens, audit, sqlite_sessions, live)

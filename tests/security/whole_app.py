@@ -142,9 +142,14 @@ def domain_tables(sessions: SessionFactory, store: LocalStore, acd: ScriptedAcd)
             acd_http.routes(acd, SUPERVISOR_PHONES, emergency_flags(sessions)),
             tickets_http.routes(tickets, tickets_http.CaseLink(outbox, mapping, "webhook-secret"), duty),
             callback_http.routes(RevisitOps(revisits, dialer), callback_desk(sessions, calls, plan)),
-            recordings_http.routes(RecordingCatalog(sessions, store)),
-            desk_http.routes(desk_http.DeskParts(ScreenPop(sessions, MemoryLive(), Lines(plan), PopWords({}, (), "")),
-                                                 plan, ticket_form(plan, Catalogue.shipped())))]
+            recordings_http.routes(RecordingCatalog(sessions, store))]
+
+
+def desk_table(sessions: SessionFactory, directory: AgentDirectory) -> RouteTable:
+    """The desk's routes; the ACD's live view of calls is empty, so the call records name the agents."""
+    plan = load_dialplan(Settings().core.dialplan_file)
+    pop = ScreenPop(sessions, MemoryLive(), Lines(plan), PopWords(plan.rating.labels, ""))
+    return desk_http.routes(desk_http.DeskParts(pop, plan, ticket_form(plan, Catalogue.shipped()), directory))
 
 
 async def seed_users(users: Users) -> None:
@@ -169,7 +174,7 @@ async def whole_app(sessions: SessionFactory, tokens: ApiTokens, audit: AuditLog
     await tokens.create(name="spare", role="engineer")  # SPARE_TOKEN: one a test may rotate
     if accounts is not None:
         await seed_users(accounts.users)
-    tables = [*domain_tables(sessions, store, acd), directory_http.routes(directory)]
+    tables = [*domain_tables(sessions, store, acd), directory_http.routes(directory), desk_table(sessions, directory)]
     app = build_app(WebParts(tables, tokens, audit, HealthRegistry(), CollectorRegistry(), Teams(TEAMS),
                              throttle=UNTHROTTLED, accounts=accounts))
     return app, acd, bearer
