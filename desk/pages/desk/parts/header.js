@@ -16,7 +16,7 @@ export const DeskHeader = {
     <div class="hl-brand"><span class="hl-emblem">12345</span><span>坐席工作台</span></div>
     <div class="who" data-test="who">{{ desk.user.name || desk.user.username }} <span class="hl-mono">工号 {{ desk.agent }}</span></div>
     <div class="state">
-      <el-tag :type="stateType" effect="dark" size="large" data-test="agent-state">{{ stateLabel }}</el-tag>
+      <el-tag disable-transitions :type="stateType" effect="dark" size="large" data-test="agent-state">{{ stateLabel }}</el-tag>
       <span v-if="desk.agentState.state === 'wrap_up'" class="wrap-left" data-test="wrap-left">剩余 {{ wrapLeft }} 秒</span>
     </div>
     <div class="actions">
@@ -33,7 +33,7 @@ export const DeskHeader = {
     </div>
     <div class="phone">
       <el-tooltip :content="desk.phoneState" placement="bottom">
-        <el-tag :type="phoneType" effect="plain" data-test="phone-state">话机：{{ phoneLabel }}</el-tag>
+        <el-tag disable-transitions :type="phoneType" effect="plain" data-test="phone-state">话机：{{ phoneLabel }}</el-tag>
       </el-tooltip>
       <template v-if="desk.phone">
         <el-button size="small" :type="desk.muted ? 'danger' : ''" @click="toggleMute" data-test="mute">{{ desk.muted ? '取消静音' : '静音' }}</el-button>
@@ -48,7 +48,7 @@ export const DeskHeader = {
         </el-select>
       </template>
     </div>
-    <el-tag :type="desk.feed === 'open' ? 'success' : 'danger'" effect="plain" size="small" data-test="feed-state">
+    <el-tag disable-transitions :type="desk.feed === 'open' ? 'success' : 'danger'" effect="plain" size="small" data-test="feed-state">
       {{ desk.feed === 'open' ? '实时连接正常' : '实时连接中断，重连中' }}</el-tag>
     <el-dropdown class="quit" split-button type="primary" @click="quit" @command="quitEverywhere">
       <span data-test="sign-out">退出</span>

@@ -24,7 +24,7 @@ export const CallerPanel = {
   <el-card class="caller" shadow="never" data-test="caller-panel">
     <template #header>
       <div class="card-head"><span>来电信息</span>
-        <el-tag v-if="call" :type="stateType" effect="dark" data-test="call-state">{{ stateLabel }}</el-tag></div>
+        <el-tag disable-transitions v-if="call" :type="stateType" effect="dark" data-test="call-state">{{ stateLabel }}</el-tag></div>
     </template>
     <div v-if="!call" class="idle hl-muted" data-test="idle">暂无来电。点击“就绪”开始接听。</div>
     <template v-else>
@@ -42,7 +42,7 @@ export const CallerPanel = {
       <template v-if="caller">
         <div class="number hl-mono" data-test="pop-number">{{ caller }}</div>
         <div class="flags" data-test="pop-flags">
-          <el-tag v-for="f in flags" :key="f.kind" :type="flagType(f.kind)" effect="dark">{{ f.label }}</el-tag>
+          <el-tag disable-transitions v-for="f in flags" :key="f.kind" :type="flagType(f.kind)" effect="dark">{{ f.label }}</el-tag>
           <span v-if="!flags.length" class="hl-muted">无标记</span>
         </div>
       </template>
@@ -63,14 +63,14 @@ export const CallerPanel = {
               <div class="hist-line">
                 <span>{{ c.dialled }}</span>
                 <span>{{ c.agent ? ('坐席 ' + (c.agent_name || '') + ' ' + c.agent) : (c.outcome_label || '未接通') }}</span>
-                <el-tag size="small" :type="c.rating && c.rating >= 4 ? 'danger' : 'info'">{{ c.rating_label ? ('评价：' + c.rating_label) : '未评价' }}</el-tag>
+                <el-tag disable-transitions size="small" :type="c.rating && c.rating >= 4 ? 'danger' : 'info'">{{ c.rating_label ? ('评价：' + c.rating_label) : '未评价' }}</el-tag>
               </div>
               <div v-for="t in c.tickets" :key="t.id" class="hist-ticket">工单 {{ t.number }} · {{ t.title || '（无标题）' }}
-                <el-tag size="small" effect="plain">{{ t.status_label }}</el-tag></div>
+                <el-tag disable-transitions size="small" effect="plain">{{ t.status_label }}</el-tag></div>
             </el-timeline-item>
           </el-timeline>
           <div v-for="t in pop.tickets" :key="t.id" class="hist-ticket">工单 {{ t.number }} · {{ t.title || '（无标题）' }}
-            <el-tag size="small" effect="plain">{{ t.status_label }}</el-tag></div>
+            <el-tag disable-transitions size="small" effect="plain">{{ t.status_label }}</el-tag></div>
         </div>
       </template>
     </template>
