@@ -190,3 +190,14 @@ def test_the_greeting_follows_the_holiday_calendar() -> None:
     assert first["text"].startswith("新年好") and "（" in first["title"]
     qingming = next(h for h in PLAN.holidays if h.name == "清明节").period.start
     assert phrases(PLAN, qingming)["groups"][0]["phrases"][0]["text"].startswith("您好")
+
+
+async def test_a_callbacks_pop_says_it_was_placed_from_the_display_number(api: Api) -> None:
+    calls = CallRecords(api.sessions)
+    await calls.start("callback-1", sip_call_id=None, caller=CALLER, dialled="12345", started_at=datetime.now(UTC),
+                      route_mode="callback")
+    await calls.assign_agent("callback-1", "8002", datetime.now(UTC))
+    status, pop = await api.get("/api/desk/pop/callback-1", await api.as_("agent", "8002"))
+    assert status == 200 and pop["direction"] == "outbound" and pop["line"]["number"] == "12345"
+    status, pop = await api.get("/api/desk/pop/now-0", await api.as_("agent", "8002"))
+    assert status == 403
