@@ -346,7 +346,9 @@ class Router(LoopWorker):
             origination = await self._ami.originate(
                 f"PJSIP/{r.agent}", application="Bridge", data=f"{r.channel},TF({self._settings.after_agent})",
                 caller_id=f'"{r.caller}" <{r.caller}>', timeout_s=self._settings.ring_timeout_s,
-                variables={"HOTLINE_CALL_ID": r.call_id, "HOTLINE_AGENT": r.agent},
+                variables={"HOTLINE_CALL_ID": r.call_id, "HOTLINE_AGENT": r.agent,
+                           # the agent's page matches the ringing call to its screen pop by this header
+                           "PJSIP_HEADER(add,X-Hotline-Call)": r.call_id},
             )
             result = await origination.result(timeout=self._settings.ring_timeout_s + 10)
         except AmiDisconnected:

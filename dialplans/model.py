@@ -116,6 +116,7 @@ class Supervisor:
 
     id: str
     name: str
+    phone: Phone = "sip"  # webrtc: the browser (the /phone/ page)
 
 
 @dataclass(frozen=True)

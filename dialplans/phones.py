@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from dialplans.model import Agent, Supervisor
 from dialplans.siptls import phone_context, phone_media
+from dialplans.webrtc import webrtc_endpoint_lines
 
 if TYPE_CHECKING:
     from dialplans.render import RenderContext
@@ -28,20 +29,22 @@ def render_phones(agents: Sequence[Agent], supervisors: Sequence[Supervisor], ct
 
 
 def _pjsip(agents: Sequence[Agent], supervisors: Sequence[Supervisor], ctx: RenderContext) -> str:
-    phones = [(a.id, f"agent {a.id} ({a.seat} seat)", "agents") for a in agents]
-    phones += [(sup.id, f"supervisor {sup.id}", "supervisors") for sup in supervisors]
+    phones = [(a.id, f"agent {a.id} ({a.seat} seat)", "agents", a.phone) for a in agents]
+    phones += [(sup.id, f"supervisor {sup.id}", "supervisors", sup.phone) for sup in supervisors]
     out = [HEADER]
-    for phone, label, context in phones:
+    for phone, label, context, kind in phones:
         secret = ctx.agent_secrets.get(phone)
         if not secret:
             raise ValueError(f"no generated secret for phone {phone}")
+        # a browser phone: WebRTC's DTLS-SRTP always, its signalling behind the service's own (HTTPS) origin
+        media = (webrtc_endpoint_lines() + f"context={context}\n" if kind == "webrtc"
+                 else f"{phone_media(ctx.tls)}context={phone_context(ctx.tls, context)}\n")
         out.append(f"""
-; {label}
+; {label}{" (browser phone, WebRTC)" if kind == "webrtc" else ""}
 [{phone}]
 type=endpoint
 identify_by=username
-{phone_media(ctx.tls)}context={phone_context(ctx.tls, context)}
-disallow=all
+{media}disallow=all
 allow=alaw,ulaw
 dtmf_mode=rfc4733
 direct_media=no

@@ -15,6 +15,7 @@ from urllib.parse import quote
 from dialplans.model import LINKAGE_NUMBERS, Dialplan, Number
 from dialplans.phones import PHONES_EXTENSIONS, PHONES_PJSIP, render_phones
 from dialplans.siptls import SipTls, secure_only, tls_transport
+from dialplans.webrtc import http_conf, ws_transport
 from hotline.core.asterisk.agi.protocol import KEY_PARAM
 from hotline.core.asterisk.sipbans import BANS_FILE
 
@@ -39,6 +40,7 @@ class RenderContext:
     carrier_uri: str = ""  # outbound calls (linkage transfers) go to the first trunk at this URI
     agi_key: str = ""  # the deployment's FastAGI key: the AGI server runs no flow for a session without it
     tls: SipTls | None = None  # phones over TLS with SRTP only (dialplans.siptls)
+    http_port: int = 0  # Asterisk's HTTP on loopback, for the browser phones' websocket (dialplans.webrtc)
 
     def agi(self, route: str, query: str) -> str:
         """The URL of an AGI flow, with the key last (the server checks and strips it)."""
@@ -53,6 +55,7 @@ def render(plan: Dialplan, ctx: RenderContext) -> dict[str, str]:
         "pjsip.conf": _pjsip(plan, ctx),
         "extensions.conf": _extensions(plan, ctx),
         "manager.conf": _manager(ctx),
+        "http.conf": http_conf(ctx.http_port),
         # the agent's leg may start an attended transfer (consult; started over AMI Atxfer, which sends these
         # keys for the agent); completing is the agent's leg hanging up
         "features.conf": HEADER + "[general]\ntransferdigittimeout=3\natxferdropcall=no\n"
@@ -83,6 +86,8 @@ bind={ctx.bind_host}:{ctx.sip_port}
 """]
     if ctx.tls is not None:
         out.append(tls_transport(ctx.tls, ctx.bind_host))
+    if ctx.http_port:  # browser phones (phone: webrtc) register over it, relayed by the service
+        out.append(ws_transport())
     for i, trunk in enumerate(plan.trunks):
         outbound = ctx.carrier_uri if i == 0 else ""
         aor = f"aors={trunk.name}\n" if outbound else ""

@@ -15,6 +15,7 @@ from dialplans.model import (
     FAILSAFES,
     GREETINGS,
     MODES,
+    PHONES,
     PRIORITY_LABELS,
     RATING_LABELS,
     SEATS,
@@ -190,9 +191,10 @@ def _unit(c: Checker, node: Node, where: str) -> Unit:
 
 
 def _supervisor(c: Checker, node: Node, where: str) -> Supervisor:
-    m = c.mapping(node, where, ("id", "name"), ("id", "name"))
+    m = c.mapping(node, where, ("id", "name", "phone"), ("id", "name"))
     phone = c.text(m.get("id"), f"{where}.id", "", re.compile(r"^\d{3,6}$"), "digits, e.g. \"9001\"")
-    return Supervisor(phone, c.text(m.get("name"), f"supervisor {phone} name"))
+    return Supervisor(phone, c.text(m.get("name"), f"supervisor {phone} name"),
+                      c.choice(m.get("phone"), f"supervisor {phone} phone", PHONES, "sip"))  # type: ignore[arg-type]
 
 
 def _queue(c: Checker, node: Node) -> QueueSettings:
@@ -332,7 +334,7 @@ def _menu(c: Checker, node: Node, where: str) -> Menu:
 
 
 def _agent(c: Checker, node: Node, where: str) -> Agent:
-    m = c.mapping(node, where, ("id", "name", "seat", "skills", "group"), ("id", "name", "seat", "skills"))
+    m = c.mapping(node, where, ("id", "name", "seat", "skills", "group", "phone"), ("id", "name", "seat", "skills"))
     agent = c.text(m.get("id"), f"{where}.id", "", re.compile(r"^\d{3,6}$"), "digits, e.g. \"8001\"")
     skills: list[tuple[str, int]] = []
     if "skills" in m:
@@ -347,7 +349,8 @@ def _agent(c: Checker, node: Node, where: str) -> Agent:
                 skills.append((skill, level.value))
     return Agent(agent, c.text(m.get("name"), f"agent {agent} name"),
                  c.choice(m.get("seat"), f"agent {agent} seat", SEATS, "general"),  # type: ignore[arg-type]
-                 tuple(skills), c.text(m.get("group"), f"agent {agent} group") if "group" in m else "")
+                 tuple(skills), c.text(m.get("group"), f"agent {agent} group") if "group" in m else "",
+                 c.choice(m.get("phone"), f"agent {agent} phone", PHONES, "sip"))  # type: ignore[arg-type]
 
 
 def _holiday(c: Checker, node: Node, where: str) -> Holiday:

@@ -18,8 +18,9 @@ CHROMIUM = os.environ.get("HOTLINE_CHROMIUM", "/usr/bin/chromium")
 ARTEFACTS = Path(os.environ.get("HOTLINE_ARTEFACTS", "var/artefacts")).resolve()
 # Quiet in a closed network: no background fetches, no first-run, no sandbox (tests run as root).
 _FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-          "--disable-component-update", "--disable-sync", "--use-fake-ui-for-media-stream",
-          "--use-fake-device-for-media-stream", "--autoplay-policy=no-user-gesture-required"]
+          "--disable-component-update", "--disable-sync", "--use-fake-device-for-media-stream",
+          "--autoplay-policy=no-user-gesture-required"]
+FAKE_UI = "--use-fake-ui-for-media-stream"  # every media permission granted without a prompt
 
 
 def need_chromium() -> None:
@@ -29,10 +30,11 @@ def need_chromium() -> None:
 
 
 @asynccontextmanager
-async def chromium(microphone_wav: Path | None = None) -> AsyncIterator[Browser]:
-    """A headless chromium; its fake microphone plays `microphone_wav` (16-bit PCM WAV) in a loop if given."""
+async def chromium(microphone_wav: Path | None = None, *, grant_media: bool = True) -> AsyncIterator[Browser]:
+    """A headless chromium; its fake microphone plays `microphone_wav` (16-bit PCM WAV) in a loop if given.
+    Without `grant_media` the microphone is granted only as the context's permissions say (refused otherwise)."""
     need_chromium()
-    flags = list(_FLAGS)
+    flags = [*_FLAGS, FAKE_UI] if grant_media else list(_FLAGS)
     if microphone_wav is not None:
         flags.append(f"--use-file-for-fake-audio-capture={microphone_wav}")
     async with async_playwright() as pw:

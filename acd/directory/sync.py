@@ -55,10 +55,15 @@ class PhoneSync(LoopWorker):
         everyone = [*(a.id for a in active), *(s.id for s in self._supervisors)]
         self._directory.secrets.ensure(everyone)  # (the file's phones have theirs from the start)
         self.phones = self._directory.secrets.of(everyone)
-        browsers = {a.id for a in active if a.phone == "webrtc"}
+        browsers = {a.id for a in active if a.phone == "webrtc"} | {
+            s.id for s in self._supervisors if s.phone == "webrtc"}
         self.sip_phones = {phone: secret for phone, secret in self.phones.items() if phone not in browsers}
         return render_phones([a.as_agent() for a in active], self._supervisors,
                              dataclasses.replace(ctx, agent_secrets=self.phones))
+
+    def browser_secret(self, phone: str) -> str | None:
+        """The SIP secret of `phone` if it is a browser phone (the phone book of hotline.app.phone)."""
+        return self.phones.get(phone) if phone not in self.sip_phones else None
 
     def attach(self, hotline: AsteriskInstance, reloader: AmiReloader) -> None:
         """Asterisk is up: changes from now on are rendered into it and reloaded."""

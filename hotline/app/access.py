@@ -108,6 +108,9 @@ RULES: tuple[Rule, ...] = (
          admin=ALL),
     rule("desk.reference", "read the desk's phrases, transfer targets and ticket form", agent=ALL,
          supervisor=ALL, admin=ALL),
+    # the softphone in the page (hotline/app/phone): an agent's own browser phone (a supervisor's, if a browser)
+    rule("desk.phone", "get one's own browser phone (SIP credentials, a websocket ticket)", agent=OWN,
+         supervisor=OWN),
     # the audit log (hotline/core/web): reading it is audited too
     rule("audit.read", "read the audit log", auditor=ALL, admin=ALL),
 )

@@ -11,6 +11,7 @@ import contextlib
 import json
 import logging
 import os
+import ssl
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -190,7 +191,8 @@ class Stack(NamedServices):
             agi_host="127.0.0.1" if s.agi_bind in ("0.0.0.0", "") else s.agi_bind,
             recordings_dir=data.inner_of("recordings"), sounds_dir=deps.sounds, agent_secrets=secrets.agent_secrets,
             carrier_uri=self.settings.acd.carrier_uri or (f"sip:{s.bind_host}:{s.ports.world_sip}" if s.with_world
-                                                          else ""), tls=install_tls(s.sip, data))
+                                                          else ""), tls=install_tls(s.sip, data),
+            http_port=s.ports.hotline_http)
         if ctx.tls is not None:
             self.services.publish(ctx.tls)  # the simulated world's phones use it too
         bans = SipBans(deps.redis, BanPolicy(s.sip.ban_after, s.sip.ban_window_s, s.sip.ban_s))
@@ -222,7 +224,9 @@ class Stack(NamedServices):
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         self._serving_closers.append(runner.cleanup)
-        await web.TCPSite(runner, self.settings.core.bind_host, self.settings.core.ports.http).start()
+        s = self.settings.core
+        tls = https_context(s.https_cert, s.https_key)
+        await web.TCPSite(runner, s.bind_host, s.ports.http, ssl_context=tls).start()
 
     def state(self) -> dict[str, Any]:
         """What `hotline call` and `hotline dialplan apply` need to reach this running stack."""
@@ -232,7 +236,7 @@ class Stack(NamedServices):
         world = self.world
         return {
             "pid": os.getpid(),
-            "http": f"http://{s.bind_host}:{s.ports.http}",
+            "http": s.web_url,
             "database_url": s.db_url,
             "dialplan_file": str(s.dialplan_file.resolve()),
             "asterisk_root": str(self.root.path),
@@ -272,3 +276,15 @@ class Stack(NamedServices):
             await closer()
         except Exception:
             log.exception("error while stopping %s", getattr(closer, "__qualname__", closer))
+
+
+def https_context(cert: str, key: str) -> ssl.SSLContext | None:
+    """The web service's TLS (1.2 or newer) when a certificate is configured, else None (plain HTTP)."""
+    if not cert:
+        return None
+    if not key:
+        raise ValueError("HOTLINE_HTTPS_CERT is set without HOTLINE_HTTPS_KEY")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(cert, key)
+    return context

@@ -42,6 +42,7 @@ class Ports:
     agi: int = 4573
     hotline_sip: int = 5060
     hotline_ami: int = 5038
+    hotline_http: int = 8088  # the hotline Asterisk's HTTP (the browsers' SIP websocket, relayed), loopback only
     world_sip: int = 5070
     world_ami: int = 5039
     redis: int = 6380
@@ -95,6 +96,7 @@ class CoreSettings:
             agi=int(env("AGI_PORT", "4573")),
             hotline_sip=int(env("SIP_PORT", "5060")),
             hotline_ami=int(env("AMI_PORT", "5038")),
+            hotline_http=int(env("ASTERISK_HTTP_PORT", "8088")),
             world_sip=int(env("WORLD_SIP_PORT", "5070")),
             world_ami=int(env("WORLD_AMI_PORT", "5039")),
             redis=int(env("REDIS_PORT", "6380")),
@@ -112,6 +114,15 @@ class CoreSettings:
     sip: SipEdgeSettings = field(default_factory=SipEdgeSettings)
     # behind a reverse proxy that sets X-Forwarded-For / -Proto / -Host (believed only then): hotline/core/web/proxy.py
     trust_proxy: bool = env_field("TRUST_PROXY", "", lambda v: v not in ("", "0"))
+    # the web service over HTTPS (browsers give the microphone to a secure origin only, away from localhost):
+    # a PEM certificate (chain) and its key; "" = plain HTTP
+    https_cert: str = env_field("HTTPS_CERT", "")
+    https_key: str = env_field("HTTPS_KEY", "")
+
+    @property
+    def web_url(self) -> str:
+        """Where the web service answers (the bind address and port, http or https)."""
+        return f"{'https' if self.https_cert else 'http'}://{self.bind_host}:{self.ports.http}"
 
     @property
     def db_url(self) -> str:

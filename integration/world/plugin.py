@@ -41,7 +41,8 @@ async def _demo_agents_ready(hotline: AsteriskInstance, acd: Router, dialplan: D
     """Once the world's phones have registered, their signed-out agents sign in ready (after a restart the
     others keep the state they are in)."""
     states = await acd.agents()
-    waiting = {a.id for a in dialplan.agents if states.get(a.id, {}).get("state") == "signed_out"}  # (active ones)
+    waiting = {a.id for a in dialplan.agents  # (active ones); a browser phone is the agent's page, not the world's
+               if states.get(a.id, {}).get("state") == "signed_out" and a.phone == "sip"}
     deadline = asyncio.get_running_loop().time() + timeout
     while waiting and asyncio.get_running_loop().time() < deadline:
         contacts = await hotline.cli("pjsip show contacts")

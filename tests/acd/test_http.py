@@ -32,7 +32,7 @@ TEAMS = {"8001": "一组", "8002": "一组", "8003": "二组"}
 
 
 class MemoryKeys:
-    """The two Redis commands emergency flags use, in memory (expiry is not modelled)."""
+    """The Redis commands emergency flags and phone tickets use, in memory (expiry is not modelled)."""
 
     def __init__(self) -> None:
         self.values: dict[str, str] = {}
@@ -43,6 +43,9 @@ class MemoryKeys:
 
     async def exists(self, key: str) -> int:
         return int(key in self.values)
+
+    async def getdel(self, key: str) -> str | None:
+        return self.values.pop(key, None)
 
 
 def emergency_flags(sessions: SessionFactory) -> EmergencyFlags:

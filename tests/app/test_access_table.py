@@ -21,7 +21,8 @@ def all_routes() -> list[Route]:
     """The routes of every domain in the plugin list (their `http.table`) and the service's own."""
     routes = [r for t in service_tables() for r in t.routes]
     for plugin in PLUGINS:
-        package = {"calls": "hotline.calls", "world": "integration.world"}.get(plugin.name, plugin.name)
+        package = {"calls": "hotline.calls", "world": "integration.world",
+                   "phone": "hotline.app.phone"}.get(plugin.name, plugin.name)
         try:
             module = importlib.import_module(f"{package}.http")
         except ModuleNotFoundError:

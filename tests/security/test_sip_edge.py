@@ -102,7 +102,8 @@ async def test_ami_takes_the_right_secret_only_from_the_services_own_address(sta
     assert stack.hotline is not None
     manager = (stack.hotline.etc_dir / "manager.conf").read_text()
     assert f"bindaddr={HOTLINE}\n" in manager and "deny=0.0.0.0/0.0.0.0\npermit=127.0.0.1/32\n" in manager
-    assert "enabled=no" in (stack.hotline.etc_dir / "http.conf").read_text(), "Asterisk's own HTTP is off"
+    http = (stack.hotline.etc_dir / "http.conf").read_text()  # the browser phones' websocket, relayed by the service
+    assert "bindaddr=127.0.0.1\n" in http and "enable_status=no\n" in http, "Asterisk's own HTTP: loopback only"
 
 
 async def register(stack: Stack, source: str, phone: str, password: str) -> int:

@@ -34,6 +34,9 @@ from desk.pop import PopWords, ScreenPop
 from dialplans.calendar import WorkCalendar
 from dialplans.loader import load_dialplan
 from dialplans.model import Agent, RevisitSettings
+from dialplans.webrtc import DialplanPhones
+from hotline.app.phone import http as phone_http
+from hotline.app.phone.tickets import PhoneTickets
 from hotline.app.settings import Settings
 from hotline.app.web import WebParts, build_app
 from hotline.calls import http as calls_http
@@ -57,7 +60,7 @@ from integration.casesystem.outbox import OutboxWorker
 from recordings import http as recordings_http
 from recordings.catalog import RecordingCatalog
 from recordings.store import LocalStore
-from tests.acd.test_http import ScriptedAcd, emergency_flags
+from tests.acd.test_http import MemoryKeys, ScriptedAcd, emergency_flags
 from tests.callback.desk import callback_desk
 from tests.callback.test_http import calm
 from tests.desk.test_http import MemoryLive
@@ -142,7 +145,10 @@ def domain_tables(sessions: SessionFactory, store: LocalStore, acd: ScriptedAcd)
             acd_http.routes(acd, SUPERVISOR_PHONES, emergency_flags(sessions)),
             tickets_http.routes(tickets, tickets_http.CaseLink(outbox, mapping, "webhook-secret"), duty),
             callback_http.routes(RevisitOps(revisits, dialer), callback_desk(sessions, calls, plan)),
-            recordings_http.routes(RecordingCatalog(sessions, store))]
+            recordings_http.routes(RecordingCatalog(sessions, store)),
+            # 8001's phone is the browser; Asterisk's websocket is not there (a valid ticket gets 502)
+            phone_http.routes(phone_http.BrowserPhones(DialplanPhones(frozenset({"8001"}), {"8001": "pw"}),
+                                                       "ws://127.0.0.1:9/ws", PhoneTickets(MemoryKeys())))]  # type: ignore[arg-type]
 
 
 def desk_table(sessions: SessionFactory, directory: AgentDirectory) -> RouteTable:

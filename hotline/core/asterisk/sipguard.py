@@ -95,7 +95,7 @@ class SipGuard(LoopWorker):
         if address is None:
             return
         self._failures += 1
-        if any(address in net for net in self._never):
+        if any(address in net for net in self._never) or relayed(str(event.get("RemoteAddress", ""))):
             return
         count = await self.bans.failed(str(address))
         if count < self.bans.policy.after:
@@ -138,6 +138,14 @@ def source_address(remote: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address
         return ipaddress.ip_address(parts[2].strip("[]")) if len(parts) >= 4 else None
     except ValueError:
         return None
+
+
+def relayed(remote: str) -> bool:
+    """A websocket from loopback: the service's own relay of the browser phones (`/sip`), which signed the person
+    in itself; banning its address would cut off every browser phone."""
+    parts = remote.split("/")
+    address = source_address(remote)
+    return len(parts) >= 4 and parts[1].upper() in ("WS", "WSS") and address is not None and address.is_loopback
 
 
 def _network(match: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:

@@ -110,3 +110,14 @@ async def test_a_ban_is_lifted_when_it_ends(guard: tuple[SipGuard, FakeAmi, Fake
     assert await g.step() == MAX_REST_S
     assert g.stats().banned == 0 and "deny=" not in etc.written[-1]
     assert ami.commands == ["module reload res_pjsip.so"] * 2
+
+
+async def test_the_services_own_websocket_relay_on_loopback_is_never_banned(
+        guard: tuple[SipGuard, FakeAmi, FakeEtc, Clock]) -> None:
+    g, _, etc, _ = guard
+    for _ in range(5):
+        await g.on_failure({**failure("127.0.0.1"), "RemoteAddress": "IPV4/WS/127.0.0.1/41234"})
+    assert await g.bans.current() == {} and etc.written == []
+    for _ in range(3):  # a websocket from elsewhere, or UDP from loopback, counts as ever
+        await g.on_failure({**failure("192.0.2.9"), "RemoteAddress": "IPV4/WS/192.0.2.9/41234"})
+    assert list(await g.bans.current()) == ["192.0.2.9"]
