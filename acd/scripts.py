@@ -64,7 +64,8 @@ for _, head in ipairs(heads) do
     end
     local flags = redis.call('HGET', ckey, 'flags') or ''
     publish({event = 'offered', call = call, agent = best, skill = redis.call('HGET', ckey, 'skill'),
-             waited_ms = waited, flags = flags, watch = string.find(',' .. flags .. ',', ',watch,', 1, true) ~= nil})
+             caller = redis.call('HGET', ckey, 'caller'), waited_ms = waited, flags = flags,
+             watch = string.find(',' .. flags .. ',', ',watch,', 1, true) ~= nil})
     return {call, best, tostring(token), redis.call('HGET', ckey, 'channel'), redis.call('HGET', ckey, 'caller')}
   end
 end

@@ -103,6 +103,11 @@ RULES: tuple[Rule, ...] = (
     # .download or .waveform
     rule("recordings.search", "search recordings", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),
     rule("recordings.play", "play recordings", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),
+    # the agent desk (desk): the screen pop of a call (the call's agent), the phrases, targets and form choices
+    rule("desk.pop", "see a call's screen pop (caller, line, flags, history)", agent=OWN, supervisor=TEAM,
+         admin=ALL),
+    rule("desk.reference", "read the desk's phrases, transfer targets and ticket form", agent=ALL,
+         supervisor=ALL, admin=ALL),
     # the softphone in the page (hotline/app/phone): an agent's own browser phone (a supervisor's, if a browser)
     rule("desk.phone", "get one's own browser phone (SIP credentials, a websocket ticket)", agent=OWN,
          supervisor=OWN),

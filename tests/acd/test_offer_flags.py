@@ -28,6 +28,7 @@ async def test_the_offer_event_carries_the_watch_flag_and_the_labels(store: AcdS
     await store.add_agent("8002", {"general": 3})
     watched = await offered(store, "c-watch", "repeat_caller,watch", "8001")
     assert watched["watch"] is True and watched["flags"] == "repeat_caller,watch" and watched["agent"] == "8001"
+    assert watched["caller"] == "13500135101", "the desk shows the number the moment the offer comes"
     plain = await offered(store, "c-plain", "", "8002")
     assert plain["watch"] is False and plain["flags"] == ""
 

@@ -27,6 +27,10 @@ from callback import http as callback_http
 from callback.dialer import Dialer, RevisitPrompts
 from callback.http import RevisitOps
 from callback.tasks import RevisitTasks
+from desk import http as desk_http
+from desk.form import ticket_form
+from desk.lines import Lines
+from desk.pop import PopWords, ScreenPop
 from dialplans.calendar import WorkCalendar
 from dialplans.loader import load_dialplan
 from dialplans.model import Agent, RevisitSettings
@@ -59,6 +63,7 @@ from recordings.store import LocalStore
 from tests.acd.test_http import MemoryKeys, ScriptedAcd, emergency_flags
 from tests.callback.desk import callback_desk
 from tests.callback.test_http import calm
+from tests.desk.test_http import MemoryLive
 from tests.dialplans.unlimited import unlimited_guard
 from tickets import http as tickets_http
 from tickets.catalogue import Catalogue
@@ -146,6 +151,13 @@ def domain_tables(sessions: SessionFactory, store: LocalStore, acd: ScriptedAcd)
                                                        "ws://127.0.0.1:9/ws", PhoneTickets(MemoryKeys())))]  # type: ignore[arg-type]
 
 
+def desk_table(sessions: SessionFactory, directory: AgentDirectory) -> RouteTable:
+    """The desk's routes; the ACD's live view of calls is empty, so the call records name the agents."""
+    plan = load_dialplan(Settings().core.dialplan_file)
+    pop = ScreenPop(sessions, MemoryLive(), Lines(plan), PopWords(plan.rating.labels, ""))
+    return desk_http.routes(desk_http.DeskParts(pop, plan, ticket_form(plan, Catalogue.shipped()), directory))
+
+
 async def seed_users(users: Users) -> None:
     """Agent 8003's account (USER_8003) and the session principals' accounts."""
     await users.create(NewUser("agent.8003", "agent", "8003", "8003", "二组", SESSION_PASSWORD))
@@ -168,7 +180,7 @@ async def whole_app(sessions: SessionFactory, tokens: ApiTokens, audit: AuditLog
     await tokens.create(name="spare", role="engineer")  # SPARE_TOKEN: one a test may rotate
     if accounts is not None:
         await seed_users(accounts.users)
-    tables = [*domain_tables(sessions, store, acd), directory_http.routes(directory)]
+    tables = [*domain_tables(sessions, store, acd), directory_http.routes(directory), desk_table(sessions, directory)]
     app = build_app(WebParts(tables, tokens, audit, HealthRegistry(), CollectorRegistry(), Teams(TEAMS),
                              throttle=UNTHROTTLED, accounts=accounts))
     return app, acd, bearer

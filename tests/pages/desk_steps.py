@@ -1,0 +1,69 @@
+"""What an agent does on the desk pages, as Playwright steps (Element Plus controls found by their data-test
+names and their Chinese labels)."""
+
+from __future__ import annotations
+
+from playwright.async_api import Page, expect
+
+from hotline.app.stack import Stack
+from hotline.core.accounts.users import NewUser
+from hotline.core.web.tokens import CLI
+
+NEW_PASSWORD = "坐席-desk-password-16"
+
+
+async def person(stack: Stack, username: str, name: str, role: str = "agent", agent_id: str | None = None,
+                 team: str | None = None) -> str:
+    """A user account as an admin makes it (or, made before, its password reset); its one-time password,
+    changed at the next sign-in."""
+    assert stack.users is not None
+    known = await stack.users.named(username)
+    if known is not None:
+        return (await stack.users.reset_password(known.id, by=CLI))[1]
+    _, password = await stack.users.create(NewUser(username, role, name, agent_id, team))
+    assert password is not None
+    return password
+
+
+async def sign_in(page: Page, base: str, username: str, password: str, *, change_to: str | None = None,
+                  shots: tuple[str, str] | None = None) -> None:
+    """Open the desk (which sends a stranger to /login/), sign in, change the one-time password if asked."""
+    await page.goto(f"{base}/desk/")
+    await page.wait_for_url("**/login/**")
+    await page.fill("input[name=username]", username)
+    await page.fill("input[name=password]", password)
+    if shots:
+        from tests.browser import screenshot
+        await screenshot(page, shots[0], f"{shots[1]}-sign-in")
+    await page.click("[data-test=sign-in]")
+    if change_to is not None:
+        await expect(page.get_by_text("修改密码").first).to_be_visible()
+        await page.fill("input[name=new]", change_to)
+        await page.fill("input[name=again]", change_to)
+        if shots:
+            from tests.browser import screenshot
+            await screenshot(page, shots[0], f"{shots[1]}-change-password")
+        await page.click("[data-test=change-password]")
+    await page.wait_for_url("**/desk/")
+
+
+def field(scope: str, name: str) -> str:
+    """The input of an Element Plus field named by data-test (which lands on the input itself or around it)."""
+    return f"{scope} :is(input, textarea)[data-test={name}], {scope} [data-test={name}] :is(input, textarea)"
+
+
+async def pick_radio(page: Page, group: str, label: str) -> None:
+    await page.locator(f"[data-test={group}] label").filter(has_text=label).first.click()
+
+
+async def pick_category(page: Page, scope: str, leaf: str) -> None:
+    """Search the category picker for a leaf and take it."""
+    box = page.locator(f"{scope} .el-cascader input").first
+    await box.click()
+    await box.fill(leaf)
+    await page.locator(".el-cascader__suggestion-item:visible").filter(has_text=leaf).first.click()
+
+
+async def pick_option(page: Page, select: str, text: str) -> None:
+    await page.locator(f"[data-test={select}]").first.click()
+    await page.locator(".el-select-dropdown__item:visible").filter(has_text=text).first.click()
