@@ -7,6 +7,7 @@ and 延长 adds time. Screenshots of each step go to var/artefacts/."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -18,6 +19,7 @@ from playwright.async_api import Page, expect
 
 from hotline.app.stack import Stack
 from hotline.core.audio.speech import speech_in_growing_wav
+from hotline.core.netutil import free_port
 from integration.world.call import WorldCaller
 from tests.browser import chromium, screenshot
 from tests.e2e.conftest import only_ready, running_stack, stack_settings
@@ -96,3 +98,50 @@ async def test_a_call_rings_in_the_page_and_the_agent_answers_it_there(stack: St
         assert longer > left + 30, (left, longer)
         await screenshot(page, TEST, "04-wrap-up-extended")
         await citizen.outcome()
+
+
+SIPP_CITIZEN = "13800138777"
+SCENARIO = Path(__file__).parent / "data" / "sipp_citizen.xml"
+
+
+@pytest.mark.skipif(shutil.which("sipp") is None, reason="sipp comes from scripts/setup-system.sh")
+async def test_a_citizen_on_an_outside_sip_client_rings_in_the_page(stack: Stack, tmp_path: Path) -> None:
+    """SIPp, a SIP client no one here wrote, calls 12345 without registering and speaks; the call rings in the
+    agent's page with the caller on screen, she answers there and the page gets the citizen's audio; when the
+    citizen hangs up the page goes to wrap-up."""
+    password = await person(stack, "chenjing", "陈静", agent_id=AGENT, team="一组")
+    await only_ready(stack)
+    callers = tmp_path / "callers.csv"
+    callers.write_text(f"SEQUENTIAL\n{SIPP_CITIZEN};\n")
+    async with chromium(microphone_wav=phone.speech_wav(tmp_path)) as browser:
+        page = await browser.new_page(viewport={"width": 1440, "height": 960}, locale="zh-CN")
+        await sign_in(page, f"http://127.0.0.1:{stack.settings.core.ports.http}", "chenjing", password,
+                      change_to=NEW_PASSWORD)
+        await expect(page.locator("[data-test=phone-state]")).to_contain_text("已注册", timeout=20_000)
+        await page.click("[data-test=ready]")
+        await expect(page.locator("[data-test=agent-state]")).to_have_text("状态：就绪")
+        sipp = await asyncio.create_subprocess_exec(
+            "sipp", "-sf", str(SCENARIO), "-inf", str(callers), "-s", "12345",
+            f"127.0.0.1:{stack.settings.core.ports.hotline_sip}", "-i", "127.0.0.1", "-p", str(free_port()),
+            "-mp", str(free_port()), "-m", "1", "-l", "1", "-timeout", "90s", "-nostdin",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        try:
+            await expect(page.locator("[data-test=ringing]")).to_contain_text("网页话机振铃中", timeout=40_000)
+            await expect(page.locator("[data-test=pop-number]")).to_have_text(SIPP_CITIZEN)
+            await screenshot(page, "desk-sipp", "01-ringing-from-sipp")
+            await page.click("[data-test=answer]")
+            await expect(page.locator("[data-test=call-state]")).to_have_text("通话中", timeout=10_000)
+            first = await inbound(page)
+            await asyncio.sleep(5)
+            later = await inbound(page)
+            await screenshot(page, "desk-sipp", "02-talking")
+            assert later["packetsReceived"] - first["packetsReceived"] >= 150, "the citizen's RTP reaches the page"
+            assert later["totalAudioEnergy"] > first["totalAudioEnergy"], "and it carries sound"
+            out, _ = await asyncio.wait_for(sipp.communicate(), 80)
+        finally:
+            if sipp.returncode is None:
+                sipp.kill()
+                await sipp.wait()
+        assert sipp.returncode == 0, out.decode(errors="replace")[-2000:]
+        await expect(page.locator("[data-test=agent-state]")).to_have_text("状态：话后处理", timeout=15_000)
+        await screenshot(page, "desk-sipp", "03-citizen-hung-up")
