@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import glob
 import os
 import pwd
 import secrets
 import shutil
+import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+
+from hotline.app.plugins import upgrade_database
+from hotline.core.db.engine import SessionFactory, create_engine, session_factory
+from hotline.core.netutil import free_port
 
 # fixture params for "on both databases": the PostgreSQL half carries the `postgres` mark, so
 # `make test-fast` (-m "not postgres") runs the SQLite half with no database server
@@ -85,3 +92,21 @@ class PostgresServer:
         self._started = False
         await self._run(_bin("pg_ctl"), "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop")
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@contextlib.asynccontextmanager
+async def migrated_sessions(kind: str, folder: Path) -> AsyncIterator[SessionFactory]:
+    """A migrated database of a test's own: SQLite in `folder`, or a PostgreSQL server started for it (`kind` is
+    a BOTH_DATABASES parameter)."""
+    server = None if kind == "sqlite" else PostgresServer(Path(tempfile.mkdtemp(prefix="hotline-pg-")), free_port())
+    if server is not None:
+        await server.start()
+    url = server.url if server is not None else f"sqlite+aiosqlite:///{folder / 'h.db'}"
+    try:
+        await upgrade_database(url)
+        engine = create_engine(url)
+        yield session_factory(engine)
+        await engine.dispose()
+    finally:
+        if server is not None:
+            await server.stop()

@@ -3,19 +3,16 @@ that expire by time, lifts, the history with who and why, and what a call's stan
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from hotline.app.plugins import upgrade_database as upgrade
 from hotline.calls.caller_lists import CallerLists
 from hotline.calls.measures import CallerMeasures, MeasureRefused
-from hotline.core.db.engine import SessionFactory, create_engine, session_factory
-from hotline.core.netutil import free_port
-from tests.postgres_server import BOTH_DATABASES, PostgresServer
+from hotline.core.db.engine import SessionFactory
+from tests.postgres_server import BOTH_DATABASES, migrated_sessions
 
 T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 NUMBER = "13500135090"
@@ -24,19 +21,8 @@ NUMBER = "13500135090"
 @pytest.fixture(params=BOTH_DATABASES)
 async def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SessionFactory]:
     """A migrated database of the test's own: SQLite, or a PostgreSQL server started for it."""
-    server = None if request.param == "sqlite" else PostgresServer(Path(tempfile.mkdtemp(prefix="hotline-pg-")),
-                                                                   free_port())
-    if server is not None:
-        await server.start()
-    url = server.url if server is not None else f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"
-    try:
-        await upgrade(url)
-        engine = create_engine(url)
-        yield session_factory(engine)
-        await engine.dispose()
-    finally:
-        if server is not None:
-            await server.stop()
+    async with migrated_sessions(request.param, tmp_path) as sessions:
+        yield sessions
 
 
 async def refused(measures: CallerMeasures, *args: object, **kwargs: object) -> str:

@@ -3,7 +3,6 @@ session generation raised by what ends sessions (not by enabling), the database'
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,33 +10,20 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from hotline.app.plugins import upgrade_database as upgrade
 from hotline.core.accounts.models import User
 from hotline.core.accounts.passwords import Passwords
 from hotline.core.accounts.users import NewUser, Users
-from hotline.core.db.engine import SessionFactory, create_engine, session_factory
+from hotline.core.db.engine import SessionFactory
 from hotline.core.errors import Conflict
-from hotline.core.netutil import free_port
 from hotline.core.web.tokens import CLI
 from tests.core.accounts.serving import CHEAP
-from tests.postgres_server import BOTH_DATABASES, PostgresServer
+from tests.postgres_server import BOTH_DATABASES, migrated_sessions
 
 
 @pytest.fixture(params=BOTH_DATABASES)
 async def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SessionFactory]:
-    server = None if request.param == "sqlite" else PostgresServer(Path(tempfile.mkdtemp(prefix="hotline-pg-")),
-                                                                   free_port())
-    if server is not None:
-        await server.start()
-    url = server.url if server is not None else f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"
-    try:
-        await upgrade(url)
-        engine = create_engine(url)
-        yield session_factory(engine)
-        await engine.dispose()
-    finally:
-        if server is not None:
-            await server.stop()
+    async with migrated_sessions(request.param, tmp_path) as sessions:
+        yield sessions
 
 
 async def test_accounts_on_the_database(sessions: SessionFactory) -> None:
