@@ -7,6 +7,7 @@ from pathlib import Path
 
 from acd.plugin import plugin as acd
 from callback.plugin import plugin as callback
+from console.plugin import plugin as console
 from desk.plugin import plugin as desk
 from dialplans.plugin import plugin as dialplans
 from hotline.app.phone.plugin import plugin as phone
@@ -19,8 +20,8 @@ from ivr.plugin import plugin as ivr
 from recordings.plugin import plugin as recordings
 from tickets.plugin import plugin as tickets
 
-PLUGINS: tuple[Plugin, ...] = (dialplans, calls, acd, tickets, callback, ivr, recordings, world, desk, retention,
-                              phone)
+PLUGINS: tuple[Plugin, ...] = (dialplans, calls, acd, tickets, callback, ivr, recordings, world, desk, console,
+                              retention, phone)
 
 # every domain's revisions, whichever plugins a stack loads: the history is one line
 MIGRATIONS: tuple[Path, ...] = tuple(p.migrations for p in PLUGINS if p.migrations is not None)

@@ -26,9 +26,10 @@ async def person(stack: Stack, username: str, name: str, role: str = "agent", ag
 
 
 async def sign_in(page: Page, base: str, username: str, password: str, *, change_to: str | None = None,
-                  shots: tuple[str, str] | None = None) -> None:
-    """Open the desk (which sends a stranger to /login/), sign in, change the one-time password if asked."""
-    await page.goto(f"{base}/desk/")
+                  shots: tuple[str, str] | None = None, at: str = "/desk/") -> None:
+    """Open the page `at` (the desk; a console page: "/wallboard/" …), which sends a stranger to /login/, sign in,
+    change the one-time password if asked, and wait to be back there."""
+    await page.goto(f"{base}{at}")
     await page.wait_for_url("**/login/**")
     await page.fill("input[name=username]", username)
     await page.fill("input[name=password]", password)
@@ -44,7 +45,7 @@ async def sign_in(page: Page, base: str, username: str, password: str, *, change
             from tests.browser import screenshot
             await screenshot(page, shots[0], f"{shots[1]}-change-password")
         await page.click("[data-test=change-password]")
-    await page.wait_for_url("**/desk/")
+    await page.wait_for_url(f"**{at}")
 
 
 def field(scope: str, name: str) -> str:

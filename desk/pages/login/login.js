@@ -1,16 +1,18 @@
 // 统一身份登录: user name and password; a locked account says for how long; a forced password change before
-// the desk. Agents go to /desk/ (or the page that sent them here).
+// the desk. Agents go to /desk/, engineers to /engineer/, the others to the console's /wallboard/ (or the page
+// that sent them here).
 import { createApp, reactive, ref } from "vue";
 import ElementPlus, { ElMessage } from "element-plus";
 import zhCn from "element-plus/zh-cn";
 import { api, ApiError, keepCsrf, session } from "/common/api.js";
+import { homeOf } from "/common/console.js";
 
 const MIN_PASSWORD = 10;
 
 function nextPage(user) {
   const asked = new URLSearchParams(location.search).get("next") || "";
   if (asked.startsWith("/") && !asked.startsWith("//") && !asked.startsWith("/login")) return asked;
-  return "/desk/";
+  return homeOf(user && user.role);
 }
 
 export function lockedText(err) {

@@ -1,0 +1,16 @@
+"""The console's routes and pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hotline.core.plugin import Brought, Deps, Plugin
+
+PAGES = Path(__file__).parent / "pages"
+
+
+async def load(deps: Deps) -> Brought:
+    return Brought()
+
+
+plugin = Plugin("console", load)
