@@ -35,6 +35,10 @@ CONTENT_FIELDS: dict[str, tuple[str, int]] = {
 }
 
 
+# HOTLINE_TICKET_CATALOGUE → its file in tickets/data/
+CATALOGUES = {"liaoning": "categories.yaml", "domains12": "categories_domains12.yaml"}
+
+
 @dataclass(frozen=True)
 class Category:
     code: str
@@ -48,7 +52,7 @@ class Category:
 
 
 class Catalogue:
-    """The subject categories (辽宁 App. E: three levels), by code."""
+    """The subject categories by code (辽宁 000 App. E: three levels; or 001 5.4.2's twelve domains)."""
 
     def __init__(self, nodes: list[dict[str, Any]]) -> None:
         self._by_code: dict[str, Category] = {}
@@ -64,8 +68,12 @@ class Catalogue:
 
     @classmethod
     @cache
-    def shipped(cls) -> Catalogue:
-        text = resources.files("tickets").joinpath("data/categories.yaml").read_text(encoding="utf-8")
+    def shipped(cls, name: str = "liaoning") -> Catalogue:
+        """A catalogue that ships with the hotline (`CATALOGUES`): 000 App. E's three levels, or 001's twelve
+        domains."""
+        if name not in CATALOGUES:
+            raise ValueError(f"no ticket catalogue {name!r}: choose one of {', '.join(CATALOGUES)}")
+        text = resources.files("tickets").joinpath(f"data/{CATALOGUES[name]}").read_text(encoding="utf-8")
         return cls(yaml.safe_load(text)["categories"])
 
     def get(self, code: str) -> Category | None:

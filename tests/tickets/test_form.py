@@ -80,3 +80,25 @@ def test_the_shipped_catalogue_has_the_seeds_seven_domains_in_three_levels() -> 
     leaves = [c for c in shipped.all() if c.leaf]
     assert len(leaves) > 300 and all(len(c.path) == 3 for c in leaves)
     assert all(c.code.startswith(shipped.get(c.code[:2]).code) for c in leaves)  # type: ignore[union-attr]
+
+
+def test_the_twelve_domains_of_001_are_a_catalogue_to_choose() -> None:
+    domains = Catalogue.shipped("domains12")
+    assert [c.name for c in domains.roots()] == [
+        "公共安全类", "城乡建设类", "住房保障类", "环境保护类", "交通出行类", "科教文旅类", "医疗卫生类", "经济综合类",
+        "民生保障类", "公共服务类", "农林水土类", "党务政务类"]
+    assert all(c.leaf for c in domains.all())
+    read = read_form({"category": "Dd", "request_type": "投诉"}, domains)
+    assert read.values["category"] == "Dd"
+    with pytest.raises(BadTicket):
+        read_form({"category": "010101"}, domains)  # a code of the other catalogue is refused
+
+
+def test_the_setting_names_a_shipped_catalogue() -> None:
+    from tickets.settings import TicketSettings
+
+    assert TicketSettings(catalogue="domains12").catalogue == "domains12"
+    with pytest.raises(ValueError, match="liaoning, domains12"):
+        TicketSettings(catalogue="beijing")
+    with pytest.raises(ValueError, match="no ticket catalogue"):
+        Catalogue.shipped("beijing")
