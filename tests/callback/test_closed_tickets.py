@@ -30,8 +30,9 @@ def tickets(sqlite_sessions: SessionFactory) -> Tickets:
 
 
 async def closed(tickets: Tickets, event: str = "e1", **petitioner: Any) -> TicketView:
-    form = {"channel": petitioner.pop("channel", "网站"), "request_type": "咨询", "category": "010101",
-            "title": "护照", "content": {"description": "如何办理护照"},
+    form = {"channel": petitioner.pop("channel", "网站"), "request_type": petitioner.pop("request_type", "咨询"),
+            "category": "010101", "title": "护照", "content": {"description": "如何办理护照", "subject": "出入境窗口",
+                                                              "occurred_at": "昨天", "location": "出入境大厅"},
             "petitioner": {"name": "李女士", "phone": "13800138000", "revisit_consent": True, **petitioner}}
     draft = await tickets.create(read_form(form, tickets.catalogue), "8001")
     await tickets.submit(draft.id, "8001")
@@ -49,6 +50,9 @@ async def skipped(tickets: Tickets, ticket_id: int) -> list[str]:
     ({"confidential": True}, None, "confidential"),
     ({"revisit_consent": False}, None, "no_consent"),
     ({"channel": "网格"}, None, "grid_report"),
+    ({"request_type": "表扬"}, None, "type 表扬"),  # Tangshan: praise is not revisited
+    ({"request_type": "无效"}, None, "type 无效"),
+    ({"request_type": "投诉"}, "robot", None),
 ])
 async def test_which_closures_plan_a_revisit(tickets: Tickets, petitioner: dict[str, Any], planned: str | None,
                                              skip: str | None) -> None:
