@@ -10,6 +10,7 @@ from callback.campaigns import RevisitCampaigns
 from callback.tasks import RevisitTasks
 from console.settings import WallboardSettings
 from console.wallboard import http as wallboard_http
+from console.wallboard.live import RedisLive
 from console.wallboard.snapshot import Wallboard
 from console.wallboard.stored import StoredFigures
 from dialplans.model import Dialplan
@@ -25,7 +26,7 @@ async def load(deps: Deps) -> Brought:
     stored = StoredFigures(deps.sessions, settings, deps.find(AgentDirectory),
                            RevisitCampaigns(tasks) if tasks is not None else None,
                            outbox.backlog if outbox is not None else None)
-    board = Wallboard(deps.get(AcdStore), stored, deps.get(Dialplan), settings)
+    board = Wallboard(RedisLive(deps.get(AcdStore)), stored, deps.get(Dialplan), settings)
     return Brought(routes=[wallboard_http.routes(board)], pages={"wallboard": PAGES / "wallboard"})  # 实时监控
 
 

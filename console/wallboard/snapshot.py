@@ -16,13 +16,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import redis.asyncio as aioredis
-
-from acd.scripts import PREFIX, WAITING
-from acd.store import AcdStore, now_ms
+from acd.store import now_ms
 from console.settings import WallboardSettings
 from console.wallboard.alerts import agent_alerts, backlog_alerts, health_alerts, ordered, queue_alerts
 from console.wallboard.figures import Figures, Tally
+from console.wallboard.live import LiveQueue
 from console.wallboard.stored import Stored, StoredFigures
 from dialplans.model import Dialplan
 from hotline.core.web.health import PartHealth
@@ -41,22 +39,11 @@ class Waiting:
     entered_ms: int
 
 
-async def _hashes(redis: aioredis.Redis, keys: Collection[str]) -> list[dict[str, str]]:
-    """Several hashes in one round trip."""
-    if not keys:
-        return []
-    async with redis.pipeline(transaction=False) as pipe:
-        for key in keys:
-            pipe.hgetall(key)  # type: ignore[unused-awaitable]  # queued, not sent
-        rows = await pipe.execute()
-    return [{str(k): str(v) for k, v in row.items()} for row in rows]
-
-
 class Wallboard:
     """Builds snapshots for whoever asks; see the module's docstring."""
 
-    def __init__(self, store: AcdStore, stored: StoredFigures, dialplan: Dialplan, settings: WallboardSettings) -> None:
-        self.store, self.stored, self.settings = store, stored, settings
+    def __init__(self, live: LiveQueue, stored: StoredFigures, dialplan: Dialplan, settings: WallboardSettings) -> None:
+        self.live, self.stored, self.settings = live, stored, settings
         self._numbers = {n.number: n for n in dialplan.numbers}
         self._centre = dialplan.centre
         self._skills = {s.id: s.label for s in dialplan.skills}
@@ -64,10 +51,8 @@ class Wallboard:
 
     async def waiting(self) -> list[Waiting]:
         """Every caller waiting now, in routing order."""
-        ids = [str(c) for c in await self.store.redis.zrange(WAITING, 0, -1)]
-        calls = await _hashes(self.store.redis, [f"{PREFIX}call:{c}" for c in ids])
-        return [Waiting(c, h.get("skill", ""), int(h.get("entered") or now_ms()))
-                for c, h in zip(ids, calls, strict=True) if h.get("state") == "waiting"]
+        return [Waiting(h["call_id"], h.get("skill", ""), int(h.get("entered") or now_ms()))
+                for h in await self.live.waiting() if h.get("state", "waiting") == "waiting"]
 
     async def snapshot(self, reach: frozenset[str] | None, teams: Teams,
                        health: Mapping[str, PartHealth]) -> dict[str, Any]:
@@ -129,11 +114,10 @@ class Wallboard:
 
     async def _agents(self, reach: frozenset[str] | None, teams: Teams, stored: Stored,
                       now: int) -> list[dict[str, Any]]:
-        everyone = await self.store.agents()
+        everyone = await self.live.agents()
         shown = {a: h for a, h in everyone.items() if reach is None or a in reach}
         calls = {a: h["call"] for a, h in shown.items() if h.get("call") and h.get("state") in TALKING}
-        entered = dict(zip(calls.values(), [h.get("entered") for h in await _hashes(
-            self.store.redis, [f"{PREFIX}call:{c}" for c in calls.values()])], strict=True))
+        entered = {c: h.get("entered") for c, h in (await self.live.calls(set(calls.values()))).items()}
         out = []
         for agent, h in sorted(shown.items()):
             state, since = h.get("state", "signed_out"), int(h.get("since") or now)

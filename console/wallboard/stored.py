@@ -22,8 +22,7 @@ from callback.worklist import KINDS, OPEN
 from console.settings import WallboardSettings
 from console.wallboard.figures import Figures, queued_calls, tally
 from hotline.calls.models import CallRecord
-from hotline.core.clock import CHINA
-from hotline.core.clock import now as china_now
+from hotline.core.clock import CHINA, china_now
 from hotline.core.db.engine import SessionFactory
 from recordings.worker import recording_backlog
 
@@ -84,11 +83,12 @@ class StoredFigures:
         if self._last is not None and time.monotonic() - self._read_at < self._settings.figures_every_s:
             return self._last
         if self._reading is None or self._reading.done():
-            self._reading = asyncio.create_task(self._read())
+            self._reading = asyncio.create_task(self.read(china_now()))
         return await asyncio.shield(self._reading)
 
-    async def _read(self) -> Stored:
-        now = china_now()
+    async def read(self, now: datetime) -> Stored:
+        """Read the database as of `now` (aware) and keep it for the next `figures_every_s`."""
+        now = now.astimezone(CHINA)
         midnight = datetime.combine(now.date(), day_time(0), CHINA)
         since = min(midnight, now - WINDOW)
         calls = await queued_calls(self._sessions, since)
