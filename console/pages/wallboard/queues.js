@@ -35,7 +35,7 @@ export const QueueCards = {
         </div>
         <div class="wb-figure" :title="FORMULAS.sl">
           <div class="wb-value" :class="slClass(row.sl_15s_today, row.offered_today)" data-test="sl-today">{{ percent(row.sl_15s_today) }}</div>
-          <div class="wb-label">15秒接通率·今日</div>
+          <div class="wb-label">今日15秒率</div>
         </div>
         <div class="wb-figure" :title="FORMULAS.sl">
           <div class="wb-value" :class="slClass(row.sl_15s_30min, row.decided_30min)" data-test="sl-30min">{{ percent(row.sl_15s_30min) }}</div>
@@ -52,4 +52,37 @@ export const QueueCards = {
       </div>
     </div>
   </div>`,
+};
+
+// Every line in one dense table: the main number and the lines with callers today (or waiting now); the others
+// on request (a merged centre has dozens of numbers).
+export const LineTable = {
+  props: { rows: Array, target: Number, waitLimit: Number, elapsed: Number, all: Boolean },
+  setup(props) {
+    const active = (row, i) => i === 0 || row.waiting > 0 || row.offered_today > 0;
+    const waitOf = (row) => (row.waiting ? row.longest_wait_s + props.elapsed : 0);
+    const slClass = (rate, decided) => (decided > 0 && rate < props.target ? "bad" : "");
+    return { active, waitOf, slClass, clock, percent, FORMULAS };
+  },
+  template: `
+  <table class="wb-lines">
+    <thead><tr>
+      <th>号码</th><th class="name">名称</th><th :title="FORMULAS.waiting">排队数</th><th :title="FORMULAS.longest">最长等待</th>
+      <th :title="FORMULAS.sl">15秒接通率·今日</th><th :title="FORMULAS.sl">近30分钟</th>
+      <th :title="FORMULAS.abandoned">放弃数</th><th :title="FORMULAS.offered">接通/呼入</th>
+    </tr></thead>
+    <tbody>
+      <template v-for="(row, i) in rows" :key="row.line">
+        <tr v-if="all || active(row, i)" :class="{ busy: row.waiting > 0 }" :data-test="'line-' + row.line">
+          <td class="hl-mono key">{{ row.line }}</td><td class="name">{{ row.name }}</td>
+          <td :class="{ warn: row.waiting > 0 }" data-test="waiting">{{ row.waiting }}</td>
+          <td class="hl-mono" :class="{ bad: waitOf(row) > waitLimit }" data-test="longest">{{ clock(waitOf(row)) }}</td>
+          <td :class="slClass(row.sl_15s_today, row.offered_today)" data-test="sl-today">{{ percent(row.sl_15s_today) }}</td>
+          <td :class="slClass(row.sl_15s_30min, row.decided_30min)" data-test="sl-30min">{{ percent(row.sl_15s_30min) }}</td>
+          <td data-test="abandoned">{{ row.abandoned_today }}</td>
+          <td class="muted" data-test="offered">{{ row.answered_today }}/{{ row.offered_today }}</td>
+        </tr>
+      </template>
+    </tbody>
+  </table>`,
 };

@@ -6,14 +6,15 @@ import { startConsole } from "/common/console.js";
 import { AgentGrid, STATE_TEXT, spyPhone } from "./agents.js";
 import { SlBars, SlGauge } from "./chart.js";
 import { clock, liveBoard, percent } from "./live.js";
-import { QueueCards } from "./queues.js";
+import { LineTable, QueueCards } from "./queues.js";
 
 const Wallboard = {
-  components: { AgentGrid, QueueCards, SlBars, SlGauge },
+  components: { AgentGrid, LineTable, QueueCards, SlBars, SlGauge },
   setup() {
     const me = inject("me");
     const { live, read } = liveBoard();
     const wall = ref(new URLSearchParams(location.search).get("wall") === "1");
+    const allLines = ref(false);
     const spy = spyPhone(me);
     const canAct = ["supervisor", "admin"].includes(me.role);
     const board = computed(() => live.board);
@@ -41,7 +42,7 @@ const Wallboard = {
     const onKey = (e) => { if (e.key === "Escape" && wall.value) setWall(false); };
     onMounted(() => { document.body.classList.toggle("hl-wall", wall.value); window.addEventListener("keydown", onKey); });
     onBeforeUnmount(() => window.removeEventListener("keydown", onKey));
-    return { live, read, board, wall, setWall, spy, canAct, elapsed, thresholds, gauge, bars, stateCounts, critical,
+    return { live, read, board, wall, allLines, setWall, spy, canAct, elapsed, thresholds, gauge, bars, stateCounts, critical,
              STATE_TEXT, clock, percent, me };
   },
   template: `
@@ -80,13 +81,17 @@ const Wallboard = {
                :data-test="'alert-' + a.kind">{{ a.text }}</div>
         </div>
       </section>
-      <section>
-        <h2>热线号码</h2>
-        <queue-cards :rows="board.lines" kind="line" :target="thresholds.sl_target" :wait-limit="thresholds.wait_alert_s" :elapsed="elapsed"/>
-      </section>
-      <section>
-        <h2>技能组</h2>
-        <queue-cards :rows="board.skills" kind="skill" :target="thresholds.sl_target" :wait-limit="thresholds.wait_alert_s" :elapsed="elapsed"/>
+      <section class="wb-middle">
+        <div class="wb-panel">
+          <h3>热线号码
+            <el-checkbox v-if="!wall" v-model="allLines" size="small" data-test="all-lines">显示全部号码（{{ board.lines.length }}）</el-checkbox>
+          </h3>
+          <line-table :rows="board.lines" :all="allLines && !wall" :target="thresholds.sl_target" :wait-limit="thresholds.wait_alert_s" :elapsed="elapsed"/>
+        </div>
+        <div>
+          <h2>技能组</h2>
+          <queue-cards :rows="board.skills" kind="skill" :target="thresholds.sl_target" :wait-limit="thresholds.wait_alert_s" :elapsed="elapsed"/>
+        </div>
       </section>
       <section class="wb-bottom">
         <div class="wb-panel wb-agents-panel">
