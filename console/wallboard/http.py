@@ -3,15 +3,19 @@ gets their team's agents, auditors and admins everyone's. Every read is audited.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aiohttp import web
 
+from console.wallboard.refreshed import Refreshed
 from console.wallboard.schemas import Snapshot
 from console.wallboard.snapshot import Wallboard
-from hotline.core.web.health import HEALTH
+from hotline.core.web.health import HEALTH, PartHealth
 from hotline.core.web.policy import Grant, guarded
 from hotline.core.web.routes import RouteTable
 
 WALLBOARD = web.AppKey("wallboard", Wallboard)
+HEALTH_SEEN = web.AppKey("wallboard_health", Refreshed[Mapping[str, PartHealth]])
 table = RouteTable("console")
 
 
@@ -20,11 +24,22 @@ table = RouteTable("console")
            "caller's wait; callbacks due; revisit campaigns; alerts", response=Snapshot)
 @guarded("wallboard.read")
 async def wallboard(request: web.Request, grant: Grant) -> web.Response:
-    registry = request.app.get(HEALTH)
-    health = await registry.report() if registry is not None else {}
-    board = await request.app[WALLBOARD].snapshot(grant.agents_in_reach(), grant.teams, health)
+    board = await request.app[WALLBOARD].snapshot(grant.agents_in_reach(), grant.teams,
+                                                  await _health(request.app).get())
     grant.note(agents=len(board["agents"]), waiting=board["waiting"])
     return web.json_response(board)
+
+
+def _health(app: web.Application) -> Refreshed[Mapping[str, PartHealth]]:
+    """The parts' health as the app's registry reports it, read in the background (a check never holds the board)."""
+    if (kept := app.get(HEALTH_SEEN)) is None:
+        registry = app.get(HEALTH)
+
+        async def report() -> Mapping[str, PartHealth]:
+            return await registry.report() if registry is not None else {}
+
+        kept = app[HEALTH_SEEN] = Refreshed(report, 3.0)
+    return kept
 
 
 def routes(board: Wallboard) -> RouteTable:

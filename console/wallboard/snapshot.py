@@ -98,9 +98,12 @@ class Wallboard:
     def _queue_rows(self, kind: str, keys: list[str], stored: Stored, waiting: list[tuple[str, Waiting]],
                     now: int) -> list[dict[str, Any]]:
         """One row per line or skill: the callers waiting now and the stored figures."""
+        by_key: dict[str, list[Waiting]] = {}
+        for of, w in waiting:
+            by_key.setdefault(of, []).append(w)
         rows = []
         for key in keys:
-            here = [w for of, w in waiting if of == key]
+            here = by_key.get(key, [])
             today, recent = _of(stored.today, kind, key), _of(stored.last_30min, kind, key)
             rows.append({
                 kind: key, "name": self._name(kind, key), "waiting": len(here),

@@ -1,12 +1,10 @@
-"""What the wallboard reads from the database, at most every `figures_every_s` for every viewer together: the
+"""What the wallboard reads from the database, in the background every `figures_every_s` for every viewer: the
 figures of today and of the last 30 minutes (`console.wallboard.figures`), callbacks due, revisit campaigns'
 progress, the recordings and case-system backlogs, the directory's names; and the line each waiting caller
 dialled (kept per call: it never changes)."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,6 +19,7 @@ from callback.models import RevisitTask
 from callback.worklist import KINDS, OPEN
 from console.settings import WallboardSettings
 from console.wallboard.figures import Figures, queued_calls, tally
+from console.wallboard.refreshed import Refreshed
 from hotline.calls.models import CallRecord
 from hotline.core.clock import CHINA, china_now
 from hotline.core.db.engine import SessionFactory
@@ -74,20 +73,17 @@ class StoredFigures:
                  campaigns: RevisitCampaigns | None, outbox: Backlog | None) -> None:
         self._sessions, self._settings = sessions, settings
         self._directory, self._campaigns, self._outbox = directory, campaigns, outbox
-        self._last: Stored | None = None
-        self._read_at = 0.0
-        self._reading: asyncio.Task[Stored] | None = None
+        self._refreshed = Refreshed(lambda: self.read(china_now()), settings.figures_every_s)
         self._lines: dict[str, str] = {}  # call id → the line it dialled
 
     async def get(self) -> Stored:
-        if self._last is not None and time.monotonic() - self._read_at < self._settings.figures_every_s:
-            return self._last
-        if self._reading is None or self._reading.done():
-            self._reading = asyncio.create_task(self.read(china_now()))
-        return await asyncio.shield(self._reading)
+        """The last reading (at most `figures_every_s` old, give or take one reading's time)."""
+        if self._settings.figures_every_s <= 0:
+            return await self.read(china_now())
+        return await self._refreshed.get()
 
     async def read(self, now: datetime) -> Stored:
-        """Read the database as of `now` (aware) and keep it for the next `figures_every_s`."""
+        """Read the database as of `now` (aware)."""
         now = now.astimezone(CHINA)
         midnight = datetime.combine(now.date(), day_time(0), CHINA)
         since = min(midnight, now - WINDOW)
@@ -99,7 +95,6 @@ class StoredFigures:
             revisits=await campaigns_progress(self._campaigns) if self._campaigns is not None else [],
             recordings=await recording_backlog(self._sessions),
             outbox=await self._outbox() if self._outbox is not None else None, names=names)
-        self._last, self._read_at = stored, time.monotonic()
         return stored
 
     async def lines_of(self, call_ids: Collection[str]) -> dict[str, str]:

@@ -5,7 +5,7 @@ import { reactive } from "vue";
 import { api } from "/common/api.js";
 import { LiveFeed } from "/common/feed.js";
 
-const DEBOUNCE_MS = 150;
+const DEBOUNCE_MS = 80;
 const REFRESH_MS = 5000;
 
 export function liveBoard() {
