@@ -6,6 +6,7 @@ import * as echarts from "echarts";
 function gaugeOption(rate, target, big) {
   const value = Math.round((rate ?? 0) * 1000) / 10;
   return {
+    animation: false,
     series: [{
       type: "gauge", min: 0, max: 100, radius: "92%",
       axisLine: { lineStyle: { width: big ? 22 : 14, color: [[target, "#d9363e"], [Math.min(1, target + 0.1), "#f0a020"], [1, "#2e9e5b"]] } },
@@ -13,7 +14,7 @@ function gaugeOption(rate, target, big) {
       axisLabel: { fontSize: big ? 16 : 11, color: "#6b7785" }, axisTick: { show: false },
       splitLine: { length: big ? 22 : 14, lineStyle: { width: 2, color: "#999" } },
       title: { offsetCenter: [0, "72%"], fontSize: big ? 20 : 13, color: big ? "#9fb3cf" : "#6b7785" },
-      detail: { valueAnimation: true, formatter: rate === null ? "暂无" : "{value}%", fontSize: big ? 44 : 26, offsetCenter: [0, "38%"],
+      detail: { formatter: rate === null ? "暂无" : "{value}%", fontSize: big ? 44 : 26, offsetCenter: [0, "38%"],
                 color: rate !== null && rate < target ? "#d9363e" : big ? "#e6edf7" : "#1f2d3d" },
       data: [{ value, name: "近30分钟15秒接通率" }],
     }],
@@ -24,6 +25,7 @@ function barsOption(skills, target, big) {
   const font = big ? 15 : 12;
   const color = big ? "#c9d6ea" : "#4b5563";
   return {
+    animation: false,
     grid: { left: 8, right: 16, top: 34, bottom: 4, containLabel: true },
     legend: { data: ["今日", "近30分钟"], top: 0, left: 0, textStyle: { fontSize: font, color } },
     tooltip: { trigger: "axis", valueFormatter: (v) => `${v}%` },
@@ -44,11 +46,18 @@ function chart(build) {
     setup(props) {
       const el = ref(null);
       let instance = null;
-      const draw = () => instance && props.data && instance.setOption(build(props.data, props.big), true);
+      let drawn = "";
+      const draw = () => {  // only when what it shows changed (a board is read several times a second)
+        if (!instance || !props.data) return;
+        const option = build(props.data, props.big);
+        const text = JSON.stringify(option);
+        if (text !== drawn) { drawn = text; instance.setOption(option, true); }
+      };
       const resize = () => instance && instance.resize();
       onMounted(() => { instance = echarts.init(el.value); draw(); window.addEventListener("resize", resize); });
       onBeforeUnmount(() => { window.removeEventListener("resize", resize); instance && instance.dispose(); });
-      watch(() => [props.data, props.big], () => { draw(); setTimeout(resize, 50); });
+      watch(() => props.data, draw);
+      watch(() => props.big, () => { draw(); setTimeout(resize, 50); });
       return () => h("div", { ref: el, class: "wb-chart" });
     },
   };

@@ -1,7 +1,7 @@
 // The board kept live: the snapshot (GET /api/wallboard) read again at most DEBOUNCE_MS after any event on the
 // live feed (/api/acd/events: a caller queued, an agent changed state…), and every REFRESH_MS anyway; between
 // reads the times in state and the waits count up every second in the page.
-import { reactive } from "vue";
+import { nextTick, reactive } from "vue";
 import { api } from "/common/api.js";
 import { LiveFeed } from "/common/feed.js";
 
@@ -19,13 +19,17 @@ export function liveBoard() {
   async function read() {
     if (reading) { again = true; return reading; }
     reading = (async () => {
+      const asked = Date.now();
       try {
         const board = await api("GET", "/api/wallboard");
+        const got = Date.now();
         live.board = board;
         live.readAt = Date.now();
         live.error = "";
+        await nextTick();
+        const dom = Date.now();
         requestAnimationFrame(() => {
-          drawn.draws.push({ at: Date.now(), waiting: board.waiting,
+          drawn.draws.push({ at: Date.now(), asked, got, dom, waiting: board.waiting,
                              lines: Object.fromEntries(board.lines.map((l) => [l.line, l.waiting])),
                              states: Object.fromEntries(board.agents.map((a) => [a.agent, a.state])) });
           if (drawn.draws.length > 2000) drawn.draws.splice(0, 1000);
