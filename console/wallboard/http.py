@@ -14,8 +14,26 @@ from hotline.core.web.health import HEALTH, PartHealth
 from hotline.core.web.policy import Grant, guarded
 from hotline.core.web.routes import RouteTable
 
+
+class SeenHealth:
+    """The parts' health as the app's registry reports it, read in the background (a check never holds the board)."""
+
+    def __init__(self) -> None:
+        self._kept: Refreshed[Mapping[str, PartHealth]] | None = None
+
+    async def get(self, app: web.Application) -> Mapping[str, PartHealth]:
+        if self._kept is None:
+            registry = app.get(HEALTH)
+
+            async def report() -> Mapping[str, PartHealth]:
+                return await registry.report() if registry is not None else {}
+
+            self._kept = Refreshed(report, 3.0)
+        return await self._kept.get()
+
+
 WALLBOARD = web.AppKey("wallboard", Wallboard)
-HEALTH_SEEN = web.AppKey("wallboard_health", Refreshed[Mapping[str, PartHealth]])
+HEALTH_SEEN = web.AppKey("wallboard_health", SeenHealth)
 table = RouteTable("console")
 
 
@@ -25,24 +43,13 @@ table = RouteTable("console")
 @guarded("wallboard.read")
 async def wallboard(request: web.Request, grant: Grant) -> web.Response:
     board = await request.app[WALLBOARD].snapshot(grant.agents_in_reach(), grant.teams,
-                                                  await _health(request.app).get())
+                                                  await request.app[HEALTH_SEEN].get(request.app))
     grant.note(agents=len(board["agents"]), waiting=board["waiting"])
     return web.json_response(board)
-
-
-def _health(app: web.Application) -> Refreshed[Mapping[str, PartHealth]]:
-    """The parts' health as the app's registry reports it, read in the background (a check never holds the board)."""
-    if (kept := app.get(HEALTH_SEEN)) is None:
-        registry = app.get(HEALTH)
-
-        async def report() -> Mapping[str, PartHealth]:
-            return await registry.report() if registry is not None else {}
-
-        kept = app[HEALTH_SEEN] = Refreshed(report, 3.0)
-    return kept
 
 
 def routes(board: Wallboard) -> RouteTable:
     bound = RouteTable(table.tag, list(table.routes))
     bound.provide(WALLBOARD, board)
+    bound.provide(HEALTH_SEEN, SeenHealth())
     return bound

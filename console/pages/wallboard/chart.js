@@ -30,7 +30,7 @@ function barsOption(skills, target, big) {
     legend: { data: ["今日", "近30分钟"], top: 0, left: 0, textStyle: { fontSize: font, color } },
     tooltip: { trigger: "axis", valueFormatter: (v) => `${v}%` },
     xAxis: { type: "value", max: 100, axisLabel: { formatter: "{value}%", fontSize: font, color } },
-    yAxis: { type: "category", data: skills.map((s) => s.name), inverse: true, axisLabel: { fontSize: font, color } },
+    yAxis: { type: "category", data: skills.map((s) => s.name), inverse: true, axisLabel: { fontSize: font - 1, color, interval: 0 } },
     series: [
       { name: "今日", type: "bar", data: skills.map((s) => Math.round(s.sl_15s_today * 1000) / 10), color: "#5b8ff9",
         markLine: { symbol: "none", data: [{ xAxis: target * 100 }], lineStyle: { color: "#d9363e", type: "dashed" },
