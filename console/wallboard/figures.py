@@ -33,6 +33,7 @@ from hotline.core.db.engine import SessionFactory
 DEFLECTED = ("callback_requested", "voice_message")
 LONGEST_IVR = timedelta(minutes=15)  # how long before its queueing a counted call may have started
 SL_S = SL_THRESHOLD_MS / 1000
+SETTLED = timedelta(minutes=5)  # a call that ended this long ago has its final record
 
 
 @dataclass(frozen=True)
@@ -111,12 +112,38 @@ def tally(calls: Iterable[QueuedCall], since: datetime, now: datetime) -> Figure
     return figures
 
 
-async def queued_calls(sessions: SessionFactory, since: datetime) -> list[QueuedCall]:
-    """The inbound calls that may have queued since `since` (those that never queued are left out)."""
-    query = select(CallRecord.dialled, CallRecord.route_skill, CallRecord.steps, CallRecord.outcome,
-                   CallRecord.ended_at).where(
-        CallRecord.started_at >= since - LONGEST_IVR,
-        or_(CallRecord.route_mode.is_(None), CallRecord.route_mode.not_in(OUTBOUND_MODES)))
-    async with sessions() as s:
-        rows = (await s.execute(query)).all()
-    return [c for c in (QueuedCall.of(*r) for r in rows) if c is not None]
+class QueuedCalls:
+    """The calls queued since a start (today's), read incrementally: the first reading takes every record since
+    the start; later ones only the calls still going on or ended lately (a call ended `SETTLED` ago has its
+    final record: those are kept and not read again), so a day of 100,000 calls is read once, not every time."""
+
+    def __init__(self, sessions: SessionFactory) -> None:
+        self._sessions = sessions
+        self._start: datetime | None = None
+        self._settled: dict[str, QueuedCall] = {}
+        self._read_at: datetime | None = None
+
+    async def since(self, start: datetime, now: datetime) -> list[QueuedCall]:
+        """The inbound calls that may have queued since `start` (those that never queued are left out)."""
+        if start != self._start:  # a new day
+            self._start, self._settled, self._read_at = start, {}, None
+        query = select(CallRecord.call_id, CallRecord.dialled, CallRecord.route_skill, CallRecord.steps,
+                       CallRecord.outcome, CallRecord.ended_at).where(
+            CallRecord.started_at >= start - LONGEST_IVR,
+            or_(CallRecord.route_mode.is_(None), CallRecord.route_mode.not_in(OUTBOUND_MODES)))
+        if self._read_at is not None:
+            query = query.where(or_(CallRecord.ended_at.is_(None), CallRecord.ended_at >= self._read_at - SETTLED))
+        async with self._sessions() as s:
+            rows = (await s.execute(query)).all()
+        going_on = []
+        for call_id, *columns in rows:
+            call = QueuedCall.of(*columns)
+            ended_at = columns[-1]
+            if call is None:
+                continue
+            if ended_at is not None and ended_at < now - SETTLED:
+                self._settled[call_id] = call
+            else:
+                going_on.append(call)
+        self._read_at = now
+        return [*self._settled.values(), *going_on]

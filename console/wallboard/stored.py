@@ -18,7 +18,7 @@ from callback.campaigns import RevisitCampaigns
 from callback.models import RevisitTask
 from callback.worklist import KINDS, OPEN
 from console.settings import WallboardSettings
-from console.wallboard.figures import Figures, queued_calls, tally
+from console.wallboard.figures import Figures, QueuedCalls, tally
 from console.wallboard.refreshed import Refreshed
 from hotline.calls.models import CallRecord
 from hotline.core.clock import CHINA, china_now
@@ -73,6 +73,7 @@ class StoredFigures:
                  campaigns: RevisitCampaigns | None, outbox: Backlog | None) -> None:
         self._sessions, self._settings = sessions, settings
         self._directory, self._campaigns, self._outbox = directory, campaigns, outbox
+        self._calls = QueuedCalls(sessions)
         self._refreshed = Refreshed(lambda: self.read(china_now()), settings.figures_every_s)
         self._lines: dict[str, str] = {}  # call id → the line it dialled
 
@@ -86,8 +87,7 @@ class StoredFigures:
         """Read the database as of `now` (aware)."""
         now = now.astimezone(CHINA)
         midnight = datetime.combine(now.date(), day_time(0), CHINA)
-        since = min(midnight, now - WINDOW)
-        calls = await queued_calls(self._sessions, since)
+        calls = await self._calls.since(midnight - WINDOW, now)  # today's, and the last 30 minutes after midnight
         names = {a.id: a.name for a in await self._directory.agents()} if self._directory is not None else {}
         stored = Stored(
             at=now, today=tally(calls, midnight, now), last_30min=tally(calls, now - WINDOW, now),

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from console.wallboard.figures import QueuedCall, Tally, queued_calls, tally
+from console.wallboard.figures import QueuedCall, QueuedCalls, Tally, tally
 from hotline.calls.models import CallRecord
 from hotline.core.db.engine import SessionFactory
 
@@ -73,10 +73,33 @@ async def test_the_figures_come_from_the_stored_records(sqlite_sessions: Session
             record("greeting-only", "12345", None, outcome="abandoned"),  # never queued
             record("revisit", "12345", NOW - 5 * M, answered_after_s=1, mode="revisit"),  # the hotline's own
         ])
-    calls = await queued_calls(sqlite_sessions, NOW - 60 * M)
+    reader = QueuedCalls(sqlite_sessions)
+    calls = await reader.since(NOW - 60 * M, NOW + 10 * M)
     assert len(calls) == 5
     recent = tally(calls, NOW - 30 * M, NOW)
     main = recent.lines["12345"]
     assert (main.offered, main.answered, main.answered_15s, main.abandoned) == (3, 2, 1, 1)
     assert recent.lines["12366"].sl_15s == 1.0 and recent.skills["tax"].answered == 1
     assert tally(calls, NOW - 60 * M, NOW).lines["12345"].offered == 4
+
+
+async def test_later_readings_take_only_the_calls_going_on_or_ended_lately(sqlite_sessions: SessionFactory) -> None:
+    reader = QueuedCalls(sqlite_sessions)
+    async with sqlite_sessions.begin() as s:
+        s.add_all([record("settled", "12345", NOW - 20 * M, answered_after_s=4),  # ended 10 min before the reading
+                   record("talking", "12345", NOW - 2 * M, answered_after_s=30, outcome="connected", ended=False)])
+    first = await reader.since(NOW - 60 * M, NOW + 10 * M)
+    assert sorted(c.answered_after_s or 0 for c in first) == [4, 30]
+    async with sqlite_sessions.begin() as s:
+        row = await s.get(CallRecord, "wb-settled")
+        assert row is not None
+        row.dialled = "99999"  # were it read again, it would move: it is not
+        talking = await s.get(CallRecord, "wb-talking")
+        assert talking is not None
+        talking.ended_at = NOW + 11 * M
+        new = record("new", "12329", NOW + 5 * M, outcome="abandoned_in_queue")
+        new.ended_at = NOW + 6 * M
+        s.add(new)
+    later = await reader.since(NOW - 60 * M, NOW + 12 * M)
+    assert sorted((c.line, c.ended) for c in later) == [("12329", True), ("12345", True), ("12345", True)]
+    assert (await reader.since(NOW, NOW + 12 * M)) != later  # a new start (a new day) reads everything again
