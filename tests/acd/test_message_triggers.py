@@ -14,10 +14,11 @@ from dialplans.model import QueueSettings
 from ivr.flows.voice_message import VoiceMessages
 
 
-def messages(store: AcdStore, **queue: int) -> VoiceMessages:
+def messages(store: AcdStore, *, capacity: int = 30, message_over_s: int = 600) -> VoiceMessages:
     nothing = cast(Any, None)
     return VoiceMessages(calls=nothing, sounds_dir="", queue=cast(Any, store), requests=nothing,
-                         settings=QueueSettings(**queue), messages_inner="", to_host=Path)
+                         settings=QueueSettings(capacity=capacity, message_over_s=message_over_s),
+                         messages_inner="", to_host=Path)
 
 
 async def queued(store: AcdStore, *calls: str) -> None:
