@@ -70,36 +70,42 @@ async def monthly_of(request: web.Request, grant: Grant, query: dict[str, str]) 
 BUILDERS = {"kpis": kpis_of, "volumes": volumes_of, "agents": agents_of, "teams": teams_of, "monthly": monthly_of}
 
 
+table = RouteTable("reports")
+
+
+def _report_route(name: str, summary: str, query: type[Any]) -> None:
+    @table.get(f"/api/reports/{name}", summary=summary, query=query)
+    @guarded("reports.read")
+    async def handler(request: web.Request, grant: Grant) -> web.Response:
+        grant.note(report=name, params=dict(request.query))
+        return web.json_response(await BUILDERS[name](request, grant, dict(request.query)))
+
+
+_report_route("kpis", "the KPIs of a range by day / week / month / total, with the previous period and the same "
+              "period last year, and every formula (R-KPI-1; docs/kpis.md)", KpiQuery)
+_report_route("volumes", "calls and tickets by line, skill, request type, category, region or hour", VolumeQuery)
+_report_route("agents", "per agent: answered, talk and wrap-up, signed-in time, occupancy, ratings", TeamQuery)
+_report_route("teams", "per team: the same figures summed over its agents", TeamQuery)
+_report_route("monthly", "the monthly report to the city government: totals, comparisons, daily figures, lines, "
+              "request types, top categories, teams", MonthQuery)
+
+
+@table.get("/api/reports/export", summary="a report as a file: CSV (UTF-8 with BOM) or XLSX (one sheet per part); "
+           "the same parameters as the report", query=ExportQuery,
+           produces="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+@guarded("reports.export")
+async def export(request: web.Request, grant: Grant) -> web.Response:
+    q = read_query(request.query, ExportQuery)
+    params = {k: v for k, v in request.query.items() if k not in ("report", "format")}
+    grant.note(report=q.report, format=q.format, params=params)
+    report = await BUILDERS[q.report](request, grant, params)
+    name, content_type, body = export_file(q.report, q.format, report)
+    return web.Response(body=body, content_type=content_type,
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 def routes(reports: Reports) -> RouteTable:
-    table = RouteTable("reports")
-    table.provide(REPORTS, reports)
-
-    def report_route(name: str, summary: str, query: type[Any]) -> None:
-        @table.get(f"/api/reports/{name}", summary=summary, query=query)
-        @guarded("reports.read")
-        async def handler(request: web.Request, grant: Grant) -> web.Response:
-            grant.note(report=name, params=dict(request.query))
-            return web.json_response(await BUILDERS[name](request, grant, dict(request.query)))
-
-    report_route("kpis", "the KPIs of a range by day / week / month / total, with the previous period and the "
-                 "same period last year, and every formula (R-KPI-1; docs/kpis.md)", KpiQuery)
-    report_route("volumes", "calls and tickets by line, skill, request type, category, region or hour", VolumeQuery)
-    report_route("agents", "per agent: answered, talk and wrap-up, signed-in time, occupancy, ratings", TeamQuery)
-    report_route("teams", "per team: the same figures summed over its agents", TeamQuery)
-    report_route("monthly", "the monthly report to the city government: totals, comparisons, daily figures, lines, "
-                 "request types, top categories, teams", MonthQuery)
-
-    @table.get("/api/reports/export", summary="a report as a file: CSV (UTF-8 with BOM) or XLSX (one sheet per "
-               "part); the same parameters as the report", query=ExportQuery,
-               produces="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    @guarded("reports.export")
-    async def export(request: web.Request, grant: Grant) -> web.Response:
-        q = read_query(request.query, ExportQuery)
-        params = {k: v for k, v in request.query.items() if k not in ("report", "format")}
-        grant.note(report=q.report, format=q.format, params=params)
-        report = await BUILDERS[q.report](request, grant, params)
-        name, content_type, body = export_file(q.report, q.format, report)
-        return web.Response(body=body, content_type=content_type,
-                            headers={"Content-Disposition": f'attachment; filename="{name}"'})
-
-    return table
+    """The reports' routes, bound to the reports."""
+    bound = RouteTable(table.tag, list(table.routes))
+    bound.provide(REPORTS, reports)
+    return bound
