@@ -5,6 +5,7 @@ signed-in time, where signed-in time is every logged interval (an open one runs 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,23 +54,24 @@ async def agent_time(s: AsyncSession, span: Span) -> dict[str, AgentTime]:
     return {agent: AgentTime(float(total or 0), float(busy or 0)) for agent, total, busy in rows}
 
 
-async def people(s: AsyncSession, span: Span, short_abandon_s: float, team: str | None = None) -> list[Person]:
-    """Every agent of the directory (of `team`), and anyone else who answered a call in the span."""
-    query = select(DirectoryAgent.id, DirectoryAgent.name, DirectoryAgent.team)
-    if team is not None:
-        query = query.where(DirectoryAgent.team == team)
-    known = {a: Person(a, n, t) for a, n, t in (await s.execute(query)).all()}
-    which = CallFilter(agents=list(known) if team is not None else None)
-    figures = by_key(await call_figures(s, span, which, short_abandon_s, key="agent"))
+async def people(s: AsyncSession, span: Span, short_abandon_s: float, teams: Mapping[str, str],
+                 team: str | None = None) -> list[Person]:
+    """The agents of the directory, and anyone else who answered a call or was signed in during the span; of
+    `team` only (as the access checks' `teams` map says) when one is given."""
+    names = {a: (n, t) for a, n, t in (await s.execute(
+        select(DirectoryAgent.id, DirectoryAgent.name, DirectoryAgent.team))).all()}
+
+    def team_of(agent: str) -> str | None:
+        return teams.get(agent) or (names.get(agent) or ("", None))[1]
+
+    members = None if team is None else sorted({a for a in [*names, *teams] if team_of(a) == team})
+    figures = by_key(await call_figures(s, span, CallFilter(agents=members), short_abandon_s, key="agent"))
     times = await agent_time(s, span)
-    for agent, f in figures.items():
-        if agent is None:
-            continue
-        person = known.setdefault(str(agent), Person(str(agent), str(agent), None))
-        person.figures = f
-    for agent, t in times.items():
-        if agent in known:
-            known[agent].time = t
+    known: dict[str, Person] = {}
+    for agent in {*(members if members is not None else names), *map(str, filter(None, figures)), *times}:
+        if members is None or agent in members:
+            known[agent] = Person(agent, (names.get(agent) or (agent, None))[0], team_of(agent),
+                                  figures.get(agent, Figures()), times.get(agent, AgentTime()))
     return sorted(known.values(), key=lambda p: p.agent)
 
 

@@ -54,17 +54,17 @@ async def volumes_of(request: web.Request, grant: Grant, query: dict[str, str]) 
 
 async def agents_of(request: web.Request, grant: Grant, query: dict[str, str]) -> dict[str, Any]:
     q = read_query(query, TeamQuery)
-    return await request.app[REPORTS].agents(q.span, _team(grant, q.team))
+    return await request.app[REPORTS].agents(q.span, grant.teams.members, _team(grant, q.team))
 
 
 async def teams_of(request: web.Request, grant: Grant, query: dict[str, str]) -> dict[str, Any]:
     q = read_query(query, TeamQuery)
-    return await request.app[REPORTS].teams(q.span, _team(grant, q.team))
+    return await request.app[REPORTS].teams(q.span, grant.teams.members, _team(grant, q.team))
 
 
 async def monthly_of(request: web.Request, grant: Grant, query: dict[str, str]) -> dict[str, Any]:
     q = read_query(query, MonthQuery)
-    return await request.app[REPORTS].monthly(q.month, _team(grant, None))
+    return await request.app[REPORTS].monthly(q.month, grant.teams.members, _team(grant, None))
 
 
 BUILDERS = {"kpis": kpis_of, "volumes": volumes_of, "agents": agents_of, "teams": teams_of, "monthly": monthly_of}

@@ -3,7 +3,7 @@ dimension, agents and teams, and the monthly report to the city government."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,25 +96,25 @@ class Reports:
                          "connection_rate": k["connection_rate"]})
         return rows
 
-    async def agents(self, span: Span, team: str | None = None) -> dict[str, Any]:
+    async def agents(self, span: Span, teams: Mapping[str, str], team: str | None = None) -> dict[str, Any]:
         async with self.sessions() as s:
-            return {**span.to_json(), "rows": agent_rows(await people(s, span, SHORT_ABANDON_S, team))}
+            return {**span.to_json(), "rows": agent_rows(await people(s, span, SHORT_ABANDON_S, teams, team))}
 
-    async def teams(self, span: Span, team: str | None = None) -> dict[str, Any]:
+    async def teams(self, span: Span, teams: Mapping[str, str], team: str | None = None) -> dict[str, Any]:
         async with self.sessions() as s:
-            return {**span.to_json(), "rows": team_rows(await people(s, span, SHORT_ABANDON_S, team))}
+            return {**span.to_json(), "rows": team_rows(await people(s, span, SHORT_ABANDON_S, teams, team))}
 
-    async def monthly(self, month: str, team: str | None = None) -> dict[str, Any]:
+    async def monthly(self, month: str, teams: Mapping[str, str], team: str | None = None) -> dict[str, Any]:
         span = month_span(month)
         report = await self.kpis(span, "day", Slice())
         async with self.sessions() as s:
             parts = {d: await self._volume_rows(s, span, d, None, SHORT_ABANDON_S)
                      for d in ("line", "request_type", "category")}
-            teams = team_rows(await people(s, span, SHORT_ABANDON_S, team))
+            team_figures = team_rows(await people(s, span, SHORT_ABANDON_S, teams, team))
         return {"month": month, **span.to_json(), "totals": report["totals"], "previous": report["previous"],
                 "last_year": report["last_year"], "daily": report["periods"], "lines": parts["line"],
                 "request_types": parts["request_type"], "categories": parts["category"][:10], "regions": [],
-                "teams": teams, "formulas": FORMULAS}
+                "teams": team_figures, "formulas": FORMULAS}
 
 
 __all__ = ["DIMENSIONS", "Reports", "Slice", "day_of"]

@@ -152,10 +152,10 @@ async def test_volumes_by_line_and_hour(reports: Reports) -> None:
 
 
 async def test_agents_occupancy_from_the_state_log(reports: Reports) -> None:
-    rows = {r["agent"]: r for r in (await reports.agents(Span(DAY, DAY)))["rows"]}
+    rows = {r["agent"]: r for r in (await reports.agents(Span(DAY, DAY), {}))["rows"]}
     me = rows["8001"]
     assert me["answered"] == 2 and me["signed_in_s"] == 2 * 3600 and me["busy_s"] == 80
     assert me["occupancy"] == round(80 / 7200, 4)
     assert me["satisfaction"]["1"] == 1 and me["satisfaction_rate"] == 1.0
-    teams = (await reports.teams(Span(DAY, DAY)))["rows"]
+    teams = (await reports.teams(Span(DAY, DAY), {}))["rows"]
     assert sum(t["answered"] for t in teams) == 4
