@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from console.reports.http import routes as report_routes
+from console.reports.service import Reports
 from hotline.core.plugin import Brought, Deps, Plugin
 
 PAGES = Path(__file__).parent / "pages"
 
 
 async def load(deps: Deps) -> Brought:
-    return Brought()
+    return Brought(routes=[report_routes(Reports(deps.sessions))])
 
 
 plugin = Plugin("console", load)
