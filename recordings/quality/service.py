@@ -7,7 +7,7 @@ agents in reach (None: all) and whether calls of confidential tickets may be sho
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -226,7 +226,7 @@ class QualityReview:
                                 .order_by(QualityComment.at, QualityComment.id))).all()
         return [{"id": c.id, "author": c.author, "role": c.role, "text": c.text, "at": c.at.isoformat()} for c in rows]
 
-    async def score(self, reviewed: Reviewed, given: dict[str, object], comment: str, by: str) -> dict[str, Any]:
+    async def score(self, reviewed: Reviewed, given: Mapping[str, object], comment: str, by: str) -> dict[str, Any]:
         """Store the call's score (replacing the current one) and keep it in the history; the stored score."""
         items = self.sheet.checked(given)
         call = reviewed.call
