@@ -69,7 +69,8 @@ class CommentBody(Body):
 class ScoreBrief(BaseModel):
     total: int
     max: int
-    scored_by: str
+    scored_by: str = Field(description="the reviewer's account")
+    scored_by_name: str = Field(description="the reviewer's name (the account's, when a token scored)")
     scored_at: str
 
 
@@ -119,6 +120,7 @@ class SheetOut(BaseModel):
 class CommentOut(BaseModel):
     id: int
     author: str
+    author_name: str
     role: str
     text: str
     at: str

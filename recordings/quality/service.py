@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 
 from acd.directory.models import DirectoryAgent
 from hotline.calls.models import CallRecord, Recording
+from hotline.core.accounts.models import User
 from hotline.core.clock import CHINA, now
 from hotline.core.db.engine import SessionFactory
 from hotline.core.errors import BadRequest, NotFound
@@ -148,8 +149,10 @@ class QualityReview:
                     break
             names = await self._agents(s, {c.agent for c, _ in rows if c.agent})
             scores = await self._scores(s, [c.call_id for c, _ in rows])
+            shown = [self._row(c, f, names, scores.get(c.call_id)) for c, f in rows]
+            await self._named(s, [r["score"] for r in shown if r["score"]])
         more = None if exhausted or last is None else cursor(last.started_at, last.call_id)
-        return [self._row(c, f, names, scores.get(c.call_id)) for c, f in rows], more
+        return shown, more
 
     @staticmethod
     def _main(call: CallRecord) -> Recording:
@@ -184,6 +187,21 @@ class QualityReview:
         return {a: (n, t) for a, n, t in rows.all()}
 
     @staticmethod
+    async def _named(s: Any, shown: list[dict[str, Any]]) -> None:
+        """Add the people's display names beside the account names of scores and comments (`scored_by_name`,
+        `author_name`; the account name when it is a token's, which has none)."""
+        by = {"scored_by": "scored_by_name", "author": "author_name"}
+        found = [d for d in shown if d is not None and any(k in d for k in by)]
+        names = {d[k] for d in found for k in by if k in d}
+        rows = (await s.execute(select(User.username, User.name).where(User.username.in_(names)))).all() \
+            if names else []
+        people = {u: n for u, n in rows}
+        for d in found:
+            for key, named in by.items():
+                if key in d:
+                    d[named] = people.get(d[key], d[key])
+
+    @staticmethod
     async def _scores(s: Any, calls: list[str]) -> dict[str, QualityScore]:
         if not calls:
             return {}
@@ -208,13 +226,15 @@ class QualityReview:
             history = (await s.scalars(select(QualityScoreChange).where(QualityScoreChange.call_id == call.call_id)
                                        .order_by(QualityScoreChange.version.desc()))).all()
             comments = await self._comments(s, call.call_id)
-        row = self._row(call, flags_of(call, self._main(call).analysis, self.rules), names, score)
-        row["score"] = self._full(score) if score else None
+            row = self._row(call, flags_of(call, self._main(call).analysis, self.rules), names, score)
+            row["score"] = self._full(score) if score else None
+            full = [self._full(h) for h in history]
+            await self._named(s, [*([row["score"]] if score else []), *full])
         recordings = [{"id": r.id, "status": r.status, "duration_s": r.duration_s, "channels": r.channels,
                        "format": r.format, "waveform": r.waveform_path is not None} for r in call.recordings]
         return {**row, "recordings": recordings, "recording_ids": [r["id"] for r in recordings],
                 "confidential": reviewed.confidential, "answered_at": _iso(call.answered_at),
-                "ended_at": _iso(call.ended_at), "history": [self._full(h) for h in history], "comments": comments}
+                "ended_at": _iso(call.ended_at), "history": full, "comments": comments}
 
     @staticmethod
     def _full(score: QualityScore | QualityScoreChange) -> dict[str, Any]:
@@ -224,7 +244,10 @@ class QualityReview:
     async def _comments(s: Any, call_id: str) -> list[dict[str, Any]]:
         rows = (await s.scalars(select(QualityComment).where(QualityComment.call_id == call_id)
                                 .order_by(QualityComment.at, QualityComment.id))).all()
-        return [{"id": c.id, "author": c.author, "role": c.role, "text": c.text, "at": c.at.isoformat()} for c in rows]
+        thread = [{"id": c.id, "author": c.author, "role": c.role, "text": c.text, "at": c.at.isoformat()}
+                  for c in rows]
+        await QualityReview._named(s, thread)
+        return thread
 
     async def score(self, reviewed: Reviewed, given: Mapping[str, object], comment: str, by: str) -> dict[str, Any]:
         """Store the call's score (replacing the current one) and keep it in the history; the stored score."""
@@ -241,7 +264,9 @@ class QualityReview:
             current.comment, current.scored_by, current.scored_at = comment, by, at
             s.add(QualityScoreChange(call_id=call.call_id, version=current.version, items=items, total=total,
                                      max=self.sheet.max, comment=comment, scored_by=by, scored_at=at))
-            return {"call_id": call.call_id, "agent": call.agent, **self._full(current)}
+            stored = {"call_id": call.call_id, "agent": call.agent, **self._full(current)}
+            await self._named(s, [stored])
+            return stored
 
     async def comment(self, reviewed: Reviewed, text: str, author: str, role: str) -> list[dict[str, Any]]:
         """Add a remark to the call's thread; the whole thread."""
@@ -270,13 +295,15 @@ class QualityReview:
                 .join(CallRecord, CallRecord.call_id == QualityScore.call_id).where(*where)
                 .order_by(CallRecord.started_at.desc(), QualityScore.call_id.desc()).limit(limit))).all()
             names = await self._agents(s, {a for a, *_ in per_agent if a})
+            listed_json = [{"call_id": q.call_id, "agent": q.agent, "started_at": started.isoformat(), "line": line,
+                            **self._full(q)} for q, started, line in listed]
+            await self._named(s, listed_json)
         return {
             "agents": [{"agent": a, "agent_name": names.get(a or "", (None, None))[0],
                         "team": names.get(a or "", (None, None))[1], "scored": n, "average": round(float(avg), 1),
                         "average_max": round(float(mx), 1), "average_pct": round(100 * float(avg) / float(mx), 1),
                         "lowest": lo, "highest": hi} for a, n, avg, mx, lo, hi in per_agent],
-            "scores": [{"call_id": q.call_id, "agent": q.agent, "started_at": started.isoformat(), "line": line,
-                        **self._full(q)} for q, started, line in listed]}
+            "scores": listed_json}
 
 
 def _iso(at: datetime | None) -> str | None:

@@ -112,6 +112,7 @@ async def test_a_supervisor_reviews_plays_and_scores_a_flagged_call_and_the_agen
         await expect(row).to_contain_text("92")
         await page.locator(field("[data-test=review]", "comment-text")).fill("通话过短，请注意结束语")
         await review.locator("[data-test=send-comment]").click()
+        await expect(review.locator("[data-test=comments]")).to_contain_text("周质检（班长）")
         await expect(review.locator("[data-test=comments]")).to_contain_text("通话过短，请注意结束语")
         await screenshot(page, TEST, "03-scored")
 
@@ -122,7 +123,7 @@ async def test_a_supervisor_reviews_plays_and_scores_a_flagged_call_and_the_agen
         own = mine.locator("[data-test=calls] .el-table__row").filter(has_text=CITIZEN)
         await own.click()
         sheet = mine.locator("[data-test=review] [data-test=sheet]")
-        await expect(sheet.locator("[data-test=scored-by]")).to_contain_text("92 / 100")
+        await expect(sheet.locator("[data-test=scored-by]")).to_contain_text("92 / 100，周质检")
         assert await sheet.locator("[data-test=points-closing] input").is_disabled()
         assert await sheet.locator("[data-test=save-score]").count() == 0
         await mine.locator(field("[data-test=review]", "comment-text")).fill("收到，下次注意")

@@ -133,8 +133,8 @@ const ScoreSheet = {
       </div>
     </el-form>
     <div v-if="call.score" class="q-history" data-test="scored-by">
-      当前评分：{{ call.score.total }} / {{ call.score.max }}，{{ call.score.scored_by }} 于 {{ when(call.score.scored_at) }}（第 {{ call.score.version }} 次）
-      <div v-for="h in call.history.slice(1)" :key="h.version">此前：{{ h.total }} 分，{{ h.scored_by }} 于 {{ when(h.scored_at) }}</div>
+      当前评分：{{ call.score.total }} / {{ call.score.max }}，{{ call.score.scored_by_name }} 于 {{ when(call.score.scored_at) }}（第 {{ call.score.version }} 次）
+      <div v-for="h in call.history.slice(1)" :key="h.version">此前：{{ h.total }} 分，{{ h.scored_by_name }} 于 {{ when(h.scored_at) }}</div>
     </div>
     <div v-else-if="!canScore" class="hl-muted" data-test="not-scored">尚未评分</div>
   </div>`,
@@ -176,7 +176,7 @@ const Comments = {
   <div data-test="comments">
     <div v-if="!call.comments.length" class="hl-muted">暂无评论</div>
     <div v-for="c in call.comments" :key="c.id" class="q-comment" :class="c.role">
-      <div class="q-who">{{ c.author }}（{{ roleText[c.role] || c.role }}） · {{ when(c.at) }}</div>{{ c.text }}
+      <div class="q-who">{{ c.author_name }}（{{ roleText[c.role] || c.role }}） · {{ when(c.at) }}</div>{{ c.text }}
     </div>
     <div v-if="canComment" style="display: flex; gap: 8px; margin-top: 8px">
       <el-input v-model="text" maxlength="2000" :placeholder="placeholder" data-test="comment-text"/>

@@ -138,7 +138,8 @@ async def test_comments_and_per_agent_averages(review: QualityReview) -> None:
     await review.score(await review.reviewed("q-other"), {**FULL, "manner": 0}, "", "班长")  # 85
     thread = await review.comment(await review.reviewed("q-over"), "抢话较多，注意倾听", "王班长", "supervisor")
     thread = await review.comment(await review.reviewed("q-over"), "收到，会改进", "李强", "agent")
-    assert [(c["author"], c["role"]) for c in thread] == [("王班长", "supervisor"), ("李强", "agent")]
+    assert [(c["author"], c["author_name"], c["role"]) for c in thread] == [("王班长", "王班长", "supervisor"),
+                                                                           ("李强", "李强", "agent")]
     everyone = await review.scores(None, None, DAY, DAY)
     by_agent = {a["agent"]: a for a in everyone["agents"]}
     assert by_agent["8001"]["scored"] == 2 and by_agent["8001"]["average"] == 95.0
