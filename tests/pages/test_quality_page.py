@@ -21,7 +21,7 @@ from integration.world.call import WorldCaller
 from tests.browser import chromium, screenshot
 from tests.e2e.conftest import only_ready, running_stack, stack_settings, wait_for_step
 from tests.e2e.test_first_call import stored_recording
-from tests.pages.desk_steps import NEW_PASSWORD, field, person, sign_in
+from tests.pages.desk_steps import NEW_PASSWORD, field, person, pick_option, sign_in
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
 CITIZEN = "13800138123"
@@ -82,6 +82,7 @@ async def test_a_supervisor_reviews_plays_and_scores_a_flagged_call_and_the_agen
         await expect(row).to_contain_text("短通话")
         await expect(row).to_contain_text("差评")
         await expect(row).to_contain_text("非常不满意")
+        await expect(row.locator(".el-tag").first).to_be_visible()
         await screenshot(page, TEST, "01-flagged")
 
         # the player: the stored recording streamed with range requests, through Web Audio's channel splitter
@@ -115,10 +116,18 @@ async def test_a_supervisor_reviews_plays_and_scores_a_flagged_call_and_the_agen
         await expect(review.locator("[data-test=comments]")).to_contain_text("周质检（班长）")
         await expect(review.locator("[data-test=comments]")).to_contain_text("通话过短，请注意结束语")
         await screenshot(page, TEST, "03-scored")
+        await pick_option(page, "scored", "未评")  # the filters: scored calls leave the 未评 list
+        await page.locator("[data-test=search]").click()
+        await expect(page.locator("[data-test=calls]")).to_contain_text("没有符合条件的通话")
+        await pick_option(page, "scored", "已评")
+        await pick_option(page, "flag", "差评")
+        await page.locator("[data-test=search]").click()
+        await expect(row).to_contain_text("92")
 
         # the agent: their own calls and score, read-only; they may reply
         mine = await opened(browser, stack, "agent.8001", "王芳", role="agent", agent_id="8001", team="一组")
         await expect(mine.locator("[data-test=title]")).to_have_text("我的质检")
+        assert await mine.locator("[data-test=agent]").count() == 0, "no choosing other agents"
         await expect(mine.locator("[data-test=summary]")).to_contain_text("平均 92")
         own = mine.locator("[data-test=calls] .el-table__row").filter(has_text=CITIZEN)
         await own.click()

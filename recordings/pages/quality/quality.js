@@ -212,13 +212,14 @@ const QualityPage = {
     <el-card shadow="never">
       <div class="q-filters">
         <el-date-picker v-model="range" type="daterange" range-separator="至" start-placeholder="开始日期"
-                        end-placeholder="结束日期" value-format="YYYY-MM-DD" :clearable="false" data-test="dates"/>
+                        end-placeholder="结束日期" value-format="YYYY-MM-DD" :clearable="false" style="width: 280px; flex: none"
+                        data-test="dates"/>
         <el-select v-model="flag" style="width: 130px" data-test="flag">
           <el-option v-for="[v, t] in filters" :key="v" :value="v" :label="t"/>
         </el-select>
         <el-input v-if="!mine" v-model.trim="agent" placeholder="坐席工号" style="width: 120px" clearable data-test="agent"/>
-        <el-select v-model="scored" style="width: 110px" data-test="scored">
-          <el-option value="both" label="已评/未评"/><el-option value="1" label="已评"/><el-option value="0" label="未评"/>
+        <el-select v-model="scored" style="width: 130px" data-test="scored">
+          <el-option value="both" label="评分：全部"/><el-option value="1" label="已评"/><el-option value="0" label="未评"/>
         </el-select>
         <el-button type="primary" data-test="search" @click="search">查询</el-button>
       </div>
@@ -228,12 +229,12 @@ const QualityPage = {
         <el-table :data="calls" highlight-current-row size="small" data-test="calls" empty-text="没有符合条件的通话"
                   row-key="call_id" @row-click="open" :row-class-name="rowClass">
           <el-table-column label="时间" width="100"><template #default="{ row }">{{ short(row.started_at) }}</template></el-table-column>
-          <el-table-column label="坐席" width="104"><template #default="{ row }">{{ row.agent_name || row.agent }}<span class="hl-muted"> {{ row.agent }}</span></template></el-table-column>
+          <el-table-column label="坐席" width="104"><template #default="{ row }">{{ row.agent_name || row.agent }}<span class="hl-muted">&nbsp;{{ row.agent }}</span></template></el-table-column>
           <el-table-column prop="line" label="热线" width="62"/>
           <el-table-column prop="caller" label="来电号码" width="112"/>
           <el-table-column label="通话" width="56"><template #default="{ row }">{{ clock(row.talk_s ?? row.duration_s) }}</template></el-table-column>
           <el-table-column label="标记" min-width="110"><template #default="{ row }">
-            <el-tag v-for="f in row.flags" :key="f" :type="flagType[f]" size="small" class="q-flag">{{ flagText[f] }}</el-tag>
+            <el-tag v-for="f in row.flags" :key="f" :type="flagType[f]" size="small" class="q-flag" disable-transitions>{{ flagText[f] }}</el-tag>
           </template></el-table-column>
           <el-table-column label="评价" width="86"><template #default="{ row }">{{ row.rating_label || "未评价" }}</template></el-table-column>
           <el-table-column label="质检" width="56"><template #default="{ row }">
@@ -249,7 +250,7 @@ const QualityPage = {
           <span>来电：{{ chosen.caller }} → {{ chosen.line }}</span>
           <span>时间：{{ when(chosen.started_at) }}</span>
           <span>评价：{{ chosen.rating_label || "未评价" }}</span>
-          <span>标记：<el-tag v-for="f in chosen.flags" :key="f" :type="flagType[f]" size="small" class="q-flag">{{ flagText[f] }}</el-tag><span v-if="!chosen.flags.length">无</span></span>
+          <span>标记：<el-tag v-for="f in chosen.flags" :key="f" :type="flagType[f]" size="small" class="q-flag" disable-transitions>{{ flagText[f] }}</el-tag><span v-if="!chosen.flags.length">无</span></span>
           <span>坐席通话：{{ clock(chosen.talk_s) }}</span>
         </div>
         <Player :recording="recording" :duration="recording.duration_s || chosen.duration_s"/>
