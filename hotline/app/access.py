@@ -103,6 +103,18 @@ RULES: tuple[Rule, ...] = (
     # .download or .waveform
     rule("recordings.search", "search recordings", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),
     rule("recordings.play", "play recordings", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),
+    # quality review (recordings/quality, issue 17): agents see their own calls' scores (read-only) and may reply;
+    # auditors read all and score none; confidential tickets' calls as for recordings
+    rule("quality.list", "list recorded calls for quality review with their flags", agent=OWN, supervisor=TEAM,
+         auditor=ALL, admin=ALL),
+    rule("quality.sheet", "read the quality score sheet", agent=ALL, supervisor=ALL, auditor=ALL, admin=ALL),
+    rule("quality.read", "read a call's quality review (score, history, comments)", agent=OWN, supervisor=TEAM,
+         auditor=ALL, admin=ALL),
+    rule("quality.score", "score a call on the quality sheet", supervisor=TEAM, admin=ALL),
+    rule("quality.comment", "comment on a call's quality review (an agent: reply on their own call)", agent=OWN,
+         supervisor=TEAM, admin=ALL),
+    rule("quality.scores", "see quality scores and per-agent averages", agent=OWN, supervisor=TEAM, auditor=ALL,
+         admin=ALL),
     # the agent desk (desk): the screen pop of a call (the call's agent), the phrases, targets and form choices
     rule("desk.pop", "see a call's screen pop (caller, line, flags, history)", agent=OWN, supervisor=TEAM,
          admin=ALL),

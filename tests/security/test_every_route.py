@@ -45,6 +45,7 @@ from hotline.core.web.policy import Scope
 from hotline.core.web.routes import Route
 from hotline.core.web.tokens import ApiTokens
 from recordings import http as recordings_http
+from recordings.quality import http as quality_http
 from tests.app.test_access_table import all_routes
 from tests.core.accounts.serving import CHEAP, redis_server
 from tests.security.whole_app import (
@@ -98,6 +99,10 @@ BODIES: dict[tuple[str, str], Any] = {  # a valid body, so that a refusal is abo
                                                          "team": "一组", "skills": {"general": 2}}]},
     ("PATCH", "/api/directory/agents/{agent}"): {"name": "改名"},
     ("POST", "/api/directory/teams"): {"name": "三组"},
+    ("PUT", "/api/quality/calls/{call_id}/score"): {"items": {"greeting": 10, "recording_notice": 5, "listening": 15,
+                                                              "accuracy": 20, "policy": 10, "ticket": 15,
+                                                              "closing": 10, "manner": 15}},
+    ("POST", "/api/quality/calls/{call_id}/comments"): {"text": "问候规范"},
 }
 ENDS_SESSION = {("DELETE", "/api/session"), ("POST", "/api/session/everywhere")}
 
@@ -228,7 +233,7 @@ async def test_every_route_as_every_role_answers_as_the_access_table_says(walk: 
 # --- generated requests: no 5xx for any role ---
 
 document = api_document([calls_http.table, acd_http.table, directory_http.table, tickets_http.table,
-                         callback_http.table, recordings_http.table, desk_http.table])
+                         callback_http.table, recordings_http.table, quality_http.table, desk_http.table])
 # (rotating tokens is left out: a generated id would revoke the principals' own tokens halfway)
 schema = schemathesis.openapi.from_dict(document).exclude(path_regex=r"^/api/tokens/")
 

@@ -59,6 +59,11 @@ from integration.casesystem.mapping import CaseMapping
 from integration.casesystem.outbox import OutboxWorker
 from recordings import http as recordings_http
 from recordings.catalog import RecordingCatalog
+from recordings.quality import http as quality_http
+from recordings.quality.flags import FlagRules
+from recordings.quality.service import QualityReview
+from recordings.quality.sheet import load_sheet
+from recordings.settings import RecordingSettings
 from recordings.store import LocalStore
 from tests.acd.test_http import MemoryKeys, ScriptedAcd, emergency_flags
 from tests.callback.desk import callback_desk
@@ -146,6 +151,9 @@ def domain_tables(sessions: SessionFactory, store: LocalStore, acd: ScriptedAcd)
             tickets_http.routes(tickets, tickets_http.CaseLink(outbox, mapping, "webhook-secret"), duty),
             callback_http.routes(RevisitOps(revisits, dialer), callback_desk(sessions, calls, plan)),
             recordings_http.routes(RecordingCatalog(sessions, store)),
+            quality_http.routes(QualityReview(sessions, load_sheet(), FlagRules.of(RecordingSettings(),
+                                                                                   plan.rating.labels),
+                                              plan.rating.labels)),
             # 8001's phone is the browser; Asterisk's websocket is not there (a valid ticket gets 502)
             phone_http.routes(phone_http.BrowserPhones(DialplanPhones(frozenset({"8001"}), {"8001": "pw"}),
                                                        "ws://127.0.0.1:9/ws", PhoneTickets(MemoryKeys())))]  # type: ignore[arg-type]
