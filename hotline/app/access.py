@@ -111,6 +111,12 @@ RULES: tuple[Rule, ...] = (
     # the softphone in the page (hotline/app/phone): an agent's own browser phone (a supervisor's, if a browser)
     rule("desk.phone", "get one's own browser phone (SIP credentials, a websocket ticket)", agent=OWN,
          supervisor=OWN),
+    # the engineer page (dialplans, integration/world): the dialplan file and test calls from the simulated world
+    rule("dialplan.read", "read the dialplan file and its kept versions", engineer=ALL, auditor=ALL, admin=ALL),
+    rule("dialplan.check", "check a dialplan text and compare it with what runs", engineer=ALL, admin=ALL),
+    rule("dialplan.apply", "apply a dialplan text to the running Asterisk", engineer=ALL, admin=ALL),
+    rule("test_calls.place", "place a test call from the simulated world", engineer=ALL, admin=ALL),
+    rule("test_calls.read", "see a test call's path and hear what its caller heard", engineer=ALL, admin=ALL),
     # the audit log (hotline/core/web): reading it is audited too
     rule("audit.read", "read the audit log", auditor=ALL, admin=ALL),
 )
