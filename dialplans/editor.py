@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from dialplans.apply import ApplyRefused, ApplyRolledBack, Reloader, apply_plan, config_diffs, rendered_configs, unified
 from dialplans.history import DialplanHistory, sha256_of, write_atomically
 from dialplans.loader import DialplanInvalid, load_dialplan_text
@@ -32,6 +34,8 @@ _SECRET_LINE = re.compile(r"^([+\- ]?\s*(?:password|secret)\s*=\s*).*$", re.MULT
 _AGI_KEY = re.compile(r"(hotline_key=)[^&)\s]+")
 
 Listener = Callable[[Dialplan], Awaitable[None]]
+LIVE_SECTIONS = frozenset({"prompts"})  # followed when applied (re-rendered); the others the service reads at start
+_TOP_KEY = re.compile(r"^([A-Za-z_]+)\s*:", re.MULTILINE)
 
 
 def masked(diff: str) -> str:
@@ -59,6 +63,34 @@ def problems_of(text: str, name: str) -> tuple[Dialplan | None, list[Problem]]:
         return load_dialplan_text(text, name), []
     except DialplanInvalid as exc:
         return None, [Problem(e.line, e.column or None, "error", e.message, e.fix) for e in exc.errors]
+
+
+def _sections(text: str) -> dict[str, Any]:
+    loaded = yaml.safe_load(text)
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def read_at_start(started: str, text: str) -> list[str]:
+    """The top-level sections that differ from the file the service started with and that it reads only then."""
+    old, new = _sections(started), _sections(text)
+    return [k for k in [*old, *(k for k in new if k not in old)] if k not in LIVE_SECTIONS and old.get(k) != new.get(k)]
+
+
+def restart_warnings(started: str, text: str) -> list[Problem]:
+    """A warning at each section `read_at_start`: Asterisk's configs follow when applied, the hotline's own rules
+    at its next start (and `agents:` not at all: the agent directory has them)."""
+    lines = {m.group(1): text.count("\n", 0, m.start()) + 1 for m in _TOP_KEY.finditer(text)}
+    out = []
+    for key in read_at_start(started, text):
+        if key == "agents":
+            out.append(Problem(lines.get(key, 0), None, "warning", "'agents' only seeds the agent directory at the "
+                               "first start: changing it here changes no agent", "add or change agents in 坐席管理 "
+                               "(/agents/) or with `hotline agents import`"))
+        else:
+            out.append(Problem(lines.get(key, 0), None, "warning", f"'{key}' is read by the service when it starts: "
+                               "applying changes Asterisk's configs now, the hotline's own routing and rules follow "
+                               "at its next start", "apply, then restart the service at a quiet hour"))
+    return sorted(out, key=lambda p: p.line)
 
 
 @dataclass(frozen=True)
@@ -95,6 +127,7 @@ class DialplanEditor:
     secrets_file: Path
     target: Target | None = None
     on_applied: list[Listener] = field(default_factory=list)
+    started_text: str | None = None  # the file as the service read it when it started
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
 
     @property
@@ -104,7 +137,7 @@ class DialplanEditor:
     def started(self, target: Target, by: str = "hotline run") -> None:
         """Asterisk runs the file as it is now (rendered at start)."""
         self.target = target
-        text = self.text()
+        self.started_text = text = self.text()
         running = self.history.running()
         if running is None or running.sha256 != sha256_of(text):
             self.history.set_running(text, by, china_now(), "running at start")
@@ -121,7 +154,11 @@ class DialplanEditor:
                 "applied_by": running.applied_by if running else None}
 
     def check(self, text: str) -> list[Problem]:
-        return problems_of(text, self.name)[1]
+        """Errors of the text, or (when it has none) warnings about what takes effect only at the next start."""
+        plan, problems = problems_of(text, self.name)
+        if plan is None or self.started_text is None:
+            return problems
+        return restart_warnings(self.started_text, text)
 
     def _plan(self, text: str) -> Dialplan:
         plan, problems = problems_of(text, self.name)
@@ -170,7 +207,8 @@ class DialplanEditor:
             running = self.history.set_running(text, by, now, "applied")
             prompts = sorted(k for k, v in plan.prompts.items() if _prompts_before(before).get(k) != v)
             failed = await self._tell(plan)
-        return {"applied": True, "sha256": running.sha256, "previous_sha256": started_from,
+            later = read_at_start(self.started_text, text) if self.started_text is not None else []
+        return {"applied": True, "at_next_start": later, "sha256": running.sha256, "previous_sha256": started_from,
                 "diff": masked(result.diff), "changed": result.changed, "prompts": prompts,
                 "applied_at": running.applied_at, "applied_by": by, **({"listener_errors": failed} if failed else {})}
 

@@ -80,6 +80,10 @@ class ApplyOut(BaseModel):
     diff: str | None = None
     changed: list[str] | None = None
     prompts: list[str] | None = None
+    at_next_start: Annotated[list[str] | None, Field(
+        description="sections the service reads when it starts: Asterisk's configs changed now, the rest follows "
+                    "at its next start")] = None
+    listener_errors: list[str] | None = None
 
 
 class VersionOut(BaseModel):

@@ -115,3 +115,22 @@ async def test_a_text_with_problems_is_refused_untouched(tmp_path: Path) -> None
         await editor.apply("numbers: [\n", before["sha256"], "engineer.li")
     assert refused.value.problems[0].line == 2
     assert editor.path.read_text() == before["text"] and reloader.reloads == 0
+
+
+async def test_sections_the_service_reads_at_start_are_warned_about(tmp_path: Path) -> None:
+    editor, _ = scripted_editor(tmp_path)
+    text = SHIPPED.read_text()
+    assert editor.check(greeting_changed(text, "您好，测试热线")) == [], "a new greeting is heard on the next call"
+    changed = text.replace('  - {number: "12305",', '  - {number: "12304",', 1)
+    changed = changed.replace("name: 王芳", "name: 王芳芳", 1)
+    warnings = editor.check(changed)
+    assert {p.level for p in warnings} == {"warning"}
+    by_line = {p.line: p.message for p in warnings}
+    assert "'numbers' is read by the service when it starts" in by_line[line_of(changed, "numbers:")]
+    assert "'agents' only seeds the agent directory" in by_line[line_of(changed, "agents:")]
+    result = await editor.apply(changed, editor.current()["sha256"], "engineer.li")
+    assert result["applied"] and result["at_next_start"] == ["numbers", "agents"]
+
+
+def line_of(text: str, start: str) -> int:
+    return next(n for n, line in enumerate(text.splitlines(), 1) if line.startswith(start))

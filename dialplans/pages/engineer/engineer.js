@@ -306,7 +306,7 @@ const EngineerPage = {
           <el-button @click="reload" data-test="reload">重新载入</el-button>
           <el-button @click="showHistory" data-test="history">历史版本</el-button>
           <el-button @click="showDiff" :loading="diff.busy" data-test="diff">与运行版本对比</el-button>
-          <el-button type="primary" @click="apply" :loading="applying" :disabled="errors > 0" data-test="apply">应用</el-button>
+          <el-button type="primary" @click="apply" :loading="applying" :disabled="errors > 0 || checking" data-test="apply">应用</el-button>
         </div>
         <div class="hl-muted eng-sha"><span class="hl-mono" :title="file.path">{{ file.path }}</span> · 运行版本 <span class="hl-mono" data-test="running-sha">{{ sha(file.running_sha256) }}</span>
           · {{ when(file.applied_at) }} · {{ file.applied_by || "—" }}</div>
@@ -325,6 +325,8 @@ const EngineerPage = {
         <el-alert v-if="outcome.applied" type="success" show-icon :closable="false" title="已应用到运行中的 Asterisk">
           <div>版本 <span class="hl-mono">{{ sha(outcome.sha256) }}</span>；重新加载的配置：{{ outcome.changed.length ? outcome.changed.join("、") : "无（配置未变）" }}；
             重新合成的提示音：{{ outcome.prompts.length ? outcome.prompts.join("、") : "无" }}。下一通电话起生效。</div>
+          <div v-if="outcome.at_next_start && outcome.at_next_start.length" data-test="at-next-start">
+            注意：{{ outcome.at_next_start.join("、") }} 由服务在启动时读取，热线自身的路由与规则在服务下次启动后生效。</div>
         </el-alert>
         <el-alert v-else-if="outcome.rolled_back" type="error" show-icon :closable="false" data-test="rolled-back"
           title="Asterisk 拒绝了新配置，已回滚：运行的仍是原版本，文件未改动">
