@@ -134,3 +134,15 @@ async def test_sections_the_service_reads_at_start_are_warned_about(tmp_path: Pa
 
 def line_of(text: str, start: str) -> int:
     return next(n for n, line in enumerate(text.splitlines(), 1) if line.startswith(start))
+
+
+def test_an_apply_from_the_command_line_is_the_running_version_in_the_page(tmp_path: Path) -> None:
+    from dialplans.commands import _record_applied
+
+    editor, _ = scripted_editor(tmp_path)
+    edited = greeting_changed(SHIPPED.read_text(), "您好，命令行")
+    editor.path.write_text(edited)
+    _record_applied(tmp_path, editor.path)
+    now = editor.current()
+    assert now["running_sha256"] == sha256_of(edited) and "(hotline dialplan apply)" in now["applied_by"]
+    assert editor.history.text_of(sha256_of(edited)) == edited
