@@ -126,6 +126,12 @@ RULES: tuple[Rule, ...] = (
     # the console's KPI reports (console/reports): the centre's figures; agents' and teams' rows of one's own team
     rule("reports.read", "read the KPI reports", supervisor=TEAM, auditor=ALL, admin=ALL),
     rule("reports.export", "export the KPI reports (CSV, XLSX)", supervisor=TEAM, auditor=ALL, admin=ALL),
+    # the engineer page (dialplans, integration/world): the dialplan file and test calls from the simulated world
+    rule("dialplan.read", "read the dialplan file and its kept versions", engineer=ALL, auditor=ALL, admin=ALL),
+    rule("dialplan.check", "check a dialplan text and compare it with what runs", engineer=ALL, admin=ALL),
+    rule("dialplan.apply", "apply a dialplan text to the running Asterisk", engineer=ALL, admin=ALL),
+    rule("test_calls.place", "place a test call from the simulated world", engineer=ALL, admin=ALL),
+    rule("test_calls.read", "see a test call's path and hear what its caller heard", engineer=ALL, admin=ALL),
     # the audit log (hotline/core/web): reading it is audited too
     rule("audit.read", "read the audit log", auditor=ALL, admin=ALL),
 )

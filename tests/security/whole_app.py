@@ -31,6 +31,7 @@ from desk import http as desk_http
 from desk.form import ticket_form
 from desk.lines import Lines
 from desk.pop import PopWords, ScreenPop
+from dialplans import http as dialplans_http
 from dialplans.calendar import WorkCalendar
 from dialplans.loader import load_dialplan
 from dialplans.model import Agent, RevisitSettings
@@ -57,6 +58,8 @@ from hotline.core.web.tokens import ApiTokens
 from integration.casesystem.client import CaseSystemClient
 from integration.casesystem.mapping import CaseMapping
 from integration.casesystem.outbox import OutboxWorker
+from integration.world import http as world_http
+from integration.world.testcalls import TestCallRunner
 from recordings import http as recordings_http
 from recordings.catalog import RecordingCatalog
 from recordings.quality import http as quality_http
@@ -69,6 +72,7 @@ from tests.acd.test_http import MemoryKeys, ScriptedAcd, emergency_flags
 from tests.callback.desk import callback_desk
 from tests.callback.test_http import calm
 from tests.desk.test_http import MemoryLive
+from tests.dialplans.editing import scripted_editor
 from tests.dialplans.unlimited import unlimited_guard
 from tickets import http as tickets_http
 from tickets.catalogue import Catalogue
@@ -166,6 +170,14 @@ def desk_table(sessions: SessionFactory, directory: AgentDirectory) -> RouteTabl
     return desk_http.routes(desk_http.DeskParts(pop, plan, ticket_form(plan, Catalogue.shipped()), directory))
 
 
+def engineer_tables(folder: Path) -> list[RouteTable]:
+    """The engineer page's routes: the dialplan on a copy of the shipped file (reloads scripted), test calls in a
+    stack without the simulated world (so none is placed)."""
+    (folder / "engineer").mkdir()
+    editor, _ = scripted_editor(folder / "engineer")
+    return [dialplans_http.routes(editor), world_http.routes(TestCallRunner(folder / "test-calls", lambda: None))]
+
+
 async def seed_users(users: Users) -> None:
     """Agent 8003's account (USER_8003) and the session principals' accounts."""
     await users.create(NewUser("agent.8003", "agent", "8003", "8003", "二组", SESSION_PASSWORD))
@@ -188,7 +200,8 @@ async def whole_app(sessions: SessionFactory, tokens: ApiTokens, audit: AuditLog
     await tokens.create(name="spare", role="engineer")  # SPARE_TOKEN: one a test may rotate
     if accounts is not None:
         await seed_users(accounts.users)
-    tables = [*domain_tables(sessions, store, acd), directory_http.routes(directory), desk_table(sessions, directory)]
+    tables = [*domain_tables(sessions, store, acd), directory_http.routes(directory), desk_table(sessions, directory),
+              *engineer_tables(folder)]
     app = build_app(WebParts(tables, tokens, audit, HealthRegistry(), CollectorRegistry(), Teams(TEAMS),
                              throttle=UNTHROTTLED, accounts=accounts))
     return app, acd, bearer
