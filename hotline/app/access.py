@@ -47,6 +47,9 @@ RULES: tuple[Rule, ...] = (
     rule("acd.queue", "see the queue", supervisor=ALL, auditor=ALL, admin=ALL),
     rule("acd.stats", "see queue statistics", supervisor=ALL, auditor=ALL, admin=ALL),
     rule("acd.events", "follow the live feed", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),
+    # the console (console/): the live wallboard
+    rule("wallboard.read", "see the live wallboard (a team supervisor: their team's agents)", supervisor=TEAM,
+         auditor=ALL, admin=ALL),
     rule("calls.silent", "hand a call to the silent-caller check", agent=OWN, supervisor=TEAM, admin=ALL),
     rule("calls.transfer", "transfer a call", agent=OWN, supervisor=TEAM, admin=ALL),
     rule("calls.three_way", "bring a third party into a call", agent=OWN, supervisor=TEAM, admin=ALL),

@@ -12,6 +12,7 @@ principals (an agent of 一组, 一组's supervisor) have accounts that sign in 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +28,10 @@ from callback import http as callback_http
 from callback.dialer import Dialer, RevisitPrompts
 from callback.http import RevisitOps
 from callback.tasks import RevisitTasks
+from console.settings import WallboardSettings
+from console.wallboard import http as wallboard_http
+from console.wallboard.snapshot import Wallboard
+from console.wallboard.stored import StoredFigures
 from desk import http as desk_http
 from desk.form import ticket_form
 from desk.lines import Lines
@@ -163,6 +168,24 @@ def domain_tables(sessions: SessionFactory, store: LocalStore, acd: ScriptedAcd)
                                                        "ws://127.0.0.1:9/ws", PhoneTickets(MemoryKeys())))]  # type: ignore[arg-type]
 
 
+class ScriptedLive:
+    """The scripted ACD as the wallboard reads it (it knows no call's live state)."""
+
+    def __init__(self, acd: ScriptedAcd) -> None:
+        self.agents, self.waiting = acd.agents, acd.waiting
+
+    async def calls(self, call_ids: Collection[str]) -> dict[str, dict[str, str]]:
+        return {}
+
+
+def console_table(sessions: SessionFactory, acd: ScriptedAcd, directory: AgentDirectory) -> RouteTable:
+    """The console's routes: the wallboard over the scripted ACD and the real database."""
+    settings = WallboardSettings()
+    stored = StoredFigures(sessions, settings, directory, None, None)
+    return wallboard_http.routes(Wallboard(ScriptedLive(acd), stored, load_dialplan(Settings().core.dialplan_file),
+                                           settings))
+
+
 def desk_table(sessions: SessionFactory, directory: AgentDirectory) -> RouteTable:
     """The desk's routes; the ACD's live view of calls is empty, so the call records name the agents."""
     plan = load_dialplan(Settings().core.dialplan_file)
@@ -201,7 +224,7 @@ async def whole_app(sessions: SessionFactory, tokens: ApiTokens, audit: AuditLog
     if accounts is not None:
         await seed_users(accounts.users)
     tables = [*domain_tables(sessions, store, acd), directory_http.routes(directory), desk_table(sessions, directory),
-              *engineer_tables(folder)]
+              *engineer_tables(folder), console_table(sessions, acd, directory)]
     app = build_app(WebParts(tables, tokens, audit, HealthRegistry(), CollectorRegistry(), Teams(TEAMS),
                              throttle=UNTHROTTLED, accounts=accounts))
     return app, acd, bearer
