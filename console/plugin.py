@@ -10,7 +10,7 @@ PAGES = Path(__file__).parent / "pages"
 
 
 async def load(deps: Deps) -> Brought:
-    return Brought()
+    return Brought(pages={"reports": PAGES / "reports"})  # 统计报表 and the monthly report
 
 
 plugin = Plugin("console", load)
