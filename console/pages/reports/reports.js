@@ -82,20 +82,18 @@ const Reports = {
         <template #header><div class="card-head"><span>{{ demandLabel }}明细</span></div></template>
         <report-table :rows="demandRows.data ? demandRows.data.rows : []" :columns="volumeColumns" name="demand-table"/>
       </el-card>
-      <div class="grid-2">
-        <el-card shadow="never">
-          <template #header><div class="card-head"><span>坐席统计</span>
-            <export-links report="agents" :params="{ ...range, team: filters.team }"/></div></template>
-          <el-alert v-if="agents.error" :title="agents.error" type="warning" :closable="false"/>
-          <report-table v-else :rows="agents.data ? agents.data.rows : []" :columns="agentColumns" name="agents-table"/>
-        </el-card>
-        <el-card shadow="never">
-          <template #header><div class="card-head"><span>班组统计</span>
-            <export-links report="teams" :params="range"/></div></template>
-          <el-alert v-if="teams.error" :title="teams.error" type="warning" :closable="false"/>
-          <report-table v-else :rows="teams.data ? teams.data.rows : []" :columns="teamColumns" name="teams-table"/>
-        </el-card>
-      </div>
+      <el-card shadow="never" class="block">
+        <template #header><div class="card-head"><span>坐席统计</span>
+          <export-links report="agents" :params="{ ...range, team: shown.filters.team }"/></div></template>
+        <el-alert v-if="agents.error" :title="agents.error" type="warning" :closable="false"/>
+        <report-table v-else :rows="agents.data ? agents.data.rows : []" :columns="agentColumns" name="agents-table"/>
+      </el-card>
+      <el-card shadow="never" class="block">
+        <template #header><div class="card-head"><span>班组统计</span>
+          <export-links report="teams" :params="range"/></div></template>
+        <el-alert v-if="teams.error" :title="teams.error" type="warning" :closable="false"/>
+        <report-table v-else :rows="teams.data ? teams.data.rows : []" :columns="teamColumns" name="teams-table"/>
+      </el-card>
     </template>
   </div>`,
   setup() {
