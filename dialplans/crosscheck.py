@@ -42,6 +42,7 @@ def cross_check(c: Checker, plan: Dialplan, top: dict[str, Node]) -> None:
     _numbers(refs)
     _menus(refs)
     _skill_users(refs)
+    _rating_words(refs)
     for key in REQUIRED_PROMPTS:
         if key not in plan.prompts and "prompts" in top:
             c.err(top["prompts"].line, f"prompt '{key}' is missing", f"add {key}: <the Chinese text> under prompts:")
@@ -89,6 +90,20 @@ def _menus(refs: _Refs) -> None:
                        "not under prompts:", f"add {n.menu.prompt}: <the Chinese text> under prompts:")
         for _, skill in n.menu.options:
             refs.skill(skill, refs.line("numbers", i, "menu"), f"number {n.number} menu")
+
+
+def _rating_words(refs: _Refs) -> None:
+    """The spoken rating prompt names every label with its key (R-RATE-1): the labels are stored with each rating,
+    so a prompt that still says 基本满意 where the labels say 理解 would store what the caller never heard."""
+    plan, top = refs.plan, refs.top
+    spoken = plan.prompts.get("rating")
+    if not plan.rating.enabled or spoken is None or "prompts" not in top:
+        return
+    line = int(top["prompts"].value["rating"].line) if isinstance(top["prompts"].value, dict) else top["prompts"].line
+    for key, label in enumerate(plan.rating.labels, start=1):
+        if f"{label}请按{key}" not in spoken and not (label in spoken and f"按{key}" in spoken):
+            refs.c.err(line, f"prompts.rating does not say key {key} is '{label}' (rating.labels[{key - 1}])",
+                       f"say '{label}请按{key}' in prompts.rating, or change rating.labels to the words it speaks")
 
 
 def _skill_users(refs: _Refs) -> None:

@@ -111,6 +111,9 @@ RULES: tuple[Rule, ...] = (
     # the softphone in the page (hotline/app/phone): an agent's own browser phone (a supervisor's, if a browser)
     rule("desk.phone", "get one's own browser phone (SIP credentials, a websocket ticket)", agent=OWN,
          supervisor=OWN),
+    # the console's KPI reports (console/reports): the centre's figures; agents' and teams' rows of one's own team
+    rule("reports.read", "read the KPI reports", supervisor=TEAM, auditor=ALL, admin=ALL),
+    rule("reports.export", "export the KPI reports (CSV, XLSX)", supervisor=TEAM, auditor=ALL, admin=ALL),
     # the audit log (hotline/core/web): reading it is audited too
     rule("audit.read", "read the audit log", auditor=ALL, admin=ALL),
 )

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from acd.directory import http as directory_http
+from console.reports import http as reports_http
 from hotline.app.access import POLICY
 from hotline.app.plugins import PLUGINS
 from hotline.app.web import service_tables
@@ -29,6 +30,7 @@ def all_routes() -> list[Route]:
             continue
         routes += module.table.routes
     routes += directory_http.table.routes  # the ACD's second table: the agent directory
+    routes += reports_http.table.routes  # the console's KPI reports
     return routes
 
 
