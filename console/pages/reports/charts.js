@@ -7,7 +7,8 @@ import { RATING_LABELS } from "./kpis.js";
 const FONT = '"Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", sans-serif';
 const COLOURS = ["#1f5fbf", "#e6a23c", "#2e9e6b", "#c8102e", "#7b61c4", "#3aa6c9", "#8a8f99"];
 
-// <e-chart :option="…" height="300px" renderer="canvas|svg"/>: draws, follows its box's size, redraws on change.
+// <e-chart :option="…" height="300px" renderer="canvas|svg"/>: draws, follows its box's size, redraws on change;
+// a chart with nothing to show (an option made by `empty`) says so in its data-blank attribute.
 export const EChart = {
   name: "EChart",
   props: { option: { type: Object, required: true }, height: { type: String, default: "300px" },
@@ -16,8 +17,11 @@ export const EChart = {
     const box = ref(null);
     let chart = null;
     let watcher = null;
-    const draw = (option) => chart && chart.setOption(
-      { animation: false, color: COLOURS, textStyle: { fontFamily: FONT }, ...option }, true);
+    const blank = ref(false);
+    const draw = ({ blank: nothing, ...option }) => {
+      blank.value = Boolean(nothing);
+      if (chart) chart.setOption({ animation: false, color: COLOURS, textStyle: { fontFamily: FONT }, ...option }, true);
+    };
     onMounted(() => {
       chart = echarts.init(box.value, null, { renderer: props.renderer });
       draw(props.option);
@@ -30,13 +34,14 @@ export const EChart = {
       if (chart) chart.dispose();
       chart = null;
     });
-    return () => h("div", { ref: box, class: "hl-chart", style: { height: props.height } });
+    return () => h("div", { ref: box, class: "hl-chart", style: { height: props.height },
+                            "data-blank": blank.value ? "true" : undefined });
   },
 };
 
 const percentAxis = { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } };
 const asPercent = (v) => (v === null || v === undefined ? null : Math.round(v * 1000) / 10);
-const empty = (text) => ({ title: { text, left: "center", top: "middle", textStyle: { color: "#909399", fontSize: 14,
+const empty = (text) => ({ blank: true, title: { text, left: "center", top: "middle", textStyle: { color: "#909399", fontSize: 14,
                                                                                       fontWeight: "normal" } } });
 
 // 接通率 / 15秒接通率 / 满意率 per period as lines (%), with the calls offered as bars behind them.
@@ -96,7 +101,10 @@ export function shareOption(rows, top = 8) {
 
 // The five rating levels as a pie (1 非常满意 … 5 非常不满意).
 export function satisfactionOption(satisfaction) {
-  const data = Object.entries(RATING_LABELS).map(([key, name]) => ({ name, value: (satisfaction || {})[key] || 0 }));
+  const data = Object.entries(RATING_LABELS).map(([key, name]) => {
+    const value = (satisfaction || {})[key] || 0;
+    return value ? { name, value } : { name, value, label: { show: false }, labelLine: { show: false } };
+  });
   if (!data.some((d) => d.value)) return empty("所选时段没有评价");
   return {
     color: ["#2e9e6b", "#67c23a", "#e6a23c", "#f56c6c", "#c8102e"],

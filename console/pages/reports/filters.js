@@ -82,7 +82,7 @@ export const FilterBar = {
     </el-form-item>
     <el-form-item label="短时放弃(秒)">
       <el-input-number v-model="filters.short_abandon_s" :min="0" :max="60" controls-position="right"
-                       placeholder="默认" style="width: 100px" data-test="short-abandon"/>
+                       placeholder="默认5" style="width: 100px" data-test="short-abandon"/>
     </el-form-item>
     <el-form-item>
       <el-button type="primary" native-type="submit" :loading="busy" data-test="run">查询</el-button>

@@ -2,7 +2,8 @@
 // how each is written (rates as %, times in 秒/分秒, counts with separators), the 环比/同比 change, the rating
 // labels and the query string of a report request. Shared by the reports page and the monthly report.
 
-// kind: rate (0..1), secs, count; better: which way is good ("up" | "down"; none for volumes).
+// kind: rate (0..1), secs, count; better: which way is good ("up" | "down"; none for volumes); formula: the key of
+// the API's `formulas` that explains the card when it is not the card's own key.
 export const KPIS = [
   { key: "offered", title: "来电量", kind: "count" },
   { key: "connection_rate", title: "接通率", kind: "rate", better: "up",
@@ -15,11 +16,11 @@ export const KPIS = [
   { key: "talk_avg_s", title: "平均通话", kind: "secs" },
   { key: "wrap_up_avg_s", title: "平均话后处理", kind: "secs", better: "down" },
   { key: "satisfaction_rate", title: "满意率", kind: "rate", better: "up",
-    sub: (k) => `满意及以上 ${count(satisfied(k))} / 评价 ${count(k.rated)}` },
+    sub: (k) => `非常满意及满意 ${count(satisfied(k))} / 评价 ${count(k.rated)}` },
   { key: "rating_coverage", title: "评价率", kind: "rate", better: "up", sub: (k) => `已评价 ${count(k.rated)}` },
   { key: "revisit_coverage", title: "回访率", kind: "rate", better: "up",
     sub: (k) => `已回访 ${count(k.revisits_done)} / 应回访 ${count(k.revisits_due)}` },
-  { key: "callbacks_done", title: "回电完成", kind: "count", better: "up",
+  { key: "callbacks_done", title: "回电完成", kind: "count", better: "up", formula: "callbacks_requested",
     sub: (k) => `申请 ${count(k.callbacks_requested)} · 联系上 ${count(k.callbacks_reached)}` },
   { key: "tickets", title: "工单量", kind: "count" },
 ];
@@ -29,9 +30,10 @@ export const RATING_LABELS = { 1: "非常满意", 2: "满意", 3: "基本满意"
 
 export const BY_TEXT = { day: "日", week: "周", month: "月", total: "合计" };
 
+// 非常满意 and 满意 (keys 1 and 2): what the API's satisfaction_rate counts as satisfied.
 export function satisfied(k) {
   const s = (k && k.satisfaction) || {};
-  return (s["1"] || 0) + (s["2"] || 0) + (s["3"] || 0);
+  return (s["1"] || 0) + (s["2"] || 0);
 }
 
 export function count(v) {

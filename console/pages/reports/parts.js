@@ -55,7 +55,7 @@ export const KpiCards = {
       return {
         key: kpi.key, title: kpi.title, raw: raw === null || raw === undefined ? "" : String(raw),
         text: show(kpi.kind, raw), sub: kpi.sub && props.totals ? kpi.sub(props.totals) : "",
-        formula: (props.formulas || {})[kpi.key] || {},
+        formula: (props.formulas || {})[kpi.formula || kpi.key] || {},
         compare: [comparison(kpi, raw, props.previous, "环比"), comparison(kpi, raw, props.lastYear, "同比")],
       };
     }));
@@ -63,7 +63,14 @@ export const KpiCards = {
   },
 };
 
-export const FORMAT = { rate: pct, secs, count, hours: (v) => (v === null || v === undefined ? "—" : `${(v / 3600).toFixed(1)}小时`),
+// A duration in hours and minutes ("7小时48分", "12分").
+function hours(v) {
+  if (v === null || v === undefined) return "—";
+  const minutes = Math.round(v / 60);
+  return minutes >= 60 ? `${Math.floor(minutes / 60)}小时${String(minutes % 60).padStart(2, "0")}分` : `${minutes}分`;
+}
+
+const FORMAT = { rate: pct, secs, count, hours,
                  text: (v) => (v === null || v === undefined || v === "" ? "—" : v) };
 
 export function cell(column, value) {
@@ -73,9 +80,9 @@ export function cell(column, value) {
 // A sortable table of report rows; only the columns the rows have are shown.
 export const ReportTable = {
   props: { rows: { type: Array, default: () => [] }, columns: { type: Array, required: true },
-           name: String, empty: { type: String, default: "所选时段没有数据" } },
+           name: String, empty: { type: String, default: "" } },
   template: `
-  <el-table :data="rows" size="small" stripe border :data-test="name" :empty-text="empty"
+  <el-table :data="rows" size="small" stripe border :data-test="name" :empty-text="empty || '所选时段没有数据'"
             :default-sort="defaultSort">
     <el-table-column v-for="c in shown" :key="c.prop" :prop="c.prop" :label="c.label"
                      :sortable="c.kind !== 'text' || c.sortable ? true : false" :min-width="c.width || 90"

@@ -56,7 +56,7 @@ const Reports = {
       <div class="grid-2">
         <el-card shadow="never">
           <template #header><div class="card-head"><span>各热线号码来电量</span>
-            <export-links report="volumes" :params="{ ...range, dimension: 'line' }"/></div></template>
+            <export-links report="volumes" :params="{ ...range, team: shown.filters.team, dimension: 'line' }"/></div></template>
           <e-chart :option="lineChart" height="300px" data-test="chart-lines"/>
         </el-card>
         <el-card shadow="never">
@@ -65,7 +65,7 @@ const Reports = {
         </el-card>
         <el-card shadow="never">
           <template #header><div class="card-head"><span>来电时段分布</span>
-            <export-links report="volumes" :params="{ ...range, dimension: 'hour' }"/></div></template>
+            <export-links report="volumes" :params="{ ...range, team: shown.filters.team, dimension: 'hour' }"/></div></template>
           <e-chart :option="hourChart" height="300px" data-test="chart-hours"/>
         </el-card>
         <el-card shadow="never">
@@ -73,14 +73,15 @@ const Reports = {
             <el-radio-group v-model="demand" size="small" data-test="demand" @change="loadDemand">
               <el-radio-button v-for="d in demands" :key="d.key" :value="d.key">{{ d.label }}</el-radio-button>
             </el-radio-group>
-            <export-links report="volumes" :params="{ ...range, dimension: demand }"/></div></template>
+            <export-links report="volumes" :params="{ ...range, team: shown.filters.team, dimension: demand }"/></div></template>
           <el-alert v-if="demandRows.error" :title="demandRows.error" type="warning" :closable="false"/>
           <e-chart v-else :option="demandChart" height="300px" data-test="chart-demand"/>
         </el-card>
       </div>
       <el-card shadow="never" class="block">
         <template #header><div class="card-head"><span>{{ demandLabel }}明细</span></div></template>
-        <report-table :rows="demandRows.data ? demandRows.data.rows : []" :columns="volumeColumns" name="demand-table"/>
+        <report-table :rows="demandRows.data ? demandRows.data.rows : []" :columns="volumeColumns" name="demand-table"
+                      :empty="demandRows.data && demandRows.data.missing"/>
       </el-card>
       <el-card shadow="never" class="block">
         <template #header><div class="card-head"><span>坐席统计</span>
@@ -112,8 +113,10 @@ const Reports = {
     const range = computed(() => (shown.value ? { from: shown.value.from, to: shown.value.to } : {}));
     const kpiQuery = computed(() => (shown.value ? kpiParams(shown.value.filters) : {}));
 
+    const volumeQuery = (dimension) => query({ ...range.value, team: shown.value.filters.team, dimension });
+
     async function loadDemand() {
-      await fill(demandRows, `/api/reports/volumes?${query({ ...range.value, dimension: demand.value })}`);
+      await fill(demandRows, `/api/reports/volumes?${volumeQuery(demand.value)}`);
     }
 
     async function run() {
@@ -124,8 +127,8 @@ const Reports = {
       try {
         await Promise.all([
           fill(kpis, `/api/reports/kpis?${query(kpiParams(snapshot))}`),
-          fill(lines, `/api/reports/volumes?${query({ ...r, dimension: "line" })}`),
-          fill(hours, `/api/reports/volumes?${query({ ...r, dimension: "hour" })}`),
+          fill(lines, `/api/reports/volumes?${volumeQuery("line")}`),
+          fill(hours, `/api/reports/volumes?${volumeQuery("hour")}`),
           loadDemand(),
           fill(agents, `/api/reports/agents?${query({ ...r, team: snapshot.team })}`),
           fill(teams, `/api/reports/teams?${query(r)}`),
