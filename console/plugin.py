@@ -30,7 +30,7 @@ async def load(deps: Deps) -> Brought:
                            outbox.backlog if outbox is not None else None)
     board = Wallboard(RedisLive(deps.get(AcdStore)), stored, deps.get(Dialplan), settings)
     return Brought(routes=[wallboard_http.routes(board), report_routes(Reports(deps.sessions))],
-                   pages={"wallboard": PAGES / "wallboard"})  # 实时监控
+                   pages={"wallboard": PAGES / "wallboard", "reports": PAGES / "reports"})  # 实时监控, 统计报表
 
 
 plugin = Plugin("console", load)
