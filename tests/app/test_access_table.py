@@ -12,6 +12,7 @@ from hotline.app.access import POLICY
 from hotline.app.plugins import PLUGINS
 from hotline.app.web import service_tables
 from hotline.core.web.routes import Route
+from ivr.announcements import http as announcements_http
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 SECTION = re.compile(r"(<!-- access-table -->\n).*?(<!-- /access-table -->)", re.S)
@@ -29,6 +30,7 @@ def all_routes() -> list[Route]:
             continue
         routes += module.table.routes
     routes += directory_http.table.routes  # the ACD's second table: the agent directory
+    routes += announcements_http.table.routes  # the IVR's: hot-issue announcements
     return routes
 
 

@@ -57,6 +57,10 @@ from hotline.core.web.tokens import ApiTokens
 from integration.casesystem.client import CaseSystemClient
 from integration.casesystem.mapping import CaseMapping
 from integration.casesystem.outbox import OutboxWorker
+from ivr.announcements import http as announcements_http
+from ivr.announcements.audio import AnnouncementAudio
+from ivr.announcements.service import Announcements
+from ivr.plugin import inbound_lines
 from recordings import http as recordings_http
 from recordings.catalog import RecordingCatalog
 from recordings.store import LocalStore
@@ -65,6 +69,7 @@ from tests.callback.desk import callback_desk
 from tests.callback.test_http import calm
 from tests.desk.test_http import MemoryLive
 from tests.dialplans.unlimited import unlimited_guard
+from tests.ivr.announcements.fakes import CountingSynthesiser
 from tickets import http as tickets_http
 from tickets.catalogue import Catalogue
 from tickets.duty_call import DutyCaller
@@ -146,6 +151,8 @@ def domain_tables(sessions: SessionFactory, store: LocalStore, acd: ScriptedAcd)
             tickets_http.routes(tickets, tickets_http.CaseLink(outbox, mapping, "webhook-secret"), duty),
             callback_http.routes(RevisitOps(revisits, dialer), callback_desk(sessions, calls, plan)),
             recordings_http.routes(RecordingCatalog(sessions, store)),
+            announcements_http.routes(Announcements(sessions, AnnouncementAudio(
+                CountingSynthesiser(), store.root.parent / "announcements", "/announcements"), inbound_lines(plan))),
             # 8001's phone is the browser; Asterisk's websocket is not there (a valid ticket gets 502)
             phone_http.routes(phone_http.BrowserPhones(DialplanPhones(frozenset({"8001"}), {"8001": "pw"}),
                                                        "ws://127.0.0.1:9/ws", PhoneTickets(MemoryKeys())))]  # type: ignore[arg-type]
