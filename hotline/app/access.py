@@ -102,6 +102,11 @@ RULES: tuple[Rule, ...] = (
     rule("revisits.campaigns.pause", "pause revisit campaigns", supervisor=ALL, admin=ALL),
     rule("revisits.campaigns.resume", "resume revisit campaigns", supervisor=ALL, admin=ALL),
     rule("revisits.campaigns.tasks", "see revisit tasks", supervisor=ALL, auditor=ALL, admin=ALL),
+    # hot-issue announcements (ivr/announcements, 热点播报): callers hear them after the greeting
+    rule("announcements.list", "see hot-issue announcements (the log)", supervisor=ALL, auditor=ALL, admin=ALL),
+    rule("announcements.create", "publish a hot-issue announcement", supervisor=ALL, admin=ALL),
+    rule("announcements.end", "end a hot-issue announcement", supervisor=ALL, admin=ALL),
+    rule("announcements.audio", "listen to or record a hot-issue announcement", supervisor=ALL, admin=ALL),
     # recordings: a confidential ticket's calls also need `tickets.confidential`; audited as recordings.listen,
     # .download or .waveform
     rule("recordings.search", "search recordings", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),

@@ -14,6 +14,7 @@ from hotline.app.plugins import PLUGINS
 from hotline.app.web import service_tables
 from hotline.core.web.routes import Route
 from recordings.quality import http as quality_http
+from ivr.announcements import http as announcements_http
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 SECTION = re.compile(r"(<!-- access-table -->\n).*?(<!-- /access-table -->)", re.S)
@@ -33,6 +34,7 @@ def all_routes() -> list[Route]:
     routes += directory_http.table.routes  # the ACD's second table: the agent directory
     routes += reports_http.table.routes  # the console's KPI reports
     routes += quality_http.table.routes  # the recordings' second table: quality review
+    routes += announcements_http.table.routes  # the IVR's: hot-issue announcements
     return routes
 
 

@@ -65,6 +65,10 @@ from integration.casesystem.mapping import CaseMapping
 from integration.casesystem.outbox import OutboxWorker
 from integration.world import http as world_http
 from integration.world.testcalls import TestCallRunner
+from ivr.announcements import http as announcements_http
+from ivr.announcements.audio import AnnouncementAudio
+from ivr.announcements.service import Announcements
+from ivr.plugin import inbound_lines
 from recordings import http as recordings_http
 from recordings.catalog import RecordingCatalog
 from recordings.quality import http as quality_http
@@ -79,6 +83,7 @@ from tests.callback.test_http import calm
 from tests.desk.test_http import MemoryLive
 from tests.dialplans.editing import scripted_editor
 from tests.dialplans.unlimited import unlimited_guard
+from tests.ivr.announcements.fakes import CountingSynthesiser
 from tickets import http as tickets_http
 from tickets.catalogue import Catalogue
 from tickets.duty_call import DutyCaller
@@ -163,6 +168,8 @@ def domain_tables(sessions: SessionFactory, store: LocalStore, acd: ScriptedAcd)
             quality_http.routes(QualityReview(sessions, load_sheet(), FlagRules.of(RecordingSettings(),
                                                                                    plan.rating.labels),
                                               plan.rating.labels)),
+            announcements_http.routes(Announcements(sessions, AnnouncementAudio(
+                CountingSynthesiser(), store.root.parent / "announcements", "/announcements"), inbound_lines(plan))),
             # 8001's phone is the browser; Asterisk's websocket is not there (a valid ticket gets 502)
             phone_http.routes(phone_http.BrowserPhones(DialplanPhones(frozenset({"8001"}), {"8001": "pw"}),
                                                        "ws://127.0.0.1:9/ws", PhoneTickets(MemoryKeys())))]  # type: ignore[arg-type]
