@@ -14,7 +14,7 @@ from alembic import op
 from hotline.core.db.base import UtcDateTime
 
 revision = "0024"
-down_revision = "0020"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 

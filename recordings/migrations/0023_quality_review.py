@@ -13,7 +13,7 @@ from alembic import op
 from hotline.core.db.base import UtcDateTime
 
 revision = "0023"
-down_revision = "0020"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 

@@ -13,8 +13,8 @@ from hotline.app.access import POLICY
 from hotline.app.plugins import PLUGINS
 from hotline.app.web import service_tables
 from hotline.core.web.routes import Route
-from recordings.quality import http as quality_http
 from ivr.announcements import http as announcements_http
+from recordings.quality import http as quality_http
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 SECTION = re.compile(r"(<!-- access-table -->\n).*?(<!-- /access-table -->)", re.S)
