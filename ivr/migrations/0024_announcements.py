@@ -2,7 +2,7 @@
 the hours set; rows are never deleted.
 
 Revision ID: 0024
-Revises: 0020
+Revises: 0023
 Create Date: 2026-11-28
 """
 

@@ -1,7 +1,7 @@
 """Quality review (issue 17): a call's current score on the sheet, every scoring kept, the comment thread.
 
 Revision ID: 0023
-Revises: 0020
+Revises: 0022
 Create Date: 2026-11-28
 """
 
