@@ -8,6 +8,8 @@ from acd.directory.service import AgentDirectory
 from acd.store import AcdStore
 from callback.campaigns import RevisitCampaigns
 from callback.tasks import RevisitTasks
+from console.reports.http import routes as report_routes
+from console.reports.service import Reports
 from console.settings import WallboardSettings
 from console.wallboard import http as wallboard_http
 from console.wallboard.live import RedisLive
@@ -27,7 +29,8 @@ async def load(deps: Deps) -> Brought:
                            RevisitCampaigns(tasks) if tasks is not None else None,
                            outbox.backlog if outbox is not None else None)
     board = Wallboard(RedisLive(deps.get(AcdStore)), stored, deps.get(Dialplan), settings)
-    return Brought(routes=[wallboard_http.routes(board)], pages={"wallboard": PAGES / "wallboard"})  # 实时监控
+    return Brought(routes=[wallboard_http.routes(board), report_routes(Reports(deps.sessions))],
+                   pages={"wallboard": PAGES / "wallboard", "reports": PAGES / "reports"})  # 实时监控, 统计报表
 
 
 plugin = Plugin("console", load)
