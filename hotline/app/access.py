@@ -47,6 +47,9 @@ RULES: tuple[Rule, ...] = (
     rule("acd.queue", "see the queue", supervisor=ALL, auditor=ALL, admin=ALL),
     rule("acd.stats", "see queue statistics", supervisor=ALL, auditor=ALL, admin=ALL),
     rule("acd.events", "follow the live feed", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),
+    # the console (console/): the live wallboard
+    rule("wallboard.read", "see the live wallboard (a team supervisor: their team's agents)", supervisor=TEAM,
+         auditor=ALL, admin=ALL),
     rule("calls.silent", "hand a call to the silent-caller check", agent=OWN, supervisor=TEAM, admin=ALL),
     rule("calls.transfer", "transfer a call", agent=OWN, supervisor=TEAM, admin=ALL),
     rule("calls.three_way", "bring a third party into a call", agent=OWN, supervisor=TEAM, admin=ALL),
@@ -99,6 +102,11 @@ RULES: tuple[Rule, ...] = (
     rule("revisits.campaigns.pause", "pause revisit campaigns", supervisor=ALL, admin=ALL),
     rule("revisits.campaigns.resume", "resume revisit campaigns", supervisor=ALL, admin=ALL),
     rule("revisits.campaigns.tasks", "see revisit tasks", supervisor=ALL, auditor=ALL, admin=ALL),
+    # hot-issue announcements (ivr/announcements, 热点播报): callers hear them after the greeting
+    rule("announcements.list", "see hot-issue announcements (the log)", supervisor=ALL, auditor=ALL, admin=ALL),
+    rule("announcements.create", "publish a hot-issue announcement", supervisor=ALL, admin=ALL),
+    rule("announcements.end", "end a hot-issue announcement", supervisor=ALL, admin=ALL),
+    rule("announcements.audio", "listen to or record a hot-issue announcement", supervisor=ALL, admin=ALL),
     # recordings: a confidential ticket's calls also need `tickets.confidential`; audited as recordings.listen,
     # .download or .waveform
     rule("recordings.search", "search recordings", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),
@@ -123,6 +131,15 @@ RULES: tuple[Rule, ...] = (
     # the softphone in the page (hotline/app/phone): an agent's own browser phone (a supervisor's, if a browser)
     rule("desk.phone", "get one's own browser phone (SIP credentials, a websocket ticket)", agent=OWN,
          supervisor=OWN),
+    # the console's KPI reports (console/reports): the centre's figures; agents' and teams' rows of one's own team
+    rule("reports.read", "read the KPI reports", supervisor=TEAM, auditor=ALL, admin=ALL),
+    rule("reports.export", "export the KPI reports (CSV, XLSX)", supervisor=TEAM, auditor=ALL, admin=ALL),
+    # the engineer page (dialplans, integration/world): the dialplan file and test calls from the simulated world
+    rule("dialplan.read", "read the dialplan file and its kept versions", engineer=ALL, auditor=ALL, admin=ALL),
+    rule("dialplan.check", "check a dialplan text and compare it with what runs", engineer=ALL, admin=ALL),
+    rule("dialplan.apply", "apply a dialplan text to the running Asterisk", engineer=ALL, admin=ALL),
+    rule("test_calls.place", "place a test call from the simulated world", engineer=ALL, admin=ALL),
+    rule("test_calls.read", "see a test call's path and hear what its caller heard", engineer=ALL, admin=ALL),
     # the audit log (hotline/core/web): reading it is audited too
     rule("audit.read", "read the audit log", auditor=ALL, admin=ALL),
 )

@@ -1,7 +1,7 @@
 """Quality review (issue 17): a call's current score on the sheet, every scoring kept, the comment thread.
 
 Revision ID: 0023
-Revises: 0020
+Revises: 0022
 Create Date: 2026-11-28
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from hotline.core.db.base import UtcDateTime
 
 revision = "0023"
-down_revision = "0020"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
