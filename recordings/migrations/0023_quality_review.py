@@ -48,6 +48,7 @@ def upgrade() -> None:
         sa.Column("comment", sa.Text(), nullable=False),
         sa.Column("scored_by", sa.String(64), nullable=False),
         sa.Column("scored_at", UtcDateTime(), nullable=False),
+        sa.UniqueConstraint("call_id", "version", name="uq_quality_score_history_call_version"),
     )
     op.create_index("ix_quality_score_history_call_id", "quality_score_history", ["call_id"])
     op.create_table(

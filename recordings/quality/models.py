@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.core.db.base import Base
@@ -31,6 +31,7 @@ class QualityScoreChange(Base):
     """One scoring of a call, as given (the first and every change after it); never altered."""
 
     __tablename__ = "quality_score_history"
+    __table_args__ = (UniqueConstraint("call_id", "version", name="uq_quality_score_history_call_version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     call_id: Mapped[str] = mapped_column(ForeignKey("calls.call_id", ondelete="CASCADE"), index=True)

@@ -7,18 +7,21 @@ agents in reach (None: all) and whether calls of confidential tickets may be sho
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from acd.directory.models import DirectoryAgent
 from hotline.calls.models import CallRecord, Recording
 from hotline.core.accounts.models import User
 from hotline.core.clock import CHINA, now
 from hotline.core.db.engine import SessionFactory
+from hotline.core.db.integrity import is_duplicate
 from hotline.core.errors import BadRequest, NotFound
 from recordings.quality.flags import FlagRules, flags_of, talk_seconds
 from recordings.quality.models import QualityComment, QualityScore, QualityScoreChange
@@ -87,6 +90,8 @@ class QualityReview:
 
     def __init__(self, sessions: SessionFactory, sheet: Sheet, rules: FlagRules, rating_labels: Sequence[str]) -> None:
         self.sessions, self.sheet, self.rules, self.labels = sessions, sheet, rules, tuple(rating_labels)
+        # one scoring at a time in this process (people's pace); across processes the row lock and a retry
+        self._scoring = asyncio.Lock()
 
     def _label(self, rating: int | None) -> str | None:
         return self.labels[rating - 1] if rating and 0 < rating <= len(self.labels) else None
@@ -250,12 +255,25 @@ class QualityReview:
         return thread
 
     async def score(self, reviewed: Reviewed, given: Mapping[str, object], comment: str, by: str) -> dict[str, Any]:
-        """Store the call's score (replacing the current one) and keep it in the history; the stored score."""
+        """Store the call's score (replacing the current one) and keep it in the history; the stored score. Two
+        reviewers scoring at once both count, one after the other (in another process: the second tries again
+        on the newer row)."""
         items = self.sheet.checked(given)
-        call = reviewed.call
+        for attempt in (1, 2):
+            try:
+                async with self._scoring:
+                    return await self._store(reviewed.call, items, comment, by)
+            except IntegrityError as exc:
+                raced = is_duplicate(exc, QualityScore.__tablename__, "call_id") or is_duplicate(
+                    exc, QualityScoreChange.__tablename__, "call_id", "version")
+                if attempt == 2 or not raced:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _store(self, call: CallRecord, items: dict[str, int], comment: str, by: str) -> dict[str, Any]:
         at, total = now(), sum(items.values())
         async with self.sessions.begin() as s:
-            current = await s.get(QualityScore, call.call_id, with_for_update=True)
+            current = await s.get(QualityScore, call.call_id, with_for_update=True, populate_existing=True)
             if current is None:
                 current = QualityScore(call_id=call.call_id, version=0)
                 s.add(current)

@@ -103,7 +103,12 @@ const Player = {
       tick();
     }
     watch(channels, mix);
-    watch(() => props.recording.id, () => { now.value = 0; noWave.value = false; });
+    watch(() => props.recording.id, () => {  // another call chosen: its recording starts from the beginning
+      cancelAnimationFrame(frame);
+      now.value = 0;
+      playing.value = false;
+      noWave.value = false;
+    });
     onBeforeUnmount(() => { cancelAnimationFrame(frame); if (ctx) ctx.close(); });
     return { audio, now, playing, noWave, channels, length, progress, toggle, tick, seekTo, clock };
   },

@@ -3,6 +3,7 @@ confidential calls, one current score with every change kept, comments, per-agen
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -150,3 +151,19 @@ async def test_comments_and_per_agent_averages(review: QualityReview) -> None:
     assert [s["call_id"] for s in own["scores"]] == ["q-over", "q-silence"]
     assert (await review.scores(None, "8003", DAY, DAY))["scores"][0]["total"] == 85
     assert (await review.scores(None, None, DAY + timedelta(days=1), DAY + timedelta(days=1)))["agents"] == []
+
+
+async def test_two_reviewers_scoring_at_once_both_count(review: QualityReview) -> None:
+    """Three at once in one service, then two services (processes) at once on a call not scored yet."""
+    call = await review.reviewed("q-clean")
+    done = await asyncio.gather(*(review.score(call, {**FULL, "manner": n}, f"第{n}位", f"reviewer-{n}")
+                                  for n in (10, 11, 12)))
+    assert sorted(d["version"] for d in done) == [1, 2, 3]
+    detail = await review.detail(call)
+    assert [h["version"] for h in detail["history"]] == [3, 2, 1] and detail["score"]["version"] == 3
+    assert detail["score"]["total"] == next(d for d in done if d["version"] == 3)["total"], "the last one stands"
+    twin = QualityReview(review.sessions, review.sheet, review.rules, review.labels)  # another process's
+    other = await review.reviewed("q-over")
+    both = await asyncio.gather(review.score(other, FULL, "", "甲"), twin.score(other, FULL, "", "乙"))
+    assert sorted(d["version"] for d in both) == [1, 2]
+    assert [h["version"] for h in (await review.detail(other))["history"]] == [2, 1]
