@@ -113,6 +113,10 @@ async def test_an_announcement_published_in_the_page_is_heard_by_the_next_caller
         water = (await service.listing("playing"))[0]
         assert (water["lines"], water["audio"], water["created_by"]) == (["12345"], "synthesised", "zhou.banzhang")
         await screenshot(page, TEST, "03-published")
+        await page.locator(f"[data-test=listen-{water['id']}]").click()  # what callers hear, with the cookie
+        await page.wait_for_function("document.querySelector('[data-test=player]').readyState >= 1")
+        duration = await page.evaluate("document.querySelector('[data-test=player]').duration")
+        assert duration == pytest.approx(water["seconds"], abs=0.2)
 
         heard = await world_caller.call("12345", "13800010002", script=f"wait:{int(plain_s + water['seconds']) + 4}")
         path = heard.to_json()["path"]
