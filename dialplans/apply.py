@@ -14,6 +14,7 @@ from typing import Protocol
 
 from dialplans.confcheck import check_rendered
 from dialplans.loader import DialplanError, load_dialplan
+from dialplans.model import Dialplan
 from dialplans.phones import PHONE_FILES
 from dialplans.render import RenderContext, render
 
@@ -54,8 +55,18 @@ async def apply_dialplan(path: Path, etc_dir: Path, ctx: RenderContext, reloader
         plan = load_dialplan(path)
     except DialplanInvalid as exc:
         raise ApplyRefused([str(e) for e in exc.errors]) from None
+    return await apply_plan(plan, etc_dir, ctx, reloader)
+
+
+def rendered_configs(plan: Dialplan, ctx: RenderContext) -> dict[str, str]:
+    """The configs an edit of the file changes: the phones' files belong to the agent directory."""
+    return {name: text for name, text in render(plan, ctx).items() if name not in PHONE_FILES}
+
+
+async def apply_plan(plan: Dialplan, etc_dir: Path, ctx: RenderContext, reloader: Reloader) -> ApplyResult:
+    """`apply_dialplan` of a checked plan."""
     # the phones' files belong to the agent directory of the running service: an edit of the file does not touch them
-    files = {name: text for name, text in render(plan, ctx).items() if name not in PHONE_FILES}
+    files = rendered_configs(plan, ctx)
     problems = check_rendered(files)
     if problems:
         raise ApplyRefused(problems)
@@ -88,18 +99,27 @@ async def apply_dialplan(path: Path, etc_dir: Path, ctx: RenderContext, reloader
     return ApplyResult(changed, diff)
 
 
-def _diff(etc_dir: Path, files: dict[str, str]) -> tuple[str, list[str]]:
-    chunks: list[str] = []
-    changed: list[str] = []
+def config_diffs(etc_dir: Path, files: dict[str, str]) -> list[tuple[str, str]]:
+    """(name, unified diff) of each config that differs from the running one in `etc_dir`."""
+    out: list[tuple[str, str]] = []
     for name, text in sorted(files.items()):
         old_path = etc_dir / name
         old = old_path.read_text() if old_path.exists() else ""
-        if old == text:
-            continue
-        changed.append(name)
-        chunks.extend(difflib.unified_diff(old.splitlines(keepends=True), text.splitlines(keepends=True),
-                                           f"running/{name}", f"new/{name}"))
-    return "".join(chunks), changed
+        if old != text:
+            out.append((name, unified(old, text, name)))
+    return out
 
 
-__all__ = ["ApplyRefused", "ApplyResult", "ApplyRolledBack", "DialplanError", "Reloader", "apply_dialplan"]
+def unified(old: str, new: str, name: str) -> str:
+    """The unified diff of one file, running → new."""
+    return "".join(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                        f"running/{name}", f"new/{name}"))
+
+
+def _diff(etc_dir: Path, files: dict[str, str]) -> tuple[str, list[str]]:
+    diffs = config_diffs(etc_dir, files)
+    return "".join(d for _, d in diffs), [name for name, _ in diffs]
+
+
+__all__ = ["ApplyRefused", "ApplyResult", "ApplyRolledBack", "DialplanError", "Reloader", "apply_dialplan",
+           "apply_plan", "config_diffs", "rendered_configs", "unified"]

@@ -29,6 +29,7 @@ class DialplanError:
     line: int
     message: str
     fix: str
+    column: int = 0  # 1-based where known (YAML syntax errors), else 0
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.message} — fix: {self.fix}"

@@ -75,6 +75,18 @@ def _render(args: argparse.Namespace) -> int:
     return 0
 
 
+def _record_applied(home: Path, path: Path) -> None:
+    """The engineer page shows this version as the running one, applied by this user from the command line."""
+    import getpass
+
+    from dialplans.history import DialplanHistory
+    from hotline.core.clock import china_now
+
+    DialplanHistory(home / "dialplan-history").set_running(path.read_text(encoding="utf-8"),
+                                                           f"{getpass.getuser()} (hotline dialplan apply)",
+                                                           china_now(), "applied")
+
+
 def _apply(args: argparse.Namespace) -> int:
     return asyncio.run(_apply_async(Path(args.file) if args.file else None))
 
@@ -120,6 +132,7 @@ async def _apply_async(path: Path | None) -> int:
         return 1
     finally:
         await ami.close()
+    _record_applied(settings.home, path)
     if not result.changed:
         print("no change")
         return 0

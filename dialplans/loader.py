@@ -16,7 +16,7 @@ from dialplans.crosscheck import cross_check
 from dialplans.model import Dialplan
 from dialplans.sections import REQUIRED_KEYS, TOP_KEYS, build
 
-__all__ = ["DialplanError", "DialplanInvalid", "check_dialplan", "load_dialplan"]
+__all__ = ["DialplanError", "DialplanInvalid", "check_dialplan", "load_dialplan", "load_dialplan_text"]
 
 
 def check_dialplan(path: Path) -> list[DialplanError]:
@@ -32,18 +32,38 @@ def load_dialplan(path: Path) -> Dialplan:
     """Parse and validate; raise DialplanInvalid listing every error."""
     name = str(path)
     try:
-        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise DialplanInvalid([DialplanError(name, (mark.line + 1) if mark else 0, f"YAML syntax: {exc.problem}",
-                                             "check indentation, colons and quotes on this line")]) from None
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise DialplanInvalid([DialplanError(name, 0, f"cannot read the file: {exc.strerror}",
                                              "check the path")]) from None
+    return load_dialplan_text(text, name)
+
+
+def load_dialplan_text(text: str, name: str) -> Dialplan:
+    """Parse and validate the file's text as typed (`name` is the file errors name); raise DialplanInvalid."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise DialplanInvalid([DialplanError(name, (mark.line + 1) if mark else 0, f"YAML syntax: {exc.problem}",
+                                             "check indentation, colons and quotes on this line",
+                                             (mark.column + 1) if mark else 0)]) from None
+    except yaml.YAMLError as exc:  # e.g. a character YAML does not allow, without a mark
+        raise DialplanInvalid([DialplanError(name, 0, f"YAML: {exc}", "remove the character")]) from None
     if root is None:
         raise DialplanInvalid([DialplanError(name, 1, "the file is empty", "start from dialplans/hotline.yaml")])
+    try:
+        tree = plain(root)
+    except yaml.MarkedYAMLError as exc:  # a value YAML cannot construct: a bad tag
+        mark = exc.problem_mark or exc.context_mark
+        raise DialplanInvalid([DialplanError(name, (mark.line + 1) if mark else 0, f"YAML value: {exc.problem}",
+                                             "write the value as plain text, a number or a date",
+                                             (mark.column + 1) if mark else 0)]) from None
+    except (ValueError, TypeError, RecursionError) as exc:  # a date like 2027-13-45, an alias of itself
+        raise DialplanInvalid([DialplanError(name, 0, f"YAML value: {exc}",
+                                             "check the dates (YYYY-MM-DD) and the anchors (&, *)")]) from None
     c = Checker(name)
-    top = c.mapping(plain(root), "the file", TOP_KEYS, REQUIRED_KEYS)
+    top = c.mapping(tree, "the file", TOP_KEYS, REQUIRED_KEYS)
     plan = build(c, top)
     cross_check(c, plan, top)
     if c.errors:

@@ -8,6 +8,7 @@ from acd.emergency import EmergencyFlags
 from acd.router import Router
 from callback.requests import CallbackRequests
 from dialplans.dialout import DialOutGuard
+from dialplans.editor import DialplanEditor
 from dialplans.model import Dialplan
 from hotline.calls.caller_lists import CallerLists
 from hotline.calls.records import CallRecords
@@ -38,8 +39,14 @@ def inbound_lines(plan: Dialplan) -> dict[str, str]:
 async def load(deps: Deps) -> Brought:
     dialplan, calls, acd, data, sounds = deps.get(Dialplan), deps.get(CallRecords), deps.get(Router), deps.data, \
         deps.sounds
-    fixed = {k: v for k, v in expand_position_prompts(dialplan.prompts).items() if "{" not in v}
-    await deps.renderer.render_all(fixed, data.host(sounds))
+    async def render_prompts(plan: Dialplan) -> None:
+        """The fixed prompts as the plan words them (at start, and when the engineer page applies a new one)."""
+        fixed = {k: v for k, v in expand_position_prompts(plan.prompts).items() if "{" not in v}
+        await deps.renderer.render_all(fixed, data.host(sounds))
+
+    await render_prompts(dialplan)
+    if (editor := deps.find(DialplanEditor)) is not None:
+        editor.on_applied.append(render_prompts)
     requests = deps.get(CallbackRequests)
     messages = VoiceMessages(calls, sounds, acd, requests, dialplan.queue,
                              data.inner_of("recordings") + "/messages", data.host)

@@ -193,6 +193,7 @@ class Stack(NamedServices):
             carrier_uri=self.settings.acd.carrier_uri or (f"sip:{s.bind_host}:{s.ports.world_sip}" if s.with_world
                                                           else ""), tls=install_tls(s.sip, data),
             http_port=s.ports.hotline_http)
+        self.services.publish(ctx)  # the engineer page applies edits of the dialplan with it
         if ctx.tls is not None:
             self.services.publish(ctx.tls)  # the simulated world's phones use it too
         bans = SipBans(deps.redis, BanPolicy(s.sip.ban_after, s.sip.ban_window_s, s.sip.ban_s))

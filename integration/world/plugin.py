@@ -1,5 +1,6 @@
 """The simulated outside world under `make run` and the tests: a second Asterisk playing the carrier,
-citizens, agents' phones and petitioners; `hotline call` places a test call from it."""
+citizens, agents' phones and petitioners; `hotline call` and the engineer page (`/api/test-calls`) place test
+calls from it."""
 
 from __future__ import annotations
 
@@ -16,13 +17,17 @@ from acd.router import Router
 from dialplans.model import Dialplan
 from dialplans.secrets import Secrets
 from dialplans.siptls import SipTls
+from hotline.calls.records import CallRecords
 from hotline.core.asterisk.ami import AmiClient
 from hotline.core.asterisk.sandbox import AsteriskInstance
 from hotline.core.netutil import free_port
 from hotline.core.plugin import Brought, Deps, Plugin, Started
 from hotline.core.web.health import PartHealth
+from integration.world import http
+from integration.world.call import WorldCaller
 from integration.world.commands import register
 from integration.world.render import CARRIER_ANNOUNCEMENTS, WorldContext, render_world
+from integration.world.testcalls import TestCallRunner
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +67,24 @@ async def _follow_phones(world: AsteriskInstance, ami: AmiClient, ctx: WorldCont
     await ami.action("Command", {"Command": "module reload res_pjsip.so"}, timeout=15)
 
 
+def _test_calls(deps: Deps) -> TestCallRunner:
+    """The engineer page's test calls, placed through the world once it runs."""
+    heard, calls = deps.data.inner_of("heard"), deps.get(CallRecords)
+
+    def caller() -> WorldCaller | None:
+        world = deps.find(World)
+        return WorldCaller(world.ami, heard, deps.data.host, calls) if world is not None else None
+
+    return TestCallRunner(deps.core.home / "test-calls", caller)
+
+
 async def load(deps: Deps) -> Brought:
+    runner = _test_calls(deps)
+    runner.sweep()
+    brought = Brought(routes=[http.routes(runner)], closers=[runner.close])
     if not deps.core.with_world:
-        return Brought()
+        return brought
     core, data, secrets = deps.core, deps.data, deps.get(Secrets)
-    brought = Brought()
 
     async def start(started: Started) -> None:
         announcements = data.inner_of("world-announcements")  # the carrier's 空号 / 关机 … in Chinese

@@ -2,7 +2,7 @@
 the hours set; rows are never deleted.
 
 Revision ID: 0024
-Revises: 0020
+Revises: 0023
 Create Date: 2026-11-28
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from hotline.core.db.base import UtcDateTime
 
 revision = "0024"
-down_revision = "0020"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
