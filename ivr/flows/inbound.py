@@ -19,7 +19,7 @@ without delaying their place in the queue (GB/T 33358: in the queue within 5 s).
 Hot-issue announcements (热点播报, `ivr/announcements/`) in force for the line dialled play right after the
 greeting, each once, as part of it: a key skips them (and counts as a barge-in key), and the call's path
 notes each (`announcement` with its id). They are read while the greeting plays; a database that fails never
-delays or stops the call (`ActiveAnnouncements`).
+delays or stops the call (`ActiveAnnouncements`), and one whose audio file is gone is passed over.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from dialplans.model import Dialplan, Menu, Number
 from dialplans.render import QUEUE_CONTEXT
 from hotline.calls.caller_lists import NUMBER, CallerLists, CallerStanding
 from hotline.calls.records import CallRecords
-from hotline.core.asterisk.agi import AgiCall, AgiHangup
+from hotline.core.asterisk.agi import AgiCall, AgiCommandError, AgiHangup
 from hotline.core.clock import china_day, china_today
 from hotline.core.privacy import mask_number
 from ivr.announcements.active import Playing
@@ -223,7 +223,11 @@ class InboundFlow:
             key = await call.stream_file(self._prompt(prompt), escape_digits=KEYS)
             heard.append((prompt, key))
         for playing in await news:
-            key = await call.stream_file(playing.sound, escape_digits=KEYS)
+            try:
+                key = await call.stream_file(playing.sound, escape_digits=KEYS)
+            except AgiCommandError:  # its audio is gone: the caller goes on without it
+                log.warning("announcement %s not played (%s missing?)", playing.id, playing.sound)
+                continue
             heard.append((f"{ANNOUNCEMENT}{playing.id}", key))
             if key:
                 break

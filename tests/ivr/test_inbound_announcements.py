@@ -13,6 +13,7 @@ from dialplans.loader import load_dialplan
 from hotline.app.settings import Settings
 from hotline.calls.caller_lists import CallerLists
 from hotline.calls.records import CallRecords
+from hotline.core.asterisk.agi import AgiCommandError
 from hotline.core.db.engine import SessionFactory
 from ivr.announcements.active import ActiveAnnouncements, Playing
 from ivr.flows.inbound import InboundFlow
@@ -26,6 +27,7 @@ class ScriptedCall:
 
     dialled: str
     keys: dict[str, str] = field(default_factory=dict)  # prompt (as streamed) → key pressed during it
+    missing: frozenset[str] = frozenset()  # prompts Asterisk cannot find (STREAM FILE fails)
     played: list[str] = field(default_factory=list)
     variables: dict[str, str] = field(default_factory=dict)
 
@@ -42,6 +44,8 @@ class ScriptedCall:
         return f"sip-{self.dialled}"
 
     async def stream_file(self, name: str, escape_digits: str = "", *, timeout: float = 300) -> str | None:
+        if name in self.missing:
+            raise AgiCommandError(f"STREAM FILE {name} failed")
         self.played.append(name)
         return self.keys.get(name)
 
@@ -131,3 +135,10 @@ async def test_a_broken_source_never_drops_the_call(sqlite_sessions: SessionFact
     flow = InboundFlow(calls, "/sounds", PLAN, queue, CallerLists(sqlite_sessions), announcements=Broken())
     await flow(ScriptedCall("12345"))  # type: ignore[arg-type]
     assert queue.queued == ["call-12345"]
+
+
+async def test_an_announcement_whose_audio_is_gone_is_passed_over(sqlite_sessions: SessionFactory) -> None:
+    call = ScriptedCall("12345", missing=frozenset({"/data/announcements/rec-1"}))
+    played, steps, queue = await run(sqlite_sessions, call, news(item(1), item(2)))
+    assert played[:2] == ["/sounds/greeting", "/data/announcements/rec-2"]
+    assert [d["id"] for s, d in steps if s == "announcement"] == [2] and queue.queued == ["call-12345"]

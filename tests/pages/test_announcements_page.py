@@ -6,6 +6,7 @@ the page with Chromium's fake microphone is uploaded and played to the next call
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -95,6 +96,14 @@ async def test_an_announcement_published_in_the_page_is_heard_by_the_next_caller
         await page.locator("[data-test=text] textarea, textarea[data-test=text]").first.fill(WATER)
         await page.locator("[data-test=line-12345]").click()
         await expect(page.locator("[data-test=publish-form]")).to_contain_text(f"{len(WATER)} / 300")
+        await page.locator("[data-test=window] .el-date-editor").click()
+        shortcuts = page.locator(".el-picker-panel__shortcut:visible")
+        await expect(shortcuts).to_have_text(["今天", "3天", "7天"])
+        await screenshot(page, TEST, "02-hours")
+        await shortcuts.filter(has_text="今天").click()
+        await page.keyboard.press("Escape")
+        await page.locator("[data-test=preview]").click()  # the words, synthesised, before publishing
+        await expect(page.locator("[data-test=player]")).to_have_attribute("src", re.compile(r"^blob:"))
         await screenshot(page, TEST, "02-form")
         await page.locator("[data-test=publish]").click()
         current = page.locator("[data-test=current]")
@@ -104,6 +113,10 @@ async def test_an_announcement_published_in_the_page_is_heard_by_the_next_caller
         water = (await service.listing("playing"))[0]
         assert (water["lines"], water["audio"], water["created_by"]) == (["12345"], "synthesised", "zhou.banzhang")
         await screenshot(page, TEST, "03-published")
+        await page.locator(f"[data-test=listen-{water['id']}]").click()  # what callers hear, with the cookie
+        await page.wait_for_function("document.querySelector('[data-test=player]').readyState >= 1")
+        duration = await page.evaluate("document.querySelector('[data-test=player]').duration")
+        assert duration == pytest.approx(water["seconds"], abs=0.2)
 
         heard = await world_caller.call("12345", "13800010002", script=f"wait:{int(plain_s + water['seconds']) + 4}")
         path = heard.to_json()["path"]

@@ -124,10 +124,12 @@ const Page = {
           </div>
         </el-form-item>
         <el-form-item label="生效时段" required>
-          <el-date-picker v-model="form.window" type="datetimerange" :shortcuts="shortcuts" range-separator="至"
-                          start-placeholder="开始时间" end-placeholder="结束时间" format="YYYY-MM-DD HH:mm"
-                          data-test="window" style="width: 100%"/>
-          <div class="ann-hint">最长 30 天；到时自动停止，也可随时结束播报。</div>
+          <div class="ann-block" data-test="window">
+            <el-date-picker v-model="form.window" type="datetimerange" :shortcuts="shortcuts" range-separator="至"
+                            start-placeholder="开始时间" end-placeholder="结束时间" format="YYYY-MM-DD HH:mm"
+                            style="width: 100%"/>
+            <div class="ann-hint">最长 30 天；到时自动停止，也可随时结束播报。</div>
+          </div>
         </el-form-item>
         <el-form-item label="录音">
           <div class="ann-block">

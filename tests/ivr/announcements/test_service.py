@@ -14,6 +14,7 @@ from hotline.core.errors import Conflict, DomainError, Invalid, NotFound
 from ivr.announcements.audio import AnnouncementAudio
 from ivr.announcements.service import Announcements, Draft
 from tests.ivr.announcements.fakes import SECONDS_PER_CHAR, CountingSynthesiser, opus, tone
+from tests.postgres_server import migrated_sessions
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 LINES = {"12345": "12345政务服务便民热线", "12319": "市城市管理局"}
@@ -165,3 +166,20 @@ async def test_bad_recordings_are_refused_and_the_words_stay(service: Announceme
     await service.end(item["id"], "wang")
     with pytest.raises(Conflict):
         await service.record(item["id"], opus(2.0), "audio/ogg", "li")
+
+
+@pytest.mark.postgres
+async def test_the_log_and_the_flow_s_read_on_postgresql(tmp_path: Path, synthesiser: CountingSynthesiser,
+                                                         clock: Clock) -> None:
+    """The same table and queries where the database is PostgreSQL (row locks, JSON lines, time windows)."""
+    async with migrated_sessions("postgres", tmp_path) as sessions:
+        service = Announcements(sessions, AnnouncementAudio(synthesiser, tmp_path / "a", "/a"), LINES, clock)
+        later = await service.publish(draft(lines=("12319",), start=timedelta(hours=1)), "wang")
+        now = await service.publish(draft(), "wang")
+        await service.record(now["id"], opus(1.5), "audio/ogg", "li")
+        assert [i["id"] for i in await service.listing("scheduled")] == [later["id"]]
+        assert [(p.id, p.audio) for p in await service.active.for_line("12345", NOW)] == [(now["id"], "recorded")]
+        assert [p.id for p in await service.active.for_line("12319", NOW + timedelta(hours=1))] == [later["id"]]
+        await service.end(now["id"], "zhao")
+        assert [i["id"] for i in await service.listing("ended")] == [now["id"]]
+        assert await service.active.for_line("12345", NOW) == []
