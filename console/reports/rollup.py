@@ -22,7 +22,6 @@ from console.reports.around import ticket_counts
 from console.reports.calls import CallFilter, call_figures
 from console.reports.figures import LEVELS, Figures
 from console.reports.periods import Span, day_of
-from console.reports.sql import china_day
 from hotline.calls.models import CallRecord
 from hotline.core.clock import china_day as china_day_of
 from hotline.core.clock import now
@@ -147,18 +146,20 @@ async def build_day(s: AsyncSession, day: int) -> int:
 
 
 async def due_days(s: AsyncSession, at: datetime, horizon_days: int = 400) -> list[int]:
-    """Closed days with calls, not rolled up yet or rolled up before they settled, oldest first."""
-    dialect = s.get_bind().dialect.name
+    """Closed days since the first call (within the horizon) not rolled up yet or rolled up before they settled,
+    oldest first (an index lookup and the markers: no scan of the calls)."""
+    earliest = await s.scalar(select(func.min(CallRecord.started_at)))
+    if earliest is None:
+        return []
     last_closed = china_day_of(at - SETTLE) - timedelta(days=1)
-    first = last_closed - timedelta(days=horizon_days)
+    first = max(last_closed - timedelta(days=horizon_days), china_day_of(earliest))
+    if first > last_closed:
+        return []
     span = Span(first, last_closed)
-    day = china_day(CallRecord.started_at, dialect)
-    with_calls = set((await s.scalars(select(day).where(CallRecord.started_at >= span.start,
-                                                         CallRecord.started_at < span.end).distinct())).all())
     built = {d: b for d, b in (await s.execute(select(ReportRollupDay.day, ReportRollupDay.built_at).where(
-        ReportRollupDay.day.in_(list(span.day_numbers))))).all()}
+        ReportRollupDay.day >= span.day_numbers[0], ReportRollupDay.day <= span.day_numbers[-1]))).all()}
     due = []
-    for d in sorted(with_calls):
+    for d in span.day_numbers:
         settled_at = Span(day_of(d), day_of(d)).end + SETTLE
         if d not in built or built[d] < settled_at:
             due.append(int(d))
