@@ -50,6 +50,10 @@ def upgrade() -> None:
         sa.Column("n", sa.Integer(), nullable=False),
     )
     op.create_index("ix_report_rollup_seconds_kind_day", "report_rollup_seconds", ["kind", "day"])
+    # the rows around the calls, counted live for the open day by when they happened (tickets are submitted,
+    # revisit and callback tasks planned): without these a day's report scans both tables
+    op.create_index("ix_tickets_submitted_at", "tickets", ["submitted_at"])
+    op.create_index("ix_revisit_tasks_created_at", "revisit_tasks", ["created_at"])
     op.create_table(
         "report_rollup_days",
         sa.Column("day", sa.Integer(), primary_key=True, autoincrement=False),
@@ -59,6 +63,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("report_rollup_days")
+    op.drop_index("ix_revisit_tasks_created_at", table_name="revisit_tasks")
+    op.drop_index("ix_tickets_submitted_at", table_name="tickets")
     op.drop_index("ix_report_rollup_seconds_kind_day", table_name="report_rollup_seconds")
     op.drop_table("report_rollup_seconds")
     op.drop_index("ix_report_rollups_kind_day", table_name="report_rollups")
