@@ -9,6 +9,7 @@ from acd.store import AcdStore
 from callback.campaigns import RevisitCampaigns
 from callback.tasks import RevisitTasks
 from console.reports.http import routes as report_routes
+from console.reports.rollup import Rollups
 from console.reports.service import Reports
 from console.settings import WallboardSettings
 from console.wallboard import http as wallboard_http
@@ -29,8 +30,9 @@ async def load(deps: Deps) -> Brought:
                            RevisitCampaigns(tasks) if tasks is not None else None,
                            outbox.backlog if outbox is not None else None)
     board = Wallboard(RedisLive(deps.get(AcdStore)), stored, deps.get(Dialplan), settings)
-    return Brought(routes=[wallboard_http.routes(board), report_routes(Reports(deps.sessions))],
+    rollups = Rollups(deps.sessions)  # the reports' daily rollups, built as days close
+    return Brought(routes=[wallboard_http.routes(board), report_routes(Reports(deps.sessions))], workers=[rollups],
                    pages={"wallboard": PAGES / "wallboard", "reports": PAGES / "reports"})  # 实时监控, 统计报表
 
 
-plugin = Plugin("console", load)
+plugin = Plugin("console", load, migrations=Path(__file__).parent / "migrations")

@@ -1,12 +1,14 @@
 """The rows around the calls, per China day: tickets submitted (by request type, category or region), revisit
-tasks of tickets (due when planned; done, with their result) and callbacks (requested, closed, reached)."""
+tasks of tickets (due when planned; done, with their result) and callbacks (requested, closed, reached).
+Revisit and callback tasks change for days after they are planned, so they are always counted live (an index
+on `created_at`), never rolled up."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callback.models import RevisitTask
@@ -34,33 +36,28 @@ async def ticket_counts(s: AsyncSession, span: Span, key: str | None = None,
 
 
 async def around_figures(s: AsyncSession, span: Span) -> dict[int, Figures]:
-    """{day: Figures with tickets, revisits and callbacks filled in}."""
+    """{day: Figures with revisits and callbacks filled in} (tickets: `ticket_counts`)."""
     dialect = s.get_bind().dialect.name
     out: dict[int, Figures] = {}
 
     def at(day: int) -> Figures:
         return out.setdefault(day, Figures())
 
-    for (day, _), n in (await ticket_counts(s, span)).items():
-        at(day).tickets = n
     planned = china_day(R.created_at, dialect)
-    revisits = select(planned, R.status, R.result, func.count()).where(
-        R.ticket_id.is_not(None), R.created_at >= span.start, R.created_at < span.end
-    ).group_by(planned, R.status, R.result)
-    for day, status, result, n in (await s.execute(revisits)).all():
+    of_ticket = R.ticket_id.is_not(None)
+    callback = and_(R.reason.in_(KINDS), R.mode == "human")
+    tasks = select(planned, of_ticket, R.status, R.result, func.count()).where(
+        or_(of_ticket, callback), R.created_at >= span.start, R.created_at < span.end
+    ).group_by(planned, of_ticket, R.status, R.result)
+    for day, revisit, status, result, n in (await s.execute(tasks)).all():
         f = at(int(day))
-        f.revisits_due += n
-        if status == "done":
-            f.revisits_done += n
-            f.revisit_results[result or "done"] += n
-    callbacks = select(planned, R.status, R.result, func.count()).where(
-        R.reason.in_(KINDS), R.mode == "human", R.created_at >= span.start, R.created_at < span.end
-    ).group_by(planned, R.status, R.result)
-    for day, status, result, n in (await s.execute(callbacks)).all():
-        f = at(int(day))
-        f.callbacks_requested += n
-        if status in CLOSED:
-            f.callbacks_done += n
-        if result == "reached":
-            f.callbacks_reached += n
+        if revisit:  # a ticket's revisit
+            f.revisits_due += n
+            if status == "done":
+                f.revisits_done += n
+                f.revisit_results[result or "done"] += n
+        else:  # a person's callback: a callback request or a voice message
+            f.callbacks_requested += n
+            f.callbacks_done += n if status in CLOSED else 0
+            f.callbacks_reached += n if result == "reached" else 0
     return out

@@ -28,6 +28,8 @@ from callback import http as callback_http
 from callback.dialer import Dialer, RevisitPrompts
 from callback.http import RevisitOps
 from callback.tasks import RevisitTasks
+from console.reports import http as reports_http
+from console.reports.service import Reports
 from console.settings import WallboardSettings
 from console.wallboard import http as wallboard_http
 from console.wallboard.snapshot import Wallboard
@@ -231,7 +233,7 @@ async def whole_app(sessions: SessionFactory, tokens: ApiTokens, audit: AuditLog
     if accounts is not None:
         await seed_users(accounts.users)
     tables = [*domain_tables(sessions, store, acd), directory_http.routes(directory), desk_table(sessions, directory),
-              *engineer_tables(folder), console_table(sessions, acd, directory)]
+              *engineer_tables(folder), console_table(sessions, acd, directory), reports_http.routes(Reports(sessions))]
     app = build_app(WebParts(tables, tokens, audit, HealthRegistry(), CollectorRegistry(), Teams(TEAMS),
                              throttle=UNTHROTTLED, accounts=accounts))
     return app, acd, bearer
