@@ -28,7 +28,7 @@ from integration.world.call import WorldCaller
 from tests.browser import ARTEFACTS, chromium, screenshot
 from tests.e2e.conftest import api, only_ready, running_stack, stack_settings, wait_for_step
 from tests.e2e.test_tickets import complaint, consultation, submitted
-from tests.pages.desk_steps import NEW_PASSWORD, person, pick_option, sign_in
+from tests.pages.desk_steps import NEW_PASSWORD, person, pick_option, pick_radio, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]
 TEST = "reports_page"
@@ -187,6 +187,15 @@ async def test_the_cards_charts_and_exports_hold_the_apis_figures(stack: Stack, 
         table = list(csv.reader(io.StringIO(text)))
         total = next(r for r in table if r[0] == "合计")
         assert float(total[table[0].index("接通率")]) == pytest.approx(totals["connection_rate"])
+
+        await pick_radio(page, "by", "周")
+        async with page.expect_response(lambda r: "/api/reports/kpis?" in r.url) as asked:
+            await page.locator("[data-test=run]").click()
+        weekly = await (await asked.value).json()
+        assert weekly["by"] == "week" and weekly["totals"] == totals
+        await expect(page.get_by_text("趋势（按周）")).to_be_visible()
+        assert await page.locator("[data-test=chart-trend]").get_attribute("data-blank") is None
+        await screenshot(page, TEST, "03b-by-week")
         assert errors == [], errors
         await context.close()
 
@@ -227,6 +236,7 @@ async def test_the_monthly_report_renders_and_prints_to_pdf(stack: Stack, base: 
         await page.locator("[data-test=print]").click()
         assert await page.evaluate("window.__printed") == 1
         await page.emulate_media(media="print")
+        await page.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi
         await expect(page.locator(".hl-console-bar")).to_be_hidden()
         await expect(page.locator("[data-test=print]")).to_be_hidden()
         await screenshot(page, TEST, "05-monthly-print")
@@ -250,6 +260,8 @@ async def test_a_team_supervisor_asking_for_another_team_is_told_no(stack: Stack
             await page.locator("[data-test=run]").click()
         answer = await asked.value
         assert answer.status == 403 and dict(parse_qsl(urlsplit(answer.url).query))["team"] == "二组"
-        await expect(page.locator("[data-test=report-error]")).to_contain_text("无权执行此操作")
+        await expect(page.locator("[data-test=report-error]")).to_contain_text(
+            "无权执行此操作：班长只能查看本班组（一组）的报表")
         await expect(page.locator("[data-test=kpi-cards]")).to_be_hidden()
+        await expect(page.locator("[data-test=run]")).not_to_have_class(re.compile("is-loading"))
         await screenshot(page, TEST, "06-other-team-refused")

@@ -73,11 +73,17 @@ function hours(v) {
 const FORMAT = { rate: pct, secs, count, hours,
                  text: (v) => (v === null || v === undefined || v === "" ? "—" : v) };
 
+// The columns worth showing: those some row fills in (all of them while there are no rows).
+export function usedColumns(rows, columns) {
+  if (!rows.length) return columns;
+  return columns.filter((c) => rows.some((r) => r[c.prop] !== null && r[c.prop] !== undefined));
+}
+
 export function cell(column, value) {
   return FORMAT[column.kind || "text"](value);
 }
 
-// A sortable table of report rows; only the columns the rows have are shown.
+// A sortable table of report rows (most of the first count first); only the columns the rows fill in are shown.
 export const ReportTable = {
   props: { rows: { type: Array, default: () => [] }, columns: { type: Array, required: true },
            name: String, empty: { type: String, default: "" } },
@@ -91,10 +97,7 @@ export const ReportTable = {
     </el-table-column>
   </el-table>`,
   setup(props) {
-    const shown = computed(() => {
-      const first = props.rows[0];
-      return first ? props.columns.filter((c) => c.prop in first) : props.columns;
-    });
+    const shown = computed(() => usedColumns(props.rows, props.columns));
     const defaultSort = computed(() => {
       const numeric = shown.value.find((c) => c.kind === "count");
       return numeric ? { prop: numeric.prop, order: "descending" } : {};

@@ -15,17 +15,24 @@ const DEMANDS = [{ key: "request_type", label: "诉求类型" }, { key: "categor
 
 // One part of the report: its answer, or the Chinese text of why there is none.
 function part() {
-  return reactive({ data: null, error: "" });
+  return reactive({ data: null, error: "", status: 0 });
 }
 
 async function fill(target, path) {
   try {
     target.data = await api("GET", path);
-    target.error = "";
+    Object.assign(target, { error: "", status: 200 });
   } catch (err) {
-    target.data = null;
-    target.error = err.text || String(err);
+    Object.assign(target, { data: null, error: err.text || String(err), status: err.status || 0 });
   }
+}
+
+// Why the KPIs are not shown, in the words a team supervisor understands when it is another team's.
+function refusal(kpis, me) {
+  if (kpis.status === 403 && me.role === "supervisor" && me.team) {
+    return `无权执行此操作：班长只能查看本班组（${me.team}）的报表`;
+  }
+  return kpis.error;
 }
 
 const Reports = {
@@ -40,7 +47,7 @@ const Reports = {
     </div>
     <el-card shadow="never" class="block"><filter-bar :filters="filters" :lines="lineRows" :busy="busy"
       @run="run" @monthly="openMonthly"/></el-card>
-    <el-alert v-if="kpis.error" :title="kpis.error" type="error" show-icon :closable="false" data-test="report-error"
+    <el-alert v-if="kpis.error" :title="refused" type="error" show-icon :closable="false" data-test="report-error"
               class="block"/>
     <template v-if="kpis.data">
       <el-card shadow="never" class="block">
@@ -147,7 +154,7 @@ const Reports = {
     const rows = (p) => (p.data ? p.data.rows : []);
     return {
       filters, kpis, lines, hours, demandRows, agents, teams, demand, busy, shown, range, kpiQuery, run, loadDemand,
-      openMonthly, demands: DEMANDS, agentColumns: AGENT_COLUMNS, teamColumns: TEAM_COLUMNS,
+      openMonthly, demands: DEMANDS, refused: computed(() => refusal(kpis, me)), agentColumns: AGENT_COLUMNS, teamColumns: TEAM_COLUMNS,
       volumeColumns: VOLUME_COLUMNS,
       byText: computed(() => BY_TEXT[shown.value ? shown.value.by : filters.by]),
       lineRows: computed(() => rows(lines)),
