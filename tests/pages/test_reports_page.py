@@ -11,7 +11,7 @@ import csv
 import io
 import re
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -196,6 +196,17 @@ async def test_the_cards_charts_and_exports_hold_the_apis_figures(stack: Stack, 
         await expect(page.get_by_text("趋势（按周）")).to_be_visible()
         assert await page.locator("[data-test=chart-trend]").get_attribute("data-blank") is None
         await screenshot(page, TEST, "03b-by-week")
+
+        await page.locator(".filter-bar .el-range-editor").click()
+        await page.locator(".el-picker-panel__shortcut:visible").filter(has_text="上月").click()
+        async with page.expect_response(lambda r: "/api/reports/kpis?" in r.url) as asked:
+            await page.locator("[data-test=run]").click()
+        asked_for = dict(parse_qsl(urlsplit((await asked.value).url).query))
+        first = datetime.now(ZoneInfo("Asia/Shanghai")).date().replace(day=1)
+        last_month_end = first - timedelta(days=1)
+        assert (asked_for["from"], asked_for["to"]) == (last_month_end.replace(day=1).isoformat(),
+                                                        last_month_end.isoformat())
+        await expect(page.locator("[data-test=kpi-offered] [data-test=value]")).to_have_text("0")
         assert errors == [], errors
         await context.close()
 
