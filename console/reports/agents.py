@@ -14,9 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from acd.directory.models import DirectoryAgent
 from acd.statelog import AgentStateInterval
-from console.reports.calls import CallFilter, by_key, call_figures
+from console.reports.calls import CallFilter, by_key
 from console.reports.figures import Figures, rate
 from console.reports.periods import Span
+from console.reports.rollup import RolledFigures
 from console.reports.sql import clip, seconds
 from hotline.core.clock import now
 
@@ -55,7 +56,7 @@ async def agent_time(s: AsyncSession, span: Span) -> dict[str, AgentTime]:
 
 
 async def people(s: AsyncSession, span: Span, short_abandon_s: float, teams: Mapping[str, str],
-                 team: str | None = None) -> list[Person]:
+                 team: str | None, source: RolledFigures) -> list[Person]:
     """The agents of the directory, and anyone else who answered a call or was signed in during the span; of
     `team` only (as the access checks' `teams` map says) when one is given."""
     names = {a: (n, t) for a, n, t in (await s.execute(
@@ -65,7 +66,7 @@ async def people(s: AsyncSession, span: Span, short_abandon_s: float, teams: Map
         return teams.get(agent) or (names.get(agent) or ("", None))[1]
 
     members = None if team is None else sorted({a for a in [*names, *teams] if team_of(a) == team})
-    figures = by_key(await call_figures(s, span, CallFilter(agents=members), short_abandon_s, key="agent"))
+    figures = by_key(await source.call_figures(s, span, CallFilter(agents=members), short_abandon_s, key="agent"))
     times = await agent_time(s, span)
     known: dict[str, Person] = {}
     for agent in {*(members if members is not None else names), *map(str, filter(None, figures)), *times}:

@@ -22,7 +22,7 @@ from sqlalchemy.sql import ColumnElement
 
 from console.reports.figures import ANSWER_WITHIN_S, LEVELS, Figures
 from console.reports.periods import Span
-from console.reports.sql import ceil_s, china_day, china_hour
+from console.reports.sql import ceil_s, china_day, china_hour, floor_s
 from hotline.calls.models import CallRecord
 from hotline.calls.records import OUTBOUND_MODES
 
@@ -55,20 +55,27 @@ class CallFilter:
         return out
 
 
-def _key(key: str | None, dialect: str) -> ColumnElement[Any] | None:
+def _column(key: str, dialect: str) -> ColumnElement[Any]:
     columns = {"line": C.dialled, "skill": C.route_skill, "agent": C.agent}
-    if key is None:
-        return None
     return china_hour(C.started_at, dialect) if key == "hour" else columns[key]  # type: ignore[return-value]
 
 
+def _keyed(row: Any, keys: tuple[str, ...]) -> tuple[int, Hashable]:
+    """(day, the key's value: None without keys, the value for one, a tuple for several)."""
+    values = tuple(row[1:1 + len(keys)])
+    return int(row[0]), (None if not keys else values[0] if len(keys) == 1 else values)
+
+
 async def call_figures(s: AsyncSession, span: Span, which: CallFilter, short_abandon_s: float,
-                       key: str | None = None) -> dict[tuple[int, Hashable], Figures]:
-    """{(day number, key value or None): Figures} of the calls started in the span."""
+                       key: str | tuple[str, ...] | None = None,
+                       abandon_waits: bool = False) -> dict[tuple[int, Hashable], Figures]:
+    """{(day number, key value): Figures} of the calls started in the span; `key` one of KEYS or a tuple of
+    them (then the value is a tuple), None for the whole day. `abandon_waits`: also the abandoned callers'
+    waits by whole second (rounded down), which the rollup keeps to count short abandons for any threshold."""
     dialect = s.get_bind().dialect.name
     day = china_day(C.started_at, dialect)
-    by = _key(key, dialect)
-    group = [day] if by is None else [day, by]
+    keys = (key,) if isinstance(key, str) else (key or ())
+    group = [day, *(_column(k, dialect) for k in keys)]
     where = [C.started_at >= span.start, C.started_at < span.end, *which.where()]
     count = func.count
     answered_wait = and_(ANSWERED, C.wait_s.is_not(None))
@@ -87,7 +94,7 @@ async def call_figures(s: AsyncSession, span: Span, which: CallFilter, short_aba
     out: dict[tuple[int, Hashable], Figures] = {}
     width = len(group)
     for row in (await s.execute(query)).all():
-        k = (int(row[0]), row[1] if width == 2 else None)
+        k = _keyed(row, keys)
         v = list(row[width:])
         f = Figures(offered=v[0], answered=v[1], self_served=v[2], queued=v[3], answered_15s=v[4], abandoned=v[5],
                     short_abandoned=v[6], voice_messages=v[7], wait_n=v[8], wait_sum=float(v[9] or 0),
@@ -100,8 +107,12 @@ async def call_figures(s: AsyncSession, span: Span, which: CallFilter, short_aba
     second = ceil_s(C.wait_s, dialect)
     waits = select(*group, second, count()).where(*where, answered_wait).group_by(*group, second)
     for row in (await s.execute(waits)).all():
-        k = (int(row[0]), row[1] if width == 2 else None)
-        out.setdefault(k, Figures()).waits[int(row[width])] += row[width + 1]
+        out.setdefault(_keyed(row, keys), Figures()).waits[int(row[width])] += row[width + 1]
+    if abandon_waits:
+        floor = floor_s(C.wait_s, dialect)
+        left = select(*group, floor, count()).where(*where, ABANDONED, C.wait_s.is_not(None)).group_by(*group, floor)
+        for row in (await s.execute(left)).all():
+            out.setdefault(_keyed(row, keys), Figures()).abandon_waits[int(row[width])] += row[width + 1]
     return out
 
 

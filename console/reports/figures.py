@@ -41,6 +41,7 @@ class Figures:
     callbacks_reached: int = 0
     satisfaction: Counter[str] = field(default_factory=Counter)
     waits: Counter[int] = field(default_factory=Counter)  # answered waits by whole second (rounded up)
+    abandon_waits: Counter[int] = field(default_factory=Counter)  # abandoned waits by whole second (rounded down)
     revisit_results: Counter[str] = field(default_factory=Counter)
 
     def add(self, other: Figures) -> Figures:

@@ -9,11 +9,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from console.reports.agents import agent_rows, people, team_rows
-from console.reports.around import TICKET_KEYS, around_figures, ticket_counts
-from console.reports.calls import CallFilter, by_day, by_key, call_figures
+from console.reports.agents import Person, agent_rows, people, team_rows
+from console.reports.around import TICKET_KEYS, around_figures
+from console.reports.calls import CallFilter, by_day, by_key
 from console.reports.figures import FORMULAS, Figures
 from console.reports.periods import By, Span, day_of, month_span, split
+from console.reports.rollup import RolledFigures
 from hotline.core.db.engine import SessionFactory
 
 DIMENSIONS = ("line", "skill", "request_type", "category", "region", "hour")
@@ -35,16 +36,19 @@ class Slice:
 
 
 class Reports:
-    def __init__(self, sessions: SessionFactory) -> None:
+    def __init__(self, sessions: SessionFactory, source: RolledFigures | None = None) -> None:
         self.sessions = sessions
+        self.source = source or RolledFigures()
 
     async def _days(self, s: AsyncSession, span: Span, which: Slice) -> dict[int, Figures]:
-        days = by_day(await call_figures(s, span, which.calls, which.short_abandon_s))
+        days = by_day(await self.source.call_figures(s, span, which.calls, which.short_abandon_s))
         if which.agents is None and not which.line and not which.skill:  # the rows around calls are the centre's
+            for (day, _), n in (await self.source.ticket_counts(s, span)).items():
+                days.setdefault(day, Figures()).tickets += n
             for day, f in (await around_figures(s, span)).items():
                 days.setdefault(day, Figures()).add(f)
         elif which.agents is not None:
-            for (day, _), n in (await ticket_counts(s, span, creators=which.agents)).items():
+            for (day, _), n in (await self.source.ticket_counts(s, span, creators=which.agents)).items():
                 days.setdefault(day, Figures()).tickets += n
         return days
 
@@ -80,12 +84,13 @@ class Reports:
             return []
         if dimension in TICKET_KEYS:
             counts: dict[Any, int] = {}
-            for (_, key), n in (await ticket_counts(s, span, dimension, creators=agents)).items():
+            for (_, key), n in (await self.source.ticket_counts(s, span, dimension, creators=agents)).items():
                 counts[key] = counts.get(key, 0) + n
             return [{"key": key, "label": key or "未填", "offered": None, "answered": None, "abandoned": None,
                      "answer_rate_15s": None, "tickets": n}
                     for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))]
-        parts = by_key(await call_figures(s, span, CallFilter(agents=agents), short_abandon_s, key=dimension))
+        parts = by_key(await self.source.call_figures(s, span, CallFilter(agents=agents), short_abandon_s,
+                                                      key=dimension))
         keys: list[Any] = list(range(24)) if dimension == "hour" else sorted(parts, key=str)
         rows = []
         for key in keys:
@@ -96,13 +101,15 @@ class Reports:
                          "connection_rate": k["connection_rate"]})
         return rows
 
-    async def agents(self, span: Span, teams: Mapping[str, str], team: str | None = None) -> dict[str, Any]:
+    async def _people(self, span: Span, teams: Mapping[str, str], team: str | None) -> list[Person]:
         async with self.sessions() as s:
-            return {**span.to_json(), "rows": agent_rows(await people(s, span, SHORT_ABANDON_S, teams, team))}
+            return await people(s, span, SHORT_ABANDON_S, teams, team, self.source)
+
+    async def agents(self, span: Span, teams: Mapping[str, str], team: str | None = None) -> dict[str, Any]:
+        return {**span.to_json(), "rows": agent_rows(await self._people(span, teams, team))}
 
     async def teams(self, span: Span, teams: Mapping[str, str], team: str | None = None) -> dict[str, Any]:
-        async with self.sessions() as s:
-            return {**span.to_json(), "rows": team_rows(await people(s, span, SHORT_ABANDON_S, teams, team))}
+        return {**span.to_json(), "rows": team_rows(await self._people(span, teams, team))}
 
     async def monthly(self, month: str, teams: Mapping[str, str], team: str | None = None) -> dict[str, Any]:
         span = month_span(month)
@@ -110,7 +117,7 @@ class Reports:
         async with self.sessions() as s:
             parts = {d: await self._volume_rows(s, span, d, None, SHORT_ABANDON_S)
                      for d in ("line", "request_type", "category")}
-            team_figures = team_rows(await people(s, span, SHORT_ABANDON_S, teams, team))
+            team_figures = team_rows(await people(s, span, SHORT_ABANDON_S, teams, team, self.source))
         return {"month": month, **span.to_json(), "totals": report["totals"], "previous": report["previous"],
                 "last_year": report["last_year"], "daily": report["periods"], "lines": parts["line"],
                 "request_types": parts["request_type"], "categories": parts["category"][:10], "regions": [],

@@ -43,6 +43,13 @@ def ceil_s(column: Any, dialect: str) -> ColumnElement[Any]:
     return whole + cast(column > whole, Integer)
 
 
+def floor_s(column: Any, dialect: str) -> ColumnElement[Any]:
+    """Whole seconds, rounded down (of values ≥ 0; PostgreSQL's cast to integer would round)."""
+    if dialect == "postgresql":
+        return cast(func.floor(column), Integer)
+    return cast(column, Integer)
+
+
 def seconds(column: Any, dialect: str) -> ColumnElement[Any]:
     """Fractional epoch seconds (for interval lengths)."""
     if dialect == "postgresql":

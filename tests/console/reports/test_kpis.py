@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from acd.statelog import AgentStateInterval
 from callback.models import RevisitTask
@@ -20,6 +20,7 @@ from tests.postgres_server import BOTH_DATABASES, migrated_sessions
 from tickets.models import Ticket
 
 DAY = date(2026, 11, 27)
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
 def at(hh: int, mm: int, ss: float = 0, day: date = DAY) -> datetime:
@@ -77,9 +78,10 @@ def seeded_day() -> list[Any]:
     ]
 
 
-@pytest.fixture(params=BOTH_DATABASES)
-async def reports(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Reports]:
-    async with migrated_sessions(request.param, tmp_path) as sessions:
+@pytest_asyncio.fixture(scope="module", loop_scope="module", params=BOTH_DATABASES)
+async def reports(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Reports]:
+    """One seeded database per module and kind: the tests only read it."""
+    async with migrated_sessions(request.param, tmp_path_factory.mktemp("db")) as sessions:
         await seed(sessions, seeded_day())
         yield Reports(sessions)
 
