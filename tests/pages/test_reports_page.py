@@ -172,6 +172,8 @@ async def test_the_cards_charts_and_exports_hold_the_apis_figures(stack: Stack, 
         await expect(page.locator("[data-test=agents-table]")).to_contain_text("8003")
         await expect(page.locator("[data-test=teams-table]")).to_contain_text("二组")
         await expect(page.locator("[data-test=demand-table]")).to_contain_text("投诉")
+        today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+        await expect(page.locator("[data-test=periods-table] tr").filter(has_text=today)).to_contain_text("75.0%")
         await screenshot(page, TEST, "03-whole-page")
 
         folder = ARTEFACTS / TEST
@@ -220,11 +222,16 @@ async def test_the_monthly_report_renders_and_prints_to_pdf(stack: Stack, base: 
         await page.add_init_script("window.print = () => { window.__printed = (window.__printed || 0) + 1; };")
         await sign_in(page, base, "zhuguan2", password, change_to=NEW_PASSWORD, at="/reports/")
         await expect(page.locator("[data-test=kpi-cards]")).to_be_visible()
+        await expect(page.locator("[data-test=run]")).not_to_have_class(re.compile("is-loading"))  # settled
         month = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")  # the page starts on this month
-        await page.locator("[data-test=open-monthly]").click()
-        await page.wait_for_url(f"**/reports/monthly.html?month={month}")
+        async with page.expect_navigation(url=re.compile(rf"/reports/monthly\.html\?month={month}$")):
+            await page.locator("[data-test=open-monthly]").click()
         report = page.locator("[data-test=monthly-report]")
-        await expect(report).to_be_visible()
+        try:
+            await expect(report).to_be_visible(timeout=15_000)
+        except AssertionError:
+            await screenshot(page, TEST, "04-monthly-missing")
+            raise AssertionError(f"no monthly report at {page.url}; page errors: {errors}") from None
         year, number = month.split("-")
         await expect(page.locator("[data-test=report-title]")).to_contain_text(
             f"{year}年{int(number)}月运行情况报告")

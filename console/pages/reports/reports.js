@@ -8,7 +8,8 @@ import { startConsole } from "/common/console.js";
 import { EChart, hourOption, satisfactionOption, shareOption, trendOption, volumeOption } from "./charts.js";
 import { FilterBar, kpiParams, startingFilters } from "./filters.js";
 import { BY_TEXT, query } from "./kpis.js";
-import { AGENT_COLUMNS, ExportLinks, KpiCards, ReportTable, TEAM_COLUMNS, VOLUME_COLUMNS } from "./parts.js";
+import { AGENT_COLUMNS, ExportLinks, KpiCards, PERIOD_COLUMNS, ReportTable, TEAM_COLUMNS,
+         VOLUME_COLUMNS } from "./parts.js";
 
 const DEMANDS = [{ key: "request_type", label: "诉求类型" }, { key: "category", label: "诉求分类" },
                  { key: "region", label: "区域" }, { key: "skill", label: "技能组" }];
@@ -59,6 +60,8 @@ const Reports = {
       <el-card shadow="never" class="block">
         <template #header><div class="card-head"><span>趋势（按{{ byText }}）</span></div></template>
         <e-chart :option="trend" height="320px" data-test="chart-trend"/>
+        <report-table :rows="kpis.data.periods" :columns="periodColumns" name="periods-table" :max-height="300"
+                      :sort="false"/>
       </el-card>
       <div class="grid-2">
         <el-card shadow="never">
@@ -154,8 +157,8 @@ const Reports = {
     const rows = (p) => (p.data ? p.data.rows : []);
     return {
       filters, kpis, lines, hours, demandRows, agents, teams, demand, busy, shown, range, kpiQuery, run, loadDemand,
-      openMonthly, demands: DEMANDS, refused: computed(() => refusal(kpis, me)), agentColumns: AGENT_COLUMNS, teamColumns: TEAM_COLUMNS,
-      volumeColumns: VOLUME_COLUMNS,
+      openMonthly, demands: DEMANDS, refused: computed(() => refusal(kpis, me)),
+      periodColumns: PERIOD_COLUMNS, agentColumns: AGENT_COLUMNS, teamColumns: TEAM_COLUMNS, volumeColumns: VOLUME_COLUMNS,
       byText: computed(() => BY_TEXT[shown.value ? shown.value.by : filters.by]),
       lineRows: computed(() => rows(lines)),
       demandLabel: computed(() => DEMANDS.find((d) => d.key === demand.value).label),
