@@ -66,7 +66,8 @@ async def people(s: AsyncSession, span: Span, short_abandon_s: float, teams: Map
         return teams.get(agent) or (names.get(agent) or ("", None))[1]
 
     members = None if team is None else sorted({a for a in [*names, *teams] if team_of(a) == team})
-    figures = by_key(await source.call_figures(s, span, CallFilter(agents=members), short_abandon_s, key="agent"))
+    figures = by_key(await source.call_figures(s, span, CallFilter(agents=members), short_abandon_s, key="agent",
+                                               whole_span=True))
     times = await agent_time(s, span)
     known: dict[str, Person] = {}
     for agent in {*(members if members is not None else names), *map(str, filter(None, figures)), *times}:

@@ -60,27 +60,31 @@ def _column(key: str, dialect: str) -> ColumnElement[Any]:
     return china_hour(C.started_at, dialect) if key == "hour" else columns[key]  # type: ignore[return-value]
 
 
-def _keyed(row: Any, keys: tuple[str, ...]) -> tuple[int, Hashable]:
-    """(day, the key's value: None without keys, the value for one, a tuple for several)."""
-    values = tuple(row[1:1 + len(keys)])
-    return int(row[0]), (None if not keys else values[0] if len(keys) == 1 else values)
+def _keyed(row: Any, keys: tuple[str, ...], day: int | None) -> tuple[int, Hashable]:
+    """(day — the row's, or `day` for a whole span —, the key's value: None without keys, the value for one,
+    a tuple for several)."""
+    at = 0 if day is not None else 1
+    values = tuple(row[at:at + len(keys)])
+    return (int(row[0]) if day is None else day), (None if not keys else values[0] if len(keys) == 1 else values)
 
 
 async def call_figures(s: AsyncSession, span: Span, which: CallFilter, short_abandon_s: float,
-                       key: str | tuple[str, ...] | None = None,
-                       abandon_waits: bool = False) -> dict[tuple[int, Hashable], Figures]:
+                       key: str | tuple[str, ...] | None = None, abandon_waits: bool = False,
+                       whole_span: bool = False) -> dict[tuple[int, Hashable], Figures]:
     """{(day number, key value): Figures} of the calls started in the span; `key` one of KEYS or a tuple of
     them (then the value is a tuple), None for the whole day. `abandon_waits`: also the abandoned callers'
-    waits by whole second (rounded down), which the rollup keeps to count short abandons for any threshold."""
+    waits by whole second (rounded down), which the rollup keeps to count short abandons for any threshold.
+    `whole_span`: not per day (all under the span's first day number)."""
     dialect = s.get_bind().dialect.name
     day = china_day(C.started_at, dialect)
     keys = (key,) if isinstance(key, str) else (key or ())
-    group = [day, *(_column(k, dialect) for k in keys)]
+    one_day = span.day_numbers[0] if whole_span else None
+    group = [*([] if whole_span else [day]), *(_column(k, dialect) for k in keys)]
     where = [C.started_at >= span.start, C.started_at < span.end, *which.where()]
     count = func.count
     answered_wait = and_(ANSWERED, C.wait_s.is_not(None))
     query = select(
-        *group,
+        *(group or [func.min(C.call_id)]),
         count().filter(or_(ANSWERED, SELF_SERVED, ABANDONED)), count().filter(ANSWERED), count().filter(SELF_SERVED),
         count().filter(QUEUED), count().filter(QUEUED, answered_wait, C.wait_s <= ANSWER_WITHIN_S),
         count().filter(ABANDONED), count().filter(ABANDONED, C.wait_s < short_abandon_s),
@@ -94,7 +98,7 @@ async def call_figures(s: AsyncSession, span: Span, which: CallFilter, short_aba
     out: dict[tuple[int, Hashable], Figures] = {}
     width = len(group)
     for row in (await s.execute(query)).all():
-        k = _keyed(row, keys)
+        k = _keyed(row, keys, one_day)
         v = list(row[width:])
         f = Figures(offered=v[0], answered=v[1], self_served=v[2], queued=v[3], answered_15s=v[4], abandoned=v[5],
                     short_abandoned=v[6], voice_messages=v[7], wait_n=v[8], wait_sum=float(v[9] or 0),
@@ -107,12 +111,12 @@ async def call_figures(s: AsyncSession, span: Span, which: CallFilter, short_aba
     second = ceil_s(C.wait_s, dialect)
     waits = select(*group, second, count()).where(*where, answered_wait).group_by(*group, second)
     for row in (await s.execute(waits)).all():
-        out.setdefault(_keyed(row, keys), Figures()).waits[int(row[width])] += row[width + 1]
+        out.setdefault(_keyed(row, keys, one_day), Figures()).waits[int(row[width])] += row[width + 1]
     if abandon_waits:
         floor = floor_s(C.wait_s, dialect)
         left = select(*group, floor, count()).where(*where, ABANDONED, C.wait_s.is_not(None)).group_by(*group, floor)
         for row in (await s.execute(left)).all():
-            out.setdefault(_keyed(row, keys), Figures()).abandon_waits[int(row[width])] += row[width + 1]
+            out.setdefault(_keyed(row, keys, one_day), Figures()).abandon_waits[int(row[width])] += row[width + 1]
     return out
 
 

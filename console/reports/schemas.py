@@ -10,10 +10,12 @@ from pydantic import Field, model_validator
 from console.reports.periods import MAX_DAYS, Span
 from hotline.core.web.bodies import Query
 
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)  # with a year before for the comparisons
+
 
 class RangeQuery(Query):
-    first: Annotated[date, Field(alias="from", description="first day, YYYY-MM-DD (China time)")]
-    last: Annotated[date, Field(alias="to", description="last day, YYYY-MM-DD, inclusive")]
+    first: Annotated[date, Field(alias="from", ge=EARLIEST, le=LATEST, description="first day, YYYY-MM-DD, China")]
+    last: Annotated[date, Field(alias="to", ge=EARLIEST, le=LATEST, description="last day, YYYY-MM-DD, inclusive")]
 
     @model_validator(mode="after")
     def _bounded(self) -> Self:
@@ -47,7 +49,7 @@ class TeamQuery(RangeQuery):
 
 
 class MonthQuery(Query):
-    month: Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+    month: Annotated[str, Field(pattern=r"^20\d{2}-(0[1-9]|1[0-2])$", description="YYYY-MM, 2000-01 … 2099-12")]
 
 
 class ExportQuery(Query):

@@ -90,7 +90,7 @@ class Reports:
                      "answer_rate_15s": None, "tickets": n}
                     for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))]
         parts = by_key(await self.source.call_figures(s, span, CallFilter(agents=agents), short_abandon_s,
-                                                      key=dimension))
+                                                      key=dimension, whole_span=True))
         keys: list[Any] = list(range(24)) if dimension == "hour" else sorted(parts, key=str)
         rows = []
         for key in keys:

@@ -27,6 +27,8 @@ from callback import http as callback_http
 from callback.dialer import Dialer, RevisitPrompts
 from callback.http import RevisitOps
 from callback.tasks import RevisitTasks
+from console.reports import http as reports_http
+from console.reports.service import Reports
 from desk import http as desk_http
 from desk.form import ticket_form
 from desk.lines import Lines
@@ -180,7 +182,8 @@ async def whole_app(sessions: SessionFactory, tokens: ApiTokens, audit: AuditLog
     await tokens.create(name="spare", role="engineer")  # SPARE_TOKEN: one a test may rotate
     if accounts is not None:
         await seed_users(accounts.users)
-    tables = [*domain_tables(sessions, store, acd), directory_http.routes(directory), desk_table(sessions, directory)]
+    tables = [*domain_tables(sessions, store, acd), directory_http.routes(directory), desk_table(sessions, directory),
+              reports_http.routes(Reports(sessions))]
     app = build_app(WebParts(tables, tokens, audit, HealthRegistry(), CollectorRegistry(), Teams(TEAMS),
                              throttle=UNTHROTTLED, accounts=accounts))
     return app, acd, bearer

@@ -74,6 +74,8 @@ async def test_a_team_supervisor_sees_the_centre_but_only_their_own_team(api: Ap
     ("to=2026-11-27", "from"), ("from=2026-11-27", "to"), ("from=2026-11-28&to=2026-11-27", "to"),
     ("from=2025-01-01&to=2026-11-27", "to"), ("from=2026-02-30&to=2026-03-01", "from"),
     (f"{DAY}&by=year", "by"), (f"{DAY}&short_abandon_s=-1", "short_abandon_s"),
+    ("from=0001-01-01&to=0001-01-02", "from"), ("from=9999-12-30&to=9999-12-31", "from"),
+    (f"{DAY}&short_abandon_s=nan", "short_abandon_s"),
 ])
 async def test_bad_parameters_are_400_naming_the_field(api: Api, query: str, field: str) -> None:
     status, body = await api.get(f"/api/reports/kpis?{query}", await api.as_("admin"))
@@ -85,6 +87,7 @@ async def test_other_bad_parameters(api: Api) -> None:
     admin = await api.as_("admin")
     assert (await api.get(f"/api/reports/volumes?{DAY}&dimension=colour", admin))[0] == 400
     assert (await api.get("/api/reports/monthly?month=2026-13", admin))[0] == 400
+    assert (await api.get("/api/reports/monthly?month=0001-01", admin))[0] == 400
     assert (await api.get("/api/reports/export?report=nope&format=csv", admin))[0] == 400
     assert (await api.get("/api/reports/export?report=kpis&format=xlsx", admin))[0] == 400  # no from/to
 
