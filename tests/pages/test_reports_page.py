@@ -11,7 +11,7 @@ import csv
 import io
 import re
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -28,7 +28,7 @@ from integration.world.call import WorldCaller
 from tests.browser import ARTEFACTS, chromium, screenshot
 from tests.e2e.conftest import api, only_ready, running_stack, stack_settings, wait_for_step
 from tests.e2e.test_tickets import complaint, consultation, submitted
-from tests.pages.desk_steps import NEW_PASSWORD, person, pick_option, sign_in
+from tests.pages.desk_steps import NEW_PASSWORD, person, pick_option, pick_radio, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]
 TEST = "reports_page"
@@ -172,6 +172,8 @@ async def test_the_cards_charts_and_exports_hold_the_apis_figures(stack: Stack, 
         await expect(page.locator("[data-test=agents-table]")).to_contain_text("8003")
         await expect(page.locator("[data-test=teams-table]")).to_contain_text("二组")
         await expect(page.locator("[data-test=demand-table]")).to_contain_text("投诉")
+        today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+        await expect(page.locator("[data-test=periods-table] tr").filter(has_text=today)).to_contain_text("75.0%")
         await screenshot(page, TEST, "03-whole-page")
 
         folder = ARTEFACTS / TEST
@@ -187,6 +189,26 @@ async def test_the_cards_charts_and_exports_hold_the_apis_figures(stack: Stack, 
         table = list(csv.reader(io.StringIO(text)))
         total = next(r for r in table if r[0] == "合计")
         assert float(total[table[0].index("接通率")]) == pytest.approx(totals["connection_rate"])
+
+        await pick_radio(page, "by", "周")
+        async with page.expect_response(lambda r: "/api/reports/kpis?" in r.url) as asked:
+            await page.locator("[data-test=run]").click()
+        weekly = await (await asked.value).json()
+        assert weekly["by"] == "week" and weekly["totals"] == totals
+        await expect(page.get_by_text("趋势（按周）")).to_be_visible()
+        assert await page.locator("[data-test=chart-trend]").get_attribute("data-blank") is None
+        await screenshot(page, TEST, "03b-by-week")
+
+        await page.locator(".filter-bar .el-range-editor").click()
+        await page.locator(".el-picker-panel__shortcut:visible").filter(has_text="上月").click()
+        async with page.expect_response(lambda r: "/api/reports/kpis?" in r.url) as asked:
+            await page.locator("[data-test=run]").click()
+        asked_for = dict(parse_qsl(urlsplit((await asked.value).url).query))
+        first = datetime.now(ZoneInfo("Asia/Shanghai")).date().replace(day=1)
+        last_month_end = first - timedelta(days=1)
+        assert (asked_for["from"], asked_for["to"]) == (last_month_end.replace(day=1).isoformat(),
+                                                        last_month_end.isoformat())
+        await expect(page.locator("[data-test=kpi-offered] [data-test=value]")).to_have_text("0")
         assert errors == [], errors
         await context.close()
 
@@ -200,11 +222,16 @@ async def test_the_monthly_report_renders_and_prints_to_pdf(stack: Stack, base: 
         await page.add_init_script("window.print = () => { window.__printed = (window.__printed || 0) + 1; };")
         await sign_in(page, base, "zhuguan2", password, change_to=NEW_PASSWORD, at="/reports/")
         await expect(page.locator("[data-test=kpi-cards]")).to_be_visible()
+        await expect(page.locator("[data-test=run]")).not_to_have_class(re.compile("is-loading"))  # settled
         month = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")  # the page starts on this month
-        await page.locator("[data-test=open-monthly]").click()
-        await page.wait_for_url(f"**/reports/monthly.html?month={month}")
+        async with page.expect_navigation(url=re.compile(rf"/reports/monthly\.html\?month={month}$")):
+            await page.locator("[data-test=open-monthly]").click()
         report = page.locator("[data-test=monthly-report]")
-        await expect(report).to_be_visible()
+        try:
+            await expect(report).to_be_visible(timeout=15_000)
+        except AssertionError:
+            await screenshot(page, TEST, "04-monthly-missing")
+            raise AssertionError(f"no monthly report at {page.url}; page errors: {errors}") from None
         year, number = month.split("-")
         await expect(page.locator("[data-test=report-title]")).to_contain_text(
             f"{year}年{int(number)}月运行情况报告")
@@ -227,6 +254,7 @@ async def test_the_monthly_report_renders_and_prints_to_pdf(stack: Stack, base: 
         await page.locator("[data-test=print]").click()
         assert await page.evaluate("window.__printed") == 1
         await page.emulate_media(media="print")
+        await page.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi
         await expect(page.locator(".hl-console-bar")).to_be_hidden()
         await expect(page.locator("[data-test=print]")).to_be_hidden()
         await screenshot(page, TEST, "05-monthly-print")
@@ -250,6 +278,8 @@ async def test_a_team_supervisor_asking_for_another_team_is_told_no(stack: Stack
             await page.locator("[data-test=run]").click()
         answer = await asked.value
         assert answer.status == 403 and dict(parse_qsl(urlsplit(answer.url).query))["team"] == "二组"
-        await expect(page.locator("[data-test=report-error]")).to_contain_text("无权执行此操作")
+        await expect(page.locator("[data-test=report-error]")).to_contain_text(
+            "无权执行此操作：班长只能查看本班组（一组）的报表")
         await expect(page.locator("[data-test=kpi-cards]")).to_be_hidden()
+        await expect(page.locator("[data-test=run]")).not_to_have_class(re.compile("is-loading"))
         await screenshot(page, TEST, "06-other-team-refused")

@@ -76,10 +76,12 @@ export function change(kpi, now, before) {
   return { text, arrow: up ? "↑" : "↓", tone, delta };
 }
 
+export const NO_DATA = "无可比数据";
+
 // The same change in words for the report's prose: "上升1.2个百分点", "下降3.0%", "持平", or "无可比数据".
 export function changeWords(kpi, now, before) {
   const c = change(kpi, now, before);
-  if (!c) return "无可比数据";
+  if (!c) return NO_DATA;
   if (c.tone === "flat" && c.delta === 0) return "持平";
   return `${c.delta > 0 ? (kpi.kind === "rate" ? "上升" : "增长") : "下降"}${c.text}`;
 }

@@ -6,7 +6,7 @@ import { api } from "/common/api.js";
 import { startConsole } from "/common/console.js";
 import { EChart, satisfactionOption, trendOption, volumeOption } from "./charts.js";
 import { KPIS, changeWords, isoDay, monthRange, query, show } from "./kpis.js";
-import { AGENT_COLUMNS, ExportLinks, TEAM_COLUMNS, VOLUME_COLUMNS, cell } from "./parts.js";
+import { AGENT_COLUMNS, ExportLinks, TEAM_COLUMNS, VOLUME_COLUMNS, cell, usedColumns } from "./parts.js";
 import { monthlyProse } from "./prose.js";
 
 // A bordered table as printed reports have them (no sorting: the rows come in the report's order).
@@ -15,18 +15,18 @@ const PaperTable = {
            top: { type: Number, default: 0 } },
   template: `
   <table class="paper-table" :data-test="name">
-    <thead><tr><th>序号</th><th v-for="c in columns" :key="c.prop">{{ c.label }}</th></tr></thead>
+    <thead><tr><th>序号</th><th v-for="c in used" :key="c.prop">{{ c.label }}</th></tr></thead>
     <tbody>
-      <tr v-if="!shown.length"><td :colspan="columns.length + 1" class="hl-muted">本月没有数据</td></tr>
+      <tr v-if="!shown.length"><td :colspan="used.length + 1" class="hl-muted">本月没有数据</td></tr>
       <tr v-for="(row, i) in shown" :key="i">
         <td>{{ i + 1 }}</td>
-        <td v-for="c in columns" :key="c.prop" :class="c.kind === 'text' ? 'text' : 'num'">{{ cell(c, row[c.prop]) }}</td>
+        <td v-for="c in used" :key="c.prop" :class="c.kind === 'text' ? 'text' : 'num'">{{ cell(c, row[c.prop]) }}</td>
       </tr>
     </tbody>
   </table>`,
   setup(props) {
     const shown = computed(() => (props.top ? props.rows.slice(0, props.top) : props.rows));
-    return { shown, cell };
+    return { shown, cell, used: computed(() => usedColumns(shown.value, props.columns)) };
   },
 };
 

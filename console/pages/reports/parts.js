@@ -73,17 +73,24 @@ function hours(v) {
 const FORMAT = { rate: pct, secs, count, hours,
                  text: (v) => (v === null || v === undefined || v === "" ? "—" : v) };
 
+// The columns worth showing: those some row fills in (all of them while there are no rows).
+export function usedColumns(rows, columns) {
+  if (!rows.length) return columns;
+  return columns.filter((c) => rows.some((r) => r[c.prop] !== null && r[c.prop] !== undefined));
+}
+
 export function cell(column, value) {
   return FORMAT[column.kind || "text"](value);
 }
 
-// A sortable table of report rows; only the columns the rows have are shown.
+// A sortable table of report rows (most of the first count first); only the columns the rows fill in are shown.
 export const ReportTable = {
   props: { rows: { type: Array, default: () => [] }, columns: { type: Array, required: true },
-           name: String, empty: { type: String, default: "" } },
+           name: String, empty: { type: String, default: "" }, maxHeight: { type: Number, default: undefined },
+           sort: { type: Boolean, default: true } },
   template: `
   <el-table :data="rows" size="small" stripe border :data-test="name" :empty-text="empty || '所选时段没有数据'"
-            :default-sort="defaultSort">
+            :default-sort="sort ? defaultSort : undefined" :max-height="maxHeight">
     <el-table-column v-for="c in shown" :key="c.prop" :prop="c.prop" :label="c.label"
                      :sortable="c.kind !== 'text' || c.sortable ? true : false" :min-width="c.width || 90"
                      :align="c.kind === 'text' ? 'left' : 'right'">
@@ -91,10 +98,7 @@ export const ReportTable = {
     </el-table-column>
   </el-table>`,
   setup(props) {
-    const shown = computed(() => {
-      const first = props.rows[0];
-      return first ? props.columns.filter((c) => c.prop in first) : props.columns;
-    });
+    const shown = computed(() => usedColumns(props.rows, props.columns));
     const defaultSort = computed(() => {
       const numeric = shown.value.find((c) => c.kind === "count");
       return numeric ? { prop: numeric.prop, order: "descending" } : {};
@@ -125,6 +129,20 @@ export const TEAM_COLUMNS = [
   { prop: "occupancy", label: "占用率", kind: "rate" },
   { prop: "rated", label: "评价数", kind: "count" },
   { prop: "satisfaction_rate", label: "满意率", kind: "rate" },
+];
+
+export const PERIOD_COLUMNS = [
+  { prop: "period", label: "期间", kind: "text", sortable: true, width: 110 },
+  { prop: "offered", label: "来电量", kind: "count" },
+  { prop: "answered", label: "人工接通", kind: "count" },
+  { prop: "connection_rate", label: "接通率", kind: "rate" },
+  { prop: "answer_rate_15s", label: "15秒接通率", kind: "rate" },
+  { prop: "abandon_rate", label: "放弃率", kind: "rate" },
+  { prop: "wait_avg_s", label: "平均等待", kind: "secs" },
+  { prop: "talk_avg_s", label: "平均通话", kind: "secs" },
+  { prop: "satisfaction_rate", label: "满意率", kind: "rate" },
+  { prop: "rating_coverage", label: "评价率", kind: "rate" },
+  { prop: "tickets", label: "工单量", kind: "count" },
 ];
 
 export const VOLUME_COLUMNS = [

@@ -1,13 +1,15 @@
 // The monthly report's paragraphs: the month's figures written out as a city report words them, each with its
 // 环比 (against last month) and 同比 (against the same month last year).
-import { RATING_LABELS, changeWords, count, kpiOf, pct, secs } from "./kpis.js";
+import { NO_DATA, RATING_LABELS, changeWords, count, kpiOf, pct, secs } from "./kpis.js";
 
-// "环比上升1.2个百分点、同比下降0.4个百分点" for one KPI of the report.
+// "（环比上升1.2个百分点，同比下降0.4个百分点）" for one KPI of the report; only the comparisons there are.
 function compared(report, key) {
   const kpi = kpiOf(key) || { key, kind: "count" };
   const now = report.totals[key];
-  return `环比${changeWords(kpi, now, (report.previous || {})[key])}、` +
-         `同比${changeWords(kpi, now, (report.last_year || {})[key])}`;
+  const parts = [["环比", report.previous], ["同比", report.last_year]]
+    .map(([label, before]) => [label, changeWords(kpi, now, (before || {})[key])])
+    .filter(([, words]) => words !== NO_DATA).map(([label, words]) => label + words);
+  return parts.length ? `（${parts.join("，")}）` : "";
 }
 
 // "A（12件，占40.0%）、B（…）" for the first `n` rows by `key`.
@@ -19,12 +21,12 @@ function leaders(rows, key, n, unit) {
 
 function overview(r, month) {
   const t = r.totals;
-  return `${month}，热线共受理来电${count(t.offered)}个，${compared(r, "offered")}。其中人工接通${count(t.answered)}个、` +
-    `自助服务办结${count(t.self_served)}个，接通率为${pct(t.connection_rate)}，${compared(r, "connection_rate")}；` +
-    `进入排队${count(t.queued)}个，15秒内接通${count(t.answered_15s)}个，15秒接通率为${pct(t.answer_rate_15s)}，` +
+  return `${month}，热线共受理来电${count(t.offered)}个${compared(r, "offered")}。其中人工接通${count(t.answered)}个、` +
+    `自助服务办结${count(t.self_served)}个，接通率为${pct(t.connection_rate)}${compared(r, "connection_rate")}；` +
+    `进入排队${count(t.queued)}个，15秒内接通${count(t.answered_15s)}个，15秒接通率为${pct(t.answer_rate_15s)}` +
     `${compared(r, "answer_rate_15s")}；来电者放弃${count(t.abandoned)}个（其中短时放弃${count(t.short_abandoned)}个），` +
-    `放弃率为${pct(t.abandon_rate)}，${compared(r, "abandon_rate")}；平均等待${secs(t.wait_avg_s)}，` +
-    `95%的来电者等待不超过${secs(t.wait_p95_s)}。全月形成工单${count(t.tickets)}件，${compared(r, "tickets")}。`;
+    `放弃率为${pct(t.abandon_rate)}${compared(r, "abandon_rate")}；平均等待${secs(t.wait_avg_s)}，` +
+    `95%的来电者等待不超过${secs(t.wait_p95_s)}。全月形成工单${count(t.tickets)}件${compared(r, "tickets")}。`;
 }
 
 function quality(r) {
@@ -32,8 +34,8 @@ function quality(r) {
   const levels = Object.entries(RATING_LABELS)
     .map(([key, label]) => `${label}${count((t.satisfaction || {})[key] || 0)}人次`).join("、");
   return `本月平均通话时长${secs(t.talk_avg_s)}，平均话后处理时长${secs(t.wrap_up_avg_s)}。` +
-    `来电者参与满意度评价${count(t.rated)}人次，评价率为${pct(t.rating_coverage)}，${compared(r, "rating_coverage")}；` +
-    `其中${levels}，满意率为${pct(t.satisfaction_rate)}，${compared(r, "satisfaction_rate")}。` +
+    `来电者参与满意度评价${count(t.rated)}人次，评价率为${pct(t.rating_coverage)}${compared(r, "rating_coverage")}；` +
+    `其中${levels}，满意率为${pct(t.satisfaction_rate)}${compared(r, "satisfaction_rate")}。` +
     `应回访${count(t.revisits_due)}件，已回访${count(t.revisits_done)}件，回访率为${pct(t.revisit_coverage)}。` +
     `来电者申请回电${count(t.callbacks_requested)}个，已回电${count(t.callbacks_done)}个，其中联系上` +
     `${count(t.callbacks_reached)}个。`;

@@ -8,24 +8,32 @@ import { startConsole } from "/common/console.js";
 import { EChart, hourOption, satisfactionOption, shareOption, trendOption, volumeOption } from "./charts.js";
 import { FilterBar, kpiParams, startingFilters } from "./filters.js";
 import { BY_TEXT, query } from "./kpis.js";
-import { AGENT_COLUMNS, ExportLinks, KpiCards, ReportTable, TEAM_COLUMNS, VOLUME_COLUMNS } from "./parts.js";
+import { AGENT_COLUMNS, ExportLinks, KpiCards, PERIOD_COLUMNS, ReportTable, TEAM_COLUMNS,
+         VOLUME_COLUMNS } from "./parts.js";
 
 const DEMANDS = [{ key: "request_type", label: "诉求类型" }, { key: "category", label: "诉求分类" },
                  { key: "region", label: "区域" }, { key: "skill", label: "技能组" }];
 
 // One part of the report: its answer, or the Chinese text of why there is none.
 function part() {
-  return reactive({ data: null, error: "" });
+  return reactive({ data: null, error: "", status: 0 });
 }
 
 async function fill(target, path) {
   try {
     target.data = await api("GET", path);
-    target.error = "";
+    Object.assign(target, { error: "", status: 200 });
   } catch (err) {
-    target.data = null;
-    target.error = err.text || String(err);
+    Object.assign(target, { data: null, error: err.text || String(err), status: err.status || 0 });
   }
+}
+
+// Why the KPIs are not shown, in the words a team supervisor understands when it is another team's.
+function refusal(kpis, me) {
+  if (kpis.status === 403 && me.role === "supervisor" && me.team) {
+    return `无权执行此操作：班长只能查看本班组（${me.team}）的报表`;
+  }
+  return kpis.error;
 }
 
 const Reports = {
@@ -40,7 +48,7 @@ const Reports = {
     </div>
     <el-card shadow="never" class="block"><filter-bar :filters="filters" :lines="lineRows" :busy="busy"
       @run="run" @monthly="openMonthly"/></el-card>
-    <el-alert v-if="kpis.error" :title="kpis.error" type="error" show-icon :closable="false" data-test="report-error"
+    <el-alert v-if="kpis.error" :title="refused" type="error" show-icon :closable="false" data-test="report-error"
               class="block"/>
     <template v-if="kpis.data">
       <el-card shadow="never" class="block">
@@ -52,6 +60,8 @@ const Reports = {
       <el-card shadow="never" class="block">
         <template #header><div class="card-head"><span>趋势（按{{ byText }}）</span></div></template>
         <e-chart :option="trend" height="320px" data-test="chart-trend"/>
+        <report-table :rows="kpis.data.periods" :columns="periodColumns" name="periods-table" :max-height="300"
+                      :sort="false"/>
       </el-card>
       <div class="grid-2">
         <el-card shadow="never">
@@ -147,8 +157,8 @@ const Reports = {
     const rows = (p) => (p.data ? p.data.rows : []);
     return {
       filters, kpis, lines, hours, demandRows, agents, teams, demand, busy, shown, range, kpiQuery, run, loadDemand,
-      openMonthly, demands: DEMANDS, agentColumns: AGENT_COLUMNS, teamColumns: TEAM_COLUMNS,
-      volumeColumns: VOLUME_COLUMNS,
+      openMonthly, demands: DEMANDS, refused: computed(() => refusal(kpis, me)),
+      periodColumns: PERIOD_COLUMNS, agentColumns: AGENT_COLUMNS, teamColumns: TEAM_COLUMNS, volumeColumns: VOLUME_COLUMNS,
       byText: computed(() => BY_TEXT[shown.value ? shown.value.by : filters.by]),
       lineRows: computed(() => rows(lines)),
       demandLabel: computed(() => DEMANDS.find((d) => d.key === demand.value).label),
