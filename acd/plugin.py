@@ -17,6 +17,7 @@ from acd.phones import PhoneWatch
 from acd.policy import RoutingPolicy
 from acd.router import Router, RouterSettings
 from acd.settings import AcdSettings
+from acd.statelog import AgentStateFollower, AgentStateLog
 from acd.store import AcdStore
 from dialplans.dialout import DialOutGuard
 from dialplans.model import Dialplan
@@ -61,8 +62,10 @@ async def load(deps: Deps) -> Brought:
     spies = frozenset(sup.id for sup in dialplan.supervisors)  # the phones listening in may ring
     figures = ConnectionFigures(deps.sessions, store.stats)
     flags = deps.publish(EmergencyFlags(deps.redis, deps.get(CallRecords), dialplan.priorities.emergency_flag_h))
+    states = AgentStateFollower(AgentStateLog(deps.sessions, deps.get(CallRecords)), store.events)
     return Brought(routes=[http.routes(acd, spies, flags), directory_http.routes(directory)],
-                   on_asterisk=[route, resync], closers=[acd.close], workers=[figures, phones], collectors=[figures],
+                   on_asterisk=[route, resync], closers=[acd.close], workers=[figures, phones, states],
+                   collectors=[figures],
                    health={"acd_router": acd.check, "directory_phones": phones.check},
                    pages={"agents": Path(__file__).parent / "pages" / "agents"})  # 坐席管理
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from acd.emergency import EmergencyFlags
 from acd.router import Router
 from callback.requests import CallbackRequests
@@ -10,7 +12,11 @@ from dialplans.editor import DialplanEditor
 from dialplans.model import Dialplan
 from hotline.calls.caller_lists import CallerLists
 from hotline.calls.records import CallRecords
+from hotline.core.asterisk.agi.server import Flow
 from hotline.core.plugin import Brought, Deps, Plugin
+from ivr.announcements import http as announcements_http
+from ivr.announcements.audio import AnnouncementAudio
+from ivr.announcements.service import Announcements
 from ivr.catalogue import register as register_prompts
 from ivr.flows.agent_codes import AgentCodeFlow
 from ivr.flows.inbound import InboundFlow
@@ -21,6 +27,13 @@ from ivr.flows.self_service import SelfService
 from ivr.flows.silent import SilentCallerFlow
 from ivr.flows.voice_message import VoiceMessages
 from tickets.service import Tickets
+
+PAGES = Path(__file__).parent / "pages"
+
+
+def inbound_lines(plan: Dialplan) -> dict[str, str]:
+    """The dialplan's inbound numbers with the names a supervisor knows them by."""
+    return {n.number: n.department or plan.centre.name for n in plan.numbers}
 
 
 async def load(deps: Deps) -> Brought:
@@ -39,15 +52,20 @@ async def load(deps: Deps) -> Brought:
                              data.inner_of("recordings") + "/messages", data.host)
     offer = SelfService(calls, sounds, deps.get(Tickets), requests, acd, deps.get(DialOutGuard).policy) \
         if dialplan.queue.self_service else None
-    return Brought(flows={
+    folder = data.inner_of("announcements")
+    announcements = deps.publish(Announcements(deps.sessions, AnnouncementAudio(deps.renderer, data.host(folder),
+                                                                                folder), inbound_lines(dialplan)))
+    flows: dict[str, Flow] = {
         "ivr/inbound": InboundFlow(calls, sounds, dialplan, acd, deps.get(CallerLists), messages,
-                                     deps.get(EmergencyFlags)),
+                                     deps.get(EmergencyFlags), announcements.active),
         "ivr/rating": RatingFlow(calls, sounds, dialplan.rating.labels),
         "ivr/position": PositionFlow(calls, sounds, acd, offer),
         "ivr/requeue": RequeueFlow(calls, acd),
         "agent/code": AgentCodeFlow(acd, sounds),
         "ivr/silent": SilentCallerFlow(calls, sounds, data.inner_of("listen"), data.host, acd),
-    })
+    }
+    return Brought(routes=[announcements_http.routes(announcements)], flows=flows,
+                   pages={"announcements": PAGES / "announcements"})  # 热点播报
 
 
-plugin = Plugin("ivr", load, commands=[register_prompts])
+plugin = Plugin("ivr", load, commands=[register_prompts], migrations=Path(__file__).parent / "migrations")

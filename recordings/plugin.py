@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from dialplans.model import Dialplan
 from hotline.calls.audio import StoredAudio
 from hotline.core.plugin import Brought, Deps, Plugin, Started
 from hotline.core.web.health import PartHealth
@@ -11,6 +14,10 @@ from recordings.backup import backup_backlog
 from recordings.catalog import RecordingCatalog
 from recordings.metrics import RecordingFigures
 from recordings.process import RecordingWorkerProcess
+from recordings.quality import http as quality_http
+from recordings.quality.flags import FlagRules
+from recordings.quality.service import QualityReview
+from recordings.quality.sheet import load_sheet
 from recordings.settings import RecordingSettings
 from recordings.verify import register
 from recordings.worker import recording_backlog
@@ -37,8 +44,12 @@ async def load(deps: Deps) -> Brought:
                           f"backup waiting {copies['waiting']}, dead {copies['dead']} (see recordings.log)")
 
     figures = RecordingFigures(deps.sessions)
-    return Brought(routes=[http.routes(catalog)], workers=[figures], collectors=[figures],
-                   on_asterisk=[start], closers=[worker.stop], health={"recordings": backlog})
+    labels = deps.get(Dialplan).rating.labels
+    review = QualityReview(deps.sessions, load_sheet(), FlagRules.of(s, labels), labels)
+    return Brought(routes=[http.routes(catalog), quality_http.routes(review)], workers=[figures],
+                   collectors=[figures], on_asterisk=[start], closers=[worker.stop], health={"recordings": backlog},
+                   pages={"quality": PAGES / "quality"})  # 录音质检
 
 
-plugin = Plugin("recordings", load, commands=[register])
+PAGES = Path(__file__).parent / "pages"
+plugin = Plugin("recordings", load, commands=[register], migrations=Path(__file__).parent / "migrations")

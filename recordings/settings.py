@@ -27,6 +27,12 @@ class RecordingSettings:
     max_attempts: int = env_field("RECORDINGS_MAX_ATTEMPTS", "30", int)
     # keep stored recordings this many years (0: for ever, as the standards ask long-term keeping)
     keep_years: int = env_field("RECORDINGS_KEEP_YEARS", "0", int)
+    # quality review (recordings.quality): a call is flagged `silence` when its longest dead air (neither side
+    # speaking) lasts this long, `talk_over` when both sides spoke at once this long in all, `short` when the
+    # agent's part of an answered call was shorter than this; `bad_rating` is the two worst rating levels
+    quality_silence_s: float = env_field("QUALITY_SILENCE_S", "30", float)
+    quality_talk_over_s: float = env_field("QUALITY_TALK_OVER_S", "10", float)
+    quality_short_s: float = env_field("QUALITY_SHORT_S", "30", float)
 
     def store_dir(self, home: Path) -> Path:
         return Path(self.dir) if self.dir else home / "recordings"

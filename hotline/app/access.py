@@ -47,6 +47,9 @@ RULES: tuple[Rule, ...] = (
     rule("acd.queue", "see the queue", supervisor=ALL, auditor=ALL, admin=ALL),
     rule("acd.stats", "see queue statistics", supervisor=ALL, auditor=ALL, admin=ALL),
     rule("acd.events", "follow the live feed", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),
+    # the console (console/): the live wallboard
+    rule("wallboard.read", "see the live wallboard (a team supervisor: their team's agents)", supervisor=TEAM,
+         auditor=ALL, admin=ALL),
     rule("calls.silent", "hand a call to the silent-caller check", agent=OWN, supervisor=TEAM, admin=ALL),
     rule("calls.transfer", "transfer a call", agent=OWN, supervisor=TEAM, admin=ALL),
     rule("calls.three_way", "bring a third party into a call", agent=OWN, supervisor=TEAM, admin=ALL),
@@ -99,10 +102,27 @@ RULES: tuple[Rule, ...] = (
     rule("revisits.campaigns.pause", "pause revisit campaigns", supervisor=ALL, admin=ALL),
     rule("revisits.campaigns.resume", "resume revisit campaigns", supervisor=ALL, admin=ALL),
     rule("revisits.campaigns.tasks", "see revisit tasks", supervisor=ALL, auditor=ALL, admin=ALL),
+    # hot-issue announcements (ivr/announcements, 热点播报): callers hear them after the greeting
+    rule("announcements.list", "see hot-issue announcements (the log)", supervisor=ALL, auditor=ALL, admin=ALL),
+    rule("announcements.create", "publish a hot-issue announcement", supervisor=ALL, admin=ALL),
+    rule("announcements.end", "end a hot-issue announcement", supervisor=ALL, admin=ALL),
+    rule("announcements.audio", "listen to or record a hot-issue announcement", supervisor=ALL, admin=ALL),
     # recordings: a confidential ticket's calls also need `tickets.confidential`; audited as recordings.listen,
     # .download or .waveform
     rule("recordings.search", "search recordings", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),
     rule("recordings.play", "play recordings", agent=OWN, supervisor=TEAM, auditor=ALL, admin=ALL),
+    # quality review (recordings/quality, issue 17): agents see their own calls' scores (read-only) and may reply;
+    # auditors read all and score none; confidential tickets' calls as for recordings
+    rule("quality.list", "list recorded calls for quality review with their flags", agent=OWN, supervisor=TEAM,
+         auditor=ALL, admin=ALL),
+    rule("quality.sheet", "read the quality score sheet", agent=ALL, supervisor=ALL, auditor=ALL, admin=ALL),
+    rule("quality.read", "read a call's quality review (score, history, comments)", agent=OWN, supervisor=TEAM,
+         auditor=ALL, admin=ALL),
+    rule("quality.score", "score a call on the quality sheet", supervisor=TEAM, admin=ALL),
+    rule("quality.comment", "comment on a call's quality review (an agent: reply on their own call)", agent=OWN,
+         supervisor=TEAM, admin=ALL),
+    rule("quality.scores", "see quality scores and per-agent averages", agent=OWN, supervisor=TEAM, auditor=ALL,
+         admin=ALL),
     # the agent desk (desk): the screen pop of a call (the call's agent), the phrases, targets and form choices
     rule("desk.pop", "see a call's screen pop (caller, line, flags, history)", agent=OWN, supervisor=TEAM,
          admin=ALL),
@@ -111,6 +131,9 @@ RULES: tuple[Rule, ...] = (
     # the softphone in the page (hotline/app/phone): an agent's own browser phone (a supervisor's, if a browser)
     rule("desk.phone", "get one's own browser phone (SIP credentials, a websocket ticket)", agent=OWN,
          supervisor=OWN),
+    # the console's KPI reports (console/reports): the centre's figures; agents' and teams' rows of one's own team
+    rule("reports.read", "read the KPI reports", supervisor=TEAM, auditor=ALL, admin=ALL),
+    rule("reports.export", "export the KPI reports (CSV, XLSX)", supervisor=TEAM, auditor=ALL, admin=ALL),
     # the engineer page (dialplans, integration/world): the dialplan file and test calls from the simulated world
     rule("dialplan.read", "read the dialplan file and its kept versions", engineer=ALL, auditor=ALL, admin=ALL),
     rule("dialplan.check", "check a dialplan text and compare it with what runs", engineer=ALL, admin=ALL),

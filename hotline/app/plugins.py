@@ -17,11 +17,12 @@ from hotline.core.db.migrate import upgrade
 from hotline.core.plugin import Plugin
 from integration.world.plugin import plugin as world
 from ivr.plugin import plugin as ivr
+from knowledge.plugin import plugin as knowledge
 from recordings.plugin import plugin as recordings
 from tickets.plugin import plugin as tickets
 
-PLUGINS: tuple[Plugin, ...] = (dialplans, calls, acd, tickets, callback, ivr, recordings, world, desk, console,
-                              retention, phone)
+PLUGINS: tuple[Plugin, ...] = (dialplans, calls, acd, tickets, callback, knowledge, ivr, recordings, world, desk,
+                              console, retention, phone)
 
 # every domain's revisions, whichever plugins a stack loads: the history is one line
 MIGRATIONS: tuple[Path, ...] = tuple(p.migrations for p in PLUGINS if p.migrations is not None)

@@ -24,7 +24,7 @@ from hotline.core.web.audit import AuditLog
 from hotline.core.web.auth import SESSIONS, THROTTLE, TOKENS, authenticate
 from hotline.core.web.bodies import Query, path_id, read_query
 from hotline.core.web.errors import Handler, json_errors
-from hotline.core.web.health import HealthRegistry
+from hotline.core.web.health import HEALTH, HealthRegistry
 from hotline.core.web.pages import Pages
 from hotline.core.web.pages import routes as page_routes
 from hotline.core.web.policy import AUDIT, TEAMS, Grant, Policy, Teams, guarded
@@ -35,7 +35,6 @@ from hotline.core.web.sockets import SOCKETS, OpenSockets, SocketLimits
 from hotline.core.web.throttle import FailureThrottle, ThrottleLimits
 from hotline.core.web.tokens import Actor, ApiTokens
 
-HEALTH = web.AppKey("health", HealthRegistry)
 REGISTRY = web.AppKey("registry", CollectorRegistry)
 DOCUMENT = web.AppKey("openapi_document", bytes)  # generated once, when the app is built
 TITLE, VERSION = "12345 hotline (voice side)", "0.2.0"

@@ -43,6 +43,13 @@ class CallRecord(Base):
     hangup_cause: Mapped[str | None] = mapped_column(String(64))
     failsafe_reason: Mapped[str | None] = mapped_column(String(128))
     steps: Mapped[list[Any]] = mapped_column(default=list)
+    # written as it happens, for the reports (console.reports, docs/kpis.md); see CallRecords
+    queued_at: Mapped[datetime | None]  # first put in a queue for a person
+    connected_at: Mapped[datetime | None]  # first answered by an agent
+    wait_s: Mapped[float | None]  # queued → agent answered, or → hang-up for a caller who left the queue
+    talk_s: Mapped[float | None]  # agent answered → hang-up
+    wrap_up_s: Mapped[float | None]  # the agent's wrap-up after the call (from the agent-state log)
+    self_service: Mapped[str | None] = mapped_column(String(16))  # ticket_progress | callback: what it served
     recordings: Mapped[list[Recording]] = relationship(back_populates="call", order_by="Recording.id",
                                                       lazy="selectin")
 

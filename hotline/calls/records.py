@@ -18,6 +18,25 @@ from hotline.core.db.engine import SessionFactory
 from hotline.core.db.integrity import is_duplicate, violation
 
 OUTBOUND_MODES = ("revisit", "duty_call", "callback")  # route modes of the calls the hotline places
+SELF_SERVICE_STEPS = {"ticket_lookup": "ticket_progress", "callback_requested": "callback"}
+
+
+def _settle(row: CallRecord) -> None:
+    """Fill the report columns that follow from the times known so far (idempotent): the wait ends when an
+    agent answers, or at the hang-up for a caller who left the queue; the talk runs from answer to hang-up."""
+    if row.queued_at is not None:
+        until = row.connected_at or row.ended_at
+        if until is not None and (row.wait_s is None or row.connected_at is not None):
+            row.wait_s = round(max(0.0, (until - row.queued_at).total_seconds()), 3)
+    if row.connected_at is not None and row.ended_at is not None:
+        row.talk_s = round(max(0.0, (row.ended_at - row.connected_at).total_seconds()), 3)
+
+
+def _served_by_self_service(step: str, detail: dict[str, Any]) -> str | None:
+    """What a self-service step served: a ticket's progress told (found), or a callback booked."""
+    if step == "ticket_lookup" and not detail.get("found"):
+        return None
+    return SELF_SERVICE_STEPS.get(step)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -145,7 +164,12 @@ class CallRecords:
             row = await s.get(CallRecord, call_id, with_for_update=True)
             if row is None:
                 raise CallNotFound(call_id)
-            row.steps = [*row.steps, {"at": datetime.now(UTC).isoformat(), "step": step, "detail": detail or {}}]
+            at = datetime.now(UTC)
+            row.steps = [*row.steps, {"at": at.isoformat(), "step": step, "detail": detail or {}}]
+            if step == "queued" and row.queued_at is None:
+                row.queued_at = at
+            served = _served_by_self_service(step, detail or {})
+            row.self_service = served or row.self_service
 
     async def overflow(self, call_id: str, skill: str, reason: str) -> None:
         """A sub-centre call went back to the 12345 seats (its department's seats closed or full)."""
@@ -190,6 +214,7 @@ class CallRecords:
             row.outcome = outcome
             row.failsafe_reason = failsafe_reason or row.failsafe_reason
             row.ended_at = row.ended_at or at
+            _settle(row)
 
     async def set_outcome(self, call_id: str, outcome: str) -> None:
         await self._update(call_id, outcome=outcome)
@@ -202,6 +227,8 @@ class CallRecords:
                 raise CallNotFound(call_id)
             row.agent = agent
             row.outcome = "connected"
+            row.connected_at = row.connected_at or at
+            _settle(row)
             row.steps = [*row.steps, {"at": at.isoformat(), "step": "agent", "detail": {"agent": agent}}]
 
     async def failsafe(self, call_id: str, reason: str) -> None:
@@ -222,9 +249,14 @@ class CallRecords:
             row.ended_at = at
             row.hangup_cause = cause[:64]
             row.outcome = row.outcome or "ended"
+            _settle(row)
             if row.agent is not None and row.rating is None:
                 row.rating_status = "not_rated"  # hung up before rating: the voice revisit asks (R-REV-2)
             return True
+
+    async def wrapped_up(self, call_id: str, seconds: float) -> None:
+        """The agent's wrap-up after the call ended, `seconds` long (from the agent-state log)."""
+        await self._update(call_id, wrap_up_s=round(seconds, 3))
 
     async def unended(self) -> list[str]:
         """Calls whose hang-up has not been written (still going on, or missed while the service was down)."""

@@ -15,6 +15,11 @@ The emergency hint (R-ACC-5, 004 "逐步建立12345热线与110、119、120、12
 "非紧急诉求"; 001 5.3 d) does not take "属于110、119、120、122等紧急热线电话受理范围的诉求") is the number's
 `emergency_hint` prompt, played once the caller is queued: it tells them to dial the emergency line
 without delaying their place in the queue (GB/T 33358: in the queue within 5 s).
+
+Hot-issue announcements (热点播报, `ivr/announcements/`) in force for the line dialled play right after the
+greeting, each once, as part of it: a key skips them (and counts as a barge-in key), and the call's path
+notes each (`announcement` with its id). They are read while the greeting plays; a database that fails never
+delays or stops the call (`ActiveAnnouncements`).
 """
 
 from __future__ import annotations
@@ -34,11 +39,13 @@ from hotline.calls.records import CallRecords
 from hotline.core.asterisk.agi import AgiCall, AgiHangup
 from hotline.core.clock import china_day, china_today
 from hotline.core.privacy import mask_number
+from ivr.announcements.active import Playing
 from ivr.flows.voice_message import VoiceMessages
 
 log = logging.getLogger(__name__)
 
 KEYS = "0123456789*#"
+ANNOUNCEMENT = "announcement:"  # a hot-issue announcement among the prompts heard: announcement:<id>
 
 
 class Queue(Protocol):
@@ -48,6 +55,12 @@ class Queue(Protocol):
                       flags: str = "") -> None: ...
 
     async def skill_load(self, skill: str) -> SkillLoad: ...
+
+
+class Announced(Protocol):
+    """The hot-issue announcements in force (ivr.announcements.active.ActiveAnnouncements); never raises."""
+
+    async def for_line(self, line: str, now: datetime) -> list[Playing]: ...
 
 
 def measure_detail(standing: CallerStanding) -> dict[str, object]:
@@ -68,6 +81,7 @@ class InboundFlow:
     lists: CallerLists
     messages: VoiceMessages | None = None  # over capacity: a voice message instead of the wait
     emergencies: EmergencyFlags | None = None  # callers agents flagged as emergencies
+    announcements: Announced | None = None  # hot-issue announcements, after the greeting
 
     def _prompt(self, key: str) -> str:
         return f"{self.sounds_dir}/{key}"
@@ -83,14 +97,16 @@ class InboundFlow:
         sip_call_id = await call.get_full_variable("${CHANNEL(pjsip,call-id)}") or None
         # The record is written while the first prompt plays: the caller never waits for the database.
         opened = asyncio.create_task(self._open_record(call, call_id, sip_call_id, caller, dialled, first_prompt, now))
+        news = asyncio.create_task(self._announced(dialled, now))  # read while the greeting plays
         try:
             standing = await self._standing(caller, call_id, now)
             if standing.blocked or standing.refused:
+                news.cancel()
                 await self._refuse(call, call_id, opened, standing)
                 return
-            keys = await self._greet(call, number, first_prompt, warn=standing.watched)
+            keys = await self._greet(call, number, first_prompt, warn=standing.watched, news=news)
             await opened
-            await self._record_prompts(call_id, first_prompt, keys)
+            await self._record_prompts(call_id, first_prompt, keys, news.result())
             labels = standing.labels()
             if await self._emergency_caller(caller):
                 labels = sorted({*labels, "emergency"})
@@ -122,10 +138,12 @@ class InboundFlow:
             except AgiHangup:
                 return  # an agent's bridge took the queued caller mid-prompt, or they hung up: both are recorded
         except AgiHangup:
+            news.cancel()
             await opened
             await self.calls.end(call_id, "abandoned", datetime.now(UTC))
             raise
         except Exception as exc:
+            news.cancel()
             if not opened.done():
                 opened.cancel()
             await self.calls.end(call_id, "failsafe", datetime.now(UTC), failsafe_reason=type(exc).__name__)
@@ -183,22 +201,45 @@ class InboundFlow:
             return f"greeting_{holiday.greeting}"
         return "greeting"
 
-    async def _greet(self, call: AgiCall, number: Number | None, first_prompt: str, *,
-                     warn: bool) -> list[tuple[str, str | None]]:
-        """Play the prompts; each can be interrupted by a key. Returns (prompt, key) in order."""
-        played = [first_prompt]
+    async def _announced(self, line: str, now: datetime) -> list[Playing]:
+        if self.announcements is None:
+            return []
+        try:
+            return await self.announcements.for_line(line, now)
+        except Exception:  # never a reason to drop a call
+            log.exception("announcements for %s not read; the call goes on without them", line)
+            return []
+
+    async def _greet(self, call: AgiCall, number: Number | None, first_prompt: str, *, warn: bool,
+                     news: asyncio.Task[list[Playing]]) -> list[tuple[str, str | None]]:
+        """Play the prompts, then the announcements in force; each can be interrupted by a key (a key during
+        an announcement skips the others). Returns (prompt, key) in order; an announcement's prompt is
+        `announcement:<id>`."""
+        greeting = [first_prompt]
         if first_prompt == "transition":
-            played.append(self._greeting(china_today()))
-        if warn:
-            played.append("watch_warning")
+            greeting.append(self._greeting(china_today()))
         heard: list[tuple[str, str | None]] = []
-        for prompt in played:
+        for prompt in greeting:
             key = await call.stream_file(self._prompt(prompt), escape_digits=KEYS)
             heard.append((prompt, key))
+        for playing in await news:
+            key = await call.stream_file(playing.sound, escape_digits=KEYS)
+            heard.append((f"{ANNOUNCEMENT}{playing.id}", key))
+            if key:
+                break
+        if warn:
+            key = await call.stream_file(self._prompt("watch_warning"), escape_digits=KEYS)
+            heard.append(("watch_warning", key))
         return heard
 
-    async def _record_prompts(self, call_id: str, first_prompt: str, heard: list[tuple[str, str | None]]) -> None:
+    async def _record_prompts(self, call_id: str, first_prompt: str, heard: list[tuple[str, str | None]],
+                              news: list[Playing]) -> None:
+        told = {f"{ANNOUNCEMENT}{p.id}": p for p in news}
         for prompt, key in heard:
+            if (playing := told.get(prompt)) is not None:
+                await self.calls.step(call_id, "announcement", {"id": playing.id, "title": playing.title,
+                                                                "audio": playing.audio, "key": key})
+                continue
             step = "transition" if prompt == "transition" else "greeting" if prompt.startswith("greeting") else prompt
             await self.calls.step(call_id, step, {"prompt": prompt, "key": key})
         keys = "".join(k for _, k in heard if k)

@@ -3,7 +3,7 @@ message is deflected, neither answered nor abandoned, and does not count against
 
 from __future__ import annotations
 
-from acd.store import AcdStore, today
+from acd.store import AcdStore, now_ms, today
 
 
 async def test_a_deflected_caller_is_neither_abandoned_nor_against_the_service_level(store: AcdStore) -> None:
@@ -20,3 +20,21 @@ async def test_a_deflected_caller_is_neither_abandoned_nor_against_the_service_l
     figures = (await store.stats(today()))["general"]
     assert (figures["offered"], figures["answered"], figures["abandoned"], figures["deflected"]) == (3, 1, 1, 1)
     assert figures["sl_15s"] == 0.5 and figures["abandon_rate"] == 0.5  # of the two who wanted an agent now
+
+
+async def test_the_average_wait_is_of_the_answered_callers_from_entering_the_queue(store: AcdStore) -> None:
+    for agent in ("8001", "8002"):
+        await store.add_agent(agent, {"general": 3})
+    for call, waited_s in (("w1", 20), ("w2", 4)):
+        await store.enqueue(call, channel=f"PJSIP/x-{call}", skill="general", caller="13800000000")
+        await store.redis.hset(f"acd:call:{call}", "entered", now_ms() - waited_s * 1000)  # as if queued then
+    await store.enqueue("w3", channel="PJSIP/x-w3", skill="general", caller="13800000000")
+    for agent in ("8001", "8002"):
+        await store.set_agent_state(agent, "ready")
+        reservation = await store.reserve()
+        assert reservation is not None and await store.connected(reservation)
+    assert await store.forget_call("w3") == "waiting"  # abandoned: not in the average
+
+    figures = (await store.stats(today()))["general"]
+    assert (figures["answered"], figures["answered_15s"], figures["abandoned"]) == (2, 1, 1)
+    assert 11.9 <= figures["wait_avg_s"] <= 12.5, figures  # (20 + 4) / 2

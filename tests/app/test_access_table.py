@@ -8,10 +8,13 @@ import re
 from pathlib import Path
 
 from acd.directory import http as directory_http
+from console.reports import http as reports_http
 from hotline.app.access import POLICY
 from hotline.app.plugins import PLUGINS
 from hotline.app.web import service_tables
 from hotline.core.web.routes import Route
+from ivr.announcements import http as announcements_http
+from recordings.quality import http as quality_http
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 SECTION = re.compile(r"(<!-- access-table -->\n).*?(<!-- /access-table -->)", re.S)
@@ -29,6 +32,9 @@ def all_routes() -> list[Route]:
             continue
         routes += module.table.routes
     routes += directory_http.table.routes  # the ACD's second table: the agent directory
+    routes += reports_http.table.routes  # the console's KPI reports
+    routes += quality_http.table.routes  # the recordings' second table: quality review
+    routes += announcements_http.table.routes  # the IVR's: hot-issue announcements
     return routes
 
 

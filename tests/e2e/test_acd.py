@@ -372,6 +372,12 @@ async def test_a_consult_transfer_puts_the_caller_on_hold_then_hands_them_to_the
     assert [s for s in routing_steps(outcome.record) if s.startswith("consult") or s == "agent"] == [
         "agent", "consult", "consult_answered", "consult_cancelled", "consult_ended",
         "consult", "consult_answered", "consult_completed"]
+    # R-REC-1: one recording holds the whole call, the hold, both agents and the rating (MixMonitor on the caller)
+    stored = await stored_recording(stack, outcome.record.call_id, timeout=40)
+    assert outcome.record.answered_at is not None and outcome.record.ended_at is not None
+    whole = (outcome.record.ended_at - outcome.record.answered_at).total_seconds()
+    assert len(outcome.record.recordings) == 1 and abs(stored["duration_s"] - whole) < 3, (stored, whole)
+    assert stored["analysis"]["heard_speech_s"] > 10, stored["analysis"]  # the agent, the expert, the prompts
     await stack.world_ami.action("Setvar", {"Variable": "WORLD_TALK_8003", "Value": ""})
     await wait_for_agent(stack, "8003", "ready")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import shutil
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,8 @@ async def test_citizen_hears_greeting_presses_key_and_is_recorded(stack: Stack, 
     assert record.outcome == "connected", "an agent's phone answered"
     assert record.agent in ("8001", "8002", "8003"), "a general-skilled agent"
     assert data["steps"] == ["greeting", "digit", "queued", "emergency_hint", "agent"]
+    queued_at = datetime.fromisoformat(next(s["at"] for s in record.steps if s["step"] == "queued"))
+    assert (queued_at - record.answered_at).total_seconds() <= 5, "R-ACC-3: in the queue within about 5 s"
     assert len(record.recordings) == 1 and record.route["mode"] == "main"
     wav = Path(record.recordings[0]["path"])
     assert wav.suffix == ".wav"

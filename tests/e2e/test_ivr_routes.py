@@ -29,6 +29,9 @@ from tests.e2e.test_first_call import stored_recording
 pytestmark = [pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]
 
 
+MERGED_BEFORE = "12349"  # a whole-merge number whose transition window has ended
+
+
 def for_today(plan: dict[str, Any]) -> None:
     today = china_today()
     plan["holidays"].insert(0, {"name": "春节", "from": today - timedelta(days=1), "until": today + timedelta(days=1),
@@ -40,6 +43,8 @@ def for_today(plan: dict[str, Any]) -> None:
     for number in plan["numbers"]:
         if number["mode"] == "whole_merge":
             number["transition"] = {"from": today - timedelta(days=10), "until": today + timedelta(days=80)}
+        if number["number"] == MERGED_BEFORE:  # its three months are over: it is 12345 now
+            number["transition"] = {"from": today - timedelta(days=100), "until": today - timedelta(days=1)}
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -60,6 +65,16 @@ async def test_a_whole_merge_number_plays_the_transition_then_the_holiday_greeti
     greeting = next(s for s in record.steps if s["step"] == "greeting")
     assert greeting["detail"]["prompt"] == "greeting_new_year"
     assert outcome.speech is not None and outcome.speech.speech_s > 5  # transition + greeting were heard
+
+
+async def test_a_whole_merge_number_after_its_window_is_12345_without_the_transition(
+        stack: Stack, world_caller: WorldCaller) -> None:
+    await only_ready(stack, "8001")
+    outcome = await world_caller.call(MERGED_BEFORE, "13500135011", listen_s=10)
+    record = outcome.record
+    assert record is not None and record.agent == "8001", record
+    assert steps(record)[:2] == ["greeting", "queued"], steps(record)
+    assert record.route["prompt"] == "greeting_new_year" and record.route["skill"] == "general", record.route
 
 
 async def test_the_holiday_greeting_on_12345(stack: Stack, world_caller: WorldCaller) -> None:

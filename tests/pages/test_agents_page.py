@@ -16,6 +16,7 @@ from hotline.app.stack import Stack
 from hotline.core.accounts.users import NewUser
 from tests.browser import chromium, screenshot
 from tests.e2e.conftest import running_stack, stack_settings
+from tests.pages.desk_steps import sign_in as signed_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]
 PASSWORD = "长城-correct-horse-9"
@@ -40,13 +41,10 @@ async def endpoint_in_asterisk(stack: Stack, agent: str, timeout: float = 10.0) 
 
 
 async def sign_in(page: Page, base: str) -> None:
-    await page.goto(f"{base}/agents/")
-    await expect(page.get_by_text("坐席管理 · 登录")).to_be_visible()
-    await screenshot(page, TEST, "01-sign-in")
-    await page.locator("input[name=username]").fill("banzhang")
-    await page.locator("input[name=password]").fill(PASSWORD)
-    await page.locator("[data-test=sign-in]").click()
-    await expect(page.locator("[data-test=who]")).to_contain_text("王班长（班长 · 一组）")
+    """Through the one sign-in page, back to 坐席管理 in the console."""
+    await signed_in(page, base, "banzhang", PASSWORD, at="/agents/", shots=(TEST, "01"))
+    await expect(page.locator("[data-test=me]")).to_contain_text("王班长（班长 · 一组）")
+    await expect(page.locator("[data-test=nav-agents]")).to_have_class("active")
 
 
 async def test_a_team_supervisor_manages_agents_in_the_page(stack: Stack) -> None:

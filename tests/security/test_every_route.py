@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,9 @@ from hotline.core.web.policy import Scope
 from hotline.core.web.routes import Route
 from hotline.core.web.tokens import ApiTokens
 from integration.world import http as world_http
+from ivr.announcements import http as announcements_http
 from recordings import http as recordings_http
+from recordings.quality import http as quality_http
 from tests.app.test_access_table import all_routes
 from tests.core.accounts.serving import CHEAP, redis_server
 from tests.security.whole_app import (
@@ -66,10 +69,10 @@ from tickets import http as tickets_http
 _PARAM = re.compile(r"\{(\w+)(?::[^}]+)?\}")
 OTHER_TEAMS = {"call_id": "c3", "agent": "8003", "ticket_id": "3", "recording_id": "3", "number": "13800000003",
                "kind": "vip", "message_id": "1", "campaign_id": "1", "token_id": str(SPARE_TOKEN),
-               "user_id": str(USER_8003), "callback_id": "1", "sha256": "0" * 64}
+               "user_id": str(USER_8003), "callback_id": "1", "sha256": "0" * 64, "announcement_id": "1"}
 MISSING = {"call_id": "c404", "agent": "8999", "ticket_id": "999", "recording_id": "999", "number": "13900000404",
            "kind": "vip", "message_id": "999", "campaign_id": "999", "token_id": "999", "user_id": "999",
-           "callback_id": "999", "sha256": "f" * 64}
+           "callback_id": "999", "sha256": "f" * 64, "announcement_id": "999"}
 OBJECTS = {"call_id", "agent", "ticket_id", "recording_id", "number", "user_id"}  # naming someone's object
 BODIES: dict[tuple[str, str], Any] = {  # a valid body, so that a refusal is about who asks, not what is sent
     ("POST", "/api/caller-lists"): {"number": "13800000009", "kind": "vip"},
@@ -100,10 +103,17 @@ BODIES: dict[tuple[str, str], Any] = {  # a valid body, so that a refusal is abo
                                                          "team": "一组", "skills": {"general": 2}}]},
     ("PATCH", "/api/directory/agents/{agent}"): {"name": "改名"},
     ("POST", "/api/directory/teams"): {"name": "三组"},
+    ("PUT", "/api/quality/calls/{call_id}/score"): {"items": {"greeting": 10, "recording_notice": 5, "listening": 15,
+                                                              "accuracy": 20, "policy": 10, "ticket": 15,
+                                                              "closing": 10, "manner": 15}},
+    ("POST", "/api/quality/calls/{call_id}/comments"): {"text": "问候规范"},
     ("POST", "/api/dialplan/check"): {"text": "numbers: [\n"},
     ("POST", "/api/dialplan/diff"): {"text": "numbers: [\n"},
     ("POST", "/api/dialplan/apply"): {"text": "numbers: [\n", "sha256": "0" * 64},
     ("POST", "/api/test-calls"): {"number": "12345", "from": "13800138000"},
+    ("POST", "/api/announcements"): {"text": "东城区停水。", "lines": ["12345"],
+                                     "ends_at": (datetime.now(UTC) + timedelta(days=1)).isoformat()},
+    ("POST", "/api/announcements/preview"): {"text": "东城区停水。"},
 }
 ENDS_SESSION = {("DELETE", "/api/session"), ("POST", "/api/session/everywhere")}
 
@@ -234,8 +244,8 @@ async def test_every_route_as_every_role_answers_as_the_access_table_says(walk: 
 # --- generated requests: no 5xx for any role ---
 
 document = api_document([calls_http.table, acd_http.table, directory_http.table, tickets_http.table,
-                         callback_http.table, recordings_http.table, desk_http.table, dialplans_http.table,
-                         world_http.table])
+                         callback_http.table, recordings_http.table, quality_http.table, desk_http.table,
+                         dialplans_http.table, world_http.table, announcements_http.table])
 # (rotating tokens is left out: a generated id would revoke the principals' own tokens halfway)
 schema = schemathesis.openapi.from_dict(document).exclude(path_regex=r"^/api/tokens/")
 

@@ -12,6 +12,7 @@ principals (an agent of 一组, 一组's supervisor) have accounts that sign in 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +28,10 @@ from callback import http as callback_http
 from callback.dialer import Dialer, RevisitPrompts
 from callback.http import RevisitOps
 from callback.tasks import RevisitTasks
+from console.settings import WallboardSettings
+from console.wallboard import http as wallboard_http
+from console.wallboard.snapshot import Wallboard
+from console.wallboard.stored import StoredFigures
 from desk import http as desk_http
 from desk.form import ticket_form
 from desk.lines import Lines
@@ -60,8 +65,17 @@ from integration.casesystem.mapping import CaseMapping
 from integration.casesystem.outbox import OutboxWorker
 from integration.world import http as world_http
 from integration.world.testcalls import TestCallRunner
+from ivr.announcements import http as announcements_http
+from ivr.announcements.audio import AnnouncementAudio
+from ivr.announcements.service import Announcements
+from ivr.plugin import inbound_lines
 from recordings import http as recordings_http
 from recordings.catalog import RecordingCatalog
+from recordings.quality import http as quality_http
+from recordings.quality.flags import FlagRules
+from recordings.quality.service import QualityReview
+from recordings.quality.sheet import load_sheet
+from recordings.settings import RecordingSettings
 from recordings.store import LocalStore
 from tests.acd.test_http import MemoryKeys, ScriptedAcd, emergency_flags
 from tests.callback.desk import callback_desk
@@ -69,6 +83,7 @@ from tests.callback.test_http import calm
 from tests.desk.test_http import MemoryLive
 from tests.dialplans.editing import scripted_editor
 from tests.dialplans.unlimited import unlimited_guard
+from tests.ivr.announcements.fakes import CountingSynthesiser
 from tickets import http as tickets_http
 from tickets.catalogue import Catalogue
 from tickets.duty_call import DutyCaller
@@ -150,9 +165,32 @@ def domain_tables(sessions: SessionFactory, store: LocalStore, acd: ScriptedAcd)
             tickets_http.routes(tickets, tickets_http.CaseLink(outbox, mapping, "webhook-secret"), duty),
             callback_http.routes(RevisitOps(revisits, dialer), callback_desk(sessions, calls, plan)),
             recordings_http.routes(RecordingCatalog(sessions, store)),
+            quality_http.routes(QualityReview(sessions, load_sheet(), FlagRules.of(RecordingSettings(),
+                                                                                   plan.rating.labels),
+                                              plan.rating.labels)),
+            announcements_http.routes(Announcements(sessions, AnnouncementAudio(
+                CountingSynthesiser(), store.root.parent / "announcements", "/announcements"), inbound_lines(plan))),
             # 8001's phone is the browser; Asterisk's websocket is not there (a valid ticket gets 502)
             phone_http.routes(phone_http.BrowserPhones(DialplanPhones(frozenset({"8001"}), {"8001": "pw"}),
                                                        "ws://127.0.0.1:9/ws", PhoneTickets(MemoryKeys())))]  # type: ignore[arg-type]
+
+
+class ScriptedLive:
+    """The scripted ACD as the wallboard reads it (it knows no call's live state)."""
+
+    def __init__(self, acd: ScriptedAcd) -> None:
+        self.agents, self.waiting = acd.agents, acd.waiting
+
+    async def calls(self, call_ids: Collection[str]) -> dict[str, dict[str, str]]:
+        return {}
+
+
+def console_table(sessions: SessionFactory, acd: ScriptedAcd, directory: AgentDirectory) -> RouteTable:
+    """The console's routes: the wallboard over the scripted ACD and the real database."""
+    settings = WallboardSettings()
+    stored = StoredFigures(sessions, settings, directory, None, None)
+    return wallboard_http.routes(Wallboard(ScriptedLive(acd), stored, load_dialplan(Settings().core.dialplan_file),
+                                           settings))
 
 
 def desk_table(sessions: SessionFactory, directory: AgentDirectory) -> RouteTable:
@@ -193,7 +231,7 @@ async def whole_app(sessions: SessionFactory, tokens: ApiTokens, audit: AuditLog
     if accounts is not None:
         await seed_users(accounts.users)
     tables = [*domain_tables(sessions, store, acd), directory_http.routes(directory), desk_table(sessions, directory),
-              *engineer_tables(folder)]
+              *engineer_tables(folder), console_table(sessions, acd, directory)]
     app = build_app(WebParts(tables, tokens, audit, HealthRegistry(), CollectorRegistry(), Teams(TEAMS),
                              throttle=UNTHROTTLED, accounts=accounts))
     return app, acd, bearer

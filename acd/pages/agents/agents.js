@@ -1,70 +1,17 @@
 // 坐席管理: supervisors and admins list, add and edit agents (工号, 姓名, 席位, 班组, 技能与等级, 话机类型, 启用),
-// add teams and give a phone a new password. Signed in with the session cookie; every change sends the
-// session's CSRF token. The API decides who reaches whom (a team supervisor: their own team).
-import { computed, createApp, onMounted, reactive, ref } from "vue";
-import ElementPlus, { ElMessage, ElMessageBox } from "element-plus";
-import zhCn from "element-plus/zh-cn";
+// add teams and give a phone a new password; engineers and auditors read. A page of the management console
+// (/common/console.js: sign-in, the top bar); the API decides who reaches whom (a team supervisor: their team).
+import { computed, inject, onMounted, reactive, ref } from "vue";
+import { ElMessage, ElMessageBox } from "element-plus";
+import { api, ApiError } from "/common/api.js";
+import { startConsole } from "/common/console.js";
 
 const SEATS = { general: "综合席", expert: "专家席", sub_centre: "分中心席" };
 const PHONES = { sip: "SIP 话机", webrtc: "网页软电话" };
-const ROLES = { agent: "坐席", supervisor: "班长", engineer: "工程师", auditor: "审计", admin: "管理员" };
-let csrf = "";
-
-class ApiError extends Error {
-  constructor(status, error) {
-    super(error?.message || `请求失败（${status}）`);
-    this.status = status;
-    this.fields = error?.fields || [];
-  }
-}
-
-async function api(method, path, body) {
-  const headers = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (method !== "GET") headers["X-CSRF-Token"] = csrf;
-  const r = await fetch(path, { method, headers, credentials: "same-origin",
-                                body: body === undefined ? undefined : JSON.stringify(body) });
-  const data = await r.json().catch(() => ({}));
-  if (!r.ok) throw new ApiError(r.status, data.error);
-  return data;
-}
-
 function problem(err) {
   if (err.status === 403) return "无权操作：" + err.message;
-  return err.fields.length ? err.fields.map((f) => `${f.field}：${f.message}`).join("；") : err.message;
+  return err.fields.length ? err.fields.map((f) => `${f.field}：${f.message}`).join("；") : err.text;
 }
-
-const SignIn = {
-  emits: ["signed-in"],
-  template: `
-  <el-card class="sign-in" shadow="always">
-    <h2>坐席管理 · 登录</h2>
-    <el-alert v-if="error" :title="error" type="error" show-icon :closable="false" style="margin-bottom: 12px"/>
-    <el-form label-position="top" @submit.prevent="go">
-      <el-form-item label="用户名"><el-input v-model="form.username" name="username" autocomplete="username"/></el-form-item>
-      <el-form-item label="密码"><el-input v-model="form.password" name="password" type="password" show-password
-                    autocomplete="current-password" @keyup.enter="go"/></el-form-item>
-      <el-button type="primary" native-type="submit" :loading="busy" data-test="sign-in">登录</el-button>
-    </el-form>
-  </el-card>`,
-  setup(_, { emit }) {
-    const form = reactive({ username: "", password: "" });
-    const error = ref("");
-    const busy = ref(false);
-    async function go() {
-      busy.value = true;
-      error.value = "";
-      try {
-        emit("signed-in", await api("POST", "/api/session", { ...form }));
-      } catch (err) {
-        error.value = err.status === 401 ? "用户名或密码不正确" : err.message;
-      } finally {
-        busy.value = false;
-      }
-    }
-    return { form, error, busy, go };
-  },
-};
 
 const AgentForm = {
   props: ["agent", "teams", "skills", "ownTeam"],
@@ -140,17 +87,8 @@ const AgentForm = {
 
 const Directory = {
   components: { AgentForm },
-  props: ["user"],
-  emits: ["signed-out"],
   template: `
   <div>
-    <header class="top">
-      <div class="brand"><span class="emblem">12345</span>坐席管理</div>
-      <div class="who">
-        <span data-test="who">{{ user.name }}（{{ roles[user.role] || user.role }}{{ user.team ? ' · ' + user.team : '' }}）</span>
-        <el-button size="small" @click="signOut">退出</el-button>
-      </div>
-    </header>
     <main class="main">
       <div class="toolbar">
         <el-input v-model="search" placeholder="按工号或姓名查找" clearable style="width: 220px" data-test="search"/>
@@ -199,7 +137,8 @@ const Directory = {
       <p class="muted">密码仅显示这一次，请交给坐席本人配置话机；旧密码即刻失效。</p>
     </el-dialog>
   </div>`,
-  setup(props, { emit }) {
+  setup() {
+    const user = inject("me");
     const agents = ref([]);
     const teams = ref([]);
     const skills = ref([]);
@@ -211,10 +150,10 @@ const Directory = {
     const current = ref(null);
     const secretShown = ref(false);
     const secret = reactive({ agent: "", username: "", secret: "" });
-    const role = props.user.role;
+    const role = user.role;
     const canEdit = role === "supervisor" || role === "admin";
     const canTeams = canEdit;
-    const ownTeam = role === "supervisor" ? props.user.team : null;
+    const ownTeam = role === "supervisor" ? user.team : null;
 
     const shown = computed(() => agents.value.filter((a) =>
       (showInactive.value || a.active) && (!teamFilter.value || a.team === teamFilter.value)
@@ -279,40 +218,11 @@ const Directory = {
         if (err instanceof ApiError) ElMessage.error(err.status === 409 ? "该班组已存在" : problem(err));
       }
     }
-    async function signOut() {
-      await api("DELETE", "/api/session").catch(() => {});
-      emit("signed-out");
-    }
     onMounted(load);
     return { agents, teams, skills, loading, search, teamFilter, showInactive, shown, editing, current, secretShown,
-             secret, canEdit, canTeams, ownTeam, skillLabel, edit, saved, setActive, rotate, addTeam, signOut,
-             seats: SEATS, phones: PHONES, roles: ROLES };
+             secret, canEdit, canTeams, ownTeam, skillLabel, edit, saved, setActive, rotate, addTeam,
+             seats: SEATS, phones: PHONES };
   },
 };
 
-const App = {
-  components: { SignIn, Directory },
-  template: `
-  <directory v-if="user" :user="user" @signed-out="user = null"/>
-  <sign-in v-else-if="checked" @signed-in="signedIn"/>`,
-  setup() {
-    const user = ref(null);
-    const checked = ref(false);
-    function signedIn(info) {
-      csrf = info.csrf_token;
-      user.value = info.user;
-    }
-    onMounted(async () => {
-      try {
-        signedIn(await api("GET", "/api/session"));
-      } catch {
-        user.value = null;
-      } finally {
-        checked.value = true;
-      }
-    });
-    return { user, checked, signedIn };
-  },
-};
-
-createApp(App).use(ElementPlus, { locale: zhCn }).mount("#app");
+startConsole(Directory, "agents");

@@ -46,6 +46,12 @@ export const ERROR_TEXT = {
   number_not_allowed: "该号码不允许外呼",
   dial_rate_exceeded: "外呼过于频繁，请稍后再试",
   not_a_browser_phone: "该坐席使用桌面话机",
+  bad_announcement: "播报内容填写有误",
+  announcement_ended: "该播报已结束",
+  bad_recording: "录音无法使用",
+  unsupported_audio: "不支持的录音格式",
+  body_too_large: "内容过大",
+  synthesis_failed: "语音合成失败，请稍后再试",
 };
 
 export class ApiError extends Error {
@@ -75,17 +81,20 @@ export function keepCsrf(token) {
 }
 
 // One request; the JSON answer, or ApiError. A 401 on a page that needs a session goes to the sign-in page.
-export async function api(method, path, body, { signIn = true } = {}) {
-  const headers = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+// A Blob body (a recording, a file) is sent as it is with its own type; `blob: true` answers with a Blob (audio).
+export async function api(method, path, body, { signIn = true, blob = false } = {}) {
+  const headers = { Accept: blob ? "*/*" : "application/json" };
+  const raw = body instanceof Blob;
+  if (body !== undefined) headers["Content-Type"] = raw ? (body.type || "application/octet-stream") : "application/json";
   if (UNSAFE.has(method)) headers["X-CSRF-Token"] = csrfToken();
   let response;
   try {
     response = await fetch(path, { method, headers, credentials: "same-origin",
-                                   body: body === undefined ? undefined : JSON.stringify(body) });
+                                   body: body === undefined || raw ? body : JSON.stringify(body) });
   } catch (err) {
     throw new ApiError(0, "network", "网络连接失败，请检查网络");
   }
+  if (blob && response.ok) return await response.blob();
   const type = response.headers.get("Content-Type") || "";
   const data = type.includes("json") ? await response.json().catch(() => null) : null;
   if (response.ok) return data;

@@ -6,7 +6,7 @@ import zhCn from "element-plus/zh-cn";
 import { goSignIn, session, signOut } from "/common/api.js";
 import { CallbackList } from "./parts/callbacks.js";
 import { CallControl } from "./parts/control.js";
-import { LiveFeed } from "./parts/feed.js";
+import { LiveFeed } from "/common/feed.js";
 import { DeskHeader } from "./parts/header.js";
 import { startPhone } from "./parts/phone.js";
 import { PhrasePanel } from "./parts/phrases.js";

@@ -75,6 +75,11 @@ async def _raw(request: web.Request, limit: int | None) -> bytes:
     return bytes(raw)
 
 
+async def raw_body(request: web.Request, limit: int) -> bytes:
+    """The body's bytes (audio, a file) up to the route's own `limit`: 413 beyond it."""
+    return await _raw(request, limit)
+
+
 async def text_body(request: web.Request, refusal: str, *, error_id: str = "bad_request",
                     limit: int | None = None) -> str:
     """The body as text in its declared charset; 400 (`refusal`) when it cannot be decoded, whether the

@@ -9,6 +9,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from aiohttp import web
+
 
 @dataclass(frozen=True)
 class PartHealth:
@@ -56,3 +58,6 @@ class HealthRegistry:
         if self._running is None or self._running.done():
             self._running = asyncio.create_task(self._run())
         return await asyncio.shield(self._running)
+
+
+HEALTH = web.AppKey("health", HealthRegistry)  # the app's registry: domains read the parts' health through it

@@ -6,6 +6,11 @@ A page's HTML names its libraries through one import map that the service writes
 `<!-- importmap -->`), so every page loads the same Vue; the Content-Security-Policy allows scripts from
 this origin and that map (by its hash) only. The files themselves are public (they hold no data): every
 API call they make is authenticated.
+
+A page folder need not carry its HTML: `page.json` names each HTML file's title, script and style
+(`{"index.html": {"title": "坐席工作台", "script": "desk.js", "style": "desk.css", "audio": true}}`) and the
+service writes the one shell they all share (`shell`): the Element Plus and common styles, the import map,
+one `#app` to mount on, and with `audio` the `<audio id="remote-audio">` a page phone plays the caller into.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from aiohttp import web
 from hotline.core.web.errors import Handler
 
 PLACEHOLDER = "<!-- importmap -->"
+SHELLS = "page.json"
+CENTRE = "12345政务服务便民热线"
 
 # /vendor/<library>/… → the folder inside web/node_modules that holds its browser build
 LIBRARIES: Mapping[str, str] = {
@@ -91,16 +98,48 @@ def _inside(root: Path, relative: str) -> Path:
     return path
 
 
+def shell(title: str, script: str, style: str | None = None, *, audio: bool = False) -> str:
+    """The HTML every page shares, for one page's title, module script and style (see the module's docstring)."""
+    own_style = f'\n  <link rel="stylesheet" href="{style}">' if style else ""
+    player = '\n  <audio id="remote-audio" autoplay></audio>' if audio else ""
+    return f"""<!doctype html>
+<html lang="zh-CN">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>{title} · {CENTRE}</title>
+  <link rel="icon" href="data:,">
+  <link rel="stylesheet" href="/vendor/element-plus/index.css">
+  <link rel="stylesheet" href="/common/base.css">{own_style}
+  {PLACEHOLDER}
+  <script type="module" src="{script}"></script>
+</head>
+<body>
+  <div id="app" v-cloak></div>{player}
+</body>
+</html>
+"""
+
+
+def _html(folder: Path, relative: str) -> str:
+    """The page `relative` (an .html name) of `folder`: its own file, or the shell its page.json describes."""
+    own = folder / relative
+    if "/" not in relative and not own.is_file() and (folder / SHELLS).is_file():
+        spec = json.loads((folder / SHELLS).read_text(encoding="utf-8")).get(relative)
+        if isinstance(spec, dict):
+            return shell(str(spec["title"]), str(spec["script"]), spec.get("style"), audio=bool(spec.get("audio")))
+    return _inside(folder, relative).read_text(encoding="utf-8")
+
+
 def _page_handler(pages: Pages, name: str, folder: Path) -> Handler:
     async def serve(request: web.Request) -> web.StreamResponse:
         relative = request.match_info.get("path") or "index.html"
-        path = _inside(folder, relative)
-        if path.suffix == ".html":
-            html = path.read_text(encoding="utf-8").replace(PLACEHOLDER, pages.import_map(), 1)
+        if relative.endswith(".html"):
+            html = _html(folder, relative).replace(PLACEHOLDER, pages.import_map(), 1)
             response = web.Response(text=html, content_type="text/html", charset="utf-8")
             _headers(response, pages.policy(), "no-cache")
             return response
-        file = web.FileResponse(path)
+        file = web.FileResponse(_inside(folder, relative))
         _headers(file, None, "no-cache")
         return file
 

@@ -71,3 +71,22 @@ async def test_libraries_from_npm_are_served(folder: Path) -> None:
             r = await client.get(path)
             assert r.status == 200, path
             await r.read()
+
+
+async def test_a_folder_with_page_json_gets_the_shared_shell(tmp_path: Path) -> None:
+    page = tmp_path / "board"
+    page.mkdir()
+    (page / "page.json").write_text('{"index.html": {"title": "实时监控", "script": "/board/board.js"}, '
+                                    '"print.html": {"title": "月报", "script": "/board/print.js", '
+                                    '"style": "/board/print.css", "audio": true}}', encoding="utf-8")
+    app = web.Application()
+    for path, handler in routes(Pages({"board": page})):
+        app.router.add_get(path, handler)
+    async with TestClient(TestServer(app)) as client:
+        html = await (await client.get("/board/")).text()
+        assert "<title>实时监控 · 12345政务服务便民热线</title>" in html and '<script type="importmap">' in html
+        assert '<script type="module" src="/board/board.js"></script>' in html and "remote-audio" not in html
+        assert '<link rel="stylesheet" href="/common/base.css">' in html and 'id="app"' in html
+        printed = await (await client.get("/board/print.html")).text()
+        assert 'href="/board/print.css"' in printed and '<audio id="remote-audio" autoplay></audio>' in printed
+        assert (await client.get("/board/other.html")).status == 404
