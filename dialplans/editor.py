@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -65,8 +66,9 @@ def problems_of(text: str, name: str) -> tuple[Dialplan | None, list[Problem]]:
         return None, [Problem(e.line, e.column or None, "error", e.message, e.fix) for e in exc.errors]
 
 
+@functools.lru_cache(maxsize=4)  # the file the service started with is compared with every keystroke's text
 def _sections(text: str) -> dict[str, Any]:
-    loaded = yaml.safe_load(text)
+    loaded = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     return loaded if isinstance(loaded, dict) else {}
 
 

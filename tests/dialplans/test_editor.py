@@ -44,7 +44,8 @@ def test_schema_mistakes_name_their_lines_and_fixes(tmp_path: Path) -> None:
     problems = editor.check(text)
     assert [(p.line, p.level) for p in problems] == [(line, "error")]
     assert "sub_centre" in problems[0].fix
-    for text in ("", "numbers: [", "a: 2027-13-45\n", "x: !!python/object:os.system y\n", "a: &x [*x]\n", "\x07"):
+    for text in ("", "numbers: [", "numbers: []\n", "trunks: x\nnumbers: [1]\n",
+                 "a: 2027-13-45\n", "x: !!python/object:os.system y\n", "a: &x [*x]\n", "\x07"):
         assert editor.check(text), f"{text!r} has problems, not an exception"
 
 

@@ -1,11 +1,13 @@
 """拨号计划 in a real browser on the real stack: an engineer signs in, places a test call (the greeting heard),
 types a mistake and sees it with its line within a second, jumps to it, fixes it, words the greeting longer, sees
 the diff, applies it, and the next test call hears the new greeting (its path starts with the greeting, and the
-caller heard seconds more speech, by webrtcvad); the player loads the WAV; the history lists both versions.
+caller heard seconds more speech, by webrtcvad); the player loads the WAV; the history lists both versions; a
+reload Asterisk refuses is shown rolled back, with the file and the running configs as they were.
 The dialplan is restored at the end (the stack is the module's)."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import time
 from collections.abc import AsyncIterator
@@ -14,10 +16,12 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Page, expect
 
+from dialplans.apply import Reloader
 from dialplans.editor import DialplanEditor
 from dialplans.history import sha256_of
 from hotline.app.settings import Settings
 from hotline.app.stack import Stack
+from hotline.core.asterisk.reload import ReloadFailed
 from tests.browser import chromium, screenshot
 from tests.e2e.conftest import running_stack, stack_settings
 from tests.pages.desk_steps import NEW_PASSWORD, person, sign_in
@@ -156,4 +160,43 @@ async def test_an_engineer_changes_the_greeting_and_a_test_call_hears_it(stack: 
         await expect(versions).to_contain_text("运行中")
         await page.wait_for_timeout(400)  # the drawer's slide, for the picture
         await screenshot(page, TEST, "07-history")
+        await page.keyboard.press("Escape")
+
+        await refused_reload_rolled_back(page, editor)
         assert errors == []
+
+
+class RefusingOnce:
+    """Asterisk's reload refusing the next config (as a module that cannot load it would); the rollback's reload
+    goes to the real Asterisk."""
+
+    def __init__(self, real: Reloader) -> None:
+        self.real = real
+        self.refused = False
+
+    async def reload(self, modules: list[str]) -> None:
+        if not self.refused:
+            self.refused = True
+            raise ReloadFailed("pbx_config.so: Module 'pbx_config.so' could not be reloaded")
+        await self.real.reload(modules)
+
+
+async def refused_reload_rolled_back(page: Page, editor: DialplanEditor) -> None:
+    """A refused reload: the page says it was rolled back; the file and the running configs are as they were."""
+    assert editor.target is not None
+    real, etc = editor.target, editor.target.etc_dir
+    configs = {p.name: p.read_bytes() for p in etc.glob("*.conf")}
+    running, text = editor.current()["running_sha256"], editor.text()
+    editor.target = dataclasses.replace(real, reloader=RefusingOnce(real.reloader))
+    try:
+        await select_in_editor(page, "numbers:", '"12305"')
+        await page.keyboard.insert_text('"12304"')
+        await expect(page.locator("[data-test=problems] .warning").first).to_contain_text("numbers")
+        await page.locator("[data-test=apply]").click()
+        await page.locator(".el-message-box").get_by_role("button", name="应用").click()
+        await expect(page.locator("[data-test=rolled-back]")).to_contain_text("已回滚", timeout=30_000)
+        await screenshot(page, TEST, "08-rolled-back")
+    finally:
+        editor.target = real
+    assert editor.text() == text and editor.current()["running_sha256"] == running
+    assert {p.name: p.read_bytes() for p in etc.glob("*.conf")} == configs

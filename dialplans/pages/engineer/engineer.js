@@ -78,6 +78,7 @@ const Editor = {
       el.focus();
       el.setSelectionRange(start, start + lines[n - 1].length);
       el.scrollTop = Math.max(0, (n - 4) * LINE_PX);
+      el.scrollLeft = 0;
       follow();
     }
     expose({ jump });
