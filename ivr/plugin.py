@@ -39,6 +39,7 @@ def inbound_lines(plan: Dialplan) -> dict[str, str]:
 async def load(deps: Deps) -> Brought:
     dialplan, calls, acd, data, sounds = deps.get(Dialplan), deps.get(CallRecords), deps.get(Router), deps.data, \
         deps.sounds
+
     async def render_prompts(plan: Dialplan) -> None:
         """The fixed prompts as the plan words them (at start, and when the engineer page applies a new one)."""
         fixed = {k: v for k, v in expand_position_prompts(plan.prompts).items() if "{" not in v}
