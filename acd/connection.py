@@ -72,6 +72,7 @@ class ConnectionFigures(LoopWorker, Collector):
     waits for the database)."""
 
     name = "acd-connection-figures"
+    per_instance = True  # read-only figures for this instance's metrics: every instance runs it
 
     def __init__(self, sessions: SessionFactory, day_stats: DayStats, every_s: float = 30.0) -> None:
         super().__init__()

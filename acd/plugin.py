@@ -25,6 +25,7 @@ from dialplans.secrets import Secrets
 from hotline.calls.plugin import LiveChannels
 from hotline.calls.records import CallRecords
 from hotline.core.asterisk.reload import AmiReloader
+from hotline.core.lease import Lease
 from hotline.core.plugin import Brought, Deps, Plugin, Started
 from hotline.core.web.policy import Teams
 
@@ -42,7 +43,8 @@ async def load(deps: Deps) -> Brought:
     deps.publish(Teams(members))  # the access checks' teams: the map follows the directory
     acd = deps.publish(Router(store, deps.ami, deps.get(CallRecords),
                               RouterSettings(ring_timeout_s=settings.ring_timeout_s, wrap_up_s=settings.wrap_up_s),
-                              RoutingPolicy(dialplan.skills), deps.get(DialOutGuard)))
+                              RoutingPolicy(dialplan.skills), deps.get(DialOutGuard),
+                              Lease(deps.redis, "acd-router", deps.core.instance) if deps.core.instances else None))
     follows = AcdFollows(store, acd.poke)
     await follows.align(everyone)
     phones = deps.publish(PhoneSync(directory, dialplan.supervisors))
@@ -55,7 +57,7 @@ async def load(deps: Deps) -> Brought:
 
     async def resync(started: Started) -> None:
         """After a restart: waiting callers keep their place, talking agents are followed to wrap-up."""
-        if started.adopted:
+        if started.adopted and not deps.core.instances:  # several: the lease holder resyncs when it takes over
             report = await acd.resync()
             started.services.publish(LiveChannels(frozenset(report.alive)))
 

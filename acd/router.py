@@ -4,6 +4,11 @@ An offer is an AMI Originate to the agent's endpoint running `Bridge(<caller cha
 agent answers, Asterisk bridges them to the waiting caller (recording continues on the caller's
 channel). No answer, busy or a missing phone: the caller goes back to their original place and the
 agent is paused with the reason, so nobody keeps ringing an absent seat (R-ACD-2).
+
+With several service instances (`lease` given), every instance runs a Router but only the holder of the
+router lease routes: the others stand by, take the lease within seconds of the holder's death, resync from
+Redis and Asterisk (the offers and conversations the dead holder left) and route on. Each reservation carries
+the lease's fencing token, so a former holder that wakes up reserves nothing.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from dialplans.dialout import DialOutGuard
 from dialplans.model import LINKAGE_NUMBERS
 from hotline.calls.records import CallRecords
 from hotline.core.asterisk.ami import AmiClient, AmiDisconnected, AmiError, AmiMessage
+from hotline.core.lease import Lease, LeaseKeeper
 from hotline.core.logged import logged
 from hotline.core.privacy import mask_number
 from hotline.core.web.health import PartHealth
@@ -57,15 +63,18 @@ class RouterSettings:
 
 
 class Router(LoopWorker):
-    """Offers waiting callers to ready agents; one instance per hotline. Its loop is a routing pass every
-    `tick_s`, and at once when `poke()`d."""
+    """Offers waiting callers to ready agents; one routing at a time per hotline (the lease holder when there
+    are several instances). Its loop is a routing pass every `tick_s`, and at once when `poke()`d."""
 
     name = "acd-router"
     max_backoff_s = 5.0  # callers wait: a failing pass (Redis away) is tried again within seconds
 
     def __init__(self, store: AcdStore, ami: AmiClient, calls: CallRecords, settings: RouterSettings,
-                 policy: RoutingPolicy, dialout: DialOutGuard) -> None:
+                 policy: RoutingPolicy, dialout: DialOutGuard, lease: Lease | None = None) -> None:
         super().__init__()
+        self._lease = lease
+        self._keeper = LeaseKeeper(lease, self._took_over, self._lost) if lease is not None else None
+        self._pokes: asyncio.Task[None] | None = None  # the live feed poking the holder (callers queued elsewhere)
         self._store = store
         self._policy = policy
         self._ami = ami
@@ -88,6 +97,44 @@ class Router(LoopWorker):
         self._ami.subscribe("Hangup", self._on_hangup)
         self._ami.on_connected(self._after_reconnect)
         super().start()
+        if self._keeper is not None:
+            self._keeper.start()
+            self._pokes = asyncio.create_task(self._poked_by_feed(), name="acd-router-feed")
+
+    @property
+    def routing_here(self) -> bool:
+        """This instance routes (it holds the router lease, or there is no lease: one instance)."""
+        return self._lease is None or self._lease.held
+
+    async def _took_over(self) -> None:
+        """This instance holds the router lease now: resync first (in the background: the lease keeps being
+        renewed meanwhile), routing waits for it."""
+        self._routing.clear()
+        self._follows.spawn(self._resync_then_route(), name="acd-takeover")
+
+    async def _resync_then_route(self) -> None:
+        try:
+            await self.resync()
+        finally:
+            self._routing.set()
+            self.poke()
+
+    async def _lost(self) -> None:
+        log.warning("router lease lost: this instance stops routing")
+
+    async def _poked_by_feed(self) -> None:
+        """Callers queued and agents made ready through another instance: route now, not at the next tick."""
+        while True:
+            try:
+                async with self._store.events() as feed:
+                    async for event in feed:
+                        if self.routing_here and event.get("event") != "offered":
+                            self.poke()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # Redis away or failing over: listen again shortly
+                log.warning("router's feed dropped (%s); listening again", exc)
+                await asyncio.sleep(0.5)
 
     async def resync(self) -> ResyncReport:
         """Rebuild the view from Redis and Asterisk's live channels after the service restarted while
@@ -105,6 +152,8 @@ class Router(LoopWorker):
     async def _after_reconnect(self) -> None:
         """AMI came back: events were missed while it was away, so routing pauses, the offers cut by the
         drop end (they leave their agents and callers as they were), and a resync decides from the channels."""
+        if not self.routing_here:
+            return  # a standby: the holder resyncs; this instance resyncs when it takes over
         self._routing.clear()
         try:
             offers = self._offers.running()
@@ -151,6 +200,11 @@ class Router(LoopWorker):
         self.wake()
 
     async def close(self) -> None:
+        if self._pokes is not None:
+            self._pokes.cancel()
+            await asyncio.gather(self._pokes, return_exceptions=True)
+        if self._keeper is not None:
+            await self._keeper.close()
         await super().close()
         self._ends.clear()
         await self._offers.close()
@@ -329,7 +383,13 @@ class Router(LoopWorker):
     async def step(self) -> float:
         """One routing pass (held while a resync runs): every reservation the store makes now is offered."""
         await self._routing.wait()
-        while (reservation := await self._store.reserve()) is not None:
+        if self._lease is None:
+            fence = None
+        elif self._lease.held and self._lease.token is not None:
+            fence = (self._lease.fence_key, self._lease.token)
+        else:
+            return min(self._settings.tick_s, 0.5)  # standing by
+        while (reservation := await self._store.reserve(fence=fence)) is not None:
             self._offers.spawn(self._offer(reservation), name=f"offer-{reservation.call_id}")
         return self._settings.tick_s
 
@@ -337,6 +397,8 @@ class Router(LoopWorker):
         loop = super().health()
         if not loop.ok:
             return loop
+        if not self.routing_here:
+            return PartHealth(True, "standby: another instance routes")
         held = "" if self._routing.is_set() else ", held by a resync"
         return PartHealth(True, f"routing, {len(self._offers.running())} offer(s) ringing{held}")
 

@@ -6,6 +6,8 @@ caller each run as one script, so two routers (or a restarted one) never see hal
 
 from __future__ import annotations
 
+from hotline.core.lease import FENCE_CHECK
+
 PREFIX = "acd:"
 EVENTS = PREFIX + "events"  # pub/sub channel of the live feed
 WAITING = PREFIX + "waiting"  # zset call_id -> rank (entry time, earlier for higher priority); per skill too
@@ -27,7 +29,10 @@ SL_THRESHOLD_MS = 15_000
 # ARGV: now_ms, heads per skill, ready agents scanned per pool. Returns {call_id, agent, token, channel, caller}.
 # Candidates are the first callers of every skill's queue, in rank order; each is offered to the
 # longest-idle ready agent of any pool it has waited long enough for (skill:min_level:after_ms).
-RESERVE = _PUBLISH + """
+# ARGV[4], ARGV[5] (optional): the router lease's fence key and token; a router whose lease was taken since
+# (a newer token exists) reserves nothing, so a paused or cut-off instance cannot double-offer.
+RESERVE = _PUBLISH + FENCE_CHECK + """
+if not fenced(ARGV[4], ARGV[5]) then return false end
 local now = tonumber(ARGV[1])
 local heads = {}
 for _, skill in ipairs(redis.call('SMEMBERS', 'acd:waiting_skills')) do
@@ -157,6 +162,8 @@ return 1
 # watch: shown with the offer; '' keeps those the call already has, as after a transfer). `places`: the
 # caller's place at entry (1 = first), for the expected wait (acd.waits).
 ENQUEUE = _PUBLISH + """
+local was = redis.call('HMGET', 'acd:call:' .. ARGV[1], 'state', 'skill')
+if was[1] == 'waiting' and was[2] == ARGV[3] then return 2 end  -- already waiting (its flow re-ran elsewhere)
 redis.call('HSET', 'acd:call:' .. ARGV[1], 'channel', ARGV[2], 'skill', ARGV[3], 'caller', ARGV[4],
            'entered', ARGV[5], 'rank', ARGV[6], 'pools', ARGV[7], 'state', 'waiting', 'agent', '', 'token', '')
 if ARGV[9] and ARGV[9] ~= '' then redis.call('HSET', 'acd:call:' .. ARGV[1], 'flags', ARGV[9]) end

@@ -180,9 +180,11 @@ class AcdStore:
         await self._enqueue(args=[call_id, channel, skill, caller, entered, rank, pools or f"{skill}:1:0", today(),
                                   flags])
 
-    async def reserve(self, heads: int = 2, scan: int = 20) -> Reservation | None:
-        """Pair the first routable caller with an agent, atomically; None when nobody can be paired now."""
-        got = await self._reserve(args=[now_ms(), heads, scan])
+    async def reserve(self, heads: int = 2, scan: int = 20, fence: tuple[str, int] | None = None) -> Reservation | None:
+        """Pair the first routable caller with an agent, atomically; None when nobody can be paired now, or
+        when `fence` (the router lease's fence key and token) is stale: another router took over."""
+        fence_key, fence_token = fence if fence is not None else ("", 0)
+        got = await self._reserve(args=[now_ms(), heads, scan, fence_key, fence_token])
         if not got:
             return None
         call_id, agent, token, channel, caller = (str(v) for v in got)

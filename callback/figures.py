@@ -42,6 +42,7 @@ class CallbackFigures(LoopWorker, Collector):
     never waits for the database)."""
 
     name = "callback-figures"
+    per_instance = True  # read-only figures for this instance's metrics: every instance runs it
 
     def __init__(self, sessions: SessionFactory, every_s: float = 30.0) -> None:
         super().__init__()

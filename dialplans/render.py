@@ -42,9 +42,18 @@ class RenderContext:
     tls: SipTls | None = None  # phones over TLS with SRTP only (dialplans.siptls)
     http_port: int = 0  # Asterisk's HTTP on loopback, for the browser phones' websocket (dialplans.webrtc)
 
+    agi_others: tuple[tuple[str, int], ...] = ()  # further service instances' FastAGI, tried in order (issue 18)
+
     def agi(self, route: str, query: str) -> str:
         """The URL of an AGI flow, with the key last (the server checks and strips it)."""
         return f"agi://{self.agi_host}:{self.agi_port}/{route}?{query}&{KEY_PARAM}={self.agi_key}"
+
+    def agi_app(self, route: str, query: str) -> str:
+        """The dialplan application running an AGI flow: `AGI(url)`, or with several service instances the
+        `[hotline-agi]` subroutine, which tries the next instance when one is down or its session broke."""
+        if not self.agi_others:
+            return f"AGI({self.agi(route, query)})"
+        return f"Gosub(hotline-agi,s,1({route}?{query}&{KEY_PARAM}={self.agi_key}))"
 
 
 def render(plan: Dialplan, ctx: RenderContext) -> dict[str, str]:
@@ -138,9 +147,8 @@ _FAILSAFE_EVENT = ('HotlineFailsafe,CallId: ${UNIQUEID},Destination: ${EXTEN},Ca
                    '${IF($["${HOTLINE_FLOW_ERROR}" = ""]?AGI ${AGISTATUS}:${HOTLINE_FLOW_ERROR})})}')
 
 
-def _agi_url(n: Number, ctx: RenderContext) -> str:
-    params = f"number=${{EXTEN}}&mode={n.mode}&skill={quote(n.skill)}&failsafe={n.failsafe}"
-    return ctx.agi(n.flow, params)
+def _agi_params(n: Number) -> str:
+    return f"number=${{EXTEN}}&mode={n.mode}&skill={quote(n.skill)}&failsafe={n.failsafe}"
 
 
 def _extensions(plan: Dialplan, ctx: RenderContext) -> str:
@@ -169,7 +177,7 @@ clearglobalvars=no
  same => n,UserEvent({_call_start(n)})
 """)
         out.append(_record(plan, ctx))
-        out.append(f""" same => n,AGI({_agi_url(n, ctx)})
+        out.append(f""" same => n,{ctx.agi_app(n.flow, _agi_params(n))}
  same => n,GotoIf($["${{HOTLINE_FLOW_STATUS}}" = "ok"]?flow-ok)
  same => n,Goto(hotline-failsafe,{n.failsafe},1)
  same => n(flow-ok),GotoIf($["${{HOTLINE_NEXT}}" != ""]?${{HOTLINE_NEXT}})
@@ -182,14 +190,14 @@ clearglobalvars=no
 [hotline-revisit]
 exten => s,1,NoOp(revisit call ${{HOTLINE_CALL_ID}} for task ${{HOTLINE_REVISIT_TASK}})
  same => n,Set(AGISIGHUP=no)
-{_record(plan, ctx)} same => n,AGI({ctx.agi("ivr/revisit", "call=${HOTLINE_CALL_ID}")})
+{_record(plan, ctx)} same => n,{ctx.agi_app("ivr/revisit", "call=${HOTLINE_CALL_ID}")}
  same => n,GotoIf($["${{HOTLINE_FLOW_STATUS}}" = "ok" & "${{HOTLINE_NEXT}}" != ""]?${{HOTLINE_NEXT}})
  same => n,GotoIf($["${{HOTLINE_FLOW_STATUS}}" = "ok"]?done)
  same => n,Playback({sounds}/apology)
  same => n(done),Hangup()
 
 """)
-    rating = (f" same => n,AGI({ctx.agi('ivr/rating', 'call=${HOTLINE_CALL_ID}')})\n"
+    rating = (f" same => n,{ctx.agi_app('ivr/rating', 'call=${HOTLINE_CALL_ID}')}\n"
               ' same => n,GotoIf($["${HOTLINE_FLOW_STATUS}" = "ok"]?done)\n') if plan.rating.enabled else ""
     trunk = plan.trunks[0].name if plan.trunks else "carrier"
     requeue = "call=${HOTLINE_CALL_ID}&skill=${HOTLINE_SKILL}"
@@ -200,11 +208,11 @@ exten => s,1,NoOp(revisit call ${{HOTLINE_CALL_ID}} for task ${{HOTLINE_REVISIT_
         f" same => n,GotoIf($[\"${{DIALSTATUS}}\" = \"ANSWER\"]?done)\n"
         # not reached (busy, down): the caller goes back to the queue, ahead of new callers
         f" same => n,Set(HOTLINE_NEXT=)\n"
-        f" same => n,AGI({ctx.agi('ivr/requeue', requeue + f'&reason=linkage%20{n}%20${{DIALSTATUS}}')})\n"
+        f" same => n,{ctx.agi_app('ivr/requeue', requeue + f'&reason=linkage%20{n}%20${{DIALSTATUS}}')}\n"
         f" same => n,GotoIf($[\"${{HOTLINE_NEXT}}\" != \"\"]?${{HOTLINE_NEXT}})\n"
         f" same => n,Playback({sounds}/apology)\n same => n(done),Hangup()\n" for n in LINKAGE_NUMBERS)
     every = plan.queue.announce_every
-    queue_loop = (f" same => n(announce),AGI({ctx.agi('ivr/position', requeue)})\n"
+    queue_loop = (f" same => n(announce),{ctx.agi_app('ivr/position', requeue)}\n"
                   f" same => n,MusicOnHold(default,{every})\n same => n,Goto(announce)\n") if every else (
                   " same => n,MusicOnHold(default)\n same => n,Hangup()\n")
     # The queue's announcement loop queues a caller the ACD does not know yet (ivr/position), so a caller whose
@@ -240,7 +248,7 @@ exten => s,1,NoOp(agent left call ${{HOTLINE_CALL_ID}})
 exten => s,1,NoOp(silent-caller check for ${{HOTLINE_CALL_ID}})
  same => n,Set(HOTLINE_FLOW_STATUS=)
  same => n,Set(HOTLINE_NEXT=)
- same => n,AGI({ctx.agi("ivr/silent", "call=${HOTLINE_CALL_ID}&skill=${HOTLINE_SKILL}")})
+ same => n,{ctx.agi_app("ivr/silent", "call=${HOTLINE_CALL_ID}&skill=${HOTLINE_SKILL}")}
  same => n,GotoIf($["${{HOTLINE_FLOW_STATUS}}" = "ok" & "${{HOTLINE_NEXT}}" != ""]?${{HOTLINE_NEXT}})
  same => n,GotoIf($["${{HOTLINE_FLOW_STATUS}}" = "ok"]?done)
  same => n,Goto(hotline-queue,s,1)
@@ -321,7 +329,7 @@ exten => *43,1,Answer()
 ; Agents' phones: feature codes (*21 ready, *22 pause, *23 sign out, *24 one more minute of wrap-up; the
 ; agent is the authenticated phone), echo test, calls between seats.
 [agents]
-exten => _*2[1-4],1,AGI({ctx.agi("agent/code", "code=${EXTEN:1}&agent=${CHANNEL(endpoint)}")})
+exten => _*2[1-4],1,{ctx.agi_app("agent/code", "code=${EXTEN:1}&agent=${CHANNEL(endpoint)}")}
  same => n,Hangup()
 exten => *43,1,Answer()
  same => n,Echo()
@@ -331,7 +339,25 @@ exten => *43,1,Answer()
                f"#include {PHONES_EXTENSIONS}\n")
     if ctx.tls is not None:
         out.append(secure_only(("agents", "supervisors")))
+    if ctx.agi_others:
+        out.append(_agi_failover(ctx))
     return "".join(out)
+
+
+def _agi_failover(ctx: RenderContext) -> str:
+    """`[hotline-agi]`: a flow (ARG1 = route?query&key) at each service instance in turn, on to the next when
+    one is unreachable (AGISTATUS FAILURE) or died mid-session (the flow set no HOTLINE_FLOW_STATUS); a flow
+    that failed on its own, or a caller who hung up, is not run again."""
+    lines = ["\n; FastAGI over several service instances (issue 18): the next one when an instance is down\n",
+             "[hotline-agi]\nexten => s,1,NoOp(flow ${ARG1})\n"]
+    for host, port in ((ctx.agi_host, ctx.agi_port), *ctx.agi_others):
+        lines.append(f""" same => n,Set(HOTLINE_FLOW_STATUS=)
+ same => n,AGI(agi://{host}:{port}/${{ARG1}})
+ same => n,GotoIf($["${{HOTLINE_FLOW_STATUS}}" != "" | "${{AGISTATUS}}" = "HANGUP"]?done)
+ same => n,NoOp(FastAGI at {host}:{port}: ${{AGISTATUS}}, no flow status: the next instance)
+""")
+    lines.append(" same => n(done),Return()\n")
+    return "".join(lines)
 
 
 _CONSULT_ENDED_EVENT = ("UserEvent(HotlineConsultEnded,CallId: ${HOTLINE_CONSULT_CALL},"

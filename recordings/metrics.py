@@ -18,6 +18,7 @@ class RecordingFigures(LoopWorker, Collector):
     """Counts recordings waiting, failing and dead, and backup copies waiting and given up, every `every_s`."""
 
     name = "recordings-figures"
+    per_instance = True  # read-only figures for this instance's metrics: every instance runs it
 
     def __init__(self, sessions: SessionFactory, every_s: float = 10.0) -> None:
         super().__init__()

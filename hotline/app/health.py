@@ -33,6 +33,9 @@ def core_health(stack: Stack) -> dict[str, Check]:
                                 f"refused without the key {st.forbidden}")
 
     async def redis() -> PartHealth:
+        if stack.settings.core.redis_sentinels and stack.live_state is not None:  # the primary Sentinel names now
+            ok = bool(await stack.live_state.ping())
+            return PartHealth(ok, "PONG (through Sentinel)" if ok else "no PONG")
         client = aioredis.from_url(stack.redis_url)
         try:
             ok = bool(await client.ping())

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry
+from redis.asyncio import Redis
 
 from acd.directory.sync import PhoneSync
 from dialplans.loader import load_dialplan
@@ -50,12 +51,14 @@ from hotline.core.db.engine import SessionFactory, create_engine, session_factor
 from hotline.core.embedded.redis_server import RedisServer
 from hotline.core.plugin import Brought, Deps, Plugin, Services, Started
 from hotline.core.redis_client import redis_client
+from hotline.core.settings import CoreSettings
 from hotline.core.web.audit import AuditLog
 from hotline.core.web.health import HealthRegistry
 from hotline.core.web.pages import Pages
 from hotline.core.web.policy import Policy, Teams
 from hotline.core.web.routes import RouteTable
 from hotline.core.web.tokens import ApiTokens
+from hotline.core.workers import Leased, Worker
 from ivr.catalogue import recorded_dir
 
 log = logging.getLogger(__name__)
@@ -93,6 +96,7 @@ class Stack(NamedServices):
         self.sessions: SessionFactory | None = None
         self.users: Users | None = None  # people who sign in (`hotline user …`, the first admin)
         self.accounts: SignIn | None = None
+        self.live_state: Redis | None = None  # the one Redis client of the domains
 
     def service(self, kind: type[T]) -> T:
         """What a domain published (`stack.service(Tickets)`)."""
@@ -128,9 +132,17 @@ class Stack(NamedServices):
                               deps)
         for b in loaded:
             for worker in b.workers:
+                worker = self._singleton(worker, deps)
                 worker.start()
                 self._serving_closers.append(worker.close)
         self._write_state()
+
+    def _singleton(self, worker: Worker, deps: Deps) -> Worker:
+        """With several service instances, a worker runs on the one holding its lease (unless `per_instance`)."""
+        s = self.settings.core
+        if not s.instances or getattr(worker, "per_instance", False):
+            return worker
+        return Leased.of(worker, deps.redis, s.instance)
 
     async def _core(self) -> tuple[Deps, Secrets]:
         """Folders, secrets, Redis, the database, prompts and the AMI client: what every domain uses."""
@@ -145,7 +157,7 @@ class Stack(NamedServices):
         self.data = data = DataDirs.for_home(root, s.home)
         data.host(data.inner).mkdir(parents=True, exist_ok=True)
         data.host(data.inner).chmod(0o700)  # recordings, heard audio and voice messages as Asterisk writes them
-        if not self.redis_url:
+        if not self.redis_url and not s.redis_sentinels:
             self.redis_server = redis = RedisServer(s.home / "redis", s.ports.redis, host=s.bind_host)
             await redis.start_or_adopt()
             self._closers.append(redis.stop)
@@ -156,7 +168,8 @@ class Stack(NamedServices):
         self.sessions = sessions = session_factory(engine)
         self.tokens = ApiTokens(sessions)
         self.users = users = Users(sessions)
-        live_state = redis_client(self.redis_url, timeout_s=s.redis_timeout_s)
+        self.live_state = live_state = redis_client(self.redis_url, timeout_s=s.redis_timeout_s,
+                                                    sentinels=s.redis_sentinels, master=s.redis_master)
         self._closers.append(live_state.aclose)
         self.ami = AmiClient(s.bind_host, s.ports.hotline_ami, secrets.ami_user, secrets.ami_secret, name="hotline")
         running = await AsteriskInstance(root, "hotline", {}, inner_dir=data.instance("hotline")).running()
@@ -187,8 +200,8 @@ class Stack(NamedServices):
         assert agi is not None and data is not None and dialplan is not None and self.ami is not None
         self.render_context = ctx = RenderContext(
             bind_host=s.bind_host, sip_port=s.ports.hotline_sip, ami_port=s.ports.hotline_ami,
-            ami_user=secrets.ami_user, ami_secret=secrets.ami_secret, agi_port=agi.port, agi_key=secrets.agi_key,
-            agi_host="127.0.0.1" if s.agi_bind in ("0.0.0.0", "") else s.agi_bind,
+            ami_user=secrets.ami_user, ami_secret=secrets.ami_secret, agi_key=secrets.agi_key,
+            **agi_addresses(s, agi.port),
             recordings_dir=data.inner_of("recordings"), sounds_dir=deps.sounds, agent_secrets=secrets.agent_secrets,
             carrier_uri=self.settings.acd.carrier_uri or (f"sip:{s.bind_host}:{s.ports.world_sip}" if s.with_world
                                                           else ""), tls=install_tls(s.sip, data),
@@ -277,6 +290,15 @@ class Stack(NamedServices):
             await closer()
         except Exception:
             log.exception("error while stopping %s", getattr(closer, "__qualname__", closer))
+
+
+def agi_addresses(s: CoreSettings, own_port: int) -> dict[str, Any]:
+    """Where Asterisk reaches FastAGI: this instance, or with several the first listed and then the others (the
+    same for every instance, so each renders the same configs)."""
+    if not s.instances:
+        return {"agi_host": "127.0.0.1" if s.agi_bind in ("0.0.0.0", "") else s.agi_bind, "agi_port": own_port}
+    first, *others = s.instances
+    return {"agi_host": first.host, "agi_port": first.port, "agi_others": tuple((i.host, i.port) for i in others)}
 
 
 def https_context(cert: str, key: str) -> ssl.SSLContext | None:

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TypeVar
 
+from hotline.core.instances import InstanceAddress, parse_instances, parse_sentinels
+
 T = TypeVar("T")
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -105,6 +107,12 @@ class CoreSettings:
     )
     database_url: str = field(default_factory=lambda: env("DATABASE_URL", ""))
     redis_url: str = field(default_factory=lambda: env("REDIS_URL", ""))
+    # Redis through Sentinel (hotline.core.instances): the password and db still come from REDIS_URL
+    redis_sentinels: tuple[tuple[str, int], ...] = env_field("REDIS_SENTINELS", "", parse_sentinels)
+    redis_master: str = env_field("REDIS_MASTER", "hotline")
+    # several active-active service instances (hotline.core.instances): this one's name and all of them
+    instance: str = env_field("INSTANCE", "")
+    instances: tuple[InstanceAddress, ...] = env_field("INSTANCES", "", parse_instances)
     # a Redis command (or connect) unanswered this long fails, unretried: a stalled Redis means the fail-safe
     redis_timeout_s: float = env_field("REDIS_TIMEOUT_S", "2", float)
     asterisk_root: str = field(default_factory=lambda: env("ASTERISK_ROOT", ""))

@@ -4,6 +4,9 @@ A `Worker` is anything with `start()` and `close()`. `LoopWorker` is the usual k
 runs `step()` again and again; a step that raises is logged with its traceback and retried after an
 exponential backoff (capped), so a database or network outage slows a worker down but never ends it.
 `wake()` runs the next step at once instead of at the end of the wait the last step asked for.
+
+With several service instances, `Leased` runs a singleton worker on one instance only: the one holding its
+lease in Redis (hotline.core.lease); the others stand by and take over when the holder dies.
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ import time
 from abc import ABC, abstractmethod
 from typing import Protocol
 
+import redis.asyncio as aioredis
+
+from hotline.core.lease import Lease, LeaseKeeper
 from hotline.core.web.health import PartHealth
 
 log = logging.getLogger(__name__)
@@ -31,6 +37,7 @@ class LoopWorker(ABC):
     """A background loop of `step()`s: `step()` returns the seconds to wait before the next one."""
 
     name: str = "worker"
+    standby: bool = False  # another service instance runs it (see `Leased`): healthy while not running
     base_backoff_s: float = 1.0
     max_backoff_s: float = 60.0
 
@@ -102,6 +109,8 @@ class LoopWorker(ABC):
             woken.cancel()
 
     def health(self) -> PartHealth:
+        if self.standby and not self.running:
+            return PartHealth(True, "standby: another instance runs it")
         if not self.running:
             return PartHealth(False, "not running")
         if self.failures:
@@ -111,3 +120,43 @@ class LoopWorker(ABC):
     async def check(self) -> PartHealth:
         """`health()` as a check for a plugin's `Brought.health`."""
         return self.health()
+
+
+class Leased:
+    """A singleton worker under a lease: started on the instance that holds `lease`, closed at once when it
+    is lost; on the others it stands by (`standby` set, when the worker has the attribute)."""
+
+    def __init__(self, worker: Worker, lease: Lease) -> None:
+        self.worker = worker
+        self._keeper = LeaseKeeper(lease, self._gained, self._lost)
+        self._set_standby(True)
+
+    @classmethod
+    def of(cls, worker: Worker, redis: aioredis.Redis, instance: str) -> Leased:
+        """`worker` under the lease named after it (its `name`, else its class)."""
+        name = getattr(worker, "name", "") or type(worker).__name__
+        return cls(worker, Lease(redis, f"worker:{name}", instance))
+
+    @property
+    def active(self) -> bool:
+        return self._keeper.lease.held
+
+    def _set_standby(self, standby: bool) -> None:
+        if hasattr(self.worker, "standby"):
+            self.worker.standby = standby
+
+    async def _gained(self) -> None:
+        log.info("%s: this instance runs it now", self._keeper.lease.name)
+        self._set_standby(False)
+        self.worker.start()
+
+    async def _lost(self) -> None:
+        self._set_standby(True)
+        await self.worker.close()
+
+    def start(self) -> None:
+        self._keeper.start()
+
+    async def close(self) -> None:
+        await self._keeper.close()
+        await self.worker.close()
