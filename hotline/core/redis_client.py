@@ -51,7 +51,21 @@ def sentinel_client(url: str, sentinels: Sequence[tuple[str, int]], master: str,
     db = int(parts.path.strip("/") or 0) if parts is not None else 0
     common = {"socket_timeout": timeout_s, "socket_connect_timeout": timeout_s}
     watch = Sentinel(list(sentinels), sentinel_kwargs={**common, "password": password}, **common)
-    return watch.master_for(
-        master, password=password, db=db, decode_responses=True, max_connections=max_connections,
+    client = watch.master_for(
+        master, redis_class=_WithSentinels, password=password, db=db, decode_responses=True,
+        max_connections=max_connections,
         retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), FAILOVER_RETRIES, supported_errors=(ConnectionError,)),
         retry_on_error=[ConnectionError])
+    client.sentinel_watch = watch
+    return client
+
+
+class _WithSentinels(aioredis.Redis):
+    """A client of the primary that also closes its connections to the Sentinels."""
+
+    sentinel_watch: Sentinel | None = None
+
+    async def aclose(self, close_connection_pool: bool | None = None) -> None:
+        await super().aclose(close_connection_pool)
+        for one in self.sentinel_watch.sentinels if self.sentinel_watch is not None else ():
+            await one.aclose()

@@ -16,8 +16,9 @@ class RedisServer:
     """Runs in its own session: it outlives a crashed service, which adopts it on restart (its data,
     the queue and the agents' states, are then still there; append-only keeps them across its own restarts)."""
 
-    def __init__(self, dir: Path, port: int, host: str = "127.0.0.1") -> None:
+    def __init__(self, dir: Path, port: int, host: str = "127.0.0.1", extra_conf: str = "") -> None:
         self.dir = dir
+        self.extra_conf = extra_conf  # more redis.conf lines (a replica's `replicaof`, hotline.core.embedded.sentinel)
         self.port = port
         self.host = host
         self._password_file = dir / "password"
@@ -65,6 +66,7 @@ class RedisServer:
         conf.write_text(
             f"bind {self.host}\nport {self.port}\nprotected-mode yes\nrequirepass {self.password}\n"
             f"dir {self.dir}\nappendonly yes\ndaemonize no\nsave \"\"\nlogfile {self.dir / 'redis.log'}\n"
+            + self.extra_conf
         )
         conf.chmod(0o600)
         self._proc = await asyncio.create_subprocess_exec(
