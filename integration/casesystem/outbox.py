@@ -7,7 +7,10 @@ backs off exponentially up to `max_backoff_s`; a ticket's later message waits wh
 the same ticket is dead. After `max_attempts`, or at once when the case system refuses the message
 itself (4xx), the message goes to the dead-letter list, where an operator can read and replay it.
 The idempotency key makes any repeat harmless on the receiving side, so a crash between sending and
-marking is safe. The adapter knows nothing of tickets: whoever enqueues learns of each delivery
+marking is safe. Before sending, the worker claims the message in one atomic UPDATE (its next attempt moved
+`claim_s` ahead, only if it was due): with several service instances, two senders never hold the same
+message, and one that died mid-send leaves it to the next after `claim_s`.
+The adapter knows nothing of tickets: whoever enqueues learns of each delivery
 through `on_delivered`, called in the transaction that marks the message delivered.
 """
 
@@ -19,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core.clock import now as _now
@@ -39,6 +42,7 @@ class OutboxSettings:
     base_backoff_s: float = 1.0
     max_backoff_s: float = 60.0
     max_attempts: int = 30
+    claim_s: float = 15.0  # a claimed message is nobody else's this long (more than the client's timeout)
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,8 @@ class OutboxWorker(LoopWorker):
         """One pass in write order; returns how many messages were delivered."""
         delivered = 0
         for msg in await self._heads():
+            if not await self._claim(msg.id):
+                break  # another sender has it (or it is not due any more): keep the order, look again later
             try:
                 done = await self._client.deliver(msg.idempotency_key, msg.payload, msg.kind)
             except DeliveryFailed as exc:
@@ -121,11 +127,35 @@ class OutboxWorker(LoopWorker):
                 if exc.retry:
                     break  # the case system is down or slow: keep the order, try again later
                 continue
-            await self._delivered(msg.id, done)
+            except Exception:
+                await self._unclaim(msg.id)
+                raise
+            try:
+                await self._delivered(msg.id, done)
+            except Exception:
+                await self._unclaim(msg.id)  # this process goes on: the next pass tries again at once
+                raise
             self.delivered_total += 1
             delivered += 1
             log.info("case-system message %s delivered (case number %s)", msg.idempotency_key, done.case_number)
         return delivered
+
+    async def _claim(self, message_id: int) -> bool:
+        """Take a due message for one send, atomically (an UPDATE … WHERE due: on PostgreSQL a concurrent
+        claimer waits for the row and then finds it no longer due)."""
+        at = _now()
+        async with self._sessions.begin() as s:
+            claimed = await s.execute(update(OutboxMessage).where(
+                OutboxMessage.id == message_id, OutboxMessage.delivered_at.is_(None), OutboxMessage.dead.is_(False),
+                OutboxMessage.next_attempt_at <= at).values(
+                next_attempt_at=at + timedelta(seconds=self._settings.claim_s)).returning(OutboxMessage.id))
+            return claimed.first() is not None
+
+    async def _unclaim(self, message_id: int) -> None:
+        async with self._sessions.begin() as s:
+            await s.execute(update(OutboxMessage).where(OutboxMessage.id == message_id,
+                                                        OutboxMessage.delivered_at.is_(None)).values(
+                next_attempt_at=_now()))
 
     async def _delivered(self, message_id: int, done: Delivered) -> None:
         """Mark the message delivered and tell the sender, in one transaction."""
