@@ -234,6 +234,11 @@ class Router(LoopWorker):
             self.poke()
         return changed
 
+    async def queued_skill(self, call_id: str) -> str | None:
+        """The skill the caller waits for (or was offered or connected for); None when the ACD does not hold them."""
+        call = await self._store.call(call_id)
+        return call.get("skill") or None if call.get("state") in ("waiting", "offered", "connected") else None
+
     async def call_agent(self, call_id: str) -> str | None:
         """The agent the caller is talking to now, if any."""
         call = await self._store.call(call_id)

@@ -56,6 +56,9 @@ class Queue(Protocol):
 
     async def skill_load(self, skill: str) -> SkillLoad: ...
 
+    async def queued_skill(self, call_id: str) -> str | None:
+        """The skill a caller the queue already holds (waiting, offered, with an agent) is queued for."""
+
 
 class Announced(Protocol):
     """The hot-issue announcements in force (ivr.announcements.active.ActiveAnnouncements); never raises."""
@@ -83,6 +86,14 @@ class InboundFlow:
     emergencies: EmergencyFlags | None = None  # callers agents flagged as emergencies
     announcements: Announced | None = None  # hot-issue announcements, after the greeting
 
+    async def _resume(self, call: AgiCall, call_id: str, skill: str) -> None:
+        """The call's flow broke on another service instance after it was queued (the dialplan ran it again
+        here): back to the queue at once, keeping the caller's place, their record and what they chose."""
+        log.info("call %s resumed on this instance: back to its place in the queue for %s", call_id, skill)
+        await call.set_variable("HOTLINE_SKILL", skill)
+        await call.set_variable("HOTLINE_NEXT", QUEUE_CONTEXT)
+        await self.calls.step(call_id, "resumed", {"skill": skill})
+
     def _prompt(self, key: str) -> str:
         return f"{self.sounds_dir}/{key}"
 
@@ -93,6 +104,9 @@ class InboundFlow:
         number = self.dialplan.number(dialled)
         now = datetime.now(UTC)
         first_prompt = self._first_prompt(number, now)
+        if (held := await self.queue.queued_skill(call_id)) is not None:
+            await self._resume(call, call_id, held)
+            return
         log.info("call %s from %s to %s", call_id, mask_number(caller), dialled)
         sip_call_id = await call.get_full_variable("${CHANNEL(pjsip,call-id)}") or None
         # The record is written while the first prompt plays: the caller never waits for the database.

@@ -69,6 +69,9 @@ class Queue:
     async def skill_load(self, skill: str) -> SkillLoad:
         return SkillLoad(staffed=1, waiting=0)
 
+    async def queued_skill(self, call_id: str) -> str | None:
+        return None
+
 
 def news(*items: Playing, failing: bool = False) -> ActiveAnnouncements:
     async def load(now: datetime) -> Sequence[Playing]:
