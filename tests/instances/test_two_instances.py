@@ -46,6 +46,7 @@ class Pair:
     redis: aioredis.Redis
     offers: Counter[str]  # call id -> offers seen on the live feed
     state: dict[str, Any]  # what `hotline call` reads of the running stack (the world's AMI…)
+    refcase: RefCaseProcess
 
 
 async def listen_offers(redis: aioredis.Redis, offers: Counter[str]) -> None:
@@ -87,7 +88,7 @@ async def pair(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Pair]:
     try:
         state = await a.start()
         await b.start()
-        yield Pair(a, b, sentinels, redis, offers, state)
+        yield Pair(a, b, sentinels, redis, offers, state, refcase)
     finally:
         listener.cancel()
         await asyncio.gather(listener, return_exceptions=True)
@@ -162,3 +163,53 @@ async def test_killing_the_routing_instance_hands_routing_over_within_5_s_withou
         assert await survivor.waiting_callers() == []
     await router.start()  # the killed instance comes back, as the standby now
     assert await holder(pair.redis) == ("b" if first == "a" else "a")
+
+
+async def routing(pair: Pair) -> Service:
+    """The instance holding the router lease (waiting for one to hold it)."""
+    for _ in range(100):
+        if (name := await holder(pair.redis)) in ("a", "b"):
+            return pair.a if name == "a" else pair.b
+        await asyncio.sleep(0.1)
+    raise AssertionError("no instance holds the router lease")
+
+
+async def submitted_ticket(service: Service, title: str) -> int:
+    ticket = {"channel": "网站", "request_type": "咨询", "category": "010101", "title": title,
+              "content": {"description": "如何办理护照"},
+              "petitioner": {"name": "李", "phone": "13800138000", "revisit_consent": True}}
+    made = await service.api("POST", "/api/tickets", ticket)
+    await service.api("POST", f"/api/tickets/{made['id']}/submit")
+    return int(made["id"])
+
+
+@pytest.mark.timeout(180)
+async def test_killing_the_redis_primary_loses_no_waiting_caller_and_no_ticket(pair: Pair) -> None:
+    service = await routing(pair)
+    async with world_of(pair.state) as (world, _):
+        for agent in AGENTS:
+            await service.api("POST", f"/api/agents/{agent}/state", {"state": "paused", "reason": "test"})
+        call = await world.start("12345", "13600000201", script=PATIENT, timeout_s=150)
+        assert await waiting(service, 1) == ["13600000201"]
+        await submitted_ticket(service, "故障切换前")
+        await pair.redis.wait(1, 2000)  # the replica has the queue before the primary dies
+
+        old = await pair.sentinels.kill_primary()
+        killed = time.monotonic()
+        await submitted_ticket(pair.a if service is pair.b else pair.b, "故障切换中")  # while Redis fails over
+        new = await pair.sentinels.wait_primary(not_port=old)
+        print(f"Sentinel named a new primary ({old} -> {new}) {time.monotonic() - killed:.1f} s after the kill")
+
+        service = await routing(pair)
+        assert await waiting(service, 1) == ["13600000201"], "the waiting caller survived the failover"
+        await service.api("POST", "/api/agents/8003/state", {"state": "ready"})
+        assert list((await served([call])).values()) == ["8003"]
+    wanted = ("故障切换前", "故障切换中")
+    for _ in range(100):
+        got = (await pair.refcase.admin("GET", "/admin/cases"))["cases"]
+        assert isinstance(got, list)
+        cases = [json.dumps(c, ensure_ascii=False) for c in got]
+        if all(any(t in c for c in cases) for t in wanted):
+            break
+        await asyncio.sleep(0.2)
+    assert {t: sum(t in c for c in cases) for t in wanted} == dict.fromkeys(wanted, 1), "each ticket exactly once"
