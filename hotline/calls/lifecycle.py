@@ -2,7 +2,8 @@
 
 The dialplan announces every call (`HotlineCallStart`), its recording (`HotlineRecording`) and a
 fail-safe (`HotlineFailsafe`) as AMI user events; `Hangup` gives the real end. So a call has a
-record even when its flow crashed or the AGI server was unreachable: no call is lost.
+record even when its flow crashed or the AGI server was unreachable: no call is lost. With several service
+instances, each hears every event and the first to claim it in Redis (`claims`) writes it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from hotline.calls.records import CallRecords
 from hotline.core.asterisk.ami import AmiClient, AmiMessage
+from hotline.core.claims import EventClaims
 from hotline.core.web.health import PartHealth
 from hotline.core.workers import LoopWorker
 
@@ -29,8 +31,10 @@ class CallLifecycle(LoopWorker):
 
     name = "call-lifecycle"
 
-    def __init__(self, calls: CallRecords, to_host_path: Callable[[str], Path]) -> None:
+    def __init__(self, calls: CallRecords, to_host_path: Callable[[str], Path],
+                 claims: EventClaims | None = None) -> None:
         super().__init__()
+        self._claims = claims
         self._calls = calls
         self._host = to_host_path
         self._queue: asyncio.Queue[AmiMessage] = asyncio.Queue()
@@ -43,6 +47,8 @@ class CallLifecycle(LoopWorker):
     async def step(self) -> float:
         event = await self._queue.get()
         try:
+            if self._claims is not None and not await self._claims.first(_event_key(event)):
+                return 0.0  # another instance writes this one
             if event.get("Event") == "Hangup":
                 await self.on_hangup(event)
             else:
@@ -102,3 +108,9 @@ class CallLifecycle(LoopWorker):
             )
         except Exception:
             log.exception("could not record the hang-up of call %s", call_id)
+
+
+def _event_key(event: AmiMessage) -> str:
+    """What makes an event the same one for every instance that hears it."""
+    parts = ("Event", "UserEvent", "Uniqueid", "CallId", "Path", "Error")
+    return "call-event:" + "|".join(event.get(k, "") for k in parts)

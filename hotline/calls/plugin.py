@@ -9,6 +9,7 @@ from hotline.calls.caller_lists import CallerLists
 from hotline.calls.lifecycle import CallLifecycle
 from hotline.calls.measures import CallerMeasures
 from hotline.calls.records import CallRecords
+from hotline.core.claims import EventClaims
 from hotline.core.plugin import Brought, Deps, Plugin, Started
 
 
@@ -23,7 +24,8 @@ async def load(deps: Deps) -> Brought:
     calls = deps.publish(CallRecords(deps.sessions))
     lists = deps.publish(CallerLists(deps.sessions))
     measures = deps.publish(CallerMeasures(deps.sessions))
-    lifecycle = CallLifecycle(calls, deps.data.host)
+    claims = EventClaims(deps.redis, deps.core.instance) if deps.core.instances else None
+    lifecycle = CallLifecycle(calls, deps.data.host, claims)
 
     async def follow(_: Started) -> None:
         lifecycle.attach(deps.ami)

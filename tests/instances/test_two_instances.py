@@ -119,6 +119,7 @@ async def served(calls: list[WorldCall]) -> dict[str, str]:
     agents = {}
     for outcome in outcomes:
         assert outcome.record is not None and outcome.record.agent, outcome.record
+        assert len(outcome.record.recordings) == 1, "written once, though both instances heard the events"
         agents[outcome.record.call_id] = outcome.record.agent
     return agents
 
