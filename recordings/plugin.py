@@ -8,6 +8,7 @@ from dialplans.model import Dialplan
 from hotline.calls.audio import StoredAudio
 from hotline.core.plugin import Brought, Deps, Plugin, Started
 from hotline.core.web.health import PartHealth
+from hotline.core.workers import ChildWorker
 from recordings import http
 from recordings.backends import StoreConfig
 from recordings.backup import backup_backlog
@@ -46,8 +47,12 @@ async def load(deps: Deps) -> Brought:
     figures = RecordingFigures(deps.sessions)
     labels = deps.get(Dialplan).rating.labels
     review = QualityReview(deps.sessions, load_sheet(), FlagRules.of(s, labels), labels)
-    return Brought(routes=[http.routes(catalog), quality_http.routes(review)], workers=[figures],
-                   collectors=[figures], on_asterisk=[start], closers=[worker.stop], health={"recordings": backlog},
+    # several service instances: the worker process runs on the one holding its lease (hotline.core.workers)
+    several = bool(core.instances)
+    return Brought(routes=[http.routes(catalog), quality_http.routes(review)],
+                   workers=[figures, *([ChildWorker("recordings", worker.start, worker.stop)] if several else [])],
+                   collectors=[figures], on_asterisk=[] if several else [start], closers=[worker.stop],
+                   health={"recordings": backlog},
                    pages={"quality": PAGES / "quality"})  # 录音质检
 
 

@@ -15,6 +15,7 @@ import asyncio
 import logging
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 import redis.asyncio as aioredis
@@ -120,6 +121,24 @@ class LoopWorker(ABC):
     async def check(self) -> PartHealth:
         """`health()` as a check for a plugin's `Brought.health`."""
         return self.health()
+
+
+class ChildWorker:
+    """A child process (started and stopped by coroutines) as a `Worker`, so a lease can run it on one instance."""
+
+    def __init__(self, name: str, start: Callable[[], Awaitable[None]], stop: Callable[[], Awaitable[None]]) -> None:
+        self.name = name
+        self._start, self._stop = start, stop
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.ensure_future(self._start())
+
+    async def close(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            await asyncio.gather(task, return_exceptions=True)
+        await self._stop()
 
 
 class Leased:

@@ -15,7 +15,7 @@ from hotline.core.embedded.redis_server import RedisServer
 from hotline.core.lease import Lease, LeaseKeeper
 from hotline.core.netutil import free_port
 from hotline.core.redis_client import redis_client
-from hotline.core.workers import Leased, LoopWorker
+from hotline.core.workers import ChildWorker, Leased, LoopWorker
 
 
 def held(lease: Lease) -> bool:
@@ -147,3 +147,32 @@ async def test_a_leased_worker_runs_on_one_instance(redis: aioredis.Redis) -> No
         await asyncio.sleep(0.1)
     assert running(two) and not running(one)
     await b.close()
+
+
+async def test_a_child_process_runs_on_the_lease_holder_only(redis: aioredis.Redis) -> None:
+    """The recording worker's process, say: started by the holder, stopped when the lease goes."""
+    started: list[str] = []
+
+    def child(name: str) -> ChildWorker:
+        async def start() -> None:
+            started.append(name)
+
+        async def stop() -> None:
+            if name in started:
+                started.remove(name)
+        return ChildWorker("recordings", start, stop)
+
+    a, b = Leased.of(child("a"), redis, "a"), Leased.of(child("b"), redis, "b")
+    a.start()
+    await asyncio.sleep(0.2)
+    b.start()
+    await asyncio.sleep(0.3)
+    assert started == ["a"]
+    await a.close()
+    for _ in range(30):
+        if started == ["b"]:
+            break
+        await asyncio.sleep(0.1)
+    assert started == ["b"]
+    await b.close()
+    assert started == []
