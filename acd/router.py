@@ -200,9 +200,10 @@ class Router(LoopWorker):
         self.wake()
 
     async def close(self) -> None:
-        if self._pokes is not None:
-            self._pokes.cancel()
-            await asyncio.gather(self._pokes, return_exceptions=True)
+        pokes, self._pokes = self._pokes, None
+        while pokes is not None and not pokes.done():  # a Redis call may swallow a cancellation: cancel again
+            pokes.cancel()
+            await asyncio.wait({pokes}, timeout=1.0)
         if self._keeper is not None:
             await self._keeper.close()
         await super().close()

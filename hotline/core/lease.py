@@ -139,9 +139,9 @@ class LeaseKeeper:
 
     async def close(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
+        while task is not None and not task.done():  # a Redis call may swallow a cancellation: cancel again
             task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            await asyncio.wait({task}, timeout=1.0)
         if self.lease.token is not None:
             await self._on_lost()
             await self.lease.release()
