@@ -163,7 +163,7 @@ async def test_an_xlsx_import(api: Api) -> None:
 
 async def test_a_call_answered_from_an_entry_and_a_gap(api: Api) -> None:
     entry_id = await api.published()
-    assert (await api.call("POST", "/api/knowledge/uses", "8003", {"call_id": "c1", "entry_id": entry_id}))[0] == 403
+    assert (await api.call("POST", "/api/knowledge/uses", "8003", {"call_id": "c1", "entry_id": entry_id}))[0] == 404
     status, used = await api.call("POST", "/api/knowledge/uses", "8001", {"call_id": "c1", "entry_id": entry_id})
     assert status == 201 and used["tickets"] == [1] and used["uses"] == 1
     status, body = await api.call("POST", "/api/knowledge/uses", "8001", {"call_id": "c1", "entry_id": entry_id})
@@ -173,7 +173,7 @@ async def test_a_call_answered_from_an_entry_and_a_gap(api: Api) -> None:
     assert event is not None and event.detail["entry_id"] == entry_id
     status, gap = await api.call("POST", "/api/knowledge/gaps", "8001", {"call_id": "c1", "question": "电动车上牌"})
     assert status == 201 and gap["state"] == "open" and gap["agent"] == "8001"
-    assert (await api.call("POST", "/api/knowledge/gaps", "sup1", {"call_id": "c3", "question": "x"}))[0] == 403
+    assert (await api.call("POST", "/api/knowledge/gaps", "sup1", {"call_id": "c3", "question": "x"}))[0] == 404
     assert [g["id"] for g in (await api.call("GET", "/api/knowledge/gaps?state=open", "rs"))[1]["gaps"]] == [gap["id"]]
     assert (await api.call("POST", f"/api/knowledge/gaps/{gap['id']}/close", "staff", {}))[0] == 422
     status, closed = await api.call("POST", f"/api/knowledge/gaps/{gap['id']}/close", "staff", {"note": "已转交"})
