@@ -60,6 +60,7 @@ class Search:
     async def hits(self, q: str, *, limit: int, category: str | None = None, today: date | None = None
                    ) -> list[Hit]:
         """The best `CANDIDATES` (at least `limit`) entries for `q`: all words, else any, else bigrams."""
+        await self.entries.known_words()
         day, want = today or china_today(), max(limit, CANDIDATES)
         asked = groups(q)
         async with self.entries.sessions() as s:
