@@ -49,7 +49,7 @@ async def sessions(database: SessionFactory) -> AsyncIterator[SessionFactory]:
     """The module's database, its knowledge tables emptied after each test."""
     yield database
     async with database.begin() as s:
-        index = "knowledge_fts" if s.bind.dialect.name == "sqlite" else "knowledge_index"
+        index = "knowledge_fts" if s.get_bind().dialect.name == "sqlite" else "knowledge_index"
         for table in ("knowledge_uses", "knowledge_gaps", "knowledge_versions", "knowledge_searches", index,
                       "knowledge_entries"):
             await s.execute(text(f"DELETE FROM {table}"))
