@@ -5,7 +5,8 @@ transaction, so an entry and its index row change together.
 A document has four parts, each space-joined words (see `knowledge.words`): `terms` (segmented words and
 their synonyms' words; the title twice), `pinyin` (each character's syllable, for homophone typos),
 `initials` ("gjj") and `grams` (character bigrams, the last resort for other typos). A query is a list of
-groups, each matching a word in one of several parts (`Group`); `find` asks for all groups or any.
+groups, each matching a word in one of several parts (`Group`); `find` asks for entries with every group of
+at least one of several combinations (one query, however many).
 """
 
 from __future__ import annotations
@@ -59,9 +60,9 @@ class SearchIndex(Protocol):
 
     async def drop(self, s: AsyncSession, entry_id: int) -> None: ...
 
-    async def find(self, s: AsyncSession, groups: list[Group], *, every: bool, today: date, limit: int,
+    async def find(self, s: AsyncSession, combos: list[list[Group]], *, today: date, limit: int,
                    category: str | None = None) -> list[Hit]:
-        """Valid entries matching all groups (`every`) or any, best first."""
+        """Valid entries matching every group of at least one of `combos`, best first."""
         ...
 
 
@@ -85,19 +86,21 @@ class SqliteIndex:
         await s.execute(text("DELETE FROM knowledge_fts WHERE rowid = :id"), {"id": entry_id})
 
     @staticmethod
-    def expression(groups: list[Group], every: bool) -> str:
-        parts = ["(" + " OR ".join(f'{part} : "{phrase}"' for part, phrase in g.alternatives) + ")"
-                 for g in groups]
-        return (" AND " if every else " OR ").join(parts)
+    def expression(combos: list[list[Group]]) -> str:
+        def group(g: Group) -> str:
+            return "(" + " OR ".join(f'{part} : "{phrase}"' for part, phrase in g.alternatives) + ")"
 
-    async def find(self, s: AsyncSession, groups: list[Group], *, every: bool, today: date, limit: int,
+        return " OR ".join("(" + " AND ".join(group(g) for g in combo) + ")" for combo in combos)
+
+    async def find(self, s: AsyncSession, combos: list[list[Group]], *, today: date, limit: int,
                    category: str | None = None) -> list[Hit]:
-        if not groups:
+        combos = [c for c in combos if c]
+        if not combos:
             return []
         sql = (f"SELECT e.id, bm25(knowledge_fts, {self.WEIGHTS}) AS rank FROM knowledge_fts "
                "JOIN knowledge_entries e ON e.id = knowledge_fts.rowid WHERE knowledge_fts MATCH :q"
                + _valid(":today", category) + " ORDER BY rank LIMIT :limit")
-        rows = await s.execute(text(sql), {"q": self.expression(groups, every), "today": today.isoformat(),
+        rows = await s.execute(text(sql), {"q": self.expression(combos), "today": today.isoformat(),
                                            "limit": limit, "category": f"{category}%"})
         return [Hit(entry_id, -rank) for entry_id, rank in rows]
 
@@ -120,21 +123,24 @@ class PostgresIndex:
         await s.execute(text("DELETE FROM knowledge_index WHERE entry_id = :id"), {"id": entry_id})
 
     @classmethod
-    def expression(cls, groups: list[Group], every: bool) -> str:
+    def expression(cls, combos: list[list[Group]]) -> str:
         def phrase(part: str, said: str) -> str:
             return "(" + " <-> ".join(f"'{w}':{cls.LABELS[part]}" for w in said.split()) + ")"
 
-        parts = ["(" + " | ".join(phrase(part, said) for part, said in g.alternatives) + ")" for g in groups]
-        return (" & " if every else " | ").join(parts)
+        def group(g: Group) -> str:
+            return "(" + " | ".join(phrase(part, said) for part, said in g.alternatives) + ")"
 
-    async def find(self, s: AsyncSession, groups: list[Group], *, every: bool, today: date, limit: int,
+        return " | ".join("(" + " & ".join(group(g) for g in combo) + ")" for combo in combos)
+
+    async def find(self, s: AsyncSession, combos: list[list[Group]], *, today: date, limit: int,
                    category: str | None = None) -> list[Hit]:
-        if not groups:
+        combos = [c for c in combos if c]
+        if not combos:
             return []
         sql = ("SELECT e.id, ts_rank(i.document, q) AS rank FROM knowledge_index i "
                "CROSS JOIN to_tsquery('simple', :q) AS q JOIN knowledge_entries e ON e.id = i.entry_id "
                "WHERE i.document @@ q" + _valid(":today", category) + " ORDER BY rank DESC LIMIT :limit")
-        rows = await s.execute(text(sql), {"q": self.expression(groups, every), "today": today,
+        rows = await s.execute(text(sql), {"q": self.expression(combos), "today": today,
                                            "limit": limit, "category": f"{category}%"})
         return [Hit(entry_id, float(rank) * 100) for entry_id, rank in rows]
 

@@ -65,20 +65,15 @@ class Search:
         day, want = today or china_today(), max(limit, CANDIDATES)
         asked = groups(q)
         index = self.entries.index
+        stages = [[asked]]  # every word
+        if len(asked) > 2:  # all words but one
+            stages.append([asked[:i] + asked[i + 1:] for i in range(len(asked))])
+        stages += [[[g] for g in asked], [[g] for g in gram_groups(q)]]  # any word; any bigram
+        found: list[Hit] = []
         async with self.entries.sessions() as s:
-            found = await index.find(s, asked, every=True, today=day, limit=want, category=category)
-            if not found and len(asked) > 2:
-                seen: set[int] = set()
-                for left_out in range(len(asked)):
-                    some = asked[:left_out] + asked[left_out + 1:]
-                    found += [h for h in await index.find(s, some, every=True, today=day, limit=want,
-                                                          category=category) if h.entry_id not in seen]
-                    seen |= {h.entry_id for h in found}
-                found.sort(key=lambda h: -h.match)
-            if not found and asked:
-                found = await index.find(s, asked, every=False, today=day, limit=want, category=category)
-            if not found:
-                found = await index.find(s, gram_groups(q), every=False, today=day, limit=want, category=category)
+            for combos in stages:
+                if found := await index.find(s, combos, today=day, limit=want, category=category):
+                    break
         return found
 
     async def search(self, q: str, *, by: str, line: str | None = None, limit: int = 10,
