@@ -25,9 +25,12 @@ FRESH_DAYS = 365.0
 
 
 def groups(q: str) -> list[Group]:
-    """The query's word groups (see knowledge.index)."""
+    """The query's word groups (see knowledge.index); single characters (人, 哪, 交 …) only when the query has
+    fewer than two longer words: they rarely tell entries apart and match most of them."""
+    said = words.terms(q)
+    longer = [t for t in said if len(t) > 1 or not words.HAN.match(t)]
     out = []
-    for term in words.terms(q):
+    for term in longer if len(longer) >= 2 else said:
         if words.HAN.search(term):
             alternatives = [("terms", term), ("pinyin", " ".join(words.syllables(term)))]
         else:
