@@ -1,4 +1,4 @@
-"""The knowledge base (issue 20): entries and their versions, searches, uses in calls, gaps, and the search
+"""The knowledge base (issue 20): the `editor` role on user accounts; entries and their versions, searches, uses in calls, gaps, and the search
 index of the published entries (an FTS5 table on SQLite; a tsvector with a GIN index on PostgreSQL).
 
 Revision ID: 0025
@@ -19,7 +19,19 @@ branch_labels = None
 depends_on = None
 
 
+ROLES = ("agent", "supervisor", "engineer", "auditor", "admin")
+
+
+def _roles(roles: tuple[str, ...]) -> None:
+    """The users' role check (0018) with these roles; no table references users, so its rebuild on SQLite
+    touches nothing else."""
+    with op.batch_alter_table("users", recreate="always") as batch:
+        batch.drop_constraint("ck_users_role", type_="check")
+        batch.create_check_constraint("ck_users_role", "role IN (" + ", ".join(f"'{r}'" for r in roles) + ")")
+
+
 def upgrade() -> None:
+    _roles((*ROLES, "editor"))  # a department's knowledge editor
     op.create_table(
         "knowledge_entries",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -124,3 +136,5 @@ def downgrade() -> None:
     for table in ("knowledge_gaps", "knowledge_uses", "knowledge_searches", "knowledge_versions",
                   "knowledge_entries"):
         op.drop_table(table)
+    op.execute("DELETE FROM users WHERE role = 'editor'")
+    _roles(ROLES)
