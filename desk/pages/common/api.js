@@ -75,14 +75,16 @@ export function keepCsrf(token) {
 }
 
 // One request; the JSON answer, or ApiError. A 401 on a page that needs a session goes to the sign-in page.
+// `body` is sent as JSON, or as it is when it is a file (a Blob: an upload, with the file's own type).
 export async function api(method, path, body, { signIn = true } = {}) {
   const headers = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const file = body instanceof Blob;
+  if (body !== undefined) headers["Content-Type"] = file ? body.type || "application/octet-stream" : "application/json";
   if (UNSAFE.has(method)) headers["X-CSRF-Token"] = csrfToken();
   let response;
   try {
     response = await fetch(path, { method, headers, credentials: "same-origin",
-                                   body: body === undefined ? undefined : JSON.stringify(body) });
+                                   body: body === undefined || file ? body : JSON.stringify(body) });
   } catch (err) {
     throw new ApiError(0, "network", "网络连接失败，请检查网络");
   }
