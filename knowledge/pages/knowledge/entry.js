@@ -11,17 +11,22 @@ export const EDITORS = ["editor", "supervisor", "admin"];
 export const CHECKERS = ["supervisor", "admin"];
 const FIELD_LABELS = { title: "标题", questions: "市民问法", answer: "答复口径", department: "部门", category: "分类",
                        region: "区域", keywords: "关键词", valid_from: "生效日期", valid_until: "失效日期",
-                       review_by: "复核日期", source: "来源依据", phone: "可语音播报" };
+                       review_by: "复核日期", source: "来源依据", source_date: "政策日期", phone: "可语音播报", state: "状态" };
+const ACTIONS = { created: "新建", imported: "导入", edited: "修改", checked: "校核", published: "发布",
+                  withdrawn: "撤回", expired: "过期" };
 
 function blank(department) {
   return { title: "", questions: [""], answer: "", department: department || "", category: "", region: "",
            keywords: "", valid_from: new Date().toLocaleDateString("sv-SE", { timeZone: "Asia/Shanghai" }),
-           valid_until: "", review_by: "", source: "", phone: false };
+           valid_until: "", review_by: "", source: "", source_date: "", phone: false };
 }
 
+// The form of an entry: its content, or the edit of it waiting to be published (`pending`).
 function formOf(entry) {
-  return { ...blank(), ...entry, questions: entry.questions && entry.questions.length ? [...entry.questions] : [""],
-           keywords: (entry.keywords || []).join("，"), phone: !!entry.phone };
+  const content = entry.pending ? { ...entry, ...entry.pending.content } : entry;
+  const filled = Object.fromEntries(Object.keys(blank()).map((k) => [k, content[k] ?? blank()[k]]));
+  return { ...filled, questions: content.questions && content.questions.length ? [...content.questions] : [""],
+           keywords: (content.keywords || []).join("，"), phone: !!content.phone };
 }
 
 // What the API takes: the form without the empty questions, keywords as a list, empty dates left out.
@@ -30,7 +35,7 @@ function bodyOf(form) {
                  answer: form.answer.trim(), department: form.department, category: form.category || "",
                  region: form.region.trim(), keywords: form.keywords.split(/[,，、;；\s]+/).filter(Boolean),
                  source: form.source.trim(), phone: form.phone };
-  for (const key of ["valid_from", "valid_until", "review_by"]) if (form[key]) body[key] = form[key];
+  for (const key of ["valid_from", "valid_until", "review_by", "source_date"]) if (form[key]) body[key] = form[key];
   return body;
 }
 
@@ -95,9 +100,14 @@ export const EntryDrawer = {
           <el-switch v-model="form.phone" data-test="entry-phone"/><span class="hl-muted small hint">热线自助语音可向来电人播报</span>
         </el-form-item>
       </div>
-      <el-form-item label="来源依据" :error="errors.source">
-        <el-input v-model="form.source" placeholder="政策文件名称、文号或链接" data-test="entry-source"/>
-      </el-form-item>
+      <div class="source">
+        <el-form-item label="来源依据" :error="errors.source">
+          <el-input v-model="form.source" placeholder="政策文件名称、文号或链接" data-test="entry-source"/>
+        </el-form-item>
+        <el-form-item label="政策日期" :error="errors.source_date" label-width="80px">
+          <el-date-picker v-model="form.source_date" type="date" value-format="YYYY-MM-DD" style="width: 100%" placeholder="政策生效日" data-test="entry-source-date"/>
+        </el-form-item>
+      </div>
       <el-form-item>
         <el-button type="primary" :loading="busy" @click="save" data-test="entry-save">保存草稿</el-button>
         <el-button @click="cancel">取消</el-button>
@@ -110,12 +120,14 @@ export const EntryDrawer = {
         <span class="hl-muted">编号 {{ entry.id }} · {{ entry.department }}</span>
         <span class="grow"></span>
         <el-button v-if="can.edit" @click="startEdit" data-test="entry-edit">编辑</el-button>
-        <el-button v-if="can.check" type="warning" :loading="busy" @click="step('check')" data-test="entry-check">校核</el-button>
+        <el-tooltip v-if="can.check" :disabled="!own" content="多方校核：不能校核自己编写的内容" placement="bottom">
+          <span><el-button type="warning" :disabled="own" :loading="busy" @click="step('check')" data-test="entry-check">校核</el-button></span>
+        </el-tooltip>
         <el-button v-if="can.publish" type="success" :loading="busy" @click="step('publish')" data-test="entry-publish">发布</el-button>
         <el-button v-if="can.withdraw" type="danger" plain :loading="busy" @click="withdraw" data-test="entry-withdraw">撤回</el-button>
       </div>
-      <el-alert v-if="entry.state === 'published' && entry.has_draft" type="info" :closable="false" show-icon
-                title="该条目有修改待校核发布；发布前坐席检索到的仍是当前版本"/>
+      <el-alert v-if="entry.pending" type="warning" :closable="false" show-icon class="pending" data-test="entry-pending"
+                :title="'有修改' + (entry.pending.state === 'checked' ? '已校核、待发布' : '待校核') + '（' + entry.pending.edited_by + ' 编辑）：发布前坐席检索到的仍是下面的已发布版本'"/>
       <el-descriptions :column="2" border size="small" class="entry-facts">
         <el-descriptions-item label="市民问法" :span="2">
           <div v-for="q in entry.questions" :key="q" data-test="entry-questions">{{ q }}</div></el-descriptions-item>
@@ -126,8 +138,9 @@ export const EntryDrawer = {
         <el-descriptions-item label="可语音播报">{{ entry.phone ? '是' : '否' }}</el-descriptions-item>
         <el-descriptions-item label="有效期">{{ day(entry.valid_from) }} 至 {{ entry.valid_until ? day(entry.valid_until) : '长期' }}</el-descriptions-item>
         <el-descriptions-item label="复核日期">{{ day(entry.review_by) }}</el-descriptions-item>
-        <el-descriptions-item label="来源依据" :span="2">{{ entry.source || '—' }}</el-descriptions-item>
-        <el-descriptions-item label="编写">{{ entry.author || '—' }}</el-descriptions-item>
+        <el-descriptions-item label="来源依据">{{ entry.source || '—' }}</el-descriptions-item>
+        <el-descriptions-item label="政策日期">{{ day(entry.source_date) }}</el-descriptions-item>
+        <el-descriptions-item label="编写">{{ entry.author || '—' }}{{ entry.edited_by && entry.edited_by !== entry.author ? '（修改：' + entry.edited_by + '）' : '' }}</el-descriptions-item>
         <el-descriptions-item label="校核">{{ entry.checked_by || '—' }}</el-descriptions-item>
         <el-descriptions-item label="发布时间">{{ moment(entry.published_at) }}</el-descriptions-item>
         <el-descriptions-item label="撤回原因" v-if="entry.withdrawn_reason || entry.reason">{{ entry.withdrawn_reason || entry.reason }}</el-descriptions-item>
@@ -136,7 +149,7 @@ export const EntryDrawer = {
       <el-timeline data-test="entry-versions">
         <el-timeline-item v-for="(v, i) in versions" :key="i" :timestamp="moment(v.at || v.created_at || v.changed_at)" placement="top">
           <span class="version-line">第 {{ v.version || versions.length - i }} 版 · {{ v.by || v.author || v.changed_by || '—' }}
-            <el-tag v-if="v.state" size="small" :type="(states[v.state] || {}).type">{{ (states[v.state] || {}).label || v.state }}</el-tag>
+            <el-tag v-if="v.action" size="small" effect="plain">{{ actions[v.action] || v.action }}</el-tag>
             <span class="hl-muted">{{ changeText(v) }}</span></span>
         </el-timeline-item>
       </el-timeline>
@@ -157,15 +170,17 @@ export const EntryDrawer = {
       : entry.value?.title || "知识条目"));
     const state = computed(() => STATES[entry.value?.state] || { label: entry.value?.state, type: "info" });
     const versions = computed(() => [...(entry.value?.versions || [])].reverse());
+    // Where the entry (or its edit waiting to be published) is in its life cycle, and what this role may do now.
+    const stage = computed(() => (entry.value?.pending ? entry.value.pending.state : entry.value?.state));
+    const own = computed(() => (entry.value?.pending ? entry.value.pending.edited_by : entry.value?.edited_by) === me.username);
     const can = computed(() => {
-      const s = entry.value?.state;
       const role = me.role;
-      return { edit: EDITORS.includes(role) && s !== "withdrawn", check: CHECKERS.includes(role) && s === "draft",
-               publish: CHECKERS.includes(role) && s === "checked",
-               withdraw: EDITORS.includes(role) && ["draft", "checked", "published"].includes(s) };
+      return { edit: EDITORS.includes(role), check: CHECKERS.includes(role) && stage.value === "draft",
+               publish: CHECKERS.includes(role) && stage.value === "checked",
+               withdraw: EDITORS.includes(role) && entry.value?.state !== "withdrawn" };
     });
-    const categoryLabel = computed(() => labelOf(props.categories || [], entry.value?.category)
-      || entry.value?.category_label || entry.value?.category || "—");
+    const categoryLabel = computed(() => entry.value?.category_label || labelOf(props.categories || [], entry.value?.category)
+      || entry.value?.category || "—");
 
     async function load() {
       if (!props.entryId) return;
@@ -217,7 +232,7 @@ export const EntryDrawer = {
       busy.value = true;
       try {
         entry.value = { ...entry.value, ...(await api("POST", `/api/knowledge/entries/${props.entryId}/${what}`, body)) };
-        ElMessage.success({ check: "已校核，待发布", publish: "已发布，坐席即可检索", withdraw: "已撤回" }[what]);
+        ElMessage.success({ check: "已校核，待发布", publish: "已发布，坐席即可检索", withdraw: "已撤回，坐席不再检索到" }[what]);
         emit("changed", entry.value);
         await load();
       } catch (err) {
@@ -235,8 +250,8 @@ export const EntryDrawer = {
       } catch { return; }
       await step("withdraw", { reason: reason.trim() });
     }
-    return { me, entry, loading, editing, busy, error, errors, form, title, state, versions, can, categoryLabel,
-             states: STATES, day, moment, changeText, startEdit, cancel, save, step, withdraw };
+    return { me, entry, loading, editing, busy, error, errors, form, title, state, versions, own, can, categoryLabel,
+             actions: ACTIONS, day, moment, changeText, startEdit, cancel, save, step, withdraw };
   },
 };
 

@@ -13,12 +13,18 @@ export const STATES = {
 // The knowledge routes' error ids (the common ones are in /common/api.js).
 const ERRORS = {
   own_entry: "不能校核自己编写的条目（多方校核须由他人完成）",
+  not_draft: "只有草稿可以校核",
   not_checked: "条目尚未校核，不能发布",
-  bad_state: "条目当前状态不允许此操作",
+  past_valid_until: "条目已过失效日期，不能发布",
+  withdrawn: "条目已撤回",
   bad_entry: "条目填写有误",
-  bad_import: "导入文件有误",
-  wrong_department: "只能维护本部门的知识条目",
-  not_found: "找不到该条目",
+  bad_rows: "文件有问题，未导入任何条目",
+  bad_file: "文件无法读取，请上传 UTF-8 编码的 CSV 或 Excel（.xlsx）文件",
+  other_department: "只能维护本部门的知识条目",
+  entry_not_found: "找不到该条目",
+  gap_not_found: "找不到该查无记录",
+  gap_closed: "该查无记录已关闭",
+  already_used: "本次来电已记录按此条目答复",
 };
 
 export function problem(err) {

@@ -4,7 +4,7 @@
 // — the standard's order — the expert seat (转专家席) or a three-way call, with the citizen's consent.
 import { computed, reactive, watch } from "vue";
 import { ElMessage, ElMessageBox } from "element-plus";
-import { api } from "/common/api.js";
+import { api, ApiError } from "/common/api.js";
 import { day, daysUntil, KbMarked, problem } from "/knowledge/kb.js";
 import { callIn, openControl, transferTo } from "./control.js";
 import { act, desk } from "./store.js";
@@ -124,10 +124,15 @@ const Result = {
     const soon = computed(() => { const d = daysUntil(props.entry.valid_until); return d !== null && d <= 14; });
     async function markUsed() {
       const id = desk.call.id;
-      if (await act("记录答复", "POST", "/api/knowledge/uses", { call_id: id, entry_id: props.entry.id })) {
-        kb.used[id] = { ...(kb.used[id] || {}), [props.entry.id]: true };
+      try {
+        await api("POST", "/api/knowledge/uses", { call_id: id, entry_id: props.entry.id });
         ElMessage.success(`已记录：本次来电按知识条目 ${props.entry.id} 直接答复`);
+      } catch (err) {
+        if (!(err instanceof ApiError && err.id === "already_used")) {
+          return ElMessage({ type: "error", message: `记录答复失败：${problem(err)}`, showClose: true });
+        }
       }
+      kb.used[id] = { ...(kb.used[id] || {}), [props.entry.id]: true };
     }
     return { kb, call, used, soon, day, markUsed };
   },
@@ -138,9 +143,7 @@ export const KnowledgePanel = {
   template: `
   <div class="kb" data-test="knowledge">
     <el-input v-model="kb.q" @input="typed" @keyup.enter="search" clearable @clear="search" placeholder="输入市民的问题，如：公积金怎么取"
-              data-test="kb-search" class="kb-search">
-      <template #prefix><span class="kb-glass">🔍</span></template>
-    </el-input>
+              data-test="kb-search" class="kb-search"/>
     <div class="kb-status hl-muted small" data-test="kb-status">
       <template v-if="kb.busy">检索中…</template>
       <template v-else-if="kb.searched">“{{ kb.searched }}”：{{ kb.results.length ? '找到 ' + kb.results.length + ' 条' : '知识库中没有找到' }}<template v-if="kb.tookMs !== null"> · {{ kb.tookMs }} 毫秒</template></template>
