@@ -1,9 +1,10 @@
-"""The knowledge base in real browsers on the real stack: the housing-fund centre's editor drafts an entry in 知识库管理,
-the hotline's knowledge staff (a supervisor) checks and publishes it; agent 王芳 takes a citizen's call on 12329
-(key 2: the general seats), sees her line's entries suggested, types the citizen's colloquial question, finds the
-entry, marks 已按此答复; reports 知识库查无 for a question it has no answer to, then sends the caller — with their
-consent — to the housing-fund expert seat, where 张敏 answers. The staff see the gap in 查无记录 and close it, and
-the figures show 王芳's direct answer. Screenshots of each step go to var/artefacts/knowledge_pages/.
+"""The knowledge base in real browsers on the real stack: the housing-fund centre's editor drafts an entry
+in 知识库管理, the hotline's knowledge staff (a supervisor) checks and publishes it; agent 王芳 takes a
+citizen's call on 12329 (key 2: the general seats), sees her line's entries suggested, types the citizen's
+colloquial question, finds the entry, marks 已按此答复; reports 知识库查无 for a question it has no answer
+to, then sends the caller — with their consent — to the housing-fund expert seat, where 张敏 answers. The
+staff see the gap in 查无记录 and close it, and the figures show 王芳's direct answer. Screenshots of each
+step go to var/artefacts/knowledge_pages/.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ PASSWORD = "知识库-correct-horse-7"
 CENTRE = "市住房公积金中心"
 CITIZEN = "13800138091"
 TITLE = "住房公积金提取办理"
-ANSWER = "职工离职、退休、购房或租房时可申请提取住房公积金：携带本人身份证和银行卡到公积金中心任一网点办理，或通过公积金中心网上服务大厅线上申请，审核通过后3个工作日内到账。"
+ANSWER = ("职工离职、退休、购房或租房时可申请提取住房公积金：携带本人身份证和银行卡到公积金中心任一网点办理，"
+          "或通过公积金中心网上服务大厅线上申请，审核通过后3个工作日内到账。")
 GAP_QUESTION = "公积金贷款能不能转到外地"
 VIEW = {"width": 1440, "height": 960}
 

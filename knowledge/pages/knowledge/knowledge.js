@@ -102,14 +102,12 @@ const KnowledgePage = {
     const reload = () => fetchPage(null);
     const more = () => fetchPage(next.value);
 
-    // The category tree and the departments for the pickers: whatever this role may read of them.
+    // The category tree and the departments for the pickers.
     async function reference() {
-      const [form, figures] = await Promise.allSettled([api("GET", "/api/knowledge/categories"), api("GET", "/api/knowledge/figures")]);
-      if (form.status === "fulfilled") categories.value = form.value.categories || [];
+      const [tree, figures] = await Promise.allSettled([api("GET", "/api/knowledge/categories"),
+                                                         api("GET", "/api/knowledge/figures")]);
+      if (tree.status === "fulfilled") categories.value = tree.value.categories;
       if (figures.status === "fulfilled") known.value = figures.value.by_department.map((d) => d.department);
-      if (!categories.value.length) {
-        try { categories.value = (await api("GET", "/api/desk/ticket-form")).categories; } catch { /* not this role's */ }
-      }
     }
     const categoryOf = (row) => row.category_label || labelOf(categories.value, row.category) || row.category || "—";
     const soon = (date) => { const d = daysUntil(date); return d !== null && d <= 14; };
