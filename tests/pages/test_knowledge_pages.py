@@ -25,7 +25,8 @@ from integration.world.call import WorldCaller, citizen_script
 from knowledge.models import KnowledgeGap, KnowledgeUse
 from tests.browser import chromium, screenshot
 from tests.e2e.conftest import only_ready, running_stack, stack_settings, wait_for_step
-from tests.pages.desk_steps import field, pick_category, sign_in
+from tests.pages.desk_steps import field, fill_ticket, sign_in, submitted
+from tickets.models import Ticket, TicketEvent
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
 TEST = "knowledge_pages"
@@ -79,7 +80,6 @@ async def draft_entry(page: Page) -> str:
     await page.click("[data-test=entry-add-question]")
     await page.locator(field(form, "entry-question-1")).fill("离职以后公积金可以取出来吗")
     await page.locator(field(form, "entry-answer")).fill(ANSWER)
-    await pick_category(page, form, "其他")
     await page.locator(field(form, "entry-region")).fill("全市")
     await page.locator(field(form, "entry-keywords")).fill("公积金，提取，离职")
     await page.locator(field(form, "entry-valid-until")).fill("2027-12-31")
@@ -137,7 +137,10 @@ async def test_an_entry_drafted_checked_published_and_used_to_answer_a_real_call
         await expect(desk.locator("[data-test=kb-suggestion]").filter(has_text=TITLE)).to_be_visible()
         await screenshot(desk, TEST, "05-call-with-line-suggestions")
 
-        # the citizen's own words find the entry; she answers from it
+        # she writes the call's ticket; then the citizen's own words find the entry, and she answers from it
+        await fill_ticket(desk, "咨询", "街道管理与服务", "咨询住房公积金提取",
+                          {"description": "市民咨询离职后如何提取住房公积金"})
+        ticket = await submitted(desk)
         await desk.locator(field("[data-test=knowledge]", "kb-search")).press_sequentially("公积金怎么取出来", delay=40)
         result = desk.locator("[data-test=kb-result]").filter(has_text=TITLE).first
         await expect(result).to_be_visible(timeout=10_000)
@@ -148,8 +151,12 @@ async def test_an_entry_drafted_checked_published_and_used_to_answer_a_real_call
         await result.locator("[data-test=kb-use]").click()
         await expect(result.locator("[data-test=kb-used-tag]")).to_be_visible()
         await screenshot(desk, TEST, "07-answered-from-entry")
+        async with stack.sessions() as s:
+            lines = (await s.execute(select(TicketEvent.kind, TicketEvent.detail).join(Ticket).where(
+                Ticket.number == ticket, TicketEvent.kind == "knowledge_used"))).all()
+        assert [(kind, str(detail["entry_id"])) for kind, detail in lines] == [("knowledge_used", entry)], lines
 
-        # a question it has no answer to: 知识库查无, then the expert seat with the citizen's consent
+        # a question it has no answer to: 知识库查无
         search = desk.locator(field("[data-test=knowledge]", "kb-search"))
         await search.fill("")
         await search.press_sequentially(GAP_QUESTION, delay=40)
@@ -157,19 +164,6 @@ async def test_an_entry_drafted_checked_published_and_used_to_answer_a_real_call
         await desk.click("[data-test=kb-gap]")
         await expect(desk.locator("[data-test=kb-gap]")).to_have_text("已报查无")
         await screenshot(desk, TEST, "08-gap-reported")
-        directory = stack.service(AgentDirectory)
-        await directory.change("8003", "test", skills={"social_security": 5, "housing_fund": 4, "general": 2})
-        await stack.acd.set_agent_state("8003", "ready")
-        await desk.click("[data-test=kb-expert]")
-        consent = desk.locator(".el-message-box")
-        await expect(consent).to_contain_text("征得来电人同意")
-        await expect(consent).to_contain_text("住房公积金（12329）")
-        await screenshot(desk, TEST, "09-expert-consent")
-        await consent.locator(".el-button--primary").click()
-        await expect(desk.get_by_text("已转接")).to_be_visible()
-        await taken_by(stack, await call.answered(), "8003")
-        await call.hangup()
-
         async with stack.sessions() as s:
             uses = (await s.scalars(select(KnowledgeUse).where(KnowledgeUse.call_id == call_id))).all()
             gaps = (await s.scalars(select(KnowledgeGap).where(KnowledgeGap.call_id == call_id))).all()
@@ -194,4 +188,21 @@ async def test_an_entry_drafted_checked_published_and_used_to_answer_a_real_call
         await expect(staff.locator("[data-test=figures-departments]")).to_contain_text(CENTRE)
         await staff.wait_for_timeout(600)  # the charts' entry animation
         await screenshot(staff, TEST, "11-figures")
+
+        # then, with the citizen's consent, the housing-fund expert seat: 张敏 takes the caller
+        directory = stack.service(AgentDirectory)
+        await directory.change("8003", "test", skills={"social_security": 5, "housing_fund": 4, "general": 2})
+        await stack.acd.set_agent_state("8003", "ready")
+        await desk.click("[data-test=kb-expert]")
+        consent = desk.locator(".el-message-box")
+        await expect(consent).to_contain_text("征得来电人同意")
+        await expect(consent).to_contain_text("住房公积金（12329）")
+        await desk.wait_for_timeout(300)  # the dialog's fade-in
+        await screenshot(desk, TEST, "12-expert-consent")
+        await consent.locator(".el-button--primary").click()
+        await expect(desk.get_by_text("已转接")).to_be_visible()
+        await taken_by(stack, await call.answered(), "8003")
+        await screenshot(desk, TEST, "13-transferred")
+        await call.hangup()
+
     assert not errors, errors

@@ -41,6 +41,7 @@ function bodyOf(form) {
 
 // A version's change as a line: "答复口径、失效日期" from a list or an object of fields, else its note.
 function changeText(version) {
+  if (["created", "imported"].includes(version.action)) return "";
   const what = version.changes || version.changed || version.fields;
   if (Array.isArray(what)) return what.map((f) => FIELD_LABELS[f] || f).join("、");
   if (what && typeof what === "object") return Object.keys(what).map((f) => FIELD_LABELS[f] || f).join("、");
@@ -87,14 +88,14 @@ export const EntryDrawer = {
         <el-form-item label="关键词" :error="errors.keywords">
           <el-input v-model="form.keywords" placeholder="用逗号分隔" data-test="entry-keywords"/>
         </el-form-item>
-        <el-form-item label="生效日期" :error="errors.valid_from">
-          <el-date-picker v-model="form.valid_from" type="date" value-format="YYYY-MM-DD" style="width: 100%" data-test="entry-valid-from"/>
+        <el-form-item label="生效日期" :error="errors.valid_from" data-test="entry-valid-from">
+          <el-date-picker v-model="form.valid_from" type="date" value-format="YYYY-MM-DD" style="width: 100%"/>
         </el-form-item>
-        <el-form-item label="失效日期" :error="errors.valid_until">
-          <el-date-picker v-model="form.valid_until" type="date" value-format="YYYY-MM-DD" style="width: 100%" placeholder="长期有效可不填" data-test="entry-valid-until"/>
+        <el-form-item label="失效日期" :error="errors.valid_until" data-test="entry-valid-until">
+          <el-date-picker v-model="form.valid_until" type="date" value-format="YYYY-MM-DD" style="width: 100%" placeholder="长期有效可不填"/>
         </el-form-item>
-        <el-form-item label="复核日期" :error="errors.review_by">
-          <el-date-picker v-model="form.review_by" type="date" value-format="YYYY-MM-DD" style="width: 100%" placeholder="默认失效日或半年后" data-test="entry-review-by"/>
+        <el-form-item label="复核日期" :error="errors.review_by" data-test="entry-review-by">
+          <el-date-picker v-model="form.review_by" type="date" value-format="YYYY-MM-DD" style="width: 100%" placeholder="默认失效日或半年后"/>
         </el-form-item>
         <el-form-item label="可语音播报" :error="errors.phone">
           <el-switch v-model="form.phone" data-test="entry-phone"/><span class="hl-muted small hint">热线自助语音可向来电人播报</span>
@@ -104,8 +105,8 @@ export const EntryDrawer = {
         <el-form-item label="来源依据" :error="errors.source">
           <el-input v-model="form.source" placeholder="政策文件名称、文号或链接" data-test="entry-source"/>
         </el-form-item>
-        <el-form-item label="政策日期" :error="errors.source_date" label-width="80px">
-          <el-date-picker v-model="form.source_date" type="date" value-format="YYYY-MM-DD" style="width: 100%" placeholder="政策生效日" data-test="entry-source-date"/>
+        <el-form-item label="政策日期" :error="errors.source_date" label-width="80px" data-test="entry-source-date">
+          <el-date-picker v-model="form.source_date" type="date" value-format="YYYY-MM-DD" style="width: 100%" placeholder="政策生效日"/>
         </el-form-item>
       </div>
       <el-form-item>
@@ -169,7 +170,7 @@ export const EntryDrawer = {
     const title = computed(() => (!props.entryId ? "新建知识条目" : editing.value ? `编辑：${entry.value?.title || ""}`
       : entry.value?.title || "知识条目"));
     const state = computed(() => STATES[entry.value?.state] || { label: entry.value?.state, type: "info" });
-    const versions = computed(() => [...(entry.value?.versions || [])].reverse());
+    const versions = computed(() => entry.value?.versions || []);  // newest first
     // Where the entry (or its edit waiting to be published) is in its life cycle, and what this role may do now.
     const stage = computed(() => (entry.value?.pending ? entry.value.pending.state : entry.value?.state));
     const own = computed(() => (entry.value?.pending ? entry.value.pending.edited_by : entry.value?.edited_by) === me.username);

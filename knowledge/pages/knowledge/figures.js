@@ -40,9 +40,9 @@ function bars(labels, series, { percent = false, horizontal = true } = {}) {
   return {
     tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
     legend: series.length > 1 ? { top: 0 } : undefined,
-    grid: { left: 8, right: 24, top: series.length > 1 ? 32 : 12, bottom: 8, containLabel: true },
+    grid: { left: 8, right: 48, top: series.length > 1 ? 32 : 12, bottom: 8, containLabel: true },
     xAxis: horizontal ? value : category, yAxis: horizontal ? { ...category, inverse: true } : value,
-    series,
+    series: series.map((s) => ({ barMaxWidth: 26, ...s })),
   };
 }
 
@@ -54,7 +54,8 @@ export const Figures = {
   <div data-test="figures">
     <div class="toolbar">
       <el-date-picker v-model="range" type="daterange" value-format="YYYY-MM-DD" range-separator="至"
-                      start-placeholder="开始日期" end-placeholder="结束日期" @change="load" data-test="figures-range"/>
+                      start-placeholder="开始日期" end-placeholder="结束日期" @change="load" style="max-width: 300px"
+                      data-test="figures-range"/>
       <el-button @click="load">刷新</el-button>
       <span class="grow"></span>
       <el-tag v-if="data" type="danger" effect="plain" size="large" data-test="gaps-open">待处理查无 {{ data.gaps_open }} 条</el-tag>
@@ -62,7 +63,7 @@ export const Figures = {
     <div v-if="data" class="figure-grid" v-loading="loading">
       <el-card shadow="never" class="wide">
         <template #header>各部门条目与更新情况</template>
-        <chart :option="byDepartment" :height="Math.max(200, data.by_department.length * 34 + 60)"/>
+        <chart :option="byDepartment" :height="Math.max(140, data.by_department.length * 34 + 70)"/>
         <el-table :data="data.by_department" size="small" border data-test="figures-departments">
           <el-table-column prop="department" label="部门" min-width="180"/>
           <el-table-column v-for="s in order" :key="s" :label="states[s].label" width="80"><template #default="{ row }">{{ row[s] || 0 }}</template></el-table-column>
@@ -72,7 +73,7 @@ export const Figures = {
       </el-card>
       <el-card shadow="never">
         <template #header>直接答复率 · 按坐席</template>
-        <chart v-if="data.direct_answer.by_agent.length" :option="byAgent"/>
+        <chart v-if="data.direct_answer.by_agent.length" :option="byAgent" :height="chartHeight(data.direct_answer.by_agent)"/>
         <el-empty v-else description="本期暂无来电" :image-size="60"/>
         <el-table :data="data.direct_answer.by_agent" size="small" data-test="figures-agents">
           <el-table-column label="坐席"><template #default="{ row }">{{ row.name ? row.name + ' ' : '' }}{{ row.agent }}</template></el-table-column>
@@ -83,12 +84,12 @@ export const Figures = {
       </el-card>
       <el-card shadow="never">
         <template #header>直接答复率 · 按热线</template>
-        <chart v-if="data.direct_answer.by_line.length" :option="byLine"/>
+        <chart v-if="data.direct_answer.by_line.length" :option="byLine" :height="chartHeight(data.direct_answer.by_line)"/>
         <el-empty v-else description="本期暂无来电" :image-size="60"/>
       </el-card>
       <el-card shadow="never">
         <template #header>最常用条目</template>
-        <chart v-if="data.most_used.length" :option="mostUsed"/>
+        <chart v-if="data.most_used.length" :option="mostUsed" :height="chartHeight(data.most_used)"/>
         <el-empty v-else description="本期暂无使用记录" :image-size="60"/>
       </el-card>
       <el-card shadow="never">
@@ -136,7 +137,8 @@ export const Figures = {
     const mostUsed = computed(() => bars(data.value.most_used.map((r) => r.title), [{
       name: "使用次数", type: "bar", itemStyle: { color: "#67c23a" }, label: { show: true, position: "right" },
       data: data.value.most_used.map((r) => r.uses) }]));
+    const chartHeight = (rows) => Math.min(420, Math.max(120, rows.length * 32 + 50));
     onMounted(load);
-    return { data, loading, range, order: ORDER, states: STATES, byDepartment, byAgent, byLine, mostUsed, rate, load };
+    return { chartHeight, data, loading, range, order: ORDER, states: STATES, byDepartment, byAgent, byLine, mostUsed, rate, load };
   },
 };

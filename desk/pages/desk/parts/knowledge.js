@@ -152,7 +152,7 @@ export const KnowledgePanel = {
     </div>
     <div class="kb-list">
       <template v-if="kb.searched">
-        <result v-for="r in kb.results" :key="r.id" :entry="r" :query="kb.searched" :terms="r.terms || r.keywords || []"/>
+        <result v-for="r in kb.results" :key="r.id" :entry="r" :query="kb.searched" :terms="r.terms || []"/>
       </template>
       <template v-else>
         <result v-for="r in kb.suggestions.results" :key="r.id" :entry="r" query="" suggested/>
