@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Page, expect
+from playwright.async_api import FilePayload, Page, expect
 from sqlalchemy import select
 
 from acd.directory.service import AgentDirectory
@@ -36,6 +36,7 @@ CITIZEN = "13800138091"
 TITLE = "住房公积金提取办理"
 ANSWER = ("职工离职、退休、购房或租房时可申请提取住房公积金：携带本人身份证和银行卡到公积金中心任一网点办理，"
           "或通过公积金中心网上服务大厅线上申请，审核通过后3个工作日内到账。")
+PRINTED = "住房公积金缴存证明打印"
 GAP_QUESTION = "公积金贷款能不能转到外地"
 VIEW = {"width": 1440, "height": 960}
 
@@ -95,6 +96,18 @@ async def draft_entry(page: Page) -> str:
     return number.group(1)
 
 
+def sheet(*rows: tuple[str, ...]) -> bytes:
+    """A CSV file as a spreadsheet program saves it (UTF-8 with BOM), with the import's columns."""
+    head = ("标题", "问题", "答复口径", "部门", "分类", "区域", "关键词", "生效日期", "失效日期", "来源")
+    return ("\ufeff" + "\r\n".join(",".join(row) for row in (head, *rows)) + "\r\n").encode()
+
+
+async def import_file(page: Page, name: str, content: bytes) -> None:
+    payload: FilePayload = {"name": name, "mimeType": "text/csv", "buffer": content}
+    await page.set_input_files("[data-test=import-file]", files=[payload])
+    await page.click("[data-test=import-send]")
+
+
 async def test_an_entry_drafted_checked_published_and_used_to_answer_a_real_call(
         stack: Stack, world_caller: WorldCaller) -> None:
     assert stack.acd is not None and stack.sessions is not None
@@ -106,6 +119,20 @@ async def test_an_entry_drafted_checked_published_and_used_to_answer_a_real_call
         await expect(editor.locator("[data-test=me]")).to_contain_text(f"赵编辑（知识编辑 · {CENTRE}）")
         await expect(editor.locator("[data-test=nav-knowledge]")).to_have_class("active")
         await screenshot(editor, TEST, "01-editor-signed-in")
+
+        # a bulk import is checked as a whole: a bad row refuses the file, then the corrected file is drafts
+        good = (PRINTED, "缴存证明在哪里打印", "可在公积金中心网上服务大厅自助打印，或到任一网点柜台打印。", CENTRE,
+                "", "全市", "缴存证明", "2026-01-01", "2027-12-31", "公积金中心服务指南")
+        await editor.click("[data-test=import]")
+        await import_file(editor, "知识条目.csv", sheet(good, ("公积金贷款额度", "公积金能贷多少", "", CENTRE, "",
+                                                         "全市", "", "2026-01-01", "2027-12-31", "")))
+        refused = editor.locator("[data-test=import-rows]")
+        await expect(refused).to_contain_text("答复口径")
+        await expect(editor.locator("[data-test=import-refused]")).to_contain_text("未导入任何条目")
+        await screenshot(editor, TEST, "01b-import-refused")
+        await import_file(editor, "知识条目.csv", sheet(good))
+        await expect(editor.get_by_text("已导入 1 条草稿")).to_be_visible()
+        await expect(editor.locator("[data-test=entries] tr").filter(has_text=PRINTED)).to_contain_text("草稿")
         entry = await draft_entry(editor)
         await expect(editor.locator("[data-test=entry-check]")).to_have_count(0)  # checking is the staff's
         await screenshot(editor, TEST, "03-draft-saved")
