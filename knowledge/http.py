@@ -340,11 +340,12 @@ async def bulk(request: web.Request, grant: Grant) -> web.Response:
 
 
 async def _call(request: web.Request, grant: Grant, call_id: str) -> CallView:
-    """The call, if the principal reaches it (as GET /api/calls/{id} decides)."""
+    """The call, if the principal reaches it (as GET /api/calls/{id} decides: an agent's own, a supervisor's
+    team's); a call out of reach looks like none (404, noted on the audit row)."""
     grant.resource = f"calls/{call_id}"
     call = await request.app[PARTS].records.get(call_id)
     if call is None or not grant.covers_agent(call.agent):
-        grant.require(call is None and grant.agents_in_reach() is None, "not a call of yours")
+        grant.note(out_of_reach=call is not None)
         raise NotFound(f"no call {call_id}", error_id="call_not_found")
     return call
 

@@ -11,8 +11,10 @@ import re
 import zipfile
 from datetime import date, datetime
 from typing import Any
+from xml.etree import ElementTree
 
 from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 from pydantic import ValidationError
 
 from hotline.core.errors import BadRequest, Invalid
@@ -64,15 +66,17 @@ def read_csv(raw: bytes) -> list[list[str]]:
 
 
 def read_xlsx(raw: bytes) -> list[list[str]]:
+    """The first sheet's rows as text (dates as ISO dates); 400 for anything that is not a workbook."""
     try:
         book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        try:
+            sheet = book.worksheets[0]
+            return [[_cell(c) for c in row] for row in sheet.iter_rows(values_only=True)]
+        finally:
+            book.close()
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, TypeError, AttributeError, IndexError,
+            OSError, EOFError, ElementTree.ParseError) as exc:
         raise BadRequest(f"not an XLSX workbook ({type(exc).__name__})", error_id="bad_file") from None
-    try:
-        sheet = book.worksheets[0]
-        return [[_cell(c) for c in row] for row in sheet.iter_rows(values_only=True)]
-    finally:
-        book.close()
 
 
 def _category(value: str, catalogue: Catalogue) -> str | None:

@@ -44,6 +44,7 @@ from hotline.core.web.pages import routes as page_routes
 from hotline.core.web.policy import Scope
 from hotline.core.web.routes import Route
 from hotline.core.web.tokens import ApiTokens
+from knowledge import http as knowledge_http
 from recordings import http as recordings_http
 from tests.app.test_access_table import all_routes
 from tests.core.accounts.serving import CHEAP, redis_server
@@ -64,10 +65,10 @@ from tickets import http as tickets_http
 _PARAM = re.compile(r"\{(\w+)(?::[^}]+)?\}")
 OTHER_TEAMS = {"call_id": "c3", "agent": "8003", "ticket_id": "3", "recording_id": "3", "number": "13800000003",
                "kind": "vip", "message_id": "1", "campaign_id": "1", "token_id": str(SPARE_TOKEN),
-               "user_id": str(USER_8003), "callback_id": "1"}
+               "user_id": str(USER_8003), "callback_id": "1", "entry_id": "1", "gap_id": "1"}
 MISSING = {"call_id": "c404", "agent": "8999", "ticket_id": "999", "recording_id": "999", "number": "13900000404",
            "kind": "vip", "message_id": "999", "campaign_id": "999", "token_id": "999", "user_id": "999",
-           "callback_id": "999"}
+           "callback_id": "999", "entry_id": "999", "gap_id": "999"}
 OBJECTS = {"call_id", "agent", "ticket_id", "recording_id", "number", "user_id"}  # naming someone's object
 BODIES: dict[tuple[str, str], Any] = {  # a valid body, so that a refusal is about who asks, not what is sent
     ("POST", "/api/caller-lists"): {"number": "13800000009", "kind": "vip"},
@@ -98,6 +99,13 @@ BODIES: dict[tuple[str, str], Any] = {  # a valid body, so that a refusal is abo
                                                          "team": "一组", "skills": {"general": 2}}]},
     ("PATCH", "/api/directory/agents/{agent}"): {"name": "改名"},
     ("POST", "/api/directory/teams"): {"name": "三组"},
+    ("POST", "/api/knowledge/entries"): {"title": "医保转移", "questions": ["医保怎么转"], "answer": "线上办理。",
+                                         "department": "市医保局"},
+    ("PATCH", "/api/knowledge/entries/{entry_id}"): {"keywords": ["医保"]},
+    ("POST", "/api/knowledge/entries/{entry_id}/withdraw"): {"reason": "政策废止"},
+    ("POST", "/api/knowledge/uses"): {"call_id": "c3", "entry_id": 1},  # out of reach: 404, as if none
+    ("POST", "/api/knowledge/gaps"): {"call_id": "c3", "question": "电动车上牌"},
+    ("POST", "/api/knowledge/gaps/{gap_id}/close"): {"note": "已转交"},
 }
 ENDS_SESSION = {("DELETE", "/api/session"), ("POST", "/api/session/everywhere")}
 
@@ -228,7 +236,7 @@ async def test_every_route_as_every_role_answers_as_the_access_table_says(walk: 
 # --- generated requests: no 5xx for any role ---
 
 document = api_document([calls_http.table, acd_http.table, directory_http.table, tickets_http.table,
-                         callback_http.table, recordings_http.table, desk_http.table])
+                         callback_http.table, recordings_http.table, desk_http.table, knowledge_http.table])
 # (rotating tokens is left out: a generated id would revoke the principals' own tokens halfway)
 schema = schemathesis.openapi.from_dict(document).exclude(path_regex=r"^/api/tokens/")
 
