@@ -6,7 +6,7 @@ import asyncio
 import importlib
 import sys
 
-BENCHMARKS = ("agi", "ivr", "routing", "acd", "recordings", "revisit", "desk")
+BENCHMARKS = ("agi", "ivr", "routing", "acd", "recordings", "revisit", "desk", "kb")
 
 
 def main(argv: list[str]) -> int:

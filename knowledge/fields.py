@@ -31,10 +31,10 @@ class EntryFields(Body):
     keywords: Annotated[list[Keyword], Field(max_length=20)] = Field(default_factory=list)
     valid_from: date | None = None
     valid_until: date | None = None
-    review_by: date | None = Field(None, description="the next review; default valid_until or 180 days on")
+    review_by: date | None = Field(default=None, description="the next review; default valid_until or 180 days on")
     source: Annotated[str, Field(max_length=500, description="the source document (policy)")] = ""
-    source_date: date | None = Field(None, description="when the source document took effect")
-    phone: bool = Field(False, description="may be read to callers by the IVR")
+    source_date: date | None = Field(default=None, description="when the source document took effect")
+    phone: bool = Field(default=False, description="may be read to callers by the IVR")
 
     @field_validator("valid_until")
     @classmethod

@@ -1,6 +1,6 @@
 """Search as agents and citizens ask: the query's words (synonyms folded), each matched as the word, its
-pinyin (a homophone typo) or, for Latin letters, pinyin initials ("gjj"); entries with every word first,
-then with any, then by character bigrams (other typos). Ranked by match, freshness and how often agents
+pinyin (a homophone typo) or, for Latin letters, pinyin initials ("gjj"); entries with every word, else with
+all but one, else with any, else by character bigrams (other typos). Ranked by match, freshness and how often agents
 used the entry. Every search is logged (query, how many found, who, line) for the figures.
 """
 
@@ -59,18 +59,26 @@ class Search:
 
     async def hits(self, q: str, *, limit: int, category: str | None = None, today: date | None = None
                    ) -> list[Hit]:
-        """The best `CANDIDATES` (at least `limit`) entries for `q`: all words, else any, else bigrams."""
+        """The best `CANDIDATES` (at least `limit`) entries for `q`: with every word; else with all words but
+        one (a word no entry has, a typo); else with any word; else sharing character bigrams."""
+        await self.entries.known_words()
         day, want = today or china_today(), max(limit, CANDIDATES)
         asked = groups(q)
+        index = self.entries.index
         async with self.entries.sessions() as s:
-            found = await self.entries.index.find(s, asked, every=True, today=day, limit=want, category=category)
-            if len(found) < limit and len(asked) > 1:
-                seen = {h.entry_id for h in found}
-                found += [h for h in await self.entries.index.find(s, asked, every=False, today=day, limit=want,
-                                                                   category=category) if h.entry_id not in seen]
+            found = await index.find(s, asked, every=True, today=day, limit=want, category=category)
+            if not found and len(asked) > 2:
+                seen: set[int] = set()
+                for left_out in range(len(asked)):
+                    some = asked[:left_out] + asked[left_out + 1:]
+                    found += [h for h in await index.find(s, some, every=True, today=day, limit=want,
+                                                          category=category) if h.entry_id not in seen]
+                    seen |= {h.entry_id for h in found}
+                found.sort(key=lambda h: -h.match)
+            if not found and asked:
+                found = await index.find(s, asked, every=False, today=day, limit=want, category=category)
             if not found:
-                found = await self.entries.index.find(s, gram_groups(q), every=False, today=day, limit=want,
-                                                      category=category)
+                found = await index.find(s, gram_groups(q), every=False, today=day, limit=want, category=category)
         return found
 
     async def search(self, q: str, *, by: str, line: str | None = None, limit: int = 10,

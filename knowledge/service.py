@@ -23,8 +23,9 @@ from hotline.core.clock import CHINA, china_today, now
 from hotline.core.db.engine import SessionFactory
 from hotline.core.errors import Conflict, Forbidden, Invalid, NotFound
 from hotline.core.web.bodies import field_errors
+from knowledge import words
 from knowledge.fields import CONTENT, EntryFields, EntryPatch, check_category, jsonable
-from knowledge.index import SearchIndex, document, index_for
+from knowledge.index import Document, SearchIndex, document, index_for
 from knowledge.models import KnowledgeEntry, KnowledgeVersion
 from tickets.catalogue import Catalogue
 
@@ -76,6 +77,7 @@ class Entries:
         self.sessions, self.catalogue = sessions, catalogue
         bind = sessions.kw.get("bind")
         self.index = index or index_for(bind.dialect.name if bind is not None else "sqlite")
+        self._taught = False
 
     # --- reading ---
 
@@ -237,10 +239,26 @@ class Entries:
             await self.index.put(s, row.id, self.document(row))
         return self.to_json(row)
 
-    def document(self, row: KnowledgeEntry) -> Any:
+    def document(self, row: KnowledgeEntry) -> Document:
         category = self.catalogue.get(row.category) if row.category else None
-        extra = [*(category.path[-2:] if category else ()), row.region]
-        return document(row.title, list(row.questions), list(row.keywords), [e for e in extra if e])
+        extra = [e for e in (*(category.path[-2:] if category else ()), row.region) if e]
+        words.SEGMENTER.add_words([row.department, *row.keywords, *extra])
+        return document(row.title, list(row.questions), list(row.keywords), extra)
+
+    async def known_words(self) -> None:
+        """Teach the segmenter the catalogue's names and the published entries' departments, regions and
+        keywords (once a process, before the first search)."""
+        if self._taught:
+            return
+        self._taught = True
+        words.SEGMENTER.add_words(c.name for c in self.catalogue.all())
+        async with self.sessions() as s:
+            rows = (await s.execute(select(KnowledgeEntry.department, KnowledgeEntry.region, KnowledgeEntry.keywords)
+                                    .where(KnowledgeEntry.state == "published"))).all()
+        said: set[str] = set()
+        for department, region, keywords in rows:
+            said.update((department, region, *keywords))
+        words.SEGMENTER.add_words(said)
 
     async def withdraw(self, entry_id: int, reason: str, by: str, reach: Reach) -> dict[str, Any]:
         async with self.sessions.begin() as s:

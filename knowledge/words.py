@@ -8,7 +8,7 @@ import logging
 import re
 import threading
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import yaml
@@ -99,11 +99,18 @@ def index_terms(text: str) -> list[str]:
     return list(seen)
 
 
+@lru_cache(maxsize=65536)
+def _syllable(char: str) -> str:
+    return lazy_pinyin(char)[0]
+
+
 def syllables(text: str) -> list[str]:
-    """The pinyin syllable of each Chinese character of `text`, in order (others dropped)."""
-    return lazy_pinyin("".join(HAN.findall(text)))
+    """The pinyin syllable of each Chinese character of `text`, in order (others dropped); character by
+    character, the same for entries and queries, so a homophone typo meets the word it stands for."""
+    return [_syllable(ch) for ch in HAN.findall(text)]
 
 
+@lru_cache(maxsize=65536)
 def initials(word: str) -> str:
     """The pinyin initials of a Chinese word: 公积金 → gjj."""
     return "".join(p[0] for p in lazy_pinyin(word, style=Style.FIRST_LETTER) if p) if HAN.search(word) else ""

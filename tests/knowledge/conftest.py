@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
+from sqlalchemy import text
 
 from hotline.core.db.engine import SessionFactory
 from knowledge.fields import EntryFields
@@ -35,10 +36,23 @@ async def published(entries: Entries, **over: Any) -> int:
     return int(entry["id"])
 
 
-@pytest.fixture(params=BOTH_DATABASES)
-async def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SessionFactory]:
-    async with migrated_sessions(request.param, tmp_path) as made:
+@pytest_asyncio.fixture(scope="module", loop_scope="module", params=BOTH_DATABASES)
+async def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+                   ) -> AsyncIterator[SessionFactory]:
+    """One database (a PostgreSQL server) per module; see `sessions`."""
+    async with migrated_sessions(request.param, tmp_path_factory.mktemp("knowledge")) as made:
         yield made
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def sessions(database: SessionFactory) -> AsyncIterator[SessionFactory]:
+    """The module's database, its knowledge tables emptied after each test."""
+    yield database
+    async with database.begin() as s:
+        index = "knowledge_fts" if s.get_bind().dialect.name == "sqlite" else "knowledge_index"
+        for table in ("knowledge_uses", "knowledge_gaps", "knowledge_versions", "knowledge_searches", index,
+                      "knowledge_entries"):
+            await s.execute(text(f"DELETE FROM {table}"))
 
 
 @pytest.fixture

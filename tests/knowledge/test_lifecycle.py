@@ -14,7 +14,7 @@ from knowledge.search import Search
 from knowledge.service import Entries, Reach
 from tests.knowledge.conftest import ALL, fields, published
 
-pytestmark = pytest.mark.asyncio
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
 async def _found(search: Search, q: str) -> list[int]:

@@ -12,7 +12,7 @@ from knowledge.search import Search
 from knowledge.service import Entries
 from tests.knowledge.conftest import ALL, fields, published
 
-pytestmark = pytest.mark.asyncio
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 OTHERS = (
     {"title": "社会保险卡补办", "questions": ["社会保险卡丢失了如何补办"], "keywords": ["社保卡"],
