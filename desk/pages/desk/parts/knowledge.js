@@ -22,7 +22,6 @@ const kb = reactive({
   used: {},  // call id → {entry id: true}
   gaps: {},  // call id → [question…] sent as 知识库查无
 });
-window.hotlineKnowledge = kb;  // tests read what the panel holds
 
 let timer = null;
 let asked = 0;
