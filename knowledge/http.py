@@ -407,6 +407,18 @@ async def public(request: web.Request, grant: Grant) -> web.Response:
         for r in found.results]})
 
 
+class CategoriesOut(BaseModel):
+    categories: list[dict[str, Any]] = Field(description="the ticket catalogue as a tree: {value: code, label, "
+                                                         "children?}")
+
+
+@table.get("/api/knowledge/categories", summary="the ticket catalogue's categories, for an entry's category picker",
+           response=CategoriesOut)
+@guarded("knowledge.list")
+async def categories(request: web.Request, grant: Grant) -> web.Response:
+    return web.json_response({"categories": request.app[PARTS].entries.catalogue.tree()})
+
+
 def routes(parts: KnowledgeParts) -> RouteTable:
     table.provide(PARTS, parts)
     return table

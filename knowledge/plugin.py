@@ -1,4 +1,4 @@
-"""The knowledge base's tables, routes and workers."""
+"""The knowledge base's tables, routes, workers and pages."""
 
 from __future__ import annotations
 
@@ -26,9 +26,13 @@ def parts(deps: Deps) -> http.KnowledgeParts:
                                CallKnowledge(deps.sessions), CallRecords(deps.sessions), Figures(deps.sessions))
 
 
+PAGES = Path(__file__).parent / "pages"
+
+
 async def load(deps: Deps) -> Brought:
     knowledge = parts(deps)
-    return Brought(routes=[http.routes(knowledge)], workers=[ExpiringEntries(knowledge.entries)])
+    return Brought(routes=[http.routes(knowledge)], workers=[ExpiringEntries(knowledge.entries)],
+                   pages={"knowledge": PAGES / "knowledge"})  # 知识库管理
 
 
 plugin = Plugin("knowledge", load, migrations=Path(__file__).parent / "migrations")
