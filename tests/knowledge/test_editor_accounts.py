@@ -1,4 +1,4 @@
-"""A department's knowledge editor is a person with an account (migration 0026, knowledge base): on SQLite and PostgreSQL the
+"""A department's knowledge editor is a person with an account (migration 0026): on SQLite and PostgreSQL the
 users' table takes the role `editor`, with their department as the team, and still refuses roles it does not
 know."""
 
