@@ -37,8 +37,10 @@ FAST = """revisit:
   max_concurrent: 16
   yield_waiting: 1
   skill: revisit
-  ring_timeout_s: 6
+  ring_timeout_s: 10
 """
+# (ring_timeout_s: the carrier's SIT and 空号 announcement take about 5 s before its cause 1; with 6 s a loaded
+# machine sometimes hung up first, heard only the SIT and concluded 停机 instead, calling the number again)
 
 # What each petitioner does. Keys follow each prompt once it starts ("noise"); barge-in ends the prompt.
 ANSWERS = "script:noise/dtmf:1/noise/dtmf:1/noise/dtmf:1/noise/dtmf:2/wait:12"

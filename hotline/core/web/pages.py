@@ -8,7 +8,8 @@ this origin and that map (by its hash) only. The files themselves are public (th
 API call they make is authenticated.
 
 A page folder need not carry its HTML: `page.json` names each HTML file's title, script and style
-(`{"index.html": {"title": "坐席工作台", "script": "desk.js", "style": "desk.css", "audio": true}}`) and the
+(`{"index.html": {"title": "坐席工作台", "script": "desk.js", "style": "desk.css", "audio": true}}`; `style` may
+be a list) and the
 service writes the one shell they all share (`shell`): the Element Plus and common styles, the import map,
 one `#app` to mount on, and with `audio` the `<audio id="remote-audio">` a page phone plays the caller into.
 """
@@ -98,9 +99,9 @@ def _inside(root: Path, relative: str) -> Path:
     return path
 
 
-def shell(title: str, script: str, style: str | None = None, *, audio: bool = False) -> str:
-    """The HTML every page shares, for one page's title, module script and style (see the module's docstring)."""
-    own_style = f'\n  <link rel="stylesheet" href="{style}">' if style else ""
+def shell(title: str, script: str, styles: tuple[str, ...] = (), *, audio: bool = False) -> str:
+    """The HTML every page shares, for one page's title, module script and styles (see the module's docstring)."""
+    own_style = "".join(f'\n  <link rel="stylesheet" href="{style}">' for style in styles)
     player = '\n  <audio id="remote-audio" autoplay></audio>' if audio else ""
     return f"""<!doctype html>
 <html lang="zh-CN">
@@ -127,7 +128,9 @@ def _html(folder: Path, relative: str) -> str:
     if "/" not in relative and not own.is_file() and (folder / SHELLS).is_file():
         spec = json.loads((folder / SHELLS).read_text(encoding="utf-8")).get(relative)
         if isinstance(spec, dict):
-            return shell(str(spec["title"]), str(spec["script"]), spec.get("style"), audio=bool(spec.get("audio")))
+            style = spec.get("style") or ()
+            styles = (style,) if isinstance(style, str) else tuple(str(s) for s in style)
+            return shell(str(spec["title"]), str(spec["script"]), styles, audio=bool(spec.get("audio")))
     return _inside(folder, relative).read_text(encoding="utf-8")
 
 

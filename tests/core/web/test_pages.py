@@ -78,7 +78,8 @@ async def test_a_folder_with_page_json_gets_the_shared_shell(tmp_path: Path) -> 
     page.mkdir()
     (page / "page.json").write_text('{"index.html": {"title": "实时监控", "script": "/board/board.js"}, '
                                     '"print.html": {"title": "月报", "script": "/board/print.js", '
-                                    '"style": "/board/print.css", "audio": true}}', encoding="utf-8")
+                                    '"style": ["/board/board.css", "/board/print.css"], "audio": true}}',
+                                    encoding="utf-8")
     app = web.Application()
     for path, handler in routes(Pages({"board": page})):
         app.router.add_get(path, handler)
@@ -88,5 +89,6 @@ async def test_a_folder_with_page_json_gets_the_shared_shell(tmp_path: Path) -> 
         assert '<script type="module" src="/board/board.js"></script>' in html and "remote-audio" not in html
         assert '<link rel="stylesheet" href="/common/base.css">' in html and 'id="app"' in html
         printed = await (await client.get("/board/print.html")).text()
-        assert 'href="/board/print.css"' in printed and '<audio id="remote-audio" autoplay></audio>' in printed
+        assert printed.index('href="/board/board.css"') < printed.index('href="/board/print.css"')
+        assert '<audio id="remote-audio" autoplay></audio>' in printed
         assert (await client.get("/board/other.html")).status == 404
