@@ -144,7 +144,7 @@ async def test_hang_ups_during_the_greeting_and_in_the_queue_keep_the_record(sta
     assert early.record.ended_at is not None and early.record.hangup_cause
     waited = await world_caller.call("12345", "13500135008", script="wait:18")  # greeting, hint, first offer
     assert waited.record is not None and waited.record.sip_call_id is not None
-    record = waited.record
+    record: CallView | None = waited.record
     for _ in range(50):  # the record's end and the queue's hang-up (AMI) are written by two writers
         if record is not None and record.outcome != "queued":
             break
