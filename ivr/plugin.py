@@ -20,12 +20,14 @@ from ivr.announcements.service import Announcements
 from ivr.catalogue import register as register_prompts
 from ivr.flows.agent_codes import AgentCodeFlow
 from ivr.flows.inbound import InboundFlow
+from ivr.flows.knowledge import PhoneKnowledge
 from ivr.flows.position import PositionFlow, expand_position_prompts
 from ivr.flows.rating import RatingFlow
 from ivr.flows.requeue import RequeueFlow
 from ivr.flows.self_service import SelfService
 from ivr.flows.silent import SilentCallerFlow
 from ivr.flows.voice_message import VoiceMessages
+from knowledge.suggest import Suggestions
 from tickets.service import Tickets
 
 PAGES = Path(__file__).parent / "pages"
@@ -34,6 +36,16 @@ PAGES = Path(__file__).parent / "pages"
 def inbound_lines(plan: Dialplan) -> dict[str, str]:
     """The dialplan's inbound numbers with the names a supervisor knows them by."""
     return {n.number: n.department or plan.centre.name for n in plan.numbers}
+
+
+def phone_knowledge(deps: Deps, sounds: str) -> PhoneKnowledge | None:
+    """Key 3 while waiting: the knowledge base's phone entries, synthesised into their own folder."""
+    entries = deps.find(Suggestions)
+    if entries is None:
+        return None
+    folder = deps.data.inner_of("knowledge")
+    return PhoneKnowledge(deps.get(CallRecords), sounds, entries,
+                          AnnouncementAudio(deps.renderer, deps.data.host(folder), folder))
 
 
 async def load(deps: Deps) -> Brought:
@@ -51,7 +63,8 @@ async def load(deps: Deps) -> Brought:
     requests = deps.get(CallbackRequests)
     messages = VoiceMessages(calls, sounds, acd, requests, dialplan.queue,
                              data.inner_of("recordings") + "/messages", data.host)
-    offer = SelfService(calls, sounds, deps.get(Tickets), requests, acd, deps.get(DialOutGuard).policy) \
+    offer = SelfService(calls, sounds, deps.get(Tickets), requests, acd, deps.get(DialOutGuard).policy,
+                        phone_knowledge(deps, sounds), frozenset(n.number for n in dialplan.numbers if n.knowledge)) \
         if dialplan.queue.self_service else None
     folder = data.inner_of("announcements")
     announcements = deps.publish(Announcements(deps.sessions, AnnouncementAudio(deps.renderer, data.host(folder),

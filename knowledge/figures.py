@@ -99,19 +99,22 @@ class Figures:
         return [{"id": i, "title": t, "department": d, "uses": c} for i, t, d, c in await s.execute(query)]
 
     async def _direct(self, s: Any, reach: Reach, since: Any, until: Any) -> dict[str, Any]:
-        """Per agent and per line: answered calls, and those answered from an entry (agents' figures are not
-        a department editor's: empty for them)."""
+        """Per agent and per line: answered calls (by the record's last agent), and those answered from an entry
+        (by the agent who marked it); agents' figures are not a department editor's: empty for them."""
         if reach.department is not None:
             return {"by_agent": [], "by_line": []}
         out: dict[str, Any] = {}
-        for key, column in (("agent", CallRecord.agent), ("line", CallRecord.dialled)):
+        for key, column, used_by in (("agent", CallRecord.agent, KnowledgeUse.agent),
+                                     ("line", CallRecord.dialled, CallRecord.dialled)):
             calls = dict((await s.execute(select(column, func.count()).where(
                 CallRecord.agent.is_not(None), CallRecord.answered_at.is_not(None),
                 CallRecord.started_at >= since, CallRecord.started_at < until).group_by(column))).all())
-            direct = dict((await s.execute(select(column, func.count(distinct(KnowledgeUse.call_id)))
+            # the agent who marked the entry (a call transferred on keeps its last agent in the record)
+            direct = dict((await s.execute(select(used_by, func.count(distinct(KnowledgeUse.call_id)))
+                                           .select_from(CallRecord)
                                            .join(KnowledgeUse, KnowledgeUse.call_id == CallRecord.call_id)
                                            .where(CallRecord.started_at >= since, CallRecord.started_at < until)
-                                           .group_by(column))).all())
+                                           .group_by(used_by))).all())
             out[f"by_{key}"] = [{key: k, "calls": max(calls.get(k, 0), direct.get(k, 0)), "direct": direct.get(k, 0),
                                  "rate": _rate(direct.get(k, 0), max(calls.get(k, 0), direct.get(k, 0)))}
                                 for k in sorted(set(calls) | set(direct), key=str) if k is not None]

@@ -22,7 +22,7 @@ def parts(deps: Deps) -> http.KnowledgeParts:
     tickets = deps.find(Tickets)
     entries = deps.publish(Entries(deps.sessions, tickets.catalogue if tickets else Catalogue.shipped()))
     search = deps.publish(Search(entries))
-    return http.KnowledgeParts(entries, search, Suggestions(search, deps.find(Dialplan)),
+    return http.KnowledgeParts(entries, search, deps.publish(Suggestions(search, deps.find(Dialplan))),
                                CallKnowledge(deps.sessions), CallRecords(deps.sessions), Figures(deps.sessions))
 
 

@@ -1,16 +1,25 @@
 """Suggestions from the caller's line: a merged number (dialplans/hotline.yaml `department:`) → that
-department's most used published, valid entries."""
+department's most used published, valid entries; and the entries the IVR may read to that line's callers."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 
 from dialplans.model import Dialplan
 from hotline.core.clock import china_today
 from knowledge.models import KnowledgeEntry
 from knowledge.search import Search
+
+
+def shown_today(*where: ColumnElement[bool]) -> Any:
+    """Published entries valid today, most used first."""
+    today = china_today()
+    return (select(KnowledgeEntry).where(
+        *where, KnowledgeEntry.state == "published", KnowledgeEntry.valid_from <= today,
+        or_(KnowledgeEntry.valid_until.is_(None), KnowledgeEntry.valid_until >= today))
+        .order_by(KnowledgeEntry.uses.desc(), KnowledgeEntry.id.desc()))
 
 
 class Suggestions:
@@ -25,11 +34,16 @@ class Suggestions:
         department = self.department(line)
         if department is None:
             return None, []
-        today = china_today()
         async with self.search.entries.sessions() as s:
-            rows = (await s.scalars(select(KnowledgeEntry).where(
-                KnowledgeEntry.department == department, KnowledgeEntry.state == "published",
-                KnowledgeEntry.valid_from <= today,
-                or_(KnowledgeEntry.valid_until.is_(None), KnowledgeEntry.valid_until >= today))
-                .order_by(KnowledgeEntry.uses.desc(), KnowledgeEntry.id.desc()).limit(limit))).all()
+            rows = (await s.scalars(shown_today(KnowledgeEntry.department == department).limit(limit))).all()
         return department, [self.search.result(r, 0.0, "") for r in rows]
+
+    async def for_phone(self, line: str, limit: int) -> list[KnowledgeEntry]:
+        """Entries marked for the phone, for callers of `line`: its department's, or (the main number, a line
+        without a department) every department's; most used first."""
+        department = self.department(line)
+        where: list[ColumnElement[bool]] = [KnowledgeEntry.phone.is_(True)]
+        if department is not None:
+            where.append(KnowledgeEntry.department == department)
+        async with self.search.entries.sessions() as s:
+            return list((await s.scalars(shown_today(*where).limit(limit))).all())

@@ -231,5 +231,10 @@ async def test_an_entry_drafted_checked_published_and_used_to_answer_a_real_call
         await taken_by(stack, await call.answered(), "8003")
         await screenshot(desk, TEST, "13-transferred")
         await call.hangup()
+        # the direct answer stays 王芳's after the expert took the call on
+        response = await staff.request.get(f"{base(stack)}/api/knowledge/figures")
+        assert response.ok, await response.text()
+        by_agent = {row["agent"]: row for row in (await response.json())["direct_answer"]["by_agent"]}
+        assert by_agent["8001"]["direct"] == 1 and by_agent.get("8003", {}).get("direct", 0) == 0, by_agent
 
     assert not errors, errors
