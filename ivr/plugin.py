@@ -38,14 +38,15 @@ def inbound_lines(plan: Dialplan) -> dict[str, str]:
     return {n.number: n.department or plan.centre.name for n in plan.numbers}
 
 
-def phone_knowledge(deps: Deps, sounds: str) -> PhoneKnowledge | None:
-    """Key 3 while waiting: the knowledge base's phone entries, synthesised into their own folder."""
+def phone_knowledge(deps: Deps, sounds: str, announcements: Announcements) -> PhoneKnowledge | None:
+    """Key 3 while waiting: the knowledge base's phone entries (those announcements point to first),
+    synthesised into their own folder."""
     entries = deps.find(Suggestions)
     if entries is None:
         return None
     folder = deps.data.inner_of("knowledge")
     return PhoneKnowledge(deps.get(CallRecords), sounds, entries,
-                          AnnouncementAudio(deps.renderer, deps.data.host(folder), folder))
+                          AnnouncementAudio(deps.renderer, deps.data.host(folder), folder), announcements.active)
 
 
 async def load(deps: Deps) -> Brought:
@@ -63,12 +64,14 @@ async def load(deps: Deps) -> Brought:
     requests = deps.get(CallbackRequests)
     messages = VoiceMessages(calls, sounds, acd, requests, dialplan.queue,
                              data.inner_of("recordings") + "/messages", data.host)
-    offer = SelfService(calls, sounds, deps.get(Tickets), requests, acd, deps.get(DialOutGuard).policy,
-                        phone_knowledge(deps, sounds), frozenset(n.number for n in dialplan.numbers if n.knowledge)) \
-        if dialplan.queue.self_service else None
     folder = data.inner_of("announcements")
     announcements = deps.publish(Announcements(deps.sessions, AnnouncementAudio(deps.renderer, data.host(folder),
-                                                                                folder), inbound_lines(dialplan)))
+                                                                                folder), inbound_lines(dialplan),
+                                               entries=deps.find(Suggestions)))
+    offer = SelfService(calls, sounds, deps.get(Tickets), requests, acd, deps.get(DialOutGuard).policy,
+                        phone_knowledge(deps, sounds, announcements),
+                        frozenset(n.number for n in dialplan.numbers if n.knowledge)) \
+        if dialplan.queue.self_service else None
     flows: dict[str, Flow] = {
         "ivr/inbound": InboundFlow(calls, sounds, dialplan, acd, deps.get(CallerLists), messages,
                                      deps.get(EmergencyFlags), announcements.active),

@@ -133,5 +133,23 @@ def _row(cells: dict[str, str], number: int, catalogue: Catalogue, reach: Reach,
     except ValidationError as exc:
         for e in exc.errors():
             name = str(e["loc"][0]) if e["loc"] else ""
-            problems.append({"row": number, "field": FIELD_HEADERS.get(name, name), "message": e["msg"]})
+            problems.append({"row": number, "field": FIELD_HEADERS.get(name, name), "message": said(e)})
     return problems
+
+
+def said(error: Any) -> str:
+    """A validation error in the editors' words (pydantic's messages are English)."""
+    kind, ctx = error.get("type", ""), error.get("ctx") or {}
+    if kind == "missing":
+        return "必填"
+    if kind in ("string_too_short", "too_short"):
+        return "不能为空" if ctx.get("min_length") in (None, 1) else f"至少 {ctx['min_length']} 个"
+    if kind == "string_too_long":
+        return f"最多 {ctx.get('max_length')} 个字"
+    if kind == "too_long":
+        return f"最多 {ctx.get('max_length')} 项"
+    if kind.startswith("date") or kind.startswith("datetime"):
+        return "日期格式应为 YYYY-MM-DD（如 2026-07-01）"
+    if kind == "value_error":
+        return str(error.get("msg", "")).removeprefix("Value error, ")
+    return f"格式不对（{error.get('msg', kind)}）"

@@ -3,6 +3,7 @@ department's most used published, valid entries; and the entries the IVR may rea
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select
@@ -38,12 +39,22 @@ class Suggestions:
             rows = (await s.scalars(shown_today(KnowledgeEntry.department == department).limit(limit))).all()
         return department, [self.search.result(r, 0.0, "") for r in rows]
 
-    async def for_phone(self, line: str, limit: int) -> list[KnowledgeEntry]:
-        """Entries marked for the phone, for callers of `line`: its department's, or (the main number, a line
-        without a department) every department's; most used first."""
+    async def for_phone(self, line: str, limit: int, first: Sequence[int] = ()) -> list[KnowledgeEntry]:
+        """Entries marked for the phone, for callers of `line`: those in `first` (the line's announcements
+        point to them), then its department's, or (the main number, a line without a department) every
+        department's; most used first."""
         department = self.department(line)
-        where: list[ColumnElement[bool]] = [KnowledgeEntry.phone.is_(True)]
+        phone = KnowledgeEntry.phone.is_(True)
+        where: list[ColumnElement[bool]] = [phone, KnowledgeEntry.id.not_in(first)]
         if department is not None:
             where.append(KnowledgeEntry.department == department)
         async with self.search.entries.sessions() as s:
-            return list((await s.scalars(shown_today(*where).limit(limit))).all())
+            pointed = (await s.scalars(shown_today(phone, KnowledgeEntry.id.in_(first)))).all() if first else []
+            pointed = sorted(pointed, key=lambda e: list(first).index(e.id))
+            return [*pointed, *(await s.scalars(shown_today(*where).limit(limit)))][:limit]
+
+    async def published_title(self, entry_id: int) -> str | None:
+        """The title of published entry `entry_id` (what an announcement may point to)."""
+        async with self.search.entries.sessions() as s:
+            return await s.scalar(select(KnowledgeEntry.title).where(KnowledgeEntry.id == entry_id,
+                                                                     KnowledgeEntry.state == "published"))

@@ -1,6 +1,7 @@
 """The knowledge base on the phone (issue 20, R-KB-1 self-service): waiting callers of a number with
 `knowledge: true` hear key 3 in the self-service offer; it lists that line's published, valid entries marked
-for the phone (its department's; every department's on the main number), most used first, and reads the one
+for the phone (the entries the line's hot-issue announcements point to first, then its department's; every
+department's on the main number), most used first, and reads the one
 the caller picks. The list and the answers are synthesised from the entries' words (espeak-ng `cmn`, as the
 prompts) into files named by their words, so an edited answer is heard at once and an unchanged one is not
 synthesised twice. The caller keeps their place in the queue meanwhile; an agent who becomes free takes the
@@ -12,10 +13,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol
 
 from hotline.calls.records import CallRecords
 from hotline.core.asterisk.agi import AgiCall
+from ivr.announcements.active import Playing
 from ivr.announcements.audio import Sound
 
 log = logging.getLogger(__name__)
@@ -37,7 +40,11 @@ class PhoneEntry(Protocol):
 
 
 class PhoneEntries(Protocol):
-    async def for_phone(self, line: str, limit: int) -> Sequence[PhoneEntry]: ...
+    async def for_phone(self, line: str, limit: int, first: Sequence[int] = ()) -> Sequence[PhoneEntry]: ...
+
+
+class Pointed(Protocol):
+    async def for_line(self, line: str, now: datetime) -> Sequence[Playing]: ...
 
 
 class Speech(Protocol):
@@ -64,9 +71,12 @@ class PhoneKnowledge:
     sounds_dir: str
     entries: PhoneEntries
     speech: Speech
+    announcements: Pointed | None = None  # hot-issue announcements may point to an entry: it comes first
 
     async def __call__(self, call: AgiCall, call_id: str, line: str) -> None:
-        entries = await self.entries.for_phone(line, MAX_ENTRIES)
+        playing = await self.announcements.for_line(line, datetime.now(UTC)) if self.announcements else []
+        first = [p.entry_id for p in playing if p.entry_id is not None]
+        entries = await self.entries.for_phone(line, MAX_ENTRIES, first)
         await self.calls.step(call_id, "knowledge_menu", {"line": line, "entries": [e.id for e in entries]})
         if not entries:
             await call.stream_file(f"{self.sounds_dir}/knowledge_none")

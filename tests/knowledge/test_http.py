@@ -133,6 +133,8 @@ async def test_the_import_is_checked_as_a_whole(api: Api) -> None:
     status, body = await api.call("POST", "/api/knowledge/import", "rs", data=bad, content_type="text/csv")
     assert status == 422
     assert [(r["row"], r["field"]) for r in body["rows"]] == [(3, "标题"), (4, "部门"), (5, "分类"), (5, "生效日期")]
+    said = [r["message"] for r in body["rows"]]  # in the editors' words, not pydantic's English
+    assert said[0] in ("必填", "不能为空") and said[3].startswith("日期格式应为"), said
     async with api.sessions() as s:
         assert await s.scalar(select(func.count()).select_from(KnowledgeEntry)) == 0
     good = _csv("退休金认证,退休金怎么认证；养老金认证在哪里,通过手机APP人脸识别认证。,市人社局,养老机构,,养老金,"

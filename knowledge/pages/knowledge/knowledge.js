@@ -131,7 +131,12 @@ const KnowledgePage = {
       filters.state = "draft";
       await reload();
     }
-    onMounted(() => { reload(); reference(); });
+    onMounted(() => {
+      reload();
+      reference();
+      const linked = Number(new URLSearchParams(location.search).get("entry"));  // /knowledge/?entry=N (announcements)
+      if (linked > 0) open(linked);
+    });
     return { me, tab, entries, next, loading, importing, categories, departments, filters, drawer, canEdit,
              states: STATES, day, moment, reload, more, categoryOf, soon, open, openNew, fromGap, changed, imported };
   },
