@@ -71,8 +71,9 @@ async def pick_option(page: Page, select: str, text: str) -> None:
 
 
 async def fill_ticket(page: Page, kind: str, category: str, title: str, content: dict[str, str],
-                      name: str = "") -> None:
-    """Fill the open ticket: request type, category (a leaf), title, content fields, the petitioner's name."""
+                      name: str = "", region: str = "") -> None:
+    """Fill the open ticket: request type, category (a leaf), title, content fields, the petitioner's name, the
+    district (区县)."""
     form = ".ticket-form:visible"
     await pick_radio(page, "request-type", kind)
     await pick_category(page, form, category)
@@ -81,6 +82,9 @@ async def fill_ticket(page: Page, kind: str, category: str, title: str, content:
         await page.locator(field(form, f"content-{key}")).fill(text)
     if name:
         await page.locator(field(form, "petitioner-name")).fill(name)
+    if region:
+        await page.locator(f"{form} [data-test=region]").first.click()
+        await page.locator(".el-select-dropdown__item:visible").filter(has_text=region).first.click()
 
 
 async def submitted(page: Page) -> str:

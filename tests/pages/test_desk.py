@@ -105,7 +105,7 @@ async def test_an_agent_takes_a_call_writes_two_tickets_and_transfers_it_to_an_e
         await page.click("[data-test=new-ticket]")
         await fill_ticket(page, "投诉", "普通护照", "窗口办理护照排队过长", {
             "description": "出入境窗口排队超过两小时", "occurred_at": "本周一上午", "location": "市民服务中心三楼",
-            "subject": "出入境管理窗口"}, name="张先生")
+            "subject": "出入境管理窗口"}, name="张先生", region="朝阳区")
         await page.wait_for_timeout(300)
         await page.reload()
         await expect(page.locator("[data-test=pop-number]")).to_have_text(CITIZEN, timeout=15_000)
@@ -140,10 +140,11 @@ async def test_an_agent_takes_a_call_writes_two_tickets_and_transfers_it_to_an_e
         await call.hangup()
 
     async with stack.sessions() as s:
-        rows = (await s.execute(select(Ticket.number, Ticket.status, Ticket.created_by).join(
+        rows = (await s.execute(select(Ticket.number, Ticket.status, Ticket.created_by, Ticket.region).join(
             TicketCall, TicketCall.ticket_id == Ticket.id).where(TicketCall.call_id == call_id))).all()
-    assert sorted((number, by) for number, _, by in rows) == sorted([(first, "8001"), (second, "8001")]), rows
-    assert all(status in ("submitted", "received") for _, status, _ in rows), rows  # the case system may have it
+    assert sorted((number, by, region) for number, _, by, region in rows) == sorted(
+        [(first, "8001", ""), (second, "8001", "朝阳区")]), rows
+    assert all(status in ("submitted", "received") for _, status, _, _ in rows), rows  # the case system may have it
 
 
 async def steps_of(stack: Stack, call_id: str) -> list[str]:
