@@ -28,10 +28,21 @@ ALIVE_EVERY_S = 5.0
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    node = sub.add_parser("media-node", help="run one Asterisk media node in the foreground (docker media image)")
-    node.add_argument("--render-only", type=Path, metavar="DIR", help="write the node's configs into DIR and exit")
-    node.add_argument("--check", action="store_true", help="exit 0 when this node's Asterisk is up (healthcheck)")
-    node.set_defaults(func=_cmd)
+    _arguments(sub.add_parser("media-node", help="run one Asterisk media node in the foreground (docker media image)"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m hotline.app.medianode`: the same without loading every plugin (the image's frequent healthcheck)."""
+    parser = argparse.ArgumentParser(prog="python -m hotline.app.medianode", description=__doc__)
+    args = _arguments(parser).parse_args(argv)
+    return int(args.func(args))
+
+
+def _arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--render-only", type=Path, metavar="DIR", help="write the node's configs into DIR and exit")
+    parser.add_argument("--check", action="store_true", help="exit 0 when this node's Asterisk is up (healthcheck)")
+    parser.set_defaults(func=_cmd)
+    return parser
 
 
 def node_configs(settings: CoreSettings, data: DataDirs) -> dict[str, str]:
@@ -79,3 +90,7 @@ async def _run(settings: CoreSettings, data: DataDirs) -> int:
                 break
     await instance.stop()
     return 1 if died else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
