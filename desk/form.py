@@ -23,21 +23,6 @@ DEADLINE_LABELS = {"dispatch": "派单时限", "sign": "签收时限", "first_fe
                    "feedback": "办结反馈时限"}
 
 
-def _tree(catalogue: Catalogue) -> list[dict[str, Any]]:
-    """The categories as nested options for a cascading picker (value = code); only leaves can be submitted."""
-    nodes: dict[tuple[str, ...], dict[str, Any]] = {}
-    roots: list[dict[str, Any]] = []
-    for category in catalogue.all():
-        node: dict[str, Any] = {"value": category.code, "label": category.name}
-        nodes[category.path] = node
-        parent = nodes.get(category.path[:-1]) if len(category.path) > 1 else None
-        if parent is None:
-            roots.append(node)
-        else:
-            parent.setdefault("children", []).append(node)
-    return roots
-
-
 def ticket_form(plan: Dialplan, catalogue: Catalogue) -> dict[str, Any]:
     """What the page builds the ticket form from, so it checks what the API checks before sending."""
     return {
@@ -46,7 +31,7 @@ def ticket_form(plan: Dialplan, catalogue: Catalogue) -> dict[str, Any]:
                            for key, (label, limit) in CONTENT_FIELDS.items()],
         "required_content": {kind: list(keys) for kind, keys in REQUIRED_CONTENT.items()},
         "name_required_for": ["求助", "投诉", "举报"],
-        "categories": _tree(catalogue),
+        "categories": catalogue.tree(),
         "units": [u.name for u in plan.units],
         "field_labels": FIELD_LABELS, "limits": LIMITS, "deadline_labels": DEADLINE_LABELS,
         "phone_pattern": r"^(1[3-9]\d{9}|0\d{9,11})$",

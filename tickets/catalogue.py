@@ -87,3 +87,17 @@ class Catalogue:
 
     def roots(self) -> list[Category]:
         return [c for c in self._by_code.values() if len(c.path) == 1]
+
+    def tree(self) -> list[dict[str, Any]]:
+        """The categories as nested options for a cascading picker (value = code, label = name)."""
+        nodes: dict[tuple[str, ...], dict[str, Any]] = {}
+        roots: list[dict[str, Any]] = []
+        for category in self.all():
+            node: dict[str, Any] = {"value": category.code, "label": category.name}
+            nodes[category.path] = node
+            parent = nodes.get(category.path[:-1]) if len(category.path) > 1 else None
+            if parent is None:
+                roots.append(node)
+            else:
+                parent.setdefault("children", []).append(node)
+        return roots
