@@ -7,14 +7,9 @@ import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from dialplans.loader import DialplanInvalid, check_dialplan, load_dialplan
 from hotline.core.settings import CoreSettings
-
-if TYPE_CHECKING:
-    from dialplans.render import RenderContext
-    from dialplans.secrets import Secrets
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -55,22 +50,10 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
-def settings_context(settings: CoreSettings, secrets: Secrets, data_dir: str = "/srv/hotline-data") -> RenderContext:
-    """The render context the settings alone give (no running service): `dialplan render` and a media node."""
-    from dialplans.render import RenderContext
-    from dialplans.siptls import SipTls
-
-    return RenderContext(settings.bind_host, settings.ports.hotline_sip, settings.ports.hotline_ami,
-                         secrets.ami_user, secrets.ami_secret, settings.bind_host, settings.ports.agi,
-                         f"{data_dir}/recordings", f"{data_dir}/sounds", secrets.agent_secrets,
-                         agi_key=secrets.agi_key, tls=SipTls(settings.sip.tls_cert, settings.sip.tls_key,
-                                                             settings.sip.tls_ca, settings.sip.tls_port)
-                         if settings.sip.tls else None)
-
-
 def _render(args: argparse.Namespace) -> int:
-    from dialplans.render import render
+    from dialplans.render import RenderContext, render
     from dialplans.secrets import load_or_create_secrets
+    from dialplans.siptls import SipTls
 
     settings = CoreSettings()
     try:
@@ -78,7 +61,13 @@ def _render(args: argparse.Namespace) -> int:
     except DialplanInvalid as exc:
         print(exc, file=sys.stderr)
         return 1
-    ctx = settings_context(settings, load_or_create_secrets(settings.home / "secrets.json", plan))
+    secrets = load_or_create_secrets(settings.home / "secrets.json", plan)
+    ctx = RenderContext(settings.bind_host, settings.ports.hotline_sip, settings.ports.hotline_ami,
+                        secrets.ami_user, secrets.ami_secret, settings.bind_host, settings.ports.agi,
+                        "/srv/hotline-data/recordings", "/srv/hotline-data/sounds", secrets.agent_secrets,
+                        agi_key=secrets.agi_key, tls=SipTls(settings.sip.tls_cert, settings.sip.tls_key,
+                                                            settings.sip.tls_ca, settings.sip.tls_port)
+                        if settings.sip.tls else None)
     args.out.mkdir(parents=True, exist_ok=True)
     for name, text in render(plan, ctx).items():
         (args.out / name).write_text(text)

@@ -1,4 +1,4 @@
-"""`hotline media-node`: the docker media image's process renders its node's configs with the project's code."""
+"""`hotline media-node`: the docker media image's process, its configs from `hotline dialplan render`."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from hotline.app.cli import main
+from hotline.app.medianode import RENDERED_DATA
 from hotline.core.netutil import free_port
 
 
@@ -31,7 +32,9 @@ def test_render_only_writes_the_whole_node_with_the_deployments_secrets(home: Pa
     assert "astetcdir => /srv/hotline/media-" in conf  # the node's own folder in the root, stable across restarts
     manager = (out / "manager.conf").read_text()
     assert "bindaddr=10.18.0.11" in manager and f"secret={secrets['ami_secret']}" in manager
-    assert secrets["agi_key"] in (out / "extensions.conf").read_text()
+    extensions = (out / "extensions.conf").read_text()
+    assert secrets["agi_key"] in extensions
+    assert f"{RENDERED_DATA}/recordings/" in extensions  # where the cluster's shared store is mounted
     assert "bind=10.18.0.11:5060" in (out / "pjsip.conf").read_text().replace(" ", "")
     # a second start reads the same secrets: the node and the service keep agreeing
     again = tmp_path / "again"

@@ -187,3 +187,20 @@ def test_every_command_the_images_run_exists() -> None:
 def test_pending_options_leave_the_list_once_there() -> None:
     for (*command, option), owner in PENDING_OPTIONS.items():
         assert option not in _help(command), f"{' '.join(command)} has {option} now ({owner}): unlist it"
+
+
+def test_the_media_nodes_and_the_services_share_one_store_of_recordings() -> None:
+    """Nodes record where `hotline dialplan render` points them; services read their home's data folder."""
+    from hotline.app.medianode import RENDERED_DATA
+    from hotline.core.asterisk.datadirs import DataDirs
+    from hotline.core.asterisk.root import AsteriskRoot
+
+    cluster = compose(COMPOSE_FILES[1])["services"]
+    inner = DataDirs.for_home(AsteriskRoot(Path("/opt/asterisk-root")), Path("/var/lib/hotline")).inner
+    mounts = {name: [v for v in cluster[name]["volumes"] if v.startswith("media-data:")]
+              for name in ("media-a", "media-b", "service-a", "service-b")}
+    assert mounts["media-a"] == mounts["media-b"] == [f"media-data:/opt/asterisk-root{RENDERED_DATA}"]
+    assert mounts["service-a"] == mounts["service-b"] == [f"media-data:/opt/asterisk-root{inner}"]
+    # the key is the home's: the image's /var/lib/hotline, which no service moves
+    assert "HOTLINE_HOME_DIR=/var/lib/hotline" in (DOCKER / "Dockerfile").read_text()
+    assert not any("HOTLINE_HOME_DIR" in service.get("environment", {}) for _, _, service in services())
