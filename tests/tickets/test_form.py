@@ -10,7 +10,8 @@ from tickets.catalogue import Catalogue
 from tickets.form import BadTicket, missing_for_submit, normalise_phone, read_form
 
 CATALOGUE = Catalogue([{"code": "01", "name": "公安", "children": [
-    {"code": "0101", "name": "出入境管理", "children": [{"code": "010101", "name": "普通护照"}]}]}], ["东城区", "西城区"])
+    {"code": "0101", "name": "出入境管理", "children": [{"code": "010101", "name": "普通护照"}]}]}],
+    ["东城区", "西城区"])
 
 
 def errors_of(body: Any) -> dict[str, str]:
