@@ -250,6 +250,32 @@ class DialOut:
 
 
 @dataclass(frozen=True)
+class MediaNode:
+    """One hotline Asterisk behind the SIP front door (Kamailio): its name and SIP address."""
+
+    name: str
+    address: str
+    port: int = 5060
+
+    @property
+    def uri(self) -> str:
+        return f"sip:{self.address}:{self.port}"
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """Several media nodes behind one SIP front door (`cluster:`; issue 18, rendered by `dialplans.kamailio`).
+    Empty `nodes`: one box, no front door."""
+
+    nodes: tuple[MediaNode, ...] = ()
+    address: str = "127.0.0.1"  # where the front door (Kamailio) listens for carriers, phones and the nodes
+    port: int = 5060
+    probe_s: int = 1  # OPTIONS to every node this often …
+    probe_threshold: int = 1  # … this many unanswered mark it down (probed on; back up on the first answer)
+    answer_s: int = 2  # a node that does not answer an INVITE this long: the call goes to the next node
+
+
+@dataclass(frozen=True)
 class Dialplan:
     """Everything `dialplans/hotline.yaml` says."""
 
@@ -269,6 +295,7 @@ class Dialplan:
     units: tuple[Unit, ...] = ()
     revisit: RevisitSettings = RevisitSettings()
     dial_out: DialOut = DialOut()
+    cluster: Cluster = Cluster()
 
     def unit(self, name: str) -> Unit | None:
         return next((u for u in self.units if u.name == name), None)
