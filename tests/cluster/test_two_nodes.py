@@ -8,6 +8,7 @@ for the module and torn down after it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import time
@@ -23,6 +24,7 @@ from acd.settings import AcdSettings
 from dialplans.secrets import Secrets
 from hotline.app.settings import Ports, Settings
 from hotline.app.stack import Stack
+from hotline.core.asterisk.ami import AmiError
 from hotline.core.asterisk.nodes import NodeAmi
 from hotline.core.settings import CoreSettings
 from integration.cluster.topology import ClusterTopology, Edge, namespaces, start_edge
@@ -163,8 +165,18 @@ async def test_calls_land_on_both_nodes_and_one_queue_serves_them_in_arrival_ord
 async def test_a_killed_node_loses_its_calls_only_and_new_calls_go_to_the_other(cluster: Cluster) -> None:
     c = cluster
     node_a = c.stack.nodes[0]
-    assert node_a.pid is not None and node_a.netns.endswith("-a")
-    await _set_agents(c, "ready", *AGENTS)
+    assert node_a.pid is not None and node_a.netns.endswith("-a") and c.stack.acd is not None
+    await _set_agents(c, "paused", *AGENTS)
+    before = [await c.caller.start("12345", f"1370013700{i}", script="wait:60") for i in range(2)]
+    held = {(await _call_id(c, call)).split("-", 1)[0]: call for call in before}
+    assert set(held) == {"a", "b"}  # one caller waiting on each node
+    ids = {node: await _call_id(c, call) for node, call in held.items()}
+
+    async def both_waiting() -> bool:
+        assert c.stack.acd is not None
+        return set(ids.values()) <= {w["call_id"] for w in await c.stack.acd.waiting()}
+
+    await _until(both_waiting, 20, "a caller waiting on each node")
     killed = time.monotonic()
     os.killpg(node_a.pid, signal.SIGKILL)
     down_seen: list[float] = []
@@ -195,3 +207,26 @@ async def test_a_killed_node_loses_its_calls_only_and_new_calls_go_to_the_other(
     assert all(ok and node == "b" for _, ok, _, node in results), results  # no new call lost: failover to b
     assert down_seen[0] < 5.0  # new calls avoid the dead node within the 5 s
     assert c.ami.node_states()["a"] != "connected" and c.ami.connected
+
+    async def a_caller_gone() -> bool:  # the caller on node a is lost with it: out of the queue, record ended
+        assert c.stack.acd is not None and c.stack.calls is not None
+        record = await c.stack.calls.get(ids["a"])
+        waiting = {w["call_id"] for w in await c.stack.acd.waiting()}
+        return ids["a"] not in waiting and record is not None and record.ended_at is not None
+
+    await _until(a_caller_gone, 10, "node a's caller given up")
+    lost = await c.stack.calls.get(ids["a"]) if c.stack.calls else None
+    print(f"node a's caller {ids['a']}: {lost.outcome if lost else None}, {lost.hangup_cause if lost else None}; "
+          f"given up {time.monotonic() - killed:.1f}s after the kill")
+    assert ids["b"] in {w["call_id"] for w in await c.stack.acd.waiting()}  # node b's caller waits on …
+    await _set_agents(c, "ready", AGENTS[0])
+
+    async def b_caller_served() -> bool:
+        assert c.stack.calls is not None
+        record = await c.stack.calls.get(ids["b"])
+        return record is not None and record.agent == AGENTS[0]
+
+    await _until(b_caller_served, 20, "node b's caller connected to an agent")  # … and is served
+    for call in before:
+        with contextlib.suppress(AmiError):
+            await call.hangup()

@@ -6,10 +6,16 @@ from those events, so an action on a channel (Hangup, Redirect, Bridge …) goes
 that bridges to a caller (`data` naming the caller's channel, or `HOTLINE_CALL_ID`) is placed on the caller's
 node. EventList actions (CoreShowChannels, PJSIPShowContacts …) are asked of every connected node and merged.
 Anything else goes to the first connected node.
+
+A node whose AMI stays away `lost_after_s` is lost: its calls are gone with it, so every channel it held is
+announced to the subscribers as a Hangup (cause 38, network out of order, `HotlineNodeLost`), which ends the
+call records and takes its waiting callers out of the queue.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -38,13 +44,18 @@ class AsteriskNode:
 class NodeAmi(AmiClient):
     """The AMI sessions to every node, as one client."""
 
-    def __init__(self, nodes: Mapping[str, AmiClient]) -> None:
+    def __init__(self, nodes: Mapping[str, AmiClient], *, lost_after_s: float = 5.0) -> None:
         if not nodes:
             raise ValueError("no nodes")
         first = next(iter(nodes.values()))
         super().__init__("", 0, first.username, first.secret, name="nodes")
         self.nodes = dict(nodes)
+        self.lost_after_s = lost_after_s
         self._owner: dict[str, str] = {}  # channel name or Uniqueid → node name
+        self._channels: dict[str, dict[str, str]] = {n: {} for n in nodes}  # node → Uniqueid → channel name
+        self._away_since: dict[str, float] = {}
+        self.lost: set[str] = set()  # nodes whose calls were given up
+        self._watch: asyncio.Task[None] | None = None
         for name, client in self.nodes.items():
             client.subscribe("*", self._forwarder(name))
 
@@ -57,6 +68,12 @@ class NodeAmi(AmiClient):
 
     def _learn(self, node: str, message: AmiMessage) -> None:
         gone = str(message.get("Event", "")) == "Hangup"
+        channel, uniqueid = str(message.get("Channel", "") or ""), str(message.get("Uniqueid", "") or "")
+        if uniqueid and channel:
+            if gone:
+                self._channels[node].pop(uniqueid, None)
+            else:
+                self._channels[node][uniqueid] = channel
         for name_key, id_key in _CHANNEL_FIELDS:
             for key in (name_key, id_key):
                 value = str(message.get(key, "") or "")
@@ -99,12 +116,41 @@ class NodeAmi(AmiClient):
             await client.connect(timeout)
         for client in self.nodes.values():
             client.on_connected(self._run_resync)
+        self._watch = asyncio.create_task(self._watch_nodes(), name="nodes-ami-watch")
         await self._run_resync()
 
     async def close(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
         for client in self.nodes.values():
             await client.close()
         self._state = "closed"
+
+    async def _watch_nodes(self, every_s: float = 0.25) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            for name, client in self.nodes.items():
+                if client.connected:
+                    self._away_since.pop(name, None)
+                    self.lost.discard(name)
+                elif name not in self.lost and loop.time() - self._away_since.setdefault(name, loop.time()) \
+                        >= self.lost_after_s:
+                    self._node_lost(name)
+            await asyncio.sleep(every_s)
+
+    def _node_lost(self, node: str) -> None:
+        """The node is gone with its calls: each of its channels ends for the subscribers."""
+        self.lost.add(node)
+        channels, self._channels[node] = self._channels[node], {}
+        log.warning("media node %s lost (AMI away %.0f s): ending its %d channel(s)", node, self.lost_after_s,
+                    len(channels))
+        for uniqueid, channel in channels.items():
+            self._owner.pop(uniqueid, None)
+            self._owner.pop(channel, None)
+            self.dispatch({"Event": "Hangup", "Channel": channel, "Uniqueid": uniqueid, "Cause": "38",
+                           "Cause-txt": "Network out of order", "HotlineNodeLost": node, NODE_FIELD: node})
 
     # --- actions ---------------------------------------------------------------------------
     def _live(self) -> list[AmiClient]:
