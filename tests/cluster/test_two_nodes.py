@@ -218,6 +218,11 @@ async def test_a_killed_node_loses_its_calls_only_and_new_calls_go_to_the_other(
     lost = await c.stack.calls.get(ids["a"]) if c.stack.calls else None
     print(f"node a's caller {ids['a']}: {lost.outcome if lost else None}, {lost.hangup_cause if lost else None}; "
           f"given up {time.monotonic() - killed:.1f}s after the kill")
+    async def health_names_the_lost_node() -> bool:  # the service stays healthy on node b
+        ami = (await c.stack.health.report())["ami"]
+        return ami.ok and "a disconnected (lost), b connected" in ami.detail
+
+    await _until(health_names_the_lost_node, 8, "/api/health naming node a lost")
     assert ids["b"] in {w["call_id"] for w in await c.stack.acd.waiting()}  # node b's caller waits on …
     await _set_agents(c, "ready", AGENTS[0])
 

@@ -105,6 +105,10 @@ class NodeAmi(AmiClient):
     def node_states(self) -> dict[str, State]:
         return {name: c.state for name, c in self.nodes.items()}
 
+    def summary(self) -> str:
+        """Each node's AMI state, for the health page: `a connected, b disconnected (lost)`."""
+        return ", ".join(f"{n} {s}" + (" (lost)" if n in self.lost else "") for n, s in self.node_states().items())
+
     def snapshot(self) -> AmiSnapshot:
         snaps = [c.snapshot() for c in self.nodes.values()]
         return AmiSnapshot(self.state, sum(s.reconnects for s in snaps), sum(s.pending_actions for s in snaps))

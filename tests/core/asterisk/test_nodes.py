@@ -99,6 +99,7 @@ async def test_a_lost_nodes_channels_end_for_the_subscribers() -> None:
         assert hangups == []  # … not long enough yet (an AMI blip is not a lost node)
         await asyncio.sleep(0.4)
         assert [(h["Uniqueid"], h["Cause"], h["HotlineNodeLost"]) for h in hangups] == [("a-1700000000.7", "38", "a")]
+        assert ami.summary() == "a disconnected (lost), b connected"
         assert ami.lost == {"a"} and ami.node_of("a-1700000000.7") is None and ami.node_of("b-1700000000.1") == "b"
         a._state = "connected"
         await asyncio.sleep(0.1)
