@@ -121,7 +121,7 @@ class Stack(NamedServices):
         await agi.start()
         self._closers.append(agi.close)
         hotline, adopted = await self._start_asterisk(deps, secrets)
-        started = Started(hotline, adopted, self.services)
+        started = Started(hotline, adopted, self.services, self._node_sessions())
         for hook in [h for b in loaded for h in b.on_asterisk] + [h for b in loaded for h in b.on_ready]:
             await hook(started)
         for name, check in [*core_health(self).items(), *(c for b in loaded for c in b.health.items())]:
@@ -226,6 +226,12 @@ class Stack(NamedServices):
         guard.start()
         self._closers.append(guard.close)
         return hotline, adopted
+
+    def _node_sessions(self) -> tuple[tuple[AsteriskInstance, AmiClient], ...]:
+        """Each hotline Asterisk with the AMI session that reaches it."""
+        assert self.ami is not None
+        clients = list(self.ami.nodes.values()) if isinstance(self.ami, NodeAmi) else [self.ami]
+        return tuple(zip(self.nodes, clients, strict=True))
 
     async def _start_web(self, tables: list[RouteTable], pages: dict[str, Path], deps: Deps) -> None:
         assert self.tokens is not None and self.dialplan is not None

@@ -29,7 +29,7 @@ from hotline.core.asterisk.nodes import NodeAmi
 from hotline.core.settings import CoreSettings
 from integration.cluster.topology import ClusterTopology, Edge, namespaces, start_edge
 from integration.world.call import WorldCall, WorldCaller
-from tests.e2e.conftest import edited_dialplan, running_stack, stack_settings
+from tests.e2e.conftest import api, edited_dialplan, running_stack, stack_settings
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.cluster, pytest.mark.asyncio(loop_scope="module"),
               pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")]
@@ -160,6 +160,22 @@ async def test_calls_land_on_both_nodes_and_one_queue_serves_them_in_arrival_ord
         await call.hangup()
     for call in calls:
         await call.outcome()
+
+
+async def test_an_agent_added_to_the_directory_reaches_every_node(cluster: Cluster) -> None:
+    c = cluster
+    assert c.stack.tokens is not None
+    admin = await c.stack.tokens.create(name="admin", role="admin")
+    status, body = await api(c.stack, "POST", "/api/directory/agents", admin,
+                             {"id": "8123", "name": "新坐席", "seat": "general", "skills": {"general": 3}})
+    assert status == 201, body
+    via = f"sip:8123@{c.topology.front_door_address}:5060"
+
+    async def on_every_node() -> bool:
+        shown = [await node.cli("pjsip show aor 8123") for node in c.stack.nodes]
+        return len(shown) == 2 and all(via in aor for aor in shown)
+
+    await _until(on_every_node, 20, "the new agent's phone on both nodes, reached through Kamailio")
 
 
 async def test_a_killed_node_loses_its_calls_only_and_new_calls_go_to_the_other(cluster: Cluster) -> None:
