@@ -30,6 +30,7 @@ from hotline.core.settings import CoreSettings
 from integration.cluster.topology import ClusterTopology, Edge, namespaces, start_edge
 from integration.world.call import WorldCall, WorldCaller
 from tests.e2e.conftest import api, edited_dialplan, running_stack, stack_settings
+from tests.e2e.test_first_call import stored_recording
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.cluster, pytest.mark.asyncio(loop_scope="module"),
               pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")]
@@ -160,6 +161,9 @@ async def test_calls_land_on_both_nodes_and_one_queue_serves_them_in_arrival_ord
         await call.hangup()
     for call in calls:
         await call.outcome()
+    for call_id in ids[:2]:  # one call of each node: its recording reaches the one store
+        stored = await stored_recording(c.stack, call_id)
+        print(f"{call_id} recorded: {stored['status']} {stored.get('duration_s') or stored.get('path', '')}")
 
 
 async def test_an_agent_added_to_the_directory_reaches_every_node(cluster: Cluster) -> None:
