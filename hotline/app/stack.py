@@ -265,6 +265,8 @@ class Stack(NamedServices):
             "hotline_ami": {"host": s.bind_host, "port": s.ports.hotline_ami, "username": self.ami.username,
                             "secret": self.ami.secret},
             "hotline_sip": {"host": s.bind_host, "port": s.ports.hotline_sip},
+            "nodes": [{"name": n.name, "address": n.address, "ami_port": n.ami_port, "sip_port": n.sip_port}
+                      for n in s.nodes],  # media nodes (issue 18); empty: the one hotline Asterisk above
             "world_ami": world.creds if world is not None else None,
             "main_number": self.dialplan.centre.main_number if self.dialplan else "12345",
             "render_context": {k: v for k, v in asdict(self.render_context).items()

@@ -84,15 +84,28 @@ class FrontDoor:
 
 def sip_options(host: str, port: int, timeout: float) -> bool:
     """Send one SIP OPTIONS over UDP; True on a 200 answer."""
+    return sip_request("OPTIONS", f"sip:{host}:{port}", host, port, timeout).startswith("SIP/2.0 200")
+
+
+def sip_request(method: str, uri: str, host: str, port: int, timeout: float, user: str = "probe") -> str:
+    """Send one out-of-dialog SIP request over UDP (From and To `user`); the status line of the first final
+    answer, or "" when none came."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.settimeout(timeout)
         sock.connect((host, port))
         local, lport = sock.getsockname()
         tag, call = uuid.uuid4().hex[:8], uuid.uuid4().hex
-        sock.send((f"OPTIONS sip:{host}:{port} SIP/2.0\r\nVia: SIP/2.0/UDP {local}:{lport};branch=z9hG4bK{tag}\r\n"
-                   f"Max-Forwards: 70\r\nFrom: <sip:probe@{local}>;tag={tag}\r\nTo: <sip:{host}:{port}>\r\n"
-                   f"Call-ID: {call}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n").encode())
+        sdp = f"v=0\r\no=- 1 1 IN IP4 {local}\r\ns=-\r\nc=IN IP4 {local}\r\nt=0 0\r\nm=audio 9 RTP/AVP 8\r\n"
+        body = sdp if method == "INVITE" else ""
+        kind = "Content-Type: application/sdp\r\n" if body else ""
+        sock.send((f"{method} {uri} SIP/2.0\r\nVia: SIP/2.0/UDP {local}:{lport};branch=z9hG4bK{tag}\r\n"
+                   f"Max-Forwards: 70\r\nFrom: <sip:{user}@{host}>;tag={tag}\r\nTo: <sip:{user}@{host}>\r\n"
+                   f"Call-ID: {call}\r\nCSeq: 1 {method}\r\nContact: <sip:{user}@{local}:{lport}>\r\n{kind}"
+                   f"Content-Length: {len(body)}\r\n\r\n{body}").encode())
         try:
-            return sock.recv(4096).startswith(b"SIP/2.0 200")
+            while True:
+                line = sock.recv(65535).decode(errors="replace").split("\r\n", 1)[0]
+                if not line.startswith("SIP/2.0 1"):  # provisional answers: wait on
+                    return line
         except OSError:
-            return False
+            return ""

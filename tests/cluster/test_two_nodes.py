@@ -27,6 +27,7 @@ from hotline.app.stack import Stack
 from hotline.core.asterisk.ami import AmiError
 from hotline.core.asterisk.nodes import NodeAmi
 from hotline.core.settings import CoreSettings
+from integration.cluster.frontdoor import sip_request
 from integration.cluster.topology import ClusterTopology, Edge, namespaces, start_edge
 from integration.world.call import WorldCall, WorldCaller
 from tests.e2e.conftest import api, edited_dialplan, running_stack, stack_settings
@@ -164,6 +165,19 @@ async def test_calls_land_on_both_nodes_and_one_queue_serves_them_in_arrival_ord
     for call_id in ids[:2]:  # one call of each node: its recording reaches the one store
         stored = await stored_recording(c.stack, call_id)
         print(f"{call_id} recorded: {stored['status']} {stored.get('duration_s') or stored.get('path', '')}")
+
+
+async def test_the_front_door_takes_calls_from_carriers_only_and_registrations_with_the_password(
+        cluster: Cluster) -> None:
+    door, port = cluster.topology.front_door_address, 5060
+
+    def ask(method: str, uri: str, user: str = "probe") -> str:
+        return sip_request(method, uri, door, port, 2.0, user)
+
+    # the service's own address is neither a carrier nor a node: no call through it, and no phone without its password
+    assert (await asyncio.to_thread(ask, "INVITE", f"sip:12345@{door}")).startswith("SIP/2.0 403")
+    assert (await asyncio.to_thread(ask, "REGISTER", f"sip:{door}", "8001")).startswith("SIP/2.0 401")
+    assert (await asyncio.to_thread(ask, "REGISTER", f"sip:{door}", "8999")).startswith("SIP/2.0 403")
 
 
 async def test_an_agent_added_to_the_directory_reaches_every_node(cluster: Cluster) -> None:
