@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import sys
 from collections.abc import Mapping
@@ -29,6 +30,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rend.add_argument("--out", type=Path, help="folder for the hotline Asterisk's configs")
     rend.add_argument("--kamailio", type=Path, metavar="DIR",
                       help="folder for the SIP front door's kamailio.cfg and dispatcher.list (the file's cluster:)")
+    rend.add_argument("--node", metavar="NAME", help="render --out for this media node of the file's cluster: (its "
+                      "address; phones through the front door; AMI logins and FastAGI at HOTLINE_AGI_BIND)")
     rend.set_defaults(func=_render)
     app = dsub.add_parser("apply", help="render, show the diff, reload the running Asterisk (rolls back on failure)")
     app.add_argument("file", nargs="?", type=Path)
@@ -82,6 +85,14 @@ def _render(args: argparse.Namespace) -> int:
                         agi_key=secrets.agi_key, tls=SipTls(settings.sip.tls_cert, settings.sip.tls_key,
                                                             settings.sip.tls_ca, settings.sip.tls_port)
                         if settings.sip.tls else None)
+    if args.node:
+        node = next((n for n in plan.cluster.nodes if n.name == args.node), None)
+        if node is None:
+            print(f"no node {args.node!r} under cluster.nodes in the file", file=sys.stderr)
+            return 1
+        ctx = dataclasses.replace(ctx, bind_host=node.address, sip_port=node.port, agi_host=settings.agi_bind,
+                                  ami_from=settings.agi_bind,
+                                  phones_via=f"sip:{plan.cluster.address}:{plan.cluster.port}")
     args.out.mkdir(parents=True, exist_ok=True)
     for name, text in render(plan, ctx).items():
         (args.out / name).write_text(text)

@@ -87,3 +87,14 @@ def test_cli_writes_the_front_door(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert args.func(args) == 0
     assert (tmp_path / "kam" / DISPATCHER_LIST).read_text().count("sip:10.77.9.1") == 2
     assert (tmp_path / "kam" / KAMAILIO_CFG).stat().st_mode & 0o077 == 0
+    monkeypatch.setenv("HOTLINE_AGI_BIND", "10.77.9.1")
+    args = parser.parse_args(["dialplan", "render", str(plan), "--out", str(tmp_path / "b"), "--node", "b"])
+    assert args.func(args) == 0
+    pjsip = (tmp_path / "b" / "pjsip.conf").read_text()
+    assert "bind=10.77.9.12:5080" in pjsip and "match=127.0.0.1,10.77.9.3" in pjsip  # carriers via the front door
+    assert "contact=sip:8001@10.77.9.3:5060" in (tmp_path / "b" / "pjsip_phones.conf").read_text()
+    manager = (tmp_path / "b" / "manager.conf").read_text()
+    assert "permit=10.77.9.12/32" in manager and "permit=10.77.9.1/32" in manager
+    assert "agi://10.77.9.1:" in (tmp_path / "b" / "extensions.conf").read_text()
+    args = parser.parse_args(["dialplan", "render", str(plan), "--out", str(tmp_path / "c"), "--node", "c"])
+    assert args.func(args) == 1
