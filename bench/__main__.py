@@ -6,7 +6,7 @@ import asyncio
 import importlib
 import sys
 
-BENCHMARKS = ("agi", "ivr", "routing", "acd", "recordings", "revisit", "desk", "wallboard", "reports")
+BENCHMARKS = ("agi", "ivr", "routing", "acd", "recordings", "revisit", "desk", "wallboard", "reports", "kb")
 
 
 def main(argv: list[str]) -> int:

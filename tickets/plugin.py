@@ -47,7 +47,10 @@ async def _case_system(deps: Deps, brought: Brought) -> tuple[str, str, str]:
 
 async def load(deps: Deps) -> Brought:
     dialplan, settings = deps.get(Dialplan), deps.get(TicketSettings)
-    tickets = deps.publish(Tickets(deps.sessions, Catalogue.shipped(settings.catalogue),
+    catalogue = Catalogue.shipped(settings.catalogue)
+    if settings.region_list:
+        catalogue = catalogue.with_regions(settings.region_list)
+    tickets = deps.publish(Tickets(deps.sessions, catalogue,
                                    TimeLimits.load(settings.time_limits, WorkCalendar.of(dialplan)),
                                    ticket_feed(deps.redis)))
     brought = Brought()
