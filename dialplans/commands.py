@@ -93,6 +93,7 @@ def _render(args: argparse.Namespace) -> int:
         ctx = dataclasses.replace(ctx, bind_host=node.address, sip_port=node.port, agi_host=settings.agi_bind,
                                   ami_from=settings.agi_bind,
                                   phones_via=f"sip:{plan.cluster.address}:{plan.cluster.port}")
+        plan = plan.on_node(node.name)
     args.out.mkdir(parents=True, exist_ok=True)
     for name, text in render(plan, ctx).items():
         (args.out / name).write_text(text)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, time
 from typing import Literal
 
@@ -300,6 +300,11 @@ class Dialplan:
     revisit: RevisitSettings = RevisitSettings()
     dial_out: DialOut = DialOut()
     cluster: Cluster = Cluster()
+
+    def on_node(self, node: str) -> Dialplan:
+        """The plan as media node `node` renders it: its carrier trunks named `<trunk>_<node>`, so the callers'
+        channels (PJSIP/carrier_a-00000001) are unique across the nodes one service drives."""
+        return replace(self, trunks=tuple(replace(t, name=f"{t.name}_{node}") for t in self.trunks))
 
     def unit(self, name: str) -> Unit | None:
         return next((u for u in self.units if u.name == name), None)

@@ -202,7 +202,7 @@ class Stack(NamedServices):
         instances = []
         for name, node in zip(_instance_names(s), s.nodes or (None,), strict=True):
             here = ctx if node is None else _node_context(ctx, node, dialplan)
-            configs = {**render(dialplan, here), BANS_FILE: ban_file(banned)}
+            configs = {**render(dialplan.on_node(node.name) if node else dialplan, here), BANS_FILE: ban_file(banned)}
             if (phones := self.services.find(PhoneSync)) is not None:  # the phones as the agent directory has them
                 configs.update(await phones.files(here))
             if s.asterisk_full_log:

@@ -158,6 +158,13 @@ async def test_calls_land_on_both_nodes_and_one_queue_serves_them_in_arrival_ord
     print("served by", [(r.call_id, r.agent, at) for r, at in zip(served, connected, strict=True)])
     assert connected[0] < connected[2] and connected[1] < connected[3]  # the first two before the last two
     assert {r.agent for r in served} == set(AGENTS)  # agents' phones reached from both nodes through Kamailio
+
+    async def all_rated() -> bool:  # each agent hangs up after 2 s: every caller, on either node, is asked to rate
+        assert c.stack.calls is not None
+        rows = [await c.stack.calls.get(i) for i in ids]
+        return all(r is not None and "rating_prompt" in [s["step"] for s in r.steps] for r in rows)
+
+    await _until(all_rated, 20, "every caller bridged to their own agent, then asked to rate")
     for call in calls:
         await call.hangup()
     for call in calls:

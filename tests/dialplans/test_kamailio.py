@@ -92,6 +92,7 @@ def test_cli_writes_the_front_door(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert args.func(args) == 0
     pjsip = (tmp_path / "b" / "pjsip.conf").read_text()
     assert "bind=10.77.9.12:5080" in pjsip and "match=127.0.0.1,10.77.9.3" in pjsip  # carriers via the front door
+    assert "[carrier_b]" in pjsip  # the node's own trunk name: callers' channels unique across the nodes
     assert "contact=sip:8001@10.77.9.3:5060" in (tmp_path / "b" / "pjsip_phones.conf").read_text()
     manager = (tmp_path / "b" / "manager.conf").read_text()
     assert "permit=10.77.9.12/32" in manager and "permit=10.77.9.1/32" in manager

@@ -193,8 +193,8 @@ class NodeAmi(AmiClient):
                         caller_id: str | None = None, variables: Mapping[str, str] | None = None,
                         timeout_s: float = 30.0, channel_id: str | None = None) -> Origination:
         """On the node of the caller this call joins (Bridge's channel, HOTLINE_CALL_ID), else the first live one."""
-        v = variables or {}
-        client = self._client_for(*[t for t in (data or "", v.get("HOTLINE_CALL_ID", "")) if t])
+        v = variables or {}  # (the call id first: it is unique across nodes, a channel name may not be)
+        client = self._client_for(*[t for t in (v.get("HOTLINE_CALL_ID", ""), data or "") if t])
         return await client.originate(channel, context=context, exten=exten, priority=priority,
                                       application=application, data=data, caller_id=caller_id, variables=variables,
                                       timeout_s=timeout_s, channel_id=channel_id)

@@ -106,3 +106,12 @@ async def test_a_lost_nodes_channels_end_for_the_subscribers() -> None:
         assert ami.lost == set()
     finally:
         watch.cancel()
+
+
+async def test_an_offer_goes_to_the_node_of_the_call_id_even_when_a_channel_name_is_on_both() -> None:
+    ami, a, b = _nodes()
+    a.dispatch({"Event": "Newchannel", "Channel": "Local/x@ctx-00000001;1", "Uniqueid": "a-1700000000.1"})
+    b.dispatch({"Event": "Newchannel", "Channel": "Local/x@ctx-00000001;1", "Uniqueid": "b-1700000000.1"})
+    await ami.originate("PJSIP/8001", application="Bridge", data="Local/x@ctx-00000001;1,TF(hotline-after-agent)",
+                        variables={"HOTLINE_CALL_ID": "a-1700000000.1"})
+    assert [x[0] for x in a.asked] == ["Originate"] and b.asked == []
