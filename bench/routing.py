@@ -18,6 +18,7 @@ from typing import Any
 from acd.policy import RoutingPolicy
 from acd.store import AcdStore
 from bench.common import median, percentile, progress, publish
+from bench.headlines import Headline
 from dialplans.model import Skill, Widening
 from hotline.core.embedded.redis_server import RedisServer
 from hotline.core.netutil import free_port
@@ -28,6 +29,13 @@ WAITING = 2000
 SKILLS = 30
 DECISIONS = 3000
 SEED = 12345
+
+HEADLINES = (
+    Headline("decision_p99_ms", baseline="baseline_noop_script_p99_ms", target="<= 5"),
+    Headline("decision_p50_ms", baseline="baseline_noop_script_p50_ms"),
+    Headline("decisions_per_s"),
+)
+BUDGET_S = 300
 
 
 def _policy() -> RoutingPolicy:
