@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +25,15 @@ class Outcome:
     note: str = ""
     stderr_tail: str = ""
     sized: str = ""  # the environment `bench all` sized it with, if any
-    rows: list[dict[str, Any]] = field(default_factory=list)
 
-    def __post_init__(self) -> None:
-        if self.result is not None:
-            self.rows = [{"figure": h.key, "ours": h.ours(self.result), "baseline_key": h.baseline,
-                          "baseline": h.base(self.result), "target": h.target, "met": h.met(self.result)}
-                         for h in self.headlines]
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        """The headline table: figure, ours, baseline, target, met (None: no target or a value missing)."""
+        if self.result is None:
+            return []
+        return [{"figure": h.key, "ours": h.ours(self.result), "baseline_key": h.baseline,
+                 "baseline": h.base(self.result), "target": h.target, "met": h.met(self.result)}
+                for h in self.headlines]
 
 
 def write_report(outcomes: Sequence[Outcome], run: dict[str, Any], out: Path) -> None:

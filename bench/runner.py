@@ -72,22 +72,29 @@ def run_one(name: str, time_left_s: float) -> Outcome:
     env: Mapping[str, str] = getattr(module, "ALL_ENV", {})
     budget = min(float(getattr(module, "BUDGET_S", BUDGET_S)), time_left_s)
     sized = " ".join(f"{k}={v}" for k, v in env.items())
+    outcome = run_process(name, [sys.executable, "-m", "bench", name], env, budget)
+    outcome.headlines, outcome.sized = headlines, sized
+    return outcome
+
+
+def run_process(name: str, command: list[str], env: Mapping[str, str], budget: float) -> Outcome:
+    """Run `command` in its own process group; `ok` with the JSON of its last stdout line when it exits 0."""
     start = time.monotonic()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench", name], cwd=REPO, env={**os.environ, **env}, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    process = subprocess.Popen(command, cwd=REPO, env={**os.environ, **env}, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
     reader = threading.Thread(target=_follow, args=(name, process, tail), daemon=True)
     reader.start()
-    stdout = _wait(name, process, budget, start)
-    reader.join(timeout=5)
+    with process:  # closes its pipes at the end
+        stdout = _wait(name, process, budget, start)
+        reader.join(timeout=5)
     seconds = time.monotonic() - start
     result = _last_json(stdout)
     if process.returncode == 0 and result is not None:
-        return Outcome(name, "ok", seconds, result, headlines, sized=sized)
+        return Outcome(name, "ok", seconds, result)
     why = (f"stopped after its budget of {budget:.0f} s" if process.returncode in (-signal.SIGTERM, -signal.SIGKILL)
            else f"exit code {process.returncode}" if process.returncode else "no JSON result on stdout")
-    return Outcome(name, "failed", seconds, result, headlines, note=why, stderr_tail="".join(tail), sized=sized)
+    return Outcome(name, "failed", seconds, result, note=why, stderr_tail="".join(tail))
 
 
 def _follow(name: str, process: subprocess.Popen[str], tail: collections.deque[str]) -> None:
