@@ -98,3 +98,12 @@ def test_every_registered_benchmark_that_exists_declares_its_headlines() -> None
     for name in present:
         headlines = importlib.import_module(f"bench.{name}").HEADLINES
         assert headlines and all(isinstance(h, Headline) for h in headlines), name
+
+
+def test_a_registered_benchmark_not_in_the_tree_is_absent_not_failed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runner, "machine_facts", lambda: dict(RUN["machine"]))
+    assert runner.run_all(["not_built_yet"], tmp_path) == 0
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["benchmarks"]["not_built_yet"]["status"] == "absent"
+    assert "**ABSENT**" in (tmp_path / "report.md").read_text()
