@@ -20,6 +20,8 @@ PHONES: tuple[str, ...] = ("sip", "webrtc")
 REQUIRED_PROMPTS: tuple[str, ...] = ("greeting", "apology", "goodbye", "transition", "rating", "rating_invalid",
                                      "rating_thanks", "silent_prompt", "silent_goodbye", "blocked",
                                      "watch_warning", "service_suspended", "queue_position", "queue_position_many")
+# Prompts a number with `knowledge: true` needs: the offer with key 3, and "nothing to read yet".
+KNOWLEDGE_PROMPTS: tuple[str, ...] = ("self_service_offer_knowledge", "knowledge_none")
 # Rating labels for keys 1-5 (the Beijing draft, 003); the Liaoning variant (000) says 理解 for 3.
 # Emergency linkage numbers agents transfer to in one key (R-ACC-5): police, fire, ambulance, traffic police.
 LINKAGE_NUMBERS: tuple[str, ...] = ("110", "119", "120", "122")
@@ -98,6 +100,8 @@ class Number:
     # R-ACC-5: the prompt telling callers to dial 110/119/120/122, played once they are queued ("" = none)
     emergency_hint: str = ""
     menu: Menu | None = None
+    # issue 20: waiting callers may hear the knowledge base's published phone entries (key 3 of the offer)
+    knowledge: bool = False
 
 
 @dataclass(frozen=True)

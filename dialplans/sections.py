@@ -281,7 +281,8 @@ def _widening(c: Checker, node: Node, where: str) -> Widening:
 
 def _number(c: Checker, node: Node, where: str) -> Number:
     m = c.mapping(node, where, ("number", "mode", "skill", "department", "transition", "overflow", "failsafe",
-                                "flow", "trunk", "full_at", "emergency_hint", "menu"), ("number", "mode"))
+                                "flow", "trunk", "full_at", "emergency_hint", "menu", "knowledge"),
+                  ("number", "mode"))
     number = c.text(m.get("number"), f"{where}.number", "", _NUMBER, "digits only, in quotes, e.g. \"12333\"")
     mode = c.choice(m.get("mode"), f"number {number} mode", MODES, "main")
     transition = c.window(m["transition"], f"number {number} transition") if "transition" in m else None
@@ -298,7 +299,8 @@ def _number(c: Checker, node: Node, where: str) -> Number:
                   c.text(m.get("trunk"), f"number {number} trunk", "") or None,
                   c.count(m.get("full_at"), f"number {number} full_at", 10),
                   _emergency_hint(c, m.get("emergency_hint"), f"number {number} emergency_hint"),
-                  _menu(c, m["menu"], f"number {number} menu") if "menu" in m else None)
+                  _menu(c, m["menu"], f"number {number} menu") if "menu" in m else None,
+                  c.flag(m.get("knowledge"), f"number {number} knowledge", False))
 
 
 def _emergency_hint(c: Checker, node: Node | None, where: str) -> str:
