@@ -22,9 +22,9 @@ ACD_HEADLINES = (Headline("ours.sl_15s", baseline="app_queue.sl_15s", target=">=
                  Headline("ours_one_seat_short_sl_15s", baseline="app_queue.sl_15s", target=">= baseline"),
                  Headline("ours.wait_avg_s", baseline="app_queue.wait_avg_s", target="<= baseline"),
                  Headline("ours.missing_key", baseline="app_queue.sl_15s", target="<= 1"))
-RUN = {"started": "2026-11-28T05:00:00+00:00", "ended": "2026-11-28T05:20:00+00:00",
-       "machine": {"cores": 2, "memory_gb": 7.8, "load_before": [1.0, 1.2, 1.3], "load_after": [2.0, 1.5, 1.4],
-                   "git_commit": "abc123", "git_dirty": False, "asterisk": "Asterisk 22.10.1"}}
+MACHINE = {"cores": 2, "memory_gb": 7.8, "load_before": [1.0, 1.2, 1.3], "load_after": [2.0, 1.5, 1.4],
+           "git_commit": "abc123", "git_dirty": False, "asterisk": "Asterisk 22.10.1"}
+RUN = {"started": "2026-11-28T05:00:00+00:00", "ended": "2026-11-28T05:20:00+00:00", "machine": MACHINE}
 
 
 def test_targets_judge_against_numbers_the_baseline_and_booleans() -> None:
@@ -102,7 +102,7 @@ def test_every_registered_benchmark_that_exists_declares_its_headlines() -> None
 
 def test_a_registered_benchmark_not_in_the_tree_is_absent_not_failed(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(runner, "machine_facts", lambda: dict(RUN["machine"]))
+    monkeypatch.setattr(runner, "machine_facts", lambda: dict(MACHINE))
     assert runner.run_all(["not_built_yet"], tmp_path) == 0
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["benchmarks"]["not_built_yet"]["status"] == "absent"
