@@ -31,6 +31,7 @@ from pypinyin import lazy_pinyin
 from sqlalchemy import and_, insert, or_, select, text
 
 from bench.common import percentile, progress, publish
+from bench.headlines import Headline
 from hotline.app.plugins import upgrade_database
 from hotline.core.db.engine import SessionFactory, create_engine, session_factory
 from knowledge import words
@@ -44,6 +45,13 @@ ENTRIES = 100_000
 QUERIES = 1_000
 BASELINE_QUERIES = 200
 SEED = 20
+
+HEADLINES = (
+    Headline("search_p95_ms_sqlite", baseline="baseline.search_p95_ms_sqlite", target="<= 50"),
+    Headline("recall_at_5", baseline="baseline.recall_at_5", target=">= 0.9"),
+    Headline("search_p95_ms_postgres", target="<= 50"),
+)
+BUDGET_S = 900
 REGIONS = (
     "和平区", "沈河区", "大东区", "皇姑区", "铁西区", "苏家屯区", "浑南区", "沈北新区",
     "于洪区", "辽中区", "康平县", "法库县", "新民市", "中山区", "西岗区", "沙河口区",
