@@ -53,7 +53,8 @@ async def load(deps: Deps) -> Brought:
     async def route(started: Started) -> None:
         acd.start()
         PhoneWatch(store, deps.ami, acd.poke).attach()
-        phones.attach(started.hotline, AmiReloader(deps.ami, dialplan.centre.main_number))
+        phones.attach([(asterisk, AmiReloader(ami, dialplan.centre.main_number))
+                       for asterisk, ami in started.nodes or ((started.hotline, deps.ami),)])
 
     async def resync(started: Started) -> None:
         """After a restart: waiting callers keep their place, talking agents are followed to wrap-up."""

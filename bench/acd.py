@@ -10,16 +10,22 @@ carrier; ours dial the skill's number and queue after the greeting. Both sides' 
 queue entry (bench/acd_watch.py), and a caller whose patience runs out first hangs up. app_queue runs
 first, so the recording worker transcoding our calls only ever loads our own side.
 
+Then ours once more with one seat short: the same arrivals (same seed) with 7 seats against app_queue's 8
+(the weakest general seat, `SHORT_SEAT`, stays paused): `ours_one_seat_short_sl_15s` beside `ours.sl_15s` and
+`app_queue.sl_15s` (the aim: app_queue's service level with a seat fewer), the whole side in `ours_one_seat_short`.
+
 Each side: `sl_15s` (answered within 15 s of queue entry / entered the queue), `wait_avg_s` and
 `wait_p95_s` (every queued caller's time in the queue, until answered or until they gave up;
 `answered_wait_*` over answered callers only), `abandon_rate`, `free_to_offer_p99_ms` (an agent becomes
 free while a caller they may take waits → that caller's offer rings on the phone), per-skill figures.
+`BENCH_ACD_DURATION_S` (default 120: 48 callers a side) sizes the arrivals.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -45,6 +51,7 @@ from bench.acd_scenario import (
 )
 from bench.acd_watch import Caller, Seen, Watch, summarize
 from bench.common import progress, publish
+from bench.headlines import Headline
 from bench.loopback import loopback_stack
 from dialplans.loader import load_dialplan
 from dialplans.render import render
@@ -54,10 +61,20 @@ from hotline.core.asterisk.ami import AmiClient, AmiError
 
 SEED = 12345
 RATE_PER_S = 0.4
-DURATION_S = 120.0
+DURATION_S = float(os.environ.get("BENCH_ACD_DURATION_S", "120"))
 RING_TIMEOUT_S = 15.0
 DRAIN_S = 150.0  # after the last arrival, for every caller to be answered or give up
 SCRATCH = "bench-acd"
+SHORT_SEAT = "8004"  # the one-seat-short side: the lowest-level general seat stays paused
+
+HEADLINES = (
+    Headline("ours.sl_15s", baseline="app_queue.sl_15s", target=">= baseline"),
+    Headline("ours_one_seat_short_sl_15s", baseline="app_queue.sl_15s", target=">= baseline"),
+    Headline("ours.wait_avg_s", baseline="app_queue.wait_avg_s", target="<= baseline"),
+    Headline("ours.abandon_rate", baseline="app_queue.abandon_rate", target="<= baseline"),
+)
+ALL_ENV = {"BENCH_ACD_DURATION_S": "90"}  # 36 callers a side instead of 48
+BUDGET_S = 900
 
 
 def _dialplan(home: Path) -> Path:
@@ -73,10 +90,14 @@ async def run() -> dict[str, Any]:
     plan = arrivals(SEED, RATE_PER_S, DURATION_S)
     timing = AcdSettings(wrap_up_s=OUR_WRAP_UP_S, ring_timeout_s=RING_TIMEOUT_S)
     async with loopback_stack("acd", _dialplan, acd=timing) as stack:
-        app_queue, ours = await _compare(stack, plan)
+        app_queue, ours, short = await _compare(stack, plan)
     return publish("acd", {
         "ours": ours,
         "app_queue": app_queue,
+        "ours_one_seat_short": short,
+        "ours_one_seat_short_sl_15s": short["sl_15s"],
+        "one_seat_short": {"seats": len(SEATS) - 1, "paused_seat": SHORT_SEAT,
+                           "meets_app_queue_sl_15s": short["sl_15s"] >= app_queue["sl_15s"]},
         "ours_ahead": {"sl_15s": ours["sl_15s"] > app_queue["sl_15s"],
                        "wait_avg_s": ours["wait_avg_s"] < app_queue["wait_avg_s"]},
         "scenario": {
@@ -104,7 +125,7 @@ async def run() -> dict[str, Any]:
     })
 
 
-async def _compare(stack: Stack, plan: list[Arrival]) -> tuple[dict[str, Any], dict[str, Any]]:
+async def _compare(stack: Stack, plan: list[Arrival]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     assert stack.data is not None and stack.acd is not None
     await _install_app_queue(stack, stack.data.inner_of(f"{SCRATCH}/app_queue"))
     for agent in await stack.acd.agents():
@@ -116,7 +137,11 @@ async def _compare(stack: Stack, plan: list[Arrival]) -> tuple[dict[str, Any], d
         await stack.acd.set_agent_state(seat.agent, "ready", reason="bench: our turn")
     progress(f"ours: the same {len(plan)} callers")
     ours = await _side(stack, "ours", plan, lambda a: PLANS[a.skill].number, "1390002", our_free_at)
-    return app_queue, ours
+    await stack.acd.set_agent_state(SHORT_SEAT, "paused", reason="bench: one seat short")
+    progress(f"ours one seat short ({len(SEATS) - 1} seats, {SHORT_SEAT} paused): the same {len(plan)} callers")
+    short = await _side(stack, "ours-short", plan, lambda a: PLANS[a.skill].number, "1390003", our_free_at,
+                        seats=frozenset(s.agent for s in SEATS if s.agent != SHORT_SEAT))
+    return app_queue, ours, short
 
 
 async def _install_app_queue(stack: Stack, recordings: str) -> None:
@@ -134,12 +159,12 @@ async def _install_app_queue(stack: Stack, recordings: str) -> None:
 
 
 async def _side(stack: Stack, name: str, plan: list[Arrival], dial: Callable[[Arrival], str], prefix: str,
-                free_at: Callable[[float], float]) -> dict[str, Any]:
-    """Play the arrivals against one side and return its figures."""
+                free_at: Callable[[float], float], seats: frozenset[str] | None = None) -> dict[str, Any]:
+    """Play the arrivals against one side (all SEATS unless `seats` says) and return its figures."""
     assert stack.world_ami is not None and stack.ami is not None and stack.acd is not None
     assert stack.data is not None
     world = stack.world_ami
-    watch = Watch(world, stack.ami, stack.acd, frozenset(s.agent for s in SEATS))
+    watch = Watch(world, stack.ami, stack.acd, seats or frozenset(s.agent for s in SEATS))
     watch.start()
     heard = stack.data.inner_of(f"{SCRATCH}/heard-{name}")
     citizens: list[asyncio.Task[None]] = []

@@ -1,35 +1,57 @@
-"""FastAGI through real Asterisk: new sessions per second and command round trips, beside a dialplan-only baseline.
+"""FastAGI through real Asterisk: new sessions per second and command round trips, beside two baselines.
 
-Both legs originate the same number of short calls (Local channels, no audio) into an extension that does the
-same small amount of work — three variable operations — once as a FastAGI flow served by our server, once in
-the dialplan alone — and signal completion with a UserEvent. The ratio shows what our server costs per call.
+Every leg originates the same number of short calls (Local channels, no audio) into an extension that does the
+same small amount of work — three variable operations — and signals completion with a UserEvent:
+- `sessions_per_s`: as a FastAGI flow served by our server;
+- `floor_sessions_per_s`: the same three commands sent by a bare asyncio responder (bench/agi_floor.py), the
+  floor any FastAGI server pays; `ratio_to_floor` = ours / floor, target >= 0.9. The two legs alternate in
+  rounds (ours, floor, floor, ours, …) so that load drift on the machine hits both alike;
+- `baseline_sessions_per_s`: the three operations in the dialplan alone (no FastAGI at all).
+`BENCH_AGI_CALLS` (default 2000 per leg: a leg takes a second or two) sizes it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import time
 from typing import Any
 
+from bench.agi_floor import FloorResponder
 from bench.common import median, percentile, progress, publish
+from bench.headlines import Headline
 from hotline.core.asterisk.agi import AgiCall, AgiServer, Router
 from hotline.core.asterisk.ami import AmiClient
 from hotline.core.asterisk.root import find_root
 from hotline.core.asterisk.sandbox import AsteriskInstance
 from hotline.core.netutil import free_port
 
-CALLS = 600
+CALLS = int(os.environ.get("BENCH_AGI_CALLS", "2000"))
+ROUNDS = 8  # per FastAGI leg, alternating ours and the floor: ABBA ABBA…
 IN_FLIGHT = 40
 RTT_SESSIONS = 20
 RTT_COMMANDS = 99
 TIME_LIMIT_S = 45.0
+TARGET_RATIO_TO_FLOOR = 0.9
+COMMANDS = ("GET FULL VARIABLE \"${CHANNEL(name)}\"", "SET VARIABLE B \"x\"", "GET VARIABLE B")
+
+HEADLINES = (
+    Headline("sessions_per_s", baseline="floor_sessions_per_s", target=f">= {TARGET_RATIO_TO_FLOOR} * baseline"),
+    Headline("ratio_to_floor", target=f">= {TARGET_RATIO_TO_FLOOR}"),
+    Headline("sessions_per_s", baseline="baseline_sessions_per_s"),
+    Headline("rtt_p99_ms"),
+)
+BUDGET_S = 300
 
 
-def _extensions(agi_port: int, key: str) -> str:
+def _extensions(agi_port: int, floor_port: int, key: str) -> str:
     return f"""[general]
 static=yes
 [bench]
+exten => floor,1,AGI(agi://127.0.0.1:{floor_port}/bench?leg=floor&hotline_key={key})
+ same => n,UserEvent(BenchDone,Leg: floor)
+ same => n,Hangup()
 exten => agi,1,AGI(agi://127.0.0.1:{agi_port}/bench?leg=agi&hotline_key={key})
  same => n,UserEvent(BenchDone,Leg: agi)
  same => n,Hangup()
@@ -53,14 +75,13 @@ class Flow:
 
     async def __call__(self, call: AgiCall) -> None:
         rtt_leg = call.params.get("leg") == "rtt"
-        commands = ("GET FULL VARIABLE \"${CHANNEL(name)}\"", "SET VARIABLE B \"x\"", "GET VARIABLE B")
-        for command in commands * (RTT_COMMANDS // 3 if rtt_leg else 1):
+        for command in COMMANDS * (RTT_COMMANDS // 3 if rtt_leg else 1):
             start = time.perf_counter()
             await call.command(command)
             (self.rtts_ms if rtt_leg else self.loaded_rtts_ms).append((time.perf_counter() - start) * 1000)
 
 
-async def _leg(ami: AmiClient, exten: str, calls: int = CALLS, in_flight: int = IN_FLIGHT) -> dict[str, Any]:
+async def _leg(ami: AmiClient, exten: str, calls: int, in_flight: int = IN_FLIGHT) -> dict[str, Any]:
     done = asyncio.Semaphore(0)
     finished = 0
 
@@ -99,6 +120,27 @@ async def _leg(ami: AmiClient, exten: str, calls: int = CALLS, in_flight: int = 
             "sessions_per_s": round(finished / elapsed, 1)}
 
 
+async def _alternating(ami: AmiClient) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Ours and the floor in ROUNDS rounds each, in ABBA order, summed per leg."""
+    sizes = [CALLS // ROUNDS + (1 if i < CALLS % ROUNDS else 0) for i in range(ROUNDS)]
+    legs: dict[str, list[dict[str, Any]]] = {"agi": [], "floor": []}
+    for i, size in enumerate(sizes):
+        order = ("agi", "floor") if i % 2 == 0 else ("floor", "agi")
+        for exten in order:
+            legs[exten].append(await _leg(ami, exten, size))
+        progress(f"round {i + 1}/{ROUNDS}: ours {legs['agi'][-1]['sessions_per_s']}/s, "
+                 f"floor {legs['floor'][-1]['sessions_per_s']}/s")
+    return _summed(legs["agi"]), _summed(legs["floor"])
+
+
+def _summed(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    calls = sum(r["calls"] for r in rounds)
+    seconds = sum(r["seconds"] for r in rounds)
+    return {"calls": calls, "errors": sum(r["errors"] for r in rounds), "seconds": round(seconds, 3),
+            "sessions_per_s": round(calls / seconds, 1) if seconds else 0.0,
+            "rounds": [r["sessions_per_s"] for r in rounds]}
+
+
 async def run() -> dict[str, Any]:
     root = find_root()
     router = Router()
@@ -107,37 +149,50 @@ async def run() -> dict[str, Any]:
     key = secrets.token_urlsafe(24)
     agi = AgiServer("127.0.0.1", 0, router, key=key)
     await agi.start()
+    floor = FloorResponder(COMMANDS)
+    floor_port = await floor.start()
     ami_port, secret = free_port(), secrets.token_urlsafe(12)
     manager = (f"[general]\nenabled=yes\nbindaddr=127.0.0.1\nport={ami_port}\n\n[bench]\nsecret={secret}\n"
                "deny=0.0.0.0/0.0.0.0\npermit=127.0.0.0/255.0.0.0\nread=all\nwrite=all\n")
-    inst = AsteriskInstance(root, "bench", {"manager.conf": manager, "extensions.conf": _extensions(agi.port, key)})
+    configs = {"manager.conf": manager, "extensions.conf": _extensions(agi.port, floor_port, key)}
+    inst = AsteriskInstance(root, "bench", configs)
     await inst.start()
     ami = AmiClient("127.0.0.1", ami_port, "bench", secret, action_timeout=10)
     try:
         await ami.connect()
         progress("warm-up")
-        await _leg(ami, "agi")
+        await _leg(ami, "agi", min(CALLS, 200))
+        await _leg(ami, "floor", min(CALLS, 200))
         flow.loaded_rtts_ms.clear()
         progress(f"command round trips: {RTT_SESSIONS} concurrent sessions x {RTT_COMMANDS} commands")
         await _leg(ami, "rtt", RTT_SESSIONS, RTT_SESSIONS)
-        progress(f"FastAGI leg: {CALLS} calls, {IN_FLIGHT} in flight")
-        agi_leg = await _leg(ami, "agi")
+        progress(f"FastAGI legs, ours and the floor: {CALLS} calls each in {ROUNDS} alternating rounds, "
+                 f"{IN_FLIGHT} in flight")
+        agi_leg, floor_leg = await _alternating(ami)
         progress(f"dialplan-only baseline: {CALLS} calls, {IN_FLIGHT} in flight")
-        plan_leg = await _leg(ami, "plan")
+        plan_leg = await _leg(ami, "plan", CALLS)
         version = root.version()
     finally:
         await ami.close()
         await inst.stop()
         await agi.close()
+        await floor.close()
+    ratio = agi_leg["sessions_per_s"] / floor_leg["sessions_per_s"] if floor_leg["sessions_per_s"] else 0.0
     return publish("agi", {
         "rtt_p50_ms": round(median(flow.rtts_ms), 3),
         "rtt_p99_ms": round(percentile(flow.rtts_ms, 99), 3),
         "sessions_per_s": agi_leg["sessions_per_s"],
+        "floor_sessions_per_s": floor_leg["sessions_per_s"],
+        "ratio_to_floor": round(ratio, 3),
+        "target_ratio_to_floor": TARGET_RATIO_TO_FLOOR,
+        "meets_target": ratio >= TARGET_RATIO_TO_FLOOR,
         "baseline_sessions_per_s": plan_leg["sessions_per_s"],
         "rtt_under_originate_storm_p50_ms": round(median(flow.loaded_rtts_ms), 3),
         "rtt_under_originate_storm_p99_ms": round(percentile(flow.loaded_rtts_ms, 99), 3),
         "rtt_sessions": RTT_SESSIONS, "rtt_commands": len(flow.rtts_ms),
         "baseline": "the same calls running a dialplan-only script (3 Set + UserEvent), same run",
+        "floor": "the same calls and commands served by a bare asyncio FastAGI responder (no routing, key check, "
+                 "timeouts or status variable), alternating with ours in rounds, same run",
         "calls": CALLS, "in_flight": IN_FLIGHT, "commands_per_call": 3,
-        "agi_leg": agi_leg, "baseline_leg": plan_leg, "asterisk": version,
+        "agi_leg": agi_leg, "floor_leg": floor_leg, "baseline_leg": plan_leg, "asterisk": version,
     })

@@ -27,6 +27,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from acd.settings import AcdSettings
 from bench.common import median, percentile, progress, publish
+from bench.headlines import Headline
 from bench.loopback import loopback_stack
 from hotline.app.settings import Settings
 from hotline.app.stack import Stack
@@ -37,6 +38,13 @@ AGENTS = tuple(str(8101 + i) for i in range(10))
 CALLS = 50
 EVERY_S = 1.5
 TALK_S = 3.0
+
+HEADLINES = (
+    Headline("pop_p95_ms", target="<= 300"),
+    Headline("full_pop_p95_ms"),
+    Headline("answer_to_audio_p95_ms"),
+)
+BUDGET_S = 420
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
          "--autoplay-policy=no-user-gesture-required", "--disable-background-timer-throttling",

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import median, percentile, progress, publish
+from bench.headlines import Headline
 from bench.loopback import loopback_stack
 from hotline.calls.records import CallView
 from integration.world.call import WorldCaller
@@ -23,6 +24,12 @@ from integration.world.call import WorldCaller
 CALLS = 40
 WAVE = 5  # callers arriving together
 TARGET_P95_S = 5.0
+
+HEADLINES = (
+    Headline("answer_to_queue_p95_s", baseline="baseline_greeting_audio_s", target=f"<= {TARGET_P95_S}"),
+    Headline("overhead_p95_s"),
+)
+BUDGET_S = 300
 
 
 def _answer_to_queue_s(record: CallView | None) -> float | None:

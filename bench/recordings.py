@@ -19,12 +19,20 @@ import wave
 from pathlib import Path
 
 from bench.common import progress, publish
+from bench.headlines import Headline
 from hotline.app.settings import default_cache_dir
 from recordings.analysis import analyse
 from recordings.transcode import Codec, transcode, wav_seconds
 
 SECONDS = 300
 ROUNDS = 5
+
+HEADLINES = (
+    Headline("transcode_x_realtime_per_core", target=">= 200"),
+    Headline("stored_bytes_per_min", baseline="wav_bytes_per_min", target="<= 120000"),
+    Headline("analysis_x_realtime_per_core"),
+)
+BUDGET_S = 300
 
 
 def _source(folder: Path) -> tuple[Path, str]:

@@ -29,6 +29,7 @@ from sqlalchemy import DateTime, Integer, TextClause, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.common import percentile, progress, publish
+from bench.headlines import Headline
 from console.reports.periods import EPOCH, Span
 from console.reports.rollup import RolledFigures, Rollups
 from console.reports.service import Reports, Slice
@@ -40,6 +41,14 @@ from tests.postgres_server import PostgresServer
 
 PER_DAY = int(os.environ.get("BENCH_REPORTS_PER_DAY", "100000"))
 DAYS = int(os.environ.get("BENCH_REPORTS_DAYS", "30"))
+
+HEADLINES = (
+    Headline("month_report_p95_ms", baseline="baseline.month_report_p95_ms", target="<= 2000"),
+    Headline("day_report_p95_ms", baseline="baseline.day_report_p95_ms", target="<= 300"),
+    Headline("equal", target="== true"),
+)
+ALL_ENV = {"BENCH_REPORTS_PER_DAY": "50000"}  # 1.5 M calls: the full 3 M take 3-8 min to load and roll up here
+BUDGET_S = 600
 FIRST = date(2026, 10, 1)
 AGENTS = 200
 TEAMS = {f"8{i:03d}": f"{i // 20 + 1}组" for i in range(AGENTS)}

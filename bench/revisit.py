@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import percentile, progress, publish
+from bench.headlines import Headline
 from bench.loopback import loopback_stack
 from callback.dialer import RevisitPrompts, petitioner_texts
 from callback.tasks import DueTask
@@ -38,6 +39,14 @@ from integration.world.call import WorldCaller
 TASKS = 40
 SALUTATIONS = ("张女士", "")  # the campaign's, and the yield phase's tasks that name nobody
 INBOUND = 10
+
+HEADLINES = (
+    Headline("answer_to_prompt_p95_s", baseline="baseline.inbound_p95_s", target="<= 1"),
+    Headline("opening_s", target="<= 8"),
+    Headline("yield_s", target="<= 1"),
+    Headline("concurrent_calls"),
+)
+BUDGET_S = 480
 LISTEN = "script:mark:answered/noise/mark:heard/wait:15/hangup"
 REVISIT = """revisit:
   hours: ["00:00-24:00"]

@@ -30,6 +30,7 @@ from acd.scripts import EVENTS
 from acd.store import AcdStore
 from bench.common import median, percentile, progress, publish
 from bench.desk import CHROMIUM, FLAGS
+from bench.headlines import Headline
 from bench.loopback import loopback_stack
 from hotline.app.stack import Stack
 from hotline.calls.models import CallRecord
@@ -39,6 +40,12 @@ AGENTS = 200
 WAITING = 500
 CHANGES = 200
 EVERY_S = 0.3
+
+HEADLINES = (
+    Headline("update_p95_ms", baseline="poll_update_p95_ms", target="<= 1000"),
+    Headline("snapshot_p95_ms"),
+)
+BUDGET_S = 360
 PASSWORD = "bench-wallboard-password-2026"
 LINES = ("12345", "12345", "12345", "12329", "12333", "12366")
 STATES = ("ready", "paused", "on_call", "wrap_up", "signed_out")

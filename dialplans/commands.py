@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dialplans.loader import DialplanInvalid, check_dialplan, load_dialplan
 from hotline.core.settings import CoreSettings
+
+if TYPE_CHECKING:
+    from dialplans.model import Dialplan
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -21,7 +27,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     check.set_defaults(func=_check)
     rend = dsub.add_parser("render", help="write the Asterisk configs the file produces")
     rend.add_argument("file", nargs="?", type=Path)
-    rend.add_argument("--out", type=Path, required=True)
+    rend.add_argument("--out", type=Path, help="folder for the hotline Asterisk's configs")
+    rend.add_argument("--kamailio", type=Path, metavar="DIR",
+                      help="folder for the SIP front door's kamailio.cfg and dispatcher.list (the file's cluster:)")
+    rend.add_argument("--node", metavar="NAME", help="render --out for this media node of the file's cluster: (its "
+                      "address; phones through the front door; AMI logins and FastAGI at HOTLINE_AGI_BIND)")
     rend.set_defaults(func=_render)
     app = dsub.add_parser("apply", help="render, show the diff, reload the running Asterisk (rolls back on failure)")
     app.add_argument("file", nargs="?", type=Path)
@@ -56,22 +66,54 @@ def _render(args: argparse.Namespace) -> int:
     from dialplans.siptls import SipTls
 
     settings = CoreSettings()
+    if args.out is None and args.kamailio is None:
+        print("say where to write: --out DIR (Asterisk) and/or --kamailio DIR (front door)", file=sys.stderr)
+        return 2
     try:
         plan = load_dialplan(_file(args))
     except DialplanInvalid as exc:
         print(exc, file=sys.stderr)
         return 1
     secrets = load_or_create_secrets(settings.home / "secrets.json", plan)
+    if args.kamailio is not None and _render_kamailio(plan, secrets.agent_secrets, args.kamailio) != 0:
+        return 1
+    if args.out is None:
+        return 0
     ctx = RenderContext(settings.bind_host, settings.ports.hotline_sip, settings.ports.hotline_ami,
                         secrets.ami_user, secrets.ami_secret, settings.bind_host, settings.ports.agi,
                         "/srv/hotline-data/recordings", "/srv/hotline-data/sounds", secrets.agent_secrets,
                         agi_key=secrets.agi_key, tls=SipTls(settings.sip.tls_cert, settings.sip.tls_key,
                                                             settings.sip.tls_ca, settings.sip.tls_port)
                         if settings.sip.tls else None)
+    if args.node:
+        node = next((n for n in plan.cluster.nodes if n.name == args.node), None)
+        if node is None:
+            print(f"no node {args.node!r} under cluster.nodes in the file", file=sys.stderr)
+            return 1
+        ctx = dataclasses.replace(ctx, bind_host=node.address, sip_port=node.port, agi_host=settings.agi_bind,
+                                  ami_from=settings.agi_bind,
+                                  phones_via=f"sip:{plan.cluster.address}:{plan.cluster.port}")
+        plan = plan.on_node(node.name)
     args.out.mkdir(parents=True, exist_ok=True)
     for name, text in render(plan, ctx).items():
         (args.out / name).write_text(text)
         print(f"wrote {args.out / name}")
+    return 0
+
+
+def _render_kamailio(plan: Dialplan, phone_secrets: Mapping[str, str], out: Path) -> int:
+    from dialplans.kamailio import FrontDoorContext, render_kamailio
+
+    try:
+        files = render_kamailio(plan, FrontDoorContext(out.resolve(), phone_secrets))
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (out / name).write_text(text)
+        (out / name).chmod(0o600)  # the phones' passwords
+        print(f"wrote {out / name}")
     return 0
 
 

@@ -7,7 +7,7 @@ import difflib
 from collections.abc import Callable
 
 from dialplans.checker import Checker, Node
-from dialplans.model import REQUIRED_PROMPTS, Dialplan
+from dialplans.model import KNOWLEDGE_PROMPTS, REQUIRED_PROMPTS, Dialplan
 
 
 class _Refs:
@@ -75,6 +75,13 @@ def _numbers(refs: _Refs) -> None:
         if n.trunk and n.trunk not in refs.trunks:
             c.err(refs.line("numbers", i, "trunk"), f"number {n.number} names trunk '{n.trunk}' which is "
                   "not defined", f"use one of {', '.join(refs.trunks)}")
+        for prompt in KNOWLEDGE_PROMPTS if n.knowledge else ():
+            if prompt not in plan.prompts:
+                c.err(refs.line("numbers", i, "knowledge"), f"number {n.number} reads the knowledge base to waiting "
+                      f"callers, but prompt '{prompt}' is not under prompts:", f"add {prompt}: <the Chinese text>")
+        if n.knowledge and not plan.queue.self_service:
+            c.err(refs.line("numbers", i, "knowledge"), f"number {n.number} reads the knowledge base from the "
+                  "self-service offer, which queue.self_service turns off", "set queue.self_service: true")
         if n.emergency_hint and n.emergency_hint not in plan.prompts:
             c.err(refs.line("numbers", i, "emergency_hint"), f"number {n.number} emergency_hint prompt "
                   f"'{n.emergency_hint}' is not under prompts:", f"add {n.emergency_hint}: <the Chinese text>")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, time
 from typing import Literal
 
@@ -20,6 +20,8 @@ PHONES: tuple[str, ...] = ("sip", "webrtc")
 REQUIRED_PROMPTS: tuple[str, ...] = ("greeting", "apology", "goodbye", "transition", "rating", "rating_invalid",
                                      "rating_thanks", "silent_prompt", "silent_goodbye", "blocked",
                                      "watch_warning", "service_suspended", "queue_position", "queue_position_many")
+# Prompts a number with `knowledge: true` needs: the offer with key 3, and "nothing to read yet".
+KNOWLEDGE_PROMPTS: tuple[str, ...] = ("self_service_offer_knowledge", "knowledge_none")
 # Rating labels for keys 1-5 (the Beijing draft, 003); the Liaoning variant (000) says 理解 for 3.
 # Emergency linkage numbers agents transfer to in one key (R-ACC-5): police, fire, ambulance, traffic police.
 LINKAGE_NUMBERS: tuple[str, ...] = ("110", "119", "120", "122")
@@ -98,6 +100,8 @@ class Number:
     # R-ACC-5: the prompt telling callers to dial 110/119/120/122, played once they are queued ("" = none)
     emergency_hint: str = ""
     menu: Menu | None = None
+    # issue 20: waiting callers may hear the knowledge base's published phone entries (key 3 of the offer)
+    knowledge: bool = False
 
 
 @dataclass(frozen=True)
@@ -250,6 +254,32 @@ class DialOut:
 
 
 @dataclass(frozen=True)
+class MediaNode:
+    """One hotline Asterisk behind the SIP front door (Kamailio): its name and SIP address."""
+
+    name: str
+    address: str
+    port: int = 5060
+
+    @property
+    def uri(self) -> str:
+        return f"sip:{self.address}:{self.port}"
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """Several media nodes behind one SIP front door (`cluster:`; issue 18, rendered by `dialplans.kamailio`).
+    Empty `nodes`: one box, no front door."""
+
+    nodes: tuple[MediaNode, ...] = ()
+    address: str = "127.0.0.1"  # where the front door (Kamailio) listens for carriers, phones and the nodes
+    port: int = 5060
+    probe_s: int = 1  # OPTIONS to every node this often …
+    probe_threshold: int = 1  # … this many unanswered mark it down (probed on; back up on the first answer)
+    answer_s: int = 2  # a node that does not answer an INVITE this long: the call goes to the next node
+
+
+@dataclass(frozen=True)
 class Dialplan:
     """Everything `dialplans/hotline.yaml` says."""
 
@@ -269,6 +299,12 @@ class Dialplan:
     units: tuple[Unit, ...] = ()
     revisit: RevisitSettings = RevisitSettings()
     dial_out: DialOut = DialOut()
+    cluster: Cluster = Cluster()
+
+    def on_node(self, node: str) -> Dialplan:
+        """The plan as media node `node` renders it: its carrier trunks named `<trunk>_<node>`, so the callers'
+        channels (PJSIP/carrier_a-00000001) are unique across the nodes one service drives."""
+        return replace(self, trunks=tuple(replace(t, name=f"{t.name}_{node}") for t in self.trunks))
 
     def unit(self, name: str) -> Unit | None:
         return next((u for u in self.units if u.name == name), None)

@@ -63,11 +63,16 @@ password={secret}
 
 [{phone}]
 type=aor
-max_contacts=1
-remove_existing=yes
-qualify_frequency=30
-""")
+{_contact(phone, ctx)}""")
     return "".join(out)
+
+
+def _contact(phone: str, ctx: RenderContext) -> str:
+    """Where the phone is reached: where it registered, or (on a media node) through the SIP front door, which
+    knows where it registered."""
+    if ctx.phones_via:
+        return f"contact=sip:{phone}@{ctx.phones_via.removeprefix('sip:')}\n"
+    return "max_contacts=1\nremove_existing=yes\nqualify_frequency=30\n"
 
 
 def _extensions(agents: Sequence[Agent]) -> str:

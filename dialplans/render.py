@@ -41,6 +41,8 @@ class RenderContext:
     agi_key: str = ""  # the deployment's FastAGI key: the AGI server runs no flow for a session without it
     tls: SipTls | None = None  # phones over TLS with SRTP only (dialplans.siptls)
     http_port: int = 0  # Asterisk's HTTP on loopback, for the browser phones' websocket (dialplans.webrtc)
+    ami_from: str = ""  # a media node's AMI also takes the service's login from this address (issue 18)
+    phones_via: str = ""  # a media node reaches the phones through the SIP front door at this URI (dialplans.kamailio)
 
     agi_others: tuple[tuple[str, int], ...] = ()  # further service instances' FastAGI, tried in order (issue 18)
 
@@ -118,7 +120,7 @@ rewrite_contact=yes
 [{trunk.name}]
 type=identify
 endpoint={trunk.name}
-match={','.join(trunk.match)}
+match={','.join(_carrier_sources(plan, trunk.match))}
 """)
         if outbound:
             out.append(f"""
@@ -132,6 +134,12 @@ contact={outbound}
 #include {PHONES_PJSIP}
 """)
     return "".join(out)
+
+
+def _carrier_sources(plan: Dialplan, match: tuple[str, ...]) -> tuple[str, ...]:
+    """A trunk's addresses, and on a media node the front door's, which relays the carriers' calls."""
+    front = plan.cluster.address if plan.cluster.nodes else ""
+    return (*match, front) if front and front not in match else match
 
 
 def _call_start(n: Number) -> str:
@@ -389,7 +397,8 @@ def ami_host(bind_host: str) -> str:
 def _manager(ctx: RenderContext) -> str:
     """AMI for the service alone: on its address (loopback by default), logins from that one address."""
     host = ami_host(ctx.bind_host)
-    permit = f"permit={ipaddress.ip_network(host).with_prefixlen}"
+    permit = "".join(f"permit={ipaddress.ip_network(a).with_prefixlen}\n" for a in dict.fromkeys(
+        filter(None, (host, ctx.ami_from)))).rstrip("\n")
     return f"""{HEADER}[general]
 enabled=yes
 bindaddr={host}

@@ -8,6 +8,7 @@ import re
 from datetime import time
 
 from dialplans.checker import Checker, Node
+from dialplans.clustersection import cluster_section
 from dialplans.model import (
     CALL_SOURCES,
     DIAL_CLASSES,
@@ -21,6 +22,7 @@ from dialplans.model import (
     SEATS,
     Agent,
     Centre,
+    Cluster,
     DialOut,
     Dialplan,
     Holiday,
@@ -47,7 +49,7 @@ _ROUTE = re.compile(r"^[a-z][a-z0-9_/-]*$")
 _HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 TOP_KEYS = ("centre", "trunks", "skills", "numbers", "agents", "holidays", "prompts", "recording", "rating",
             "priorities", "queue", "supervisors", "workdays", "units", "revisit",
-            "dial_out")
+            "dial_out", "cluster")
 REQUIRED_KEYS = ("centre", "trunks", "skills", "numbers", "prompts")
 
 
@@ -69,7 +71,8 @@ def build(c: Checker, top: dict[str, Node]) -> Dialplan:
                     tuple(c.day(node, "workdays") for node in c.seq(top.get("workdays"), "workdays")),
                     tuple(c.each(top.get("units"), "units", _unit)),
                     _revisit(c, top["revisit"]) if "revisit" in top else RevisitSettings(),
-                    _dial_out(c, top["dial_out"]) if "dial_out" in top else DialOut())
+                    _dial_out(c, top["dial_out"]) if "dial_out" in top else DialOut(),
+                    cluster_section(c, top["cluster"]) if "cluster" in top else Cluster())
 
 
 _DIAL_PATTERN = re.compile(r"[0-9\[\]{}(),|?-]+")
@@ -281,7 +284,8 @@ def _widening(c: Checker, node: Node, where: str) -> Widening:
 
 def _number(c: Checker, node: Node, where: str) -> Number:
     m = c.mapping(node, where, ("number", "mode", "skill", "department", "transition", "overflow", "failsafe",
-                                "flow", "trunk", "full_at", "emergency_hint", "menu"), ("number", "mode"))
+                                "flow", "trunk", "full_at", "emergency_hint", "menu", "knowledge"),
+                  ("number", "mode"))
     number = c.text(m.get("number"), f"{where}.number", "", _NUMBER, "digits only, in quotes, e.g. \"12333\"")
     mode = c.choice(m.get("mode"), f"number {number} mode", MODES, "main")
     transition = c.window(m["transition"], f"number {number} transition") if "transition" in m else None
@@ -298,7 +302,8 @@ def _number(c: Checker, node: Node, where: str) -> Number:
                   c.text(m.get("trunk"), f"number {number} trunk", "") or None,
                   c.count(m.get("full_at"), f"number {number} full_at", 10),
                   _emergency_hint(c, m.get("emergency_hint"), f"number {number} emergency_hint"),
-                  _menu(c, m["menu"], f"number {number} menu") if "menu" in m else None)
+                  _menu(c, m["menu"], f"number {number} menu") if "menu" in m else None,
+                  c.flag(m.get("knowledge"), f"number {number} knowledge", False))
 
 
 def _emergency_hint(c: Checker, node: Node | None, where: str) -> str:

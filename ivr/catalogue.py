@@ -34,6 +34,8 @@ USES: dict[str, str] = {
     "queue_wait": "waiting: the expected wait ({m} = 1..9 minutes)",
     "queue_wait_long": "waiting: ten minutes or more expected",
     "self_service_offer": "waiting: ticket progress (1) or a callback (2)", "ticket_enter": "ticket lookup",
+    "self_service_offer_knowledge": "waiting, on numbers with knowledge: also the knowledge base's answers (3)",
+    "knowledge_none": "the knowledge base has no entry to read on this line",
     "ticket_not_found": "ticket lookup: no such ticket", "back_to_waiting": "after self-service",
     "callback_booked": "callback requested", "callback_unavailable": "callback impossible (withheld number)",
     **{f"ticket_status_{s}": f"ticket lookup: status {s}"

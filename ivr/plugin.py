@@ -20,12 +20,14 @@ from ivr.announcements.service import Announcements
 from ivr.catalogue import register as register_prompts
 from ivr.flows.agent_codes import AgentCodeFlow
 from ivr.flows.inbound import InboundFlow
+from ivr.flows.knowledge import PhoneKnowledge
 from ivr.flows.position import PositionFlow, expand_position_prompts
 from ivr.flows.rating import RatingFlow
 from ivr.flows.requeue import RequeueFlow
 from ivr.flows.self_service import SelfService
 from ivr.flows.silent import SilentCallerFlow
 from ivr.flows.voice_message import VoiceMessages
+from knowledge.suggest import Suggestions
 from tickets.service import Tickets
 
 PAGES = Path(__file__).parent / "pages"
@@ -34,6 +36,17 @@ PAGES = Path(__file__).parent / "pages"
 def inbound_lines(plan: Dialplan) -> dict[str, str]:
     """The dialplan's inbound numbers with the names a supervisor knows them by."""
     return {n.number: n.department or plan.centre.name for n in plan.numbers}
+
+
+def phone_knowledge(deps: Deps, sounds: str, announcements: Announcements) -> PhoneKnowledge | None:
+    """Key 3 while waiting: the knowledge base's phone entries (those announcements point to first),
+    synthesised into their own folder."""
+    entries = deps.find(Suggestions)
+    if entries is None:
+        return None
+    folder = deps.data.inner_of("knowledge")
+    return PhoneKnowledge(deps.get(CallRecords), sounds, entries,
+                          AnnouncementAudio(deps.renderer, deps.data.host(folder), folder), announcements.active)
 
 
 async def load(deps: Deps) -> Brought:
@@ -51,11 +64,14 @@ async def load(deps: Deps) -> Brought:
     requests = deps.get(CallbackRequests)
     messages = VoiceMessages(calls, sounds, acd, requests, dialplan.queue,
                              data.inner_of("recordings") + "/messages", data.host)
-    offer = SelfService(calls, sounds, deps.get(Tickets), requests, acd, deps.get(DialOutGuard).policy) \
-        if dialplan.queue.self_service else None
     folder = data.inner_of("announcements")
     announcements = deps.publish(Announcements(deps.sessions, AnnouncementAudio(deps.renderer, data.host(folder),
-                                                                                folder), inbound_lines(dialplan)))
+                                                                                folder), inbound_lines(dialplan),
+                                               entries=deps.find(Suggestions)))
+    offer = SelfService(calls, sounds, deps.get(Tickets), requests, acd, deps.get(DialOutGuard).policy,
+                        phone_knowledge(deps, sounds, announcements),
+                        frozenset(n.number for n in dialplan.numbers if n.knowledge)) \
+        if dialplan.queue.self_service else None
     flows: dict[str, Flow] = {
         "ivr/inbound": InboundFlow(calls, sounds, dialplan, acd, deps.get(CallerLists), messages,
                                      deps.get(EmergencyFlags), announcements.active),

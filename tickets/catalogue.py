@@ -1,7 +1,10 @@
-"""What a ticket may say: request types, urgencies, channels, and the subject categories shipped as data."""
+"""What a ticket may say: request types, urgencies, channels, and the subject categories and the city's
+districts (区县) shipped as data."""
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -54,9 +57,10 @@ class Category:
 class Catalogue:
     """The subject categories by code (辽宁 000 App. E: three levels; or 001 5.4.2's twelve domains)."""
 
-    def __init__(self, nodes: list[dict[str, Any]]) -> None:
+    def __init__(self, nodes: list[dict[str, Any]], regions: Sequence[str] = ()) -> None:
         self._by_code: dict[str, Category] = {}
         self._add(nodes, ())
+        self.regions = tuple(regions)  # the districts (区县) a ticket may name; empty: any
 
     def _add(self, nodes: list[dict[str, Any]], parent: tuple[str, ...]) -> None:
         for node in nodes:
@@ -74,7 +78,14 @@ class Catalogue:
         if name not in CATALOGUES:
             raise ValueError(f"no ticket catalogue {name!r}: choose one of {', '.join(CATALOGUES)}")
         text = resources.files("tickets").joinpath(f"data/{CATALOGUES[name]}").read_text(encoding="utf-8")
-        return cls(yaml.safe_load(text)["categories"])
+        regions = resources.files("tickets").joinpath("data/regions.yaml").read_text(encoding="utf-8")
+        return cls(yaml.safe_load(text)["categories"], [str(r) for r in yaml.safe_load(regions)["regions"]])
+
+    def with_regions(self, regions: Sequence[str]) -> Catalogue:
+        """The same categories with this centre's districts."""
+        other = copy.copy(self)
+        other.regions = tuple(regions)
+        return other
 
     def get(self, code: str) -> Category | None:
         return self._by_code.get(code)
@@ -87,3 +98,17 @@ class Catalogue:
 
     def roots(self) -> list[Category]:
         return [c for c in self._by_code.values() if len(c.path) == 1]
+
+    def tree(self) -> list[dict[str, Any]]:
+        """The categories as nested options for a cascading picker (value = code, label = name)."""
+        nodes: dict[tuple[str, ...], dict[str, Any]] = {}
+        roots: list[dict[str, Any]] = []
+        for category in self.all():
+            node: dict[str, Any] = {"value": category.code, "label": category.name}
+            nodes[category.path] = node
+            parent = nodes.get(category.path[:-1]) if len(category.path) > 1 else None
+            if parent is None:
+                roots.append(node)
+            else:
+                parent.setdefault("children", []).append(node)
+        return roots

@@ -17,7 +17,7 @@ _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{9,11}$")
 CALL_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 TOP_FIELDS = ("channel", "request_type", "category", "urgency", "complex", "title", "content", "petitioner",
-              "handling_unit", "calls")
+              "handling_unit", "region", "calls")
 PETITIONER_FIELDS = ("name", "phone", "address", "confidential", "revisit_consent", "enterprise")
 
 
@@ -111,6 +111,11 @@ def read_form(body: Any, catalogue: Catalogue) -> TicketForm:
         if code is not None and code and catalogue.get(code) is None:
             r.bad("category", f"'{code}' is not in the category catalogue")
         v["category"] = code or None
+    if "region" in body:
+        region = r.text(body["region"], "region", 32)
+        if region and catalogue.regions and region not in catalogue.regions:
+            r.bad("region", f"'{region}' is not one of the centre's districts (区县)")
+        v["region"] = region or ""
     if "title" in body:
         v["title"] = r.text(body["title"], "title", 100)
     if "handling_unit" in body:

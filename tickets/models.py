@@ -39,6 +39,7 @@ class Ticket(Base):
     legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)  # its recordings outlive the retention period
     legal_hold_reason: Mapped[str] = mapped_column(String(200), default="")
     handling_unit: Mapped[str] = mapped_column(String(100), default="")
+    region: Mapped[str] = mapped_column(String(32), default="", index=True)  # the district (区县) it is about
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(index=True)
     updated_at: Mapped[datetime]

@@ -31,6 +31,9 @@ from tickets.timeline import record_delivery
 async def _case_system(deps: Deps, brought: Brought) -> tuple[str, str, str]:
     """The configured case system's URL and secrets, or a reference case system started here."""
     s, core = deps.get(CaseSystemSettings), deps.core
+    if s.url and s.reference:
+        keys = deps.get(Secrets).case_system
+        return s.url, keys["intake"], keys["webhook"]
     if s.url:
         if not (s.secret and s.webhook_secret):
             raise ValueError("HOTLINE_CASE_URL needs HOTLINE_CASE_SECRET and HOTLINE_CASE_WEBHOOK_SECRET")
@@ -47,7 +50,10 @@ async def _case_system(deps: Deps, brought: Brought) -> tuple[str, str, str]:
 
 async def load(deps: Deps) -> Brought:
     dialplan, settings = deps.get(Dialplan), deps.get(TicketSettings)
-    tickets = deps.publish(Tickets(deps.sessions, Catalogue.shipped(settings.catalogue),
+    catalogue = Catalogue.shipped(settings.catalogue)
+    if settings.region_list:
+        catalogue = catalogue.with_regions(settings.region_list)
+    tickets = deps.publish(Tickets(deps.sessions, catalogue,
                                    TimeLimits.load(settings.time_limits, WorkCalendar.of(dialplan)),
                                    ticket_feed(deps.redis)))
     brought = Brought()

@@ -86,6 +86,7 @@ class TicketIn(Partial):
     complex: StrictBool | Omitted = Field(None, description="a complex case: longer time limits")
     title: str | Omitted = _text(100)
     handling_unit: str | Omitted = _text(100)
+    region: str | Omitted = _text(32, "a district (区县) of the centre's list; empty clears it")
     content: TicketContent | Omitted = None
     petitioner: PetitionerIn | Omitted = None
     calls: Annotated[list[CallId], Field(max_length=20, description="the calls the ticket came from")] | Omitted = None
@@ -140,6 +141,7 @@ class TicketOut(BaseModel):
     content: dict[str, str]
     petitioner: PetitionerOut
     handling_unit: str
+    region: str = Field(default="", description="the district (区县) it is about; empty: not recorded")
     created_by: str
     created_at: str
     updated_at: str

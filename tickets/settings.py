@@ -1,5 +1,5 @@
 """The tickets' section of the settings (`HOTLINE_TIME_LIMITS`: beijing | tangshan; `HOTLINE_TICKET_CATALOGUE`:
-liaoning | domains12; `HOTLINE_RETENTION_TICKETS_DAYS`)."""
+liaoning | domains12; `HOTLINE_TICKET_REGIONS`; `HOTLINE_RETENTION_TICKETS_DAYS`)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,12 @@ class TicketSettings:
     # closed tickets' personal fields (name, phone, address, title, content) are blanked after this many
     # days (0: kept for ever); the ticket, its number, category and timeline stay
     personal_days: int = env_field("RETENTION_TICKETS_DAYS", "0", int)
+    # the city's districts (区县), comma-separated; empty: tickets/data/regions.yaml
+    regions: str = env_field("TICKET_REGIONS", "")
+
+    @property
+    def region_list(self) -> tuple[str, ...]:
+        return tuple(r.strip() for r in self.regions.replace("，", ",").split(",") if r.strip())
 
     def __post_init__(self) -> None:
         if self.catalogue not in CATALOGUES:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core.clock import now
 from integration.casesystem.outbox import Delivery, enqueue
-from tickets.models import Ticket, TicketEvent
+from tickets.models import Ticket, TicketCall, TicketEvent
 
 
 def add_event(s: AsyncSession, ticket_id: int, kind: str, source: str, status: str | None = None,
@@ -66,3 +66,11 @@ async def record_revisit(s: AsyncSession, ticket_id: int, revisit: RevisitResult
     add_event(s, ticket.id, "revisited", "revisit-robot", None, revisit.finished_at, result=revisit.result,
               answers=revisit.answers, attempts=revisit.attempts)
     enqueue(s, ticket.id, "revisit.result", payload, f"revisit-{revisit.task_id}", revisit.finished_at)
+
+
+async def note_call(s: AsyncSession, call_id: str, kind: str, source: str, **detail: Any) -> list[int]:
+    """A line on the timeline of every ticket of the call (e.g. answered from a knowledge entry); their ids."""
+    ids = list((await s.scalars(select(TicketCall.ticket_id).where(TicketCall.call_id == call_id))).all())
+    for ticket_id in ids:
+        add_event(s, ticket_id, kind, source, **detail)
+    return ids

@@ -41,8 +41,7 @@ class PhoneSync(LoopWorker):
         self._dirty = False
         self._again = False  # a change came while the burst was being waited out
         self._ctx: RenderContext | None = None
-        self._hotline: AsteriskInstance | None = None
-        self._reloader: AmiReloader | None = None
+        self._targets: list[tuple[AsteriskInstance, AmiReloader]] = []  # each hotline Asterisk (media node)
         self.renders = 0  # renders with a reload since start (the first, at start, is not one)
         self.phones: dict[str, str] = {}  # phone -> password, as last rendered (active agents and supervisors)
         self.sip_phones: dict[str, str] = {}  # the same without the browser softphones (phone kind webrtc)
@@ -65,9 +64,9 @@ class PhoneSync(LoopWorker):
         """The SIP secret of `phone` if it is a browser phone (the phone book of hotline.app.phone)."""
         return self.phones.get(phone) if phone not in self.sip_phones else None
 
-    def attach(self, hotline: AsteriskInstance, reloader: AmiReloader) -> None:
-        """Asterisk is up: changes from now on are rendered into it and reloaded."""
-        self._hotline, self._reloader = hotline, reloader
+    def attach(self, targets: Sequence[tuple[AsteriskInstance, AmiReloader]]) -> None:
+        """Asterisk is up: changes from now on are rendered into it (every media node) and reloaded."""
+        self._targets = list(targets)
 
     async def changed(self, _: Sequence[AgentEntry] = ()) -> None:
         """A directory listener: render and reload soon."""
@@ -85,13 +84,16 @@ class PhoneSync(LoopWorker):
                 return
 
     async def step(self) -> float:
-        if not self._dirty or self._ctx is None or self._hotline is None or self._reloader is None:
+        if not self._dirty or self._ctx is None or not self._targets:
             return IDLE_S
         await self._burst_over()
         self._dirty = False
         try:
-            self._hotline.write_configs(await self.files(self._ctx))
-            await self._reloader.reload(PHONE_MODULES)
+            files = await self.files(self._ctx)
+            for asterisk, reloader in self._targets:
+                asterisk.write_configs(files)  # (a node that is down reads them when it starts again)
+                if reloader.connected or len(self._targets) == 1:
+                    await reloader.reload(PHONE_MODULES)
         except BaseException:
             self._dirty = True  # tried again after the backoff
             raise

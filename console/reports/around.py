@@ -19,7 +19,7 @@ from console.reports.sql import china_day
 from tickets.models import Ticket
 
 T, R = Ticket, RevisitTask
-TICKET_KEYS = {"request_type": T.request_type, "category": T.category}  # no region on tickets yet
+TICKET_KEYS = {"request_type": T.request_type, "category": T.category, "region": T.region}
 
 
 async def ticket_counts(s: AsyncSession, span: Span, key: str | None = None,

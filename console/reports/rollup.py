@@ -44,7 +44,7 @@ LEVEL_COLUMNS = tuple(f"sat_{level}" for level in LEVELS)
 
 class ReportRollup(Base):
     """One closed day's additive figures for one slice: kind `hour` (an hour, line and skill), `agent` (the agent
-    who answered; '' for calls nobody answered) or `tickets` (a request type and category)."""
+    who answered; '' for calls nobody answered) or `tickets` (a request type, category and region)."""
 
     __tablename__ = "report_rollups"
     __table_args__ = (Index("ix_report_rollups_kind_day", "kind", "day"),)
@@ -58,6 +58,7 @@ class ReportRollup(Base):
     agent: Mapped[str] = mapped_column(String(32), default="")
     request_type: Mapped[str] = mapped_column(String(8), default="")
     category: Mapped[str] = mapped_column(String(16), default="")
+    region: Mapped[str] = mapped_column(String(32), default="")
     offered: Mapped[int] = mapped_column(Integer, default=0)
     answered: Mapped[int] = mapped_column(Integer, default=0)
     self_served: Mapped[int] = mapped_column(Integer, default=0)
@@ -134,12 +135,12 @@ async def build_day(s: AsyncSession, day: int) -> int:
         rows += _seconds(day, f)
     for (_, agent), f in (await call_figures(s, span, CallFilter(), 0, key="agent")).items():
         rows.append(ReportRollup(day=day, kind="agent", agent=_blank(agent), **_columns(f)))
-    tickets = select(Ticket.request_type, Ticket.category, func.count()).where(
-        Ticket.submitted_at >= span.start, Ticket.submitted_at < span.end).group_by(Ticket.request_type,
-                                                                                    Ticket.category)
-    for request_type, category, n in (await s.execute(tickets)).all():
+    keys = (Ticket.request_type, Ticket.category, Ticket.region)
+    tickets = select(*keys, func.count()).where(
+        Ticket.submitted_at >= span.start, Ticket.submitted_at < span.end).group_by(*keys)
+    for request_type, category, region, n in (await s.execute(tickets)).all():
         rows.append(ReportRollup(day=day, kind="tickets", request_type=_blank(request_type),
-                                 category=_blank(category), tickets=n))
+                                 category=_blank(category), region=_blank(region), tickets=n))
     s.add_all(rows)
     await s.merge(ReportRollupDay(day=day, built_at=now()))
     return len(rows)
@@ -285,7 +286,7 @@ class RolledFigures:
         if built:
             R = ReportRollup
             days = sorted(built)
-            column = {"request_type": R.request_type, "category": R.category}.get(key or "")
+            column = {"request_type": R.request_type, "category": R.category, "region": R.region}.get(key or "")
             group: list[Any] = [R.day] if column is None else [R.day, column]
             query = select(*group, func.sum(R.tickets)).where(R.kind == "tickets", R.day.in_(days)).group_by(*group)
             for row in (await s.execute(query)).all():

@@ -73,19 +73,14 @@ class Reports:
                       short_abandon_s: float = SHORT_ABANDON_S) -> dict[str, Any]:
         async with self.sessions() as s:
             rows = await self._volume_rows(s, span, dimension, agents, short_abandon_s)
-        out: dict[str, Any] = {"dimension": dimension, **span.to_json(), "rows": rows}
-        if dimension == "region":
-            out["missing"] = "工单尚未记录区县（region），暂无按区县统计"
-        return out
+        return {"dimension": dimension, **span.to_json(), "rows": rows}
 
     async def _volume_rows(self, s: AsyncSession, span: Span, dimension: str, agents: Collection[str] | None,
                            short_abandon_s: float) -> list[dict[str, Any]]:
-        if dimension == "region":
-            return []
         if dimension in TICKET_KEYS:
             counts: dict[Any, int] = {}
             for (_, key), n in (await self.source.ticket_counts(s, span, dimension, creators=agents)).items():
-                counts[key] = counts.get(key, 0) + n
+                counts[key or None] = counts.get(key or None, 0) + n  # '' (no region) and NULL alike
             return [{"key": key, "label": key or "未填", "offered": None, "answered": None, "abandoned": None,
                      "answer_rate_15s": None, "tickets": n}
                     for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))]
@@ -116,12 +111,12 @@ class Reports:
         report = await self.kpis(span, "day", Slice())
         async with self.sessions() as s:
             parts = {d: await self._volume_rows(s, span, d, None, SHORT_ABANDON_S)
-                     for d in ("line", "request_type", "category")}
+                     for d in ("line", "request_type", "category", "region")}
             team_figures = team_rows(await people(s, span, SHORT_ABANDON_S, teams, team, self.source))
         return {"month": month, **span.to_json(), "totals": report["totals"], "previous": report["previous"],
                 "last_year": report["last_year"], "daily": report["periods"], "lines": parts["line"],
-                "request_types": parts["request_type"], "categories": parts["category"][:10], "regions": [],
-                "teams": team_figures, "formulas": FORMULAS}
+                "request_types": parts["request_type"], "categories": parts["category"][:10],
+                "regions": parts["region"], "teams": team_figures, "formulas": FORMULAS}
 
 
 __all__ = ["DIMENSIONS", "Reports", "Slice", "day_of"]

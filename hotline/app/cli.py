@@ -24,11 +24,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
     from hotline.app.db_commands import register as register_db
+    from hotline.app.medianode import register as register_media_node
     from hotline.app.plugins import PLUGINS
     from hotline.app.user_commands import register as register_users
 
     register_db(sub)
     register_users(sub)
+    register_media_node(sub)
     for plugin in PLUGINS:
         for register in plugin.commands:
             register(sub)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import redis.asyncio as aioredis
 from sqlalchemy import text
 
+from hotline.core.asterisk.nodes import NodeAmi
 from hotline.core.web.health import Check, PartHealth
 
 if TYPE_CHECKING:
@@ -24,7 +25,8 @@ def core_health(stack: Stack) -> dict[str, Check]:
 
     async def ami() -> PartHealth:
         assert stack.ami is not None
-        return PartHealth(stack.ami.connected, f"{stack.ami.state}, reconnects {stack.ami.reconnects}")
+        nodes = f"; nodes: {stack.ami.summary()}" if isinstance(stack.ami, NodeAmi) else ""
+        return PartHealth(stack.ami.connected, f"{stack.ami.state}, reconnects {stack.ami.reconnects}{nodes}")
 
     async def agi() -> PartHealth:
         assert stack.agi is not None

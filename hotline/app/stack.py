@@ -8,6 +8,7 @@ hotline's Asterisk, the hooks, the web service and the workers; closes everythin
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -42,6 +43,7 @@ from hotline.core.asterisk.agi.server import Flow
 from hotline.core.asterisk.ami import AmiClient
 from hotline.core.asterisk.baseconf import logger_conf
 from hotline.core.asterisk.datadirs import DataDirs
+from hotline.core.asterisk.nodes import AsteriskNode, NodeAmi
 from hotline.core.asterisk.root import AsteriskRoot, find_root
 from hotline.core.asterisk.sandbox import AsteriskInstance
 from hotline.core.asterisk.sipbans import BANS_FILE, BanPolicy, SipBans, ban_file
@@ -91,6 +93,7 @@ class Stack(NamedServices):
         self.ami: AmiClient | None = None
         self.agi: AgiServer | None = None
         self.hotline: AsteriskInstance | None = None
+        self.nodes: list[AsteriskInstance] = []  # every hotline Asterisk: the one, or the media nodes (settings)
         self.render_context: RenderContext | None = None
         self.sip_guard: SipGuard | None = None
         self.sessions: SessionFactory | None = None
@@ -121,7 +124,7 @@ class Stack(NamedServices):
         await agi.start()
         self._closers.append(agi.close)
         hotline, adopted = await self._start_asterisk(deps, secrets)
-        started = Started(hotline, adopted, self.services)
+        started = Started(hotline, adopted, self.services, self._node_sessions())
         for hook in [h for b in loaded for h in b.on_asterisk] + [h for b in loaded for h in b.on_ready]:
             await hook(started)
         for name, check in [*core_health(self).items(), *(c for b in loaded for c in b.health.items())]:
@@ -171,8 +174,8 @@ class Stack(NamedServices):
         self.live_state = live_state = redis_client(self.redis_url, timeout_s=s.redis_timeout_s,
                                                     sentinels=s.redis_sentinels, master=s.redis_master)
         self._closers.append(live_state.aclose)
-        self.ami = AmiClient(s.bind_host, s.ports.hotline_ami, secrets.ami_user, secrets.ami_secret, name="hotline")
-        running = await AsteriskInstance(root, "hotline", {}, inner_dir=data.instance("hotline")).running()
+        self.ami = _ami(s, secrets)
+        running = await AsteriskInstance(root, "hotline", {}, inner_dir=data.instance(_instance_names(s)[0])).running()
         deps = Deps(core=s, root=root, data=data, sessions=sessions, redis=live_state, ami=self.ami,
                     renderer=PromptRenderer(root, default_cache_dir() / "prompts", recorded_dir(s)),
                     sounds=data.inner_of("sounds"), asterisk_running=running is not None, services=self.services)
@@ -206,19 +209,28 @@ class Stack(NamedServices):
             carrier_uri=self.settings.acd.carrier_uri or (f"sip:{s.bind_host}:{s.ports.world_sip}" if s.with_world
                                                           else ""), tls=install_tls(s.sip, data),
             http_port=s.ports.hotline_http)
+        bans = SipBans(deps.redis, BanPolicy(s.sip.ban_after, s.sip.ban_window_s, s.sip.ban_s))
+        banned = await bans.current()
+        instances = []
+        for name, node in zip(_instance_names(s), s.nodes or (None,), strict=True):
+            here = ctx if node is None else _node_context(ctx, node, dialplan)
+            configs = {**render(dialplan.on_node(node.name) if node else dialplan, here), BANS_FILE: ban_file(banned)}
+            if (phones := self.services.find(PhoneSync)) is not None:  # the phones as the agent directory has them
+                configs.update(await phones.files(here))
+            if s.asterisk_full_log:
+                configs["logger.conf"] = logger_conf(full=True)
+            instances.append(AsteriskInstance(deps.root, name, configs, inner_dir=data.instance(name),
+                                              netns=node.netns if node else "", system_name=node.name if node else ""))
+        self.nodes = instances
+        self.hotline = hotline = instances[0]  # (with media nodes: the first, whose files the running service edits)
+        self.render_context = ctx = _node_context(ctx, s.nodes[0], dialplan) if s.nodes else ctx
         self.services.publish(ctx)  # the engineer page applies edits of the dialplan with it
         if ctx.tls is not None:
             self.services.publish(ctx.tls)  # the simulated world's phones use it too
-        bans = SipBans(deps.redis, BanPolicy(s.sip.ban_after, s.sip.ban_window_s, s.sip.ban_s))
-        banned = await bans.current()
-        configs = {**render(dialplan, ctx), BANS_FILE: ban_file(banned)}
-        if (phones := self.services.find(PhoneSync)) is not None:  # the phones as the agent directory has them
-            configs.update(await phones.files(ctx))
-        if s.asterisk_full_log:
-            configs["logger.conf"] = logger_conf(full=True)
-        self.hotline = hotline = AsteriskInstance(deps.root, "hotline", configs, inner_dir=data.instance("hotline"))
-        adopted = await hotline.start_or_adopt()
-        self._closers.append(hotline.stop)
+        adopted = False
+        for instance in instances:
+            adopted = await instance.start_or_adopt() or adopted
+            self._closers.append(instance.stop)
         await self.ami.connect()
         self._closers.append(self.ami.close)
         self.sip_guard = guard = SipGuard(bans, self.ami, hotline,
@@ -226,6 +238,12 @@ class Stack(NamedServices):
         guard.start()
         self._closers.append(guard.close)
         return hotline, adopted
+
+    def _node_sessions(self) -> tuple[tuple[AsteriskInstance, AmiClient], ...]:
+        """Each hotline Asterisk with the AMI session that reaches it."""
+        assert self.ami is not None
+        clients = list(self.ami.nodes.values()) if isinstance(self.ami, NodeAmi) else [self.ami]
+        return tuple(zip(self.nodes, clients, strict=True))
 
     async def _start_web(self, tables: list[RouteTable], pages: dict[str, Path], deps: Deps) -> None:
         assert self.tokens is not None and self.dialplan is not None
@@ -259,6 +277,8 @@ class Stack(NamedServices):
             "hotline_ami": {"host": s.bind_host, "port": s.ports.hotline_ami, "username": self.ami.username,
                             "secret": self.ami.secret},
             "hotline_sip": {"host": s.bind_host, "port": s.ports.hotline_sip},
+            "nodes": [{"name": n.name, "address": n.address, "ami_port": n.ami_port, "sip_port": n.sip_port}
+                      for n in s.nodes],  # media nodes (issue 18); empty: the one hotline Asterisk above
             "world_ami": world.creds if world is not None else None,
             "main_number": self.dialplan.centre.main_number if self.dialplan else "12345",
             "render_context": {k: v for k, v in asdict(self.render_context).items()
@@ -299,6 +319,27 @@ def agi_addresses(s: CoreSettings, own_port: int) -> dict[str, Any]:
         return {"agi_host": "127.0.0.1" if s.agi_bind in ("0.0.0.0", "") else s.agi_bind, "agi_port": own_port}
     first, *others = s.instances
     return {"agi_host": first.host, "agi_port": first.port, "agi_others": tuple((i.host, i.port) for i in others)}
+
+
+def _instance_names(s: CoreSettings) -> list[str]:
+    """The hotline Asterisk's name, or one per media node."""
+    return [f"hotline-{n.name}" for n in s.nodes] or ["hotline"]
+
+
+def _ami(s: CoreSettings, secrets: Secrets) -> AmiClient:
+    """One AMI session to the hotline's Asterisk, or one per media node behind the same interface."""
+    if not s.nodes:
+        return AmiClient(s.bind_host, s.ports.hotline_ami, secrets.ami_user, secrets.ami_secret, name="hotline")
+    return NodeAmi({n.name: AmiClient(n.address, n.ami_port, secrets.ami_user, secrets.ami_secret,
+                                      name=f"hotline-{n.name}") for n in s.nodes})
+
+
+def _node_context(ctx: RenderContext, node: AsteriskNode, plan: Dialplan) -> RenderContext:
+    """A media node's configs: its own SIP and AMI address, AMI logins from the service (the AGI address), the
+    phones through the front door of the dialplan file's cluster section."""
+    front = f"sip:{plan.cluster.address}:{plan.cluster.port}" if plan.cluster.nodes else ""
+    return dataclasses.replace(ctx, bind_host=node.address, sip_port=node.sip_port, ami_port=node.ami_port,
+                               ami_from=ctx.agi_host, phones_via=front)
 
 
 def https_context(cert: str, key: str) -> ssl.SSLContext | None:

@@ -25,7 +25,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     create.add_argument("username")
     create.add_argument("--role", required=True, choices=ROLES)
     create.add_argument("--agent", help="agent id (role agent: required)")
-    create.add_argument("--team", help="the agent's team, or the team a supervisor looks after")
+    create.add_argument("--team", help="the agent's team, the team a supervisor looks after, or an editor's "
+                        "department (e.g. 市人社局)")
     create.add_argument("--name", default="", help="display name (e.g. 王芳)")
     create.add_argument("--password-stdin", action="store_true",
                         help="read the password from stdin instead (not to be changed at first sign-in)")

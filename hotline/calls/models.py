@@ -49,7 +49,7 @@ class CallRecord(Base):
     wait_s: Mapped[float | None]  # queued → agent answered, or → hang-up for a caller who left the queue
     talk_s: Mapped[float | None]  # agent answered → hang-up
     wrap_up_s: Mapped[float | None]  # the agent's wrap-up after the call (from the agent-state log)
-    self_service: Mapped[str | None] = mapped_column(String(16))  # ticket_progress | callback: what it served
+    self_service: Mapped[str | None] = mapped_column(String(16))  # what served it: ticket_progress|callback|knowledge
     recordings: Mapped[list[Recording]] = relationship(back_populates="call", order_by="Recording.id",
                                                       lazy="selectin")
 

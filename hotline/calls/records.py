@@ -18,7 +18,8 @@ from hotline.core.db.engine import SessionFactory
 from hotline.core.db.integrity import is_duplicate, violation
 
 OUTBOUND_MODES = ("revisit", "duty_call", "callback")  # route modes of the calls the hotline places
-SELF_SERVICE_STEPS = {"ticket_lookup": "ticket_progress", "callback_requested": "callback"}
+SELF_SERVICE_STEPS = {"ticket_lookup": "ticket_progress", "callback_requested": "callback",
+                      "knowledge_heard": "knowledge"}
 
 
 def _settle(row: CallRecord) -> None:

@@ -87,6 +87,8 @@ class Started:
     hotline: AsteriskInstance
     adopted: bool  # Asterisk was already running: the service restarted while calls went on
     services: Services
+    # every hotline Asterisk with its own AMI session: the one, or each media node (issue 18)
+    nodes: tuple[tuple[AsteriskInstance, AmiClient], ...] = ()
 
 
 @dataclass

@@ -7,11 +7,13 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from hotline.core.instances import InstanceAddress, parse_instances, parse_sentinels
 
 T = TypeVar("T")
+if TYPE_CHECKING:
+    from hotline.core.asterisk.nodes import AsteriskNode
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,6 +36,20 @@ def default_cache_dir() -> Path:
     """Machine-wide cache (Asterisk root) shared by every clone, outside git."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(os.environ.get("HOTLINE_CACHE", str(Path(base) / "hotline")))
+
+
+def parse_nodes(text: str) -> tuple[AsteriskNode, ...]:
+    """`name@address[:ami_port]`, comma-separated (HOTLINE_NODES)."""
+    from hotline.core.asterisk.nodes import AsteriskNode
+
+    nodes = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, _, where = item.partition("@")
+        address, _, port = where.partition(":")
+        if not name or not address:
+            raise ValueError(f"HOTLINE_NODES: {item!r} is not name@address[:ami_port]")
+        nodes.append(AsteriskNode(name, address, int(port) if port else 5038))
+    return tuple(nodes)
 
 
 @dataclass(frozen=True)
@@ -126,6 +142,9 @@ class CoreSettings:
     # a PEM certificate (chain) and its key; "" = plain HTTP
     https_cert: str = env_field("HTTPS_CERT", "")
     https_key: str = env_field("HTTPS_KEY", "")
+    # media nodes this service drives instead of starting its own Asterisk (issue 18): HOTLINE_NODES =
+    # "a@10.0.1.11,b@10.0.1.12[:ami_port]"; FastAGI must then listen where they reach it (HOTLINE_AGI_BIND)
+    nodes: tuple[AsteriskNode, ...] = env_field("NODES", "", lambda v: parse_nodes(v))
 
     @property
     def web_url(self) -> str:

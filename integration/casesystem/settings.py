@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hotline.core.settings import env_field
+from hotline.core.settings import env_field, env_flag
 
 
 @dataclass(frozen=True)
 class CaseSystemSettings:
     # the case system tickets go to: empty starts the reference case system (integration/refcase)
     url: str = env_field("CASE_URL", "")
+    # the URL is a reference case system run apart (docker/) with this deployment's generated keys: no secrets here
+    reference: bool = env_flag("CASE_REFERENCE", False)
     secret: str = env_field("CASE_SECRET", "")  # signs what we send
     webhook_secret: str = env_field("CASE_WEBHOOK_SECRET", "")  # signs the events it sends back
     mapping: str = env_field("CASE_MAPPING", "")  # field mapping file

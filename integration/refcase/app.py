@@ -119,6 +119,11 @@ async def admin_only(request: web.Request, handler: Any) -> web.StreamResponse:
     return response
 
 
+async def health(request: web.Request) -> web.Response:
+    """Up and answering (containers' healthcheck); no data."""
+    return web.json_response({"ok": True})
+
+
 async def list_cases(request: web.Request) -> web.Response:
     return web.json_response({"cases": await request.app[STORE].cases()})
 
@@ -215,6 +220,7 @@ async def _background(app: web.Application) -> Any:
 def build_app(store: CaseStore, config: RefCaseConfig) -> web.Application:
     app = web.Application(middlewares=[admin_only])
     app[STORE], app[CONFIG] = store, config
+    app.router.add_get("/health", health)
     app.router.add_post("/api/tickets", intake)
     app.router.add_post("/api/revisits", revisit_intake)
     app.router.add_get("/admin/revisits", list_revisits)

@@ -36,6 +36,7 @@ class WorldContext:
     # own certificate as theirs, checked against its CA), listening on `tls_port`
     hotline_tls: SipTls | None = None
     tls_port: int = 0
+    ami_from: str = ""  # the world's AMI also takes logins from this address (a world in its own namespace)
 
 
 # What the carrier says when a call cannot be completed (rendered like any prompt, see hotline.core.audio.prompts)
@@ -163,7 +164,7 @@ displayconnects=no
 secret={ctx.ami_secret}
 deny=0.0.0.0/0.0.0.0
 permit={ami_host(ctx.bind_host)}/255.255.255.255
-read=all
+{f"permit={ctx.ami_from}/255.255.255.255{chr(10)}" if ctx.ami_from else ""}read=all
 write=all
 writetimeout=5000
 """

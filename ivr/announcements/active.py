@@ -32,6 +32,7 @@ class Playing:
     lines: frozenset[str]  # empty: every line
     starts_at: datetime
     ends_at: datetime
+    entry_id: int | None = None  # the knowledge-base entry it points to: listed first on the phone (key 3)
 
     def plays_on(self, line: str, now: datetime) -> bool:
         return self.starts_at <= now < self.ends_at and (not self.lines or line in self.lines)

@@ -40,6 +40,8 @@ class NewAnnouncement(Body):
         max_length=100, description="inbound numbers of the dialplan; empty: every line")] = Field(default_factory=list)
     starts_at: AwareDatetime | None = Field(default=None, description="now if not given")
     ends_at: AwareDatetime = Field(description="at most 30 days after starts_at")
+    entry_id: int | None = Field(default=None, ge=1, description="a published knowledge entry it points to: "
+                                 "waiting callers of its lines hear it first after key 3")
 
 
 class PreviewBody(Body):
@@ -69,6 +71,7 @@ class AnnouncementOut(BaseModel):
     ended_at: str | None
     state: State
     changes: list[Change]
+    entry_id: int | None = None
 
 
 class LineOut(BaseModel):
@@ -107,7 +110,8 @@ async def listing(request: web.Request, grant: Grant) -> web.Response:
 @guarded("announcements.create")
 async def publish(request: web.Request, grant: Grant) -> web.Response:
     said = await read_body(request, NewAnnouncement)
-    draft = Draft(said.text, said.title, tuple(said.lines), said.starts_at or datetime.now(UTC), said.ends_at)
+    draft = Draft(said.text, said.title, tuple(said.lines), said.starts_at or datetime.now(UTC), said.ends_at,
+                  said.entry_id)
     item = await request.app[SERVICE].publish(draft, grant.who.name)
     grant.note(starts_at=item["starts_at"], ends_at=item["ends_at"])
     return web.json_response(_noted(grant, item), status=201)

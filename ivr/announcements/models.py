@@ -32,4 +32,5 @@ class Announcement(Base):
     created_at: Mapped[datetime]
     ended_by: Mapped[str | None] = mapped_column(String(64))
     ended_at: Mapped[datetime | None]
+    entry_id: Mapped[int | None]  # the knowledge-base entry it points to (issue 20), if any
     changes: Mapped[list[Any]] = mapped_column(default=list)  # [{"at", "by", "change", …}]: every change kept

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,6 +38,12 @@ class Draft:
     lines: tuple[str, ...]
     starts_at: datetime
     ends_at: datetime
+    entry_id: int | None = None
+
+
+class EntryLookup(Protocol):
+    async def published_title(self, entry_id: int) -> str | None:
+        """The title of published entry `entry_id`; None when there is none (or not published)."""
 
 
 def problems(draft: Draft, known_lines: Mapping[str, str], now: datetime) -> list[dict[str, str]]:
@@ -86,8 +92,10 @@ class Announcements:
     """The announcements of the centre; `active` is what the inbound flow reads."""
 
     def __init__(self, sessions: SessionFactory, audio: AnnouncementAudio, lines: Mapping[str, str],
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), entries: EntryLookup | None = None
+                 ) -> None:
         self._sessions, self.audio, self.lines, self._clock = sessions, audio, dict(lines), clock
+        self._entries = entries
         self.active = ActiveAnnouncements(self._not_ended)
 
     def to_json(self, row: Announcement, now: datetime | None = None) -> dict[str, Any]:
@@ -98,7 +106,7 @@ class Announcements:
                 "lines": list(row.lines), "line_names": [self.lines.get(n, n) for n in row.lines],
                 "starts_at": _iso(row.starts_at), "ends_at": _iso(row.ends_at), "created_by": row.created_by,
                 "created_at": _iso(row.created_at), "ended_by": row.ended_by, "ended_at": _iso(ended_at),
-                "state": state, "changes": list(row.changes)}
+                "state": state, "changes": list(row.changes), "entry_id": row.entry_id}
 
     async def listing(self, state: State | None = None) -> list[dict[str, Any]]:
         """Newest first, at most LISTED."""
@@ -112,13 +120,18 @@ class Announcements:
     async def publish(self, draft: Draft, by: str) -> dict[str, Any]:
         """Check, synthesise the words (at once: callers never wait for it), store; 422 naming each bad field."""
         now = self._clock()
-        if bad := problems(draft, self.lines, now):
+        bad = problems(draft, self.lines, now)
+        if draft.entry_id is not None and (self._entries is None
+                                           or await self._entries.published_title(draft.entry_id) is None):
+            bad.append({"field": "entry_id", "message": f"no published knowledge entry {draft.entry_id}"})
+        if bad:
             raise Invalid("; ".join(f"{b['field']}: {b['message']}" for b in bad), fields=bad,
                           error_id="bad_announcement")
         sound = await self.audio.synthesise(draft.text)
         row = Announcement(title=draft.title or draft.text[:20], text=draft.text, audio="synthesised",
                            sound=sound.name, seconds=sound.seconds, lines=list(draft.lines),
                            starts_at=draft.starts_at, ends_at=draft.ends_at, created_by=by, created_at=now,
+                           entry_id=draft.entry_id,
                            changes=[{"at": now.isoformat(), "by": by, "change": "published", "sound": sound.name}])
         async with self._sessions.begin() as s:
             s.add(row)
@@ -178,4 +191,4 @@ class Announcements:
         async with self._sessions() as s:
             rows = (await s.scalars(query)).all()
         return [Playing(r.id, r.title, r.audio, self.audio.played(r.sound), r.seconds, frozenset(r.lines),
-                        r.starts_at, r.ends_at) for r in rows]
+                        r.starts_at, r.ends_at, r.entry_id) for r in rows]

@@ -5,7 +5,8 @@
 first. Nobody ahead: no count is said. The prompts are generated from one
 template in the dialplan file (`queue_position`, with `{n}`), counts read the way people say them.
 With `queue.self_service` on, each announcement ends with the self-service offer (ticket progress,
-callback instead of waiting; see `ivr/flows/self_service.py`), interruptible by its keys.
+callback instead of waiting, and on numbers with `knowledge: true` the knowledge base's answers; see
+`ivr/flows/self_service.py`), interruptible by its keys.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Protocol
 
 from hotline.calls.records import CallRecords
 from hotline.core.asterisk.agi import AgiCall, AgiHangup
-from ivr.flows.self_service import CALLBACK_KEY, TICKET_KEY, SelfService
+from ivr.flows.self_service import SelfService
 
 COUNTED = 9  # up to nine callers ahead are counted; more is "many"
 _COUNTS = ("一", "两", "三", "四", "五", "六", "七", "八", "九")
@@ -68,26 +69,34 @@ class PositionFlow:
         ahead = await self.queue.position(call_id)
         if ahead is None:
             return  # already being offered to an agent
+        line = await self._line(call_id)
         try:
             key = None
             if ahead:
                 prompt = f"queue_position_{ahead}" if ahead <= COUNTED else "queue_position_many"
                 await self.calls.step(call_id, "position", {"ahead": ahead, "prompt": prompt})
-                key = await call.stream_file(f"{self.sounds_dir}/{prompt}", escape_digits=self._keys)
+                key = await call.stream_file(f"{self.sounds_dir}/{prompt}", escape_digits=self._keys(line))
                 estimate = await self.queue.expected_wait_s(call_id)
                 wait = wait_prompt(estimate)
                 if wait is not None and key is None:
                     await self.calls.step(call_id, "expected_wait", {"seconds": round(estimate or 0), "prompt": wait})
-                    key = await call.stream_file(f"{self.sounds_dir}/{wait}", escape_digits=self._keys)
+                    key = await call.stream_file(f"{self.sounds_dir}/{wait}", escape_digits=self._keys(line))
             if self.self_service is not None and key is None:
                 await self.calls.step(call_id, "self_service_offer")
-                key = await call.stream_file(f"{self.sounds_dir}/self_service_offer", escape_digits=self._keys)
+                key = await call.stream_file(f"{self.sounds_dir}/{self.self_service.offer(line)}",
+                                             escape_digits=self._keys(line))
             if key and self.self_service is not None:
                 await self.calls.step(call_id, "self_service", {"key": key})
-                await self.self_service(call, call_id, key)
+                await self.self_service(call, call_id, key, line)
         except AgiHangup:
             return  # the agent's bridge took the caller mid-sentence, or the caller left: both are fine
 
-    @property
-    def _keys(self) -> str:
-        return TICKET_KEY + CALLBACK_KEY if self.self_service is not None else ""
+    def _keys(self, line: str | None) -> str:
+        return self.self_service.keys(line) if self.self_service is not None else ""
+
+    async def _line(self, call_id: str) -> str | None:
+        """The number the caller dialled, when it matters (some line reads the knowledge base)."""
+        if self.self_service is None or not self.self_service.knowledge_lines:
+            return None
+        record = await self.calls.get(call_id)
+        return record.dialled if record is not None else None

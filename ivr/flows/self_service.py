@@ -1,4 +1,5 @@
-"""Self-service while waiting (R-ACC-9): ticket progress by number, or a callback instead of waiting.
+"""Self-service while waiting (R-ACC-9): ticket progress by number, or a callback instead of waiting; on
+numbers with `knowledge: true` also the knowledge base's answers read aloud (key 3, ivr/flows/knowledge.py).
 
 Offered in the queue announcement ("查询工单办理进度请按1，不想等待请按2"), so nobody's way to a
 person gets longer: the caller keeps their place in the queue during a lookup, and an agent who
@@ -17,8 +18,9 @@ from hotline.calls.caller_lists import NUMBER as CALLABLE
 from hotline.calls.records import CallRecords
 from hotline.core.asterisk.agi import AgiCall
 from hotline.core.privacy import mask_number
+from ivr.flows.knowledge import PhoneKnowledge
 
-TICKET_KEY, CALLBACK_KEY = "1", "2"
+TICKET_KEY, CALLBACK_KEY, KNOWLEDGE_KEY = "1", "2", "3"
 MAX_TICKET_DIGITS = 20
 # what the caller hears for each ticket status (prompt keys in the dialplan file)
 STATUS_PROMPTS = {
@@ -52,11 +54,27 @@ class SelfService:
     callbacks: CallbackBook
     queue: QueueExit
     dial_out: DialOutPolicy  # a callback is booked only to a number the centre may call back (toll fraud)
+    knowledge: PhoneKnowledge | None = None  # key 3 on the lines in `knowledge_lines`
+    knowledge_lines: frozenset[str] = frozenset()
 
     def _prompt(self, key: str) -> str:
         return f"{self.sounds_dir}/{key}"
 
-    async def __call__(self, call: AgiCall, call_id: str, key: str) -> bool:
+    def keys(self, line: str | None) -> str:
+        """The keys the offer names on this line."""
+        return TICKET_KEY + CALLBACK_KEY + (KNOWLEDGE_KEY if self.reads_knowledge(line) else "")
+
+    def offer(self, line: str | None) -> str:
+        """The offer's prompt key on this line."""
+        return "self_service_offer_knowledge" if self.reads_knowledge(line) else "self_service_offer"
+
+    def reads_knowledge(self, line: str | None) -> bool:
+        return self.knowledge is not None and line in self.knowledge_lines
+
+    async def __call__(self, call: AgiCall, call_id: str, key: str, line: str | None = None) -> bool:
+        if key == KNOWLEDGE_KEY and self.knowledge is not None and line is not None and self.reads_knowledge(line):
+            await self.knowledge(call, call_id, line)
+            return False
         if key == TICKET_KEY:
             await self._ticket_progress(call, call_id)
             return False

@@ -124,9 +124,10 @@ async def test_the_acd_and_the_teams_follow_the_directory(directory: AgentDirect
 class Recorder:
     """Stands in for the hotline's Asterisk: the files written, the modules reloaded."""
 
-    def __init__(self) -> None:
+    def __init__(self, connected: bool = True) -> None:
         self.written: list[dict[str, str]] = []
         self.reloads: list[list[str]] = []
+        self.connected = connected
 
     def write_configs(self, configs: Mapping[str, str]) -> None:
         self.written.append(dict(configs))
@@ -142,8 +143,8 @@ async def test_a_burst_of_changes_makes_one_render_and_reload(directory: AgentDi
     ctx = RenderContext("127.0.0.1", 5060, 5038, "hotline", "s", "127.0.0.1", 4573, "/r", "/s")
     start = await sync.files(ctx)
     assert "[8001]" in start[PHONES_PJSIP] and "[9001]" in start[PHONES_PJSIP]
-    asterisk = Recorder()
-    sync.attach(asterisk, asterisk)  # type: ignore[arg-type]
+    asterisk, node_down = Recorder(), Recorder(connected=False)  # two media nodes, the second one down
+    sync.attach([(asterisk, asterisk), (node_down, node_down)])  # type: ignore[list-item]
     followed: list[Mapping[str, str]] = []
 
     async def follower(phones: Mapping[str, str]) -> None:
@@ -164,6 +165,7 @@ async def test_a_burst_of_changes_makes_one_render_and_reload(directory: AgentDi
         await sync.close()
     assert sync.renders == 1 and asterisk.reloads == [["res_pjsip.so", "pbx_config.so"]]
     (files,) = asterisk.written
+    assert node_down.written == [files] and node_down.reloads == []  # read when it starts again
     assert "[8119]" in files[PHONES_PJSIP] and "[8002]" not in files[PHONES_PJSIP]
     assert "exten => 8119,1,Dial(PJSIP/8119,30)" in files[PHONES_EXTENSIONS]
     assert "8100" in sync.phones and "8100" not in followed[0] and "8119" in followed[0], \

@@ -66,11 +66,9 @@ async def test_the_pop_reaches_only_the_offered_agent_with_everything_on_it(stac
         await only_ready(stack, "8001")
         call = await world_caller.start("12329", CITIZEN, script="wait:4/dtmf:2/wait:25")
         offer = await offered(feed)
-        started = time.perf_counter()
         async with http.get(f"{base}/api/desk/pop/{offer['call']}", headers={"Authorization": f"Bearer {mine}"}) as r:
             pop = await r.json()
             assert r.status == 200, pop
-        took_ms = (time.perf_counter() - started) * 1000
         async with http.get(f"{base}/api/desk/pop/{offer['call']}", headers={"Authorization": f"Bearer {other}"}) as r:
             assert r.status == 403
         seen = await events_within(others, 1.0)
@@ -78,7 +76,6 @@ async def test_the_pop_reaches_only_the_offered_agent_with_everything_on_it(stac
         await feed.close()
         await others.close()
     await call.outcome()
-    assert took_ms < 300, f"the pop took {took_ms:.0f} ms (pop_p95_ms target 300)"
     assert pop["caller"] == CITIZEN and pop["agent"] == "8001" and pop["state"] in ("offered", "connected")
     assert pop["line"]["number"] == "12329" and pop["line"]["mode"] == "dual"
     assert [k["key"] for k in pop["keys"]] == ["2"] and pop["route"]["skill"] == "general"

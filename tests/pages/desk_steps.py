@@ -68,3 +68,29 @@ async def pick_category(page: Page, scope: str, leaf: str) -> None:
 async def pick_option(page: Page, select: str, text: str) -> None:
     await page.locator(f"[data-test={select}]").first.click()
     await page.locator(".el-select-dropdown__item:visible").filter(has_text=text).first.click()
+
+
+async def fill_ticket(page: Page, kind: str, category: str, title: str, content: dict[str, str],
+                      name: str = "", region: str = "") -> None:
+    """Fill the open ticket: request type, category (a leaf), title, content fields, the petitioner's name, the
+    district (区县)."""
+    form = ".ticket-form:visible"
+    await pick_radio(page, "request-type", kind)
+    await pick_category(page, form, category)
+    await page.locator(field(form, "title")).fill(title)
+    for key, text in content.items():
+        await page.locator(field(form, f"content-{key}")).fill(text)
+    if name:
+        await page.locator(field(form, "petitioner-name")).fill(name)
+    if region:
+        await page.locator(f"{form} [data-test=region]").first.click()
+        await page.locator(".el-select-dropdown__item:visible").filter(has_text=region).first.click()
+
+
+async def submitted(page: Page) -> str:
+    """Submit the open ticket; its number once the page shows it submitted with its time limits."""
+    await page.locator(".ticket-form:visible [data-test=submit-ticket]").click()
+    done = page.locator("[data-test=ticket-submitted]:visible")
+    await expect(done).to_contain_text("派单时限", timeout=10_000)
+    title = await done.locator(".el-result__title").inner_text()
+    return title.split()[1]

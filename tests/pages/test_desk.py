@@ -21,7 +21,7 @@ from hotline.app.stack import Stack
 from integration.world.call import WorldCaller
 from tests.browser import chromium, screenshot
 from tests.e2e.conftest import api, only_ready, running_stack, stack_settings, wait_for_step
-from tests.pages.desk_steps import NEW_PASSWORD, field, person, pick_category, pick_option, pick_radio, sign_in
+from tests.pages.desk_steps import NEW_PASSWORD, field, fill_ticket, person, pick_option, sign_in, submitted
 from tickets.models import Ticket, TicketCall
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
@@ -51,27 +51,6 @@ async def agent_state(stack: Stack, agent: str, state: str, timeout: float = 15)
 async def pop_status(page: Page, call_id: str) -> int:
     """What the pop route answers this page's session for a call."""
     return int(await page.evaluate("(id) => fetch('/api/desk/pop/' + id).then((r) => r.status)", call_id))
-
-
-async def fill_ticket(page: Page, kind: str, category: str, title: str, content: dict[str, str],
-                      name: str = "") -> None:
-    form = ".ticket-form:visible"
-    await pick_radio(page, "request-type", kind)
-    await pick_category(page, form, category)
-    await page.locator(field(form, "title")).fill(title)
-    for key, text in content.items():
-        await page.locator(field(form, f"content-{key}")).fill(text)
-    if name:
-        await page.locator(field(form, "petitioner-name")).fill(name)
-
-
-async def submitted(page: Page) -> str:
-    """Submit the open ticket; its number once the page shows it submitted with its time limits."""
-    await page.locator(".ticket-form:visible [data-test=submit-ticket]").click()
-    done = page.locator("[data-test=ticket-submitted]:visible")
-    await expect(done).to_contain_text("派单时限", timeout=10_000)
-    title = await done.locator(".el-result__title").inner_text()
-    return title.split()[1]
 
 
 async def test_an_agent_takes_a_call_writes_two_tickets_and_transfers_it_to_an_expert(
@@ -126,7 +105,7 @@ async def test_an_agent_takes_a_call_writes_two_tickets_and_transfers_it_to_an_e
         await page.click("[data-test=new-ticket]")
         await fill_ticket(page, "投诉", "普通护照", "窗口办理护照排队过长", {
             "description": "出入境窗口排队超过两小时", "occurred_at": "本周一上午", "location": "市民服务中心三楼",
-            "subject": "出入境管理窗口"}, name="张先生")
+            "subject": "出入境管理窗口"}, name="张先生", region="朝阳区")
         await page.wait_for_timeout(300)
         await page.reload()
         await expect(page.locator("[data-test=pop-number]")).to_have_text(CITIZEN, timeout=15_000)
@@ -161,10 +140,11 @@ async def test_an_agent_takes_a_call_writes_two_tickets_and_transfers_it_to_an_e
         await call.hangup()
 
     async with stack.sessions() as s:
-        rows = (await s.execute(select(Ticket.number, Ticket.status, Ticket.created_by).join(
+        rows = (await s.execute(select(Ticket.number, Ticket.status, Ticket.created_by, Ticket.region).join(
             TicketCall, TicketCall.ticket_id == Ticket.id).where(TicketCall.call_id == call_id))).all()
-    assert sorted((number, by) for number, _, by in rows) == sorted([(first, "8001"), (second, "8001")]), rows
-    assert all(status in ("submitted", "received") for _, status, _ in rows), rows  # the case system may have it
+    assert sorted((number, by, region) for number, _, by, region in rows) == sorted(
+        [(first, "8001", ""), (second, "8001", "朝阳区")]), rows
+    assert all(status in ("submitted", "received") for _, status, _, _ in rows), rows  # the case system may have it
 
 
 async def steps_of(stack: Stack, call_id: str) -> list[str]:

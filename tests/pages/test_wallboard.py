@@ -27,7 +27,6 @@ from tests.pages.desk_steps import NEW_PASSWORD, person, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]
 TEST = "wallboard"
-UPDATE_LIMIT_MS = 1000
 _ = world_caller  # the fixture, used by name
 
 
@@ -68,7 +67,8 @@ async def queued_event(stack: Stack, started: asyncio.Event) -> dict[str, Any]:
         await client.aclose()
 
 
-async def test_a_new_waiting_caller_shows_within_a_second(stack: Stack, board: Page, world_caller: Any) -> None:
+async def test_a_new_waiting_caller_shows_because_the_live_feed_said_so(stack: Stack, board: Page,
+                                                                       world_caller: Any) -> None:
     await only_ready(stack)  # nobody ready: the caller waits
     main = board.locator("[data-test=line-12345]")
     await expect(main.locator("[data-test=waiting]")).to_have_text("0")
@@ -80,10 +80,9 @@ async def test_a_new_waiting_caller_shows_within_a_second(stack: Stack, board: P
     event = await asyncio.wait_for(watch, 30)
     await expect(main.locator("[data-test=waiting]")).to_have_text("1", timeout=5000)
     draws = await board.evaluate("window.hlWallboard.draws")
-    shown = next(d["at"] for d in draws if d["lines"].get("12345", 0) >= 1)
-    delay_ms = shown - event["at_ms"]
-    print(f"\nqueued event in Redis → waiting caller on the wallboard: {delay_ms} ms")
-    assert 0 <= delay_ms <= UPDATE_LIMIT_MS
+    shown = next(d for d in draws if d["lines"].get("12345", 0) >= 1)
+    print(f"\nqueued event in Redis → waiting caller on the wallboard: {shown['at'] - event['at_ms']} ms")
+    assert shown["cause"] == "event", shown  # pushed by the feed, not the 5-s refresh (bench wallboard times it)
     await expect(board.locator("[data-test=total-waiting] b")).to_have_text("1")
     await screenshot(board, TEST, "02-caller-waiting")
     await call.hangup()

@@ -48,6 +48,7 @@ from hotline.core.web.routes import Route
 from hotline.core.web.tokens import ApiTokens
 from integration.world import http as world_http
 from ivr.announcements import http as announcements_http
+from knowledge import http as knowledge_http
 from recordings import http as recordings_http
 from recordings.quality import http as quality_http
 from tests.app.test_access_table import all_routes
@@ -69,10 +70,11 @@ from tickets import http as tickets_http
 _PARAM = re.compile(r"\{(\w+)(?::[^}]+)?\}")
 OTHER_TEAMS = {"call_id": "c3", "agent": "8003", "ticket_id": "3", "recording_id": "3", "number": "13800000003",
                "kind": "vip", "message_id": "1", "campaign_id": "1", "token_id": str(SPARE_TOKEN),
-               "user_id": str(USER_8003), "callback_id": "1", "sha256": "0" * 64, "announcement_id": "1"}
+               "user_id": str(USER_8003), "callback_id": "1", "sha256": "0" * 64, "announcement_id": "1",
+               "entry_id": "1", "gap_id": "1"}
 MISSING = {"call_id": "c404", "agent": "8999", "ticket_id": "999", "recording_id": "999", "number": "13900000404",
            "kind": "vip", "message_id": "999", "campaign_id": "999", "token_id": "999", "user_id": "999",
-           "callback_id": "999", "sha256": "f" * 64, "announcement_id": "999"}
+           "callback_id": "999", "sha256": "f" * 64, "announcement_id": "999", "entry_id": "999", "gap_id": "999"}
 OBJECTS = {"call_id", "agent", "ticket_id", "recording_id", "number", "user_id"}  # naming someone's object
 BODIES: dict[tuple[str, str], Any] = {  # a valid body, so that a refusal is about who asks, not what is sent
     ("POST", "/api/caller-lists"): {"number": "13800000009", "kind": "vip"},
@@ -114,6 +116,13 @@ BODIES: dict[tuple[str, str], Any] = {  # a valid body, so that a refusal is abo
     ("POST", "/api/announcements"): {"text": "东城区停水。", "lines": ["12345"],
                                      "ends_at": (datetime.now(UTC) + timedelta(days=1)).isoformat()},
     ("POST", "/api/announcements/preview"): {"text": "东城区停水。"},
+    ("POST", "/api/knowledge/entries"): {"title": "医保转移", "questions": ["医保怎么转"], "answer": "线上办理。",
+                                         "department": "市医保局"},
+    ("PATCH", "/api/knowledge/entries/{entry_id}"): {"keywords": ["医保"]},
+    ("POST", "/api/knowledge/entries/{entry_id}/withdraw"): {"reason": "政策废止"},
+    ("POST", "/api/knowledge/uses"): {"call_id": "c3", "entry_id": 1},  # out of reach: 404, as if none
+    ("POST", "/api/knowledge/gaps"): {"call_id": "c3", "question": "电动车上牌"},
+    ("POST", "/api/knowledge/gaps/{gap_id}/close"): {"note": "已转交"},
 }
 ENDS_SESSION = {("DELETE", "/api/session"), ("POST", "/api/session/everywhere")}
 
@@ -245,7 +254,7 @@ async def test_every_route_as_every_role_answers_as_the_access_table_says(walk: 
 
 document = api_document([calls_http.table, acd_http.table, directory_http.table, tickets_http.table,
                          callback_http.table, recordings_http.table, quality_http.table, desk_http.table,
-                         dialplans_http.table, world_http.table, announcements_http.table])
+                         dialplans_http.table, world_http.table, announcements_http.table, knowledge_http.table])
 # (rotating tokens is left out: a generated id would revoke the principals' own tokens halfway)
 schema = schemathesis.openapi.from_dict(document).exclude(path_regex=r"^/api/tokens/")
 

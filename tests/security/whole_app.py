@@ -71,6 +71,10 @@ from ivr.announcements import http as announcements_http
 from ivr.announcements.audio import AnnouncementAudio
 from ivr.announcements.service import Announcements
 from ivr.plugin import inbound_lines
+from knowledge import http as knowledge_http
+from knowledge.fields import EntryFields
+from knowledge.models import KnowledgeGap
+from knowledge.service import Entries, Reach
 from recordings import http as recordings_http
 from recordings.catalog import RecordingCatalog
 from recordings.quality import http as quality_http
@@ -86,6 +90,7 @@ from tests.desk.test_http import MemoryLive
 from tests.dialplans.editing import scripted_editor
 from tests.dialplans.unlimited import unlimited_guard
 from tests.ivr.announcements.fakes import CountingSynthesiser
+from tests.knowledge.parts import knowledge_parts
 from tickets import http as tickets_http
 from tickets.catalogue import Catalogue
 from tickets.duty_call import DutyCaller
@@ -119,6 +124,7 @@ PRINCIPALS = (
     Principal("engineer", "engineer"),
     Principal("auditor", "auditor"),
     Principal("admin", "admin"),
+    Principal("editor-市医保局", "editor", group="市医保局"),  # a department's knowledge editor
 )
 SESSION_PRINCIPALS = (  # people signed in from a page: their `name` is the user name
     Principal("web.agent.8001", "agent", agent="8001", group="一组", reaches_8003=False, session=True),
@@ -150,6 +156,20 @@ async def seed(sessions: SessionFactory, store: LocalStore) -> None:
         await s.flush()
         for n, call_id in ((1, "c1"), (3, "c3")):
             s.add(TicketCall(ticket_id=n, call_id=call_id, linked_at=AT))
+    await seed_knowledge(sessions)
+
+
+async def seed_knowledge(sessions: SessionFactory) -> None:
+    """Knowledge entry 1 (市医保局, published) and gap 1 (from call c3)."""
+    entries = Entries(sessions, Catalogue.shipped())
+    said = EntryFields(title="医保报销", questions=["医保怎么报销"], answer="到定点医院直接结算。",
+                       department="市医保局")
+    entry = await entries.create(said, "editor-市医保局", Reach())
+    await entries.check(entry["id"], "supervisor-centre")
+    await entries.publish(entry["id"], "supervisor-centre")
+    async with sessions.begin() as s:
+        s.add(KnowledgeGap(call_id="c3", question="电动车上牌", agent="8003", line="12345", reported_by="agent-8003",
+                           at=AT, state="open"))
 
 
 def domain_tables(sessions: SessionFactory, store: LocalStore, acd: ScriptedAcd) -> list[RouteTable]:
@@ -173,6 +193,7 @@ def domain_tables(sessions: SessionFactory, store: LocalStore, acd: ScriptedAcd)
             announcements_http.routes(Announcements(sessions, AnnouncementAudio(
                 CountingSynthesiser(), store.root.parent / "announcements", "/announcements"), inbound_lines(plan))),
             # 8001's phone is the browser; Asterisk's websocket is not there (a valid ticket gets 502)
+            knowledge_http.routes(knowledge_parts(sessions)),
             phone_http.routes(phone_http.BrowserPhones(DialplanPhones(frozenset({"8001"}), {"8001": "pw"}),
                                                        "ws://127.0.0.1:9/ws", PhoneTickets(MemoryKeys())))]  # type: ignore[arg-type]
 

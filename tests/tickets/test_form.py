@@ -10,7 +10,8 @@ from tickets.catalogue import Catalogue
 from tickets.form import BadTicket, missing_for_submit, normalise_phone, read_form
 
 CATALOGUE = Catalogue([{"code": "01", "name": "公安", "children": [
-    {"code": "0101", "name": "出入境管理", "children": [{"code": "010101", "name": "普通护照"}]}]}])
+    {"code": "0101", "name": "出入境管理", "children": [{"code": "010101", "name": "普通护照"}]}]}],
+    ["东城区", "西城区"])
 
 
 def errors_of(body: Any) -> dict[str, str]:
@@ -26,6 +27,8 @@ def errors_of(body: Any) -> dict[str, str]:
     ({"urgency": "urgent"}, "urgency", "一般 / 紧急 / 非常紧急"),
     ({"channel": "fax"}, "channel", "must be one of"),
     ({"category": "999999"}, "category", "'999999' is not in the category catalogue"),
+    ({"region": "火星区"}, "region", "not one of the centre's districts"),
+    ({"region": "区" * 33}, "region", "at most 32"),
     ({"complex": "yes"}, "complex", "true or false"),
     ({"petitioner": {"phone": "12345"}}, "petitioner.phone", "not a mobile"),
     ({"petitioner": {"phone": "1380013800a"}}, "petitioner.phone", "not a mobile"),
@@ -102,3 +105,14 @@ def test_the_setting_names_a_shipped_catalogue() -> None:
         TicketSettings(catalogue="beijing")
     with pytest.raises(ValueError, match="no ticket catalogue"):
         Catalogue.shipped("beijing")
+
+
+def test_a_district_of_the_list_is_kept_and_an_empty_one_clears_it() -> None:
+    assert read_form({"region": "东城区"}, CATALOGUE).values["region"] == "东城区"
+    assert read_form({"region": ""}, CATALOGUE).values["region"] == ""
+
+
+def test_the_shipped_districts_and_a_centres_own() -> None:
+    shipped = Catalogue.shipped()
+    assert len(shipped.regions) == 16 and "东城区" in shipped.regions
+    assert shipped.with_regions(["滨海新区"]).regions == ("滨海新区",) and len(shipped.regions) == 16

@@ -16,8 +16,9 @@ export function liveBoard() {
   // What the page drew and when (for the tests and the bench: event in Redis → visible here).
   const drawn = (window.hlWallboard = window.hlWallboard || { draws: [] });
 
-  async function read() {
-    if (reading) { again = true; return reading; }
+  // cause: "event" (something on the live feed), "refresh" (the REFRESH_MS timer) or "open".
+  async function read(cause = "refresh") {
+    if (reading) { again = again === "event" ? again : cause; return reading; }
     reading = (async () => {
       const asked = Date.now();
       try {
@@ -29,7 +30,7 @@ export function liveBoard() {
         await nextTick();
         const dom = Date.now();
         requestAnimationFrame(() => {
-          drawn.draws.push({ at: Date.now(), asked, got, dom, waiting: board.waiting,
+          drawn.draws.push({ at: Date.now(), cause, asked, got, dom, waiting: board.waiting,
                              lines: Object.fromEntries(board.lines.map((l) => [l.line, l.waiting])),
                              states: Object.fromEntries(board.agents.map((a) => [a.agent, a.state])) });
           if (drawn.draws.length > 2000) drawn.draws.splice(0, 1000);
@@ -38,7 +39,7 @@ export function liveBoard() {
         live.error = err.text || String(err);
       } finally {
         reading = null;
-        if (again) { again = false; read(); }
+        if (again) { const next = again; again = false; read(next); }
       }
     })();
     return reading;
@@ -46,7 +47,7 @@ export function liveBoard() {
 
   function soon() {
     if (timer) return;
-    timer = setTimeout(() => { timer = null; read(); }, DEBOUNCE_MS);
+    timer = setTimeout(() => { timer = null; read("event"); }, DEBOUNCE_MS);
   }
 
   const feed = new LiveFeed();
@@ -54,8 +55,8 @@ export function liveBoard() {
   feed.addEventListener("state", (e) => { live.feed = e.detail; if (e.detail === "open") soon(); });
   feed.addEventListener("signed-out", () => location.assign("/login/?next=/wallboard/"));
   feed.start();
-  read();
-  setInterval(read, REFRESH_MS);
+  read("open");
+  setInterval(() => read("refresh"), REFRESH_MS);
   setInterval(() => { live.now = Date.now(); }, 1000);
   return { live, read };
 }

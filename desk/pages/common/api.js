@@ -98,8 +98,8 @@ export async function api(method, path, body, { signIn = true, blob = false } = 
   const type = response.headers.get("Content-Type") || "";
   const data = type.includes("json") ? await response.json().catch(() => null) : null;
   if (response.ok) return data;
-  const error = (data && data.error) || {};
-  const extra = { ...error, retryAfter: Number(response.headers.get("Retry-After")) || null };
+  const { error = {}, ...rest } = data && typeof data === "object" ? data : {};  // rest: e.g. an import's bad rows
+  const extra = { ...rest, ...error, retryAfter: Number(response.headers.get("Retry-After")) || null };
   if (response.status === 401 && signIn && !["login_failed"].includes(error.id)) goSignIn();
   throw new ApiError(response.status, error.id || String(response.status), error.message || "", error.fields, extra);
 }

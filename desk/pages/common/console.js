@@ -1,4 +1,4 @@
-// The management console's shell, shared by its pages (监控大屏, 统计报表, 录音质检, 热点播报, 坐席管理, 拨号计划):
+// The management console's shell, shared by its pages (监控大屏, 统计报表, 录音质检, 热点播报, 坐席管理, 拨号计划, 知识库):
 // checks the session (to sign-in when there is none), draws the top bar with the pages this role may open,
 // the person and 退出登录, and mounts the page under it with Element Plus in Chinese.
 // A page calls `startConsole(Page, "wallboard")`; the page's setup() gets the signed-in user with inject("me").
@@ -7,7 +7,8 @@ import ElementPlus from "element-plus";
 import zhCn from "element-plus/zh-cn";
 import { goSignIn, session, signOut } from "/common/api.js";
 
-export const ROLE_TEXT = { agent: "坐席", supervisor: "班长", engineer: "工程师", auditor: "审计", admin: "管理员" };
+export const ROLE_TEXT = { agent: "坐席", supervisor: "班长", engineer: "工程师", auditor: "审计", admin: "管理员",
+                           editor: "知识编辑" };
 
 // Every page of the console, in menu order, with the roles that may open it (the API checks again).
 export const CONSOLE_PAGES = [
@@ -17,12 +18,13 @@ export const CONSOLE_PAGES = [
   { key: "announcements", path: "/announcements/", title: "热点播报", roles: ["supervisor", "admin"] },
   { key: "agents", path: "/agents/", title: "坐席管理", roles: ["supervisor", "engineer", "auditor", "admin"] },
   { key: "engineer", path: "/engineer/", title: "拨号计划", roles: ["engineer", "admin"] },
+  { key: "knowledge", path: "/knowledge/", title: "知识库", roles: ["editor", "supervisor", "auditor", "admin"] },
   { key: "desk", path: "/desk/", title: "坐席工作台", roles: ["agent"] },
 ];
 
 // Where a person lands after signing in when no page asked for them.
 export function homeOf(role) {
-  return { agent: "/desk/", engineer: "/engineer/" }[role] || "/wallboard/";
+  return { agent: "/desk/", engineer: "/engineer/", editor: "/knowledge/" }[role] || "/wallboard/";
 }
 
 const ConsoleBar = {

@@ -8,6 +8,7 @@ import { CallbackList } from "./parts/callbacks.js";
 import { CallControl } from "./parts/control.js";
 import { LiveFeed } from "/common/feed.js";
 import { DeskHeader } from "./parts/header.js";
+import { KnowledgePanel } from "./parts/knowledge.js";
 import { startPhone } from "./parts/phone.js";
 import { PhrasePanel } from "./parts/phrases.js";
 import { CallerPanel } from "./parts/pop.js";
@@ -16,7 +17,7 @@ import { desk, lastCall, loadPop, loadReference, onFeedEvent, openCall, refreshA
 import { TicketForm, TicketTabs } from "./parts/tickets.js";
 
 const Desk = {
-  components: { DeskHeader, CallerPanel, CallControl, TicketTabs, PhrasePanel, CallbackList },
+  components: { DeskHeader, CallerPanel, CallControl, TicketTabs, PhrasePanel, CallbackList, KnowledgePanel },
   template: `
   <div v-if="!desk.user" class="loading" v-loading="true" element-loading-text="正在进入工作台…"></div>
   <div v-else-if="!desk.agent" class="not-agent" data-test="not-agent">
@@ -47,7 +48,14 @@ const Desk = {
           </el-tabs>
         </el-card>
       </section>
-      <aside class="right"><phrase-panel/></aside>
+      <aside class="right">
+        <el-card shadow="never" class="aside-card">
+          <el-tabs v-model="desk.aside">
+            <el-tab-pane label="知识库" name="knowledge"><knowledge-panel/></el-tab-pane>
+            <el-tab-pane label="服务用语" name="phrases"><phrase-panel/></el-tab-pane>
+          </el-tabs>
+        </el-card>
+      </aside>
     </main>
   </div>`,
   setup() {

@@ -118,6 +118,8 @@ class Users:
             raise Invalid(f"role must be one of {', '.join(ROLES)}", error_id="bad_role")
         if new.role == "agent" and not new.agent_id:
             raise Invalid("an agent needs an agent id", error_id="agent_id_required")
+        if new.role == "editor" and not new.team:  # a department's knowledge editor: the team is the department
+            raise Invalid("an editor needs their department as the team", error_id="team_required")
         one_time = generated() if new.password is None else None
         password = new.password if new.password is not None else one_time
         assert password is not None

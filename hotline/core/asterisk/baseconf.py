@@ -36,8 +36,10 @@ def logger_conf(full: bool = False) -> str:
             f"messages => notice,warning,error\n{verbose}console => notice,warning,error\n")
 
 
-def base_configs(inner_dir: str) -> dict[str, str]:
-    """asterisk.conf pointing every directory into `inner_dir`, plus quiet module and log settings."""
+def base_configs(inner_dir: str, system_name: str = "") -> dict[str, str]:
+    """asterisk.conf pointing every directory into `inner_dir`, plus quiet module and log settings; a
+    `system_name` prefixes every Uniqueid (several nodes serving one service)."""
+    named = f"systemname = {system_name}\n" if system_name else ""
     noload = "\n".join(f"noload => {m}.so" for m in NOLOAD)
     return {
         "asterisk.conf": f"""[directories]
@@ -58,7 +60,7 @@ nocolor = yes
 dontwarn = yes
 hideconnect = yes
 transmit_silence = yes
-""",
+{named}""",
         "modules.conf": f"[modules]\nautoload=yes\n{noload}\n",
         "logger.conf": logger_conf(),
         "queues.conf": "[general]\n",

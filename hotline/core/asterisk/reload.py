@@ -16,6 +16,10 @@ class AmiReloader:
         self._ami = ami
         self._probe = f"{probe_exten}@{probe_context}"
 
+    @property
+    def connected(self) -> bool:
+        return self._ami.connected
+
     async def _cli(self, command: str) -> str:
         reply = await self._ami.action("Command", {"Command": command}, timeout=15)
         output = reply.get("Output", "")

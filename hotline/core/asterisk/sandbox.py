@@ -35,9 +35,11 @@ class AsteriskInstance:
     """
 
     def __init__(self, root: AsteriskRoot, name: str, configs: Mapping[str, str], *, keep: bool = False,
-                 inner_dir: str | None = None) -> None:
+                 inner_dir: str | None = None, netns: str = "", system_name: str = "") -> None:
         self.root = root
         self.name = name
+        self.netns = netns  # run inside this network namespace (`ip netns exec`): a media node of a cluster
+        self.system_name = system_name  # prefixes every Uniqueid, so call ids stay unique across nodes
         self._configs = dict(configs)
         self._keep = keep
         self._inner_dir = inner_dir or f"/srv/hotline/{name}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
@@ -108,7 +110,7 @@ class AsteriskInstance:
         if pid is None:
             return False
         self._pid, self.adopted = pid, True
-        changed = {name: text for name, text in {**base_configs(self._inner_dir), **self._configs}.items()
+        changed = {name: text for name, text in {**self._base(), **self._configs}.items()
                    if _read(self.etc_dir / name) != text}
         if changed:  # e.g. the dialplan file was edited while the service was down
             self.write_configs(changed)
@@ -123,18 +125,18 @@ class AsteriskInstance:
         for sub in ("etc", "spool", "run", "log", "db", "sounds", "recordings", "keys"):
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
         self.dir.chmod(0o700)  # its configs hold the AMI secret, phones' passwords, the FastAGI key
-        for name, text in {**base_configs(self._inner_dir), **self._configs}.items():
+        for name, text in {**self._base(), **self._configs}.items():
             _write_private(self.etc_dir / name, text)
         console = open(self._console, "ab")  # noqa: SIM115 - handed to the child; appends: rotated by truncation
         try:
             self._proc = await asyncio.create_subprocess_exec(
-                "chroot", str(self.root.path), "/usr/sbin/asterisk", "-C", self._conf, "-f", "-n",
+                *self._in_netns(), "chroot", str(self.root.path), "/usr/sbin/asterisk", "-C", self._conf, "-f", "-n",
                 stdin=asyncio.subprocess.DEVNULL, stdout=console, stderr=asyncio.subprocess.STDOUT,
                 start_new_session=True, umask=0o077,  # its logs, recordings, astdb: the service's user only
             )
         finally:
             console.close()
-        self._pid = self._proc.pid  # chroot execs Asterisk: the same process, leading its own session
+        self._pid = self._proc.pid  # (ip netns exec and) chroot exec Asterisk: one process, leading its own session
         try:
             await asyncio.wait_for(self._wait_booted(), timeout)
         except (TimeoutError, AsteriskStartError) as exc:
@@ -142,6 +144,17 @@ class AsteriskInstance:
             await self._kill()
             raise AsteriskStartError(f"Asterisk '{self.name}' did not boot ({exc}):\n{tail}") from None
         log.info("Asterisk %s up in %s", self.name, self._inner_dir)
+
+    def _in_netns(self) -> tuple[str, ...]:
+        return ("ip", "netns", "exec", self.netns) if self.netns else ()
+
+    def _base(self) -> dict[str, str]:
+        return base_configs(self._inner_dir, self.system_name)
+
+    @property
+    def pid(self) -> int | None:
+        """Asterisk's process id (the leader of its process group), once started or adopted."""
+        return self._pid
 
     async def _wait_booted(self) -> None:
         delay = 0.05

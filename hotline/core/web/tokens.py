@@ -19,7 +19,7 @@ from hotline.core.db.engine import SessionFactory
 from hotline.core.settings import env
 from hotline.core.web.models import ApiToken, AuditEntry
 
-ROLES = ("agent", "supervisor", "engineer", "auditor", "admin")
+ROLES = ("agent", "supervisor", "engineer", "auditor", "admin", "editor")  # editor: a department's knowledge editor
 
 
 @dataclass(frozen=True)

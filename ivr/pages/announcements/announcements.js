@@ -11,7 +11,7 @@ const MAX_RECORD_S = 60;
 const LONG_S = 20;  // longer than this, callers wait noticeably before the queue: the page says so
 const STATES = { scheduled: ["待播", "info"], playing: ["播报中", "success"], ended: ["已结束", "danger"] };
 const FIELDS = { title: "标题", text: "播报内容", lines: "线路", starts_at: "生效时段", ends_at: "生效时段",
-                 recording: "录音" };
+                 recording: "录音", entry_id: "知识条目" };
 const pad = (n) => String(n).padStart(2, "0");
 
 export function when(iso) {
@@ -123,6 +123,11 @@ const Page = {
             <div class="ann-hint">不选则全部线路播放。已选：{{ form.lines.length ? form.lines.join("、") : "全部线路" }}</div>
           </div>
         </el-form-item>
+        <el-form-item label="知识条目">
+          <el-input-number v-model="form.entry_id" :min="1" :controls="false" placeholder="条目编号（可不填）"
+                           data-test="entry-id" style="width: 180px"/>
+          <div class="ann-hint">填写已发布的知识库条目编号：本线路等待中的来电人按3时先听到这一条（条目须标记“电话播报”）。</div>
+        </el-form-item>
         <el-form-item label="生效时段" required>
           <div class="ann-block" data-test="window">
             <el-date-picker v-model="form.window" type="datetimerange" :shortcuts="shortcuts" range-separator="至"
@@ -174,6 +179,8 @@ const Page = {
                 <el-tag size="small" effect="plain" style="margin-left: 6px">{{ row.audio === "recorded" ? "录音" : "合成" }}
                   {{ row.seconds.toFixed(1) }} 秒</el-tag></div>
               <div class="ann-text">{{ row.text }}</div>
+              <div v-if="row.entry_id" class="ann-hint" :data-test="'entry-' + row.id">
+                关联知识条目 <a :href="'/knowledge/?entry=' + row.entry_id" target="_blank">#{{ row.entry_id }}</a></div>
             </template></el-table-column>
             <el-table-column label="线路" min-width="110"><template #default="{ row }">{{ lineText(row) }}</template></el-table-column>
             <el-table-column label="时段" min-width="150"><template #default="{ row }">
@@ -217,7 +224,7 @@ const Page = {
     const busy = ref(false);
     const previewing = ref(false);
     const player = ref(null);
-    const form = reactive({ title: "", text: "", lines: [], window: defaultWindow() });
+    const form = reactive({ title: "", text: "", lines: [], window: defaultWindow(), entry_id: null });
     const recorder = useRecorder();
     const names = computed(() => Object.fromEntries(lines.value.map((l) => [l.number, l.name])));
     const current = computed(() => all.value.filter((a) => a.state !== "ended"));
@@ -281,10 +288,11 @@ const Page = {
         let made = await api("POST", "/api/announcements", {
           title: form.title.trim(), text: form.text.trim(), lines: form.lines,
           starts_at: new Date(form.window[0]).toISOString(), ends_at: new Date(form.window[1]).toISOString(),
+          entry_id: form.entry_id || null,
         });
         if (recorder.rec.blob) made = await api("PUT", `/api/announcements/${made.id}/recording`, recorder.rec.blob);
         ElMessage.success(`已发布「${made.title}」，下一通来电起${made.state === "playing" ? "播放" : "按时段播放"}`);
-        Object.assign(form, { title: "", text: "", lines: [], window: defaultWindow() });
+        Object.assign(form, { title: "", text: "", lines: [], window: defaultWindow(), entry_id: null });
         recorder.clear();
         tab.value = "current";
         await load();

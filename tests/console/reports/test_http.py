@@ -97,11 +97,12 @@ async def test_volumes_and_the_monthly_report(api: Api) -> None:
     status, body = await api.get(f"/api/reports/volumes?{DAY}&dimension=line", admin)
     assert status == 200 and {r["key"]: r["offered"] for r in body["rows"]} == {"12345": 6, "12366": 1}
     status, body = await api.get(f"/api/reports/volumes?{DAY}&dimension=region", admin)
-    assert status == 200 and body["rows"] == [] and "missing" in body
+    assert status == 200 and [(r["key"], r["tickets"]) for r in body["rows"]] == [("东城区", 1)], body
     status, body = await api.get("/api/reports/monthly?month=2026-11", admin)
     assert status == 200 and body["totals"]["answered"] == 5 and len(body["daily"]) == 30
     assert body["previous"]["from"] == "2026-10-01" and body["last_year"]["from"] == "2025-11-01"
     assert body["request_types"][0]["key"] == "投诉" and body["teams"]
+    assert [(r["label"], r["tickets"]) for r in body["regions"]] == [("东城区", 1)], body["regions"]
 
 
 async def test_exports_open_in_excel_with_the_same_figures_and_are_audited(api: Api) -> None:

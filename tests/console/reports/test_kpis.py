@@ -66,7 +66,7 @@ def seeded_day() -> list[Any]:
         AgentStateInterval(agent="8001", state="paused", reason="lunch", started_at=at(10, 1, 35),
                            ended_at=at(11, 0)),
         Ticket(id=1, number="T1", status="received", channel="电话", request_type="投诉", category="010101",
-               urgency="normal", created_by="8001", created_at=at(10, 2), updated_at=at(10, 2),
+               region="东城区", urgency="normal", created_by="8001", created_at=at(10, 2), updated_at=at(10, 2),
                submitted_at=at(10, 3)),
         Ticket(id=2, number="T2", status="draft", channel="电话", urgency="normal", created_by="8002",
                created_at=at(11, 2), updated_at=at(11, 2)),

@@ -46,7 +46,8 @@ def generated(seed_: int = 17) -> list[Any]:
             at = start + timedelta(minutes=3)
             rows.append(Ticket(id=i + 1, number=f"T{i}", status="received", channel="电话",
                                request_type=rnd.choice(["咨询", "投诉", "求助"]),
-                               category=rnd.choice(["010101", "0201"]), urgency="一般", created_by=agent or "8001",
+                               category=rnd.choice(["010101", "0201"]), region=rnd.choice(["", "东城区", "西城区"]),
+                               urgency="一般", created_by=agent or "8001",
                                created_at=at, updated_at=at,
                                submitted_at=at))
     return rows
@@ -74,7 +75,7 @@ async def test_rollups_equal_the_direct_count(sessions: SessionFactory) -> None:
     for which in slices:
         for by in ("day", "total"):
             assert await rolled.kpis(span, by, which) == await direct.kpis(span, by, which), (which, by)
-    for dimension in ("line", "skill", "hour", "request_type", "category"):
+    for dimension in ("line", "skill", "hour", "request_type", "category", "region"):
         assert await rolled.volumes(span, dimension) == await direct.volumes(span, dimension), dimension
     assert await rolled.agents(span, TEAMS) == await direct.agents(span, TEAMS)
     assert await rolled.teams(span, TEAMS, "一组") == await direct.teams(span, TEAMS, "一组")

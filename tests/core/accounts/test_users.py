@@ -14,7 +14,7 @@ from hotline.core.accounts.models import User
 from hotline.core.accounts.passwords import Passwords
 from hotline.core.accounts.users import NewUser, Users
 from hotline.core.db.engine import SessionFactory
-from hotline.core.errors import Conflict
+from hotline.core.errors import Conflict, Invalid
 from hotline.core.web.tokens import CLI
 from tests.core.accounts.serving import CHEAP
 from tests.postgres_server import BOTH_DATABASES, migrated_sessions
@@ -57,3 +57,12 @@ async def test_accounts_on_the_database(sessions: SessionFactory) -> None:
         async with sessions.begin() as s:
             s.add(User(username="bad", name="bad", role="agent", agent_id=None, password_hash="x",
                        created_at=now, password_changed_at=now))
+
+
+async def test_an_editor_account_names_its_department(sqlite_sessions: SessionFactory) -> None:
+    users = Users(sqlite_sessions, Passwords(CHEAP))
+    with pytest.raises(Invalid) as refused:
+        await users.create(NewUser("li.bianji", "editor", "李编辑"))
+    assert refused.value.id == "team_required"
+    editor, _ = await users.create(NewUser("li.bianji", "editor", "李编辑", None, "市人社局"))
+    assert (editor.role, editor.team) == ("editor", "市人社局")

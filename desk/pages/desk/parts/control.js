@@ -4,6 +4,33 @@ import { computed, reactive, ref } from "vue";
 import { ElMessage, ElMessageBox } from "element-plus";
 import { act, desk } from "./store.js";
 
+const callPath = (what) => `/api/calls/${encodeURIComponent(desk.call.id)}/${what}`;
+const dialog = reactive({ open: false, kind: "transfer", skill: "", partyKind: "agent", agent: "", number: "" });
+
+// Opens the 转接 / 咨询 / 三方通话 dialog, optionally with a target chosen (the knowledge panel's expert buttons).
+export function openControl(kind, preset = {}) {
+  Object.assign(dialog, { open: true, kind, skill: "", partyKind: "agent", agent: "", number: "" }, preset);
+}
+
+// Blind transfer of the call on the desk to a skill; true when it went.
+export async function transferTo(skill) {
+  const id = desk.call.id;
+  if (!(await act("转接", "POST", callPath("transfer"), { skill }))) return false;
+  ElMessage.success("已转接，来电人优先排队");
+  if (desk.call && desk.call.id === id) desk.call.state = "ended";
+  return true;
+}
+
+// Consult (kind "consult") or three-way ("three_way") with a seat {agent} or a number {number}; true when it went.
+export async function callIn(kind, party, label) {
+  const consult = kind === "consult";
+  if (!(await act(consult ? "咨询" : "三方通话", "POST", callPath(consult ? "consult" : "three-way"), party))) return false;
+  ElMessage.success(consult ? "来电人已保持，正在呼叫咨询对象" : "正在呼叫第三方");
+  if (consult) desk.call.consult = label;
+  else desk.call.threeWay = label;
+  return true;
+}
+
 export const CallControl = {
   template: `
   <el-card class="control" shadow="never" data-test="call-control">
@@ -78,33 +105,19 @@ export const CallControl = {
       const options = targets.value.skills.filter((s) => s.seat === seat);
       return { label: options.length ? options[0].seat_label : seat, options };
     }).filter((g) => g.options.length));
-    const dialog = reactive({ open: false, kind: "transfer", skill: "", partyKind: "agent", agent: "", number: "" });
     const titles = { transfer: "转接（盲转）", consult: "咨询后转接", three_way: "三方通话" };
     const dialogTitle = computed(() => titles[dialog.kind]);
-    const path = (what) => `/api/calls/${encodeURIComponent(desk.call.id)}/${what}`;
-
-    function open(kind) {
-      Object.assign(dialog, { open: true, kind, skill: "", agent: "", number: "" });
-    }
+    const path = callPath;
+    const open = (kind) => openControl(kind);
     async function confirm() {
-      const id = desk.call.id;
       if (dialog.kind === "transfer") {
         if (!dialog.skill) return ElMessage.warning("请选择转接目标");
-        if (await act("转接", "POST", path("transfer"), { skill: dialog.skill })) {
-          ElMessage.success("已转接，来电人优先排队");
-          if (desk.call && desk.call.id === id) desk.call.state = "ended";
-        }
+        await transferTo(dialog.skill);
       } else {
         const party = dialog.partyKind === "agent" ? { agent: dialog.agent } : { number: String(dialog.number).trim() };
         if (!party.agent && !party.number) return ElMessage.warning("请选择或输入对象");
         const seat = seats.value.find((s) => s.agent === party.agent);
-        const label = seat ? `${seat.name} ${seat.agent}` : party.number;
-        const what = dialog.kind === "consult" ? "咨询" : "三方通话";
-        if (await act(what, "POST", path(dialog.kind === "consult" ? "consult" : "three-way"), party)) {
-          ElMessage.success(dialog.kind === "consult" ? "来电人已保持，正在呼叫咨询对象" : "正在呼叫第三方");
-          if (dialog.kind === "consult") desk.call.consult = label;
-          else desk.call.threeWay = label;
-        }
+        await callIn(dialog.kind, party, seat ? `${seat.name} ${seat.agent}` : party.number);
       }
       dialog.open = false;
     }

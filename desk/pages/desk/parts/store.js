@@ -28,6 +28,7 @@ export const desk = reactive({
   timings: [],  // offer → caller visible, per call (the bench reads window.hotlineDesk)
   now: Date.now(),
   tab: "tickets",
+  aside: "knowledge",  // the right column's tab: 知识库 or 服务用语
   callbackChanges: 0,  // bumped by the feed's callback events: the work list reloads
 });
 

@@ -12,7 +12,7 @@ const PHONE = /^(1[3-9]\d{9}|0\d{9,11})$/;
 
 function blank(caller) {
   return { channel: "电话", request_type: "", category: "", urgency: "一般", complex: false, title: "",
-           content: {}, handling_unit: "",
+           content: {}, handling_unit: "", region: "",
            petitioner: { name: "", phone: caller || "", address: "", confidential: false, revisit_consent: false,
                          enterprise: false } };
 }
@@ -84,7 +84,7 @@ export function check(form, meta, { submit }) {
 
 export function body(form, callId) {
   const out = { channel: form.channel, urgency: form.urgency, complex: form.complex, title: form.title.trim(),
-                handling_unit: form.handling_unit.trim(), calls: [callId],
+                handling_unit: form.handling_unit.trim(), region: form.region || "", calls: [callId],
                 content: Object.fromEntries(Object.entries(form.content).filter(([, v]) => (v || "").trim())),
                 petitioner: { ...form.petitioner, phone: normalisePhone(form.petitioner.phone) } };
   if (form.request_type) out.request_type = form.request_type;
@@ -206,6 +206,12 @@ export const TicketForm = {
         <el-checkbox v-model="f.petitioner.confidential">保密</el-checkbox>
         <el-checkbox v-model="f.petitioner.revisit_consent">同意回访</el-checkbox>
         <el-checkbox v-model="f.petitioner.enterprise">企业诉求</el-checkbox>
+      </el-form-item>
+      <el-form-item label="所属区县" :error="errors.region">
+        <el-select v-model="f.region" filterable clearable placeholder="诉求事项所在区县" style="width: 100%"
+                   data-test="region">
+          <el-option v-for="r in meta.regions || []" :key="r" :label="r" :value="r"/>
+        </el-select>
       </el-form-item>
       <el-form-item label="承办单位" :error="errors.handling_unit">
         <el-select v-model="f.handling_unit" filterable allow-create clearable placeholder="选择或输入" style="width: 100%">

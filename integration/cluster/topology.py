@@ -1,0 +1,107 @@
+"""The test topology of issue 18 on one machine: two media nodes, the SIP front door and the simulated world,
+each in its own network namespace, and the service in the root namespace on the same bridge.
+
+`ClusterTopology` names the members and their addresses: the media nodes (`AsteriskNode`s) go into the
+service's settings (the service starts their Asterisks, each `ip netns exec` + chroot), the `cluster:` section
+into the dialplan file (the front door is rendered from it), and `start_edge` brings up Kamailio and the world.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dialplans.model import Dialplan
+from hotline.core.asterisk.ami import AmiClient
+from hotline.core.asterisk.nodes import AsteriskNode
+from hotline.core.asterisk.root import AsteriskRoot
+from hotline.core.asterisk.sandbox import AsteriskInstance
+from integration.cluster.frontdoor import FrontDoor
+from integration.cluster.netns import Namespaces, remove_stale
+from integration.world.render import WorldContext, render_world
+
+FRONT_DOOR = "kamailio"
+WORLD = "world"
+SIP_PORT = 5060
+WORLD_AMI_PORT = 5039
+
+
+@dataclass
+class ClusterTopology:
+    """Who is where on the run's test network."""
+
+    nets: Namespaces
+    node_names: tuple[str, ...]
+
+    @classmethod
+    def create(cls, node_names: tuple[str, ...] = ("a", "b")) -> ClusterTopology:
+        members = {FRONT_DOOR: 3, WORLD: 20, **{n: 11 + i for i, n in enumerate(node_names)}}
+        return cls(Namespaces(members), node_names)
+
+    @property
+    def service_address(self) -> str:
+        return self.nets.service_address
+
+    @property
+    def front_door_address(self) -> str:
+        return self.nets.address(FRONT_DOOR)
+
+    @property
+    def world_address(self) -> str:
+        return self.nets.address(WORLD)
+
+    def nodes(self) -> tuple[AsteriskNode, ...]:
+        return tuple(AsteriskNode(n, self.nets.address(n), netns=self.nets.name(n)) for n in self.node_names)
+
+    def cluster_section(self) -> dict[str, Any]:
+        """The dialplan file's `cluster:` for this topology."""
+        return {"address": self.front_door_address, "port": SIP_PORT, "probe_s": 1, "probe_threshold": 1,
+                "answer_s": 2, "nodes": [{"name": n.name, "address": n.address} for n in self.nodes()]}
+
+
+@contextlib.contextmanager
+def namespaces(topology: ClusterTopology) -> Iterator[ClusterTopology]:
+    """The run's namespaces, up for the block (stale ones of crashed runs removed first), then gone."""
+    remove_stale()
+    try:
+        topology.nets.up()
+        yield topology
+    finally:
+        topology.nets.down()
+
+
+@dataclass
+class Edge:
+    """What stands in front of the nodes: the front door and the world (carrier, citizens, agents' phones)."""
+
+    front_door: FrontDoor
+    world: AsteriskInstance
+    world_ami: AmiClient
+
+    async def close(self) -> None:
+        await self.world_ami.close()
+        await self.world.stop()
+        await self.front_door.stop()
+
+
+async def start_edge(topology: ClusterTopology, plan: Dialplan, root: AsteriskRoot, folder: Path, world_dir: str,
+                     phone_secrets: Mapping[str, str], world_ami_secret: str) -> Edge:
+    """Kamailio (rendered from `plan`) and the world Asterisk, whose carrier trunk and phones point at Kamailio."""
+    door = FrontDoor(plan, folder / "kamailio", topology.nets.name(FRONT_DOOR), phone_secrets)
+    await door.start()
+    ctx = WorldContext(bind_host=topology.world_address, sip_port=SIP_PORT, ami_port=WORLD_AMI_PORT,
+                       ami_user="world", ami_secret=world_ami_secret, hotline_host=topology.front_door_address,
+                       hotline_sip_port=SIP_PORT, agent_secrets=phone_secrets, ami_from=topology.service_address)
+    world = AsteriskInstance(root, "world", render_world(ctx), inner_dir=world_dir, netns=topology.nets.name(WORLD))
+    try:
+        await world.start()
+        ami = AmiClient(topology.world_address, WORLD_AMI_PORT, ctx.ami_user, ctx.ami_secret, name="world")
+        await ami.connect()
+    except BaseException:
+        await world.stop()
+        await door.stop()
+        raise
+    return Edge(door, world, ami)
