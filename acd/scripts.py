@@ -163,8 +163,8 @@ return 1
 # caller's place at entry (1 = first), for the expected wait (acd.waits).
 ENQUEUE = _PUBLISH + """
 local was = redis.call('HMGET', 'acd:call:' .. ARGV[1], 'state', 'skill')
--- already waiting or ringing an agent (its flow re-ran on another instance): the caller keeps their place
-if (was[1] == 'waiting' or was[1] == 'offered') and was[2] == ARGV[3] then return 2 end
+-- already waiting (its flow re-ran on another instance): the caller keeps their place
+if was[1] == 'waiting' and was[2] == ARGV[3] then return 2 end
 redis.call('HSET', 'acd:call:' .. ARGV[1], 'channel', ARGV[2], 'skill', ARGV[3], 'caller', ARGV[4],
            'entered', ARGV[5], 'rank', ARGV[6], 'pools', ARGV[7], 'state', 'waiting', 'agent', '', 'token', '')
 if ARGV[9] and ARGV[9] ~= '' then redis.call('HSET', 'acd:call:' .. ARGV[1], 'flags', ARGV[9]) end
