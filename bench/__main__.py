@@ -1,4 +1,5 @@
-"""`python -m bench NAME` runs one benchmark; `python -m bench all` (or no name) runs them all."""
+"""`python -m bench NAME` runs one benchmark; `python -m bench all` (or no name) runs them all; options such as
+`--quick` (bench capacity) are read by the benchmark."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ import asyncio
 import importlib
 import sys
 
-BENCHMARKS = ("agi", "ivr", "routing", "acd", "recordings", "revisit", "desk", "wallboard", "reports")
+BENCHMARKS = ("agi", "ivr", "routing", "acd", "recordings", "revisit", "desk", "wallboard", "reports", "capacity")
 
 
 def main(argv: list[str]) -> int:
-    names = [a for a in argv if a != "all"] or list(BENCHMARKS)
+    names = [a for a in argv if a != "all" and not a.startswith("--")] or list(BENCHMARKS)  # options: sys.argv
     for name in names:
         if name not in BENCHMARKS:
             print(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}", file=sys.stderr)
