@@ -72,12 +72,13 @@ def _dialplan(size: Size) -> Any:
     return write
 
 
-async def run(size: Size | None = None) -> dict[str, Any]:
+async def run(size: Size | None = None, name: str = "capacity") -> dict[str, Any]:
+    """The ramp at `size` (default: full, or quick with `--quick`), published as bench/results/`name`.json."""
     size = size or (QUICK if "--quick" in sys.argv else FULL)
     began = time.time()
-    async with loopback_stack("capacity", _dialplan(size), acd=AcdSettings(wrap_up_s=1.0)) as stack:
+    async with loopback_stack(name, _dialplan(size), acd=AcdSettings(wrap_up_s=1.0)) as stack:
         result = await _ramp(stack, size, began)
-    return publish("capacity", result)
+    return publish(name, result)
 
 
 async def _ramp(stack: Stack, size: Size, began: float) -> dict[str, Any]:
@@ -231,7 +232,7 @@ def _forget(step: Step, kept: Path) -> None:
     """Remove the step's kept WAVs (and the raw side's files) so the disk holds one step at a time."""
     for call in step.calls.values():
         if call.kept is not None:
-            for path in (call.kept, call.kept.with_name(f"{call.number}-caller.wav")):
+            for path in (call.kept, call.kept.with_name(f"{call.number}-caller.wav")):  # (see _caller_side)
                 path.unlink(missing_ok=True)
     raw = kept.parent / "raw"
     if raw.is_dir():

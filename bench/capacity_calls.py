@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.capacity_check import StepTally, WavFacts, recording_complete, wav_facts
+from bench.capacity_check import StepTally, WavFacts, closed, recording_complete, wav_facts
 from bench.common import percentile, progress
 from hotline.app.stack import Stack
 from hotline.core.asterisk.ami import AmiClient, AmiError, AmiMessage, Origination, Subscription
@@ -203,7 +203,11 @@ async def hold_step(stack: Stack, step: Step, hold_s: float, kept_dir: Path,
                 return await _channels(stack) == 0
 
             await until(cleared, CLEAR_WAIT_S, 0.3)
-            await asyncio.sleep(1.0)  # MixMonitor closes its files after the channel has gone
+
+            async def written() -> bool:  # MixMonitor closes its files after the channel has gone
+                return all(closed(c.kept) and closed(_caller_side(c)) for c in step.calls.values() if c.kept)
+
+            await until(written, CLEAR_WAIT_S, 0.3)
         finally:
             for task in tasks.values():
                 task.cancel()
@@ -215,12 +219,19 @@ def _keep(call: Call, kept_dir: Path) -> None:
     leaves the bench its own link to the finished file."""
     if call.recording is None:
         return
-    for suffix in ("", "-caller"):
-        source = call.recording.with_name(f"{call.recording.stem}{suffix}.wav")
-        target = kept_dir / f"{call.number}{suffix}.wav"
-        with contextlib.suppress(OSError):
-            os.link(source, target)
+    try:
+        for suffix in ("", "-caller"):
+            os.link(call.recording.with_name(f"{call.recording.stem}{suffix}.wav"),
+                    kept_dir / f"{call.number}{suffix}.wav")
+    except OSError as exc:
+        progress(f"recording of {call.number}: {exc}")
+        return
     call.kept = kept_dir / f"{call.number}.wav"
+
+
+def _caller_side(call: Call) -> Path:
+    assert call.kept is not None
+    return call.kept.with_name(f"{call.number}-caller.wav")
 
 
 def judge(step: Step) -> dict[str, float]:
@@ -233,7 +244,7 @@ def judge(step: Step) -> dict[str, float]:
         if call.kept is None or call.connected is None or call.hung_up is None:
             continue
         mix = _facts(call.kept)
-        caller = _facts(call.kept.with_name(f"{call.number}-caller.wav"))
+        caller = _facts(_caller_side(call))
         call.complete = not call.dropped and recording_complete(mix, caller, call.hung_up - call.connected)
         if not call.complete and len(incomplete) < 3:
             incomplete.append(f"{call.number}: connected {call.hung_up - call.connected:.2f} s, mix {_said(mix)}, "
@@ -258,6 +269,6 @@ def _said(facts: WavFacts | None) -> str:
 def _facts(path: Path) -> WavFacts | None:
     try:
         return wav_facts(path)
-    except (OSError, EOFError, ValueError) as exc:  # missing or broken file: incomplete
+    except (OSError, ValueError) as exc:  # missing or broken file: incomplete
         progress(f"recording {path.name}: {exc}")
         return None

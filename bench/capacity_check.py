@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import array
 import math
-import wave
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,19 +34,45 @@ class WavFacts:
 
 
 def wav_facts(path: Path) -> WavFacts:
-    """Duration from the frames in the file and the share of silent 100 ms windows (16-bit mono PCM)."""
-    with wave.open(str(path), "rb") as w:
-        rate, width, channels = w.getframerate(), w.getsampwidth(), w.getnchannels()
-        data = w.readframes(w.getnframes())
-    if width != 2:
-        raise ValueError(f"{path.name}: {8 * width}-bit audio, expected 16-bit")
-    samples = array.array("h", data[: len(data) // 2 * 2])
+    """Duration from the frames in the file and the share of silent 100 ms windows (16-bit PCM); the data runs to
+    the end of the file whatever the header says (Asterisk writes the sizes only when it closes the file)."""
+    rate, channels, samples = read_pcm(path)
     frames = len(samples) // channels
     step = max(1, int(rate * WINDOW_S)) * channels
     edge = int(EDGE_S / WINDOW_S)
     windows = [samples[i:i + step] for i in range(0, len(samples) - step + 1, step)][edge:-edge or None]
     silent = sum(1 for win in windows if _rms(win) < SILENT_RMS)
     return WavFacts(frames / rate, silent / len(windows) if windows else 1.0)
+
+
+def read_pcm(path: Path) -> tuple[int, int, array.array[int]]:
+    """(rate, channels, samples) of a 16-bit PCM WAV, the data chunk read to the end of the file."""
+    data = path.read_bytes()
+    if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        raise ValueError(f"{path.name}: not a WAV file")
+    at, fmt = 12, None
+    while at + 8 <= len(data):
+        kind, size = data[at:at + 4], struct.unpack("<I", data[at + 4:at + 8])[0]
+        if kind == b"fmt ":
+            fmt = struct.unpack("<HHIIHH", data[at + 8:at + 24])
+        elif kind == b"data":
+            if fmt is None or fmt[0] != 1 or fmt[5] != 16:
+                raise ValueError(f"{path.name}: not 16-bit PCM")
+            body = data[at + 8:]
+            samples = array.array("h", body[: len(body) // 2 * 2])
+            return fmt[2], fmt[1], samples
+        at += 8 + size + (size & 1)
+    raise ValueError(f"{path.name}: no audio data")
+
+
+def closed(path: Path) -> bool:
+    """Asterisk has closed the WAV: the RIFF size in its header matches the file (written on close)."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(8)
+        return len(head) == 8 and struct.unpack("<I", head[4:8])[0] + 8 == path.stat().st_size
+    except OSError:
+        return False
 
 
 def _rms(window: array.array[int]) -> float:
