@@ -101,11 +101,13 @@ async def _ramp(stack: Stack, size: Size, began: float) -> dict[str, Any]:
     details: list[dict[str, Any]] = []
     plan: dict[str, Any] = {}
     capped = False
+    last: tuple[int, float] | None = None  # the step before: calls and seconds both sides took
     for index, n in enumerate(size.steps):
-        if time.time() - began + _estimate_s(n, size) > size.time_cap_s:
+        if last is not None and time.time() - began + _estimate_s(n, last) > size.time_cap_s:
             capped = True
             progress(f"time cap: no time left for {n} calls")
             break
+        step_began = time.time()
         for side in SIDES:
             if tallies[side] and not tallies[side][-1].held:
                 continue
@@ -118,6 +120,7 @@ async def _ramp(stack: Stack, size: Size, began: float) -> dict[str, Any]:
             progress(f"{side} {n}: {_line(detail)}")
         if all(tallies[s] and not tallies[s][-1].held for s in SIDES):
             break
+        last = (n, time.time() - step_began)
     return _result(tallies, details, plan, size, capped, time.time() - began)
 
 
@@ -134,9 +137,11 @@ def _step(stack: Stack, side: str, index: int, n: int, size: Size, raw_dir: str)
     return Step(calls)
 
 
-def _estimate_s(n: int, size: Size) -> float:
-    """A generous guess of one step of both sides: filling, reaching agents, holding, clearing, storing."""
-    return 2 * (n / 10 + 15 + size.hold_s + 10) + 30
+def _estimate_s(n: int, last: tuple[int, float]) -> float:
+    """A guess of the next step from the one before (`last`: its calls and seconds): filling, reaching agents and
+    storing grow with the calls, holding and clearing do not (about half each); the first step always runs."""
+    calls, seconds = last
+    return seconds * (0.5 + 0.5 * n / max(calls, 1)) * 1.1
 
 
 async def _install(stack: Stack, size: Size, raw_dir: str) -> None:
@@ -200,8 +205,7 @@ async def _run_step(stack: Stack, side: str, step: Step, size: Size, pids: dict[
         after_rows = await database_rows(stack)
         calls = max(1, tally.answered)
         facts = {"calls": n,
-                 "redis_bytes_per_held_call": round((held.get("redis", before_redis)["used_memory"]
-                                                     - before_redis["used_memory"]) / n),
+                 "redis_bytes_per_held_call": round(held.get("redis", before_redis)["call_bytes"] / n),
                  "redis_keys_per_held_call": round((held.get("redis", before_redis)["keys"]
                                                     - before_redis["keys"]) / n, 2),
                  "db_rows_per_call": {t: round((after_rows[t] - before_rows.get(t, 0)) / calls, 2)

@@ -55,7 +55,7 @@ class RenderContext:
         `[hotline-agi]` subroutine, which tries the next instance when one is down or its session broke."""
         if not self.agi_others:
             return f"AGI({self.agi(route, query)})"
-        return f"Gosub(hotline-agi,s,1({route}?{query}&{KEY_PARAM}={self.agi_key}))"
+        return f"Gosub(hotline-agi,s,1({route}?{query},{KEY_PARAM}={self.agi_key}))"
 
 
 def render(plan: Dialplan, ctx: RenderContext) -> dict[str, str]:
@@ -353,14 +353,16 @@ exten => *43,1,Answer()
 
 
 def _agi_failover(ctx: RenderContext) -> str:
-    """`[hotline-agi]`: a flow (ARG1 = route?query&key) at each service instance in turn, on to the next when
-    one is unreachable (AGISTATUS FAILURE) or died mid-session (the flow set no HOTLINE_FLOW_STATUS); a flow
-    that failed on its own, or a caller who hung up, is not run again."""
+    """`[hotline-agi]`: a flow (ARG1 = route?query, ARG2 = the key) at each service instance in turn, on to the
+    next when one is unreachable (AGISTATUS FAILURE) or died mid-session (the flow set no HOTLINE_FLOW_STATUS); a
+    flow that failed on its own, or a caller who hung up, is not run again. The next instances are told `retry=1`
+    (so the inbound flow asks the ACD whether the caller is already queued only then, not on every call)."""
     lines = ["\n; FastAGI over several service instances (issue 18): the next one when an instance is down\n",
              "[hotline-agi]\nexten => s,1,NoOp(flow ${ARG1})\n"]
-    for host, port in ((ctx.agi_host, ctx.agi_port), *ctx.agi_others):
+    for n, (host, port) in enumerate(((ctx.agi_host, ctx.agi_port), *ctx.agi_others)):
+        retry = "&retry=1" if n else ""
         lines.append(f""" same => n,Set(HOTLINE_FLOW_STATUS=)
- same => n,AGI(agi://{host}:{port}/${{ARG1}})
+ same => n,AGI(agi://{host}:{port}/${{ARG1}}{retry}&${{ARG2}})
  same => n,GotoIf($["${{HOTLINE_FLOW_STATUS}}" != "" | "${{AGISTATUS}}" = "HANGUP"]?done)
  same => n,NoOp(FastAGI at {host}:{port}: ${{AGISTATUS}}, no flow status: the next instance)
 """)

@@ -104,7 +104,9 @@ class InboundFlow:
         number = self.dialplan.number(dialled)
         now = datetime.now(UTC)
         first_prompt = self._first_prompt(number, now)
-        if (held := await self.queue.queued_skill(call_id)) is not None:
+        # Only a flow run again on this instance (`retry`: the one before broke) may find its caller queued; a
+        # first run touches Redis only after the greeting (a stalled Redis must not silence it, issue 15).
+        if call.params.get("retry") and (held := await self.queue.queued_skill(call_id)) is not None:
             await self._resume(call, call_id, held)
             return
         log.info("call %s from %s to %s", call_id, mask_number(caller), dialled)
