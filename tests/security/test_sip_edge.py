@@ -153,9 +153,10 @@ async def test_a_failed_authentication_storm_bans_its_address_and_no_other(stack
 async def test_a_scanner_guessing_user_names_is_banned_too(stack: Stack) -> None:
     guard = stack.sip_guard
     assert guard is not None and stack.hotline is not None
-    bans_before = guard.stats().bans
+    bans_before, banned_before = guard.stats().bans, guard.stats().banned
     for attempt in range(guard.bans.policy.after):
         assert await register(stack, "127.0.0.5", f"{1000 + attempt}", "123456") in (401, 403)
     await until(lambda: guard.stats().bans == bans_before + 1)
+    await until(lambda: guard.stats().banned == banned_before + 1)  # the worker wrote the ACL and reloaded
     assert "deny=127.0.0.5/32" in (stack.hotline.etc_dir / BANS_FILE).read_text()
     assert await register(stack, "127.0.0.5", "9001", secret(stack, "9001")) == 403
