@@ -21,7 +21,7 @@ from typing import Any
 from bench.agi_floor import FloorResponder
 from bench.common import median, percentile, progress, publish
 from bench.headlines import Headline
-from hotline.core.asterisk.agi import AgiCall, AgiServer, Router
+from hotline.core.asterisk.agi import STATUS_VAR, AgiCall, AgiServer, Router
 from hotline.core.asterisk.ami import AmiClient
 from hotline.core.asterisk.root import find_root
 from hotline.core.asterisk.sandbox import AsteriskInstance
@@ -35,6 +35,9 @@ RTT_COMMANDS = 99
 TIME_LIMIT_S = 45.0
 TARGET_RATIO_TO_FLOOR = 0.9
 COMMANDS = ("GET FULL VARIABLE \"${CHANNEL(name)}\"", "SET VARIABLE B \"x\"", "GET VARIABLE B")
+# what our server adds to every session: the flow's status for the dialplan (its fail-safe and instance failover)
+STATUS_COMMAND = f'SET VARIABLE {STATUS_VAR} "ok"'
+FASTAGI_LEGS = ("agi", "floor", "floor_status")
 
 HEADLINES = (
     Headline("sessions_per_s", baseline="floor_sessions_per_s", target=f">= {TARGET_RATIO_TO_FLOOR} * baseline"),
@@ -45,12 +48,15 @@ HEADLINES = (
 BUDGET_S = 300
 
 
-def _extensions(agi_port: int, floor_port: int, key: str) -> str:
+def _extensions(agi_port: int, floor_port: int, status_port: int, key: str) -> str:
     return f"""[general]
 static=yes
 [bench]
 exten => floor,1,AGI(agi://127.0.0.1:{floor_port}/bench?leg=floor&hotline_key={key})
  same => n,UserEvent(BenchDone,Leg: floor)
+ same => n,Hangup()
+exten => floor_status,1,AGI(agi://127.0.0.1:{status_port}/bench?leg=floor_status&hotline_key={key})
+ same => n,UserEvent(BenchDone,Leg: floor_status)
  same => n,Hangup()
 exten => agi,1,AGI(agi://127.0.0.1:{agi_port}/bench?leg=agi&hotline_key={key})
  same => n,UserEvent(BenchDone,Leg: agi)
@@ -120,17 +126,16 @@ async def _leg(ami: AmiClient, exten: str, calls: int, in_flight: int = IN_FLIGH
             "sessions_per_s": round(finished / elapsed, 1)}
 
 
-async def _alternating(ami: AmiClient) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Ours and the floor in ROUNDS rounds each, in ABBA order, summed per leg."""
+async def _alternating(ami: AmiClient) -> dict[str, dict[str, Any]]:
+    """Every FastAGI leg in ROUNDS rounds, in ABC CBA order, summed per leg."""
     sizes = [CALLS // ROUNDS + (1 if i < CALLS % ROUNDS else 0) for i in range(ROUNDS)]
-    legs: dict[str, list[dict[str, Any]]] = {"agi": [], "floor": []}
+    legs: dict[str, list[dict[str, Any]]] = {name: [] for name in FASTAGI_LEGS}
     for i, size in enumerate(sizes):
-        order = ("agi", "floor") if i % 2 == 0 else ("floor", "agi")
-        for exten in order:
+        for exten in FASTAGI_LEGS if i % 2 == 0 else tuple(reversed(FASTAGI_LEGS)):
             legs[exten].append(await _leg(ami, exten, size))
-        progress(f"round {i + 1}/{ROUNDS}: ours {legs['agi'][-1]['sessions_per_s']}/s, "
-                 f"floor {legs['floor'][-1]['sessions_per_s']}/s")
-    return _summed(legs["agi"]), _summed(legs["floor"])
+        progress(f"round {i + 1}/{ROUNDS}: " + ", ".join(f"{name} {legs[name][-1]['sessions_per_s']}/s"
+                                                          for name in FASTAGI_LEGS))
+    return {name: _summed(rounds) for name, rounds in legs.items()}
 
 
 def _summed(rounds: list[dict[str, Any]]) -> dict[str, Any]:
@@ -151,10 +156,12 @@ async def run() -> dict[str, Any]:
     await agi.start()
     floor = FloorResponder(COMMANDS)
     floor_port = await floor.start()
+    floor_status = FloorResponder((*COMMANDS, STATUS_COMMAND))
+    status_port = await floor_status.start()
     ami_port, secret = free_port(), secrets.token_urlsafe(12)
     manager = (f"[general]\nenabled=yes\nbindaddr=127.0.0.1\nport={ami_port}\n\n[bench]\nsecret={secret}\n"
                "deny=0.0.0.0/0.0.0.0\npermit=127.0.0.0/255.0.0.0\nread=all\nwrite=all\n")
-    configs = {"manager.conf": manager, "extensions.conf": _extensions(agi.port, floor_port, key)}
+    configs = {"manager.conf": manager, "extensions.conf": _extensions(agi.port, floor_port, status_port, key)}
     inst = AsteriskInstance(root, "bench", configs)
     await inst.start()
     ami = AmiClient("127.0.0.1", ami_port, "bench", secret, action_timeout=10)
@@ -168,7 +175,8 @@ async def run() -> dict[str, Any]:
         await _leg(ami, "rtt", RTT_SESSIONS, RTT_SESSIONS)
         progress(f"FastAGI legs, ours and the floor: {CALLS} calls each in {ROUNDS} alternating rounds, "
                  f"{IN_FLIGHT} in flight")
-        agi_leg, floor_leg = await _alternating(ami)
+        summed = await _alternating(ami)
+        agi_leg, floor_leg, status_leg = summed["agi"], summed["floor"], summed["floor_status"]
         progress(f"dialplan-only baseline: {CALLS} calls, {IN_FLIGHT} in flight")
         plan_leg = await _leg(ami, "plan", CALLS)
         version = root.version()
@@ -177,6 +185,7 @@ async def run() -> dict[str, Any]:
         await inst.stop()
         await agi.close()
         await floor.close()
+        await floor_status.close()
     ratio = agi_leg["sessions_per_s"] / floor_leg["sessions_per_s"] if floor_leg["sessions_per_s"] else 0.0
     return publish("agi", {
         "rtt_p50_ms": round(median(flow.rtts_ms), 3),
@@ -184,6 +193,10 @@ async def run() -> dict[str, Any]:
         "sessions_per_s": agi_leg["sessions_per_s"],
         "floor_sessions_per_s": floor_leg["sessions_per_s"],
         "ratio_to_floor": round(ratio, 3),
+        # the floor also sending the status variable ours sends: how much of the gap is that one command
+        "floor_with_status_sessions_per_s": status_leg["sessions_per_s"],
+        "ratio_to_floor_with_status": round(agi_leg["sessions_per_s"] / status_leg["sessions_per_s"], 3)
+        if status_leg["sessions_per_s"] else 0.0,
         "target_ratio_to_floor": TARGET_RATIO_TO_FLOOR,
         "meets_target": ratio >= TARGET_RATIO_TO_FLOOR,
         "baseline_sessions_per_s": plan_leg["sessions_per_s"],
@@ -194,5 +207,6 @@ async def run() -> dict[str, Any]:
         "floor": "the same calls and commands served by a bare asyncio FastAGI responder (no routing, key check, "
                  "timeouts or status variable), alternating with ours in rounds, same run",
         "calls": CALLS, "in_flight": IN_FLIGHT, "commands_per_call": 3,
-        "agi_leg": agi_leg, "floor_leg": floor_leg, "baseline_leg": plan_leg, "asterisk": version,
+        "agi_leg": agi_leg, "floor_leg": floor_leg,
+        "floor_with_status_leg": status_leg, "baseline_leg": plan_leg, "asterisk": version,
     })

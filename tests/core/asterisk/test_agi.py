@@ -100,14 +100,15 @@ def test_the_server_refuses_a_short_key() -> None:
 
 async def test_a_raising_flow_marks_the_call_for_the_failsafe(server: AgiServer) -> None:
     sent = await agi_session(server.port, "ivr/broken", {"ANSWER": "200 result=0"})
-    assert sent == ["ANSWER", 'SET VARIABLE HOTLINE_FLOW_STATUS "failed"', 'SET VARIABLE HOTLINE_FLOW_ERROR "FlowBug"']
+    # the error first: the status is the session's last command, sent without waiting for its reply
+    assert sent == ["ANSWER", 'SET VARIABLE HOTLINE_FLOW_ERROR "FlowBug"', 'SET VARIABLE HOTLINE_FLOW_STATUS "failed"']
     assert server.stats().failed == 1
 
 
 async def test_an_unknown_route_is_sent_to_the_failsafe(server: AgiServer) -> None:
     sent = await agi_session(server.port, "ivr/nope")
-    assert sent[0] == 'SET VARIABLE HOTLINE_FLOW_STATUS "failed"'
-    assert 'HOTLINE_FLOW_ERROR "UnknownRoute"' in sent[1]
+    assert 'HOTLINE_FLOW_ERROR "UnknownRoute"' in sent[0]
+    assert sent[1] == 'SET VARIABLE HOTLINE_FLOW_STATUS "failed"'
 
 
 async def test_hangup_ends_the_flow_without_further_commands(server: AgiServer) -> None:

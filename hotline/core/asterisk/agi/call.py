@@ -31,10 +31,7 @@ class AgiCall:
 
     async def command(self, line: str, *, timeout: float | None = None) -> Result:
         """Send one raw command and return its parsed 200 result."""
-        if self.hungup:
-            raise AgiHangup("the call has ended")
-        if has_control(line):  # a line break would end this command and start another
-            raise AgiCommandError(f"control character in the {line.split(' ', 1)[0]} command; not sent")
+        self._sendable(line)
         async with self._lock:
             try:
                 async with asyncio.timeout(timeout or self._timeout):
@@ -47,6 +44,25 @@ class AgiCall:
                 self.hungup = True
                 raise AgiHangup(str(exc)) from None
         return reply
+
+    def send_last(self, line: str) -> None:
+        """Send the session's last command without waiting for its reply: the session closes next (closing
+        flushes what is buffered), and Asterisk runs a command it has read before it sees the end of the session:
+        one round trip less per call."""
+        self._sendable(line)
+        if self._lock.locked():
+            raise AgiCommandError("another command is waiting for its reply; the last one is not sent")
+        try:
+            self._writer.write(line.encode() + b"\n")
+        except (ConnectionError, OSError) as exc:
+            self.hungup = True
+            raise AgiHangup(str(exc)) from None
+
+    def _sendable(self, line: str) -> None:
+        if self.hungup:
+            raise AgiHangup("the call has ended")
+        if has_control(line):  # a line break would end this command and start another
+            raise AgiCommandError(f"control character in the {line.split(' ', 1)[0]} command; not sent")
 
     async def _read_reply(self) -> Result:
         while True:

@@ -9,7 +9,6 @@ session breaks, it sets `HOTLINE_FLOW_STATUS=failed` and `HOTLINE_FLOW_ERROR=<er
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import logging
 import re
@@ -127,13 +126,12 @@ class AgiServer:
             await self._session(reader, writer)
         finally:
             self._sessions.discard(task)
-            writer.close()
-            with contextlib.suppress(OSError):  # Asterisk hung up first: its socket is gone already
-                await writer.wait_closed()
+            writer.close()  # (not waited for: the transport closes on the loop's next turn, flushing first)
 
     async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            env = await asyncio.wait_for(self._read_env(reader), self._env_timeout)
+            async with asyncio.timeout(self._env_timeout):  # (not wait_for: no extra task per session)
+                env = await self._read_env(reader)
         except (TimeoutError, MalformedSession, ConnectionError, UnicodeDecodeError) as exc:
             self._failed += 1
             log.warning("malformed FastAGI session closed: %s", exc or type(exc).__name__)
@@ -170,27 +168,26 @@ class AgiServer:
         return False
 
     async def _read_env(self, reader: asyncio.StreamReader) -> dict[str, str]:
-        env: dict[str, str] = {}
-        for _ in range(_MAX_ENV_LINES):
-            raw = await reader.readline()
-            if not raw:
-                raise MalformedSession("EOF inside the environment")
-            line = raw.decode().rstrip("\r\n")
-            if not line:
-                if not env:
-                    raise MalformedSession("empty environment")
-                return env
-            key, value = parse_env_line(line)
-            env[key] = value
-        raise MalformedSession("environment too long")
+        """The agi_* block up to its blank line, read at once (one wake-up per session, not one per line)."""
+        try:
+            block = await reader.readuntil(b"\n\n")
+        except asyncio.IncompleteReadError as exc:
+            said = "EOF inside the environment" if exc.partial.strip() else "empty environment"
+            raise MalformedSession(said) from None
+        except asyncio.LimitOverrunError:
+            raise MalformedSession("environment too long") from None
+        lines = block.decode().split("\n")[:-2]  # the last line's end and the blank line
+        if len(lines) > _MAX_ENV_LINES:
+            raise MalformedSession("environment too long")
+        return dict(parse_env_line(line.rstrip("\r")) for line in lines)
 
     @staticmethod
     async def _mark(call: AgiCall, status: str, error: str | None) -> None:
         if call.hungup:
             return
         try:
-            await call.command(f'SET VARIABLE {STATUS_VAR} "{status}"', timeout=2)
             if error:
                 await call.command(f'SET VARIABLE {ERROR_VAR} "{error}"', timeout=2)
+            call.send_last(f'SET VARIABLE {STATUS_VAR} "{status}"')  # the session ends right after
         except AgiError as exc:
             log.info("could not mark call %s as %s: %s", call.uniqueid, status, exc)
