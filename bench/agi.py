@@ -49,22 +49,15 @@ BUDGET_S = 300
 
 
 def _extensions(agi_port: int, floor_port: int, status_port: int, key: str) -> str:
+    ports = {"floor": floor_port, "floor_status": status_port, "agi": agi_port, "rtt": agi_port}
+    legs = "".join(f"""exten => {leg},1,AGI(agi://127.0.0.1:{port}/bench?leg={leg}&hotline_key={key})
+ same => n,UserEvent(BenchDone,Leg: {leg})
+ same => n,Hangup()
+""" for leg, port in ports.items())
     return f"""[general]
 static=yes
 [bench]
-exten => floor,1,AGI(agi://127.0.0.1:{floor_port}/bench?leg=floor&hotline_key={key})
- same => n,UserEvent(BenchDone,Leg: floor)
- same => n,Hangup()
-exten => floor_status,1,AGI(agi://127.0.0.1:{status_port}/bench?leg=floor_status&hotline_key={key})
- same => n,UserEvent(BenchDone,Leg: floor_status)
- same => n,Hangup()
-exten => agi,1,AGI(agi://127.0.0.1:{agi_port}/bench?leg=agi&hotline_key={key})
- same => n,UserEvent(BenchDone,Leg: agi)
- same => n,Hangup()
-exten => rtt,1,AGI(agi://127.0.0.1:{agi_port}/bench?leg=rtt&hotline_key={key})
- same => n,UserEvent(BenchDone,Leg: rtt)
- same => n,Hangup()
-exten => plan,1,Set(A=${{CHANNEL(name)}})
+{legs}exten => plan,1,Set(A=${{CHANNEL(name)}})
  same => n,Set(B=${{A}})
  same => n,Set(C=${{B}})
  same => n,UserEvent(BenchDone,Leg: plan)

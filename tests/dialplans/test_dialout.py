@@ -19,9 +19,7 @@ from dialplans.dialout import (
 )
 from dialplans.loader import check_dialplan, load_dialplan
 from dialplans.model import DialOut
-from hotline.core.embedded.redis_server import RedisServer
-from hotline.core.netutil import free_port
-from hotline.core.redis_client import redis_client
+from tests.redis_server import fresh_redis
 
 SHIPPED = Path(__file__).resolve().parents[2] / "dialplans" / "hotline.yaml"
 PLAN = load_dialplan(SHIPPED)
@@ -117,14 +115,8 @@ def test_the_dial_out_section_is_checked_with_file_and_line(tmp_path: Path) -> N
 
 @pytest.fixture
 async def redis(tmp_path: Path) -> AsyncIterator[Redis]:
-    server = RedisServer(tmp_path / "redis", free_port())
-    await server.start()
-    client = redis_client(server.url)
-    try:
+    async with fresh_redis(tmp_path) as client:
         yield client
-    finally:
-        await client.aclose()
-        await server.stop()
 
 
 @pytest.fixture

@@ -11,11 +11,9 @@ import pytest
 import redis.asyncio as aioredis
 
 from acd.store import AcdStore
-from hotline.core.embedded.redis_server import RedisServer
 from hotline.core.lease import Lease, LeaseKeeper
-from hotline.core.netutil import free_port
-from hotline.core.redis_client import redis_client
 from hotline.core.workers import ChildWorker, Leased, LoopWorker
+from tests.redis_server import fresh_redis
 
 
 def held(lease: Lease) -> bool:
@@ -29,14 +27,8 @@ def running(worker: LoopWorker) -> bool:
 
 @pytest.fixture
 async def redis(tmp_path: Path) -> AsyncIterator[aioredis.Redis]:
-    server = RedisServer(tmp_path / "redis", free_port())
-    await server.start()
-    client = redis_client(server.url)
-    try:
+    async with fresh_redis(tmp_path) as client:
         yield client
-    finally:
-        await client.aclose()
-        await server.stop()
 
 
 async def test_one_holder_and_increasing_tokens(redis: aioredis.Redis) -> None:
