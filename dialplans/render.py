@@ -220,7 +220,7 @@ exten => s,1,NoOp(revisit call ${{HOTLINE_CALL_ID}} for task ${{HOTLINE_REVISIT_
         f" same => n,GotoIf($[\"${{HOTLINE_NEXT}}\" != \"\"]?${{HOTLINE_NEXT}})\n"
         f" same => n,Playback({sounds}/apology)\n same => n(done),Hangup()\n" for n in LINKAGE_NUMBERS)
     every = plan.queue.announce_every
-    queue_loop = (f" same => n(announce),{ctx.agi_app('ivr/position', requeue)}\n"
+    queue_loop = (f" same => n(announce),{ctx.agi_app('ivr/position', requeue + '&number=${HOTLINE_DIALLED}')}\n"
                   f" same => n,MusicOnHold(default,{every})\n same => n,Goto(announce)\n") if every else (
                   " same => n,MusicOnHold(default)\n same => n,Hangup()\n")
     # The queue's announcement loop queues a caller the ACD does not know yet (ivr/position), so a caller whose

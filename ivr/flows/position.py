@@ -69,7 +69,7 @@ class PositionFlow:
         ahead = await self.queue.position(call_id)
         if ahead is None:
             return  # already being offered to an agent
-        line = await self._line(call_id)
+        line = await self._line(call_id, call.params.get("number"))
         try:
             key = None
             if ahead:
@@ -94,9 +94,12 @@ class PositionFlow:
     def _keys(self, line: str | None) -> str:
         return self.self_service.keys(line) if self.self_service is not None else ""
 
-    async def _line(self, call_id: str) -> str | None:
-        """The number the caller dialled, when it matters (some line reads the knowledge base)."""
+    async def _line(self, call_id: str, dialled: str | None) -> str | None:
+        """The number the caller dialled, when it matters (some line reads the knowledge base): from the AGI URL
+        (the dialplan passes HOTLINE_DIALLED), else from the call record."""
         if self.self_service is None or not self.self_service.knowledge_lines:
             return None
+        if dialled:
+            return dialled
         record = await self.calls.get(call_id)
         return record.dialled if record is not None else None
