@@ -115,10 +115,11 @@ class PublicQuery(Query):
     limit: Annotated[int, Field(ge=1, le=20)] = 10
 
 
-class SearchResult(BaseModel):
+class EntryShown(BaseModel):
+    """What every view of an entry shows (a search hit, the entry itself)."""
+
     id: int
     title: str
-    question: str = Field(description="the entry's question closest to the query")
     answer: str
     department: str
     category: str
@@ -127,6 +128,10 @@ class SearchResult(BaseModel):
     keywords: list[str]
     valid_until: str | None
     phone: bool
+
+
+class SearchResult(EntryShown):
+    question: str = Field(description="the entry's question closest to the query")
     score: float
     uses: int
 
@@ -142,22 +147,12 @@ class SuggestOut(BaseModel):
     results: list[SearchResult]
 
 
-class Entry(BaseModel):
-    id: int
-    title: str
+class Entry(EntryShown):
     questions: list[str]
-    answer: str
-    department: str
-    category: str
-    category_label: str
-    region: str
-    keywords: list[str]
     valid_from: str
-    valid_until: str | None
     review_by: str
     source: str
     source_date: str | None
-    phone: bool
     state: str
     version: int
     author: str
