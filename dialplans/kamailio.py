@@ -6,6 +6,11 @@ and new calls avoid it; a node that does not answer an INVITE within `answer_s` 
 the next node (failure_route, `ds_next_dst`). Agents' phones REGISTER here (digest, with the passwords the
 hotline generated); a node calls an agent's phone by sending the INVITE here, and the location lookup takes it
 to wherever the phone registered. Every dialog is record-routed through the front door.
+
+With `ws_port`, browser phones register here too: over a SIP websocket that only the service instances
+(`services`) may open (each relays one signed-in agent's page). Their contacts are kept with the websocket's
+address (nathelper: the registration's received address, an alias on other contacts) so a node's INVITE reaches
+the page over that websocket; media flows between the browser and the node (DTLS-SRTP, ICE).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dialplans.model import Dialplan
+from dialplans.model import Cluster, Dialplan
 
 KAMAILIO_CFG = "kamailio.cfg"
 DISPATCHER_LIST = "dispatcher.list"
@@ -66,8 +71,77 @@ def _phones(secrets: Mapping[str, str]) -> str:
     return "".join(f'    $sht(phones=>{p}) = "{s}";\n' for p, s in sorted(secrets.items()))
 
 
+def _ws_globals(c: Cluster) -> str:
+    if not c.ws_port:
+        return ""
+    return (f"listen=tcp:{c.address}:{c.ws_port}\n# the websocket is held as long as the page is open\n"
+            "tcp_accept_no_cl=yes\ntcp_connection_lifetime=3605\n")
+
+
+def _ws_modules(c: Cluster) -> str:
+    if not c.ws_port:
+        return ""
+    return """loadmodule "nathelper.so"
+loadmodule "xhttp.so"
+loadmodule "websocket.so"
+modparam("nathelper|registrar", "received_avp", "$avp(RECEIVED)")
+modparam("websocket", "keepalive_mechanism", 1)
+modparam("websocket", "keepalive_interval", 20)
+"""
+
+
+def _ws_routes(c: Cluster) -> str:
+    """The websocket's handshake (from the service instances only) and a browser's contacts made reachable."""
+    if not c.ws_port:
+        return ""
+    services = " || ".join(f'is_in_subnet("$si", "{a}/32")' for a in c.services) or "0"
+    return f"""
+# a browser phone's SIP websocket, opened by a service instance on behalf of a signed-in agent's page
+event_route[xhttp:request] {{
+    set_reply_close();
+    set_reply_no_connect();
+    if ($Rp != {c.ws_port} || !({services})) {{
+        xlog("L_WARN", "websocket refused from $si:$sp\\n");
+        xhttp_reply("403", "Forbidden", "", "");
+        exit;
+    }}
+    if ($hdr(Upgrade) =~ "websocket" && $hdr(Connection) =~ "Upgrade" && $rm =~ "GET") {{
+        if (ws_handle_handshake()) {{
+            exit;
+        }}
+    }}
+    xhttp_reply("404", "Not Found", "", "");
+}}
+
+# a request from a browser: its contact (an .invalid host) made reachable over its websocket
+route[FROM_BROWSER] {{
+    if (!nat_uac_test("64")) {{
+        return;
+    }}
+    force_rport();
+    if (is_method("REGISTER")) {{
+        fix_nated_register();
+    }} else if (is_present_hf("Contact") && !add_contact_alias()) {{
+        sl_send_reply("400", "Bad Contact");
+        exit;
+    }}
+}}
+
+# a browser's answer to a node: the same for the contact of its reply
+onreply_route[FROM_PHONE] {{
+    if (nat_uac_test("64") && is_present_hf("Contact")) {{
+        add_contact_alias();
+    }}
+}}
+"""
+
+
 def _cfg(plan: Dialplan, ctx: FrontDoorContext) -> str:
     c = plan.cluster
+    ws = bool(c.ws_port)  # the browsers' lines in the routes below
+    from_browser = "    route(FROM_BROWSER);\n" if ws else ""
+    reply_from_phone = '    t_on_reply("FROM_PHONE");\n' if ws else ""
+    alias_to_browser = "        if ($du == $null) { handle_ruri_alias(); }\n" if ws else ""
     return f"""#!KAMAILIO
 {_HEADER}
 debug={ctx.log_level}
@@ -78,7 +152,7 @@ children={ctx.children}
 auto_aliases=no
 listen=udp:{c.address}:{c.port}
 alias=udp:{c.address}:{c.port}
-mpath="{MODULES_DIR}"
+{_ws_globals(c)}mpath="{MODULES_DIR}"
 
 loadmodule "tm.so"
 loadmodule "sl.so"
@@ -95,7 +169,7 @@ loadmodule "auth.so"
 loadmodule "usrloc.so"
 loadmodule "registrar.so"
 loadmodule "dispatcher.so"
-
+{_ws_modules(c)}
 # a node that gives no answer to an INVITE within {c.answer_s} s: the call goes to the next node
 modparam("tm", "fr_timer", {c.answer_s * 1000})
 modparam("tm", "fr_inv_timer", 120000)
@@ -135,7 +209,7 @@ request_route {{
     if (!sanity_check()) {{
         exit;
     }}
-    if (has_totag()) {{
+{from_browser}    if (has_totag()) {{
         route(IN_DIALOG);
         exit;
     }}
@@ -205,7 +279,7 @@ route[TO_PHONE] {{
         sl_send_reply("404", "Phone Not Registered");
         exit;
     }}
-    route(RELAY);
+{reply_from_phone}    route(RELAY);
 }}
 
 route[REGISTRAR] {{
@@ -226,7 +300,7 @@ route[REGISTRAR] {{
 
 route[IN_DIALOG] {{
     if (loose_route()) {{
-        route(RELAY);
+{alias_to_browser}        route(RELAY);
         exit;
     }}
     if (is_method("ACK") && t_check_trans()) {{
@@ -243,4 +317,4 @@ route[RELAY] {{
     }}
     exit;
 }}
-"""
+{_ws_routes(c)}"""
