@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,6 +23,7 @@ from playwright.async_api import Page, expect
 from dialplans.kamailio import MODULES_DIR
 from hotline.core.asterisk.ami import AmiError
 from hotline.core.audio.speech import speech_in_growing_wav
+from integration.cluster.topology import WORLD, WS_PORT
 from integration.world.call import WorldCall
 from tests.browser import chromium, screenshot
 from tests.cluster.common import Cluster, call_id, running_cluster
@@ -121,3 +123,26 @@ async def test_the_page_registers_through_kamailio_and_calls_from_both_nodes_rin
         for call in calls:
             with contextlib.suppress(AmiError, TimeoutError):
                 await call.hangup()
+
+
+async def websocket_upgrade(c: Cluster, netns: str | None) -> str:
+    """The status line Kamailio answers a SIP websocket upgrade with, asked from `netns` (None: the service's)."""
+    door = f"http://{c.topology.front_door_address}:{WS_PORT}/ws"
+    ask = ["curl", "-s", "-i", "-m", "3", "-H", "Connection: Upgrade", "-H", "Upgrade: websocket",
+           "-H", "Sec-WebSocket-Version: 13", "-H", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+           "-H", "Sec-WebSocket-Protocol: sip", door]
+    proc = await asyncio.create_subprocess_exec(*(["ip", "netns", "exec", netns] if netns else []), *ask,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+    out, _ = await proc.communicate()
+    return out.decode(errors="replace").split("\r\n", 1)[0]
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl")
+async def test_the_websocket_opens_for_the_service_only(cluster: Cluster) -> None:
+    c = cluster
+    from_service = await websocket_upgrade(c, None)
+    from_world = await websocket_upgrade(c, c.topology.nets.name(WORLD))
+    print(f"\nwebsocket upgrade from the service: {from_service!r}; from the world: {from_world!r}")
+    assert " 101 " in from_service  # the handshake itself works …
+    assert " 403 " in from_world  # … but not from an address that is not a service instance
+    assert c.edge.front_door.log_lines(f"websocket refused from {c.topology.world_address}")
