@@ -127,8 +127,23 @@ route[FROM_BROWSER] {{
     }}
 }}
 
+# a browser phone's own call (a feature code, a seat): to a node, which authenticates it; picked by the Call-ID,
+# so the call's second try with the credentials goes to the node that asked for them
+route[BROWSER_CALL] {{
+    if (!ds_select_dst("{NODES_SET}", "0")) {{
+        sl_send_reply("503", "No Media Node");
+        exit;
+    }}
+    xlog("L_NOTICE", "browser phone $fU calls $rU via node $du\\n");
+    t_on_failure("NEXT_NODE");
+    route(RELAY);
+}}
+
 # a browser's answer to a node: the same for the contact of its reply
 onreply_route[FROM_PHONE] {{
+    if ($rs >= 300) {{
+        xlog("L_NOTICE", "phone $tU answered $rs $rr\\n");
+    }}
     if (nat_uac_test("64") && is_present_hf("Contact")) {{
         add_contact_alias();
     }}
@@ -142,6 +157,7 @@ def _cfg(plan: Dialplan, ctx: FrontDoorContext) -> str:
     from_browser = "    route(FROM_BROWSER);\n" if ws else ""
     reply_from_phone = '    t_on_reply("FROM_PHONE");\n' if ws else ""
     alias_to_browser = "        if ($du == $null) { handle_ruri_alias(); }\n" if ws else ""
+    browser_call = '    if (nat_uac_test("64")) {\n        route(BROWSER_CALL);\n        exit;\n    }\n' if ws else ""
     return f"""#!KAMAILIO
 {_HEADER}
 debug={ctx.log_level}
@@ -241,7 +257,7 @@ request_route {{
         route(TO_NODES);
         exit;
     }}
-    sl_send_reply("403", "Forbidden");
+{browser_call}    sl_send_reply("403", "Forbidden");
     exit;
 }}
 
@@ -279,6 +295,7 @@ route[TO_PHONE] {{
         sl_send_reply("404", "Phone Not Registered");
         exit;
     }}
+    xlog("L_NOTICE", "node $si calls phone $rU at $ru\\n");
 {reply_from_phone}    route(RELAY);
 }}
 
