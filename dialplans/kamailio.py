@@ -10,7 +10,8 @@ to wherever the phone registered. Every dialog is record-routed through the fron
 With `ws_port`, browser phones register here too: over a SIP websocket that only the service instances
 (`services`) may open (each relays one signed-in agent's page). Their contacts are kept with the websocket's
 address (nathelper: the registration's received address, an alias on other contacts) so a node's INVITE reaches
-the page over that websocket; media flows between the browser and the node (DTLS-SRTP, ICE).
+the page over that websocket; media flows between the browser and the node (DTLS-SRTP, ICE). A page's own call
+goes to a node picked by its Call-ID; the node authenticates it.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 the page's phone registers through Kamailio's websocket (opened by the service's `/sip` relay, the only address
 Kamailio accepts it from), a citizen's call lands on one node and rings in the page; the agent answers there, the
 page gets the citizen's audio and the citizen hears the agent (media straight between Chromium and the node);
-then a call landing on the other node rings in the same page.
+then a call landing on the other node rings in the same page, and *21 dialled in the page reaches a node.
 """
 
 from __future__ import annotations

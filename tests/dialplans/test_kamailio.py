@@ -54,6 +54,7 @@ def test_browser_phones_register_over_a_websocket_only_the_service_instances_ope
     assert 'is_in_subnet("$si", "10.77.9.1/32") || is_in_subnet("$si", "10.77.9.2/32")' in refusal
     assert "fix_nated_register()" in cfg and "add_contact_alias()" in cfg and "handle_ruri_alias()" in cfg
     assert 't_on_reply("FROM_PHONE")' in cfg
+    assert 'ds_select_dst("1", "0")' in cfg  # a page's own call: the node by its Call-ID (the same for its retry)
 
 
 def test_a_websocket_without_the_services_addresses_is_refused() -> None:
