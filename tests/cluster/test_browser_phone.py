@@ -12,10 +12,12 @@ import contextlib
 import os
 import shutil
 import time
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 import pytest_asyncio
 from playwright.async_api import Page, expect
@@ -171,3 +173,24 @@ async def test_the_websocket_opens_for_the_service_only(cluster: Cluster) -> Non
     assert " 101 " in from_service  # the handshake itself works …
     assert " 403 " in from_world  # … but not from an address that is not a service instance
     assert c.edge.front_door.log_lines(f"websocket refused from {c.topology.world_address}")
+
+
+async def register_over_the_websocket(c: Cluster, phone: str) -> str:
+    """The status line Kamailio answers an unauthenticated REGISTER for `phone` with, sent over its websocket
+    from the service's address (as the `/sip` relay does)."""
+    door = c.topology.front_door_address
+    register = (f"REGISTER sip:{door} SIP/2.0\r\nVia: SIP/2.0/WS probe.invalid;branch=z9hG4bK{uuid.uuid4().hex}\r\n"
+                f"Max-Forwards: 70\r\nFrom: <sip:{phone}@{door}>;tag=t1\r\nTo: <sip:{phone}@{door}>\r\n"
+                f"Call-ID: {uuid.uuid4().hex}\r\nCSeq: 1 REGISTER\r\n"
+                f"Contact: <sip:{phone}@probe.invalid;transport=ws>\r\nExpires: 60\r\nContent-Length: 0\r\n\r\n")
+    async with aiohttp.ClientSession() as http, http.ws_connect(f"ws://{door}:{WS_PORT}/ws", protocols=("sip",)) as ws:
+        await ws.send_str(register)
+        while True:
+            line = str((await ws.receive(timeout=5)).data).split("\r\n", 1)[0]
+            if not line.startswith("SIP/2.0 1"):
+                return line
+
+
+async def test_a_registration_over_the_websocket_needs_the_phones_password(cluster: Cluster) -> None:
+    assert (await register_over_the_websocket(cluster, AGENT)).startswith("SIP/2.0 401")  # challenged
+    assert (await register_over_the_websocket(cluster, "8999")).startswith("SIP/2.0 403")  # no such phone
