@@ -13,7 +13,8 @@ _NAME = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 
 def cluster_section(c: Checker, node: Node) -> Cluster:
     """Nodes (name, address, port), the front door's address and port, and how nodes are probed."""
-    m = c.mapping(node, "cluster", ("nodes", "address", "port", "probe_s", "probe_threshold", "answer_s"),
+    m = c.mapping(node, "cluster", ("nodes", "address", "port", "probe_s", "probe_threshold", "answer_s",
+                                                   "ws_port", "services"),
                   ("nodes",))
     base = Cluster()
     nodes = tuple(c.each(m.get("nodes"), "cluster.nodes", _node))
@@ -26,7 +27,20 @@ def cluster_section(c: Checker, node: Node) -> Cluster:
                    _port(c, m.get("port"), "cluster.port", base.port),
                    max(1, c.count(m.get("probe_s"), "cluster.probe_s", base.probe_s)),
                    max(1, c.count(m.get("probe_threshold"), "cluster.probe_threshold", base.probe_threshold)),
-                   max(1, c.count(m.get("answer_s"), "cluster.answer_s", base.answer_s)))
+                   max(1, c.count(m.get("answer_s"), "cluster.answer_s", base.answer_s)),
+                   *_websocket(c, m))
+
+
+def _websocket(c: Checker, m: dict[str, Node]) -> tuple[int, tuple[str, ...]]:
+    """The browser phones' websocket on the front door and the service addresses that may open it."""
+    if m.get("ws_port") is None:
+        return 0, ()
+    port = _port(c, m.get("ws_port"), "cluster.ws_port", 8080)
+    services = tuple(c.each(m.get("services"), "cluster.services", lambda c, n, where: _address(c, n, where, "")))
+    if not services:
+        c.err(m["ws_port"].line, "cluster.ws_port needs cluster.services",
+              "list the service instances' addresses: only they may open the phones' websocket")
+    return port, services
 
 
 def _node(c: Checker, node: Node, where: str) -> MediaNode:

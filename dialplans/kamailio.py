@@ -6,6 +6,12 @@ and new calls avoid it; a node that does not answer an INVITE within `answer_s` 
 the next node (failure_route, `ds_next_dst`). Agents' phones REGISTER here (digest, with the passwords the
 hotline generated); a node calls an agent's phone by sending the INVITE here, and the location lookup takes it
 to wherever the phone registered. Every dialog is record-routed through the front door.
+
+With `ws_port`, browser phones register here too: over a SIP websocket that only the service instances
+(`services`) may open (each relays one signed-in agent's page). Their contacts are kept with the websocket's
+address (nathelper: the registration's received address, an alias on other contacts) so a node's INVITE reaches
+the page over that websocket; media flows between the browser and the node (DTLS-SRTP, ICE). A page's own call
+goes to a node picked by its Call-ID; the node authenticates it.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dialplans.model import Dialplan
+from dialplans.model import Cluster, Dialplan
 
 KAMAILIO_CFG = "kamailio.cfg"
 DISPATCHER_LIST = "dispatcher.list"
@@ -66,8 +72,93 @@ def _phones(secrets: Mapping[str, str]) -> str:
     return "".join(f'    $sht(phones=>{p}) = "{s}";\n' for p, s in sorted(secrets.items()))
 
 
+def _ws_globals(c: Cluster) -> str:
+    if not c.ws_port:
+        return ""
+    return (f"listen=tcp:{c.address}:{c.ws_port}\n# the websocket is held as long as the page is open\n"
+            "tcp_accept_no_cl=yes\ntcp_connection_lifetime=3605\n")
+
+
+def _ws_modules(c: Cluster) -> str:
+    if not c.ws_port:
+        return ""
+    return """loadmodule "nathelper.so"
+loadmodule "xhttp.so"
+loadmodule "websocket.so"
+modparam("nathelper|registrar", "received_avp", "$avp(RECEIVED)")
+modparam("websocket", "keepalive_mechanism", 1)
+modparam("websocket", "keepalive_interval", 20)
+"""
+
+
+def _ws_routes(c: Cluster) -> str:
+    """The websocket's handshake (from the service instances only) and a browser's contacts made reachable."""
+    if not c.ws_port:
+        return ""
+    services = " || ".join(f'is_in_subnet("$si", "{a}/32")' for a in c.services) or "0"
+    return f"""
+# a browser phone's SIP websocket, opened by a service instance on behalf of a signed-in agent's page
+event_route[xhttp:request] {{
+    set_reply_close();
+    set_reply_no_connect();
+    if ($Rp != {c.ws_port} || !({services})) {{
+        xlog("L_WARN", "websocket refused from $si:$sp\\n");
+        xhttp_reply("403", "Forbidden", "", "");
+        exit;
+    }}
+    if ($hdr(Upgrade) =~ "websocket" && $hdr(Connection) =~ "Upgrade" && $rm =~ "GET") {{
+        if (ws_handle_handshake()) {{
+            exit;
+        }}
+    }}
+    xhttp_reply("404", "Not Found", "", "");
+}}
+
+# a request from a browser: its contact (an .invalid host) made reachable over its websocket
+route[FROM_BROWSER] {{
+    if (!nat_uac_test("64")) {{
+        return;
+    }}
+    force_rport();
+    if (is_method("REGISTER")) {{
+        fix_nated_register();
+    }} else if (is_present_hf("Contact") && !add_contact_alias()) {{
+        sl_send_reply("400", "Bad Contact");
+        exit;
+    }}
+}}
+
+# a browser phone's own call (a feature code, a seat): to a node, which authenticates it; picked by the Call-ID,
+# so the call's second try with the credentials goes to the node that asked for them
+route[BROWSER_CALL] {{
+    if (!ds_select_dst("{NODES_SET}", "0")) {{
+        sl_send_reply("503", "No Media Node");
+        exit;
+    }}
+    xlog("L_NOTICE", "browser phone $fU calls $rU via node $du\\n");
+    t_on_failure("NEXT_NODE");
+    route(RELAY);
+}}
+
+# a browser's answer to a node: the same for the contact of its reply
+onreply_route[FROM_PHONE] {{
+    if ($rs >= 300) {{
+        xlog("L_NOTICE", "phone $tU answered $rs $rr\\n");
+    }}
+    if (nat_uac_test("64") && is_present_hf("Contact")) {{
+        add_contact_alias();
+    }}
+}}
+"""
+
+
 def _cfg(plan: Dialplan, ctx: FrontDoorContext) -> str:
     c = plan.cluster
+    ws = bool(c.ws_port)  # the browsers' lines in the routes below
+    from_browser = "    route(FROM_BROWSER);\n" if ws else ""
+    reply_from_phone = '    t_on_reply("FROM_PHONE");\n' if ws else ""
+    alias_to_browser = "        if ($du == $null) { handle_ruri_alias(); }\n" if ws else ""
+    browser_call = '    if (nat_uac_test("64")) {\n        route(BROWSER_CALL);\n        exit;\n    }\n' if ws else ""
     return f"""#!KAMAILIO
 {_HEADER}
 debug={ctx.log_level}
@@ -78,7 +169,7 @@ children={ctx.children}
 auto_aliases=no
 listen=udp:{c.address}:{c.port}
 alias=udp:{c.address}:{c.port}
-mpath="{MODULES_DIR}"
+{_ws_globals(c)}mpath="{MODULES_DIR}"
 
 loadmodule "tm.so"
 loadmodule "sl.so"
@@ -95,7 +186,7 @@ loadmodule "auth.so"
 loadmodule "usrloc.so"
 loadmodule "registrar.so"
 loadmodule "dispatcher.so"
-
+{_ws_modules(c)}
 # a node that gives no answer to an INVITE within {c.answer_s} s: the call goes to the next node
 modparam("tm", "fr_timer", {c.answer_s * 1000})
 modparam("tm", "fr_inv_timer", 120000)
@@ -135,7 +226,7 @@ request_route {{
     if (!sanity_check()) {{
         exit;
     }}
-    if (has_totag()) {{
+{from_browser}    if (has_totag()) {{
         route(IN_DIALOG);
         exit;
     }}
@@ -167,7 +258,7 @@ request_route {{
         route(TO_NODES);
         exit;
     }}
-    sl_send_reply("403", "Forbidden");
+{browser_call}    sl_send_reply("403", "Forbidden");
     exit;
 }}
 
@@ -205,7 +296,8 @@ route[TO_PHONE] {{
         sl_send_reply("404", "Phone Not Registered");
         exit;
     }}
-    route(RELAY);
+    xlog("L_NOTICE", "node $si calls phone $rU at $ru\\n");
+{reply_from_phone}    route(RELAY);
 }}
 
 route[REGISTRAR] {{
@@ -226,7 +318,7 @@ route[REGISTRAR] {{
 
 route[IN_DIALOG] {{
     if (loose_route()) {{
-        route(RELAY);
+{alias_to_browser}        route(RELAY);
         exit;
     }}
     if (is_method("ACK") && t_check_trans()) {{
@@ -243,4 +335,4 @@ route[RELAY] {{
     }}
     exit;
 }}
-"""
+{_ws_routes(c)}"""

@@ -277,6 +277,8 @@ class Cluster:
     probe_s: int = 1  # OPTIONS to every node this often …
     probe_threshold: int = 1  # … this many unanswered mark it down (probed on; back up on the first answer)
     answer_s: int = 2  # a node that does not answer an INVITE this long: the call goes to the next node
+    ws_port: int = 0  # the browser phones' SIP websocket on the front door (0: none; they use one box's Asterisk)
+    services: tuple[str, ...] = ()  # the service instances' addresses, the only ones that may open that websocket
 
 
 @dataclass(frozen=True)

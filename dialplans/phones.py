@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from dialplans.model import Agent, Supervisor
 from dialplans.siptls import phone_context, phone_media
-from dialplans.webrtc import webrtc_endpoint_lines
+from dialplans.webrtc import TRANSPORT, webrtc_endpoint_lines
 
 if TYPE_CHECKING:
     from dialplans.render import RenderContext
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 PHONES_PJSIP = "pjsip_phones.conf"
 PHONES_EXTENSIONS = "extensions_phones.conf"
 PHONE_FILES: tuple[str, ...] = (PHONES_PJSIP, PHONES_EXTENSIONS)
+UDP = "transport-udp"  # the node's SIP transport (dialplans.render)
 HEADER = "; Generated from the agent directory (the dialplan file's agents: seed it). Do not edit.\n"
 
 
@@ -37,7 +38,9 @@ def _pjsip(agents: Sequence[Agent], supervisors: Sequence[Supervisor], ctx: Rend
         if not secret:
             raise ValueError(f"no generated secret for phone {phone}")
         # a browser phone: WebRTC's DTLS-SRTP always, its signalling behind the service's own (HTTPS) origin
-        media = (webrtc_endpoint_lines() + f"context={context}\n" if kind == "webrtc"
+        # (on a media node: through the front door, which holds the browser's websocket)
+        media = (webrtc_endpoint_lines(UDP if ctx.phones_via else TRANSPORT) + f"context={context}\n"
+                 if kind == "webrtc"
                  else f"{phone_media(ctx.tls)}context={phone_context(ctx.tls, context)}\n")
         out.append(f"""
 ; {label}{" (browser phone, WebRTC)" if kind == "webrtc" else ""}

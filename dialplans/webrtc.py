@@ -64,9 +64,10 @@ bind=0.0.0.0
 """
 
 
-def webrtc_endpoint_lines() -> str:
+def webrtc_endpoint_lines(transport: str = TRANSPORT) -> str:
     """A browser phone's transport and media: WebRTC's DTLS-SRTP (a certificate Asterisk makes itself), ICE,
-    AVPF feedback and RTCP on the RTP port; G.711 (Chromium speaks it, no transcoding)."""
-    return (f"transport={TRANSPORT}\nwebrtc=yes\ndtls_auto_generate_cert=yes\nmedia_encryption=dtls\n"
+    AVPF feedback and RTCP on the RTP port; G.711 (Chromium speaks it, no transcoding). On a media node the
+    transport is the node's SIP (UDP) to the front door, which carries the signalling to the browser's websocket."""
+    return (f"transport={transport}\nwebrtc=yes\ndtls_auto_generate_cert=yes\nmedia_encryption=dtls\n"
             "dtls_verify=fingerprint\ndtls_setup=actpass\nice_support=yes\nuse_avpf=yes\nrtcp_mux=yes\n"
             "media_use_received_transport=yes\n")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the host packages the hotline needs (Debian), once. Idempotent and quiet when done.
 set -euo pipefail
-need=(debootstrap redis-server redis-sentinel postgresql sip-tester kamailio ffmpeg sox espeak-ng chromium fonts-noto-cjk)
+need=(debootstrap redis-server redis-sentinel postgresql sip-tester kamailio kamailio-websocket-modules ffmpeg sox espeak-ng chromium fonts-noto-cjk)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

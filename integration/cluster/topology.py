@@ -26,6 +26,7 @@ from integration.world.render import WorldContext, render_world
 FRONT_DOOR = "kamailio"
 WORLD = "world"
 SIP_PORT = 5060
+WS_PORT = 8080  # the browser phones' SIP websocket on the front door
 WORLD_AMI_PORT = 5039
 
 
@@ -56,10 +57,14 @@ class ClusterTopology:
     def nodes(self) -> tuple[AsteriskNode, ...]:
         return tuple(AsteriskNode(n, self.nets.address(n), netns=self.nets.name(n)) for n in self.node_names)
 
-    def cluster_section(self) -> dict[str, Any]:
-        """The dialplan file's `cluster:` for this topology."""
-        return {"address": self.front_door_address, "port": SIP_PORT, "probe_s": 1, "probe_threshold": 1,
-                "answer_s": 2, "nodes": [{"name": n.name, "address": n.address} for n in self.nodes()]}
+    def cluster_section(self, websocket: bool = False) -> dict[str, Any]:
+        """The dialplan file's `cluster:` for this topology; with `websocket`, the browser phones' websocket on the
+        front door, opened by the service (in the root namespace) only."""
+        section = {"address": self.front_door_address, "port": SIP_PORT, "probe_s": 1, "probe_threshold": 1,
+                   "answer_s": 2, "nodes": [{"name": n.name, "address": n.address} for n in self.nodes()]}
+        if websocket:
+            section |= {"ws_port": WS_PORT, "services": [self.service_address]}
+        return section
 
 
 @contextlib.contextmanager
@@ -88,9 +93,13 @@ class Edge:
 
 
 async def start_edge(topology: ClusterTopology, plan: Dialplan, root: AsteriskRoot, folder: Path, world_dir: str,
-                     phone_secrets: Mapping[str, str], world_ami_secret: str) -> Edge:
-    """Kamailio (rendered from `plan`) and the world Asterisk, whose carrier trunk and phones point at Kamailio."""
-    door = FrontDoor(plan, folder / "kamailio", topology.nets.name(FRONT_DOOR), phone_secrets)
+                     phone_secrets: Mapping[str, str], world_ami_secret: str,
+                     door_phones: Mapping[str, str] | None = None) -> Edge:
+    """Kamailio (rendered from `plan`) and the world Asterisk, whose carrier trunk and phones (`phone_secrets`)
+    point at Kamailio; Kamailio takes the registrations of `door_phones` (default: the world's phones; with the
+    browser phones, which register from the agents' pages)."""
+    door = FrontDoor(plan, folder / "kamailio", topology.nets.name(FRONT_DOOR),
+                     phone_secrets if door_phones is None else door_phones)
     await door.start()
     ctx = WorldContext(bind_host=topology.world_address, sip_port=SIP_PORT, ami_port=WORLD_AMI_PORT,
                        ami_user="world", ami_secret=world_ami_secret, hotline_host=topology.front_door_address,

@@ -13,114 +13,35 @@ import os
 import signal
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
-from acd.directory.sync import PhoneSync
-from acd.settings import AcdSettings
-from dialplans.secrets import Secrets
-from hotline.app.settings import Ports, Settings
-from hotline.app.stack import Stack
 from hotline.core.asterisk.ami import AmiError
-from hotline.core.asterisk.nodes import NodeAmi
-from hotline.core.settings import CoreSettings
 from integration.cluster.frontdoor import sip_request
-from integration.cluster.topology import ClusterTopology, Edge, namespaces, start_edge
-from integration.world.call import WorldCall, WorldCaller
-from tests.e2e.conftest import api, edited_dialplan, running_stack, stack_settings
+from integration.world.call import WorldCall
+from tests.cluster.common import Cluster, call_id, registered, running_cluster, until
+from tests.e2e.conftest import api
 from tests.e2e.test_first_call import stored_recording
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.cluster, pytest.mark.asyncio(loop_scope="module"),
               pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")]
 
 AGENTS = ("8001", "8002")
-
-
-@dataclass
-class Cluster:
-    stack: Stack
-    edge: Edge
-    topology: ClusterTopology
-    caller: WorldCaller
-
-    @property
-    def ami(self) -> NodeAmi:
-        assert isinstance(self.stack.ami, NodeAmi)
-        return self.stack.ami
-
-
-async def _registered(edge: Edge, phones: int, timeout: float = 20.0) -> None:
-    """Until the world's phones are registered through Kamailio."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        shown = await edge.world.cli("pjsip show registrations")
-        if shown.count("Registered") >= phones:
-            return
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"phones not registered through Kamailio:\n{shown}\n{edge.front_door.log_tail()}")
-        await asyncio.sleep(0.2)
+_registered, _until = registered, until  # (their names before tests/cluster/common.py; tests/cluster/test_whole.py)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Cluster]:
-    home = tmp_path_factory.mktemp("home")
-    topology = ClusterTopology.create()
-
-    def edit(plan: dict[str, Any]) -> None:
-        plan["cluster"] = topology.cluster_section()
-        plan["trunks"][0]["match"] = [topology.world_address]  # the carrier: the world, through Kamailio
-
-    with namespaces(topology):
-        base = stack_settings(home, dialplan_file=edited_dialplan(home, edit))
-        core = CoreSettings(home=home, dialplan_file=base.core.dialplan_file, bind_host="127.0.0.1",
-                            ports=Ports.free(), redis_url="", asterisk_root=base.core.asterisk_root, with_world=False,
-                            agi_bind=topology.service_address, nodes=topology.nodes())
-        settings = Settings(core=core, acd=AcdSettings(wrap_up_s=1.0, ring_timeout_s=6.0,
-                                                       carrier_uri=f"sip:{topology.world_address}:5060"),
-                            case_system=base.case_system, recordings=base.recordings, callback=base.callback)
-        async with running_stack(settings) as stack:
-            assert stack.data is not None and stack.root is not None and stack.dialplan is not None
-            assert stack.calls is not None
-            phones = stack.service(PhoneSync).sip_phones
-            edge = await start_edge(topology, stack.dialplan, stack.root, home, stack.data.instance("world"),
-                                    phones, stack.service(Secrets).world_ami_secret)
-            try:
-                await _registered(edge, len(phones))
-                caller = WorldCaller(edge.world_ami, stack.data.inner_of("heard"), stack.data.host, stack.calls)
-                yield Cluster(stack, edge, topology, caller)
-            finally:
-                await edge.close()
+    async with running_cluster(tmp_path_factory.mktemp("home")) as c:
+        yield c
 
 
 async def _set_agents(c: Cluster, state: str, *agents: str) -> None:
     assert c.stack.acd is not None
     for agent in agents:
         await c.stack.acd.set_agent_state(agent, state, reason="test")
-
-
-async def _call_id(c: Cluster, call: WorldCall) -> str:
-    sip = await call.answered(timeout=15)
-    assert c.stack.calls is not None
-    for _ in range(100):
-        rows = await c.stack.calls.list(sip_call_id=sip, limit=1)
-        if rows:
-            return rows[0].call_id
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"no call record for {sip}")
-
-
-async def _until(check: Any, timeout: float = 20.0, what: str = "") -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not within {timeout}s: {what}")
-        await asyncio.sleep(0.1)
 
 
 async def test_calls_land_on_both_nodes_and_one_queue_serves_them_in_arrival_order(cluster: Cluster) -> None:
@@ -144,7 +65,7 @@ async def test_calls_land_on_both_nodes_and_one_queue_serves_them_in_arrival_ord
 
 
 async def _one_queue_in_arrival_order(c: Cluster, calls: list[WorldCall]) -> None:
-    ids = [await _call_id(c, call) for call in calls]
+    ids = [await call_id(c, call) for call in calls]
     nodes = [c.ami.node_of(i) or i.split("-", 1)[0] for i in ids]
     print(f"\ncalls {ids} landed on nodes {nodes}")
     assert set(nodes) == {"a", "b"}, nodes  # Kamailio spread them over both nodes
@@ -155,7 +76,7 @@ async def _one_queue_in_arrival_order(c: Cluster, calls: list[WorldCall]) -> Non
         waiting = [w["call_id"] for w in await c.stack.acd.waiting()]
         return waiting if set(ids) <= set(waiting) else None
 
-    waiting = [w for w in await _until(all_waiting, 20, "the four callers waiting in the one queue") if w in ids]
+    waiting = [w for w in await until(all_waiting, 20, "the four callers waiting in the one queue") if w in ids]
     assert c.stack.calls is not None
     queued_at = {i: next(s["at"] for s in r.steps if s["step"] == "queued")
                  for i in ids if (r := await c.stack.calls.get(i)) is not None}
@@ -170,7 +91,7 @@ async def _one_queue_in_arrival_order(c: Cluster, calls: list[WorldCall]) -> Non
         rows = [await c.stack.calls.get(i) for i in waiting]
         return rows if all(r is not None and r.agent for r in rows) else None
 
-    served = await _until(all_served, 40, "every caller connected to an agent")
+    served = await until(all_served, 40, "every caller connected to an agent")
     connected = [next(s["at"] for s in r.steps if s["step"] == "agent") for r in served]
     print("served by", [(r.call_id, r.agent, at) for r, at in zip(served, connected, strict=True)])
     assert max(connected[:2]) < min(connected[2:])  # the first two in the queue before the last two
@@ -181,14 +102,14 @@ async def _one_queue_in_arrival_order(c: Cluster, calls: list[WorldCall]) -> Non
         rows = [await c.stack.calls.get(i) for i in ids]
         return all(r is not None and "rating_prompt" in [s["step"] for s in r.steps] for r in rows)
 
-    await _until(all_rated, 20, "every caller bridged to their own agent, then asked to rate")
+    await until(all_rated, 20, "every caller bridged to their own agent, then asked to rate")
     for call in calls:
         await call.hangup()
     for call in calls:
         await call.outcome()
-    for call_id in ids[:2]:  # one call of each node: its recording reaches the one store
-        stored = await stored_recording(c.stack, call_id)
-        print(f"{call_id} recorded: {stored['status']} {stored.get('duration_s') or stored.get('path', '')}")
+    for one in ids[:2]:  # one call of each node: its recording reaches the one store
+        stored = await stored_recording(c.stack, one)
+        print(f"{one} recorded: {stored['status']} {stored.get('duration_s') or stored.get('path', '')}")
 
 
 async def test_the_front_door_takes_calls_from_carriers_only_and_registrations_with_the_password(
@@ -217,7 +138,7 @@ async def test_an_agent_added_to_the_directory_reaches_every_node(cluster: Clust
         shown = [await node.cli("pjsip show aor 8123") for node in c.stack.nodes]
         return len(shown) == 2 and all(via in aor for aor in shown)
 
-    await _until(on_every_node, 20, "the new agent's phone on both nodes, reached through Kamailio")
+    await until(on_every_node, 20, "the new agent's phone on both nodes, reached through Kamailio")
 
 
 async def test_a_killed_node_loses_its_calls_only_and_new_calls_go_to_the_other(cluster: Cluster) -> None:
@@ -226,15 +147,15 @@ async def test_a_killed_node_loses_its_calls_only_and_new_calls_go_to_the_other(
     assert node_a.pid is not None and node_a.netns.endswith("-a") and c.stack.acd is not None
     await _set_agents(c, "paused", *AGENTS)
     before = [await c.caller.start("12345", f"1370013700{i}", script="wait:60") for i in range(2)]
-    held = {(await _call_id(c, call)).split("-", 1)[0]: call for call in before}
+    held = {(await call_id(c, call)).split("-", 1)[0]: call for call in before}
     assert set(held) == {"a", "b"}  # one caller waiting on each node
-    ids = {node: await _call_id(c, call) for node, call in held.items()}
+    ids = {node: await call_id(c, call) for node, call in held.items()}
 
     async def both_waiting() -> bool:
         assert c.stack.acd is not None
         return set(ids.values()) <= {w["call_id"] for w in await c.stack.acd.waiting()}
 
-    await _until(both_waiting, 20, "a caller waiting on each node")
+    await until(both_waiting, 20, "a caller waiting on each node")
     killed = time.monotonic()
     os.killpg(node_a.pid, signal.SIGKILL)
     down_seen: list[float] = []
@@ -243,7 +164,7 @@ async def test_a_killed_node_loses_its_calls_only_and_new_calls_go_to_the_other(
         return bool(c.edge.front_door.log_lines("media node down"))
 
     async def watch_down() -> None:
-        await _until(down_logged, 10, "Kamailio marking node a down")
+        await until(down_logged, 10, "Kamailio marking node a down")
         down_seen.append(time.monotonic() - killed)
 
     watcher = asyncio.create_task(watch_down())
@@ -253,7 +174,7 @@ async def test_a_killed_node_loses_its_calls_only_and_new_calls_go_to_the_other(
         placed = time.monotonic() - killed
         call = await c.caller.start("12345", f"139001390{len(results):02d}", script="wait:1")
         try:
-            node = (await _call_id(c, call)).split("-", 1)[0]
+            node = (await call_id(c, call)).split("-", 1)[0]
             results.append((placed, True, time.monotonic() - killed, node))
         except (AssertionError, TimeoutError):
             results.append((placed, False, time.monotonic() - killed, ""))
@@ -272,7 +193,7 @@ async def test_a_killed_node_loses_its_calls_only_and_new_calls_go_to_the_other(
         waiting = {w["call_id"] for w in await c.stack.acd.waiting()}
         return ids["a"] not in waiting and record is not None and record.ended_at is not None
 
-    await _until(a_caller_gone, 10, "node a's caller given up")
+    await until(a_caller_gone, 10, "node a's caller given up")
     lost = await c.stack.calls.get(ids["a"]) if c.stack.calls else None
     print(f"node a's caller {ids['a']}: {lost.outcome if lost else None}, {lost.hangup_cause if lost else None}; "
           f"given up {time.monotonic() - killed:.1f}s after the kill")
@@ -280,7 +201,7 @@ async def test_a_killed_node_loses_its_calls_only_and_new_calls_go_to_the_other(
         ami = (await c.stack.health.report())["ami"]
         return ami.ok and "a disconnected (lost), b connected" in ami.detail
 
-    await _until(health_names_the_lost_node, 8, "/api/health naming node a lost")
+    await until(health_names_the_lost_node, 8, "/api/health naming node a lost")
     assert ids["b"] in {w["call_id"] for w in await c.stack.acd.waiting()}  # node b's caller waits on …
     await _set_agents(c, "ready", AGENTS[0])
 
@@ -289,7 +210,7 @@ async def test_a_killed_node_loses_its_calls_only_and_new_calls_go_to_the_other(
         record = await c.stack.calls.get(ids["b"])
         return record is not None and record.agent == AGENTS[0]
 
-    await _until(b_caller_served, 20, "node b's caller connected to an agent")  # … and is served
+    await until(b_caller_served, 20, "node b's caller connected to an agent")  # … and is served
     for call in before:
         with contextlib.suppress(AmiError):
             await call.hangup()

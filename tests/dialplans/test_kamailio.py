@@ -12,13 +12,14 @@ import yaml
 
 from dialplans.checker import DialplanInvalid
 from dialplans.commands import register
-from dialplans.kamailio import DISPATCHER_LIST, KAMAILIO_CFG, FrontDoorContext, render_kamailio
+from dialplans.kamailio import DISPATCHER_LIST, KAMAILIO_CFG, MODULES_DIR, FrontDoorContext, render_kamailio
 from dialplans.loader import load_dialplan_text
 from dialplans.model import Dialplan
 
 SHIPPED = Path(__file__).resolve().parents[2] / "dialplans" / "hotline.yaml"
 CLUSTER = {"address": "10.77.9.3", "port": 5060, "probe_s": 1, "probe_threshold": 2,
            "nodes": [{"name": "a", "address": "10.77.9.11"}, {"name": "b", "address": "10.77.9.12", "port": 5080}]}
+WEBSOCKET = {**CLUSTER, "ws_port": 8080, "services": ["10.77.9.1", "10.77.9.2"]}
 
 
 def plan_with(cluster: dict[str, Any] | None) -> Dialplan:
@@ -43,9 +44,30 @@ def test_nodes_go_into_the_dispatcher_list_and_probing_is_seconds(tmp_path: Path
     assert '$sht(phones=>8001) = "s3cret";' in cfg and 'save("location")' in cfg and 'lookup("location")' in cfg
 
 
+def test_browser_phones_register_over_a_websocket_only_the_service_instances_open(tmp_path: Path) -> None:
+    plain = render_kamailio(plan_with(CLUSTER), FrontDoorContext(tmp_path))[KAMAILIO_CFG]
+    assert "websocket" not in plain and "listen=tcp" not in plain  # no ws_port: no websocket at all
+    cfg = render_kamailio(plan_with(WEBSOCKET), FrontDoorContext(tmp_path, {"8005": "w1"}))[KAMAILIO_CFG]
+    assert "listen=tcp:10.77.9.3:8080" in cfg and 'loadmodule "websocket.so"' in cfg
+    handshake = cfg[cfg.index("event_route[xhttp:request]"):]
+    refusal = handshake[:handshake.index("ws_handle_handshake()")]
+    assert 'is_in_subnet("$si", "10.77.9.1/32") || is_in_subnet("$si", "10.77.9.2/32")' in refusal
+    assert "fix_nated_register()" in cfg and "add_contact_alias()" in cfg and "handle_ruri_alias()" in cfg
+    assert 't_on_reply("FROM_PHONE")' in cfg
+    assert 'ds_select_dst("1", "0")' in cfg  # a page's own call: the node by its Call-ID (the same for its retry)
+
+
+def test_a_websocket_without_the_services_addresses_is_refused() -> None:
+    with pytest.raises(DialplanInvalid, match=r"cluster\.ws_port needs cluster\.services"):
+        plan_with({**CLUSTER, "ws_port": 8080})
+
+
 @pytest.mark.skipif(shutil.which("kamailio") is None, reason="kamailio: scripts/setup-system.sh")
-def test_kamailio_accepts_the_rendered_config(tmp_path: Path) -> None:
-    for name, text in render_kamailio(plan_with(CLUSTER), FrontDoorContext(tmp_path, {"8001": "x1"})).items():
+@pytest.mark.parametrize("cluster", [CLUSTER, WEBSOCKET], ids=["sip", "websocket"])
+def test_kamailio_accepts_the_rendered_config(tmp_path: Path, cluster: dict[str, Any]) -> None:
+    if cluster.get("ws_port") and not Path(MODULES_DIR, "websocket.so").exists():
+        pytest.skip("kamailio-websocket-modules: scripts/setup-system.sh")
+    for name, text in render_kamailio(plan_with(cluster), FrontDoorContext(tmp_path, {"8001": "x1"})).items():
         (tmp_path / name).write_text(text)
     check = subprocess.run(["kamailio", "-c", "-f", str(tmp_path / KAMAILIO_CFG)], capture_output=True, text=True,
                            timeout=30)

@@ -67,3 +67,14 @@ def test_the_file_says_which_phone_and_refuses_others(tmp_path: Path) -> None:
     plan["agents"][1].pop("phone")
     path.write_text(yaml.safe_dump(plan, allow_unicode=True, sort_keys=False), encoding="utf-8")
     assert [a.phone for a in load_dialplan(path).agents][:2] == ["webrtc", "sip"]
+
+
+def test_on_a_media_node_a_browser_phone_keeps_webrtc_media_and_is_reached_through_the_front_door() -> None:
+    plan = with_browser_phone(load_dialplan(SHIPPED))
+    files = render(plan, replace(context(plan), phones_via="sip:10.77.9.3:5060"))
+    assert check_rendered(files) == []
+    browser = section(files[PHONES_PJSIP], "8002", "endpoint")
+    for line in ("transport=transport-udp", "webrtc=yes", "media_encryption=dtls", "ice_support=yes", "use_avpf=yes"):
+        assert f"{line}\n" in browser, line  # signalling over the node's UDP to Kamailio, which holds the websocket
+    assert "transport-ws" not in browser
+    assert "contact=sip:8002@10.77.9.3:5060\n" in section(files[PHONES_PJSIP], "8002", "aor")

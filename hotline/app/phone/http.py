@@ -32,7 +32,7 @@ class BrowserPhones:
     websocket is; and the relays open now, by agent (so a sign-out can cut them)."""
 
     book: PhoneBook
-    asterisk_ws: str  # ws://127.0.0.1:<port>/ws
+    asterisk_ws: str  # ws://127.0.0.1:<port>/ws, or the SIP front door's websocket (plugin.sip_websocket)
     tickets: PhoneTickets
     ice_servers: list[dict[str, object]] = field(default_factory=list)  # hotline.app.phone.ice
     limits: RelayLimits = field(default_factory=RelayLimits)

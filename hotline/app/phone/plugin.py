@@ -20,9 +20,17 @@ async def load(deps: Deps) -> Brought:
     # the agent directory's phones as last rendered into Asterisk, else the dialplan file's lists
     book: PhoneBook = deps.find(PhoneSync) or DialplanPhones(webrtc_phones(deps.get(Dialplan)),
                                                              deps.get(Secrets).agent_secrets)
-    phones = deps.publish(BrowserPhones(book, f"ws://{HTTP_HOST}:{deps.core.ports.hotline_http}{WS_PATH}",
+    phones = deps.publish(BrowserPhones(book, sip_websocket(deps.get(Dialplan), deps.core.ports.hotline_http),
                                         PhoneTickets(deps.redis), ice_servers()))
     return Brought(routes=[routes(phones)], pages={"phone": STATIC})
+
+
+def sip_websocket(plan: Dialplan, asterisk_http_port: int) -> str:
+    """Where the `/sip` relay goes: the SIP front door's websocket with media nodes behind it (`cluster.ws_port`),
+    else the hotline Asterisk's on loopback."""
+    if plan.cluster.nodes and plan.cluster.ws_port:
+        return f"ws://{plan.cluster.address}:{plan.cluster.ws_port}{WS_PATH}"
+    return f"ws://{HTTP_HOST}:{asterisk_http_port}{WS_PATH}"
 
 
 plugin = Plugin("phone", load)
