@@ -91,7 +91,7 @@ def _render(args: argparse.Namespace) -> int:
             print(f"no node {args.node!r} under cluster.nodes in the file", file=sys.stderr)
             return 1
         ctx = dataclasses.replace(ctx, bind_host=node.address, sip_port=node.port, agi_host=settings.agi_bind,
-                                  ami_from=settings.agi_bind,
+                                  ami_from=(settings.agi_bind, *(i.host for i in settings.instances)),
                                   phones_via=f"sip:{plan.cluster.address}:{plan.cluster.port}")
         plan = plan.on_node(node.name)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -41,7 +41,7 @@ class RenderContext:
     agi_key: str = ""  # the deployment's FastAGI key: the AGI server runs no flow for a session without it
     tls: SipTls | None = None  # phones over TLS with SRTP only (dialplans.siptls)
     http_port: int = 0  # Asterisk's HTTP on loopback, for the browser phones' websocket (dialplans.webrtc)
-    ami_from: str = ""  # a media node's AMI also takes the service's login from this address (issue 18)
+    ami_from: tuple[str, ...] = ()  # a media node's AMI also takes logins from these: every service instance's
     phones_via: str = ""  # a media node reaches the phones through the SIP front door at this URI (dialplans.kamailio)
 
     agi_others: tuple[tuple[str, int], ...] = ()  # further service instances' FastAGI, tried in order (issue 18)
@@ -400,7 +400,7 @@ def _manager(ctx: RenderContext) -> str:
     """AMI for the service alone: on its address (loopback by default), logins from that one address."""
     host = ami_host(ctx.bind_host)
     permit = "".join(f"permit={ipaddress.ip_network(a).with_prefixlen}\n" for a in dict.fromkeys(
-        filter(None, (host, ctx.ami_from)))).rstrip("\n")
+        filter(None, (host, *ctx.ami_from)))).rstrip("\n")
     return f"""{HEADER}[general]
 enabled=yes
 bindaddr={host}

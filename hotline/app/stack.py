@@ -335,11 +335,11 @@ def _ami(s: CoreSettings, secrets: Secrets) -> AmiClient:
 
 
 def _node_context(ctx: RenderContext, node: AsteriskNode, plan: Dialplan) -> RenderContext:
-    """A media node's configs: its own SIP and AMI address, AMI logins from the service (the AGI address), the
-    phones through the front door of the dialplan file's cluster section."""
+    """A media node's configs: its own SIP and AMI address, AMI logins from every service instance (their AGI
+    addresses), the phones through the front door of the dialplan file's cluster section."""
     front = f"sip:{plan.cluster.address}:{plan.cluster.port}" if plan.cluster.nodes else ""
     return dataclasses.replace(ctx, bind_host=node.address, sip_port=node.sip_port, ami_port=node.ami_port,
-                               ami_from=ctx.agi_host, phones_via=front)
+                               ami_from=(ctx.agi_host, *(host for host, _ in ctx.agi_others)), phones_via=front)
 
 
 def https_context(cert: str, key: str) -> ssl.SSLContext | None:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Set
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hotline.calls.records import CallRecords
+from hotline.calls.records import CallNotFound, CallRecords
 from hotline.core.asterisk.ami import AmiClient, AmiMessage
 from hotline.core.claims import EventClaims
 from hotline.core.web.health import PartHealth
@@ -24,6 +24,7 @@ from hotline.core.workers import LoopWorker
 log = logging.getLogger(__name__)
 
 DOWN_CAUSE = "ended while the service was down"
+RECORD_WAIT_S = 5.0  # how long a recording waits for its call's record, in the making elsewhere
 
 
 class CallLifecycle(LoopWorker):
@@ -92,11 +93,24 @@ class CallLifecycle(LoopWorker):
                     route_mode=event.get("Mode") or None, route_skill=event.get("Skill") or None,
                 )
             if name == "HotlineRecording":
-                await self._calls.add_recording(call_id, str(self._host(event.get("Path", ""))), "wav")
+                await self._add_recording(call_id, str(self._host(event.get("Path", ""))))
             elif name == "HotlineFailsafe":
                 await self._calls.failsafe(call_id, event.get("Error", ""))
         except Exception:
             log.exception("could not record %s of call %s", name, call_id)
+
+    async def _add_recording(self, call_id: str, path: str) -> None:
+        """Link the recording once the call has its record: with several instances, another one may have claimed
+        the call's start (or the flow be opening it) and not have written it yet."""
+        deadline = asyncio.get_running_loop().time() + RECORD_WAIT_S
+        while True:
+            try:
+                await self._calls.add_recording(call_id, path, "wav")
+                return
+            except CallNotFound:
+                if asyncio.get_running_loop().time() > deadline:
+                    raise
+                await asyncio.sleep(0.1)
 
     async def on_hangup(self, event: AmiMessage) -> None:
         call_id = event.get("Uniqueid", "")

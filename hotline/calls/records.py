@@ -196,8 +196,10 @@ class CallRecords:
             raise RatingRefused(f"the rating of call {call_id} cannot be stored: {violation(exc).describe()}") from exc
 
     async def add_recording(self, call_id: str, path: str, format: str) -> int:
-        """Link a recording file to the call (once per path)."""
+        """Link a recording file to the call (once per path); CallNotFound while the call has no record yet."""
         async with self.sessions.begin() as s:
+            if await s.get(CallRecord, call_id) is None:
+                raise CallNotFound(call_id)
             existing = await s.scalar(select(Recording).where(Recording.call_id == call_id, Recording.path == path))
             if existing is not None:
                 return existing.id

@@ -39,16 +39,19 @@ def default_cache_dir() -> Path:
 
 
 def parse_nodes(text: str) -> tuple[AsteriskNode, ...]:
-    """`name@address[:ami_port]`, comma-separated (HOTLINE_NODES)."""
+    """`name@address[:ami_port][;netns=NAME]`, comma-separated (HOTLINE_NODES); `netns` runs the node's Asterisk
+    in that network namespace of this machine (the test topologies of integration.cluster)."""
     from hotline.core.asterisk.nodes import AsteriskNode
 
     nodes = []
     for item in filter(None, (part.strip() for part in text.split(","))):
+        item, _, option = item.partition(";")
         name, _, where = item.partition("@")
         address, _, port = where.partition(":")
-        if not name or not address:
-            raise ValueError(f"HOTLINE_NODES: {item!r} is not name@address[:ami_port]")
-        nodes.append(AsteriskNode(name, address, int(port) if port else 5038))
+        key, _, netns = option.partition("=")
+        if not name or not address or (option and (key.strip() != "netns" or not netns.strip())):
+            raise ValueError(f"HOTLINE_NODES: {item!r} is not name@address[:ami_port][;netns=NAME]")
+        nodes.append(AsteriskNode(name, address, int(port) if port else 5038, netns=netns.strip()))
     return tuple(nodes)
 
 

@@ -81,6 +81,13 @@ class Namespaces:
         ip("link", "set", self._service_link, "up")
         log.info("test network %s up: %s", self.subnet, ", ".join(f"{m} {self.address(m)}" for m in self.members))
 
+    def add_service_address(self, host: int) -> str:
+        """One more address of the run's /24 on the service's side of the bridge (another service instance's, in
+        the root namespace); the address."""
+        address = str(self.subnet.network_address + host)
+        ip("addr", "add", f"{address}/{self.subnet.prefixlen}", "dev", self._service_link)
+        return address
+
     def _add(self, ns: str) -> None:
         ip("netns", "add", ns)
         self._made.append(ns)

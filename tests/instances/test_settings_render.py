@@ -11,7 +11,8 @@ import pytest
 from dialplans.confcheck import check_rendered
 from dialplans.loader import load_dialplan
 from dialplans.render import RenderContext, render
-from hotline.app.stack import agi_addresses
+from hotline.app.stack import _node_context, agi_addresses
+from hotline.core.asterisk.nodes import AsteriskNode
 from hotline.core.instances import InstanceAddress, parse_instances, parse_sentinels
 from hotline.core.settings import CoreSettings
 
@@ -49,3 +50,16 @@ def test_flows_fail_over_to_the_next_instance() -> None:
     sub = double[double.index("[hotline-agi]"):]
     assert sub.index("agi://127.0.0.1:4001/${ARG1}") < sub.index("agi://127.0.0.2:4002/${ARG1}")
     assert '"${HOTLINE_FLOW_STATUS}" != "" | "${AGISTATUS}" = "HANGUP"' in sub  # a failed flow is not run twice
+
+
+def test_a_media_nodes_ami_takes_logins_from_every_instance() -> None:
+    plan = load_dialplan(Path(__file__).parents[2] / "dialplans" / "hotline.yaml")
+    secrets = {p: f"pw{p}" for p in [*(a.id for a in plan.agents), *(s.id for s in plan.supervisors)]}
+    ctx = RenderContext("127.0.0.1", 5060, 5038, "hotline", "s", "10.0.1.1", 4001, "/r", "/s", secrets, agi_key="k",
+                        agi_others=(("10.0.1.2", 4002), ("10.0.1.3", 4003)))
+    node = _node_context(ctx, AsteriskNode("a", "10.0.1.11"), plan)
+    manager = render(plan, node)["manager.conf"]
+    assert node.ami_from == ("10.0.1.1", "10.0.1.2", "10.0.1.3")
+    assert "bindaddr=10.0.1.11" in manager
+    for host in ("10.0.1.11", "10.0.1.1", "10.0.1.2", "10.0.1.3"):  # the node itself, then each instance
+        assert f"permit={host}/32" in manager

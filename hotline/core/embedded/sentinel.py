@@ -1,6 +1,9 @@
 """Redis with Sentinel on loopback, for tests and trials: a primary, a replica and three Sentinels (quorum 2)
 under one folder, with one generated password for all of them (Sentinels included).
 
+Each member may listen on its own loopback address (`hosts`: primary, replica, then the Sentinels), as in a
+deployment where each has its own machine; they then announce that address to one another.
+
 Failover is quick on purpose (down after 1 s, failover timeout 3 s): `kill_primary()` SIGKILLs the current
 primary and the Sentinels promote the replica within a few seconds; clients made with
 `redis_client(url, sentinels=…, master=…)` follow.
@@ -28,10 +31,15 @@ class SentinelSet:
     """Two redis-server (primary + replica) and three redis-sentinel on the given loopback ports."""
 
     def __init__(self, dir: Path, redis_ports: tuple[int, int], sentinel_ports: tuple[int, int, int],
-                 master: str = MASTER, host: str = "127.0.0.1") -> None:
+                 master: str = MASTER, host: str = "127.0.0.1", hosts: tuple[str, ...] = ()) -> None:
         self.dir, self.host, self.master = dir, host, master
         self.sentinel_ports = sentinel_ports
-        self.servers = [RedisServer(dir / f"redis-{port}", port, host) for port in redis_ports]
+        self.hosts = hosts or (host,) * (len(redis_ports) + len(sentinel_ports))
+        if len(self.hosts) != len(redis_ports) + len(sentinel_ports):
+            raise ValueError("one host per member: the primary, the replica, then each Sentinel")
+        self.servers = [RedisServer(dir / f"redis-{port}", port, h) for port, h in zip(redis_ports, self.hosts,
+                                                                                       strict=False)]
+        self.sentinel_hosts = self.hosts[len(redis_ports):]
         self._sentinels: list[asyncio.subprocess.Process] = []
 
     @property
@@ -40,7 +48,7 @@ class SentinelSet:
 
     @property
     def sentinels(self) -> tuple[tuple[str, int], ...]:
-        return tuple((self.host, port) for port in self.sentinel_ports)
+        return tuple(zip(self.sentinel_hosts, self.sentinel_ports, strict=True))
 
     @property
     def url(self) -> str:
@@ -54,22 +62,23 @@ class SentinelSet:
             server.dir.mkdir(parents=True, exist_ok=True)
             (server.dir / "password").write_text(self.password)
             (server.dir / "password").chmod(0o600)
-            server.extra_conf = auth
-        replica.extra_conf = auth + f"replicaof {primary.host} {primary.port}\n"
+            server.extra_conf = auth + f"replica-announce-ip {server.host}\n"
+        replica.extra_conf += f"replicaof {primary.host} {primary.port}\n"
         await primary.start()
         await replica.start()
         await self._wait_replica_synced()
-        for port in self.sentinel_ports:
-            self._sentinels.append(await self._start_sentinel(port))
+        for host, port in self.sentinels:
+            self._sentinels.append(await self._start_sentinel(host, port))
         await self.wait_primary(primary.port)
 
-    async def _start_sentinel(self, port: int) -> asyncio.subprocess.Process:
+    async def _start_sentinel(self, host: str, port: int) -> asyncio.subprocess.Process:
         folder = self.dir / f"sentinel-{port}"
         folder.mkdir(parents=True, exist_ok=True)
         primary = self.servers[0]
         conf = folder / "sentinel.conf"  # Sentinel rewrites its own file as it learns
         conf.write_text(
-            f"bind {self.host}\nport {port}\ndaemonize no\ndir {folder}\nlogfile {folder / 'sentinel.log'}\n"
+            f"bind {host}\nport {port}\nsentinel announce-ip {host}\ndaemonize no\ndir {folder}\n"
+            f"logfile {folder / 'sentinel.log'}\n"
             f"requirepass {self.password}\nsentinel sentinel-pass {self.password}\n"
             f"sentinel monitor {self.master} {primary.host} {primary.port} {QUORUM}\n"
             f"sentinel auth-pass {self.master} {self.password}\n"

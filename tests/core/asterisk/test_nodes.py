@@ -81,8 +81,10 @@ async def test_no_live_node_is_an_ami_disconnect() -> None:
 def test_nodes_from_the_environment() -> None:
     nodes = parse_nodes("a@10.0.1.11, b@10.0.1.12:5040")
     assert [(n.name, n.address, n.ami_port) for n in nodes] == [("a", "10.0.1.11", 5038), ("b", "10.0.1.12", 5040)]
-    with pytest.raises(ValueError, match="name@address"):
-        parse_nodes("10.0.1.11")
+    assert parse_nodes("a@10.77.5.11:5038;netns=hl-c1-a")[0].netns == "hl-c1-a"  # a test topology's namespace
+    for bad in ("10.0.1.11", "a@10.0.1.11;netns=", "a@10.0.1.11;ns=x"):
+        with pytest.raises(ValueError, match="name@address"):
+            parse_nodes(bad)
 
 
 async def test_a_lost_nodes_channels_end_for_the_subscribers() -> None:
