@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import shutil
 import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -479,6 +480,13 @@ async def test_an_agent_added_in_the_directory_with_a_browser_phone_registers_fr
                 return (await api(stack, "GET", "/api/desk/phone", token))[0] == 200
 
             await until(phone_ready, 15, f"{agent}'s phone is a browser phone")
+
+            async def in_asterisk(agent: str = agent) -> bool:  # the render reloaded: the endpoint has WebRTC media
+                assert stack.hotline is not None
+                shown = await stack.hotline.cli(f"pjsip show endpoint {agent}")
+                return re.search(r"use_avpf\s*:\s*true", shown) is not None
+
+            await until(in_asterisk, 30, f"Asterisk has {agent}'s browser endpoint")
             page = await open_phone(browser, base(stack), await agent_token(stack, agent))
             await wait_state(page, "registered")
             await screenshot(page, "phone_directory", f"registered-{agent}")
