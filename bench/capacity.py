@@ -66,7 +66,7 @@ class Size:
         return [str(8001 + i) for i in range(max(self.steps))]
 
 
-FULL = Size((10, 30, 60, 100, 150, 200), hold_s=30.0, time_cap_s=720.0)
+FULL = Size((10, 30, 60, 100, 150, 200), hold_s=30.0, time_cap_s=1200.0)
 QUICK = Size((5, 15), hold_s=10.0, time_cap_s=180.0)
 
 
@@ -121,7 +121,20 @@ async def _ramp(stack: Stack, size: Size, began: float) -> dict[str, Any]:
         if all(tallies[s] and not tallies[s][-1].held for s in SIDES):
             break
         last = (n, time.time() - step_began)
-    return _result(tallies, details, plan, size, capped, time.time() - began)
+    refined: dict[str, StepTally] = {}
+    if not capped:
+        for side in SIDES:
+            between = _between(tallies[side])
+            if between is None or last is None or time.time() - began + _estimate_s(between, last) > size.time_cap_s:
+                continue
+            step = _step(stack, side, len(size.steps), between, size, raw_dir)
+            detail, facts = await _run_step(stack, side, step, size, pids, kept)
+            refined[side] = step.tally()
+            details.append({**detail, "refined": True})
+            if side == "ours" and step.tally().held:
+                plan = facts
+            progress(f"{side} {between} (between its last good step and its first failed one): {_line(detail)}")
+    return _result(tallies, refined, details, plan, size, capped, time.time() - began)
 
 
 def _step(stack: Stack, side: str, index: int, n: int, size: Size, raw_dir: str) -> Step:
@@ -135,6 +148,16 @@ def _step(stack: Stack, side: str, index: int, n: int, size: Size, raw_dir: str)
         else:
             calls[number] = Call(number, f"raw{size.agents[i]}", recording=stack.data.host(f"{raw_dir}/{number}.wav"))
     return Step(calls)
+
+
+def _between(steps: list[StepTally]) -> int | None:
+    """Calls halfway between a side's last good step and its first failed one (rounded to 5), when they are at
+    least 20 apart: one more step halves the ramp's coarseness where the figure is decided."""
+    if not steps or steps[-1].held:
+        return None
+    good = last_good(steps)
+    low, high = (good.calls if good else 0), steps[-1].calls
+    return 5 * round((low + high) / 10) if high - low >= 20 else None
 
 
 def _estimate_s(n: int, last: tuple[int, float]) -> float:
@@ -260,9 +283,27 @@ def _line(detail: dict[str, Any]) -> str:
             f"machine {detail.get('machine_busy_pct', '?')} %")
 
 
-def _result(tallies: dict[str, list[StepTally]], details: list[dict[str, Any]], plan: dict[str, Any], size: Size,
-            capped: bool, elapsed_s: float) -> dict[str, Any]:
-    ours, raw = last_good(tallies["ours"]), last_good(tallies["raw"])
+def _node_cpu(details: list[dict[str, Any]]) -> dict[str, Any]:
+    """The hotline Asterisk's CPU per held call on each side, at the largest size both held: with the service on
+    its own host (issue 18's layout) this, not the shared machine, bounds what one node holds."""
+    held = {(d["side"], d["calls"]): d for d in details if d.get("held") and "asterisk_cpu_pct" in d}
+    common = [n for (side, n) in held if side == "ours" and ("raw", n) in held]
+    if not common:
+        return {}
+    n = max(common)
+    per_call = {s: round(held[(s, n)]["asterisk_cpu_pct"] / n, 3) for s in SIDES}
+    return {"node_cpu_pct_per_call": {"calls": n, **per_call},
+            "node_cpu_ratio": round(per_call["raw"] / per_call["ours"], 3) if per_call["ours"] else 0.0}
+
+
+def _figure(ramp: list[StepTally], refined: StepTally | None) -> StepTally | None:
+    """A side's figure: the refined step when it held, else the ramp's last good step."""
+    return refined if refined is not None and refined.held else last_good(ramp)
+
+
+def _result(tallies: dict[str, list[StepTally]], refined: dict[str, StepTally], details: list[dict[str, Any]],
+            plan: dict[str, Any], size: Size, capped: bool, elapsed_s: float) -> dict[str, Any]:
+    ours, raw = _figure(tallies["ours"], refined.get("ours")), _figure(tallies["raw"], refined.get("raw"))
     ours_n, raw_n = (ours.calls if ours else 0), (raw.calls if raw else 0)
     return {
         "ours_concurrent_calls": ours_n,
@@ -272,6 +313,7 @@ def _result(tallies: dict[str, list[StepTally]], details: list[dict[str, Any]], 
         "capped_by_time": capped,
         "capped_by_calls": {s: bool(tallies[s]) and tallies[s][-1].held and tallies[s][-1].calls == max(size.steps)
                             for s in SIDES},
+        **_node_cpu(details),
         "steps": details,
         "plan": plan,
         "size": {"steps": list(size.steps), "hold_s": size.hold_s, "time_cap_s": size.time_cap_s,

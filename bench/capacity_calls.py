@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.capacity_check import StepTally, WavFacts, closed, recording_complete, wav_facts
+from bench.capacity_check import StepTally, WavFacts, closed, kept_real_time, recording_complete, wav_facts
 from bench.common import percentile, progress
 from hotline.app.stack import Stack
 from hotline.core.asterisk.ami import AmiClient, AmiError, AmiMessage, Origination, Subscription
@@ -32,6 +32,7 @@ PHONE_CONTEXT = "world-from-hotline"
 PACE_PER_S = 10.0  # new calls per second while a step fills
 BRIDGE_WAIT_S = 45.0  # after the last call started, for every call to reach an agent
 CLEAR_WAIT_S = 30.0  # after hanging up, for the hotline's channels to end
+PACKET_S = 0.02  # the world's phones send one G.711 packet every 20 ms
 
 WORLD_CITIZEN = f"""
 ; bench capacity: a citizen who talks all through the call (a steady tone stands in for speech)
@@ -65,10 +66,12 @@ class Call:
     connected: float | None = None  # the hotline answered
     bridged: float | None = None  # the agent's phone answered
     hung_up: float | None = None  # the bench hung up the citizen
+    sent_s: float | None = None  # audio the citizen's phone sent, from its RTP packet count at the hang-up
     dropped: bool = False  # a leg ended before the bench hung up
     recording: Path | None = None  # the hotline's mix (host path)
     kept: Path | None = None  # the bench's hard link to it (the recording worker deletes the WAV once stored)
     complete: bool = False
+    late: bool = False  # the citizen sent less audio than the call lasted: the machine fell behind real time
     seconds: float = 0.0
 
 
@@ -84,7 +87,8 @@ class Step:
         calls = self.calls.values()
         return StepTally(calls=len(self.calls), answered=sum(1 for c in calls if c.connected is not None),
                          bridged=sum(1 for c in calls if c.bridged is not None),
-                         dropped=sum(1 for c in calls if c.dropped), complete=sum(1 for c in calls if c.complete))
+                         dropped=sum(1 for c in calls if c.dropped), complete=sum(1 for c in calls if c.complete),
+                         late=sum(1 for c in calls if c.late))
 
 
 class StepWatch:
@@ -195,6 +199,7 @@ async def hold_step(stack: Stack, step: Step, hold_s: float, kept_dir: Path,
                 _keep(call, kept_dir)
             for call in step.calls.values():
                 if call.channel and not tasks[call.number].done():
+                    call.sent_s = await _sent_s(world, call.channel)
                     call.hung_up = time.time()
                     with contextlib.suppress(AmiError):
                         await world.action("Hangup", {"Channel": call.channel})
@@ -212,6 +217,17 @@ async def hold_step(stack: Stack, step: Step, hold_s: float, kept_dir: Path,
             for task in tasks.values():
                 task.cancel()
             await asyncio.gather(*tasks.values(), return_exceptions=True)
+
+
+async def _sent_s(world: AmiClient, channel: str) -> float | None:
+    """Seconds of audio the citizen's phone has sent so far (its RTP packets × the 20 ms packet time); None when
+    the world cannot tell."""
+    with contextlib.suppress(AmiError, TimeoutError):
+        reply = await world.action("Getvar", {"Channel": channel, "Variable": "CHANNEL(rtcp,txcount)"})
+        value = str(reply.get("Value", ""))
+        if value.isdigit():
+            return int(value) * PACKET_S
+    return None
 
 
 def _keep(call: Call, kept_dir: Path) -> None:
@@ -235,19 +251,24 @@ def _caller_side(call: Call) -> Path:
 
 
 def judge(step: Step) -> dict[str, float]:
-    """Check every call's recording; return the step's recording figures."""
-    seconds, sizes, waits = [], [], []
+    """Check every call's recording against what its citizen sent, and what was sent against the clock; return
+    the step's recording figures."""
+    seconds, sizes, waits, sent_shares = [], [], [], []
     incomplete: list[str] = []
     for call in step.calls.values():
         if call.bridged is not None and call.connected is not None:
             waits.append(call.bridged - call.connected)
         if call.kept is None or call.connected is None or call.hung_up is None:
             continue
+        connected_s = call.hung_up - call.connected
+        sent_s = connected_s if call.sent_s is None else call.sent_s  # the world could not tell: the clock
+        sent_shares.append(sent_s / connected_s if connected_s > 0 else 0.0)
+        call.late = not kept_real_time(sent_s, connected_s)
         mix = _facts(call.kept)
         caller = _facts(_caller_side(call))
-        call.complete = not call.dropped and recording_complete(mix, caller, call.hung_up - call.connected)
+        call.complete = not call.dropped and recording_complete(mix, caller, sent_s)
         if not call.complete and len(incomplete) < 3:
-            incomplete.append(f"{call.number}: connected {call.hung_up - call.connected:.2f} s, mix {_said(mix)}, "
+            incomplete.append(f"{call.number}: connected {connected_s:.2f} s, sent {sent_s:.2f} s, mix {_said(mix)}, "
                               f"caller side {_said(caller)}")
         if mix is not None:
             call.seconds = mix.seconds
@@ -259,7 +280,10 @@ def judge(step: Step) -> dict[str, float]:
     return {"answer_to_agent_p50_s": round(percentile(waits, 50), 2),
             "answer_to_agent_p95_s": round(percentile(waits, 95), 2),
             "recording_s_avg": round(sum(seconds) / len(seconds), 1) if seconds else 0.0,
-            "wav_bytes_per_min": round(sum(sizes) / minutes) if minutes else 0}
+            "wav_bytes_per_min": round(sum(sizes) / minutes) if minutes else 0,
+            # how much of the call the citizens' phones really sent: under 1 the machine fell behind real time
+            "sent_share_p5": round(percentile(sent_shares, 5), 3),
+            "sent_share_p50": round(percentile(sent_shares, 50), 3)}
 
 
 def _said(facts: WavFacts | None) -> str:

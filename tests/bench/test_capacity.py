@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bench.capacity import FULL, QUICK, _estimate_s
+from bench.capacity import FULL, QUICK, _between, _estimate_s, _figure
 from bench.capacity_calls import RAW_CONTEXT, raw_contexts
-from bench.capacity_check import StepTally, WavFacts, closed, last_good, recording_complete, wav_facts
+from bench.capacity_check import StepTally, WavFacts, closed, kept_real_time, last_good, recording_complete, wav_facts
 
 RATE = 8000
 
@@ -71,26 +71,40 @@ def test_what_is_not_16_bit_pcm_wav_is_refused(tmp_path: Path) -> None:
 
 def test_complete_needs_both_files_long_enough_and_no_lost_audio() -> None:
     whole = WavFacts(seconds=29.8, silent_share=0.0)
-    assert recording_complete(whole, whole, connected_s=30.0)
-    short = WavFacts(seconds=28.0, silent_share=0.0)  # 2 s of a 30 s call missing
-    assert not recording_complete(short, whole, connected_s=30.0)
-    assert not recording_complete(whole, short, connected_s=30.0)
-    assert not recording_complete(whole, WavFacts(seconds=29.8, silent_share=0.05), connected_s=30.0)
-    assert not recording_complete(None, whole, connected_s=30.0)
-    assert not recording_complete(whole, None, connected_s=30.0)
-    assert not recording_complete(whole, whole, connected_s=0.0)
+    assert recording_complete(whole, whole, sent_s=30.0)
+    short = WavFacts(seconds=28.0, silent_share=0.0)  # 2 s of what a 30 s citizen said missing
+    assert not recording_complete(short, whole, sent_s=30.0)
+    assert not recording_complete(whole, short, sent_s=30.0)
+    assert not recording_complete(whole, WavFacts(seconds=29.8, silent_share=0.05), sent_s=30.0)
+    assert not recording_complete(None, whole, sent_s=30.0)
+    assert not recording_complete(whole, None, sent_s=30.0)
+    assert not recording_complete(whole, whole, sent_s=0.0)
 
 
 def test_the_media_start_is_allowed_but_one_percent_plus_half_a_second_is_the_limit() -> None:
-    assert recording_complete(WavFacts(29.2, 0.0), WavFacts(29.2, 0.0), connected_s=30.0)  # 0.99*30 - 0.5 = 29.2
-    assert not recording_complete(WavFacts(29.1, 0.0), WavFacts(29.1, 0.0), connected_s=30.0)
+    assert recording_complete(WavFacts(29.2, 0.0), WavFacts(29.2, 0.0), sent_s=30.0)  # 0.99*30 - 0.5 = 29.2
+    assert not recording_complete(WavFacts(29.1, 0.0), WavFacts(29.1, 0.0), sent_s=30.0)
+
+
+def test_a_recording_is_judged_by_what_the_citizen_sent_and_the_machine_by_the_clock() -> None:
+    # 150 calls on a busy machine (measured): the citizen's phone sent 42 s in a 48 s call, all of it recorded
+    recorded = WavFacts(41.9, 0.0)
+    assert recording_complete(recorded, recorded, sent_s=42.0)
+    assert not kept_real_time(sent_s=42.0, connected_s=48.0)
+    assert kept_real_time(sent_s=47.1, connected_s=48.0) and not kept_real_time(sent_s=47.0, connected_s=48.0)
+    assert not kept_real_time(sent_s=1.0, connected_s=0.0)
+
+
+def test_a_step_with_calls_behind_real_time_does_not_hold() -> None:
+    assert _tally(100, late=1).held and _tally(100, late=1).on_time_share == 0.99
+    assert not _tally(100, late=2).held
 
 
 def _tally(calls: int, answered: int | None = None, bridged: int | None = None, dropped: int = 0,
-           complete: int | None = None) -> StepTally:
+           complete: int | None = None, late: int = 0) -> StepTally:
     answered = calls if answered is None else answered
     bridged = answered if bridged is None else bridged
-    return StepTally(calls, answered, bridged, dropped, bridged if complete is None else complete)
+    return StepTally(calls, answered, bridged, dropped, bridged if complete is None else complete, late)
 
 
 def test_a_step_holds_only_with_every_call_answered_bridged_and_kept() -> None:
@@ -128,8 +142,26 @@ def test_the_raw_baseline_records_like_ours_and_dials_the_agent_straight() -> No
 
 
 def test_the_sizes_are_bounded() -> None:
-    assert max(FULL.steps) <= 200 and FULL.time_cap_s <= 12 * 60 and FULL.hold_s >= 30
+    assert max(FULL.steps) <= 200 and FULL.time_cap_s <= 20 * 60 and FULL.hold_s >= 30
     assert QUICK.time_cap_s <= 3 * 60 and len(QUICK.agents) == max(QUICK.steps)
     assert list(FULL.steps) == sorted(FULL.steps)
     assert _estimate_s(200, (150, 100.0)) > 100.0  # the next step's guess grows with the calls
     assert _estimate_s(200, (150, 100.0)) < 200.0 * 1.1  # but holding and clearing do not
+
+
+def test_one_more_step_halves_the_gap_where_a_side_failed() -> None:
+    assert _between([_tally(10), _tally(30), _tally(60), _tally(100), _tally(150, dropped=3)]) == 125
+    assert _between([_tally(10), _tally(30), _tally(60, late=5)]) == 45
+    assert _between([_tally(10, dropped=1)]) is None  # 0 to 10: too close to refine
+    assert _between([_tally(10), _tally(30)]) is None  # nothing failed: no refining
+    assert _between([]) is None
+
+
+def test_a_refined_step_that_held_is_the_figure_else_the_ramps_last_good() -> None:
+    ramp = [_tally(60), _tally(100), _tally(150, late=10)]
+    good = _figure(ramp, _tally(125))
+    assert good is not None and good.calls == 125
+    fallback = _figure(ramp, _tally(125, dropped=1))
+    assert fallback is not None and fallback.calls == 100
+    only = _figure(ramp, None)
+    assert only is not None and only.calls == 100
