@@ -8,6 +8,7 @@ from acd.directory.service import AgentDirectory
 from acd.store import AcdStore
 from callback.campaigns import RevisitCampaigns
 from callback.tasks import RevisitTasks
+from console.commands import register
 from console.reports.http import routes as report_routes
 from console.reports.rollup import Rollups
 from console.reports.service import Reports
@@ -35,4 +36,4 @@ async def load(deps: Deps) -> Brought:
                    pages={"wallboard": PAGES / "wallboard", "reports": PAGES / "reports"})  # 实时监控, 统计报表
 
 
-plugin = Plugin("console", load, migrations=Path(__file__).parent / "migrations")
+plugin = Plugin("console", load, commands=[register], migrations=Path(__file__).parent / "migrations")

@@ -10,8 +10,8 @@ rollup was built less than `SETTLE` after its end (late wrap-ups and ratings of 
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Hashable
-from datetime import datetime, timedelta
+from collections.abc import Callable, Collection, Hashable
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Float, Index, Integer, String, delete, func, select
@@ -185,10 +185,18 @@ class Rollups(LoopWorker):
             log.info("report rollup of %s: %d rows", day_of(day), built)
         return 1.0 if len(due) > self._per_step else self._every_s
 
-    async def rebuild(self, days: Collection[int]) -> None:
-        for day in days:
+    async def rebuild(self, days: Collection[int],
+                      progress: Callable[[date, int, int, int], None] | None = None) -> int:
+        """Build `days` again, each in its own transaction; rows written in all. `progress(day, rows, done, of)`
+        after each day."""
+        total = 0
+        for done, day in enumerate(days, 1):
             async with self._sessions.begin() as s:
-                await build_day(s, day)
+                rows = await build_day(s, day)
+            total += rows
+            if progress is not None:
+                progress(day_of(day), rows, done, len(days))
+        return total
 
 
 class RolledFigures:

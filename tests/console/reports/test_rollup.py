@@ -3,6 +3,7 @@ SQLite and PostgreSQL (generated calls over several days, across midnights)."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
@@ -15,6 +16,7 @@ from sqlalchemy import func, select
 from console.reports.periods import Span
 from console.reports.rollup import ReportRollupDay, RolledFigures, Rollups, due_days
 from console.reports.service import Reports, Slice
+from hotline.app.cli import main
 from hotline.core.clock import CHINA
 from hotline.core.db.engine import SessionFactory
 from tests.console.reports.test_kpis import call, seed
@@ -89,3 +91,34 @@ async def test_a_day_rolled_up_before_it_settled_is_due_again(sessions: SessionF
     async with sessions() as s:
         due = await due_days(s, datetime(2026, 11, 28, tzinfo=CHINA))
     assert (FIRST - date(1970, 1, 1)).days not in due  # built now, long after the day closed
+
+
+async def test_the_rebuild_command_builds_closed_days_again_and_refuses_the_open_day(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """`hotline reports rebuild` on the deployment's database: a corrected past call shows in the rolled figures."""
+    monkeypatch.setenv("HOTLINE_HOME", str(tmp_path))
+    monkeypatch.setenv("HOTLINE_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'h.db'}")  # migrated_sessions' file
+    async with migrated_sessions("sqlite", tmp_path) as sessions:
+        await seed(sessions, generated())
+        span = Span(FIRST, FIRST + timedelta(days=DAYS - 2))
+        rolled = Reports(sessions, RolledFigures())
+        await Rollups(sessions).rebuild(span.day_numbers)
+        before = (await rolled.kpis(span, "total", Slice()))["totals"]["offered"]
+        async with sessions.begin() as s:  # a past day's call found missing and added later
+            s.add(call("late", datetime(FIRST.year, FIRST.month, FIRST.day, 10, tzinfo=CHINA), wait=3.0, talk=60.0,
+                       agent="8001", line="12345", rating=5, wrap_up=None, mode="skill", outcome="connected",
+                       self_service=None, queued=True))
+        assert (await rolled.kpis(span, "total", Slice()))["totals"]["offered"] == before  # frozen rollup
+        code = await asyncio.to_thread(main, ["reports", "rebuild", "--from", str(FIRST),
+                                              "--to", str(FIRST + timedelta(days=DAYS - 2))])
+        assert code == 0
+        out = capsys.readouterr()
+        assert f"{FIRST}: " in out.err and f"(1/{DAYS - 1})" in out.err
+        assert f"rebuilt the rollups of {DAYS - 1} day(s)" in out.out
+        assert (await rolled.kpis(span, "total", Slice()))["totals"]["offered"] == before + 1
+        today = datetime.now(CHINA).date()
+        assert await asyncio.to_thread(main, ["reports", "rebuild", "--from", str(FIRST), "--to", str(today)]) == 2
+        assert "is not closed yet" in capsys.readouterr().err
+        assert await asyncio.to_thread(main, ["reports", "rebuild", "--from", "2026-11-05", "--to", "2026-11-02"]) == 2
+        with pytest.raises(SystemExit):
+            main(["reports", "rebuild", "--from", "11/05/2026"])
