@@ -1,4 +1,5 @@
-"""A throw-away PostgreSQL cluster on loopback, run as the `postgres` user (the server refuses root)."""
+"""A throw-away PostgreSQL cluster on loopback (or on an address of its own in a network namespace), run as the
+`postgres` user (the server refuses root)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import pytest
 
 from hotline.app.plugins import upgrade_database
 from hotline.core.db.engine import SessionFactory, create_engine, session_factory
-from hotline.core.netutil import free_port
+from hotline.core.netutil import free_port, in_netns
 
 # fixture params for "on both databases": the PostgreSQL half carries the `postgres` mark, so
 # `make test-fast` (-m "not postgres") runs the SQLite half with no database server
@@ -35,11 +36,14 @@ def _bin(name: str) -> str:
 
 
 class PostgresServer:
-    """initdb + start in `dir`; `url` gives an asyncpg URL with a generated password."""
+    """initdb + start in `dir`; `url` gives an asyncpg URL with a generated password. Given `netns`, it runs in
+    that network namespace on `host` (its address there) and takes logins from `clients` (a network) too."""
 
-    def __init__(self, dir: Path, port: int, database: str = "hotline", user: str = "hotline") -> None:
+    def __init__(self, dir: Path, port: int, database: str = "hotline", user: str = "hotline", *,
+                 host: str = "127.0.0.1", netns: str = "", clients: str = "") -> None:
         self.dir = dir
         self.port = port
+        self.host, self.netns, self.clients = host, netns, clients
         self.database = database
         self.user = user
         self.password = secrets.token_urlsafe(16)
@@ -47,11 +51,11 @@ class PostgresServer:
 
     @property
     def url(self) -> str:
-        return f"postgresql+asyncpg://{self.user}:{self.password}@127.0.0.1:{self.port}/{self.database}"
+        return f"postgresql+asyncpg://{self.user}:{self.password}@{self.host}:{self.port}/{self.database}"
 
-    async def _run(self, *argv: str, input: str | None = None) -> str:
+    async def _run(self, *argv: str, input: str | None = None, netns: str = "") -> str:
         as_postgres = os.geteuid() == 0
-        cmd = ["runuser", "-u", "postgres", "--", *argv] if as_postgres else list(argv)
+        cmd = [*in_netns(netns), *(["runuser", "-u", "postgres", "--", *argv] if as_postgres else argv)]
         proc = await asyncio.create_subprocess_exec(
             *cmd, stdin=asyncio.subprocess.PIPE if input else asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
@@ -78,8 +82,11 @@ class PostgresServer:
         await self._run(_bin("initdb"), "-D", str(data), "-A", "scram-sha-256", "-U", "postgres",
                         f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C.UTF-8")
         pwfile.unlink()
+        if self.clients:
+            with open(data / "pg_hba.conf", "a") as hba:
+                hba.write(f"host all all {self.clients} scram-sha-256\n")
         await self._run(_bin("pg_ctl"), "-D", str(data), "-l", str(self.dir / "postgres.log"), "-w", "-t", "60",
-                        "-o", f"-h 127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off", "start")
+                        "-o", f"-h {self.host} -p {self.port} -k {self.dir} -c fsync=off", "start", netns=self.netns)
         self._started = True
         sql = (f"CREATE ROLE {self.user} LOGIN PASSWORD '{self.password}';\n"
                f"CREATE DATABASE {self.database} OWNER {self.user};\n")

@@ -59,6 +59,10 @@ async def _run(settings: Settings) -> int:
 
     stack = Stack(settings)
     log = logging.getLogger("hotline")
+    stop = asyncio.Event()  # (a SIGTERM while starting stops it as gracefully, once up)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     log.info("starting the hotline stack in %s", settings.core.home)
     await stack.start()
     token_note = await _ensure_admin_token(stack, settings.core.home / "admin-token")
@@ -75,10 +79,6 @@ async def _run(settings: Settings) -> int:
 Ctrl-C stops everything.""",
         flush=True,
     )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     log.info("stopping")
     await stack.close()

@@ -228,9 +228,13 @@ class Stack(NamedServices):
         if ctx.tls is not None:
             self.services.publish(ctx.tls)  # the simulated world's phones use it too
         adopted = False
-        for instance in instances:
+        for instance, node in zip(instances, s.nodes or (None,), strict=True):
+            if node is not None and not node.netns:  # run by its own service (media-node, systemd, docker)
+                instance.prepare()  # (this service's copy of its configs): reached over AMI, never started here
+                adopted = True  # (running before this service, perhaps with calls on it)
+                continue
             adopted = await instance.start_or_adopt() or adopted
-            self._closers.append(instance.stop)
+            self._closers.append(instance.stop)  # (Asterisk stops with the last service process holding it)
         await self.ami.connect()
         self._closers.append(self.ami.close)
         self.sip_guard = guard = SipGuard(bans, self.ami, hotline,

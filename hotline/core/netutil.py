@@ -1,4 +1,4 @@
-"""Small network helpers: free loopback ports, waiting for a port to listen."""
+"""Small network helpers: free loopback ports, waiting for a port to listen, running in a network namespace."""
 
 from __future__ import annotations
 
@@ -57,3 +57,9 @@ async def wait_listening(host: str, port: int, timeout: float = 10.0) -> None:
         writer.close()
         await writer.wait_closed()
         return
+
+
+def in_netns(netns: str) -> tuple[str, ...]:
+    """The command prefix that runs a program in the network namespace `netns` (`ip netns exec`, which execs it:
+    the child's pid is the program's), or nothing for this process's own namespace."""
+    return ("ip", "netns", "exec", netns) if netns else ()

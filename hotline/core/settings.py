@@ -39,8 +39,9 @@ def default_cache_dir() -> Path:
 
 
 def parse_nodes(text: str) -> tuple[AsteriskNode, ...]:
-    """`name@address[:ami_port][;netns=NAME]`, comma-separated (HOTLINE_NODES); `netns` runs the node's Asterisk
-    in that network namespace of this machine (the test topologies of integration.cluster)."""
+    """`name@address[:ami_port][;netns=NAME]`, comma-separated (HOTLINE_NODES). With `netns` the service runs the
+    node's Asterisk in that network namespace of this machine (the test topologies of integration.cluster), or
+    adopts the one running there; without, the node is run by its own service and only reached over AMI."""
     from hotline.core.asterisk.nodes import AsteriskNode
 
     nodes = []
@@ -146,7 +147,8 @@ class CoreSettings:
     https_cert: str = env_field("HTTPS_CERT", "")
     https_key: str = env_field("HTTPS_KEY", "")
     # media nodes this service drives instead of starting its own Asterisk (issue 18): HOTLINE_NODES =
-    # "a@10.0.1.11,b@10.0.1.12[:ami_port]"; FastAGI must then listen where they reach it (HOTLINE_AGI_BIND)
+    # "a@10.0.1.11,b@10.0.1.12[:ami_port]"; FastAGI must then listen where they reach it (HOTLINE_AGI_BIND).
+    # A node named with `;netns=NS` is started (or adopted) here, in that namespace; see parse_nodes
     nodes: tuple[AsteriskNode, ...] = env_field("NODES", "", lambda v: parse_nodes(v))
 
     @property

@@ -1,7 +1,8 @@
 """Network namespaces for a test topology on this machine (issue 18): one namespace per member (media node,
-front door, world), each with a veth to a bridge in the run's hub namespace, and one veth from the service's
-own (root) namespace to the same bridge; addresses in a private /24 of 10.77.0.0/16. Only the members and the
-service talk on it.
+front door, world, and where a test asks, each service instance, Redis and Sentinel…), each with a veth to a
+bridge in the run's hub namespace, and one veth from the root namespace (the test's, and the service's when it
+has no namespace of its own) to the same bridge; addresses in a private /24 of 10.77.0.0/16. Only the members and
+the root namespace talk on it.
 
 Names carry the run id (`hl-c<pid in hex>-<member>`), so a run that crashed is recognised by the next one
 (`remove_stale`): its process is gone, or its pid now belongs to a process younger than its namespaces.
@@ -81,12 +82,17 @@ class Namespaces:
         ip("link", "set", self._service_link, "up")
         log.info("test network %s up: %s", self.subnet, ", ".join(f"{m} {self.address(m)}" for m in self.members))
 
-    def add_service_address(self, host: int) -> str:
-        """One more address of the run's /24 on the service's side of the bridge (another service instance's, in
-        the root namespace); the address."""
-        address = str(self.subnet.network_address + host)
-        ip("addr", "add", f"{address}/{self.subnet.prefixlen}", "dev", self._service_link)
-        return address
+    def processes(self) -> dict[str, list[str]]:
+        """What still runs in the run's namespaces (`pid name`, by namespace): nothing once every member stopped."""
+        found = {ns: [f"{pid} {_name(pid)}" for pid in ip("netns", "pids", ns, check=False).split()]
+                 for ns in self._made}
+        return {ns: procs for ns, procs in found.items() if procs}
+
+    def remaining(self) -> list[str]:
+        """The run's namespaces and service link still on this machine: none after `down()`."""
+        names = [line.split(" ", 1)[0] for line in ip("netns", "list", check=False).splitlines()]
+        link = [self._service_link] if ip("link", "show", self._service_link, check=False).strip() else []
+        return [n for n in names if n.startswith(f"hl-{self.run}-")] + link
 
     def _add(self, ns: str) -> None:
         ip("netns", "add", ns)
@@ -106,6 +112,12 @@ def remove(ns: str) -> None:
         with contextlib.suppress(ProcessLookupError, ValueError):
             os.kill(int(pid), signal.SIGKILL)
     ip("netns", "del", ns, check=False)
+
+
+def _name(pid: str) -> str:
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    return "?"
 
 
 def remove_stale() -> list[str]:

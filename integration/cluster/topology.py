@@ -1,5 +1,7 @@
 """The test topology of issue 18 on one machine: two media nodes, the SIP front door and the simulated world,
-each in its own network namespace, and the service in the root namespace on the same bridge.
+each in its own network namespace, and the service in the root namespace on the same bridge. The service
+instances and the parts they share (Redis, Sentinels, PostgreSQL, the case system) may have a namespace each too
+(`create(instances=…, shared=…)`); the root namespace (the test, .1) then only drives and watches.
 
 `ClusterTopology` names the members and their addresses: the media nodes (`AsteriskNode`s) go into the
 service's settings (the service starts their Asterisks, each `ip netns exec` + chroot), the `cluster:` section
@@ -28,6 +30,16 @@ WORLD = "world"
 SIP_PORT = 5060
 WS_PORT = 8080  # the browser phones' SIP websocket on the front door
 WORLD_AMI_PORT = 5039
+FIRST_INSTANCE_HOST = 21  # the service instances' namespaces: .21, .22 …
+FIRST_SHARED_HOST = 31  # the shared parts' namespaces: .31, .32 …
+
+
+@dataclass(frozen=True)
+class Member:
+    """Where one member of the topology lives: its network namespace and its address there."""
+
+    netns: str
+    address: str
 
 
 @dataclass
@@ -38,9 +50,27 @@ class ClusterTopology:
     node_names: tuple[str, ...]
 
     @classmethod
-    def create(cls, node_names: tuple[str, ...] = ("a", "b")) -> ClusterTopology:
-        members = {FRONT_DOOR: 3, WORLD: 20, **{n: 11 + i for i, n in enumerate(node_names)}}
+    def create(cls, node_names: tuple[str, ...] = ("a", "b"), *, instances: tuple[str, ...] = (),
+               shared: tuple[str, ...] = ()) -> ClusterTopology:
+        """The nodes, the front door and the world; with `instances`, a namespace per service instance, with
+        `shared` one per shared part (names such as "redis-1", "pg")."""
+        members = {FRONT_DOOR: 3, WORLD: 20, **{n: 11 + i for i, n in enumerate(node_names)},
+                   **{_instance(n): FIRST_INSTANCE_HOST + i for i, n in enumerate(instances)},
+                   **{s: FIRST_SHARED_HOST + i for i, s in enumerate(shared)}}
         return cls(Namespaces(members), node_names)
+
+    def member(self, name: str) -> Member:
+        """A shared part's namespace and address (as named in `create(shared=…)`)."""
+        return Member(self.nets.name(name), self.nets.address(name))
+
+    def instance(self, name: str) -> Member:
+        """Service instance `name`'s namespace and address (as named in `create(instances=…)`)."""
+        return self.member(_instance(name))
+
+    @property
+    def network(self) -> str:
+        """The run's /24, as `10.77.k.0/24`."""
+        return str(self.nets.subnet)
 
     @property
     def service_address(self) -> str:
@@ -65,6 +95,10 @@ class ClusterTopology:
         if websocket:
             section |= {"ws_port": WS_PORT, "services": [self.service_address]}
         return section
+
+
+def _instance(name: str) -> str:
+    return f"svc-{name}"
 
 
 @contextlib.contextmanager

@@ -12,6 +12,7 @@ from pathlib import Path
 import aiohttp
 
 from hotline.core.children import die_with_parent, stop_child
+from hotline.core.netutil import in_netns
 
 
 @dataclass(frozen=True)
@@ -23,8 +24,9 @@ class RefCaseSecrets:
 
 class RefCaseProcess:
     def __init__(self, dir: Path, port: int, webhook_url: str, secrets: RefCaseSecrets, *,
-                 host: str = "127.0.0.1", advance_every_s: float = 0.0) -> None:
+                 host: str = "127.0.0.1", advance_every_s: float = 0.0, netns: str = "") -> None:
         self.dir, self.port, self.host = dir, port, host
+        self.netns = netns  # run in this network namespace (`host`: its address there)
         self.webhook_url, self.secrets, self.advance_every_s = webhook_url, secrets, advance_every_s
         self._proc: asyncio.subprocess.Process | None = None
 
@@ -39,7 +41,8 @@ class RefCaseProcess:
                "REFCASE_WEBHOOK_SECRET": self.secrets.webhook, "REFCASE_ADMIN_TOKEN": self.secrets.admin}
         try:
             self._proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "integration.refcase", "--host", self.host, "--port", str(self.port),
+                *in_netns(self.netns), sys.executable, "-m", "integration.refcase", "--host", self.host,
+                "--port", str(self.port),
                 "--db", str(self.dir / "cases.db"), "--webhook", self.webhook_url,
                 "--advance-every", str(self.advance_every_s), env=env, stdout=log, stderr=log,
                 preexec_fn=die_with_parent)

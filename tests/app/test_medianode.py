@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -14,7 +15,11 @@ import pytest
 
 from hotline.app.cli import main
 from hotline.app.medianode import RENDERED_DATA
+from hotline.core.asterisk.datadirs import DataDirs
+from hotline.core.asterisk.root import find_root
+from hotline.core.asterisk.sandbox import AsteriskInstance
 from hotline.core.netutil import free_port
+from tests.e2e.service import Service
 
 
 @pytest.fixture
@@ -74,3 +79,40 @@ def test_the_media_node_runs_asterisk_until_it_is_told_to_stop(tmp_path: Path) -
         if node.poll() is None:
             node.kill()
             node.wait()
+
+
+@pytest.mark.asterisk
+async def test_a_service_drives_a_node_run_by_its_own_service_and_leaves_it_running(tmp_path: Path) -> None:
+    """The production layout: the node named without a namespace is reached over AMI only; the service neither
+    starts an Asterisk for it nor stops the node's when it stops."""
+    home = tmp_path / "home"
+    service = Service(home, WORLD="0", AGI_BIND="127.0.0.1")
+    node_env = {k: v for k, v in service.env.items() if not k.startswith("HOTLINE_") or k in (
+        "HOTLINE_HOME_DIR", "HOTLINE_BIND", "HOTLINE_SIP_PORT", "HOTLINE_AMI_PORT", "HOTLINE_AGI_PORT")}
+    service.env["HOTLINE_NODES"] = f"m@127.0.0.1:{service.env['HOTLINE_AMI_PORT']}"
+    data = DataDirs.for_home(find_root(), home)
+    node_asterisk = AsteriskInstance(data.root, "media", {}, inner_dir=data.instance("media"))
+    log = (tmp_path / "node.log").open("wb")
+    node = await asyncio.create_subprocess_exec(sys.executable, "-m", "hotline.app.cli", "media-node", env=node_env,
+                                                stdout=log, stderr=log)
+    log.close()
+    try:
+        for _ in range(300):
+            if (pid := await node_asterisk.running()) is not None:
+                break
+            assert node.returncode is None, (tmp_path / "node.log").read_text()
+            await asyncio.sleep(0.2)
+        assert pid is not None, "the media node's Asterisk did not come up"
+        try:
+            await service.start()
+            health = await service.api("GET", "/api/health")
+            assert "nodes: m connected" in json.dumps(health), health
+            own = AsteriskInstance(data.root, "hotline-m", {}, inner_dir=data.instance("hotline-m"))
+            assert await own.running() is None  # no Asterisk of the service's own for the node
+        finally:
+            await service.stop()
+        assert service.proc is not None and service.proc.returncode == 0, service.log_tail()
+        assert await node_asterisk.running() == pid  # the node's Asterisk went on without the service
+    finally:
+        node.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(node.wait(), 30) == 0, (tmp_path / "node.log").read_text()

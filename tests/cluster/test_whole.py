@@ -2,14 +2,18 @@
 instances (`hotline run` ×2, SIGKILL-able), Redis primary + replica + three Sentinels, PostgreSQL and the reference
 case system, with real carrier calls through Kamailio from the world.
 
-Who is where: the nodes, Kamailio and the world each in their own network namespace on the run's bridge
-(integration.cluster); the two instances in the root namespace, each with its own address on the bridge for its
-FastAGI (a: .1, b: .2), reaching both nodes' AMI; each Redis and Sentinel on its own loopback address. The first
-instance starts the nodes' Asterisks (HOTLINE_NODES names their namespaces); the second finds them running and
-adopts them, as does an instance started again after a kill.
+Who is where: every member in its own network namespace with its own address on the run's bridge
+(integration.cluster): the two nodes, Kamailio, the world, the two instances (a: .21, b: .22; each serves its
+API and FastAGI there and reaches the nodes' AMI, Redis, PostgreSQL and the case system across the bridge), the
+Redis primary, its replica and the three Sentinels (one each: replication and Sentinel's gossip cross the bridge
+as between machines), PostgreSQL and the case system. The root namespace (.1) holds only the test, which drives
+the world and watches. The first instance starts the nodes' Asterisks (HOTLINE_NODES names their namespaces); the
+second finds them running and adopts them, as does an instance started again after a kill.
 
 The scenario, one topology for the module, in order: one queue across the nodes in arrival order; the routing
-instance SIGKILLed while callers wait; the Redis primary SIGKILLed while callers wait; a node SIGKILLed.
+instance SIGKILLed while callers wait; the Redis primary SIGKILLed while callers wait; the standby instance
+stopped gracefully (the nodes stay up for the other); a node SIGKILLed. Teardown leaves no process, namespace or
+link behind.
 """
 
 from __future__ import annotations
@@ -63,8 +67,9 @@ pytestmark = [pytest.mark.asterisk, pytest.mark.cluster, pytest.mark.postgres,
               pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")]
 
 AGENTS = ("8001", "8002", "8003", "8004")
-SECOND_INSTANCE_HOST = 2  # instance b's address in the run's /24 (a has the service's own, .1)
-REDIS_HOSTS = ("127.0.18.1", "127.0.18.2", "127.0.18.11", "127.0.18.12", "127.0.18.13")  # primary, replica, Sentinels
+INSTANCES = ("a", "b")
+REDIS = ("redis-1", "redis-2", "sentinel-1", "sentinel-2", "sentinel-3")  # primary, replica, Sentinels
+DATABASE, CASES = "pg", "cases"
 
 
 @dataclass
@@ -79,6 +84,7 @@ class Whole:
     redis: aioredis.Redis
     offers: Counter[str]  # call id -> offers seen on the ACD's live feed
     refcase: RefCaseProcess
+    starter: Service | None  # the instance that started the nodes' Asterisks, while it runs
 
     async def routing(self) -> Service:
         """The instance holding the router lease (once one holds it)."""
@@ -128,24 +134,27 @@ async def whole(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Whole
     top = tmp_path_factory.mktemp("whole")
     home = top / "home"
     home.mkdir()
-    topology = ClusterTopology.create()
+    topology = ClusterTopology.create(instances=INSTANCES, shared=(*REDIS, DATABASE, CASES))
 
     def edit(plan: dict[str, Any]) -> None:
         plan["cluster"] = topology.cluster_section()
         plan["trunks"][0]["match"] = [topology.world_address]  # the carrier: the world, through Kamailio
 
+    redis = [topology.member(m) for m in REDIS]
     sentinels = SentinelSet(top / "redis", (free_port(), free_port()), (free_port(), free_port(), free_port()),
-                            hosts=REDIS_HOSTS)
-    pg = PostgresServer(Path(tempfile.mkdtemp(prefix="hotline-pg-")), free_port())
+                            hosts=tuple(m.address for m in redis), netns=tuple(m.netns for m in redis))
+    db, cases = topology.member(DATABASE), topology.member(CASES)
+    pg = PostgresServer(Path(tempfile.mkdtemp(prefix="hotline-pg-")), free_port(), host=db.address, netns=db.netns,
+                        clients=topology.network)
     keys = RefCaseSecrets(*(secrets.token_urlsafe(16) for _ in range(3)))
     with namespaces(topology):
         async with contextlib.AsyncExitStack() as stack:
-            hosts = {"a": topology.service_address,
-                     "b": topology.nets.add_service_address(SECOND_INSTANCE_HOST)}
-            a = Service(home, INSTANCE="a", AGI_BIND=hosts["a"])
-            b = Service(home, INSTANCE="b", AGI_BIND=hosts["b"],
+            hosts = {n: topology.instance(n).address for n in INSTANCES}
+            a = Service(home, netns=topology.instance("a").netns, host=hosts["a"], INSTANCE="a", AGI_BIND=hosts["a"])
+            b = Service(home, netns=topology.instance("b").netns, host=hosts["b"], INSTANCE="b", AGI_BIND=hosts["b"],
                         **{k: a.env[f"HOTLINE_{k}"] for k in SHARED if f"HOTLINE_{k}" in a.env})
-            refcase = RefCaseProcess(top / "refcase", int(a.env["HOTLINE_CASE_PORT"]), b.url + WEBHOOK_PATH, keys)
+            refcase = RefCaseProcess(top / "refcase", int(a.env["HOTLINE_CASE_PORT"]), b.url + WEBHOOK_PATH, keys,
+                                     host=cases.address, netns=cases.netns)
             await sentinels.start()
             stack.push_async_callback(sentinels.stop)
             await pg.start()
@@ -162,11 +171,11 @@ async def whole(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Whole
                       "CASE_URL": refcase.url, "CASE_SECRET": keys.intake, "CASE_WEBHOOK_SECRET": keys.webhook}
             for service in (a, b):
                 service.env.update({f"HOTLINE_{k}": v for k, v in common.items()})
-                stack.push_async_callback(service.stop)  # (b first, then a: the one that adopted stops the nodes)
-            redis = redis_client(sentinels.url, sentinels=sentinels.sentinels, master=sentinels.master)
-            stack.push_async_callback(redis.aclose)
+                stack.push_async_callback(service.stop)  # (b first, then a: the last one holding them stops the nodes)
+            live = redis_client(sentinels.url, sentinels=sentinels.sentinels, master=sentinels.master)
+            stack.push_async_callback(live.aclose)
             offers: Counter[str] = Counter()
-            listener = asyncio.create_task(listen_offers(redis, offers))
+            listener = asyncio.create_task(listen_offers(live, offers))
 
             async def stop_listening() -> None:
                 listener.cancel()
@@ -186,8 +195,11 @@ async def whole(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Whole
             stack.push_async_callback(engine.dispose)
             calls = CallRecords(session_factory(engine))
             yield Whole(topology, {"a": a, "b": b}, edge, WorldCaller(edge.world_ami, data.inner_of("heard"), data.host,
-                                                                        calls), calls, data, sentinels, redis, offers,
-                        refcase)
+                                                                        calls), calls, data, sentinels, live, offers,
+                        refcase, a)
+        left = topology.nets.processes()  # every member stopped on its own: nothing for `down()` to kill
+    assert not left, f"processes left in the run's namespaces: {left}"
+    assert not topology.nets.remaining(), f"namespaces or links left: {topology.nets.remaining()}"
 
 
 @contextlib.asynccontextmanager
@@ -272,6 +284,8 @@ async def test_killing_the_routing_instance_loses_no_caller_and_no_ticket(whole:
         killed = time.monotonic()
         assert router.proc is not None
         await asyncio.wait_for(router.proc.wait(), 10)
+        w.starter = None if router is w.starter else w.starter
+
         async def taken_over() -> str | None:  # (the dead one's lease stands until it expires)
             return name if (name := await _held(w.redis)) not in (None, first) else None
 
@@ -310,6 +324,26 @@ async def test_killing_the_redis_primary_loses_no_waiting_caller(whole: Whole) -
         agents = await served(w, ids)
         assert set(agents.values()) <= set(AGENTS[2:])
     assert await w.cases("缓存故障前") == {"缓存故障前": 1}
+
+
+async def test_a_graceful_stop_of_the_standby_instance_leaves_the_nodes_to_the_other(whole: Whole) -> None:
+    w = whole
+    router = await w.routing()
+    name, standby = next((n, s) for n, s in w.services.items() if s is not router)
+    pids = {node: await _node_pid(w, node) for node in w.topology.node_names}
+    await w.set_agents("paused", *AGENTS)
+    assert standby.proc is not None
+    standby.proc.terminate()  # SIGTERM: `hotline run` closes everything it holds
+    assert await asyncio.wait_for(standby.proc.wait(), 60) == 0
+    print(f"\ninstance {name} (standby, had {'started' if standby is w.starter else 'adopted'} the nodes) stopped "
+          f"gracefully; the nodes' Asterisks: {pids}")
+    assert {node: await _node_pid(w, node) for node in pids} == pids  # both still up, the same processes
+    await w.set_agents("ready", *AGENTS[2:])
+    async with hung_up_after([]) as calls:
+        ids = await place(w, calls, 2, "137501375")
+        assert {i.split("-", 1)[0] for i in ids} == {"a", "b"}  # a call on each node …
+        agents = await served(w, ids)  # … served by the instance left: FastAGI, routing, recording
+        assert set(agents.values()) <= set(AGENTS[2:]) and all(w.offers[i] == 1 for i in ids)
 
 
 async def _node_pid(w: Whole, node: str) -> int:

@@ -19,24 +19,26 @@ from hotline.calls.records import CallRecords
 from hotline.core.asterisk.ami import AmiClient
 from hotline.core.asterisk.root import find_root
 from hotline.core.db.engine import create_engine, session_factory
-from hotline.core.netutil import free_port
+from hotline.core.netutil import free_port, in_netns
 from integration.world.call import WorldCaller
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 class Service:
-    """`hotline run` in its own process, as an operator runs it; killed and started again by the test."""
+    """`hotline run` in its own process, as an operator runs it; killed and started again by the test. Given
+    `netns`, it runs in that network namespace, serving its API on `host` (its address there)."""
 
-    def __init__(self, home: Path, **env: str) -> None:
+    def __init__(self, home: Path, *, netns: str = "", host: str = "127.0.0.1", **env: str) -> None:
         self.home = home
+        self.netns = netns
         ports = {name: str(free_port()) for name in ("HTTP_PORT", "AGI_PORT", "SIP_PORT", "AMI_PORT", "WORLD_SIP_PORT",
                                                        "WORLD_AMI_PORT", "REDIS_PORT", "CASE_PORT")}
         self.env = {**os.environ, **{f"HOTLINE_{k}": v for k, v in ports.items()},
                     "HOTLINE_HOME_DIR": str(home), "HOTLINE_WRAP_UP_S": "1", "HOTLINE_RING_TIMEOUT_S": "4",
-                    "HOTLINE_REVISIT_DIALER": "0", "HOTLINE_REFCASE_ADVANCE_S": "0", "HOTLINE_BIND": "127.0.0.1",
+                    "HOTLINE_REVISIT_DIALER": "0", "HOTLINE_REFCASE_ADVANCE_S": "0", "HOTLINE_BIND": host,
                     **{f"HOTLINE_{k}": v for k, v in env.items()}}
-        self.url = f"http://127.0.0.1:{ports['HTTP_PORT']}"
+        self.url = f"http://{host}:{ports['HTTP_PORT']}"
         self.proc: asyncio.subprocess.Process | None = None
 
     async def start(self, timeout: float = 120.0) -> dict[str, Any]:
@@ -45,7 +47,8 @@ class Service:
         log = open(self.home.parent / "service.log", "ab")  # noqa: SIM115 - the child owns it
         try:
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "hotline.app.cli", "run", cwd=REPO, env=self.env, stdout=log, stderr=log)
+                *in_netns(self.netns), sys.executable, "-m", "hotline.app.cli", "run", cwd=REPO, env=self.env,
+                stdout=log, stderr=log)
         finally:
             log.close()
         deadline = asyncio.get_running_loop().time() + timeout

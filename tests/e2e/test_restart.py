@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 
 from hotline.core.asterisk.ami import AmiClient
+from hotline.core.asterisk.datadirs import DataDirs
+from hotline.core.asterisk.root import find_root
+from hotline.core.asterisk.sandbox import AsteriskInstance
 from integration.world.call import WorldCall
 from tests.e2e.service import Service, world_of
 
@@ -69,3 +72,6 @@ async def test_a_killed_service_loses_no_waiting_caller_and_no_conversation(tmp_
             await service.wait_for_agent("8001", "ready")  # followed through its calls to wrap-up and ready
     finally:
         await service.stop()
+    data = DataDirs(find_root(state["asterisk_root"]), state["data_dir_inner"])
+    for name in ("hotline", "world"):  # adopted from a dead service, held by none other: stopped with this one
+        assert await AsteriskInstance(data.root, name, {}, inner_dir=data.instance(name)).running() is None

@@ -16,6 +16,7 @@ from types import TracebackType
 from hotline.core.asterisk.baseconf import base_configs
 from hotline.core.asterisk.root import AsteriskRoot
 from hotline.core.logged import logged
+from hotline.core.netutil import in_netns
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,9 @@ class AsteriskInstance:
 
     Asterisk runs in its own session and outlives the service that started it: given a stable `inner_dir`,
     a restarted service adopts the running instance (`start_or_adopt`), so calls go on through a crash.
+
+    Every service process that started or adopted it holds it (a file in run/holders/), so several instances
+    may drive one Asterisk: `stop()` lets go, and stops Asterisk only when no other live process holds it.
     """
 
     def __init__(self, root: AsteriskRoot, name: str, configs: Mapping[str, str], *, keep: bool = False,
@@ -48,6 +52,7 @@ class AsteriskInstance:
         self.adopted = False
         self._console: Path = self.dir / "console.log"
         self._stopped = False
+        self._holder = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"  # this object's file in run/holders/
 
     @property
     def dir(self) -> Path:
@@ -110,6 +115,7 @@ class AsteriskInstance:
         if pid is None:
             return False
         self._pid, self.adopted = pid, True
+        self._hold()
         changed = {name: text for name, text in {**self._base(), **self._configs}.items()
                    if _read(self.etc_dir / name) != text}
         if changed:  # e.g. the dialplan file was edited while the service was down
@@ -119,18 +125,25 @@ class AsteriskInstance:
                  f", reloaded {', '.join(sorted(changed))}" if changed else "")
         return True
 
-    async def start(self, timeout: float = 60.0) -> None:
-        for stale in ("asterisk.ctl", "asterisk.pid"):
-            (self.dir / "run" / stale).unlink(missing_ok=True)
+    def prepare(self) -> None:
+        """Its folder and configs, without starting Asterisk (what `start` begins with)."""
         for sub in ("etc", "spool", "run", "log", "db", "sounds", "recordings", "keys"):
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
         self.dir.chmod(0o700)  # its configs hold the AMI secret, phones' passwords, the FastAGI key
         for name, text in {**self._base(), **self._configs}.items():
             _write_private(self.etc_dir / name, text)
+
+    async def start(self, timeout: float = 60.0) -> None:
+        for stale in ("asterisk.ctl", "asterisk.pid"):
+            (self.dir / "run" / stale).unlink(missing_ok=True)
+        shutil.rmtree(self._holders, ignore_errors=True)  # those of an Asterisk that is gone
+        self.prepare()
+        self._hold()
         console = open(self._console, "ab")  # noqa: SIM115 - handed to the child; appends: rotated by truncation
         try:
             self._proc = await asyncio.create_subprocess_exec(
-                *self._in_netns(), "chroot", str(self.root.path), "/usr/sbin/asterisk", "-C", self._conf, "-f", "-n",
+                *in_netns(self.netns), "chroot", str(self.root.path), "/usr/sbin/asterisk", "-C", self._conf, "-f",
+                "-n",
                 stdin=asyncio.subprocess.DEVNULL, stdout=console, stderr=asyncio.subprocess.STDOUT,
                 start_new_session=True, umask=0o077,  # its logs, recordings, astdb: the service's user only
             )
@@ -144,9 +157,6 @@ class AsteriskInstance:
             await self._kill()
             raise AsteriskStartError(f"Asterisk '{self.name}' did not boot ({exc}):\n{tail}") from None
         log.info("Asterisk %s up in %s", self.name, self._inner_dir)
-
-    def _in_netns(self) -> tuple[str, ...]:
-        return ("ip", "netns", "exec", self.netns) if self.netns else ()
 
     def _base(self) -> dict[str, str]:
         return base_configs(self._inner_dir, self.system_name)
@@ -191,11 +201,40 @@ class AsteriskInstance:
             raise RuntimeError(f"asterisk -rx {command!r} failed ({rc}): {out[-500:]}")
         return out
 
+    @property
+    def _holders(self) -> Path:
+        return self.dir / "run" / "holders"
+
+    def _hold(self) -> None:
+        """Note that this process drives the Asterisk (with its start time: a reused pid is not taken for it)."""
+        self._holders.mkdir(parents=True, exist_ok=True)
+        (self._holders / self._holder).write_text(_started_at(os.getpid()))
+
+    def other_holders(self) -> list[int]:
+        """The pids of the other live service processes holding this Asterisk (files of dead ones removed)."""
+        live = []
+        with contextlib.suppress(FileNotFoundError):
+            for path in self._holders.iterdir():
+                if path.name == self._holder:
+                    continue
+                pid = path.name.partition("-")[0]
+                if pid.isdigit() and _alive(int(pid)) and _read(path) == _started_at(int(pid)):
+                    live.append(int(pid))
+                else:
+                    path.unlink(missing_ok=True)
+        return live
+
     async def stop(self) -> None:
-        """core stop now → SIGTERM → SIGKILL; safe to call twice."""
+        """Let go of Asterisk; unless another live process holds it: core stop now → SIGTERM → SIGKILL. Safe to
+        call twice."""
         if self._stopped:
             return
         self._stopped = True
+        (self._holders / self._holder).unlink(missing_ok=True)
+        if self._pid is not None and (others := self.other_holders()):
+            log.info("Asterisk %s left running for the other service process(es) holding it: %s", self.name,
+                     ", ".join(map(str, others)))
+            return
         if self._pid is not None and not await self._exited(0):
             with logged(log, "asking Asterisk %s to stop", self.name):  # then SIGTERM, then SIGKILL
                 await self._rx("core stop now", 5)
@@ -260,6 +299,14 @@ def _alive(pid: int | None) -> bool:
     except OSError:
         return False
     return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+def _started_at(pid: int) -> str:
+    """When the process started (clock ticks after boot, /proc/PID/stat's 22nd field); "" when it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[19]
+    except (OSError, IndexError):
+        return ""
 
 
 def _read(path: Path) -> str | None:

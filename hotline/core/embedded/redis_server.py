@@ -10,14 +10,16 @@ from pathlib import Path
 import redis.asyncio as aioredis
 
 from hotline.core.children import stop_child
+from hotline.core.netutil import in_netns
 
 
 class RedisServer:
     """Runs in its own session: it outlives a crashed service, which adopts it on restart (its data,
     the queue and the agents' states, are then still there; append-only keeps them across its own restarts)."""
 
-    def __init__(self, dir: Path, port: int, host: str = "127.0.0.1", extra_conf: str = "") -> None:
+    def __init__(self, dir: Path, port: int, host: str = "127.0.0.1", extra_conf: str = "", netns: str = "") -> None:
         self.dir = dir
+        self.netns = netns  # run in this network namespace (a member of a test topology), `host` being its address
         self.extra_conf = extra_conf  # more redis.conf lines (a replica's `replicaof`, hotline.core.embedded.sentinel)
         self.port = port
         self.host = host
@@ -70,7 +72,8 @@ class RedisServer:
         )
         conf.chmod(0o600)
         self._proc = await asyncio.create_subprocess_exec(
-            "redis-server", str(conf), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            *in_netns(self.netns), "redis-server", str(conf), stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
             start_new_session=True, umask=0o077,  # its dump, append-only and log files: the service's user only
         )
         client = aioredis.from_url(self.url)

@@ -1,8 +1,9 @@
-"""Redis with Sentinel on loopback, for tests and trials: a primary, a replica and three Sentinels (quorum 2)
+"""Redis with Sentinel on this machine, for tests and trials: a primary, a replica and three Sentinels (quorum 2)
 under one folder, with one generated password for all of them (Sentinels included).
 
-Each member may listen on its own loopback address (`hosts`: primary, replica, then the Sentinels), as in a
-deployment where each has its own machine; they then announce that address to one another.
+Each member may listen on its own address (`hosts`: primary, replica, then the Sentinels), as in a deployment
+where each has its own machine; they then announce that address to one another. Given `netns` (one network
+namespace per member, in the same order), each runs in its own namespace, `hosts` being their addresses there.
 
 Failover is quick on purpose (down after 1 s, failover timeout 3 s): `kill_primary()` SIGKILLs the current
 primary and the Sentinels promote the replica within a few seconds; clients made with
@@ -22,24 +23,29 @@ from redis.asyncio.sentinel import Sentinel
 
 from hotline.core.children import stop_child
 from hotline.core.embedded.redis_server import RedisServer
+from hotline.core.netutil import in_netns
 
 MASTER = "hotline"
 QUORUM = 2
 
 
 class SentinelSet:
-    """Two redis-server (primary + replica) and three redis-sentinel on the given loopback ports."""
+    """Two redis-server (primary + replica) and three redis-sentinel on the given ports."""
 
     def __init__(self, dir: Path, redis_ports: tuple[int, int], sentinel_ports: tuple[int, int, int],
-                 master: str = MASTER, host: str = "127.0.0.1", hosts: tuple[str, ...] = ()) -> None:
+                 master: str = MASTER, host: str = "127.0.0.1", hosts: tuple[str, ...] = (),
+                 netns: tuple[str, ...] = ()) -> None:
         self.dir, self.host, self.master = dir, host, master
         self.sentinel_ports = sentinel_ports
-        self.hosts = hosts or (host,) * (len(redis_ports) + len(sentinel_ports))
-        if len(self.hosts) != len(redis_ports) + len(sentinel_ports):
-            raise ValueError("one host per member: the primary, the replica, then each Sentinel")
-        self.servers = [RedisServer(dir / f"redis-{port}", port, h) for port, h in zip(redis_ports, self.hosts,
-                                                                                       strict=False)]
+        members = len(redis_ports) + len(sentinel_ports)
+        self.hosts = hosts or (host,) * members
+        self.netns = netns or ("",) * members
+        if len(self.hosts) != members or len(self.netns) != members:
+            raise ValueError("one host (and namespace) per member: the primary, the replica, then each Sentinel")
+        self.servers = [RedisServer(dir / f"redis-{port}", port, h, netns=ns)
+                        for port, h, ns in zip(redis_ports, self.hosts, self.netns, strict=False)]
         self.sentinel_hosts = self.hosts[len(redis_ports):]
+        self.sentinel_netns = self.netns[len(redis_ports):]
         self._sentinels: list[asyncio.subprocess.Process] = []
 
     @property
@@ -67,11 +73,11 @@ class SentinelSet:
         await primary.start()
         await replica.start()
         await self._wait_replica_synced()
-        for host, port in self.sentinels:
-            self._sentinels.append(await self._start_sentinel(host, port))
+        for (host, port), netns in zip(self.sentinels, self.sentinel_netns, strict=True):
+            self._sentinels.append(await self._start_sentinel(host, port, netns))
         await self.wait_primary(primary.port)
 
-    async def _start_sentinel(self, host: str, port: int) -> asyncio.subprocess.Process:
+    async def _start_sentinel(self, host: str, port: int, netns: str) -> asyncio.subprocess.Process:
         folder = self.dir / f"sentinel-{port}"
         folder.mkdir(parents=True, exist_ok=True)
         primary = self.servers[0]
@@ -87,7 +93,8 @@ class SentinelSet:
             f"sentinel parallel-syncs {self.master} 1\n")
         conf.chmod(0o600)
         return await asyncio.create_subprocess_exec(
-            "redis-sentinel", str(conf), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            *in_netns(netns), "redis-sentinel", str(conf), stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
             start_new_session=True, umask=0o077)
 
     async def _wait_replica_synced(self, timeout: float = 15.0) -> None:

@@ -48,3 +48,27 @@ async def test_stop_escalates_when_asterisk_does_not_answer(asterisk_root: Aster
     await inst.stop()
     assert proc.returncode is not None
     await inst.stop()  # safe twice
+
+
+async def test_an_asterisk_several_processes_hold_is_stopped_by_the_last_live_one(asterisk_root: AsteriskRoot) -> None:
+    configs = {"pjsip.conf": pjsip(free_port())}
+    owner = AsteriskInstance(asterisk_root, "held", configs)
+    await owner.start()
+    inner = owner.inner(owner.dir)
+    later = AsteriskInstance(asterisk_root, "held", configs, inner_dir=inner)
+    try:
+        adopter = AsteriskInstance(asterisk_root, "held", configs, inner_dir=inner)
+        assert await adopter.start_or_adopt()
+        await adopter.stop()  # an instance that adopted it lets go: Asterisk goes on for the one that started it
+        assert await owner.running() == owner.pid
+        holders = owner.dir / "run" / "holders"
+        (holders / f"{os.getppid()}-reused").write_text("0")  # a live pid, but not the process that held it
+        (holders / "4194304-gone").write_text("1")  # (above the kernel's pid_max: no such process)
+        assert await later.start_or_adopt()
+        await owner.stop()  # the one that started it goes while another holds it: left running for that one
+        assert await later.running() == owner.pid and owner.dir.exists()
+        await later.stop()  # the last live holder (the others' files are stale): stops it
+        assert await later.running() is None and not owner.dir.exists()
+    finally:
+        await owner.stop()
+        await later.stop()
