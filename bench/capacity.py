@@ -278,7 +278,8 @@ def _forget(step: Step, kept: Path) -> None:
 
 def _line(detail: dict[str, Any]) -> str:
     return (f"{detail['bridged']}/{detail['calls']} bridged, {detail['dropped']} dropped, "
-            f"{detail['complete']} complete recordings; asterisk {detail.get('asterisk_cpu_pct', '?')} %, "
+            f"{detail['complete']} complete recordings, {detail['late']} behind real time "
+            f"(sent p5 {detail.get('sent_share_p5', '?')}); asterisk {detail.get('asterisk_cpu_pct', '?')} %, "
             f"service {detail.get('service_and_bench_cpu_pct', '?')} %, "
             f"machine {detail.get('machine_busy_pct', '?')} %")
 

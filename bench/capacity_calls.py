@@ -67,6 +67,7 @@ class Call:
     bridged: float | None = None  # the agent's phone answered
     hung_up: float | None = None  # the bench hung up the citizen
     sent_s: float | None = None  # audio the citizen's phone sent, from its RTP packet count at the hang-up
+    sent_at: float | None = None  # when the bench asked for that count (the clock it is judged against)
     dropped: bool = False  # a leg ended before the bench hung up
     recording: Path | None = None  # the hotline's mix (host path)
     kept: Path | None = None  # the bench's hard link to it (the recording worker deletes the WAV once stored)
@@ -199,6 +200,7 @@ async def hold_step(stack: Stack, step: Step, hold_s: float, kept_dir: Path,
                 _keep(call, kept_dir)
             for call in step.calls.values():
                 if call.channel and not tasks[call.number].done():
+                    call.sent_at = time.time()
                     call.sent_s = await _sent_s(world, call.channel)
                     call.hung_up = time.time()
                     with contextlib.suppress(AmiError):
@@ -262,8 +264,9 @@ def judge(step: Step) -> dict[str, float]:
             continue
         connected_s = call.hung_up - call.connected
         sent_s = connected_s if call.sent_s is None else call.sent_s  # the world could not tell: the clock
-        sent_shares.append(sent_s / connected_s if connected_s > 0 else 0.0)
-        call.late = not kept_real_time(sent_s, connected_s)
+        asked_s = (call.sent_at or call.hung_up) - call.connected  # the count is at least as late as the asking
+        sent_shares.append(sent_s / asked_s if asked_s > 0 else 0.0)
+        call.late = not kept_real_time(sent_s, asked_s)
         mix = _facts(call.kept)
         caller = _facts(_caller_side(call))
         call.complete = not call.dropped and recording_complete(mix, caller, sent_s)
