@@ -11,6 +11,7 @@ import pytest
 
 from hotline.calls import late
 from hotline.calls.lifecycle import CallLifecycle
+from hotline.calls.models import CallRecord
 from hotline.calls.records import CallNotFound, CallRecords
 from tests.postgres_server import BOTH_DATABASES, migrated_sessions
 
@@ -57,6 +58,27 @@ async def test_a_recording_heard_before_its_call_waits_in_the_background_for_the
         assert record is not None and [r["path"] for r in record.recordings] == ["/r/a-1.1.wav"]
         assert record.caller == "13800138000"  # the call's own start, not one made up by the recording
         assert "opened_late" not in [s["step"] for s in record.steps]
+
+
+@pytest.mark.parametrize("db", BOTH_DATABASES)
+async def test_a_recording_heard_while_the_start_is_being_written_is_linked_once(db: str, tmp_path: Path) -> None:
+    """The databases differ here: SQLite's one writer makes the recording wait for the start's commit, PostgreSQL's
+    foreign key refuses it at once (the call's row is not committed yet); either way it is linked, once."""
+    async with migrated_sessions(db, tmp_path) as sessions:
+        calls = CallRecords(sessions)
+        watcher = CallLifecycle(calls, Path)
+        async with sessions.begin() as s:  # another instance's start, in the middle of its transaction
+            s.add(CallRecord(call_id="d-4.4", caller="13800138000", dialled="12345", started_at=datetime.now(UTC),
+                             steps=[]))
+            await s.flush()
+            heard = asyncio.create_task(watcher.on_user_event(_recording("d-4.4")))
+            await asyncio.sleep(0.5)
+        await heard
+        assert watcher.late.waiting == (1 if db == "postgres" else 0)
+        await watcher.late.step()
+        record = await calls.get("d-4.4")
+        assert record is not None and [r["path"] for r in record.recordings] == ["/r/d-4.4.wav"]
+        assert watcher.late.waiting == 0 and watcher.late.opened_total == 0
 
 
 async def test_a_waiting_recording_does_not_hold_up_the_events_behind_it(tmp_path: Path) -> None:
