@@ -144,6 +144,13 @@ route[BROWSER_CALL] {{
     route(RELAY);
 }}
 
+# replies on the websocket's port come over the websocket too: a plain TCP one is dropped unseen
+reply_route {{
+    if ($Rp == {c.ws_port} && $pr != "ws") {{
+        drop;
+    }}
+}}
+
 # a browser's answer to a node: the same for the contact of its reply
 onreply_route[FROM_PHONE] {{
     if ($rs >= 300) {{

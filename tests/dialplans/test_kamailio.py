@@ -57,6 +57,7 @@ def test_browser_phones_register_over_a_websocket_only_the_service_instances_ope
     assert 'ds_select_dst("1", "0")' in cfg  # a page's own call: the node by its Call-ID (the same for its retry)
     routing = cfg[cfg.index("request_route {"):cfg.index("route[TO_NODES]")]
     assert '$Rp == 8080 && $pr != "ws"' in routing[:routing.index("route(FROM_BROWSER)")]  # no plain SIP on it
+    assert '$Rp == 8080 && $pr != "ws"' in cfg[cfg.index("reply_route {"):]  # nor plain replies
     # a request over the websocket is a browser's, whatever the carriers' subnets cover
     assert routing.index("route(BROWSER_CALL)") < routing.index("ds_is_from_list") < routing.index("route(TO_NODES)")
 
