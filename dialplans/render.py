@@ -378,6 +378,12 @@ _REVISIT_DIAL_EVENT = ("UserEvent(HotlineRevisitDial,CallId: ${HOTLINE_CALL_ID},
                        "Cause: ${HANGUPCAUSE},Early: ${HOTLINE_EARLY})")
 
 
+# the call's facts ride along, so the record can be opened from this event if its start is lost (calls.late)
+_RECORDING_EVENT = ("HotlineRecording,CallId: ${HOTLINE_CALL_ID},Path: ${HOTLINE_RECORDING},"
+                    "Caller: ${CALLERID(num)},Dialled: ${HOTLINE_DIALLED},Skill: ${HOTLINE_SKILL},"
+                    "SipCallId: ${CHANNEL(pjsip,call-id)}")
+
+
 def _record(plan: Dialplan, ctx: RenderContext) -> str:
     """Dialplan lines starting the call's recording: the mix, plus the caller's voice (r) and what the
     caller heard (t), kept in step by Asterisk; announced to the service as a user event."""
@@ -388,7 +394,7 @@ def _record(plan: Dialplan, ctx: RenderContext) -> str:
             " same => n,Set(HOTLINE_RECORDING=${HOTLINE_REC_BASE}.wav)\n"
             " same => n,MixMonitor(${HOTLINE_RECORDING},i(HOTLINE_MIXMONITOR_ID)"
             "r(${HOTLINE_REC_BASE}-caller.wav)t(${HOTLINE_REC_BASE}-heard.wav))\n"
-            " same => n,UserEvent(HotlineRecording,CallId: ${HOTLINE_CALL_ID},Path: ${HOTLINE_RECORDING})\n")
+            f" same => n,UserEvent({_RECORDING_EVENT})\n")
 
 
 def ami_host(bind_host: str) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Set
 from datetime import UTC, datetime
 from pathlib import Path
 
+from hotline.calls.late import CallFacts, LateRecordings
 from hotline.calls.records import CallNotFound, CallRecords
 from hotline.core.asterisk.ami import AmiClient, AmiMessage
 from hotline.core.claims import EventClaims
@@ -24,7 +25,6 @@ from hotline.core.workers import LoopWorker
 log = logging.getLogger(__name__)
 
 DOWN_CAUSE = "ended while the service was down"
-RECORD_WAIT_S = 5.0  # how long a recording waits for its call's record, in the making elsewhere
 
 
 class CallLifecycle(LoopWorker):
@@ -39,11 +39,13 @@ class CallLifecycle(LoopWorker):
         self._calls = calls
         self._host = to_host_path
         self._queue: asyncio.Queue[AmiMessage] = asyncio.Queue()
+        self.late = LateRecordings(calls)
 
     def attach(self, ami: AmiClient) -> None:
         ami.subscribe("UserEvent", self._queue.put_nowait)
         ami.subscribe("Hangup", self._queue.put_nowait)
         self.start()
+        self.late.start()
 
     async def step(self) -> float:
         event = await self._queue.get()
@@ -64,10 +66,14 @@ class CallLifecycle(LoopWorker):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._queue.join(), 5)
         await super().close()
+        await self.late.close()
 
     def health(self) -> PartHealth:
-        loop = super().health()
-        return PartHealth(True, f"{self._queue.qsize()} event(s) to write") if loop.ok else loop
+        loop, late = super().health(), self.late.health()
+        if not loop.ok or not late.ok:
+            return loop if not loop.ok else late
+        return PartHealth(True, f"{self._queue.qsize()} event(s) to write, {self.late.waiting} recording(s) waiting "
+                                "for their call")
 
     async def resync(self, alive: Set[str]) -> int:
         """After a restart: calls that ended while the service was down (their Hangup was never seen) get
@@ -93,33 +99,31 @@ class CallLifecycle(LoopWorker):
                     route_mode=event.get("Mode") or None, route_skill=event.get("Skill") or None,
                 )
             if name == "HotlineRecording":
-                await self._add_recording(call_id, str(self._host(event.get("Path", ""))))
+                await self._add_recording(call_id, event)
             elif name == "HotlineFailsafe":
                 await self._calls.failsafe(call_id, event.get("Error", ""))
         except Exception:
             log.exception("could not record %s of call %s", name, call_id)
 
-    async def _add_recording(self, call_id: str, path: str) -> None:
-        """Link the recording once the call has its record: with several instances, another one may have claimed
-        the call's start (or the flow be opening it) and not have written it yet."""
-        deadline = asyncio.get_running_loop().time() + RECORD_WAIT_S
-        while True:
-            try:
-                await self._calls.add_recording(call_id, path, "wav")
-                return
-            except CallNotFound:
-                if asyncio.get_running_loop().time() > deadline:
-                    raise
-                await asyncio.sleep(0.1)
+    async def _add_recording(self, call_id: str, event: AmiMessage) -> None:
+        """Link the recording; if the call has no record yet (another instance claimed its start and has not
+        written it), the recording waits for it in the background, not in this queue (see `late`)."""
+        path = str(self._host(event.get("Path", "")))
+        try:
+            await self._calls.add_recording(call_id, path, "wav")
+        except CallNotFound:
+            self.late.wait_for_call(call_id, path, CallFacts(
+                caller=event.get("Caller", ""), dialled=event.get("Dialled", ""),
+                sip_call_id=event.get("SipCallId") or None, skill=event.get("Skill") or None))
 
     async def on_hangup(self, event: AmiMessage) -> None:
         call_id = event.get("Uniqueid", "")
         if not call_id:
             return
+        at, cause = datetime.now(UTC), f"{event.get('Cause', '')} {event.get('Cause-txt', '')}".strip()
         try:
-            await self._calls.hung_up(
-                call_id, datetime.now(UTC), cause=f"{event.get('Cause', '')} {event.get('Cause-txt', '')}".strip()
-            )
+            if not await self._calls.hung_up(call_id, at, cause=cause):
+                self.late.ended_unknown(call_id, at, cause)  # most are other legs; a late record may need it
         except Exception:
             log.exception("could not record the hang-up of call %s", call_id)
 

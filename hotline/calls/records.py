@@ -133,17 +133,22 @@ class CallRecords:
             yield
 
     async def start(self, call_id: str, *, sip_call_id: str | None, caller: str, dialled: str,
-                    started_at: datetime, route_mode: str | None = None, route_skill: str | None = None) -> None:
-        """Create the record; a second start for the same call (AMI and the flow both open it) is ignored."""
+                    started_at: datetime, route_mode: str | None = None, route_skill: str | None = None,
+                    steps: list[dict[str, Any]] | None = None) -> bool:
+        """Create the record (True); a second start for the same call (AMI and the flow both open it) is ignored
+        (False). `steps` are the record's first steps, written only if this start creates it."""
         try:
             async with self.sessions.begin() as s:
-                if await s.get(CallRecord, call_id) is None:
-                    s.add(CallRecord(call_id=call_id, sip_call_id=sip_call_id, caller=caller, dialled=dialled,
-                                     started_at=started_at, answered_at=started_at, route_mode=route_mode,
-                                     route_skill=route_skill, steps=[]))
+                if await s.get(CallRecord, call_id) is not None:
+                    return False
+                s.add(CallRecord(call_id=call_id, sip_call_id=sip_call_id, caller=caller, dialled=dialled,
+                                 started_at=started_at, answered_at=started_at, route_mode=route_mode,
+                                 route_skill=route_skill, steps=list(steps or [])))
+            return True
         except IntegrityError as exc:
             if not is_duplicate(exc, CallRecord.__tablename__, "call_id"):
                 raise  # not the other writer: a real fault, never taken for "already there"
+            return False
 
     async def _update(self, call_id: str, **values: Any) -> None:
         async with self._locked(call_id), self.sessions.begin() as s:
@@ -196,17 +201,22 @@ class CallRecords:
             raise RatingRefused(f"the rating of call {call_id} cannot be stored: {violation(exc).describe()}") from exc
 
     async def add_recording(self, call_id: str, path: str, format: str) -> int:
-        """Link a recording file to the call (once per path); CallNotFound while the call has no record yet."""
-        async with self.sessions.begin() as s:
-            if await s.get(CallRecord, call_id) is None:
-                raise CallNotFound(call_id)
-            existing = await s.scalar(select(Recording).where(Recording.call_id == call_id, Recording.path == path))
-            if existing is not None:
-                return existing.id
-            rec = Recording(call_id=call_id, path=path, format=format, started_at=datetime.now(UTC))
-            s.add(rec)
-            await s.flush()
-            return rec.id
+        """Link a recording file to the call (once per path); CallNotFound while the call has no record yet
+        (told by the database's foreign key, not by a read before: one round trip, and no window between)."""
+        try:
+            async with self.sessions.begin() as s:
+                existing = await s.scalar(select(Recording.id).where(Recording.call_id == call_id,
+                                                                     Recording.path == path))
+                if existing is not None:
+                    return existing
+                rec = Recording(call_id=call_id, path=path, format=format, started_at=datetime.now(UTC))
+                s.add(rec)
+                await s.flush()
+                return rec.id
+        except IntegrityError as exc:
+            if violation(exc).kind == "foreign_key":
+                raise CallNotFound(call_id) from None
+            raise
 
     async def end(self, call_id: str, outcome: str, at: datetime, failsafe_reason: str | None = None) -> None:
         """The flow's verdict; ended_at is set if the hang-up has not been seen yet."""

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import os
+import re
 import shutil
+import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -22,6 +25,7 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Page, expect
 
+from acd.directory.sync import PhoneSync
 from dialplans.kamailio import MODULES_DIR
 from hotline.core.asterisk.ami import AmiError
 from hotline.core.audio.speech import speech_in_growing_wav
@@ -194,3 +198,143 @@ async def register_over_the_websocket(c: Cluster, phone: str) -> str:
 async def test_a_registration_over_the_websocket_needs_the_phones_password(cluster: Cluster) -> None:
     assert (await register_over_the_websocket(cluster, AGENT)).startswith("SIP/2.0 401")  # challenged
     assert (await register_over_the_websocket(cluster, "8999")).startswith("SIP/2.0 403")  # no such phone
+
+
+STRANGER_HOST = 77  # an address of the run's /24 beside the service's: on this machine, neither a service nor the world
+FLOOD = 200  # connections a stranger opens and drops at once
+HELD = 50  # connections a stranger opens and leaves silent
+
+
+async def stranger_address(c: Cluster) -> str:
+    """A second local address on the service's side of the bridge (added once per run)."""
+    address = str(c.topology.nets.subnet.network_address + STRANGER_HOST)
+    if address not in await asyncio.to_thread(_local_addresses):
+        c.topology.nets.add_service_address(STRANGER_HOST)
+    return address
+
+
+def _local_addresses() -> str:
+    return subprocess.run(["ip", "-o", "-4", "addr"], capture_output=True, text=True, check=True).stdout
+
+
+async def from_stranger(c: Cluster, stranger: str, data: bytes, *, read: bool = True) -> bytes:
+    """Open a TCP connection from `stranger` to the websocket port, send `data`; what comes back within 2 s (or
+    until Kamailio closes)."""
+    reader, writer = await asyncio.open_connection(c.topology.front_door_address, WS_PORT, local_addr=(stranger, 0))
+    try:
+        writer.write(data)
+        await writer.drain()
+        if not read:
+            return b""
+        with contextlib.suppress(TimeoutError, ConnectionError):
+            return await asyncio.wait_for(reader.read(4096), 2)
+        return b""
+    finally:
+        writer.transport.abort()
+
+
+def _upgrade(door: str) -> bytes:
+    return (f"GET /ws HTTP/1.1\r\nHost: {door}:{WS_PORT}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+            "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Protocol: sip\r\n\r\n").encode()
+
+
+def _options_over_tcp(door: str, stranger: str) -> bytes:
+    return (f"OPTIONS sip:{door}:{WS_PORT};transport=tcp SIP/2.0\r\n"
+            f"Via: SIP/2.0/TCP {stranger};branch=z9hG4bK{uuid.uuid4().hex}\r\nMax-Forwards: 70\r\n"
+            f"From: <sip:probe@{stranger}>;tag=s1\r\nTo: <sip:{door}>\r\nCall-ID: {uuid.uuid4().hex}\r\n"
+            "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n").encode()
+
+
+async def established_on_the_ws_port(c: Cluster, peer: str) -> int:
+    """TCP connections Kamailio holds on its websocket port with `peer`."""
+    proc = await asyncio.create_subprocess_exec(
+        "ip", "netns", "exec", c.edge.front_door.netns, "ss", "-Htn", "state", "established",
+        f"( sport = :{WS_PORT} and dst {peer} )", stdout=asyncio.subprocess.PIPE)
+    out, _ = await proc.communicate()
+    return len([line for line in out.decode().splitlines() if line.strip()])
+
+
+def _digest(phone: str, password: str, challenge: str, uri: str) -> str:
+    fields = dict(re.findall(r'(\w+)="([^"]*)"', challenge))
+    ha1 = hashlib.md5(f"{phone}:{fields['realm']}:{password}".encode()).hexdigest()
+    ha2 = hashlib.md5(f"REGISTER:{uri}".encode()).hexdigest()
+    answer = hashlib.md5(f"{ha1}:{fields['nonce']}:{ha2}".encode()).hexdigest()
+    return (f'Digest username="{phone}", realm="{fields["realm"]}", nonce="{fields["nonce"]}", uri="{uri}", '
+            f'response="{answer}", algorithm=MD5')
+
+
+async def phone_registers(c: Cluster, phone: str, password: str) -> str:
+    """A phone's whole REGISTER over the websocket from the service's address (challenged, then answered with its
+    password), as the page's phone does it through the `/sip` relay: the final status line."""
+    door = c.topology.front_door_address
+    uri, call = f"sip:{door}", uuid.uuid4().hex
+
+    def register(cseq: int, auth: str = "") -> str:
+        return (f"REGISTER {uri} SIP/2.0\r\nVia: SIP/2.0/WS probe.invalid;branch=z9hG4bK{uuid.uuid4().hex}\r\n"
+                f"Max-Forwards: 70\r\nFrom: <sip:{phone}@{door}>;tag=t1\r\nTo: <sip:{phone}@{door}>\r\n"
+                f"Call-ID: {call}\r\nCSeq: {cseq} REGISTER\r\n{auth}"
+                f"Contact: <sip:{phone}@probe.invalid;transport=ws>\r\nExpires: 60\r\nContent-Length: 0\r\n\r\n")
+
+    async def final(ws: aiohttp.ClientWebSocketResponse) -> str:
+        while True:
+            text = str((await ws.receive(timeout=5)).data)
+            if not text.startswith("SIP/2.0 1"):
+                return text
+
+    async with aiohttp.ClientSession() as http, http.ws_connect(f"ws://{door}:{WS_PORT}/ws", protocols=("sip",)) as ws:
+        await ws.send_str(register(1))
+        challenged = await final(ws)
+        assert challenged.startswith("SIP/2.0 401"), challenged.split("\r\n", 1)[0]
+        challenge = next(h for h in challenged.split("\r\n") if h.lower().startswith("www-authenticate:"))
+        await ws.send_str(register(2, f"Authorization: {_digest(phone, password, challenge, uri)}\r\n"))
+        answered = await final(ws)
+        with contextlib.suppress(Exception):  # unregister: the probe's contact is not left behind
+            await ws.send_str(register(3).replace("Expires: 60", "Expires: 0"))
+        return answered.split("\r\n", 1)[0]
+
+
+@pytest.mark.skipif(shutil.which("ss") is None, reason="ss (iproute2)")
+async def test_a_stranger_on_another_local_address_is_refused_and_wears_nothing_down(cluster: Cluster) -> None:
+    """From an address that is neither a service instance nor the world: the websocket upgrade is refused (403),
+    SIP over plain TCP on the websocket's port is refused too, and 200 connections opened and dropped at once, then
+    50 left silent, leave Kamailio registering a phone over the service's websocket."""
+    c = cluster
+    door = c.topology.front_door_address
+    stranger = await stranger_address(c)
+    password = c.stack.service(PhoneSync).phones[AGENT]
+
+    refused = (await from_stranger(c, stranger, _upgrade(door))).decode(errors="replace").split("\r\n", 1)[0]
+    over_tcp = (await from_stranger(c, stranger, _options_over_tcp(door, stranger))).decode(errors="replace")
+    print(f"\nfrom {stranger}: websocket upgrade → {refused!r}; SIP OPTIONS over plain TCP → "
+          f"{over_tcp.split(chr(13), 1)[0]!r}")
+    assert " 403 " in refused
+    assert c.edge.front_door.log_lines(f"websocket refused from {stranger}")
+    assert not over_tcp.startswith("SIP/2.0 200"), "SIP over plain TCP on the websocket port is not served"
+
+    started = time.monotonic()
+    for start in range(0, FLOOD, 50):  # opened and dropped at once, 50 at a time
+        batch = [from_stranger(c, stranger, _upgrade(door)[:40], read=False) for _ in range(min(50, FLOOD - start))]
+        results = await asyncio.gather(*batch, return_exceptions=True)
+        assert not [r for r in results if isinstance(r, OSError)], "every connection was accepted and dropped"
+    print(f"{FLOOD} connections opened and dropped in {time.monotonic() - started:.1f} s")
+    held: list[asyncio.StreamWriter] = []
+    try:
+        for _ in range(HELD):
+            _, writer = await asyncio.open_connection(door, WS_PORT, local_addr=(stranger, 0))
+            held.append(writer)
+        started = time.monotonic()
+        status = await phone_registers(c, AGENT, password)
+        print(f"with {HELD} silent connections held: the phone's REGISTER → {status!r} in "
+              f"{(time.monotonic() - started) * 1000:.0f} ms; Kamailio holds "
+              f"{await established_on_the_ws_port(c, stranger)} connection(s) from {stranger}")
+        assert status.startswith("SIP/2.0 200"), status
+    finally:
+        for writer in held:
+            writer.transport.abort()
+    await until(lambda: _none_held(c, stranger), 10, "Kamailio lets go of the stranger's connections")
+    assert await c.edge.front_door.answers(), "and still answers SIP"
+
+
+async def _none_held(c: Cluster, stranger: str) -> bool:
+    return await established_on_the_ws_port(c, stranger) == 0

@@ -55,6 +55,11 @@ def test_browser_phones_register_over_a_websocket_only_the_service_instances_ope
     assert "fix_nated_register()" in cfg and "add_contact_alias()" in cfg and "handle_ruri_alias()" in cfg
     assert 't_on_reply("FROM_PHONE")' in cfg
     assert 'ds_select_dst("1", "0")' in cfg  # a page's own call: the node by its Call-ID (the same for its retry)
+    routing = cfg[cfg.index("request_route {"):cfg.index("route[TO_NODES]")]
+    assert '$Rp == 8080 && $pr != "ws"' in routing[:routing.index("route(FROM_BROWSER)")]  # no plain SIP on it
+    assert '$Rp == 8080 && $pr != "ws"' in cfg[cfg.index("reply_route {"):]  # nor plain replies
+    # a request over the websocket is a browser's, whatever the carriers' subnets cover
+    assert routing.index("route(BROWSER_CALL)") < routing.index("ds_is_from_list") < routing.index("route(TO_NODES)")
 
 
 def test_a_websocket_without_the_services_addresses_is_refused() -> None:

@@ -27,6 +27,7 @@ from tickets.models import Ticket, TicketCall
 pytestmark = [pytest.mark.asterisk, pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
 CITIZEN = "13800138066"
 TEST = "desk"
+TALK_S = 8  # how long 王芳 talks with a first caller while a second one queues
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -276,3 +277,45 @@ async def test_a_supervisor_is_told_the_desk_is_for_agents(stack: Stack) -> None
         await screenshot(page, TEST, "30-not-an-agent")
         await page.click("[data-test=sign-out]")
         await page.wait_for_url("**/login/")
+
+
+def shown_seconds(text: str) -> int:
+    """The card's "N 秒" / "M 分 S 秒" as seconds."""
+    minutes, _, rest = text.rpartition("分")
+    return int(minutes.strip() or 0) * 60 + int(rest.replace("秒", "").strip())
+
+
+async def test_a_caller_who_queued_while_the_agent_talked_is_shown_the_wait(stack: Stack,
+                                                                           world_caller: WorldCaller) -> None:
+    """王芳 talks with one caller (her phone hangs up after TALK_S) while a second caller queues; when the second is
+    offered, the caller card shows how long they waited in the queue: the seconds they really waited, not 0."""
+    assert stack.world_ami is not None
+    password = await person(stack, "wangfang", "王芳", agent_id="8001", team="一组")
+    await only_ready(stack)
+    await stack.world_ami.action("Setvar", {"Variable": "WORLD_TALK_8001", "Value": str(TALK_S)})
+    try:
+        async with chromium() as browser:
+            page = await browser.new_page(viewport={"width": 1440, "height": 960}, locale="zh-CN")
+            await sign_in(page, base(stack), "wangfang", password, change_to=NEW_PASSWORD + "-waits")
+            await page.click("[data-test=ready]")
+            await agent_state(stack, "8001", "ready")
+            first = await world_caller.start("12345", "13800138091", script=f"wait:{TALK_S + 20}")
+            await expect(page.locator("[data-test=pop-number]")).to_have_text("13800138091", timeout=30_000)
+            await expect(page.locator("[data-test=call-state]")).to_have_text("通话中", timeout=15_000)
+            second = await world_caller.start("12345", "13800138092", script=f"wait:{TALK_S + 30}")
+            await wait_for_step(stack, await second.answered(), "queued")
+            since = asyncio.get_running_loop().time()
+            await page.wait_for_function("() => { const c = window.hotlineDesk.call; "
+                                         "return c && c.pop && c.pop.caller === '13800138092'; }",
+                                         timeout=(TALK_S + 20) * 1000)
+            waited_s = asyncio.get_running_loop().time() - since
+            shown = await page.locator("[data-test=pop-waited]").inner_text()
+            await screenshot(page, TEST, "15-waited-behind-another-call")
+            await second.hangup()
+            await first.outcome()
+            await second.outcome()
+    finally:
+        await stack.world_ami.action("Setvar", {"Variable": "WORLD_TALK_8001", "Value": ""})
+    print(f"\nthe second caller waited {waited_s:.1f} s in the queue; the card shows {shown!r}")
+    assert waited_s > 3, "the second caller waited behind the first"
+    assert shown_seconds(shown) >= waited_s - 1.5, (shown, waited_s)

@@ -188,3 +188,31 @@ async def test_command_errors_carry_asterisk_text(server: AgiServer) -> None:
     server._router.add("ivr/bad", bad)
     await agi_session(server.port, "ivr/bad", {"EXEC": "200 result=-2"})
     assert "NoSuchApp" in str(seen["error"])
+
+
+class _BrokenWriter:
+    """A writer whose connection is gone: every write fails as a reset socket does."""
+
+    def write(self, data: bytes) -> None:
+        raise ConnectionResetError("reset by peer")
+
+    async def drain(self) -> None:  # pragma: no cover - the write fails first
+        raise AssertionError("never reached")
+
+
+async def _send(call: AgiCall, *, last: bool) -> None:
+    if last:
+        call.send_last("SET VARIABLE X 1")
+    else:
+        await call.command("ANSWER")
+
+
+@pytest.mark.parametrize("last", [False, True], ids=["command", "send_last"])
+async def test_a_broken_connection_is_a_hangup_for_command_and_send_last(last: bool) -> None:
+    call = AgiCall(asyncio.StreamReader(), _BrokenWriter(), {"agi_uniqueid": "u-1"},  # type: ignore[arg-type]
+                   command_timeout=1)
+    with pytest.raises(AgiHangup, match="reset by peer"):
+        await _send(call, last=last)
+    assert call.hungup
+    with pytest.raises(AgiHangup, match="the call has ended"):  # nothing is written after it
+        call.send_last("SET VARIABLE X 2")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 
 from hotline.core.asterisk.agi.errors import AgiCommandError, AgiHangup, AgiTimeout
 from hotline.core.asterisk.agi.protocol import Request, Result, parse_result, quote
@@ -35,14 +36,12 @@ class AgiCall:
         async with self._lock:
             try:
                 async with asyncio.timeout(timeout or self._timeout):
-                    self._writer.write(line.encode() + b"\n")
-                    await self._writer.drain()
-                    reply = await self._read_reply()
+                    self._write(line)
+                    with self._on_the_wire():
+                        await self._writer.drain()
+                        reply = await self._read_reply()
             except TimeoutError:
                 raise AgiTimeout(f"no answer to {line.split(' ', 1)[0]} in {timeout or self._timeout:.0f}s") from None
-            except (ConnectionError, OSError) as exc:
-                self.hungup = True
-                raise AgiHangup(str(exc)) from None
         return reply
 
     def send_last(self, line: str) -> None:
@@ -52,8 +51,21 @@ class AgiCall:
         self._sendable(line)
         if self._lock.locked():
             raise AgiCommandError("another command is waiting for its reply; the last one is not sent")
-        try:
+        self._write(line)
+
+    def _write(self, line: str) -> None:
+        """Put one command line on the wire (buffered; `command` drains it)."""
+        with self._on_the_wire():
             self._writer.write(line.encode() + b"\n")
+
+    @contextlib.contextmanager
+    def _on_the_wire(self) -> Iterator[None]:
+        """A broken connection is the end of the call: AgiHangup, and no command after it. A timeout is
+        left to the caller (TimeoutError is an OSError too)."""
+        try:
+            yield
+        except TimeoutError:
+            raise
         except (ConnectionError, OSError) as exc:
             self.hungup = True
             raise AgiHangup(str(exc)) from None
