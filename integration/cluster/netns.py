@@ -82,6 +82,13 @@ class Namespaces:
         ip("link", "set", self._service_link, "up")
         log.info("test network %s up: %s", self.subnet, ", ".join(f"{m} {self.address(m)}" for m in self.members))
 
+    def add_service_address(self, host: int) -> str:
+        """One more address of the run's /24 on the service's side of the bridge, in the root namespace (a stranger
+        beside the service, for probes); the address. Removed with the link at `down()`."""
+        address = str(self.subnet.network_address + host)
+        ip("addr", "add", f"{address}/{self.subnet.prefixlen}", "dev", self._service_link)
+        return address
+
     def processes(self) -> dict[str, list[str]]:
         """What still runs in the run's namespaces (`pid name`, by namespace): nothing once every member stopped."""
         found = {ns: [f"{pid} {_name(pid)}" for pid in ip("netns", "pids", ns, check=False).split()]
