@@ -1,0 +1,133 @@
+"""What the service changes on a running cluster reaches every media node, and the SIP front door bans strangers:
+an engineer's dialplan applied to both nodes (or, when one node refuses it, kept on neither), and an address
+failing registrations at Kamailio refused there for the ban's period while the phones go on registering.
+
+One cluster (tests/cluster/common.py) for the module, with a short ban policy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+import yaml
+
+from acd.directory.sync import PhoneSync
+from hotline.core.settings import SipEdgeSettings
+from integration.cluster.frontdoor import sip_register
+from tests.cluster.common import Cluster, registered, running_cluster, until
+from tests.e2e.conftest import api
+
+pytestmark = [pytest.mark.asterisk, pytest.mark.cluster, pytest.mark.asyncio(loop_scope="module"),
+              pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")]
+
+BAN_AFTER, BAN_S = 3, 4.0
+NEW_NUMBER = "12304"  # the shipped file's 12305 renumbered: an extension of hotline-inbound on every node
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Cluster]:
+    sip = SipEdgeSettings(ban_after=BAN_AFTER, ban_window_s=30, ban_s=BAN_S)
+    async with running_cluster(tmp_path_factory.mktemp("home"), sip=sip) as c:
+        yield c
+
+
+async def _shown(c: Cluster, exten: str) -> list[bool]:
+    """On each node (in order), whether its running dialplan has `exten` in hotline-inbound."""
+    out = [await node.cli(f"dialplan show {exten}@hotline-inbound") for node in c.stack.nodes]
+    return ["There is no existence" not in text and "-= 0 extensions" not in text for text in out]
+
+
+def _renumbered(text: str, old: str, new: str) -> str:
+    """The dialplan file with number `old` renamed `new`."""
+    tree = yaml.safe_load(text)
+    entry = next(n for n in tree["numbers"] if str(n["number"]) == old)
+    entry["number"] = new
+    return yaml.safe_dump(tree, allow_unicode=True, sort_keys=False)
+
+
+async def _engineer(c: Cluster) -> tuple[str, dict[str, Any]]:
+    assert c.stack.tokens is not None
+    token = await c.stack.tokens.create(name="engineer.li", role="engineer")
+    status, found = await api(c.stack, "GET", "/api/dialplan", token)
+    assert status == 200 and isinstance(found, dict)
+    return token, found
+
+
+async def test_an_applied_dialplan_runs_on_every_node(cluster: Cluster) -> None:
+    c = cluster
+    token, found = await _engineer(c)
+    assert await _shown(c, NEW_NUMBER) == [False, False]
+    text = _renumbered(found["text"], "12305", NEW_NUMBER)
+    status, applied = await api(c.stack, "POST", "/api/dialplan/apply", token, {"text": text,
+                                                                                "sha256": found["sha256"]})
+    assert status == 200 and isinstance(applied, dict), applied
+    assert applied["applied"] is True and applied["nodes"] == ["a", "b"], applied
+    assert "extensions.conf" in applied["changed"]
+    assert await _shown(c, NEW_NUMBER) == [True, True]  # both nodes reloaded: the new number runs on each
+    assert await _shown(c, "12305") == [False, False]
+    for node in c.stack.nodes:  # each node's own render: its carrier trunk keeps its node's name
+        assert f"[carrier_{node.system_name}]" in (node.etc_dir / "pjsip.conf").read_text()
+
+
+async def test_a_dialplan_one_node_refuses_runs_on_neither(cluster: Cluster) -> None:
+    c = cluster
+    token, found = await _engineer(c)
+    node_b = c.stack.nodes[1]
+    assert await _shown(c, "12306") == [False, False]
+    text = _renumbered(found["text"], "12320", "12306")
+    # node b's Asterisk cannot take a dialplan now: its pbx_config is unloaded, so its reload leaves no dialplan
+    await node_b.cli("module unload pbx_config.so")
+    try:
+        status, refused = await api(c.stack, "POST", "/api/dialplan/apply", token, {"text": text,
+                                                                                    "sha256": found["sha256"]})
+    finally:
+        await node_b.cli("module load pbx_config.so")  # … it reads the configs it has on disk again
+    assert status == 200 and isinstance(refused, dict), refused
+    assert (refused["applied"], refused["rolled_back"], refused["node"]) == (False, True, "b"), refused
+    assert "node b" in refused["error"]
+    assert await _shown(c, "12306") == [False, False]  # node a (changed first) is back on the old dialplan too
+    assert await _shown(c, "12320") == [True, True]
+    assert "12306" not in (node_b.etc_dir / "extensions.conf").read_text()
+    _, now = await _engineer(c)
+    assert now["sha256"] == found["sha256"]  # the file as it was
+
+
+async def test_the_front_door_bans_an_address_failing_registrations_while_phones_register(cluster: Cluster) -> None:
+    c = cluster
+    door = c.topology.front_door_address  # the stranger: the test's own address (no carrier, node or service)
+    phone, password = next(iter(c.stack.service(PhoneSync).sip_phones.items()))
+
+    def register(secret: str) -> str:
+        return sip_register(door, 5060, phone, secret)
+
+    assert (await asyncio.to_thread(register, password)).startswith("SIP/2.0 200")  # not banned: it may register
+    for _ in range(BAN_AFTER):
+        assert (await asyncio.to_thread(register, "wrong")).startswith("SIP/2.0 401")
+    banned_at = asyncio.get_running_loop().time()
+    assert (await asyncio.to_thread(register, password)).startswith("SIP/2.0 403")  # refused before any password
+    assert c.topology.service_address in await c.edge.front_door.control("htable.dump", "bans")
+    assert c.edge.front_door.log_lines(f"SIP address {c.topology.service_address} refused")
+    # the phones (the world's address) still register: unregistered, then registered again through the front door
+    await c.edge.world.cli("pjsip send unregister *all")
+    await until(lambda: _none_registered(c), 10, "the world's phones unregistered")
+    await c.edge.world.cli("pjsip send register *all")
+    await registered(c.edge, len(c.stack.service(PhoneSync).sip_phones))
+    # the nodes never saw the stranger (the front door answered it): nothing banned there, the front door neither
+    assert c.stack.sip_guard is not None and c.stack.sip_guard.stats().banned == 0
+
+    async def lifted() -> bool:
+        return (await asyncio.to_thread(register, password)).startswith("SIP/2.0 200")
+
+    await until(lifted, BAN_S + 8, "the ban lifted after its period")
+    waited = asyncio.get_running_loop().time() - banned_at
+    print(f"\nbanned after {BAN_AFTER} failed registrations; registered again {waited:.1f}s later (ban {BAN_S:.0f}s)")
+    assert waited >= BAN_S - 0.5
+
+
+async def _none_registered(c: Cluster) -> bool:
+    return "Registered" not in await c.edge.world.cli("pjsip show registrations")
