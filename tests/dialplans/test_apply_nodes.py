@@ -21,7 +21,7 @@ NODES = (AsteriskNode("a", "10.0.1.11"), AsteriskNode("b", "10.0.1.12"))
 
 def _context(agi_host: str) -> RenderContext:
     plan = load_dialplan(SHIPPED)
-    phones = {p.id: f"pw{p.id}" for p in [*plan.agents, *plan.supervisors]}
+    phones = {i: f"pw{i}" for i in [*(a.id for a in plan.agents), *(s.id for s in plan.supervisors)]}
     return RenderContext("127.0.0.1", 5060, 5038, "hotline", "s", agi_host, 4573, "/srv/rec", "/srv/snd", phones)
 
 
