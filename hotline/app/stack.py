@@ -285,7 +285,7 @@ class Stack(NamedServices):
                             "secret": self.ami.secret},
             "hotline_sip": {"host": s.bind_host, "port": s.ports.hotline_sip},
             "nodes": [{"name": n.name, "address": n.address, "ami_port": n.ami_port, "sip_port": n.sip_port,
-                       "etc_dir": str(i.etc_dir)} for n, i in zip(s.nodes, self.nodes, strict=True)],
+                       "etc_dir": str(i.etc_dir)} for n, i in zip(s.nodes, self.nodes, strict=True)] if s.nodes else [],
             # media nodes (issue 18); empty: the one hotline Asterisk above
             "world_ami": world.creds if world is not None else None,
             "main_number": self.dialplan.centre.main_number if self.dialplan else "12345",
