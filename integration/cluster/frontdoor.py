@@ -108,10 +108,13 @@ def sip_request(method: str, uri: str, host: str, port: int, timeout: float, use
 
 
 def sip_exchange(method: str, uri: str, host: str, port: int, timeout: float, user: str = "probe",
-                 headers: str = "") -> str:
-    """`sip_request` with further header lines (each ending in CRLF); the whole first final answer, or ""."""
+                 headers: str = "", source: str = "") -> str:
+    """`sip_request` with further header lines (each ending in CRLF), sent from `source` (an address of this
+    host; default: the route's); the whole first final answer, or ""."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.settimeout(timeout)
+        if source:
+            sock.bind((source, 0))
         sock.connect((host, port))
         local, lport = sock.getsockname()
         tag, call = uuid.uuid4().hex[:8], uuid.uuid4().hex
@@ -131,11 +134,12 @@ def sip_exchange(method: str, uri: str, host: str, port: int, timeout: float, us
             return ""
 
 
-def sip_register(host: str, port: int, phone: str, password: str, timeout: float = 2.0, expires: int = 0) -> str:
-    """REGISTER `phone` with its password (digest, MD5), `expires` 0: no binding is left; the final status line
-    (the challenge's when it came without one)."""
+def sip_register(host: str, port: int, phone: str, password: str, timeout: float = 2.0, expires: int = 0,
+                 source: str = "") -> str:
+    """REGISTER `phone` with its password (digest, MD5) from `source`; `expires` 0: no binding is left. The final
+    status line (the challenge's when it came without one)."""
     uri, expiry = f"sip:{host}", f"Expires: {expires}\r\n"
-    first = sip_exchange("REGISTER", uri, host, port, timeout, phone, expiry)
+    first = sip_exchange("REGISTER", uri, host, port, timeout, phone, expiry, source)
     challenge = re.search(r'realm="([^"]*)".*?nonce="([^"]*)"', first)
     if not first.startswith("SIP/2.0 401") or challenge is None:
         return first.split("\r\n", 1)[0]
@@ -144,7 +148,7 @@ def sip_register(host: str, port: int, phone: str, password: str, timeout: float
     response = _md5(f"{ha1}:{nonce}:{_md5(f'REGISTER:{uri}')}")
     auth = (f'Authorization: Digest username="{phone}", realm="{realm}", nonce="{nonce}", uri="{uri}", '
             f'response="{response}", algorithm=MD5\r\n')
-    return sip_exchange("REGISTER", uri, host, port, timeout, phone, expiry + auth).split("\r\n", 1)[0]
+    return sip_exchange("REGISTER", uri, host, port, timeout, phone, expiry + auth, source).split("\r\n", 1)[0]
 
 
 def _md5(text: str) -> str:
