@@ -1,6 +1,7 @@
 """What the service changes on a running cluster reaches every media node, and the SIP front door bans strangers:
-an engineer's dialplan applied to both nodes (or, when one node refuses it, kept on neither), and an address
-failing registrations at Kamailio refused there for the ban's period while the phones go on registering.
+an engineer's dialplan applied to both nodes (or, when one node refuses it, kept on neither; `hotline dialplan
+apply` too), an address failing registrations at Kamailio refused there for the ban's period while the phones go on
+registering, and an address failing authentication at one node itself (bypassing Kamailio) refused by both nodes.
 
 One cluster (tests/cluster/common.py) for the module, with a short ban policy.
 """
@@ -17,8 +18,9 @@ import pytest_asyncio
 import yaml
 
 from acd.directory.sync import PhoneSync
+from hotline.core.asterisk.sipbans import BANS_FILE
 from hotline.core.settings import SipEdgeSettings
-from integration.cluster.frontdoor import sip_register
+from integration.cluster.frontdoor import sip_exchange, sip_register
 from tests.cluster.common import Cluster, running_cluster, until
 from tests.e2e.conftest import api
 from tests.e2e.test_cli import hotline
@@ -28,6 +30,7 @@ pytestmark = [pytest.mark.asterisk, pytest.mark.cluster, pytest.mark.asyncio(loo
 
 BAN_AFTER, BAN_S = 3, 5.0
 STRANGER_HOST = 41  # the stranger: one more address beside the service's
+SCANNER_HOST = 42  # another, scanning the nodes directly
 NEW_NUMBER = "12304"  # the shipped file's 12305 renumbered: an extension of hotline-inbound on every node
 
 
@@ -143,3 +146,33 @@ async def test_the_front_door_bans_an_address_failing_registrations_while_phones
     print(f"\n{stranger} banned after {BAN_AFTER} failed registrations, still refused {held:.1f}s later, registered "
           f"again {waited:.1f}s later (ban {BAN_S:.0f}s)")
     assert waited >= BAN_S - 0.5
+
+
+async def test_an_address_failing_at_a_node_itself_is_refused_by_every_node(cluster: Cluster) -> None:
+    c = cluster
+    guard = c.stack.sip_guard
+    assert guard is not None
+    scanner = c.topology.nets.add_service_address(SCANNER_HOST)  # bypassing the front door, straight at node a
+    node_a, node_b = c.topology.nodes()
+
+    def options_at_b() -> str:
+        uri = f"sip:{node_b.address}:{node_b.sip_port}"
+        return sip_exchange("OPTIONS", uri, node_b.address, node_b.sip_port, 2.0, source=scanner).split("\r\n")[0]
+
+    assert (await asyncio.to_thread(options_at_b)).startswith("SIP/2.0 401")  # node b challenges it, for now
+    bans_before = guard.stats().bans
+    for attempt in range(BAN_AFTER):
+        answer = await asyncio.to_thread(sip_register, node_a.address, node_a.sip_port, f"{1000 + attempt}", "123456",
+                                         source=scanner)
+        assert answer.startswith(("SIP/2.0 401", "SIP/2.0 403")), answer
+
+    async def banned_on_every_node() -> bool:  # the worker wrote the ACL into both nodes and reloaded them
+        return guard.stats().bans == bans_before + 1 and all(
+            f"deny={scanner}/32" in (node.etc_dir / BANS_FILE).read_text() for node in c.stack.nodes)
+
+    await until(banned_on_every_node, 10, "the address that failed at node a banned on both nodes")
+
+    async def refused_by_b() -> bool:
+        return (await asyncio.to_thread(options_at_b)).startswith("SIP/2.0 403")
+
+    await until(refused_by_b, 10, "node b refusing it too")
