@@ -9,13 +9,15 @@ import json
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dialplans.loader import DialplanInvalid, check_dialplan, load_dialplan
 from hotline.core.settings import CoreSettings
 
 if TYPE_CHECKING:
+    from dialplans.apply import Target
     from dialplans.model import Dialplan
+    from hotline.core.asterisk.ami import AmiClient
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -75,7 +77,7 @@ def _render(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 1
     secrets = load_or_create_secrets(settings.home / "secrets.json", plan)
-    if args.kamailio is not None and _render_kamailio(plan, secrets.agent_secrets, args.kamailio) != 0:
+    if args.kamailio is not None and _render_kamailio(plan, secrets.agent_secrets, args.kamailio, settings) != 0:
         return 1
     if args.out is None:
         return 0
@@ -101,11 +103,14 @@ def _render(args: argparse.Namespace) -> int:
     return 0
 
 
-def _render_kamailio(plan: Dialplan, phone_secrets: Mapping[str, str], out: Path) -> int:
+def _render_kamailio(plan: Dialplan, phone_secrets: Mapping[str, str], out: Path, settings: CoreSettings) -> int:
     from dialplans.kamailio import FrontDoorContext, render_kamailio
+    from hotline.core.asterisk.sipbans import BanPolicy
 
+    sip = settings.sip  # the front door bans strangers by the service's policy (HOTLINE_SIP_BAN_*)
     try:
-        files = render_kamailio(plan, FrontDoorContext(out.resolve(), phone_secrets))
+        files = render_kamailio(plan, FrontDoorContext(out.resolve(), phone_secrets, bans=BanPolicy(
+            sip.ban_after, sip.ban_window_s, sip.ban_s), ban_exempt=sip.ban_exempt))
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -134,12 +139,7 @@ def _apply(args: argparse.Namespace) -> int:
 
 
 async def _apply_async(path: Path | None) -> int:
-    from dialplans.apply import ApplyRefused, ApplyRolledBack, apply_dialplan
-    from dialplans.render import RenderContext
-    from dialplans.secrets import load_or_create_secrets
-    from dialplans.siptls import SipTls
-    from hotline.core.asterisk.ami import AmiClient
-    from hotline.core.asterisk.reload import AmiReloader
+    from dialplans.apply import ApplyRefused, ApplyRolledBack, apply_everywhere
 
     settings = CoreSettings()
     if not settings.state_file.exists():
@@ -153,18 +153,11 @@ async def _apply_async(path: Path | None) -> int:
         print(exc, file=sys.stderr)
         print("refused; the running configuration is untouched", file=sys.stderr)
         return 1
-    secrets = load_or_create_secrets(settings.home / "secrets.json", plan)
-    rc = state["render_context"]
-    ctx = RenderContext(rc["bind_host"], rc["sip_port"], rc["ami_port"], secrets.ami_user, secrets.ami_secret,
-                        rc["agi_host"], rc["agi_port"], rc["recordings_dir"], rc["sounds_dir"],
-                        secrets.agent_secrets, rc.get("carrier_uri", ""), agi_key=secrets.agi_key,
-                        tls=SipTls(**rc["tls"]) if rc.get("tls") else None)
-    creds = state["hotline_ami"]
-    ami = AmiClient(creds["host"], int(creds["port"]), creds["username"], creds["secret"], name="apply")
-    await ami.connect()
+    targets = _targets(state, plan, settings.home)
     try:
-        result = await apply_dialplan(path, Path(state["hotline_etc_dir"]), ctx,
-                                      AmiReloader(ami, plan.centre.main_number))
+        for _, ami in targets:
+            await ami.connect()
+        result = await apply_everywhere(plan, [t for t, _ in targets])
     except ApplyRefused as exc:
         print(exc, file=sys.stderr)
         print("refused; the running configuration is untouched", file=sys.stderr)
@@ -173,11 +166,50 @@ async def _apply_async(path: Path | None) -> int:
         print(exc, file=sys.stderr)
         return 1
     finally:
-        await ami.close()
+        for _, ami in targets:
+            await ami.close()
     _record_applied(settings.home, path)
     if not result.changed:
         print("no change")
         return 0
     print(result.diff)
-    print(f"applied: {', '.join(result.changed)} reloaded")
+    print(f"applied: {', '.join(result.changed)} reloaded" + (f" on nodes {', '.join(result.nodes)}"
+                                                               if result.nodes else ""))
     return 0
+
+
+def _targets(state: dict[str, Any], plan: Dialplan, home: Path) -> list[tuple[Target, AmiClient]]:
+    """The running stack's hotline Asterisk, or each of its media nodes, as `hotline run` rendered them (its state
+    file), each with an AMI session of its own."""
+    from dialplans.apply import Target
+    from dialplans.nodes import node_context
+    from dialplans.render import RenderContext
+    from dialplans.secrets import load_or_create_secrets
+    from dialplans.siptls import SipTls
+    from hotline.core.asterisk.ami import AmiClient
+    from hotline.core.asterisk.nodes import AsteriskNode
+    from hotline.core.asterisk.reload import AmiReloader
+
+    secrets = load_or_create_secrets(home / "secrets.json", plan)
+    rc = state["render_context"]
+    known = {f.name for f in dataclasses.fields(RenderContext)} - {"tls", "ami_user", "ami_secret", "agent_secrets",
+                                                                   "agi_key"}
+    ctx = RenderContext(**{k: _tuples(v) for k, v in rc.items() if k in known}, ami_user=secrets.ami_user,
+                        ami_secret=secrets.ami_secret, agent_secrets=secrets.agent_secrets, agi_key=secrets.agi_key,
+                        tls=SipTls(**rc["tls"]) if rc.get("tls") else None)
+    creds = state["hotline_ami"]
+    if not state.get("nodes"):
+        ami = AmiClient(creds["host"], int(creds["port"]), creds["username"], creds["secret"], name="apply")
+        return [(Target(Path(state["hotline_etc_dir"]), ctx, AmiReloader(ami, plan.centre.main_number)), ami)]
+    out = []
+    for n in state["nodes"]:
+        node = AsteriskNode(n["name"], n["address"], ami_port=n["ami_port"], sip_port=n["sip_port"])
+        ami = AmiClient(node.address, node.ami_port, creds["username"], creds["secret"], name=f"apply-{node.name}")
+        out.append((Target(Path(n["etc_dir"]), node_context(ctx, node, plan),
+                           AmiReloader(ami, plan.centre.main_number), node.name), ami))
+    return out
+
+
+def _tuples(value: Any) -> Any:
+    """JSON's lists back as the context's tuples (agi_others: pairs)."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value

@@ -20,11 +20,17 @@ from typing import Any
 
 import yaml
 
-from dialplans.apply import ApplyRefused, ApplyRolledBack, Reloader, apply_plan, config_diffs, rendered_configs, unified
+from dialplans.apply import (
+    ApplyRefused,
+    ApplyRolledBack,
+    Target,
+    apply_everywhere,
+    config_diffs,
+    unified,
+)
 from dialplans.history import DialplanHistory, sha256_of, write_atomically
 from dialplans.loader import DialplanInvalid, load_dialplan_text
 from dialplans.model import Dialplan
-from dialplans.render import RenderContext
 from dialplans.secrets import load_or_create_secrets, load_phone_secrets
 from hotline.core.clock import china_now
 
@@ -95,15 +101,6 @@ def restart_warnings(started: str, text: str) -> list[Problem]:
     return sorted(out, key=lambda p: p.line)
 
 
-@dataclass(frozen=True)
-class Target:
-    """The running Asterisk the file is applied to."""
-
-    etc_dir: Path
-    ctx: RenderContext
-    reloader: Reloader
-
-
 class TextInvalid(Exception):
     """The text has problems; nothing was changed."""
 
@@ -127,7 +124,8 @@ class DialplanEditor:
     path: Path
     history: DialplanHistory
     secrets_file: Path
-    target: Target | None = None
+    target: Target | None = None  # the hotline's Asterisk, or the first media node (its diff is the one shown)
+    others: tuple[Target, ...] = ()  # the other media nodes: applied to after the first, rolled back with it
     on_applied: list[Listener] = field(default_factory=list)
     started_text: str | None = None  # the file as the service read it when it started
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
@@ -136,9 +134,9 @@ class DialplanEditor:
     def name(self) -> str:
         return self.path.name
 
-    def started(self, target: Target, by: str = "hotline run") -> None:
-        """Asterisk runs the file as it is now (rendered at start)."""
-        self.target = target
+    def started(self, target: Target, *others: Target, by: str = "hotline run") -> None:
+        """Asterisk runs the file as it is now (rendered at start): the one, or each media node."""
+        self.target, self.others = target, others
         self.started_text = text = self.text()
         running = self.history.running()
         if running is None or running.sha256 != sha256_of(text):
@@ -174,7 +172,8 @@ class DialplanEditor:
         return self.target
 
     def diff(self, text: str) -> list[tuple[str, str]]:
-        """(name, unified diff) of the file against the running version, then of each config it renders."""
+        """(name, unified diff) of the file against the running version, then of each config it renders (on the
+        first media node: the others' differ only in their own addresses)."""
         plan, target = self._plan(text), self._target()
         secrets = load_phone_secrets(self.secrets_file)
         phones = [a.id for a in plan.agents] + [s.id for s in plan.supervisors]
@@ -182,7 +181,8 @@ class DialplanEditor:
         running = self.history.running()
         old = (self.history.text_of(running.sha256) if running else None) or ""
         out = [(self.name, unified(old, text, self.name))] if old != text else []
-        return out + [(n, masked(d)) for n, d in config_diffs(target.etc_dir, rendered_configs(plan, ctx))]
+        configs = dataclasses.replace(target, ctx=ctx).configs(plan)
+        return out + [(n, masked(d)) for n, d in config_diffs(target.etc_dir, configs)]
 
     async def apply(self, text: str, started_from: str, by: str) -> dict[str, Any]:
         """Apply the text the engineer edited from the version `started_from` (its sha256)."""
@@ -193,16 +193,18 @@ class DialplanEditor:
                                   "again")
             plan, target = self._plan(text), self._target()
             secrets = load_or_create_secrets(self.secrets_file, plan)
-            ctx = dataclasses.replace(target.ctx, agent_secrets=secrets.agent_secrets)
+            targets = [dataclasses.replace(t, ctx=dataclasses.replace(t.ctx, agent_secrets=secrets.agent_secrets))
+                       for t in (target, *self.others)]
             running_before = self.history.running()
             try:
-                result = await apply_plan(plan, target.etc_dir, ctx, target.reloader)
+                result = await apply_everywhere(plan, targets)
             except ApplyRefused as exc:
                 raise TextInvalid([Problem(0, None, "error", e, "correct the file so its configs parse")
                                    for e in exc.errors]) from None
             except ApplyRolledBack as exc:
                 return {"applied": False, "rolled_back": True, "error": str(exc),
-                        "sha256": running_before.sha256 if running_before else sha256_of(before)}
+                        "sha256": running_before.sha256 if running_before else sha256_of(before),
+                        **({"node": exc.node} if exc.node else {})}
             now = china_now()
             self.history.keep(before, "(the file before)", now, "before the first apply")
             write_atomically(self.path, text)
@@ -212,7 +214,9 @@ class DialplanEditor:
             later = read_at_start(self.started_text, text) if self.started_text is not None else []
         return {"applied": True, "at_next_start": later, "sha256": running.sha256, "previous_sha256": started_from,
                 "diff": masked(result.diff), "changed": result.changed, "prompts": prompts,
-                "applied_at": running.applied_at, "applied_by": by, **({"listener_errors": failed} if failed else {})}
+                "applied_at": running.applied_at, "applied_by": by,
+                **({"nodes": list(result.nodes)} if result.nodes else {}),
+                **({"listener_errors": failed} if failed else {})}
 
     async def _tell(self, plan: Dialplan) -> list[str]:
         """Every listener follows the new plan; one that fails is logged and named, the others still run."""

@@ -84,6 +84,11 @@ class ApplyOut(BaseModel):
         description="sections the service reads when it starts: Asterisk's configs changed now, the rest follows "
                     "at its next start")] = None
     listener_errors: list[str] | None = None
+    nodes: Annotated[list[str] | None, Field(
+        description="with media nodes: each node reloaded, in order (the diff is the first node's)")] = None
+    node: Annotated[str | None, Field(
+        description="with media nodes: the node that refused the reload (every node is back on the previous "
+                    "configs)")] = None
 
 
 class VersionOut(BaseModel):
@@ -173,7 +178,7 @@ async def apply(request: web.Request, grant: Grant) -> web.Response:
     except NoAsterisk:
         raise _not_running() from None
     grant.note(applied=result["applied"], sha256=result["sha256"], rolled_back=result.get("rolled_back", False),
-               changed=result.get("changed"))
+               changed=result.get("changed"), **({"node": result["node"]} if "node" in result else {}))
     return web.json_response(result)
 
 

@@ -23,9 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dialplans.model import Cluster, Dialplan
+from hotline.core.asterisk.sipbans import BanPolicy
 
 KAMAILIO_CFG = "kamailio.cfg"
 DISPATCHER_LIST = "dispatcher.list"
+CONTROL_SOCKET = "kamailio_ctl"  # in the folder: `kamcmd -s unix:FOLDER/kamailio_ctl htable.dump bans`
 NODES_SET = 1  # the dispatcher set of the media nodes
 MODULES_DIR = "/usr/lib/x86_64-linux-gnu/kamailio/modules/"
 _SECRET = re.compile(r"^[A-Za-z0-9_.~+/=-]+$")
@@ -41,6 +43,8 @@ class FrontDoorContext:
     phone_secrets: Mapping[str, str] = field(default_factory=dict)
     children: int = 2  # UDP worker processes
     log_level: int = 2  # 2 = notices and up (-1 … 3)
+    bans: BanPolicy = field(default_factory=BanPolicy)  # failed registrations that ban an address (HOTLINE_SIP_BAN_*)
+    ban_exempt: tuple[str, ...] = ()  # networks never banned besides the carriers', nodes and service instances
 
 
 def render_kamailio(plan: Dialplan, ctx: FrontDoorContext) -> dict[str, str]:
@@ -56,6 +60,59 @@ def _carriers(plan: Dialplan) -> str:
     """The condition true for a request from one of the carriers' addresses."""
     nets = [str(ipaddress.ip_network(m, strict=False)) for t in plan.trunks for m in t.match if _is_net(m)]
     return " || ".join(f'is_in_subnet("$si", "{net}")' for net in nets) or "0"
+
+
+def _never_banned(plan: Dialplan, ctx: FrontDoorContext) -> str:
+    """The condition true for a source never banned: a carrier (a forged source must not cut it off), a media node,
+    a service instance (its websocket carries every browser phone), a network the deployment exempts."""
+    nets = [str(ipaddress.ip_network(n, strict=False)) for n in ctx.ban_exempt if _is_net(n)]
+    services = [f"{a}/32" for a in plan.cluster.services]
+    return " || ".join([_carriers(plan), f'ds_is_from_list("{NODES_SET}")',
+                        *(f'is_in_subnet("$si", "{net}")' for net in [*services, *nets])])
+
+
+def _ban_routes(plan: Dialplan, ctx: FrontDoorContext) -> str:
+    """Failed registrations counted per source address; the one reaching the policy's count bans the address."""
+    b = ctx.bans
+    return f"""
+# A banned address gets 403 whatever it sends; a source flooding (pike) has its requests dropped while it does
+route[REFUSED] {{
+    if ($sht(bans=>$si) != $null) {{
+        if (!is_method("ACK")) {{
+            sl_send_reply("403", "Forbidden");
+        }}
+        exit;
+    }}
+    if ({_never_banned(plan, ctx)}) {{
+        return;
+    }}
+    if (!pike_check_req()) {{
+        xlog("L_WARN", "SIP flood from $si: request dropped\\n");
+        exit;
+    }}
+}}
+
+# A failed registration (an unknown phone, a wrong password): {b.after} from one address, each within
+# {_seconds(b.window_s)} s of the one before, refuse the address for {_seconds(b.ban_s)} s (the bans table expires it)
+route[AUTH_FAILED] {{
+    if ({_never_banned(plan, ctx)}) {{
+        return;
+    }}
+    if ($sht(authfail=>$si) == $null) {{
+        $sht(authfail=>$si) = 0;
+    }}
+    $sht(authfail=>$si) = $sht(authfail=>$si) + 1;
+    if ($sht(authfail=>$si) >= {b.after}) {{
+        $sht(bans=>$si) = 1;
+        $sht(authfail=>$si) = $null;
+        xlog("L_WARN", "SIP address $si refused for {_seconds(b.ban_s)} s: {b.after} failed registrations\n");
+    }}
+}}
+"""
+
+
+def _seconds(value: float) -> int:
+    return max(1, round(value))
 
 
 def _is_net(text: str) -> bool:
@@ -202,6 +259,8 @@ loadmodule "auth.so"
 loadmodule "usrloc.so"
 loadmodule "registrar.so"
 loadmodule "dispatcher.so"
+loadmodule "pike.so"
+loadmodule "ctl.so"
 {_ws_modules(c)}
 # a node that gives no answer to an INVITE within {c.answer_s} s: the call goes to the next node
 modparam("tm", "fr_timer", {c.answer_s * 1000})
@@ -210,6 +269,16 @@ modparam("rr", "enable_full_lr", 1)
 modparam("usrloc", "db_mode", 0)
 modparam("registrar", "max_expires", 600)
 modparam("htable", "htable", "phones=>size=10;")
+# failed registrations per source address, and the addresses refused (dropped from the table when they end)
+modparam("htable", "htable", "authfail=>size=10;autoexpire={_seconds(ctx.bans.window_s)};")
+modparam("htable", "htable", "bans=>size=10;autoexpire={_seconds(ctx.bans.ban_s)};")
+modparam("htable", "timer_interval", 1)
+# a source sending more than 40 requests in 2 s is flooding: its requests are dropped while it does
+modparam("pike", "sampling_time_unit", 2)
+modparam("pike", "reqs_density_per_unit", 40)
+modparam("pike", "remove_latency", 4)
+# kamcmd's control socket: `htable.dump bans` lists the refused addresses, `htable.delete bans ADDR` lifts one
+modparam("ctl", "binrpc", "unix:{ctx.folder / CONTROL_SOCKET}")
 
 # the media nodes, probed with OPTIONS every {c.probe_s} s; {c.probe_threshold} unanswered mark a node down
 modparam("dispatcher", "list_file", "{ctx.folder / DISPATCHER_LIST}")
@@ -242,6 +311,7 @@ request_route {{
     if (!sanity_check()) {{
         exit;
     }}
+    route(REFUSED);
 {ws_only}{from_browser}    if (has_totag()) {{
         route(IN_DIALOG);
         exit;
@@ -318,10 +388,17 @@ route[TO_PHONE] {{
 
 route[REGISTRAR] {{
     if ($sht(phones=>$tU) == $null) {{
+        route(AUTH_FAILED);
         sl_send_reply("403", "Unknown Phone");
         exit;
     }}
-    if (!pv_auth_check("$td", "$sht(phones=>$tU)", "0", "1")) {{
+    pv_auth_check("$td", "$sht(phones=>$tU)", "0", "1");
+    $var(auth) = $rc;
+    if ($var(auth) < 0) {{
+        # -2 a wrong password, -8 credentials of another phone; no credentials yet (-5) is the usual first step
+        if ($var(auth) == -2 || $var(auth) == -8) {{
+            route(AUTH_FAILED);
+        }}
         auth_challenge("$td", "0");
         exit;
     }}
@@ -351,4 +428,4 @@ route[RELAY] {{
     }}
     exit;
 }}
-{_ws_routes(c)}"""
+{_ban_routes(plan, ctx)}{_ws_routes(c)}"""

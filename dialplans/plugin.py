@@ -12,6 +12,7 @@ from dialplans.dialout import DialOutCollector, DialOutGuard, DialOutPolicy, Hou
 from dialplans.editor import DialplanEditor, Target
 from dialplans.history import DialplanHistory
 from dialplans.model import Dialplan
+from dialplans.nodes import node_context
 from dialplans.render import RenderContext
 from hotline.core.asterisk.reload import AmiReloader
 from hotline.core.plugin import Brought, Deps, Plugin, Started
@@ -26,9 +27,14 @@ async def load(deps: Deps) -> Brought:
                                          deps.core.home / "secrets.json"))
 
     async def started(s: Started) -> None:
-        """Asterisk runs the file as rendered at start: the page compares with it and applies to it."""
-        editor.started(Target(s.hotline.etc_dir, s.services.get(RenderContext),
-                              AmiReloader(deps.ami, plan.centre.main_number)))
+        """Asterisk runs the file as rendered at start: the page compares with it and applies to it (with media
+        nodes: to each, the first node's context being the one published)."""
+        ctx, main = s.services.get(RenderContext), plan.centre.main_number
+        if not deps.core.nodes:
+            editor.started(Target(s.hotline.etc_dir, ctx, AmiReloader(deps.ami, main)))
+            return
+        editor.started(*(Target(instance.etc_dir, node_context(ctx, node, plan), AmiReloader(client, main), node.name)
+                         for (instance, client), node in zip(s.nodes, deps.core.nodes, strict=True)))
 
     return Brought(routes=[http.routes(editor)], collectors=[DialOutCollector(guard)], on_asterisk=[started],
                    pages={"engineer": PAGES / "engineer"})  # 拨号计划

@@ -8,7 +8,6 @@ hotline's Asterisk, the hooks, the web service and the workers; closes everythin
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import logging
 import os
@@ -25,6 +24,7 @@ from redis.asyncio import Redis
 from acd.directory.sync import PhoneSync
 from dialplans.loader import load_dialplan
 from dialplans.model import Dialplan
+from dialplans.nodes import node_context as _node_context
 from dialplans.render import RenderContext, render
 from dialplans.secrets import Secrets, load_or_create_secrets
 from dialplans.siptls import install as install_tls
@@ -43,7 +43,7 @@ from hotline.core.asterisk.agi.server import Flow
 from hotline.core.asterisk.ami import AmiClient
 from hotline.core.asterisk.baseconf import logger_conf
 from hotline.core.asterisk.datadirs import DataDirs
-from hotline.core.asterisk.nodes import AsteriskNode, NodeAmi
+from hotline.core.asterisk.nodes import NodeAmi
 from hotline.core.asterisk.root import AsteriskRoot, find_root
 from hotline.core.asterisk.sandbox import AsteriskInstance
 from hotline.core.asterisk.sipbans import BANS_FILE, BanPolicy, SipBans, ban_file
@@ -237,8 +237,11 @@ class Stack(NamedServices):
             self._closers.append(instance.stop)  # (Asterisk stops with the last service process holding it)
         await self.ami.connect()
         self._closers.append(self.ami.close)
+        # behind the front door the nodes see its address (and each other's): Kamailio bans the strangers itself
+        inside = [dialplan.cluster.address, *(n.address for n in s.nodes)] if s.nodes else []
         self.sip_guard = guard = SipGuard(bans, self.ami, hotline,
-                                          [*(m for t in dialplan.trunks for m in t.match), *s.sip.ban_exempt], banned)
+                                          [*(m for t in dialplan.trunks for m in t.match), *s.sip.ban_exempt, *inside],
+                                          banned, nodes=self._node_sessions() if s.nodes else ())
         guard.start()
         self._closers.append(guard.close)
         return hotline, adopted
@@ -281,8 +284,9 @@ class Stack(NamedServices):
             "hotline_ami": {"host": s.bind_host, "port": s.ports.hotline_ami, "username": self.ami.username,
                             "secret": self.ami.secret},
             "hotline_sip": {"host": s.bind_host, "port": s.ports.hotline_sip},
-            "nodes": [{"name": n.name, "address": n.address, "ami_port": n.ami_port, "sip_port": n.sip_port}
-                      for n in s.nodes],  # media nodes (issue 18); empty: the one hotline Asterisk above
+            "nodes": [{"name": n.name, "address": n.address, "ami_port": n.ami_port, "sip_port": n.sip_port,
+                       "etc_dir": str(i.etc_dir)} for n, i in zip(s.nodes, self.nodes, strict=True)] if s.nodes else [],
+            # media nodes (issue 18); empty: the one hotline Asterisk above
             "world_ami": world.creds if world is not None else None,
             "main_number": self.dialplan.centre.main_number if self.dialplan else "12345",
             "render_context": {k: v for k, v in asdict(self.render_context).items()
@@ -336,14 +340,6 @@ def _ami(s: CoreSettings, secrets: Secrets) -> AmiClient:
         return AmiClient(s.bind_host, s.ports.hotline_ami, secrets.ami_user, secrets.ami_secret, name="hotline")
     return NodeAmi({n.name: AmiClient(n.address, n.ami_port, secrets.ami_user, secrets.ami_secret,
                                       name=f"hotline-{n.name}") for n in s.nodes})
-
-
-def _node_context(ctx: RenderContext, node: AsteriskNode, plan: Dialplan) -> RenderContext:
-    """A media node's configs: its own SIP and AMI address, AMI logins from every service instance (their AGI
-    addresses), the phones through the front door of the dialplan file's cluster section."""
-    front = f"sip:{plan.cluster.address}:{plan.cluster.port}" if plan.cluster.nodes else ""
-    return dataclasses.replace(ctx, bind_host=node.address, sip_port=node.sip_port, ami_port=node.ami_port,
-                               ami_from=(ctx.agi_host, *(host for host, _ in ctx.agi_others)), phones_via=front)
 
 
 def https_context(cert: str, key: str) -> ssl.SSLContext | None:

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import os
+import re
 import signal
 import socket
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
-from dialplans.kamailio import KAMAILIO_CFG, FrontDoorContext, render_kamailio
+from dialplans.kamailio import CONTROL_SOCKET, KAMAILIO_CFG, FrontDoorContext, render_kamailio
 from dialplans.model import Dialplan
+from hotline.core.asterisk.sipbans import BanPolicy
 
 log = logging.getLogger(__name__)
 
@@ -21,11 +24,13 @@ log = logging.getLogger(__name__)
 class FrontDoor:
     """One Kamailio in `netns`, its files and log in `folder`."""
 
-    def __init__(self, plan: Dialplan, folder: Path, netns: str, phone_secrets: Mapping[str, str]) -> None:
+    def __init__(self, plan: Dialplan, folder: Path, netns: str, phone_secrets: Mapping[str, str],
+                 bans: BanPolicy | None = None) -> None:
         self.plan = plan
         self.folder = folder
         self.netns = netns
         self._phones = dict(phone_secrets)
+        self._bans = bans or BanPolicy()
         self._proc: asyncio.subprocess.Process | None = None
 
     @property
@@ -35,7 +40,8 @@ class FrontDoor:
     async def start(self, timeout: float = 15.0) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.folder.chmod(0o700)
-        for name, text in render_kamailio(self.plan, FrontDoorContext(self.folder, self._phones)).items():
+        for name, text in render_kamailio(self.plan, FrontDoorContext(self.folder, self._phones,
+                                                                            bans=self._bans)).items():
             path = self.folder / name
             path.write_text(text)
             path.chmod(0o600)
@@ -57,6 +63,14 @@ class FrontDoor:
     async def answers(self, timeout: float = 0.5) -> bool:
         """Whether Kamailio answers an OPTIONS sent to it (from the service's address)."""
         return await asyncio.to_thread(sip_options, self.plan.cluster.address, self.plan.cluster.port, timeout)
+
+    async def control(self, *command: str) -> str:
+        """A `kamcmd` command over the control socket (`htable.dump bans`); its output."""
+        proc = await asyncio.create_subprocess_exec(
+            "kamcmd", "-s", f"unix:{self.folder / CONTROL_SOCKET}", *command, stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        out, _ = await proc.communicate()
+        return out.decode(errors="replace")
 
     def log_tail(self, lines: int = 60) -> str:
         with contextlib.suppress(OSError):
@@ -90,8 +104,17 @@ def sip_options(host: str, port: int, timeout: float) -> bool:
 def sip_request(method: str, uri: str, host: str, port: int, timeout: float, user: str = "probe") -> str:
     """Send one out-of-dialog SIP request over UDP (From and To `user`); the status line of the first final
     answer, or "" when none came."""
+    return sip_exchange(method, uri, host, port, timeout, user).split("\r\n", 1)[0]
+
+
+def sip_exchange(method: str, uri: str, host: str, port: int, timeout: float, user: str = "probe",
+                 headers: str = "", source: str = "") -> str:
+    """`sip_request` with further header lines (each ending in CRLF), sent from `source` (an address of this
+    host; default: the route's); the whole first final answer, or ""."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.settimeout(timeout)
+        if source:
+            sock.bind((source, 0))
         sock.connect((host, port))
         local, lport = sock.getsockname()
         tag, call = uuid.uuid4().hex[:8], uuid.uuid4().hex
@@ -101,11 +124,32 @@ def sip_request(method: str, uri: str, host: str, port: int, timeout: float, use
         sock.send((f"{method} {uri} SIP/2.0\r\nVia: SIP/2.0/UDP {local}:{lport};branch=z9hG4bK{tag}\r\n"
                    f"Max-Forwards: 70\r\nFrom: <sip:{user}@{host}>;tag={tag}\r\nTo: <sip:{user}@{host}>\r\n"
                    f"Call-ID: {call}\r\nCSeq: 1 {method}\r\nContact: <sip:{user}@{local}:{lport}>\r\n{kind}"
-                   f"Content-Length: {len(body)}\r\n\r\n{body}").encode())
+                   f"{headers}Content-Length: {len(body)}\r\n\r\n{body}").encode())
         try:
             while True:
-                line = sock.recv(65535).decode(errors="replace").split("\r\n", 1)[0]
-                if not line.startswith("SIP/2.0 1"):  # provisional answers: wait on
-                    return line
+                answer = sock.recv(65535).decode(errors="replace")
+                if not answer.startswith("SIP/2.0 1"):  # provisional answers: wait on
+                    return answer
         except OSError:
             return ""
+
+
+def sip_register(host: str, port: int, phone: str, password: str, timeout: float = 2.0, expires: int = 0,
+                 source: str = "") -> str:
+    """REGISTER `phone` with its password (digest, MD5) from `source`; `expires` 0: no binding is left. The final
+    status line (the challenge's when it came without one)."""
+    uri, expiry = f"sip:{host}", f"Expires: {expires}\r\n"
+    first = sip_exchange("REGISTER", uri, host, port, timeout, phone, expiry, source)
+    challenge = re.search(r'realm="([^"]*)".*?nonce="([^"]*)"', first)
+    if not first.startswith("SIP/2.0 401") or challenge is None:
+        return first.split("\r\n", 1)[0]
+    realm, nonce = challenge.groups()
+    ha1 = _md5(f"{phone}:{realm}:{password}")
+    response = _md5(f"{ha1}:{nonce}:{_md5(f'REGISTER:{uri}')}")
+    auth = (f'Authorization: Digest username="{phone}", realm="{realm}", nonce="{nonce}", uri="{uri}", '
+            f'response="{response}", algorithm=MD5\r\n')
+    return sip_exchange("REGISTER", uri, host, port, timeout, phone, expiry + auth, source).split("\r\n", 1)[0]
+
+
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode()).hexdigest()  # SIP digest (RFC 3261): MD5 is the protocol's, not a choice

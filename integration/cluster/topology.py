@@ -21,6 +21,7 @@ from hotline.core.asterisk.ami import AmiClient
 from hotline.core.asterisk.nodes import AsteriskNode
 from hotline.core.asterisk.root import AsteriskRoot
 from hotline.core.asterisk.sandbox import AsteriskInstance
+from hotline.core.asterisk.sipbans import BanPolicy
 from integration.cluster.frontdoor import FrontDoor
 from integration.cluster.netns import Namespaces, remove_stale
 from integration.world.render import WorldContext, render_world
@@ -128,12 +129,12 @@ class Edge:
 
 async def start_edge(topology: ClusterTopology, plan: Dialplan, root: AsteriskRoot, folder: Path, world_dir: str,
                      phone_secrets: Mapping[str, str], world_ami_secret: str,
-                     door_phones: Mapping[str, str] | None = None) -> Edge:
+                     door_phones: Mapping[str, str] | None = None, bans: BanPolicy | None = None) -> Edge:
     """Kamailio (rendered from `plan`) and the world Asterisk, whose carrier trunk and phones (`phone_secrets`)
     point at Kamailio; Kamailio takes the registrations of `door_phones` (default: the world's phones; with the
-    browser phones, which register from the agents' pages)."""
+    browser phones, which register from the agents' pages); `bans`: the service's policy for failed registrations."""
     door = FrontDoor(plan, folder / "kamailio", topology.nets.name(FRONT_DOOR),
-                     phone_secrets if door_phones is None else door_phones)
+                     phone_secrets if door_phones is None else door_phones, bans)
     await door.start()
     ctx = WorldContext(bind_host=topology.world_address, sip_port=SIP_PORT, ami_port=WORLD_AMI_PORT,
                        ami_user="world", ami_secret=world_ami_secret, hotline_host=topology.front_door_address,

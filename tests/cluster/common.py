@@ -16,7 +16,8 @@ from dialplans.secrets import Secrets
 from hotline.app.settings import Ports, Settings
 from hotline.app.stack import Stack
 from hotline.core.asterisk.nodes import NodeAmi
-from hotline.core.settings import CoreSettings
+from hotline.core.asterisk.sipbans import BanPolicy
+from hotline.core.settings import CoreSettings, SipEdgeSettings
 from integration.cluster.topology import ClusterTopology, Edge, namespaces, start_edge
 from integration.world.call import WorldCall, WorldCaller
 from tests.e2e.conftest import edited_dialplan, running_stack, stack_settings
@@ -49,9 +50,11 @@ async def registered(edge: Edge, phones: int, timeout: float = 20.0) -> None:
 
 @contextlib.asynccontextmanager
 async def running_cluster(home: Path, edit: Callable[[dict[str, Any]], None] | None = None,
-                          ring_timeout_s: float = 6.0, websocket: bool = False) -> AsyncIterator[Cluster]:
+                          ring_timeout_s: float = 6.0, websocket: bool = False,
+                          sip: SipEdgeSettings | None = None) -> AsyncIterator[Cluster]:
     """The topology up, the service driving both nodes, Kamailio and the world started and the world's phones
-    registered; `edit` changes the dialplan file further, `websocket` opens the browser phones' websocket."""
+    registered; `edit` changes the dialplan file further, `websocket` opens the browser phones' websocket, `sip`
+    sets the ban policy (the nodes' and the front door's)."""
     topology = ClusterTopology.create()
 
     def edited(plan: dict[str, Any]) -> None:
@@ -64,7 +67,7 @@ async def running_cluster(home: Path, edit: Callable[[dict[str, Any]], None] | N
         base = stack_settings(home, dialplan_file=edited_dialplan(home, edited))
         core = CoreSettings(home=home, dialplan_file=base.core.dialplan_file, bind_host="127.0.0.1",
                             ports=Ports.free(), redis_url="", asterisk_root=base.core.asterisk_root, with_world=False,
-                            agi_bind=topology.service_address, nodes=topology.nodes())
+                            agi_bind=topology.service_address, nodes=topology.nodes(), sip=sip or SipEdgeSettings())
         settings = Settings(core=core, acd=AcdSettings(wrap_up_s=1.0, ring_timeout_s=ring_timeout_s,
                                                        carrier_uri=f"sip:{topology.world_address}:5060"),
                             case_system=base.case_system, recordings=base.recordings, callback=base.callback)
@@ -73,7 +76,8 @@ async def running_cluster(home: Path, edit: Callable[[dict[str, Any]], None] | N
             assert stack.calls is not None
             sync = stack.service(PhoneSync)  # the world's SIP phones; Kamailio knows the browsers' passwords too
             edge = await start_edge(topology, stack.dialplan, stack.root, home, stack.data.instance("world"),
-                                    sync.sip_phones, stack.service(Secrets).world_ami_secret, door_phones=sync.phones)
+                                    sync.sip_phones, stack.service(Secrets).world_ami_secret, door_phones=sync.phones,
+                                    bans=BanPolicy(core.sip.ban_after, core.sip.ban_window_s, core.sip.ban_s))
             try:
                 await registered(edge, len(sync.sip_phones))
                 caller = WorldCaller(edge.world_ami, stack.data.inner_of("heard"), stack.data.host, stack.calls)

@@ -12,9 +12,17 @@ import yaml
 
 from dialplans.checker import DialplanInvalid
 from dialplans.commands import register
-from dialplans.kamailio import DISPATCHER_LIST, KAMAILIO_CFG, MODULES_DIR, FrontDoorContext, render_kamailio
+from dialplans.kamailio import (
+    CONTROL_SOCKET,
+    DISPATCHER_LIST,
+    KAMAILIO_CFG,
+    MODULES_DIR,
+    FrontDoorContext,
+    render_kamailio,
+)
 from dialplans.loader import load_dialplan_text
 from dialplans.model import Dialplan
+from hotline.core.asterisk.sipbans import BanPolicy
 
 SHIPPED = Path(__file__).resolve().parents[2] / "dialplans" / "hotline.yaml"
 CLUSTER = {"address": "10.77.9.3", "port": 5060, "probe_s": 1, "probe_threshold": 2,
@@ -126,3 +134,21 @@ def test_cli_writes_the_front_door(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert "agi://10.77.9.1:" in (tmp_path / "b" / "extensions.conf").read_text()
     args = parser.parse_args(["dialplan", "render", str(plan), "--out", str(tmp_path / "c"), "--node", "c"])
     assert args.func(args) == 1
+
+
+def test_failed_registrations_ban_strangers_at_the_front_door_by_the_services_policy(tmp_path: Path) -> None:
+    ctx = FrontDoorContext(tmp_path, {"8001": "x1"}, bans=BanPolicy(after=4, window_s=30, ban_s=600),
+                           ban_exempt=("192.168.10.0/24", "not-a-network"))
+    cfg = render_kamailio(plan_with(WEBSOCKET), ctx)[KAMAILIO_CFG]
+    assert '"bans=>size=10;autoexpire=600;"' in cfg and '"authfail=>size=10;autoexpire=30;"' in cfg
+    assert f'"binrpc", "unix:{tmp_path / CONTROL_SOCKET}"' in cfg
+    request = cfg[cfg.index("request_route {"):cfg.index("route[TO_NODES]")]
+    # a banned address is refused before anything else it asks (after the sanity check)
+    assert request.index("sanity_check()") < request.index("route(REFUSED)") < request.index("route(REGISTRAR)")
+    failed = cfg[cfg.index("route[AUTH_FAILED]"):]
+    never = failed[:failed.index("return;")]
+    for exempt in ('ds_is_from_list("1")', "10.77.9.1/32", "10.77.9.2/32", "192.168.10.0/24"):
+        assert exempt in never  # nodes, service instances (their websocket), the deployment's networks
+    assert "not-a-network" not in cfg and ">= 4)" in failed
+    registrar = cfg[cfg.index("route[REGISTRAR]"):cfg.index("route[IN_DIALOG]")]
+    assert registrar.count("route(AUTH_FAILED)") == 2  # an unknown phone, a wrong password (not a first try)

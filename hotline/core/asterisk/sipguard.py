@@ -2,10 +2,14 @@
 
 Asterisk reports each failed SIP authentication as an AMI security event (an unknown user, a wrong digest).
 The guard counts them per source address (`SipBans`); the failure that reaches the policy's count bans the
-address. As a worker it brings the bans into the hotline's Asterisk — a PJSIP ACL (`BANS_FILE`, included by
-pjsip.conf) and a res_pjsip reload, one for a whole burst — so every request from a banned address, a correct
-password too, gets 403 before any authentication; and it lifts bans when they end. Carriers' addresses (and
-any the deployment exempts) are never banned: a forged source must not cut the carrier off.
+address. As a worker it brings the bans into the hotline's Asterisk (every media node's) — a PJSIP ACL (`BANS_FILE`,
+included by pjsip.conf) and a res_pjsip reload, one for a whole burst — so every request from a banned
+address, a correct password too, gets 403 before any authentication; and it lifts bans when they end.
+Carriers' addresses (and any the deployment exempts) are never banned: a forged source must not cut the carrier off.
+
+Behind the SIP front door (media nodes) the nodes see the front door's address, never the stranger's: the
+front door and the nodes are never banned here, and Kamailio counts and bans the strangers itself
+(`dialplans.kamailio`, its `bans` table).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -62,11 +66,14 @@ class SipGuard(LoopWorker):
     name = "sip-guard"
 
     def __init__(self, bans: SipBans, ami: Ami, hotline: Configs,
-                 never_ban: Iterable[str] = (), applied: Mapping[str, float] | None = None) -> None:
+                 never_ban: Iterable[str] = (), applied: Mapping[str, float] | None = None, *,
+                 nodes: Sequence[tuple[Configs, Ami]] = ()) -> None:
         """`applied`: the bans the hotline's Asterisk was started with; `never_ban`: the carriers' networks and
-        any the deployment exempts (a forged source address must not cut them off)."""
+        any the deployment exempts (a forged source address must not cut them off); `nodes`: with media nodes,
+        each node's configs and AMI session (the ACL is written and reloaded on every one)."""
         super().__init__()
-        self.bans, self._ami, self._hotline = bans, ami, hotline
+        self.bans, self._ami = bans, ami
+        self._targets = list(nodes) or [(hotline, ami)]
         self._never = [net for net in map(_network, never_ban) if net is not None]
         self._lock = asyncio.Lock()
         self._applied = dict(applied or {})
@@ -116,13 +123,20 @@ class SipGuard(LoopWorker):
             if set(current) == set(self._applied):
                 self._applied = current
                 return
-            self._hotline.write_configs({BANS_FILE: ban_file(current)})
-            reply = await self._ami.action("Command", {"Command": "module reload res_pjsip.so"}, timeout=15)
+            for configs, ami in self._targets:  # every media node (one down is skipped: it starts with the file)
+                configs.write_configs({BANS_FILE: ban_file(current)})
+                try:
+                    reply = await ami.action("Command", {"Command": "module reload res_pjsip.so"}, timeout=15)
+                except Exception as exc:
+                    if len(self._targets) == 1:
+                        raise
+                    log.warning("SIP bans written, but %s did not reload them: %s", configs, exc)
+                    continue
+                log.debug("res_pjsip reloaded with %d bans: %s", len(current), reply.get("Output", ""))
             lifted = sorted(set(self._applied) - set(current))
             self._applied = current
             if lifted:
                 log.info("SIP addresses no longer refused: %s", ", ".join(lifted))
-            log.debug("res_pjsip reloaded with %d bans: %s", len(current), reply.get("Output", ""))
 
     async def step(self) -> float:
         await self.apply()

@@ -121,3 +121,30 @@ async def test_the_services_own_websocket_relay_on_loopback_is_never_banned(
     for _ in range(3):  # a websocket from elsewhere, or UDP from loopback, counts as ever
         await g.on_failure({**failure("192.0.2.9"), "RemoteAddress": "IPV4/WS/192.0.2.9/41234"})
     assert list(await g.bans.current()) == ["192.0.2.9"]
+
+
+class DownAmi(FakeAmi):
+    async def action(self, action: str, fields: Mapping[str, str | list[str]] | None = None, *,
+                     timeout: float | None = None) -> AmiMessage:
+        raise ConnectionError("node's AMI away")
+
+
+async def test_with_media_nodes_every_node_gets_the_acl_and_a_reload(tmp_path: Path) -> None:
+    server = RedisServer(tmp_path / "redis", free_port())
+    await server.start()
+    client = redis_client(server.url)
+    events, nodes = FakeAmi(), [(FakeEtc(), FakeAmi()), (FakeEtc(), DownAmi()), (FakeEtc(), FakeAmi())]
+    g = SipGuard(SipBans(client, BanPolicy(after=1, window_s=60, ban_s=900), Clock()), events, FakeEtc(),
+                 never_ban=["10.77.9.3"], nodes=nodes)
+    try:
+        await g.on_failure(failure("10.77.9.3"))  # the front door's address, as the nodes see it: never banned
+        await g.on_failure(failure("192.0.2.9"))
+        await g.step()
+        assert all(len(etc.written) == 1 and "deny=192.0.2.9/32" in etc.written[0] for etc, _ in nodes)
+        assert [ami.commands for _, ami in nodes] == [["module reload res_pjsip.so"], [],
+                                                      ["module reload res_pjsip.so"]]  # node b away: a and c on
+        assert events.commands == [] and g.stats().banned == 1
+    finally:
+        await g.close()
+        await client.aclose()
+        await server.stop()
