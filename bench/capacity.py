@@ -102,6 +102,20 @@ async def _ramp(stack: Stack, size: Size, began: float) -> dict[str, Any]:
     plan: dict[str, Any] = {}
     capped = False
     last: tuple[int, float] | None = None  # the step before: calls and seconds both sides took
+
+    async def run(side: str, index: int, n: int, refined: bool = False) -> StepTally:
+        """One step of one side: its detail kept and shown, the plan's facts from ours' latest step that held."""
+        nonlocal plan
+        step = _step(stack, side, index, n, size, raw_dir)
+        detail, facts = await _run_step(stack, side, step, size, pids, kept)
+        tally = step.tally()
+        details.append({**detail, "refined": True} if refined else detail)
+        if side == "ours" and tally.held:
+            plan = facts
+        between = " (between its last good step and its first failed one)" if refined else ""
+        progress(f"{side} {n}{between}: {_line(detail)}")
+        return tally
+
     for index, n in enumerate(size.steps):
         if last is not None and time.time() - began + _estimate_s(n, last) > size.time_cap_s:
             capped = True
@@ -109,15 +123,8 @@ async def _ramp(stack: Stack, size: Size, began: float) -> dict[str, Any]:
             break
         step_began = time.time()
         for side in SIDES:
-            if tallies[side] and not tallies[side][-1].held:
-                continue
-            step = _step(stack, side, index, n, size, raw_dir)
-            detail, facts = await _run_step(stack, side, step, size, pids, kept)
-            tallies[side].append(step.tally())
-            details.append(detail)
-            if side == "ours" and step.tally().held:
-                plan = facts
-            progress(f"{side} {n}: {_line(detail)}")
+            if not tallies[side] or tallies[side][-1].held:
+                tallies[side].append(await run(side, index, n))
         if all(tallies[s] and not tallies[s][-1].held for s in SIDES):
             break
         last = (n, time.time() - step_began)
@@ -127,13 +134,7 @@ async def _ramp(stack: Stack, size: Size, began: float) -> dict[str, Any]:
             between = _between(tallies[side])
             if between is None or last is None or time.time() - began + _estimate_s(between, last) > size.time_cap_s:
                 continue
-            step = _step(stack, side, len(size.steps), between, size, raw_dir)
-            detail, facts = await _run_step(stack, side, step, size, pids, kept)
-            refined[side] = step.tally()
-            details.append({**detail, "refined": True})
-            if side == "ours" and step.tally().held:
-                plan = facts
-            progress(f"{side} {between} (between its last good step and its first failed one): {_line(detail)}")
+            refined[side] = await run(side, len(size.steps), between, refined=True)
     return _result(tallies, refined, details, plan, size, capped, time.time() - began)
 
 
